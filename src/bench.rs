@@ -1,0 +1,139 @@
+//! Benchmarks that print figures (`storepos bench …`): they measure the real code paths on
+//! real SQLite files, so the numbers are what a till on this machine would see.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use hdrhistogram::Histogram;
+
+use crate::config::Config;
+use crate::domain::gs1::Gtin;
+use crate::import;
+
+#[derive(Debug, clap::Args)]
+pub struct CatalogueBenchArgs {
+    /// Products in the generated catalogue.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub products: u64,
+    /// Timed lookups of existing products, in random order.
+    #[arg(long, default_value_t = 200_000)]
+    pub lookups: u64,
+    /// Where to build the catalogue (default: a temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// A bijection on 0..10^10 that scatters sequential numbers, so generated GTINs arrive
+/// in no particular order, as in a real supplier file.
+fn scatter(i: u64) -> u64 {
+    const MODULUS: u64 = 10_000_000_000;
+    // 7_777_777_777 is odd and not a multiple of 5, hence invertible modulo 10^10.
+    ((u128::from(i) * 7_777_777_777 + 1_234_567) % u128::from(MODULUS)) as u64
+}
+
+fn generated_gtin(i: u64) -> Gtin {
+    Gtin::gtin13_from_body(690_000_000_000 + scatter(i))
+        .expect("12-digit body")
+}
+
+/// Writes a products CSV with every column filled.
+fn write_catalogue(path: &std::path::Path, products: u64) -> Result<()> {
+    let file = std::fs::File::create(path)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    writeln!(
+        out,
+        "gtin,name,price,tax_rate,name_en,department,category,brand_type,manufacturer,member_price,bonus_points,weighed,plu,restricted"
+    )?;
+    let rates = ["13", "9", "6", "0"];
+    for i in 0..products {
+        let price = 100 + (i * 37) % 50_000;
+        writeln!(
+            out,
+            "{},商品{i},{}.{:02},{},Product {i},Dept {},Category {},{},Maker {},{}.{:02},{},0,,0",
+            generated_gtin(i),
+            price / 100,
+            price % 100,
+            rates[(i % 4) as usize],
+            i % 20,
+            i % 400,
+            if i % 3 == 0 { "store" } else { "national" },
+            i % 1000,
+            price * 9 / 10 / 100,
+            price * 9 / 10 % 100,
+            if i % 50 == 0 { "x2" } else { "" },
+        )?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+pub fn catalogue(config: &Config, args: &CatalogueBenchArgs) -> Result<()> {
+    let temp;
+    let dir = match &args.dir {
+        Some(d) => d.clone(),
+        None => {
+            temp = tempfile::tempdir()?;
+            temp.path().to_path_buf()
+        }
+    };
+    std::fs::create_dir_all(&dir)?;
+    let csv = dir.join("bench-products.csv");
+    write_catalogue(&csv, args.products).context("writing the generated catalogue")?;
+    let size = std::fs::metadata(&csv)?.len();
+    println!(
+        "generated {} products ({:.1} MB CSV) in {}",
+        args.products,
+        size as f64 / 1e6,
+        dir.display()
+    );
+
+    let store_dir = dir.join("store");
+    let _ = std::fs::remove_dir_all(&store_dir);
+    let mut store = crate::cli::open_store_at(config, &store_dir)?;
+    let started = Instant::now();
+    let summary = import::products::import(&mut store.catalogue, &csv)?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "import: {} rows in {:.2} s = {:.0} rows/s (parse, validate, insert, one commit)",
+        summary.rows,
+        seconds,
+        summary.rows as f64 / seconds
+    );
+    drop(store);
+
+    // Reopen so lookups start from a fresh connection, as a till would after start-up.
+    let store = crate::cli::open_store_at(config, &store_dir)?;
+    let codes: Vec<String> = (0..args.lookups)
+        .map(|k| generated_gtin(scatter(k * 7919) % args.products).to_string())
+        .collect();
+    let mut by_gtin = Histogram::<u64>::new(3)?;
+    let mut by_scan = Histogram::<u64>::new(3)?;
+    let layout = &config.barcode.variable_measure;
+    for code in &codes {
+        let gtin = Gtin::parse(code)?;
+        let t = Instant::now();
+        let found = store.catalogue.product_by_gtin(gtin)?;
+        by_gtin.record(t.elapsed().as_nanos() as u64)?;
+        anyhow::ensure!(found.is_some(), "generated product {code} missing");
+    }
+    for code in &codes {
+        let t = Instant::now();
+        store.catalogue.resolve_scan(code, layout)?;
+        by_scan.record(t.elapsed().as_nanos() as u64)?;
+    }
+    let us = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    for (name, h) in [("lookup by GTIN", &by_gtin), ("scan (parse + lookup + price)", &by_scan)] {
+        println!(
+            "{name}: {} lookups over {} products: p50 {:.1} µs, p99 {:.1} µs, p99.9 {:.1} µs, max {:.1} µs",
+            h.len(),
+            args.products,
+            us(h, 0.5),
+            us(h, 0.99),
+            us(h, 0.999),
+            h.max() as f64 / 1000.0
+        );
+    }
+    Ok(())
+}

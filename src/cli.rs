@@ -1,0 +1,208 @@
+//! The `storepos` command line: global options, subcommands and their dispatch.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Config, Source};
+use crate::import;
+use crate::store::{Identity, Store, history, members};
+
+#[derive(Debug, Parser)]
+#[command(name = "storepos", version, about = "Point-of-sale and membership-card terminal for retail stores")]
+pub struct Cli {
+    /// Configuration file (default: $STOREPOS_CONFIG, else ./storepos.toml if present, else built-in defaults).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Data directory; overrides `data_dir` from the configuration for every command.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the demo store: seeds a store with demo products, members and operators and
+    /// prices sample baskets (scans, in-store labels, a misread barcode) with their VAT.
+    Demo(DemoArgs),
+    /// Create the data directory and bring its databases to the current schema.
+    Init,
+    /// Load data into the terminal's store; a bad row imports nothing.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Look up a product by scanner data (GTIN or in-store label).
+    Product {
+        /// The barcode digits as the scanner sends them.
+        code: String,
+    },
+    /// Look up a member by card number or phone.
+    Member {
+        /// Card number or phone number.
+        query: String,
+    },
+    /// Show, check or print the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Benchmarks that print their figures.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Keep the demo store in this directory instead of a fresh temporary one.
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Products CSV: gtin,name,price,tax_rate[,name_en,department,category,brand_type,manufacturer,member_price,bonus_points,weighed,plu,restricted].
+    Products { file: PathBuf },
+    /// Members CSV: card,name,phone[,tier,points,home_store,email].
+    Members { file: PathBuf },
+    /// Operators CSV: id,name,role,pin (role: cashier, supervisor or manager; PIN 4–8 digits).
+    Operators { file: PathBuf },
+    /// The Complete Journey data set (a folder of .csv.gz files): products, households as members, purchase history.
+    Completejourney { dir: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the configuration in effect, every key included.
+    Show,
+    /// Validate the configuration and say where it came from.
+    Check,
+    /// Print the built-in defaults as a commented starting file.
+    Default,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Product import rate and GTIN lookup latency over a generated catalogue.
+    Catalogue(crate::bench::CatalogueBenchArgs),
+}
+
+/// Loads the configuration and applies `--data-dir`.
+pub fn load_config(cli: &Cli) -> Result<(Config, Source)> {
+    let (mut config, source) = Config::load(cli.config.as_deref())?;
+    if let Some(dir) = &cli.data_dir {
+        config.data_dir = dir.clone();
+    }
+    Ok((config, source))
+}
+
+/// Opens the store the configuration points at.
+pub fn open_store(config: &Config) -> Result<Store> {
+    open_store_at(config, &config.data_dir)
+}
+
+pub fn open_store_at(config: &Config, dir: &Path) -> Result<Store> {
+    Ok(Store::open(
+        dir,
+        Identity {
+            store_id: config.store.id.clone(),
+            terminal_id: config.terminal.id.clone(),
+            currency: config.store.currency,
+        },
+    )?)
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
+    match cli.command {
+        Command::Demo(args) => crate::demo::run(&config, args.keep.as_deref().or(cli.data_dir.as_deref())),
+        Command::Init => {
+            let store = open_store(&config)?;
+            println!("data directory {} is ready", store.dir().display());
+            Ok(())
+        }
+        Command::Import(what) => run_import(&config, what),
+        Command::Product { code } => {
+            let store = open_store(&config)?;
+            let item = store
+                .catalogue
+                .resolve_scan(code.trim(), &config.barcode.variable_measure)?;
+            let p = &item.product;
+            println!("{}  {}", p.gtin, p.name);
+            if let Some(en) = &p.name_en {
+                println!("  {en}");
+            }
+            println!(
+                "  quantity {}  amount {} {}  (price {}{}, VAT {})",
+                item.quantity,
+                item.amount,
+                p.price.currency().code(),
+                p.price,
+                if p.weighed { "/kg" } else { "" },
+                p.tax_rate
+            );
+            Ok(())
+        }
+        Command::Member { query } => {
+            let store = open_store(&config)?;
+            let conn = store.catalogue.conn();
+            let mut found = members::by_card(conn, query.trim())?.into_iter().collect::<Vec<_>>();
+            if found.is_empty()
+                && let Ok(phone) = crate::domain::member::normalize_phone(&query)
+            {
+                found = members::by_phone(conn, &phone)?;
+            }
+            if found.is_empty() {
+                anyhow::bail!("no member with card or phone '{query}'");
+            }
+            for m in found {
+                let cards: Vec<&str> = m.cards.iter().map(|c| c.number.as_str()).collect();
+                println!(
+                    "{}  {}  tier {}  points {}  phone {}  cards {}  purchase lines {}",
+                    m.id,
+                    m.name,
+                    m.tier,
+                    m.points_balance,
+                    m.phone.as_deref().unwrap_or("-"),
+                    cards.join(","),
+                    history::for_member(conn, &m.id)?.len()
+                );
+            }
+            Ok(())
+        }
+        Command::Config(c) => {
+            match c {
+                ConfigCommand::Show => print!("{}", config.to_toml()),
+                ConfigCommand::Check => match source {
+                    Source::File(path) => println!("{}: valid", path.display()),
+                    Source::Defaults => println!("no configuration file; built-in defaults are in effect"),
+                },
+                ConfigCommand::Default => print!("{}", crate::config::DOCUMENTED_DEFAULTS),
+            }
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Catalogue(args)) => crate::bench::catalogue(&config, &args),
+    }
+}
+
+fn run_import(config: &Config, what: ImportCommand) -> Result<()> {
+    let mut store = open_store(config)?;
+    let started = std::time::Instant::now();
+    let summary = match &what {
+        ImportCommand::Products { file } => import::products::import(&mut store.catalogue, file),
+        ImportCommand::Members { file } => {
+            import::members::import(store.catalogue.conn_mut(), file)
+        }
+        ImportCommand::Operators { file } => {
+            import::operators::import(store.catalogue.conn_mut(), file)
+        }
+        ImportCommand::Completejourney { dir } => {
+            import::completejourney::import(&mut store.catalogue, dir)
+        }
+    }
+    .context("import failed")?;
+    println!(
+        "{} in {:.2} s",
+        summary.detail,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

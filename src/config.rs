@@ -1,0 +1,349 @@
+//! The terminal's TOML configuration: where data lives, which store and terminal this is,
+//! how to reach headquarters, barcode layouts and devices.
+//!
+//! Every key has a documented default (see `storepos config default`), so a terminal runs
+//! with no file at all. Unknown keys are refused, and every error names the key it is
+//! about, because a mistyped key silently ignored is a till misbehaving in a week.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::domain::gs1::VariableMeasureLayout;
+use crate::domain::money::{Currency, parse_currency};
+use crate::domain::tax::TaxMode;
+
+/// The defaults as a commented file (`storepos config default`); a test keeps it equal to
+/// `Config::default()`.
+pub const DOCUMENTED_DEFAULTS: &str = include_str!("../packaging/storepos.toml");
+
+/// Name of the file looked for in the working directory when `--config` is not given.
+pub const DEFAULT_FILE: &str = "storepos.toml";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Directory holding the terminal's databases. Relative paths are taken from the
+    /// working directory. Overridden by `--data-dir`.
+    pub data_dir: PathBuf,
+    pub store: StoreConfig,
+    pub terminal: TerminalConfig,
+    pub hq: HqConfig,
+    pub barcode: BarcodeConfig,
+    pub logging: LoggingConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    pub id: String,
+    pub name: String,
+    pub address: String,
+    /// ISO 4217 code; fixes the minor unit of every amount the store records.
+    #[serde(
+        serialize_with = "serialize_currency",
+        deserialize_with = "deserialize_currency"
+    )]
+    pub currency: Currency,
+    /// `inclusive` (shelf prices include VAT) or `exclusive` (VAT added at the till).
+    pub tax_mode: TaxMode,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TerminalConfig {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HqConfig {
+    /// Base URL of the headquarters service.
+    pub url: url::Url,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct BarcodeConfig {
+    /// In-store variable-measure layouts (GS1 prefixes 20–29).
+    pub variable_measure: VariableMeasureLayout,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoggingConfig {
+    /// A `tracing` filter such as `info` or `storepos=debug`; `RUST_LOG` wins if set.
+    pub level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("storepos-data"),
+            store: StoreConfig::default(),
+            terminal: TerminalConfig::default(),
+            hq: HqConfig::default(),
+            barcode: BarcodeConfig::default(),
+            logging: LoggingConfig::default(),
+        }
+    }
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            id: "S001".into(),
+            name: "StorePOS Demo Store".into(),
+            address: String::new(),
+            currency: Currency::CNY,
+            tax_mode: TaxMode::Inclusive,
+        }
+    }
+}
+
+impl Default for TerminalConfig {
+    fn default() -> Self {
+        TerminalConfig { id: "T01".into() }
+    }
+}
+
+impl Default for HqConfig {
+    fn default() -> Self {
+        HqConfig {
+            url: url::Url::parse("http://127.0.0.1:8640/").expect("static URL"),
+        }
+    }
+}
+
+impl Default for LoggingConfig {
+    fn default() -> Self {
+        LoggingConfig {
+            level: "info,rusqlite_migration=warn".into(),
+        }
+    }
+}
+
+fn serialize_currency<S: Serializer>(c: &Currency, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(c.code())
+}
+
+fn deserialize_currency<'de, D: Deserializer<'de>>(d: D) -> Result<Currency, D::Error> {
+    let code = String::deserialize(d)?;
+    parse_currency(&code).map_err(serde::de::Error::custom)
+}
+
+/// A configuration that could not be used, with the file and key it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration file {path}: key `{key}`: {message}")]
+    Invalid {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
+    #[error("configuration file {path} is not valid TOML: {message}")]
+    Syntax { path: PathBuf, message: String },
+}
+
+/// Where the configuration came from, for `config show` and the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    File(PathBuf),
+    Defaults,
+}
+
+impl Config {
+    /// Parses and validates a configuration text; `path` is only used in messages.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let deserializer =
+            toml::de::Deserializer::parse(text).map_err(|e| ConfigError::Syntax {
+                path: path.to_path_buf(),
+                message: e.to_string().trim_end().to_string(),
+            })?;
+        let config: Config = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            let key = e.path().to_string();
+            let inner = e.into_inner();
+            // toml's own message starts with a location banner; keep its last line, the reason.
+            let text = inner.to_string();
+            let message = text
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            ConfigError::Invalid {
+                path: path.to_path_buf(),
+                key,
+                message,
+            }
+        })?;
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    /// Checks rules that span several values or that the types alone cannot hold.
+    pub fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            key: key.to_string(),
+            message,
+        };
+        let id_ok = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 32
+                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        if !id_ok(&self.store.id) {
+            return Err(invalid(
+                "store.id",
+                format!("'{}' must be 1–32 letters, digits, '-' or '_'", self.store.id),
+            ));
+        }
+        if !id_ok(&self.terminal.id) {
+            return Err(invalid(
+                "terminal.id",
+                format!(
+                    "'{}' must be 1–32 letters, digits, '-' or '_'",
+                    self.terminal.id
+                ),
+            ));
+        }
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(invalid("data_dir", "must not be empty".into()));
+        }
+        if !matches!(self.hq.url.scheme(), "http" | "https") {
+            return Err(invalid(
+                "hq.url",
+                format!("'{}' must be an http or https URL", self.hq.url),
+            ));
+        }
+        if let Err((index, e)) = self.barcode.variable_measure.validate() {
+            return Err(invalid(
+                &format!("barcode.variable_measure[{index}].{}", e.field),
+                e.message,
+            ));
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.logging.level) {
+            return Err(invalid("logging.level", e.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Loads the configuration: the given file, else `STOREPOS_CONFIG`, else
+    /// `./storepos.toml` if present, else the built-in defaults.
+    pub fn load(explicit: Option<&Path>) -> Result<(Config, Source), ConfigError> {
+        let chosen = explicit.map(Path::to_path_buf).or_else(|| {
+            std::env::var_os("STOREPOS_CONFIG")
+                .map(PathBuf::from)
+                .or_else(|| {
+                    let local = PathBuf::from(DEFAULT_FILE);
+                    local.exists().then_some(local)
+                })
+        });
+        match chosen {
+            None => Ok((Config::default(), Source::Defaults)),
+            Some(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                Ok((Config::from_toml(&text, &path)?, Source::File(path)))
+            }
+        }
+    }
+
+    /// The configuration as TOML, every key present.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("configuration always serialises")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::from_toml(text, Path::new("test.toml"))
+    }
+
+    fn key_of(err: ConfigError) -> String {
+        match err {
+            ConfigError::Invalid { key, .. } => key,
+            other => panic!("expected an invalid key, got {other}"),
+        }
+    }
+
+    #[test]
+    fn empty_file_means_defaults() {
+        assert_eq!(parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn the_documented_defaults_are_the_defaults() {
+        assert_eq!(parse(DOCUMENTED_DEFAULTS).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn defaults_round_trip_through_toml() {
+        let text = Config::default().to_toml();
+        assert_eq!(parse(&text).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn reads_the_documented_keys() {
+        let c = parse(
+            r#"
+            data_dir = "/var/lib/storepos"
+            [store]
+            id = "SH-042"
+            currency = "USD"
+            tax_mode = "exclusive"
+            [terminal]
+            id = "T07"
+            [hq]
+            url = "https://hq.example.com/"
+            [[barcode.variable_measure]]
+            prefix = "22"
+            item_digits = 4
+            value_digits = 6
+            kind = "weight"
+            decimals = 3
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.store.currency, Currency::USD);
+        assert_eq!(c.store.tax_mode, TaxMode::Exclusive);
+        assert_eq!(c.terminal.id, "T07");
+        assert_eq!(c.barcode.variable_measure.0.len(), 1);
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        assert_eq!(key_of(parse("[store]\ncurrency = \"XYZ\"").unwrap_err()), "store.currency");
+        assert_eq!(key_of(parse("[store]\nid = 5").unwrap_err()), "store.id");
+        assert_eq!(key_of(parse("[store]\nid = \"a b\"").unwrap_err()), "store.id");
+        assert_eq!(key_of(parse("[hq]\nurl = \"not a url\"").unwrap_err()), "hq.url");
+        assert_eq!(key_of(parse("[hq]\nurl = \"ftp://x/\"").unwrap_err()), "hq.url");
+        assert_eq!(key_of(parse("[store]\ntax_mode = \"sometimes\"").unwrap_err()), "store.tax_mode");
+        let unknown = parse("[store]\ncurency = \"CNY\"").unwrap_err().to_string();
+        assert!(unknown.contains("curency"), "{unknown}");
+        let layout = parse(
+            "[[barcode.variable_measure]]\nprefix = \"21\"\nitem_digits = 6\nvalue_digits = 5\nkind = \"price\"\ndecimals = 2",
+        )
+        .unwrap_err();
+        assert_eq!(key_of(layout), "barcode.variable_measure[0].item_digits");
+    }
+
+    #[test]
+    fn corrupt_files_are_reported_as_syntax_errors() {
+        let err = parse("[store\nid = ").unwrap_err();
+        assert!(matches!(err, ConfigError::Syntax { .. }), "{err}");
+        assert!(err.to_string().contains("test.toml"));
+    }
+}

@@ -1,0 +1,146 @@
+//! The demo store: a Chinese supermarket with a small catalogue (VAT at 13%, 9% and 6%,
+//! weighed produce with PLUs, member prices, restricted goods), members and operators,
+//! loaded from the CSV files embedded in the binary through the ordinary importers.
+//!
+//! `storepos demo` seeds a store and prices a few baskets the way the till's scan path
+//! does — check digits, in-store labels, catalogue lookups, per-rate VAT — including a
+//! misread barcode and an unknown item, which are refused without touching the basket.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::config::Config;
+use crate::domain::money::Money;
+use crate::domain::tax;
+use crate::import;
+use crate::store::{Store, members, operators};
+
+pub const PRODUCTS_CSV: &str = include_str!("demo/products.csv");
+pub const MEMBERS_CSV: &str = include_str!("demo/members.csv");
+pub const OPERATORS_CSV: &str = include_str!("demo/operators.csv");
+
+/// Loads the demo data into an empty store; a store that has products is left alone.
+pub fn seed(store: &mut Store) -> Result<bool> {
+    if store.catalogue.product_count()? > 0 {
+        return Ok(false);
+    }
+    let source = |name: &str| store.dir().join(format!("(embedded demo {name}.csv)"));
+    let (p, m, o) = (source("products"), source("members"), source("operators"));
+    import::products::import_from(
+        &mut store.catalogue,
+        &p,
+        import::csvfile_reader(PRODUCTS_CSV.as_bytes()),
+    )?;
+    import::members::import_from(
+        store.catalogue.conn_mut(),
+        &m,
+        import::csvfile_reader(MEMBERS_CSV.as_bytes()),
+    )?;
+    import::operators::import_from(
+        store.catalogue.conn_mut(),
+        &o,
+        import::csvfile_reader(OPERATORS_CSV.as_bytes()),
+    )?;
+    Ok(true)
+}
+
+/// The baskets the demo prices: what a cashier would scan, as scanner data.
+pub const DEMO_BASKETS: &[(&str, &[&str])] = &[
+    (
+        "Weekly shop",
+        &[
+            "6901234567892", // water
+            "6901234567892", // water again
+            "6904000000111", // milk 12-pack (9% VAT)
+            "6920000000159", // store-brand rice
+            "2104011003505", // bananas, price label 3.50
+            "2504131012355", // apples, weight label 1.235 kg
+            "6901234567893", // misread: wrong check digit
+            "6900000000014", // valid code, not in the catalogue
+            "6920000000845", // shopping bag
+        ],
+    ),
+    (
+        "Quick stop",
+        &[
+            "6910000000181", // cola
+            "6908000000140", // beer (restricted)
+            "6920000000913", // top-up service fee (6% VAT)
+        ],
+    ),
+];
+
+/// Runs the demo in `dir`, or in a fresh temporary directory.
+pub fn run(config: &Config, dir: Option<&Path>) -> Result<()> {
+    let temp;
+    let dir = match dir {
+        Some(d) => d,
+        None => {
+            temp = tempfile::tempdir().context("cannot create a temporary demo directory")?;
+            temp.path()
+        }
+    };
+    let mut store = crate::cli::open_store_at(config, dir)?;
+    seed(&mut store)?;
+    let conn = store.catalogue.conn();
+    println!(
+        "{} ({}) — terminal {} — data in {}",
+        config.store.name,
+        config.store.id,
+        config.terminal.id,
+        dir.display()
+    );
+    println!(
+        "catalogue: {} products, {} members, {} operators",
+        store.catalogue.product_count()?,
+        members::count(conn)?,
+        operators::count(conn)?
+    );
+    for (title, codes) in DEMO_BASKETS {
+        println!("\n== {title} ==");
+        let mut lines = Vec::new();
+        for code in *codes {
+            match store
+                .catalogue
+                .resolve_scan(code, &config.barcode.variable_measure)
+            {
+                Ok(item) => {
+                    let flag = if item.product.restricted {
+                        "  [age check]"
+                    } else {
+                        ""
+                    };
+                    println!(
+                        "{:<28} {:>7} {:>9}  {:>4}{flag}",
+                        item.product.name,
+                        item.quantity.to_string(),
+                        item.amount.to_string(),
+                        item.product.tax_rate.to_string()
+                    );
+                    lines.push((item.product.tax_rate, item.amount.minor()));
+                }
+                Err(e) => println!("  ! {code}: {e}"),
+            }
+        }
+        let breakdown = tax::split(config.store.tax_mode, &lines);
+        let currency = config.store.currency;
+        let money = |minor| Money::from_minor(minor, currency).to_string();
+        for rate in &breakdown.rates {
+            println!(
+                "  VAT {:>4}: net {:>8}  tax {:>6}  gross {:>8}",
+                rate.rate.to_string(),
+                money(rate.net),
+                money(rate.tax),
+                money(rate.gross)
+            );
+        }
+        println!(
+            "  TOTAL {} {}  (of which VAT {})",
+            currency.code(),
+            money(breakdown.gross),
+            money(breakdown.tax)
+        );
+    }
+    Ok(())
+}

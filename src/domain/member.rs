@@ -1,0 +1,97 @@
+//! Members of the loyalty programme: one member, any number of cards, one record across
+//! every store of the chain.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// What the member agreed to. Marketing (personalised lists, offers) needs explicit consent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Consent {
+    pub marketing: bool,
+    pub profiling: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardStatus {
+    Active,
+    /// Reported lost or replaced: refused at every till once the block reaches it.
+    Blocked,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberCard {
+    pub number: String,
+    pub status: CardStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub id: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+    pub cards: Vec<MemberCard>,
+    pub card_opened: Option<NaiveDate>,
+    /// Tier code (e.g. `standard`, `silver`, `gold`); the loyalty programme defines them.
+    pub tier: String,
+    pub home_store: Option<String>,
+    pub consent: Consent,
+    /// Points balance as last reported by headquarters; the ledger lives there.
+    pub points_balance: i64,
+}
+
+/// Checks a card number: 4–32 ASCII letters or digits (magstripe and QR payloads vary).
+pub fn validate_card_number(card: &str) -> Result<(), String> {
+    if !(4..=32).contains(&card.len()) || !card.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(format!(
+            "card number '{card}' must be 4–32 letters or digits"
+        ));
+    }
+    Ok(())
+}
+
+/// Normalises a phone number to digits with an optional leading `+`; spaces and dashes
+/// are dropped because cashiers and members type them either way.
+pub fn normalize_phone(phone: &str) -> Result<String, String> {
+    let trimmed = phone.trim();
+    let (plus, rest) = match trimmed.strip_prefix('+') {
+        Some(r) => ("+", r),
+        None => ("", trimmed),
+    };
+    let mut digits = String::with_capacity(rest.len() + 1);
+    digits.push_str(plus);
+    for ch in rest.chars() {
+        match ch {
+            '0'..='9' => digits.push(ch),
+            ' ' | '-' | '(' | ')' => {}
+            _ => return Err(format!("phone '{phone}' contains '{ch}'")),
+        }
+    }
+    let count = digits.len() - plus.len();
+    if !(5..=15).contains(&count) {
+        return Err(format!("phone '{phone}' must have 5–15 digits"));
+    }
+    Ok(digits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_are_normalised_or_refused() {
+        assert_eq!(normalize_phone("138 0013-8000").unwrap(), "13800138000");
+        assert_eq!(normalize_phone("+86 138 0013 8000").unwrap(), "+8613800138000");
+        assert!(normalize_phone("1380013800a").is_err());
+        assert!(normalize_phone("123").is_err());
+    }
+
+    #[test]
+    fn card_numbers_are_checked() {
+        assert!(validate_card_number("6200123412341234").is_ok());
+        assert!(validate_card_number("62-00").is_err());
+        assert!(validate_card_number("123").is_err());
+    }
+}

@@ -1,0 +1,19 @@
+//! StorePOS: a point-of-sale and membership-card terminal for retail stores.
+//!
+//! The library holds everything the `storepos` binary runs:
+//! - [`domain`]: the pure core (money, tax, GS1 codes, products, members, operators);
+//! - [`store`]: the terminal's SQLite files, migrations and repositories;
+//! - [`import`]: CSV and Complete Journey loaders, all-or-nothing;
+//! - [`config`]: the TOML configuration with documented defaults;
+//! - [`cli`]: the command line.
+//!
+//! Device drivers live in the `storepos-drivers` crate and the sync protocol in
+//! `storepos-sync`.
+
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod import;
+pub mod store;

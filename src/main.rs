@@ -1,0 +1,30 @@
+//! The `storepos` binary: parses the command line, loads the configuration, sets up
+//! logging and runs the command. Errors are printed as one clear message.
+
+use clap::Parser;
+use storepos::cli::{self, Cli};
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let (config, source) = match cli::load_config(&cli) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.logging.level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    tracing::debug!(?source, data_dir = %config.data_dir.display(), "configuration loaded");
+    match cli::run(cli, config, source) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! The product catalogue repository: lookups the till makes on every scan.
+//!
+//! Products are keyed by their GTIN-14 value as SQLite's integer rowid, so a lookup is one
+//! B-tree descent through a cached prepared statement.
+
+use iso_currency::Currency;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::domain::gs1::Gtin;
+use crate::domain::money::Money;
+use crate::domain::product::{BonusPoints, BrandType, Product};
+use crate::domain::tax::TaxRate;
+
+use super::StoreError;
+
+const COLUMNS: &str = "gtin, name, name_en, price, tax_bp, department, category, brand_type, \
+     manufacturer, member_price, bonus_points, weighed, plu, restricted, external_id";
+
+pub struct Catalogue {
+    conn: Connection,
+    currency: Currency,
+}
+
+impl Catalogue {
+    pub fn new(conn: Connection, currency: Currency) -> Self {
+        Catalogue { conn, currency }
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+
+    pub fn product_by_gtin(&self, gtin: Gtin) -> Result<Option<Product>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM products WHERE gtin = ?1"))?;
+        let row = stmt
+            .query_row([gtin.value() as i64], |r| Ok(read_product(r, self.currency)))
+            .optional()?;
+        row.transpose()
+    }
+
+    pub fn product_by_plu(&self, plu: u32) -> Result<Option<Product>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM products WHERE plu = ?1"))?;
+        let row = stmt
+            .query_row([plu], |r| Ok(read_product(r, self.currency)))
+            .optional()?;
+        row.transpose()
+    }
+
+    pub fn product_count(&self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM products", [], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    /// Inserts a product or updates the one with the same GTIN. A PLU or external id
+    /// already used by another product is a constraint error, never a silent delete.
+    /// Use inside a transaction for bulk loads.
+    pub fn upsert(conn: &Connection, p: &Product) -> Result<(), StoreError> {
+        let mut stmt = conn.prepare_cached(&format!(
+            "INSERT INTO products ({COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+             ON CONFLICT (gtin) DO UPDATE SET
+                name = excluded.name, name_en = excluded.name_en, price = excluded.price,
+                tax_bp = excluded.tax_bp, department = excluded.department,
+                category = excluded.category, brand_type = excluded.brand_type,
+                manufacturer = excluded.manufacturer, member_price = excluded.member_price,
+                bonus_points = excluded.bonus_points, weighed = excluded.weighed,
+                plu = excluded.plu, restricted = excluded.restricted,
+                external_id = excluded.external_id"
+        ))?;
+        let bonus = match p.bonus_points {
+            BonusPoints::None => None,
+            other => Some(other.to_string()),
+        };
+        stmt.execute(params![
+            p.gtin.value() as i64,
+            p.name,
+            p.name_en,
+            p.price.minor(),
+            p.tax_rate.basis_points(),
+            p.department,
+            p.category,
+            p.brand_type.as_str(),
+            p.manufacturer,
+            p.member_price.map(Money::minor),
+            bonus,
+            p.weighed,
+            p.plu,
+            p.restricted,
+            p.external_id,
+        ])?;
+        Ok(())
+    }
+}
+
+fn read_product(r: &Row<'_>, currency: Currency) -> Result<Product, StoreError> {
+    let gtin_value: i64 = r.get(0)?;
+    let gtin = Gtin::from_gtin14_value(gtin_value as u64)
+        .ok_or_else(|| StoreError::Corrupt(format!("product key {gtin_value} is not a GTIN")))?;
+    let tax_bp: u32 = r.get(4)?;
+    let brand: String = r.get(7)?;
+    let bonus: Option<String> = r.get(10)?;
+    Ok(Product {
+        gtin,
+        name: r.get(1)?,
+        name_en: r.get(2)?,
+        price: Money::from_minor(r.get(3)?, currency),
+        tax_rate: TaxRate::from_basis_points(tax_bp)
+            .map_err(|e| StoreError::Corrupt(format!("product {gtin}: {e}")))?,
+        department: r.get(5)?,
+        category: r.get(6)?,
+        brand_type: BrandType::parse(&brand).unwrap_or_default(),
+        manufacturer: r.get(8)?,
+        member_price: r
+            .get::<_, Option<i64>>(9)?
+            .map(|m| Money::from_minor(m, currency)),
+        bonus_points: bonus
+            .as_deref()
+            .and_then(BonusPoints::parse)
+            .unwrap_or_default(),
+        weighed: r.get(11)?,
+        plu: r.get(12)?,
+        restricted: r.get(13)?,
+        external_id: r.get(14)?,
+    })
+}
+
+/// Why a scanned code did not become an item.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("barcode not accepted: {0}")]
+    Barcode(#[from] crate::domain::gs1::GtinError),
+    #[error("unknown item {0}: not in the catalogue")]
+    UnknownItem(String),
+    #[error("in-store label {code} names item code {item_code}, which no product has as its PLU")]
+    UnknownPlu { code: String, item_code: u32 },
+    #[error(transparent)]
+    Pricing(#[from] crate::domain::scan::PricingError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Catalogue {
+    /// Resolves scanner data to a priced item: validates the check digit, decodes in-store
+    /// labels with the store's layout, then looks the product up.
+    pub fn resolve_scan(
+        &self,
+        code: &str,
+        layout: &crate::domain::gs1::VariableMeasureLayout,
+    ) -> Result<crate::domain::scan::PricedItem, ScanError> {
+        use crate::domain::gs1::ScannedItem;
+        let gtin = Gtin::parse(code)?;
+        let (product, label) = match layout.classify(gtin) {
+            ScannedItem::Trade(gtin) => (
+                self.product_by_gtin(gtin)?
+                    .ok_or_else(|| ScanError::UnknownItem(code.to_string()))?,
+                None,
+            ),
+            ScannedItem::VariableMeasure(label) => (
+                self.product_by_plu(label.item_code)?
+                    .ok_or_else(|| ScanError::UnknownPlu {
+                        code: code.to_string(),
+                        item_code: label.item_code,
+                    })?,
+                Some(label),
+            ),
+        };
+        Ok(crate::domain::scan::price_item(product, label.as_ref())?)
+    }
+}
