@@ -34,8 +34,7 @@ fn scatter(i: u64) -> u64 {
 }
 
 fn generated_gtin(i: u64) -> Gtin {
-    Gtin::gtin13_from_body(690_000_000_000 + scatter(i))
-        .expect("12-digit body")
+    Gtin::gtin13_from_body(690_000_000_000 + scatter(i)).expect("12-digit body")
 }
 
 /// Writes a products CSV with every column filled.
@@ -124,7 +123,10 @@ pub fn catalogue(config: &Config, args: &CatalogueBenchArgs) -> Result<()> {
         by_scan.record(t.elapsed().as_nanos() as u64)?;
     }
     let us = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
-    for (name, h) in [("lookup by GTIN", &by_gtin), ("scan (parse + lookup + price)", &by_scan)] {
+    for (name, h) in [
+        ("lookup by GTIN", &by_gtin),
+        ("scan (parse + lookup + price)", &by_scan),
+    ] {
         println!(
             "{name}: {} lookups over {} products: p50 {:.1} µs, p99 {:.1} µs, p99.9 {:.1} µs, max {:.1} µs",
             h.len(),

@@ -10,7 +10,11 @@ use crate::import;
 use crate::store::{Identity, Store, history, members};
 
 #[derive(Debug, Parser)]
-#[command(name = "storepos", version, about = "Point-of-sale and membership-card terminal for retail stores")]
+#[command(
+    name = "storepos",
+    version,
+    about = "Point-of-sale and membership-card terminal for retail stores"
+)]
 pub struct Cli {
     /// Configuration file (default: $STOREPOS_CONFIG, else ./storepos.toml if present, else built-in defaults).
     #[arg(long, global = true, value_name = "PATH")]
@@ -113,7 +117,9 @@ pub fn open_store_at(config: &Config, dir: &Path) -> Result<Store> {
 /// Runs a parsed command line.
 pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
     match cli.command {
-        Command::Demo(args) => crate::demo::run(&config, args.keep.as_deref().or(cli.data_dir.as_deref())),
+        Command::Demo(args) => {
+            crate::demo::run(&config, args.keep.as_deref().or(cli.data_dir.as_deref()))
+        }
         Command::Init => {
             let store = open_store(&config)?;
             println!("data directory {} is ready", store.dir().display());
@@ -144,7 +150,9 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
         Command::Member { query } => {
             let store = open_store(&config)?;
             let conn = store.catalogue.conn();
-            let mut found = members::by_card(conn, query.trim())?.into_iter().collect::<Vec<_>>();
+            let mut found = members::by_card(conn, query.trim())?
+                .into_iter()
+                .collect::<Vec<_>>();
             if found.is_empty()
                 && let Ok(phone) = crate::domain::member::normalize_phone(&query)
             {
@@ -173,7 +181,9 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
                 ConfigCommand::Show => print!("{}", config.to_toml()),
                 ConfigCommand::Check => match source {
                     Source::File(path) => println!("{}: valid", path.display()),
-                    Source::Defaults => println!("no configuration file; built-in defaults are in effect"),
+                    Source::Defaults => {
+                        println!("no configuration file; built-in defaults are in effect")
+                    }
                 },
                 ConfigCommand::Default => print!("{}", crate::config::DOCUMENTED_DEFAULTS),
             }

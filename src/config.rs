@@ -197,12 +197,16 @@ impl Config {
         let id_ok = |s: &str| {
             !s.is_empty()
                 && s.len() <= 32
-                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         };
         if !id_ok(&self.store.id) {
             return Err(invalid(
                 "store.id",
-                format!("'{}' must be 1–32 letters, digits, '-' or '_'", self.store.id),
+                format!(
+                    "'{}' must be 1–32 letters, digits, '-' or '_'",
+                    self.store.id
+                ),
             ));
         }
         if !id_ok(&self.terminal.id) {
@@ -325,12 +329,27 @@ mod tests {
 
     #[test]
     fn errors_name_the_key() {
-        assert_eq!(key_of(parse("[store]\ncurrency = \"XYZ\"").unwrap_err()), "store.currency");
+        assert_eq!(
+            key_of(parse("[store]\ncurrency = \"XYZ\"").unwrap_err()),
+            "store.currency"
+        );
         assert_eq!(key_of(parse("[store]\nid = 5").unwrap_err()), "store.id");
-        assert_eq!(key_of(parse("[store]\nid = \"a b\"").unwrap_err()), "store.id");
-        assert_eq!(key_of(parse("[hq]\nurl = \"not a url\"").unwrap_err()), "hq.url");
-        assert_eq!(key_of(parse("[hq]\nurl = \"ftp://x/\"").unwrap_err()), "hq.url");
-        assert_eq!(key_of(parse("[store]\ntax_mode = \"sometimes\"").unwrap_err()), "store.tax_mode");
+        assert_eq!(
+            key_of(parse("[store]\nid = \"a b\"").unwrap_err()),
+            "store.id"
+        );
+        assert_eq!(
+            key_of(parse("[hq]\nurl = \"not a url\"").unwrap_err()),
+            "hq.url"
+        );
+        assert_eq!(
+            key_of(parse("[hq]\nurl = \"ftp://x/\"").unwrap_err()),
+            "hq.url"
+        );
+        assert_eq!(
+            key_of(parse("[store]\ntax_mode = \"sometimes\"").unwrap_err()),
+            "store.tax_mode"
+        );
         let unknown = parse("[store]\ncurency = \"CNY\"").unwrap_err().to_string();
         assert!(unknown.contains("curency"), "{unknown}");
         let layout = parse(

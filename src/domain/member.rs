@@ -83,7 +83,10 @@ mod tests {
     #[test]
     fn phones_are_normalised_or_refused() {
         assert_eq!(normalize_phone("138 0013-8000").unwrap(), "13800138000");
-        assert_eq!(normalize_phone("+86 138 0013 8000").unwrap(), "+8613800138000");
+        assert_eq!(
+            normalize_phone("+86 138 0013 8000").unwrap(),
+            "+8613800138000"
+        );
         assert!(normalize_phone("1380013800a").is_err());
         assert!(normalize_phone("123").is_err());
     }

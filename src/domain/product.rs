@@ -59,13 +59,19 @@ impl BonusPoints {
         if text.is_empty() || text == "0" {
             return Some(BonusPoints::None);
         }
-        let number = |s: &str| s.parse::<u32>().ok().filter(|_| s.bytes().all(|b| b.is_ascii_digit()));
+        let number = |s: &str| {
+            s.parse::<u32>()
+                .ok()
+                .filter(|_| s.bytes().all(|b| b.is_ascii_digit()))
+        };
         if let Some(rest) = text
             .strip_prefix('x')
             .or_else(|| text.strip_prefix('X'))
             .or_else(|| text.strip_prefix('×'))
         {
-            return number(rest).filter(|n| *n >= 1).map(BonusPoints::Multiplier);
+            return number(rest)
+                .filter(|n| *n >= 1)
+                .map(BonusPoints::Multiplier);
         }
         number(text.strip_prefix('+').unwrap_or(text)).map(BonusPoints::Extra)
     }

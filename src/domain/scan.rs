@@ -24,7 +24,10 @@ pub struct PricedItem {
 }
 
 /// Prices one unit of a product, or the quantity an in-store label carries.
-pub fn price_item(product: Product, label: Option<&VariableMeasure>) -> Result<PricedItem, PricingError> {
+pub fn price_item(
+    product: Product,
+    label: Option<&VariableMeasure>,
+) -> Result<PricedItem, PricingError> {
     let price = product.price;
     match label {
         None if product.weighed => Err(PricingError::NeedsWeight(product.name.clone())),
@@ -52,12 +55,10 @@ pub fn price_item(product: Product, label: Option<&VariableMeasure>) -> Result<P
                 );
                 // A weighed item's label price implies its weight; a unit item is one unit.
                 let quantity = if product.weighed && price.minor() > 0 {
-                    Quantity::from_milli(
-                        div_round_half_away(
-                            i128::from(amount.minor()) * 1000,
-                            i128::from(price.minor()),
-                        ) as i64,
-                    )
+                    Quantity::from_milli(div_round_half_away(
+                        i128::from(amount.minor()) * 1000,
+                        i128::from(price.minor()),
+                    ) as i64)
                 } else {
                     Quantity::ONE
                 };
@@ -90,7 +91,7 @@ mod tests {
 
     fn bananas() -> Product {
         Product {
-            gtin: Gtin::parse("6920000000466").unwrap(),
+            gtin: Gtin::parse("6920000000463").unwrap(),
             name: "香蕉".into(),
             name_en: Some("Bananas".into()),
             price: Money::from_minor(698, Currency::CNY),

@@ -147,7 +147,10 @@ mod tests {
     fn parses_percentages() {
         assert_eq!(TaxRate::parse_percent("13").unwrap(), TaxRate::CN_STANDARD);
         assert_eq!(TaxRate::parse_percent("9%").unwrap(), TaxRate::CN_REDUCED);
-        assert_eq!(TaxRate::parse_percent("6.00").unwrap(), TaxRate::CN_SERVICES);
+        assert_eq!(
+            TaxRate::parse_percent("6.00").unwrap(),
+            TaxRate::CN_SERVICES
+        );
         assert_eq!(TaxRate::parse_percent("0").unwrap(), TaxRate::ZERO);
         assert_eq!(TaxRate::parse_percent("7.25").unwrap().basis_points(), 725);
         assert_eq!(TaxRate::CN_STANDARD.to_string(), "13%");
@@ -162,7 +165,10 @@ mod tests {
         // 113.00 at 13% holds 13.00 tax; 109.00 at 9% holds 9.00.
         let b = split(
             TaxMode::Inclusive,
-            &[(TaxRate::CN_STANDARD, 11_300), (TaxRate::CN_REDUCED, 10_900)],
+            &[
+                (TaxRate::CN_STANDARD, 11_300),
+                (TaxRate::CN_REDUCED, 10_900),
+            ],
         );
         assert_eq!(b.rates[0].rate, TaxRate::CN_REDUCED);
         assert_eq!((b.rates[0].net, b.rates[0].tax), (10_000, 900));

@@ -169,7 +169,7 @@ pub fn import(catalogue: &mut Catalogue, dir: &Path) -> Result<ImportSummary, Im
         }
         Ok(())
     })?;
-    errors.into_result(&path)?;
+    errors.take_result(&path)?;
 
     // Products that were sold, at their most frequent shelf price.
     let (path, mut reader) = gz_reader(dir, "products.csv.gz")?;
@@ -210,7 +210,7 @@ pub fn import(catalogue: &mut Catalogue, dir: &Path) -> Result<ImportSummary, Im
         products += 1;
         Ok(())
     })?;
-    errors.into_result(&path)?;
+    errors.take_result(&path)?;
 
     // Households as members, with demographics where the data has them.
     let demographics = read_demographics(dir)?;
@@ -299,7 +299,13 @@ fn transaction_row(cols: &Columns, row: &csv::StringRecord) -> Result<Transactio
     })
 }
 
-fn product_row(cols: &Columns, row: &csv::StringRecord, gtin: Gtin, id: u64, price: Money) -> Product {
+fn product_row(
+    cols: &Columns,
+    row: &csv::StringRecord,
+    gtin: Gtin,
+    id: u64,
+    price: Money,
+) -> Product {
     let name = [
         cols.get(row, "product_type"),
         cols.get(row, "product_category"),
@@ -361,16 +367,18 @@ fn read_demographics(dir: &Path) -> Result<HashMap<u64, String>, ImportError> {
         }
         Ok(())
     })?;
-    errors.into_result(&path)?;
+    errors.take_result(&path)?;
     Ok(out)
 }
 
 /// Counts of what is loaded, for tests and the CLI.
 pub fn loaded_counts(conn: &Connection) -> Result<(u64, u64, u64), StoreError> {
     Ok((
-        conn.query_row("SELECT COUNT(*) FROM products WHERE external_id IS NOT NULL", [], |r| {
-            r.get::<_, i64>(0)
-        })? as u64,
+        conn.query_row(
+            "SELECT COUNT(*) FROM products WHERE external_id IS NOT NULL",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as u64,
         members::count(conn)?,
         history::count(conn)?,
     ))
@@ -397,7 +405,10 @@ mod tests {
     #[test]
     fn ids_map_to_valid_codes() {
         let gtin = gtin_for_product(1_095_275).unwrap();
-        assert_eq!(gtin.to_string(), Gtin::parse(&gtin.to_string()).unwrap().to_string());
+        assert_eq!(
+            gtin.to_string(),
+            Gtin::parse(&gtin.to_string()).unwrap().to_string()
+        );
         assert!(gtin.to_string().starts_with("04"));
         assert_eq!(card_for_household(900), "8800000900");
     }

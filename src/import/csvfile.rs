@@ -1,14 +1,16 @@
 //! Shared CSV handling: header checks (required, optional, unknown columns) and field
 //! access by name.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use super::ImportError;
 
 /// Column positions resolved from a header row.
+///
+/// A header has a dozen columns at most, so a linear scan beats hashing the name on
+/// every field of every row.
 pub struct Columns {
-    index: HashMap<String, usize>,
+    index: Vec<(String, usize)>,
 }
 
 impl Columns {
@@ -23,9 +25,12 @@ impl Columns {
             path: path.to_path_buf(),
             message: format!("line 1: {message}"),
         };
-        let mut index = HashMap::new();
+        let mut index: Vec<(String, usize)> = Vec::new();
         for (i, name) in header.iter().enumerate() {
-            let name = name.trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
+            let name = name
+                .trim()
+                .trim_start_matches('\u{feff}')
+                .to_ascii_lowercase();
             if !required.contains(&name.as_str()) && !optional.contains(&name.as_str()) {
                 return Err(format(format!(
                     "unknown column '{name}' (required: {}; optional: {})",
@@ -33,14 +38,15 @@ impl Columns {
                     optional.join(",")
                 )));
             }
-            if index.insert(name.clone(), i).is_some() {
+            if index.iter().any(|(n, _)| *n == name) {
                 return Err(format(format!("column '{name}' appears twice")));
             }
+            index.push((name, i));
         }
         let missing: Vec<&str> = required
             .iter()
             .copied()
-            .filter(|c| !index.contains_key(*c))
+            .filter(|c| !index.iter().any(|(n, _)| n == *c))
             .collect();
         if !missing.is_empty() {
             return Err(format(format!(
@@ -55,8 +61,9 @@ impl Columns {
     /// The trimmed field, or "" when the column is absent or the row is short.
     pub fn get<'r>(&self, record: &'r csv::StringRecord, name: &str) -> &'r str {
         self.index
-            .get(name)
-            .and_then(|i| record.get(*i))
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, i)| record.get(*i))
             .map(str::trim)
             .unwrap_or("")
     }
@@ -98,10 +105,7 @@ pub fn header<R: std::io::Read>(
     path: &Path,
     reader: &mut csv::Reader<R>,
 ) -> Result<csv::StringRecord, ImportError> {
-    reader
-        .headers()
-        .cloned()
-        .map_err(|e| csv_error(path, e))
+    reader.headers().cloned().map_err(|e| csv_error(path, e))
 }
 
 /// A CSV-level error (bad UTF-8, wrong field count) as an import error with its line.

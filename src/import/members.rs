@@ -4,7 +4,7 @@
 //! `tier,points,home_store,email`. The card number is the member's id; `points` is the
 //! balance headquarters last reported, which the till treats as the redeemable ceiling.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::path::Path;
 
 use super::csvfile::{self, Columns};
@@ -83,7 +83,7 @@ pub fn import_from<R: std::io::Read>(
     let cols = Columns::resolve(path, &header, REQUIRED, OPTIONAL)?;
     let tx = conn.transaction().map_err(StoreError::from)?;
     let mut errors = Errors::default();
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut seen: FxHashMap<String, u64> = FxHashMap::default();
     let rows = csvfile::each_row(path, &mut reader, &mut errors, |line, record, errors| {
         match parse_row(&cols, record) {
             Err(message) => errors.push(line, message),
@@ -100,7 +100,7 @@ pub fn import_from<R: std::io::Read>(
         }
         Ok(())
     })?;
-    errors.into_result(path)?;
+    errors.take_result(path)?;
     tx.commit().map_err(StoreError::from)?;
     Ok(ImportSummary {
         rows,

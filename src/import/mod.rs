@@ -94,12 +94,21 @@ impl Errors {
         }
     }
 
+    /// Moves the errors of `other` into this collector.
+    pub fn append(&mut self, other: &mut Errors) {
+        let taken = std::mem::take(other);
+        self.total += taken.total;
+        let room = MAX_REPORTED.saturating_sub(self.listed.len());
+        self.listed.extend(taken.listed.into_iter().take(room));
+        self.listed.sort_by_key(|e| e.line);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.total == 0
     }
 
     /// Turns collected errors into the import's failure, leaving the collector empty.
-    pub fn into_result(&mut self, path: &std::path::Path) -> Result<(), ImportError> {
+    pub fn take_result(&mut self, path: &std::path::Path) -> Result<(), ImportError> {
         if self.total == 0 {
             return Ok(());
         }

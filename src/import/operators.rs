@@ -1,7 +1,7 @@
 //! `storepos import operators FILE.csv` with columns `id,name,role,pin`.
 //! PINs are hashed (Argon2id) before they touch the disk.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::path::Path;
 
 use super::csvfile::{self, Columns};
@@ -49,13 +49,16 @@ pub fn import_from<R: std::io::Read>(
     let cols = Columns::resolve(path, &header, REQUIRED, &[])?;
     let tx = conn.transaction().map_err(StoreError::from)?;
     let mut errors = Errors::default();
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut seen: FxHashMap<String, u64> = FxHashMap::default();
     let rows = csvfile::each_row(path, &mut reader, &mut errors, |line, record, errors| {
         match parse_row(&cols, record) {
             Err(message) => errors.push(line, message),
             Ok(op) => {
                 if let Some(first) = seen.insert(op.id.clone(), line) {
-                    errors.push(line, format!("id: {} already appears on line {first}", op.id));
+                    errors.push(
+                        line,
+                        format!("id: {} already appears on line {first}", op.id),
+                    );
                 } else if errors.is_empty() {
                     operators::upsert(&tx, &op)?;
                 }
@@ -63,7 +66,7 @@ pub fn import_from<R: std::io::Read>(
         }
         Ok(())
     })?;
-    errors.into_result(path)?;
+    errors.take_result(path)?;
     tx.commit().map_err(StoreError::from)?;
     Ok(ImportSummary {
         rows,

@@ -4,7 +4,7 @@
 //! `name_en,department,category,brand_type,manufacturer,member_price,bonus_points,weighed,plu,restricted`.
 //! Rows replace products with the same GTIN; anything wrong anywhere imports nothing.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::path::Path;
 
 use iso_currency::Currency;
@@ -15,6 +15,7 @@ use crate::domain::gs1::Gtin;
 use crate::domain::money::Money;
 use crate::domain::product::{BonusPoints, BrandType, Product};
 use crate::domain::tax::TaxRate;
+use crate::store::catalogue::ProductWriter;
 use crate::store::{Catalogue, StoreError};
 
 pub const REQUIRED: &[&str] = &["gtin", "name", "price", "tax_rate"];
@@ -122,7 +123,12 @@ pub fn import(catalogue: &mut Catalogue, path: &Path) -> Result<ImportSummary, I
 }
 
 /// Imports from any reader; `path` names the source in messages.
-pub fn import_from<R: std::io::Read>(
+///
+/// Two stages run side by side: one thread reads, parses and validates rows while the
+/// caller's thread writes the valid ones into the open transaction. Once any row is bad
+/// nothing more is written, validation carries on to report every bad row, and the
+/// transaction is rolled back.
+pub fn import_from<R: std::io::Read + Send>(
     catalogue: &mut Catalogue,
     path: &Path,
     mut reader: csv::Reader<R>,
@@ -130,15 +136,64 @@ pub fn import_from<R: std::io::Read>(
     let currency = catalogue.currency();
     let header = csvfile::header(path, &mut reader)?;
     let cols = Columns::resolve(path, &header, REQUIRED, OPTIONAL)?;
+    // A large page cache keeps the load in memory until the commit writes it out in one
+    // pass, instead of spilling half-built B-tree pages as it goes.
+    catalogue
+        .conn()
+        .execute_batch("PRAGMA cache_size = -262144")
+        .map_err(StoreError::from)?;
     let tx = catalogue
         .conn_mut()
         .transaction()
         .map_err(StoreError::from)?;
+    let mut writer = ProductWriter::new(&tx)?;
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<(u64, Product)>>(16);
+    let (parsed, mut write_errors) = std::thread::scope(|scope| {
+        let parser = scope.spawn(move || parse_all(path, reader, &cols, currency, sender));
+        let mut write_errors = Errors::default();
+        for batch in receiver {
+            for (line, product) in batch {
+                if !write_errors.is_empty() {
+                    break;
+                }
+                if let Err(e) = writer.write(&product) {
+                    write_errors.push(line, write_error(&product, e));
+                }
+            }
+        }
+        let parsed = parser
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (parsed, write_errors)
+    });
+    let (rows, mut errors) = parsed?;
+    errors.append(&mut write_errors);
+    errors.take_result(path)?;
+    drop(writer);
+    tx.commit().map_err(StoreError::from)?;
+    Ok(ImportSummary {
+        rows,
+        detail: format!("{rows} products imported"),
+    })
+}
+
+const BATCH: usize = 1024;
+
+/// The parsing stage: sends valid products in batches until the first bad row, then only
+/// validates. Returns the row count and the bad rows.
+fn parse_all<R: std::io::Read>(
+    path: &Path,
+    mut reader: csv::Reader<R>,
+    cols: &Columns,
+    currency: Currency,
+    sender: std::sync::mpsc::SyncSender<Vec<(u64, Product)>>,
+) -> Result<(u64, Errors), ImportError> {
     let mut errors = Errors::default();
-    let mut seen_gtin: HashMap<u64, u64> = HashMap::new();
-    let mut seen_plu: HashMap<u32, u64> = HashMap::new();
+    let mut seen_gtin: FxHashMap<u64, u64> = FxHashMap::default();
+    let mut seen_plu: FxHashMap<u32, u64> = FxHashMap::default();
+    let mut batch = Vec::with_capacity(BATCH);
     let rows = csvfile::each_row(path, &mut reader, &mut errors, |line, record, errors| {
-        let product = match parse_row(&cols, record, currency) {
+        let product = match parse_row(cols, record, currency) {
             Ok(p) => p,
             Err(message) => {
                 errors.push(line, message);
@@ -158,31 +213,34 @@ pub fn import_from<R: std::io::Read>(
             errors.push(line, format!("plu: {plu} already appears on line {first}"));
             return Ok(());
         }
-        if !errors.is_empty() {
-            return Ok(()); // Nothing will be committed; keep validating only.
-        }
-        if let Err(e) = Catalogue::upsert(&tx, &product) {
-            let message = match &e {
-                StoreError::Sql(rusqlite::Error::SqliteFailure(f, _))
-                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-                {
-                    format!(
-                        "plu: {} is already used by another product in the catalogue",
-                        product.plu.unwrap_or(0)
-                    )
-                }
-                other => other.to_string(),
-            };
-            errors.push(line, message);
+        if errors.is_empty() {
+            batch.push((line, product));
+            if batch.len() == BATCH {
+                // The writer only stops listening after a write error; the rows it would
+                // have written are then moot.
+                let _ = sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+            }
         }
         Ok(())
     })?;
-    errors.into_result(path)?;
-    tx.commit().map_err(StoreError::from)?;
-    Ok(ImportSummary {
-        rows,
-        detail: format!("{rows} products imported"),
-    })
+    if errors.is_empty() && !batch.is_empty() {
+        let _ = sender.send(batch);
+    }
+    Ok((rows, errors))
+}
+
+fn write_error(product: &Product, e: StoreError) -> String {
+    match &e {
+        StoreError::Sql(rusqlite::Error::SqliteFailure(f, _))
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            format!(
+                "plu: {} is already used by another product in the catalogue",
+                product.plu.unwrap_or(0)
+            )
+        }
+        other => other.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -13,8 +13,22 @@ use crate::domain::tax::TaxRate;
 
 use super::StoreError;
 
-const COLUMNS: &str = "gtin, name, name_en, price, tax_bp, department, category, brand_type, \
-     manufacturer, member_price, bonus_points, weighed, plu, restricted, external_id";
+macro_rules! product_columns {
+    () => {
+        "gtin, name, name_en, price, tax_bp, department, category, brand_type, \
+         manufacturer, member_price, bonus_points, weighed, plu, restricted, external_id"
+    };
+}
+const BY_GTIN_SQL: &str = concat!(
+    "SELECT ",
+    product_columns!(),
+    " FROM products WHERE gtin = ?1"
+);
+const BY_PLU_SQL: &str = concat!(
+    "SELECT ",
+    product_columns!(),
+    " FROM products WHERE plu = ?1"
+);
 
 pub struct Catalogue {
     conn: Connection,
@@ -39,19 +53,17 @@ impl Catalogue {
     }
 
     pub fn product_by_gtin(&self, gtin: Gtin) -> Result<Option<Product>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM products WHERE gtin = ?1"))?;
+        let mut stmt = self.conn.prepare_cached(BY_GTIN_SQL)?;
         let row = stmt
-            .query_row([gtin.value() as i64], |r| Ok(read_product(r, self.currency)))
+            .query_row([gtin.value() as i64], |r| {
+                Ok(read_product(r, self.currency))
+            })
             .optional()?;
         row.transpose()
     }
 
     pub fn product_by_plu(&self, plu: u32) -> Result<Option<Product>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM products WHERE plu = ?1"))?;
+        let mut stmt = self.conn.prepare_cached(BY_PLU_SQL)?;
         let row = stmt
             .query_row([plu], |r| Ok(read_product(r, self.currency)))
             .optional()?;
@@ -65,27 +77,32 @@ impl Catalogue {
         Ok(n as u64)
     }
 
-    /// Inserts a product or updates the one with the same GTIN. A PLU or external id
-    /// already used by another product is a constraint error, never a silent delete.
-    /// Use inside a transaction for bulk loads.
+    /// Inserts a product or updates the one with the same GTIN (see [`ProductWriter`]).
     pub fn upsert(conn: &Connection, p: &Product) -> Result<(), StoreError> {
-        let mut stmt = conn.prepare_cached(&format!(
-            "INSERT INTO products ({COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
-             ON CONFLICT (gtin) DO UPDATE SET
-                name = excluded.name, name_en = excluded.name_en, price = excluded.price,
-                tax_bp = excluded.tax_bp, department = excluded.department,
-                category = excluded.category, brand_type = excluded.brand_type,
-                manufacturer = excluded.manufacturer, member_price = excluded.member_price,
-                bonus_points = excluded.bonus_points, weighed = excluded.weighed,
-                plu = excluded.plu, restricted = excluded.restricted,
-                external_id = excluded.external_id"
-        ))?;
+        ProductWriter::new(conn)?.write(p)
+    }
+}
+
+/// Writes products through one prepared statement, for bulk loads inside a transaction.
+/// A PLU or external id already used by another product is a constraint error, never a
+/// silent delete of that product.
+pub struct ProductWriter<'c> {
+    stmt: rusqlite::CachedStatement<'c>,
+}
+
+impl<'c> ProductWriter<'c> {
+    pub fn new(conn: &'c Connection) -> Result<Self, StoreError> {
+        Ok(ProductWriter {
+            stmt: conn.prepare_cached(UPSERT_SQL)?,
+        })
+    }
+
+    pub fn write(&mut self, p: &Product) -> Result<(), StoreError> {
         let bonus = match p.bonus_points {
             BonusPoints::None => None,
             other => Some(other.to_string()),
         };
-        stmt.execute(params![
+        self.stmt.execute(params![
             p.gtin.value() as i64,
             p.name,
             p.name_en,
@@ -105,6 +122,20 @@ impl Catalogue {
         Ok(())
     }
 }
+
+const UPSERT_SQL: &str = concat!(
+    "INSERT INTO products (",
+    product_columns!(),
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+     ON CONFLICT (gtin) DO UPDATE SET
+        name = excluded.name, name_en = excluded.name_en, price = excluded.price,
+        tax_bp = excluded.tax_bp, department = excluded.department,
+        category = excluded.category, brand_type = excluded.brand_type,
+        manufacturer = excluded.manufacturer, member_price = excluded.member_price,
+        bonus_points = excluded.bonus_points, weighed = excluded.weighed,
+        plu = excluded.plu, restricted = excluded.restricted,
+        external_id = excluded.external_id"
+);
 
 fn read_product(r: &Row<'_>, currency: Currency) -> Result<Product, StoreError> {
     let gtin_value: i64 = r.get(0)?;

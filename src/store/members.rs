@@ -71,8 +71,9 @@ pub fn by_card(conn: &Connection, card: &str) -> Result<Option<Member>, StoreErr
 }
 
 pub fn by_phone(conn: &Connection, phone: &str) -> Result<Vec<Member>, StoreError> {
-    let mut stmt =
-        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM members WHERE phone = ?1 LIMIT 20"))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM members WHERE phone = ?1 LIMIT 20"
+    ))?;
     let rows = stmt.query_map([phone], read_member)?;
     rows.map(|m| with_cards(conn, m?)).collect()
 }
@@ -83,8 +84,9 @@ pub fn count(conn: &Connection) -> Result<u64, StoreError> {
 }
 
 fn with_cards(conn: &Connection, mut m: Member) -> Result<Member, StoreError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT card, status FROM member_cards WHERE member_id = ?1 ORDER BY card")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT card, status FROM member_cards WHERE member_id = ?1 ORDER BY card",
+    )?;
     let cards = stmt.query_map([&m.id], |r| {
         let status: String = r.get(1)?;
         Ok(MemberCard {

@@ -241,7 +241,11 @@ mod tests {
     #[test]
     fn a_corrupt_database_file_is_reported() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(TERMINAL_FILE), b"this is not a database at all, just text that is long enough to look like a header").unwrap();
+        std::fs::write(
+            dir.path().join(TERMINAL_FILE),
+            b"this is not a database at all, just text that is long enough to look like a header",
+        )
+        .unwrap();
         let err = Store::open(dir.path(), identity(Currency::CNY))
             .err()
             .unwrap()

@@ -97,7 +97,9 @@ mod tests {
         migrate_catalogue(&mut conn).unwrap();
         let mut conn = Connection::open_in_memory().unwrap();
         migrate_terminal(&mut conn).unwrap();
-        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(v, TERMINAL_VERSION);
     }
 }

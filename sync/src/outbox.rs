@@ -97,7 +97,8 @@ pub fn pending(
             terminal_id: origin.terminal_id.clone(),
             seq: seq as u64,
             kind,
-            payload: serde_json::from_str(&payload).map_err(|e| corrupt(format!("payload: {e}")))?,
+            payload: serde_json::from_str(&payload)
+                .map_err(|e| corrupt(format!("payload: {e}")))?,
             at: DateTime::parse_from_rfc3339(&at)
                 .map_err(|e| corrupt(format!("time: {e}")))?
                 .with_timezone(&Utc),
@@ -117,14 +118,18 @@ pub fn acknowledge(conn: &Connection, seq: u64) -> Result<usize, OutboxError> {
 
 /// Number of events not yet acknowledged (shown on the status bar).
 pub fn backlog(conn: &Connection) -> Result<u64, OutboxError> {
-    let n: i64 = conn.query_row("SELECT COUNT(*) FROM outbox WHERE acked = 0", [], |r| r.get(0))?;
+    let n: i64 = conn.query_row("SELECT COUNT(*) FROM outbox WHERE acked = 0", [], |r| {
+        r.get(0)
+    })?;
     Ok(n as u64)
 }
 
 /// Highest sequence number HQ has acknowledged, 0 if none.
 pub fn acknowledged_up_to(conn: &Connection) -> Result<u64, OutboxError> {
     let n: Option<i64> = conn
-        .query_row("SELECT MAX(seq) FROM outbox WHERE acked = 1", [], |r| r.get(0))
+        .query_row("SELECT MAX(seq) FROM outbox WHERE acked = 1", [], |r| {
+            r.get(0)
+        })
         .optional()?
         .flatten();
     Ok(n.unwrap_or(0) as u64)
@@ -155,13 +160,20 @@ mod tests {
         }
         assert_eq!(backlog(&conn).unwrap(), 5);
         assert_eq!(acknowledge(&conn, 3).unwrap(), 3);
-        assert_eq!(acknowledge(&conn, 2).unwrap(), 0, "an old ack changes nothing");
+        assert_eq!(
+            acknowledge(&conn, 2).unwrap(),
+            0,
+            "an old ack changes nothing"
+        );
         assert_eq!(acknowledged_up_to(&conn).unwrap(), 3);
         let rest = pending(&conn, &origin, 10).unwrap();
         assert_eq!(rest.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![4, 5]);
         assert_eq!(rest[0].payload, json!({ "i": 3 }));
         // Sequence keeps climbing after acknowledgements.
-        assert_eq!(append(&conn, &origin, "test", json!({}), at).unwrap().seq, 6);
+        assert_eq!(
+            append(&conn, &origin, "test", json!({}), at).unwrap().seq,
+            6
+        );
     }
 
     #[test]
@@ -172,6 +184,9 @@ mod tests {
         drop(tx); // rolled back
         assert_eq!(backlog(&conn).unwrap(), 0);
         let e = append(&conn, &origin, "test", json!({}), Utc::now()).unwrap();
-        assert_eq!(e.seq, 1, "the rolled-back sequence number is reused, leaving no gap");
+        assert_eq!(
+            e.seq, 1,
+            "the rolled-back sequence number is reused, leaving no gap"
+        );
     }
 }

@@ -1,0 +1,443 @@
+//! End-to-end tests of the `storepos` binary: imports (all or nothing, errors with line
+//! numbers), `--data-dir`, configuration errors and lookups, on real SQLite files.
+
+use std::io::Write;
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn storepos(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("storepos").unwrap();
+    cmd.current_dir(dir)
+        .env_remove("STOREPOS_CONFIG")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const GOOD_PRODUCTS: &str = "gtin,name,price,tax_rate,plu,weighed\n\
+6901234567892,矿泉水,2.00,13,,0\n\
+036000291452,Tissues,9.90,13,,0\n\
+6920000000463,香蕉,6.98,9,4011,1\n";
+
+#[test]
+fn import_then_scan_in_the_data_dir() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("store-a");
+    let file = write(work.path(), "p.csv", GOOD_PRODUCTS);
+    storepos(work.path())
+        .args(["--data-dir", data.to_str().unwrap(), "import", "products"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("3 products imported"));
+    assert!(data.join("terminal.db").exists() && data.join("catalogue.db").exists());
+    // A UPC-A code finds the product imported as 12 digits, also as EAN-13.
+    storepos(work.path())
+        .args([
+            "--data-dir",
+            data.to_str().unwrap(),
+            "product",
+            "0036000291452",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Tissues"));
+    // A price label for PLU 4011 (prefix 21, 3.50).
+    storepos(work.path())
+        .args([
+            "--data-dir",
+            data.to_str().unwrap(),
+            "product",
+            "2104011003505",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("amount 3.50 CNY"));
+    // The default data dir was never touched.
+    assert!(!work.path().join("storepos-data").exists());
+}
+
+#[test]
+fn a_bad_row_imports_nothing_and_names_its_line() {
+    let work = tempfile::tempdir().unwrap();
+    let good = write(work.path(), "good.csv", GOOD_PRODUCTS);
+    storepos(work.path())
+        .args(["import", "products"])
+        .arg(&good)
+        .assert()
+        .success();
+    // Line 2 would change a price; line 3 has a wrong check digit.
+    let bad = write(
+        work.path(),
+        "bad.csv",
+        "gtin,name,price,tax_rate\n6901234567892,矿泉水,2.50,13\n6901234567893,Typo,1.00,13\n4006381333931,Pen,x,13\n",
+    );
+    storepos(work.path())
+        .args(["import", "products"])
+        .arg(&bad)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("line 3: gtin"))
+        .stderr(predicate::str::contains("check digit"))
+        .stderr(predicate::str::contains("line 4: price"))
+        .stderr(predicate::str::contains("nothing was imported"));
+    storepos(work.path())
+        .args(["product", "6901234567892"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("amount 2.00 CNY"));
+    storepos(work.path())
+        .args(["product", "4006381333931"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("unknown item"));
+}
+
+#[test]
+fn header_problems_are_reported_on_line_one() {
+    let work = tempfile::tempdir().unwrap();
+    for (csv, expected) in [
+        (
+            "gtin,name,price\n6901234567892,A,1.00\n",
+            "missing required column tax_rate",
+        ),
+        (
+            "gtin,name,price,tax_rate,colour\n",
+            "unknown column 'colour'",
+        ),
+        ("gtin,name,price,tax_rate\n6901234567892,A,1.00\n", "line 2"),
+    ] {
+        let file = write(work.path(), "h.csv", csv);
+        storepos(work.path())
+            .args(["import", "products"])
+            .arg(&file)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(expected));
+    }
+    storepos(work.path())
+        .args(["import", "products", "no-such-file.csv"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no-such-file.csv"));
+}
+
+#[test]
+fn members_and_operators_import_and_pins_are_hashed() {
+    let work = tempfile::tempdir().unwrap();
+    let members = write(
+        work.path(),
+        "m.csv",
+        "card,name,phone,tier,points,email\n6200123412341234,张伟,138 0013 8000,gold,12800,zw@example.com\n6200555566667777,Emily,,,,\n",
+    );
+    storepos(work.path())
+        .args(["import", "members"])
+        .arg(&members)
+        .assert()
+        .success();
+    storepos(work.path())
+        .args(["member", "13800138000"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("张伟").and(predicate::str::contains("points 12800")));
+    let bad = write(
+        work.path(),
+        "mb.csv",
+        "card,name,phone\n12,X,13800138000\n6200123412349999,Y,call me\n",
+    );
+    storepos(work.path())
+        .args(["import", "members"])
+        .arg(&bad)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("line 2: card"))
+        .stderr(predicate::str::contains("line 3: phone"));
+
+    let ops = write(
+        work.path(),
+        "o.csv",
+        "id,name,role,pin\n1001,Amy,cashier,1234\n9001,Bo,manager,987654\n",
+    );
+    storepos(work.path())
+        .args(["import", "operators"])
+        .arg(&ops)
+        .assert()
+        .success();
+    let conn = rusqlite::Connection::open(work.path().join("storepos-data/catalogue.db")).unwrap();
+    let hashes: Vec<String> = conn
+        .prepare("SELECT pin_hash FROM operators ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(hashes.len(), 2);
+    assert!(
+        hashes
+            .iter()
+            .all(|h| h.starts_with("$argon2id$") && !h.contains("1234"))
+    );
+    let bad_ops = write(
+        work.path(),
+        "ob.csv",
+        "id,name,role,pin\n1002,Cy,boss,1234\n1003,Di,cashier,12\n",
+    );
+    storepos(work.path())
+        .args(["import", "operators"])
+        .arg(&bad_ops)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("line 2: role"))
+        .stderr(predicate::str::contains("line 3: pin"));
+}
+
+#[test]
+fn a_bad_configuration_names_the_key_and_changes_nothing() {
+    let work = tempfile::tempdir().unwrap();
+    for (text, key) in [
+        ("[store]\ncurrency = \"EURO\"\n", "store.currency"),
+        ("[terminal]\nid = 7\n", "terminal.id"),
+        ("[hq]\nurl = \"nowhere\"\n", "hq.url"),
+        ("data_dir = \"x\"\n[stor]\nid = \"S1\"\n", "stor"),
+        ("[store\n", "not valid TOML"),
+    ] {
+        let cfg = write(work.path(), "bad.toml", text);
+        storepos(work.path())
+            .args(["--config"])
+            .arg(&cfg)
+            .args(["init"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(key));
+    }
+    assert!(!work.path().join("storepos-data").exists());
+    assert!(!work.path().join("x").exists());
+}
+
+#[test]
+fn configuration_file_is_honoured_and_data_dir_overrides_it() {
+    let work = tempfile::tempdir().unwrap();
+    let cfg = write(
+        work.path(),
+        "storepos.toml",
+        "data_dir = \"from-config\"\n[store]\nid = \"SH-1\"\ncurrency = \"USD\"\n",
+    );
+    storepos(work.path()).arg("init").assert().success();
+    assert!(work.path().join("from-config/terminal.db").exists());
+    storepos(work.path())
+        .args(["--config"])
+        .arg(&cfg)
+        .args(["--data-dir", "elsewhere", "init"])
+        .assert()
+        .success();
+    assert!(work.path().join("elsewhere/terminal.db").exists());
+    // The same directory under another currency is refused, naming the key.
+    storepos(work.path())
+        .args(["--data-dir", "elsewhere", "--config", "/dev/null", "init"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("store.currency"));
+    storepos(work.path())
+        .args(["config", "show"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("currency = \"USD\""));
+}
+
+#[test]
+fn migrations_start_from_an_empty_file() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("d");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::File::create(data.join("terminal.db")).unwrap();
+    std::fs::File::create(data.join("catalogue.db")).unwrap();
+    storepos(work.path())
+        .args(["--data-dir", "d", "init"])
+        .assert()
+        .success();
+    let conn = rusqlite::Connection::open(data.join("terminal.db")).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, storepos::store::TERMINAL_VERSION);
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    let work = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["--help"],
+        vec!["demo", "--help"],
+        vec!["init", "--help"],
+        vec!["import", "--help"],
+        vec!["import", "products", "--help"],
+        vec!["import", "members", "--help"],
+        vec!["import", "operators", "--help"],
+        vec!["import", "completejourney", "--help"],
+        vec!["product", "--help"],
+        vec!["member", "--help"],
+        vec!["config", "--help"],
+        vec!["config", "default", "--help"],
+        vec!["bench", "catalogue", "--help"],
+    ] {
+        storepos(work.path())
+            .args(&args)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Usage"));
+    }
+}
+
+#[test]
+fn the_demo_store_prices_its_baskets() {
+    let work = tempfile::tempdir().unwrap();
+    storepos(work.path())
+        .arg("demo")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("TOTAL CNY 117.93"))
+        .stdout(predicate::str::contains("expected 2"))
+        .stdout(predicate::str::contains("unknown item"));
+}
+
+/// A few thousand real rows of the Complete Journey, written in its own gzip CSV format.
+fn sample_completejourney(dir: &Path, rows: usize) -> Option<()> {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/completejourney");
+    if !shared.exists() {
+        return None;
+    }
+    for (name, limit) in [
+        ("transactions.csv.gz", rows),
+        ("products.csv.gz", usize::MAX),
+        ("demographics.csv.gz", usize::MAX),
+    ] {
+        let input =
+            flate2::read::MultiGzDecoder::new(std::fs::File::open(shared.join(name)).unwrap());
+        let mut out = flate2::write::GzEncoder::new(
+            std::fs::File::create(dir.join(name)).unwrap(),
+            flate2::Compression::fast(),
+        );
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(input)
+            .lines()
+            .take(limit.saturating_add(1))
+        {
+            writeln!(out, "{}", line.unwrap()).unwrap();
+        }
+        out.finish().unwrap();
+    }
+    Some(())
+}
+
+#[test]
+fn completejourney_loads_as_a_store() {
+    let work = tempfile::tempdir().unwrap();
+    let cj = work.path().join("cj");
+    std::fs::create_dir(&cj).unwrap();
+    sample_completejourney(&cj, 5_000)
+        .expect("../shared/data/completejourney is beside the repository");
+    let cfg = write(
+        work.path(),
+        "us.toml",
+        "[store]\ncurrency = \"USD\"\ntax_mode = \"exclusive\"\n",
+    );
+    let run = || {
+        storepos(work.path())
+            .args(["--config"])
+            .arg(&cfg)
+            .args(["import", "completejourney"])
+            .arg(&cj)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("5000 purchase lines"))
+    };
+    run();
+    run(); // a second run replaces, it does not duplicate
+    let conn = rusqlite::Connection::open(work.path().join("storepos-data/catalogue.db")).unwrap();
+    let (products, members, lines) =
+        storepos::import::completejourney::loaded_counts(&conn).unwrap();
+    assert_eq!(lines, 5_000);
+    assert!(
+        products > 100 && members > 10,
+        "{products} products, {members} members"
+    );
+    // Household 900's first purchase in the data: product 1095275 for 0.50.
+    let gtin = storepos::import::completejourney::gtin_for_product(1_095_275).unwrap();
+    let amount: i64 = conn
+        .query_row(
+            "SELECT amount FROM purchase_history WHERE member_id = '900' AND gtin = ?1 ORDER BY at LIMIT 1",
+            [gtin.value() as i64],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(amount, 50);
+    storepos(work.path())
+        .args(["--config"])
+        .arg(&cfg)
+        .args(["member", "8800000900"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Household 900"));
+    // CNY is two-decimal too; JPY is not and is refused with the key named.
+    let jpy = write(
+        work.path(),
+        "jp.toml",
+        "data_dir = \"jp\"\n[store]\ncurrency = \"JPY\"\n",
+    );
+    storepos(work.path())
+        .args(["--config"])
+        .arg(&jpy)
+        .args(["import", "completejourney"])
+        .arg(&cj)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("store.currency"));
+}
+
+#[test]
+fn a_corrupt_completejourney_row_imports_nothing() {
+    let work = tempfile::tempdir().unwrap();
+    let cj = work.path().join("cj");
+    std::fs::create_dir(&cj).unwrap();
+    sample_completejourney(&cj, 50).expect("shared data");
+    // Replace the transactions with one good and one corrupt row.
+    let mut out = flate2::write::GzEncoder::new(
+        std::fs::File::create(cj.join("transactions.csv.gz")).unwrap(),
+        flate2::Compression::fast(),
+    );
+    writeln!(out, "household_id,store_id,basket_id,product_id,quantity,sales_value,retail_disc,coupon_disc,coupon_match_disc,week,transaction_timestamp").unwrap();
+    writeln!(
+        out,
+        "900,330,31198570044,1095275,1,0.5,0.0,0.0,0.0,1,2017-01-01T11:53:26"
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "900,330,31198570047,9878513,1,zero,0.1,0.0,0.0,1,2017-01-01T12:10:28"
+    )
+    .unwrap();
+    out.finish().unwrap();
+    let cfg = write(work.path(), "us.toml", "[store]\ncurrency = \"USD\"\n");
+    storepos(work.path())
+        .args(["--config"])
+        .arg(&cfg)
+        .args(["import", "completejourney"])
+        .arg(&cj)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "line 3: transactions.csv.gz: sales_value",
+        ));
+    let conn = rusqlite::Connection::open(work.path().join("storepos-data/catalogue.db")).unwrap();
+    assert_eq!(
+        storepos::import::completejourney::loaded_counts(&conn).unwrap(),
+        (0, 0, 0)
+    );
+}
