@@ -71,6 +71,12 @@ pub const DEMO_BASKETS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// Pads `text` with spaces to `width` terminal columns; CJK characters take two.
+fn pad_to_width(text: &str, width: usize) -> String {
+    let used = unicode_width::UnicodeWidthStr::width(text);
+    format!("{text}{}", " ".repeat(width.saturating_sub(used)))
+}
+
 /// Runs the demo in `dir`, or in a fresh temporary directory.
 pub fn run(config: &Config, dir: Option<&Path>) -> Result<()> {
     let temp;
@@ -112,8 +118,8 @@ pub fn run(config: &Config, dir: Option<&Path>) -> Result<()> {
                         ""
                     };
                     println!(
-                        "{:<28} {:>7} {:>9}  {:>4}{flag}",
-                        item.product.name,
+                        "{} {:>7} {:>9}  {:>4}{flag}",
+                        pad_to_width(&item.product.name, 30),
                         item.quantity.to_string(),
                         item.amount.to_string(),
                         item.product.tax_rate.to_string()
