@@ -46,6 +46,9 @@ pub enum Command {
         /// Card number or phone number.
         query: String,
     },
+    /// List configured and detected devices (serial ports, USB printers, input devices),
+    /// open each, print its health, and suggest udev rules for permission errors.
+    Doctor,
     /// Show, check or print the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -175,6 +178,15 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
                 );
             }
             Ok(())
+        }
+        Command::Doctor => {
+            let report = storepos_drivers::doctor_report(&config.devices);
+            println!("{}", report.to_string().trim_end());
+            if report.all_ok() {
+                Ok(())
+            } else {
+                anyhow::bail!("some devices need attention (see above)")
+            }
         }
         Command::Config(c) => {
             match c {

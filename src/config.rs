@@ -30,6 +30,9 @@ pub struct Config {
     pub terminal: TerminalConfig,
     pub hq: HqConfig,
     pub barcode: BarcodeConfig,
+    /// Scanner, card reader, printer, drawer and customer display; each defaults to its
+    /// simulator, so a terminal with no hardware runs the demo store.
+    pub devices: storepos_drivers::DeviceConfigs,
     pub logging: LoggingConfig,
 }
 
@@ -84,6 +87,7 @@ impl Default for Config {
             terminal: TerminalConfig::default(),
             hq: HqConfig::default(),
             barcode: BarcodeConfig::default(),
+            devices: storepos_drivers::DeviceConfigs::default(),
             logging: LoggingConfig::default(),
         }
     }
@@ -357,6 +361,17 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(key_of(layout), "barcode.variable_measure[0].item_digits");
+    }
+
+    #[test]
+    fn devices_are_configured_by_kind() {
+        let c = parse("[devices.scanner]\nkind = \"serial\"\npath = \"/dev/ttyACM0\"\n").unwrap();
+        assert_ne!(
+            c.devices.scanner,
+            storepos_drivers::ScannerConfig::default()
+        );
+        let err = parse("[devices.scanner]\nkind = \"laser\"\n").unwrap_err();
+        assert!(key_of(err).starts_with("devices.scanner"));
     }
 
     #[test]

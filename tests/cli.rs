@@ -284,6 +284,7 @@ fn every_subcommand_has_help() {
         vec!["product", "--help"],
         vec!["member", "--help"],
         vec!["config", "--help"],
+        vec!["doctor", "--help"],
         vec!["config", "default", "--help"],
         vec!["bench", "catalogue", "--help"],
     ] {
