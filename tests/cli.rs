@@ -306,6 +306,13 @@ fn the_demo_store_prices_its_baskets() {
         .stdout(predicate::str::contains("TOTAL CNY 117.93"))
         .stdout(predicate::str::contains("expected 2"))
         .stdout(predicate::str::contains("unknown item"));
+    // Kept, the store holds the slips the virtual printer rendered.
+    storepos(work.path())
+        .args(["demo", "--keep", "kept"])
+        .assert()
+        .success();
+    let png = std::fs::read(work.path().join("kept/price-check-1.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "not a PNG image");
 }
 
 /// A few thousand real rows of the Complete Journey, written in its own gzip CSV format.
