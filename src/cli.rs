@@ -49,6 +49,9 @@ pub enum Command {
     /// List configured and detected devices (serial ports, USB printers, input devices),
     /// open each, print its health, and suggest udev rules for permission errors.
     Doctor,
+    /// Check or export the electronic journal.
+    #[command(subcommand)]
+    Journal(JournalCommand),
     /// Show, check or print the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -74,6 +77,18 @@ pub enum ImportCommand {
     Operators { file: PathBuf },
     /// The Complete Journey data set (a folder of .csv.gz files): products, households as members, purchase history.
     Completejourney { dir: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JournalCommand {
+    /// Check receipt numbers, the hash chain and every signature; report the first bad entry.
+    Verify,
+    /// Write the journal as JSON lines.
+    Export {
+        /// Output file (default: standard output).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -188,6 +203,7 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
                 anyhow::bail!("some devices need attention (see above)")
             }
         }
+        Command::Journal(j) => run_journal(&config, j),
         Command::Config(c) => {
             match c {
                 ConfigCommand::Show => print!("{}", config.to_toml()),
@@ -202,6 +218,55 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
             Ok(())
         }
         Command::Bench(BenchCommand::Catalogue(args)) => crate::bench::catalogue(&config, &args),
+    }
+}
+
+fn run_journal(config: &Config, command: JournalCommand) -> Result<()> {
+    use crate::journal;
+    let store = open_store(config)?;
+    match command {
+        JournalCommand::Verify => {
+            let count: i64 = store
+                .terminal
+                .query_row("SELECT COUNT(*) FROM journal", [], |r| r.get(0))?;
+            if count == 0 {
+                println!("journal is empty");
+                return Ok(());
+            }
+            let sealer = journal::Sealer::load(store.dir())?;
+            let v = journal::verify(&store.terminal, &sealer.verifying_key())?;
+            match v.first_bad {
+                None => {
+                    println!(
+                        "journal verified: {} entries, chain and signatures intact",
+                        v.entries
+                    );
+                    Ok(())
+                }
+                Some(bad) => anyhow::bail!(
+                    "journal entry {} is bad: {} ({} entries read)",
+                    bad.receipt_no,
+                    bad.reason,
+                    v.entries
+                ),
+            }
+        }
+        JournalCommand::Export { out } => {
+            let n = match out {
+                Some(path) => {
+                    let mut file = std::io::BufWriter::new(
+                        std::fs::File::create(&path)
+                            .with_context(|| format!("cannot create {}", path.display()))?,
+                    );
+                    let n = journal::export(&store.terminal, &mut file)?;
+                    std::io::Write::flush(&mut file)?;
+                    n
+                }
+                None => journal::export(&store.terminal, &mut std::io::stdout().lock())?,
+            };
+            tracing::info!(entries = n, "journal exported");
+            Ok(())
+        }
     }
 }
 

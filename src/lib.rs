@@ -16,4 +16,5 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod import;
+pub mod journal;
 pub mod store;

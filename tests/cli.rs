@@ -285,6 +285,8 @@ fn every_subcommand_has_help() {
         vec!["member", "--help"],
         vec!["config", "--help"],
         vec!["doctor", "--help"],
+        vec!["journal", "verify", "--help"],
+        vec!["journal", "export", "--help"],
         vec!["config", "default", "--help"],
         vec!["bench", "catalogue", "--help"],
     ] {
@@ -448,4 +450,49 @@ fn a_corrupt_completejourney_row_imports_nothing() {
         storepos::import::completejourney::loaded_counts(&conn).unwrap(),
         (0, 0, 0)
     );
+}
+
+#[test]
+fn journal_verify_finds_a_tampered_byte_and_export_writes_json_lines() {
+    let work = tempfile::tempdir().unwrap();
+    storepos(work.path()).arg("init").assert().success();
+    let data = work.path().join("storepos-data");
+    {
+        let conn = rusqlite::Connection::open(data.join("terminal.db")).unwrap();
+        let sealer = storepos::journal::Sealer::load_or_create(&data).unwrap();
+        for i in 1..=4 {
+            storepos::journal::append(
+                &conn,
+                &sealer,
+                "sale",
+                chrono::Utc::now(),
+                &serde_json::json!({ "receipt": i, "total": "10.00" }),
+            )
+            .unwrap();
+        }
+    }
+    storepos(work.path())
+        .args(["journal", "verify"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("4 entries"));
+    let out = work.path().join("journal.jsonl");
+    storepos(work.path())
+        .args(["journal", "export", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 4);
+
+    let conn = rusqlite::Connection::open(data.join("terminal.db")).unwrap();
+    conn.execute(
+        "UPDATE journal SET body = replace(body, '10.00', '1.00') WHERE receipt_no = 2",
+        [],
+    )
+    .unwrap();
+    storepos(work.path())
+        .args(["journal", "verify"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("journal entry 2 is bad"));
 }

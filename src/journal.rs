@@ -1,0 +1,437 @@
+//! The electronic journal: every completed transaction of a terminal, in order, sealed.
+//!
+//! Invariants, checked by [`verify`]:
+//! - receipt numbers start at 1 and have no gaps (a missing number is a missing receipt);
+//! - each entry's hash is SHA-256 over the previous entry's hash and this entry's canonical
+//!   encoding (receipt number, kind, time, body), so changing, removing or reordering any
+//!   byte of any earlier entry breaks every hash after it;
+//! - each hash is signed with the terminal's Ed25519 key, so the chain cannot be rebuilt
+//!   without the key.
+//!
+//! Entries are appended inside the caller's transaction (the one that also writes the sale
+//! and its outbox event), so a journal entry exists exactly when its transaction does.
+
+use std::io::Write;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+/// File in the data directory holding the terminal's signing key (owner-only permissions).
+pub const KEY_FILE: &str = "terminal.key";
+
+/// Hash that the first entry chains from.
+pub const GENESIS: [u8; 32] = [0; 32];
+
+/// Schema of the journal table, created by the terminal store's migrations.
+pub const SCHEMA: &str = "
+CREATE TABLE journal (
+    receipt_no INTEGER PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    prev_hash  BLOB NOT NULL,
+    hash       BLOB NOT NULL,
+    signature  BLOB NOT NULL
+);
+";
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("journal database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("signing key {path}: {message}")]
+    Key { path: String, message: String },
+    #[error("cannot write the export: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// One sealed journal entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub receipt_no: u64,
+    pub kind: String,
+    pub at: String,
+    /// Canonical JSON of the transaction, stored exactly as hashed.
+    pub body: String,
+    pub prev_hash: [u8; 32],
+    pub hash: [u8; 32],
+    pub signature: [u8; 64],
+}
+
+/// The hash of an entry: SHA-256 over the previous hash and the length-prefixed fields.
+pub fn entry_hash(prev: &[u8; 32], receipt_no: u64, kind: &str, at: &str, body: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(prev);
+    h.update(receipt_no.to_be_bytes());
+    for field in [kind, at, body] {
+        h.update((field.len() as u64).to_be_bytes());
+        h.update(field.as_bytes());
+    }
+    h.finalize().into()
+}
+
+/// The terminal's signing key.
+pub struct Sealer {
+    key: SigningKey,
+}
+
+impl Sealer {
+    pub fn from_secret(secret: [u8; 32]) -> Sealer {
+        Sealer {
+            key: SigningKey::from_bytes(&secret),
+        }
+    }
+
+    /// Loads the key from the data directory; a missing key is an error.
+    pub fn load(dir: &Path) -> Result<Sealer, JournalError> {
+        let path = dir.join(KEY_FILE);
+        if !path.exists() {
+            return Err(JournalError::Key {
+                path: path.display().to_string(),
+                message: "is missing: without it the journal cannot be verified".into(),
+            });
+        }
+        Sealer::load_or_create(dir)
+    }
+
+    /// Loads the key from the data directory, creating it on first use.
+    pub fn load_or_create(dir: &Path) -> Result<Sealer, JournalError> {
+        let path = dir.join(KEY_FILE);
+        let err = |message: String| JournalError::Key {
+            path: path.display().to_string(),
+            message,
+        };
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let secret: [u8; 32] = hex::decode(bytes.trim_ascii())
+                    .ok()
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or_else(|| err("is not a 32-byte hex key".into()))?;
+                Ok(Sealer::from_secret(secret))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut secret = [0u8; 32];
+                getrandom::fill(&mut secret).map_err(|e| err(format!("no randomness: {e}")))?;
+                write_private(&path, hex::encode(secret).as_bytes())
+                    .map_err(|e| err(e.to_string()))?;
+                Ok(Sealer::from_secret(secret))
+            }
+            Err(e) => Err(err(e.to_string())),
+        }
+    }
+
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.key.verifying_key()
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Appends an entry with the next receipt number. Call inside the transaction that makes
+/// the change it records.
+pub fn append(
+    conn: &Connection,
+    sealer: &Sealer,
+    kind: &str,
+    at: DateTime<Utc>,
+    body: &serde_json::Value,
+) -> Result<Entry, JournalError> {
+    let last: Option<(i64, Vec<u8>)> = conn
+        .prepare_cached("SELECT receipt_no, hash FROM journal ORDER BY receipt_no DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (receipt_no, prev_hash) = match last {
+        None => (1, GENESIS),
+        Some((n, hash)) => (
+            n as u64 + 1,
+            hash.try_into().map_err(|_| {
+                rusqlite::Error::InvalidColumnType(1, "hash".into(), rusqlite::types::Type::Blob)
+            })?,
+        ),
+    };
+    let at = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let body = body.to_string();
+    let hash = entry_hash(&prev_hash, receipt_no, kind, &at, &body);
+    let signature = sealer.key.sign(&hash).to_bytes();
+    conn.prepare_cached(
+        "INSERT INTO journal (receipt_no, kind, at, body, prev_hash, hash, signature)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        receipt_no as i64,
+        kind,
+        at,
+        body,
+        &prev_hash[..],
+        &hash[..],
+        &signature[..]
+    ])?;
+    Ok(Entry {
+        receipt_no,
+        kind: kind.to_string(),
+        at,
+        body,
+        prev_hash,
+        hash,
+        signature,
+    })
+}
+
+/// The first entry that breaks an invariant, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadEntry {
+    pub receipt_no: u64,
+    pub reason: String,
+}
+
+/// What [`verify`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub entries: u64,
+    pub first_bad: Option<BadEntry>,
+}
+
+/// Walks the whole journal and reports the first entry that is out of sequence, does not
+/// chain, does not hash to its stored hash, or carries a bad signature.
+pub fn verify(conn: &Connection, key: &VerifyingKey) -> Result<Verification, JournalError> {
+    let mut stmt = conn.prepare(
+        "SELECT receipt_no, kind, at, body, prev_hash, hash, signature FROM journal ORDER BY receipt_no",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut expected_no = 1u64;
+    let mut prev = GENESIS;
+    let mut entries = 0;
+    while let Some(r) = rows.next()? {
+        entries += 1;
+        let receipt_no = r.get::<_, i64>(0)? as u64;
+        let bad = |reason: &str| {
+            Ok(Verification {
+                entries,
+                first_bad: Some(BadEntry {
+                    receipt_no,
+                    reason: reason.to_string(),
+                }),
+            })
+        };
+        if receipt_no != expected_no {
+            return bad(&format!(
+                "receipt number {receipt_no} follows {}: receipts {expected_no}–{} are missing",
+                expected_no - 1,
+                receipt_no - 1
+            ));
+        }
+        let kind: String = r.get(1)?;
+        let at: String = r.get(2)?;
+        let body: String = r.get(3)?;
+        let stored_prev: Vec<u8> = r.get(4)?;
+        let stored_hash: Vec<u8> = r.get(5)?;
+        let signature: Vec<u8> = r.get(6)?;
+        if stored_prev != prev {
+            return bad("does not chain from the previous entry's hash");
+        }
+        let hash = entry_hash(&prev, receipt_no, &kind, &at, &body);
+        if stored_hash != hash {
+            return bad("content does not match its hash: the entry was altered");
+        }
+        let Ok(signature) = <[u8; 64]>::try_from(signature.as_slice()) else {
+            return bad("signature is not 64 bytes");
+        };
+        if key
+            .verify(&hash, &Signature::from_bytes(&signature))
+            .is_err()
+        {
+            return bad("signature does not verify with this terminal's key");
+        }
+        prev = hash;
+        expected_no += 1;
+    }
+    Ok(Verification {
+        entries,
+        first_bad: None,
+    })
+}
+
+/// Writes the journal as JSON lines (hashes and signatures in hex); returns the count.
+pub fn export(conn: &Connection, out: &mut impl Write) -> Result<u64, JournalError> {
+    let mut stmt = conn.prepare(
+        "SELECT receipt_no, kind, at, body, prev_hash, hash, signature FROM journal ORDER BY receipt_no",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut n = 0;
+    while let Some(r) = rows.next()? {
+        let body: String = r.get(3)?;
+        let body: serde_json::Value =
+            serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body));
+        let line = serde_json::json!({
+            "receipt_no": r.get::<_, i64>(0)?,
+            "kind": r.get::<_, String>(1)?,
+            "at": r.get::<_, String>(2)?,
+            "body": body,
+            "prev_hash": hex::encode(r.get::<_, Vec<u8>>(4)?),
+            "hash": hex::encode(r.get::<_, Vec<u8>>(5)?),
+            "signature": hex::encode(r.get::<_, Vec<u8>>(6)?),
+        });
+        writeln!(out, "{line}")?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn journal_with(n: u64) -> (Connection, Sealer) {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        let sealer = Sealer::from_secret([7; 32]);
+        let at = DateTime::parse_from_rfc3339("2017-12-04T09:00:00+08:00")
+            .unwrap()
+            .with_timezone(&Utc);
+        for i in 0..n {
+            let e = append(
+                &conn,
+                &sealer,
+                "sale",
+                at,
+                &json!({ "total": "12.30", "i": i }),
+            )
+            .unwrap();
+            assert_eq!(e.receipt_no, i + 1);
+        }
+        (conn, sealer)
+    }
+
+    fn first_bad(conn: &Connection, sealer: &Sealer) -> Option<BadEntry> {
+        verify(conn, &sealer.verifying_key()).unwrap().first_bad
+    }
+
+    #[test]
+    fn an_untouched_journal_verifies() {
+        let (conn, sealer) = journal_with(5);
+        let v = verify(&conn, &sealer.verifying_key()).unwrap();
+        assert_eq!(
+            v,
+            Verification {
+                entries: 5,
+                first_bad: None
+            }
+        );
+    }
+
+    #[test]
+    fn a_changed_byte_is_found_at_its_entry() {
+        let (conn, sealer) = journal_with(5);
+        conn.execute(
+            "UPDATE journal SET body = replace(body, '12.30', '12.31') WHERE receipt_no = 3",
+            [],
+        )
+        .unwrap();
+        let bad = first_bad(&conn, &sealer).unwrap();
+        assert_eq!(bad.receipt_no, 3);
+        assert!(bad.reason.contains("altered"), "{}", bad.reason);
+    }
+
+    #[test]
+    fn a_rebuilt_chain_without_the_key_is_found() {
+        let (conn, sealer) = journal_with(3);
+        // Recompute hash 2 honestly but sign with another key.
+        let forger = Sealer::from_secret([9; 32]);
+        conn.execute("DELETE FROM journal WHERE receipt_no >= 2", [])
+            .unwrap();
+        append(
+            &conn,
+            &forger,
+            "sale",
+            Utc::now(),
+            &json!({ "total": "0.01" }),
+        )
+        .unwrap();
+        let bad = first_bad(&conn, &sealer).unwrap();
+        assert_eq!(bad.receipt_no, 2);
+        assert!(bad.reason.contains("signature"), "{}", bad.reason);
+    }
+
+    #[test]
+    fn a_missing_receipt_is_found() {
+        let (conn, sealer) = journal_with(4);
+        conn.execute("DELETE FROM journal WHERE receipt_no = 2", [])
+            .unwrap();
+        let bad = first_bad(&conn, &sealer).unwrap();
+        assert_eq!(bad.receipt_no, 3);
+        assert!(bad.reason.contains("missing"), "{}", bad.reason);
+    }
+
+    #[test]
+    fn every_single_byte_change_of_a_body_is_found() {
+        let (conn, sealer) = journal_with(2);
+        let body: String = conn
+            .query_row("SELECT body FROM journal WHERE receipt_no = 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        for i in 0..body.len() {
+            let mut bytes = body.clone().into_bytes();
+            bytes[i] ^= 0x01;
+            conn.execute(
+                "UPDATE journal SET body = CAST(?1 AS TEXT) WHERE receipt_no = 1",
+                [bytes],
+            )
+            .unwrap();
+            assert_eq!(
+                first_bad(&conn, &sealer).map(|b| b.receipt_no),
+                Some(1),
+                "byte {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn export_writes_one_json_line_per_entry() {
+        let (conn, _) = journal_with(3);
+        let mut out = Vec::new();
+        assert_eq!(export(&conn, &mut out).unwrap(), 3);
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines[2]["receipt_no"], 3);
+        assert_eq!(lines[2]["body"]["total"], "12.30");
+        assert_eq!(lines[1]["hash"], lines[2]["prev_hash"]);
+    }
+
+    #[test]
+    fn the_key_is_created_once_and_kept_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Sealer::load_or_create(dir.path()).unwrap();
+        let b = Sealer::load_or_create(dir.path()).unwrap();
+        assert_eq!(a.verifying_key(), b.verifying_key());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "key readable by others");
+        }
+        std::fs::write(dir.path().join(KEY_FILE), "not hex").unwrap();
+        assert!(Sealer::load_or_create(dir.path()).is_err());
+    }
+}
