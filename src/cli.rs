@@ -105,6 +105,8 @@ pub enum ConfigCommand {
 pub enum BenchCommand {
     /// Product import rate and GTIN lookup latency over a generated catalogue.
     Catalogue(crate::bench::CatalogueBenchArgs),
+    /// Durable sale commits (sale + journal + outbox, fsync'd) against a raw fsync'd baseline.
+    Persist(crate::bench::PersistBenchArgs),
 }
 
 /// Loads the configuration and applies `--data-dir`.
@@ -218,6 +220,7 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
             Ok(())
         }
         Command::Bench(BenchCommand::Catalogue(args)) => crate::bench::catalogue(&config, &args),
+        Command::Bench(BenchCommand::Persist(args)) => crate::bench::persist(&config, &args),
     }
 }
 

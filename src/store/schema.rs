@@ -5,7 +5,7 @@ use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 
 /// Schema version of `terminal.db` after all migrations.
-pub const TERMINAL_VERSION: i64 = 3;
+pub const TERMINAL_VERSION: i64 = 4;
 /// Schema version of `catalogue.db` after all migrations.
 pub const CATALOGUE_VERSION: i64 = 1;
 
@@ -14,6 +14,7 @@ pub fn migrate_terminal(conn: &mut Connection) -> Result<(), rusqlite_migration:
         M::up("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"),
         M::up(storepos_sync::outbox::SCHEMA),
         M::up(crate::journal::SCHEMA),
+        M::up(super::sales::SCHEMA),
     ])
     .to_latest(conn)
 }

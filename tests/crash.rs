@@ -1,0 +1,68 @@
+//! Nothing completed is lost: a process committing sales is killed with SIGKILL at random
+//! moments, again and again, and the store must hold only whole sales, each with its
+//! journal entry and outbox event, gap-free receipt numbers and a journal that verifies.
+
+use std::hash::{BuildHasher, Hasher};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn random_below(n: u64) -> u64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(n);
+    h.finish() % n
+}
+
+#[test]
+fn sigkill_at_random_moments_leaves_whole_sales_only() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("store");
+    let binary = assert_cmd::cargo::cargo_bin("storepos");
+    let mut previous = 0;
+    for round in 0..8 {
+        let mut child = Command::new(&binary)
+            .current_dir(work.path())
+            .env_remove("STOREPOS_CONFIG")
+            .args([
+                "bench", "persist", "--sales", "1000000", "--lines", "6", "--dir",
+            ])
+            .arg(&data)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(150 + random_below(400)));
+        child.kill().unwrap(); // SIGKILL on Unix
+        child.wait().unwrap();
+
+        let conn = rusqlite::Connection::open(data.join("terminal.db")).unwrap();
+        let (sales, whole, journal, events, max_receipt) =
+            storepos::store::sales::consistency(&conn).unwrap();
+        assert_eq!(
+            sales, whole,
+            "round {round}: a sale is missing lines or tenders"
+        );
+        assert_eq!(
+            sales, journal,
+            "round {round}: sales and journal entries differ"
+        );
+        assert_eq!(
+            sales, events,
+            "round {round}: sales and outbox events differ"
+        );
+        assert_eq!(
+            max_receipt, journal,
+            "round {round}: receipt numbers have a gap"
+        );
+        assert!(
+            sales >= previous,
+            "round {round}: committed sales disappeared"
+        );
+        previous = sales;
+    }
+    assert!(previous > 0, "no sale was committed before the kills");
+    let conn = rusqlite::Connection::open(data.join("terminal.db")).unwrap();
+    let sealer = storepos::journal::Sealer::load(&data).unwrap();
+    let v = storepos::journal::verify(&conn, &sealer.verifying_key()).unwrap();
+    assert_eq!(v.first_bad, None);
+    assert_eq!(v.entries, previous);
+}
