@@ -17,4 +17,5 @@ pub mod demo;
 pub mod domain;
 pub mod import;
 pub mod journal;
+pub mod receipt;
 pub mod store;
