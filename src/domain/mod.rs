@@ -1,11 +1,15 @@
 //! The pure domain core: money, tax, GS1 identifiers, products, members, stores and
 //! operators. Nothing here does I/O or reads the clock; time comes in as an argument.
 
+pub mod basket;
 pub mod gs1;
 pub mod member;
 pub mod money;
 pub mod org;
 pub mod product;
+pub mod promotion;
+mod promotion_engine;
+pub mod rounding;
 pub mod scan;
 pub mod tax;
 

@@ -111,10 +111,7 @@ mod tests {
         assert_eq!((r.amount.minor(), r.difference.minor()), (1235, 0));
         let r = amount_due(cny(1235), PaymentKind::Cash, 10).unwrap();
         assert_eq!(r.amount.minor(), 1240);
-        assert_eq!(
-            round_cash(cny(1), 0),
-            Err(RoundingError::InvalidStep(0))
-        );
+        assert_eq!(round_cash(cny(1), 0), Err(RoundingError::InvalidStep(0)));
         assert!(amount_due(cny(1), PaymentKind::Card, -5).is_err());
     }
 
