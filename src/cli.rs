@@ -33,6 +33,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Create the data directory and bring its databases to the current schema.
     Init,
+    /// Run the terminal. `--headless --script FILE` (or `-` for standard input) reads JSON
+    /// Lines commands and answers each with one JSON line.
+    Terminal(TerminalArgs),
     /// Load data into the terminal's store; a bad row imports nothing.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -65,6 +68,16 @@ pub struct DemoArgs {
     /// Keep the demo store in this directory instead of a fresh temporary one.
     #[arg(long, value_name = "DIR")]
     pub keep: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TerminalArgs {
+    /// Run without a screen, driven by a script.
+    #[arg(long, requires = "script")]
+    pub headless: bool,
+    /// JSON Lines script; `-` reads standard input.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,6 +159,28 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
             Ok(())
         }
         Command::Import(what) => run_import(&config, what),
+        Command::Terminal(args) => {
+            anyhow::ensure!(
+                args.headless,
+                "the touch UI is not available yet: use --headless --script FILE"
+            );
+            let store = open_store(&config)?;
+            let mut terminal = crate::terminal::Terminal::open(store, config)?;
+            let script = args.script.expect("clap requires --script with --headless");
+            let stdout = std::io::stdout().lock();
+            if script.as_os_str() == "-" {
+                crate::terminal::headless::serve(&mut terminal, std::io::stdin().lock(), stdout)?;
+            } else {
+                let file = std::fs::File::open(&script)
+                    .with_context(|| format!("cannot open script {}", script.display()))?;
+                crate::terminal::headless::serve(
+                    &mut terminal,
+                    std::io::BufReader::new(file),
+                    stdout,
+                )?;
+            }
+            Ok(())
+        }
         Command::Product { code } => {
             let store = open_store(&config)?;
             let item = store

@@ -19,3 +19,4 @@ pub mod import;
 pub mod journal;
 pub mod receipt;
 pub mod store;
+pub mod terminal;

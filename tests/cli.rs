@@ -276,6 +276,7 @@ fn every_subcommand_has_help() {
         vec!["--help"],
         vec!["demo", "--help"],
         vec!["init", "--help"],
+        vec!["terminal", "--help"],
         vec!["import", "--help"],
         vec!["import", "products", "--help"],
         vec!["import", "members", "--help"],

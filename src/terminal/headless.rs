@@ -1,0 +1,230 @@
+//! The headless automation interface: JSON Lines in, one JSON line out per input line.
+//!
+//! Each input line is an object with a single key naming the action, e.g.
+//! `{"scan":"6901234567892"}`. The answer is `{"ok":true,"basket":{…}}` or
+//! `{"ok":false,"error":{"code":"…","message":"…"}}`; when a sale completes it also
+//! carries `sale` with the receipt number, amounts as decimal strings and the receipt text.
+//! Unknown actions and malformed lines are refused with code `bad_request` and change
+//! nothing.
+
+use std::io::{BufRead, Write};
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{CommandError, Completed, Terminal};
+use crate::domain::money::{Money, Quantity};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    SignIn {
+        operator: String,
+        pin: String,
+    },
+    OpenShift {
+        float: String,
+    },
+    Scan(String),
+    KeyItem {
+        plu: String,
+        qty: Option<String>,
+    },
+    Quantity(String),
+    VoidLine(u32),
+    Approve {
+        operator: String,
+        pin: String,
+    },
+    Discount {
+        line: Option<u32>,
+        percent: Option<String>,
+        amount: Option<String>,
+        #[serde(default)]
+        reason: String,
+    },
+    PriceOverride {
+        line: u32,
+        price: String,
+        #[serde(default)]
+        reason: String,
+    },
+    Tender(TenderArgs),
+    VoidSale {},
+    SetClock(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenderArgs {
+    cash: Option<String>,
+    card: Option<String>,
+    voucher: Option<String>,
+    #[serde(rename = "ref")]
+    reference: Option<String>,
+}
+
+/// Runs one command; returns the completed sale if it finished one.
+pub fn run(terminal: &mut Terminal, command: Command) -> Result<Option<Completed>, CommandError> {
+    match command {
+        Command::SignIn { operator, pin } => terminal.sign_in(&operator, &pin).map(|_| None),
+        Command::OpenShift { float } => terminal.open_shift(&float).map(|_| None),
+        Command::Scan(code) => terminal.scan(&code).map(|_| None),
+        Command::KeyItem { plu, qty } => terminal.key_item(&plu, qty.as_deref()).map(|_| None),
+        Command::Quantity(q) => terminal.quantity(&q).map(|_| None),
+        Command::VoidLine(line) => terminal.void_line(line).map(|_| None),
+        Command::Approve { operator, pin } => terminal.approve(&operator, &pin).map(|_| None),
+        Command::Discount {
+            line,
+            percent,
+            amount,
+            reason,
+        } => terminal
+            .discount(
+                line,
+                percent.as_deref(),
+                amount.as_deref(),
+                or_unstated(&reason),
+            )
+            .map(|_| None),
+        Command::PriceOverride {
+            line,
+            price,
+            reason,
+        } => terminal
+            .price_override(line, &price, or_unstated(&reason))
+            .map(|_| None),
+        Command::Tender(t) => {
+            let (kind, amount) = match (t.cash, t.card, t.voucher) {
+                (Some(a), None, None) => ("cash", a),
+                (None, Some(a), None) => ("card", a),
+                (None, None, Some(a)) => ("voucher", a),
+                _ => {
+                    return Err(CommandError::Invalid(
+                        "a tender names exactly one of cash, card, voucher".into(),
+                    ));
+                }
+            };
+            terminal.tender(kind, &amount, t.reference.as_deref())
+        }
+        Command::VoidSale {} => terminal.void_sale().map(|_| None),
+        Command::SetClock(text) => {
+            let at = chrono::DateTime::parse_from_rfc3339(&text)
+                .map_err(|e| CommandError::Invalid(format!("set_clock: '{text}': {e}")))?;
+            terminal.set_clock(at.with_timezone(&chrono::Utc));
+            Ok(None)
+        }
+    }
+}
+
+/// Scripts may leave the reason out; the journal then records that none was given.
+fn or_unstated(reason: &str) -> &str {
+    if reason.trim().is_empty() {
+        "(no reason given)"
+    } else {
+        reason
+    }
+}
+
+fn basket_json(terminal: &Terminal) -> Value {
+    let priced = terminal.priced();
+    let lines: Vec<Value> = terminal
+        .basket
+        .lines()
+        .iter()
+        .zip(&priced.lines)
+        .map(|(line, p)| {
+            json!({
+                "line": line.line_no,
+                "gtin": line.product.gtin.to_string(),
+                "name": line.product.name,
+                "qty": line.quantity.to_string(),
+                "price": line.unit_price.to_string(),
+                "amount": p.gross.to_string(),
+                "discount": (p.gross.minor() - p.net.minor()).to_string_money(priced.total),
+                "net": p.net.to_string(),
+                "voided": p.voided,
+            })
+        })
+        .collect();
+    json!({
+        "lines": lines,
+        "subtotal": priced.subtotal.to_string(),
+        "discount": priced.total_discount.to_string(),
+        "tax": Money::from_minor(priced.tax.tax, priced.total.currency()).to_string(),
+        "total": priced.total.to_string(),
+    })
+}
+
+trait MinorToString {
+    fn to_string_money(self, like: Money) -> String;
+}
+
+impl MinorToString for i64 {
+    fn to_string_money(self, like: Money) -> String {
+        Money::from_minor(self, like.currency()).to_string()
+    }
+}
+
+fn sale_json(done: &Completed, like: Money) -> Value {
+    let m = |minor: i64| minor.to_string_money(like);
+    let r = &done.record;
+    json!({
+        "receipt_no": done.receipt_no,
+        "total": m(r.total + r.rounding),
+        "tax": m(r.tax),
+        "discount": m(r.discount),
+        "change": m(r.change),
+        "lines": r.lines.iter().map(|l| json!({
+            "line": l.line_no,
+            "name": l.name,
+            "qty": Quantity::from_milli(l.quantity).to_string(),
+            "amount": m(l.amount),
+            "discount": m(l.discount),
+        })).collect::<Vec<_>>(),
+        "tenders": r.tenders.iter().map(|t| json!({
+            "kind": t.kind,
+            "amount": m(t.amount),
+            "ref": t.reference,
+        })).collect::<Vec<_>>(),
+        "receipt": done.receipt_text,
+    })
+}
+
+/// Answers one input line.
+pub fn answer(terminal: &mut Terminal, line: &str) -> Value {
+    let command: Command = match serde_json::from_str(line) {
+        Ok(c) => c,
+        Err(e) => {
+            return json!({"ok": false, "error": {"code": "bad_request", "message": format!("not a command: {e}")}});
+        }
+    };
+    match run(terminal, command) {
+        Ok(done) => {
+            let mut out = json!({"ok": true, "basket": basket_json(terminal)});
+            if let Some(done) = done {
+                out["sale"] = sale_json(&done, terminal.priced().total);
+            }
+            out
+        }
+        Err(e) => json!({"ok": false, "error": {"code": e.code(), "message": e.to_string()}}),
+    }
+}
+
+/// Reads JSON Lines from `input` and writes one answer line per non-empty input line.
+pub fn serve(
+    terminal: &mut Terminal,
+    input: impl BufRead,
+    mut output: impl Write,
+) -> std::io::Result<()> {
+    for line in input.lines() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let answer = answer(terminal, &line);
+        writeln!(output, "{answer}")?;
+        output.flush()?;
+    }
+    Ok(())
+}

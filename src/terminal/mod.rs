@@ -1,0 +1,479 @@
+//! The terminal: turns cashier commands (from the headless script, later the UI and the
+//! devices) into calls on the pure basket and the durable sale commit.
+//!
+//! A sale completes only through [`crate::store::sales::commit`]: the receipt text is made
+//! from the committed record after the transaction is durable.
+
+pub mod headless;
+
+use chrono::{DateTime, Utc};
+use storepos_sync::outbox::Origin;
+
+use crate::config::Config;
+use crate::domain::basket::{Basket, BasketError, Discount, PricedBasket};
+use crate::domain::money::{Money, MoneyError, Quantity, parse_scaled};
+use crate::domain::org::{Operator, Role};
+use crate::domain::promotion::PricingContext;
+use crate::journal::Sealer;
+use crate::receipt::{self, Header, Language};
+use crate::store::catalogue::ScanError;
+use crate::store::sales::{SaleKind, SaleLine, SaleRecord, TenderLine, commit};
+use crate::store::{Store, StoreError, operators};
+
+/// Why a command was refused. Every refusal leaves the terminal as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("sign in first")]
+    NotSignedIn,
+    #[error("open a shift first")]
+    NoShift,
+    #[error("operator or PIN not recognised")]
+    BadCredentials,
+    #[error("{0}")]
+    Amount(#[from] MoneyError),
+    #[error("{0}")]
+    Scan(#[from] ScanError),
+    #[error("{0}")]
+    Basket(#[from] BasketError),
+    #[error("{0} needs a supervisor's approval: send approve with a supervisor's id and PIN")]
+    ApprovalRequired(&'static str),
+    #[error("nothing is waiting for approval")]
+    NothingToApprove,
+    #[error("{0} may not approve this; a supervisor or manager must")]
+    NotAllowed(String),
+    #[error("the basket is empty")]
+    EmptyBasket,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("could not complete the sale: {0}")]
+    Commit(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl CommandError {
+    /// Stable code for scripts.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CommandError::NotSignedIn => "not_signed_in",
+            CommandError::NoShift => "no_shift",
+            CommandError::BadCredentials => "bad_credentials",
+            CommandError::Amount(_) => "bad_amount",
+            CommandError::Scan(ScanError::Barcode(_)) => "bad_barcode",
+            CommandError::Scan(ScanError::UnknownItem(_) | ScanError::UnknownPlu { .. }) => {
+                "unknown_item"
+            }
+            CommandError::Scan(_) => "scan_failed",
+            CommandError::Basket(_) => "basket",
+            CommandError::ApprovalRequired(_) => "approval_required",
+            CommandError::NothingToApprove => "nothing_to_approve",
+            CommandError::NotAllowed(_) => "not_allowed",
+            CommandError::EmptyBasket => "empty_basket",
+            CommandError::Invalid(_) => "invalid",
+            CommandError::Commit(_) => "commit_failed",
+            CommandError::Store(_) => "store",
+        }
+    }
+}
+
+/// An action held until a supervisor approves it.
+#[derive(Debug, Clone)]
+enum Pending {
+    PriceOverride {
+        line: u32,
+        price: Money,
+        reason: String,
+    },
+    Discount {
+        line: Option<u32>,
+        discount: Discount,
+        reason: String,
+    },
+    VoidSale,
+}
+
+/// A sale that was made durable, with its receipt.
+#[derive(Debug, Clone)]
+pub struct Completed {
+    pub receipt_no: u64,
+    pub record: SaleRecord,
+    pub receipt_text: String,
+}
+
+/// Largest discount a cashier may give without approval, in basis points.
+pub const CASHIER_DISCOUNT_LIMIT_BP: u32 = 1000;
+
+pub struct Terminal {
+    store: Store,
+    config: Config,
+    sealer: Sealer,
+    origin: Origin,
+    operator: Option<Operator>,
+    shift_float: Option<Money>,
+    basket: Basket,
+    tenders: Vec<TenderLine>,
+    pending: Option<Pending>,
+    clock: Option<DateTime<Utc>>,
+    pub language: Language,
+}
+
+impl Terminal {
+    pub fn open(store: Store, config: Config) -> Result<Terminal, CommandError> {
+        let sealer =
+            Sealer::load_or_create(store.dir()).map_err(|e| CommandError::Commit(e.to_string()))?;
+        let origin = Origin {
+            store_id: config.store.id.clone(),
+            terminal_id: config.terminal.id.clone(),
+        };
+        let basket = Basket::new(config.store.currency);
+        Ok(Terminal {
+            store,
+            config,
+            sealer,
+            origin,
+            operator: None,
+            shift_float: None,
+            basket,
+            tenders: Vec::new(),
+            pending: None,
+            clock: None,
+            language: Language::Zh,
+        })
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.unwrap_or_else(Utc::now)
+    }
+
+    /// Fixes the terminal's clock (scripts replay history at the time it happened).
+    pub fn set_clock(&mut self, at: DateTime<Utc>) {
+        self.clock = Some(at);
+    }
+
+    fn money(&self, text: &str) -> Result<Money, CommandError> {
+        Ok(Money::parse(text, self.config.store.currency)?)
+    }
+
+    fn signed_in(&self) -> Result<&Operator, CommandError> {
+        self.operator.as_ref().ok_or(CommandError::NotSignedIn)
+    }
+
+    fn selling(&self) -> Result<(), CommandError> {
+        self.signed_in()?;
+        self.shift_float.map(|_| ()).ok_or(CommandError::NoShift)
+    }
+
+    fn check_pin(&self, id: &str, pin: &str) -> Result<Operator, CommandError> {
+        let op = operators::by_id(self.store.catalogue.conn(), id)?
+            .ok_or(CommandError::BadCredentials)?;
+        if operators::verify_pin(pin, &op.pin_hash) {
+            Ok(op)
+        } else {
+            Err(CommandError::BadCredentials)
+        }
+    }
+
+    pub fn sign_in(&mut self, id: &str, pin: &str) -> Result<(), CommandError> {
+        self.operator = Some(self.check_pin(id, pin)?);
+        Ok(())
+    }
+
+    pub fn open_shift(&mut self, float: &str) -> Result<(), CommandError> {
+        self.signed_in()?;
+        let float = self.money(float)?;
+        if float.is_negative() {
+            return Err(CommandError::Invalid("the float cannot be negative".into()));
+        }
+        self.shift_float = Some(float);
+        Ok(())
+    }
+
+    pub fn scan(&mut self, code: &str) -> Result<u32, CommandError> {
+        self.selling()?;
+        let item = self
+            .store
+            .catalogue
+            .resolve_scan(code.trim(), &self.config.barcode.variable_measure)?;
+        Ok(self.basket.add_item(item)?)
+    }
+
+    pub fn key_item(&mut self, plu: &str, qty: Option<&str>) -> Result<u32, CommandError> {
+        self.selling()?;
+        let plu: u32 = plu
+            .parse()
+            .map_err(|_| CommandError::Invalid(format!("'{plu}' is not a PLU code")))?;
+        let product = self
+            .store
+            .catalogue
+            .product_by_plu(plu)?
+            .ok_or_else(|| ScanError::UnknownItem(format!("PLU {plu}")))?;
+        let quantity = match qty {
+            Some(q) => Quantity::parse(q)?,
+            None => Quantity::ONE,
+        };
+        if quantity.milli() <= 0 {
+            return Err(BasketError::NonPositiveQuantity(quantity).into());
+        }
+        let amount = product
+            .price
+            .times(quantity)
+            .map_err(CommandError::Amount)?;
+        let item = crate::domain::scan::PricedItem {
+            product,
+            quantity,
+            amount,
+        };
+        Ok(self.basket.add_item(item)?)
+    }
+
+    /// Changes the quantity of the last line.
+    pub fn quantity(&mut self, qty: &str) -> Result<(), CommandError> {
+        self.selling()?;
+        let quantity = Quantity::parse(qty)?;
+        let line = self
+            .basket
+            .lines()
+            .iter()
+            .rev()
+            .find(|l| !l.voided)
+            .map(|l| l.line_no)
+            .ok_or(CommandError::EmptyBasket)?;
+        Ok(self.basket.set_quantity(line, quantity)?)
+    }
+
+    pub fn void_line(&mut self, line: u32) -> Result<(), CommandError> {
+        self.selling()?;
+        Ok(self.basket.void_line(line)?)
+    }
+
+    fn needs_approval(&self) -> bool {
+        self.operator
+            .as_ref()
+            .is_none_or(|op| !op.role.can_approve(Role::Supervisor))
+    }
+
+    pub fn price_override(
+        &mut self,
+        line: u32,
+        price: &str,
+        reason: &str,
+    ) -> Result<(), CommandError> {
+        self.selling()?;
+        let price = self.money(price)?;
+        self.basket
+            .line(line)
+            .ok_or(BasketError::UnknownLine(line))?;
+        let action = Pending::PriceOverride {
+            line,
+            price,
+            reason: reason.to_string(),
+        };
+        self.run_or_hold(action, "a price override", true)
+    }
+
+    pub fn discount(
+        &mut self,
+        line: Option<u32>,
+        percent: Option<&str>,
+        amount: Option<&str>,
+        reason: &str,
+    ) -> Result<(), CommandError> {
+        self.selling()?;
+        let discount = match (percent, amount) {
+            (Some(p), None) => {
+                let bp = parse_scaled(p, 2)?;
+                Discount::Percent(
+                    u32::try_from(bp)
+                        .map_err(|_| CommandError::Invalid(format!("'{p}' is not a percentage")))?,
+                )
+            }
+            (None, Some(a)) => Discount::Amount(self.money(a)?),
+            _ => {
+                return Err(CommandError::Invalid(
+                    "give either percent or amount".into(),
+                ));
+            }
+        };
+        let over_limit = match discount {
+            Discount::Percent(bp) => bp > CASHIER_DISCOUNT_LIMIT_BP,
+            Discount::Amount(_) => true,
+        };
+        let action = Pending::Discount {
+            line,
+            discount,
+            reason: reason.to_string(),
+        };
+        self.run_or_hold(action, "a discount above the cashier's limit", over_limit)
+    }
+
+    pub fn void_sale(&mut self) -> Result<(), CommandError> {
+        self.selling()?;
+        if self.basket.is_empty() {
+            return Err(CommandError::EmptyBasket);
+        }
+        self.run_or_hold(Pending::VoidSale, "voiding the sale", true)
+    }
+
+    fn run_or_hold(
+        &mut self,
+        action: Pending,
+        what: &'static str,
+        restricted: bool,
+    ) -> Result<(), CommandError> {
+        if restricted && self.needs_approval() {
+            self.pending = Some(action);
+            return Err(CommandError::ApprovalRequired(what));
+        }
+        let approver = self.signed_in()?.id.clone();
+        self.apply(action, &approver)
+    }
+
+    fn apply(&mut self, action: Pending, approver: &str) -> Result<(), CommandError> {
+        match action {
+            Pending::PriceOverride {
+                line,
+                price,
+                reason,
+            } => self.basket.override_price(line, price, &reason, approver)?,
+            Pending::Discount {
+                line: Some(line),
+                discount,
+                reason,
+            } => self.basket.discount_line(line, discount, &reason)?,
+            Pending::Discount {
+                line: None,
+                discount,
+                reason,
+            } => self.basket.discount_ticket(discount, &reason)?,
+            Pending::VoidSale => {
+                self.basket = Basket::new(self.config.store.currency);
+                self.tenders.clear();
+            }
+        }
+        Ok(())
+    }
+
+    pub fn approve(&mut self, id: &str, pin: &str) -> Result<(), CommandError> {
+        let approver = self.check_pin(id, pin)?;
+        if !approver.role.can_approve(Role::Supervisor) {
+            return Err(CommandError::NotAllowed(approver.name));
+        }
+        let action = self.pending.take().ok_or(CommandError::NothingToApprove)?;
+        self.apply(action, &approver.id)
+    }
+
+    pub fn priced(&self) -> PricedBasket {
+        self.basket.price(&PricingContext {
+            now: self.now(),
+            member: false,
+            promotions: &[],
+            mode: self.config.store.tax_mode,
+        })
+    }
+
+    /// Adds a tender; completes the sale when the tenders cover the total.
+    pub fn tender(
+        &mut self,
+        kind: &str,
+        amount: &str,
+        reference: Option<&str>,
+    ) -> Result<Option<Completed>, CommandError> {
+        self.selling()?;
+        if self.basket.lines().iter().all(|l| l.voided) {
+            return Err(CommandError::EmptyBasket);
+        }
+        let amount = self.money(amount)?;
+        if amount.minor() <= 0 {
+            return Err(CommandError::Invalid("a tender must be positive".into()));
+        }
+        let priced = self.priced();
+        let paid: i64 = self.tenders.iter().map(|t| t.amount).sum();
+        let due = priced.total.minor() - paid;
+        if kind != "cash" && amount.minor() > due {
+            return Err(CommandError::Invalid(format!(
+                "{kind} tender {amount} exceeds the {} due; only cash gives change",
+                Money::from_minor(due, amount.currency())
+            )));
+        }
+        if kind == "card" && reference.is_none_or(str::is_empty) {
+            return Err(CommandError::Invalid(
+                "a card payment needs its reference".into(),
+            ));
+        }
+        self.tenders.push(TenderLine {
+            kind: kind.to_string(),
+            amount: amount.minor(),
+            reference: reference.map(str::to_string),
+        });
+        if amount.minor() < due {
+            return Ok(None);
+        }
+        match self.complete(&priced, amount.minor() - due) {
+            Ok(done) => Ok(Some(done)),
+            Err(e) => {
+                self.tenders.pop();
+                Err(e)
+            }
+        }
+    }
+
+    fn complete(&mut self, priced: &PricedBasket, change: i64) -> Result<Completed, CommandError> {
+        let operator_id = self.signed_in()?.id.clone();
+        let mut lines = Vec::new();
+        for (line, p) in self.basket.lines().iter().zip(&priced.lines) {
+            if p.voided {
+                continue;
+            }
+            lines.push(SaleLine {
+                line_no: line.line_no,
+                gtin: line.product.gtin.value(),
+                name: line.product.name.clone(),
+                quantity: line.quantity.milli(),
+                unit_price: line.unit_price.minor(),
+                amount: p.gross.minor(),
+                discount: p.gross.minor() - p.net.minor(),
+                tax_bp: p.tax_rate.basis_points(),
+                tax: p.tax.minor(),
+            });
+        }
+        let record = SaleRecord {
+            kind: SaleKind::Sale,
+            operator_id,
+            member_id: None,
+            currency: self.config.store.currency.code().to_string(),
+            subtotal: lines.iter().map(|l| l.amount).sum(),
+            discount: lines.iter().map(|l| l.discount).sum(),
+            tax: lines.iter().map(|l| l.tax).sum(),
+            total: priced.total.minor(),
+            rounding: 0,
+            change,
+            tenders: self.tenders.clone(),
+            lines,
+        };
+        let at = self.now();
+        let committed = commit(
+            &mut self.store.terminal,
+            &self.sealer,
+            &self.origin,
+            &record,
+            at,
+        )
+        .map_err(|e| CommandError::Commit(e.to_string()))?;
+        let header = Header {
+            store_name: self.config.store.name.clone(),
+            store_id: self.config.store.id.clone(),
+            terminal_id: self.config.terminal.id.clone(),
+            receipt_no: committed.receipt_no,
+            at: at.format("%Y-%m-%d %H:%M").to_string(),
+        };
+        let receipt_text = receipt::to_text(&receipt::layout(&header, &record, self.language), 42);
+        self.basket = Basket::new(self.config.store.currency);
+        self.tenders.clear();
+        self.pending = None;
+        Ok(Completed {
+            receipt_no: committed.receipt_no,
+            record,
+            receipt_text,
+        })
+    }
+}

@@ -1,0 +1,95 @@
+//! The headless automation interface end to end: a JSON Lines script on standard input
+//! drives the real binary against a real store; one answer line per input line.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn run_script(dir: &std::path::Path, script: &str) -> Vec<Value> {
+    let out = Command::cargo_bin("storepos")
+        .unwrap()
+        .current_dir(dir)
+        .env_remove("STOREPOS_CONFIG")
+        .args([
+            "--data-dir",
+            "store",
+            "terminal",
+            "--headless",
+            "--script",
+            "-",
+        ])
+        .write_stdin(script)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn seed(dir: &std::path::Path) {
+    Command::cargo_bin("storepos")
+        .unwrap()
+        .current_dir(dir)
+        .args(["demo", "--keep", "store"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_scripted_sale_with_approval_completes_and_is_journaled() {
+    let work = tempfile::tempdir().unwrap();
+    seed(work.path());
+    let script = r#"{"set_clock":"2017-12-04T09:00:00+08:00"}
+{"scan":"6901234567892"}
+{"sign_in":{"operator":"1001","pin":"1234"}}
+{"open_shift":{"float":"200.00"}}
+{"scan":"6901234567892"}
+{"scan":"6901234567893"}
+{"scan":"6904000000111"}
+{"quantity":"3"}
+{"key_item":{"plu":"4011","qty":"1.250"}}
+{"discount":{"line":1,"percent":"10"}}
+{"price_override":{"line":2,"price":"50.00","reason":"damaged"}}
+{"approve":{"operator":"1002","pin":"4321"}}
+{"approve":{"operator":"2001","pin":"2222"}}
+{"hello":1}
+{"tender":{"card":"100.00","ref":"A1"}}
+{"tender":{"cash":"100.00"}}
+"#;
+    let out = run_script(work.path(), script);
+    assert_eq!(out.len(), 16, "one answer per line");
+    let code = |i: usize| out[i]["error"]["code"].as_str().unwrap_or("").to_string();
+    assert_eq!(code(1), "not_signed_in");
+    assert_eq!(code(5), "bad_barcode");
+    assert_eq!(out[8]["basket"]["lines"][2]["amount"], "8.73"); // 6.98/kg x 1.250
+    assert_eq!(out[9]["ok"], true); // 10% is within the cashier's limit
+    assert_eq!(code(10), "approval_required");
+    assert_eq!(code(11), "not_allowed"); // a cashier cannot approve
+    assert_eq!(out[12]["basket"]["lines"][1]["amount"], "150.00");
+    assert_eq!(code(13), "bad_request");
+    // 2.00 - 10% + 150.00 + 8.73 = 160.53; card 100.00, cash 100.00, change 39.47.
+    assert_eq!(out[14]["ok"], true);
+    let sale = &out[15]["sale"];
+    assert_eq!(sale["receipt_no"], 1);
+    assert_eq!(sale["total"], "160.53");
+    assert_eq!(sale["change"], "39.47");
+    assert_eq!(sale["tenders"][0]["ref"], "A1");
+    assert!(
+        sale["receipt"]
+            .as_str()
+            .unwrap()
+            .contains("R/S001/T01/00000001")
+    );
+    assert_eq!(out[15]["basket"]["lines"].as_array().unwrap().len(), 0);
+
+    Command::cargo_bin("storepos")
+        .unwrap()
+        .current_dir(work.path())
+        .args(["--data-dir", "store", "journal", "verify"])
+        .assert()
+        .success();
+}
