@@ -120,6 +120,8 @@ pub enum BenchCommand {
     Catalogue(crate::bench::CatalogueBenchArgs),
     /// Durable sale commits (sale + journal + outbox, fsync'd) against a raw fsync'd baseline.
     Persist(crate::bench::PersistBenchArgs),
+    /// Replay Complete Journey baskets through the headless terminal against a raw fsync'd baseline.
+    Replay(crate::bench::ReplayBenchArgs),
 }
 
 /// Loads the configuration and applies `--data-dir`.
@@ -256,6 +258,7 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
         }
         Command::Bench(BenchCommand::Catalogue(args)) => crate::bench::catalogue(&config, &args),
         Command::Bench(BenchCommand::Persist(args)) => crate::bench::persist(&config, &args),
+        Command::Bench(BenchCommand::Replay(args)) => crate::bench::replay(&config, &args),
     }
 }
 

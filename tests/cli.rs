@@ -396,6 +396,21 @@ fn completejourney_loads_as_a_store() {
         .assert()
         .success()
         .stdout(predicate::str::contains("Household 900"));
+    // Its baskets replay through the headless terminal.
+    storepos(work.path())
+        .args(["--config"])
+        .arg(&cfg)
+        .args([
+            "bench",
+            "replay",
+            "--baskets",
+            "20",
+            "--from",
+            "storepos-data",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("replay: 20 baskets"));
     // CNY is two-decimal too; JPY is not and is refused with the key named.
     let jpy = write(
         work.path(),
