@@ -201,27 +201,11 @@ pub fn persist(config: &Config, args: &PersistBenchArgs) -> Result<()> {
     );
 
     // The same number of rows per basket in one bare fsync'd transaction each.
-    let raw_path = dir.join("raw-baseline.db");
-    let _ = std::fs::remove_file(&raw_path);
-    let raw = crate::store::open_connection(&raw_path, crate::store::Durability::Full)?;
-    raw.execute_batch(
-        "CREATE TABLE head (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
-         CREATE TABLE row (head INTEGER NOT NULL, n INTEGER NOT NULL, body TEXT NOT NULL);",
-    )?;
     let rows_per_sale = args.lines + 4; // header, journal, outbox, tender
-    let started = Instant::now();
-    for i in 0..args.sales {
-        raw.execute_batch("BEGIN IMMEDIATE")?;
-        raw.prepare_cached("INSERT INTO head (id, body) VALUES (?1, 'sale')")?
-            .execute([i as i64])?;
-        let mut insert =
-            raw.prepare_cached("INSERT INTO row (head, n, body) VALUES (?1, ?2, 'line')")?;
-        for n in 1..rows_per_sale {
-            insert.execute([i as i64, n as i64])?;
-        }
-        raw.execute_batch("COMMIT")?;
-    }
-    let raw_rate = args.sales as f64 / started.elapsed().as_secs_f64();
+    let raw_rate = raw_fsync_rate(
+        &dir.join("raw-baseline.db"),
+        std::iter::repeat_n(rows_per_sale, args.sales as usize),
+    )?;
     println!(
         "raw baseline: one fsync'd transaction of {rows_per_sale} rows per basket = {raw_rate:.0} tx/s; durable sales reach {:.0}% of it",
         100.0 * rate / raw_rate
@@ -304,27 +288,38 @@ pub fn replay(config: &Config, args: &ReplayBenchArgs) -> Result<()> {
         us(0.99)
     );
 
-    let raw =
-        crate::store::open_connection(&work.path().join("raw.db"), crate::store::Durability::Full)?;
-    raw.execute_batch(
-        "CREATE TABLE row (basket INTEGER NOT NULL, n INTEGER NOT NULL, body TEXT NOT NULL);",
+    let raw_rate = raw_fsync_rate(
+        &work.path().join("raw.db"),
+        baskets.iter().map(|b| b.len() + 4),
     )?;
-    let started = Instant::now();
-    for (i, basket) in baskets.iter().enumerate() {
-        raw.execute_batch("BEGIN IMMEDIATE")?;
-        let mut insert = raw.prepare_cached("INSERT INTO row VALUES (?1, ?2, 'row')")?;
-        for n in 0..basket.len() + 4 {
-            insert.execute([i as i64, n as i64])?;
-        }
-        drop(insert);
-        raw.execute_batch("COMMIT")?;
-    }
-    let raw_rate = baskets.len() as f64 / started.elapsed().as_secs_f64();
     println!(
         "raw baseline: one fsync'd transaction per basket with the same rows (+4) = {raw_rate:.0} tx/s; replay reaches {:.0}% of it",
         100.0 * rate / raw_rate
     );
     Ok(())
+}
+
+/// Transactions per second when each basket is one bare fsync'd transaction inserting the
+/// given number of rows: the ceiling any durable checkout on this disk can approach.
+fn raw_fsync_rate(path: &std::path::Path, rows: impl Iterator<Item = usize>) -> Result<f64> {
+    let _ = std::fs::remove_file(path);
+    let raw = crate::store::open_connection(path, crate::store::Durability::Full)?;
+    raw.execute_batch(
+        "CREATE TABLE row (basket INTEGER NOT NULL, n INTEGER NOT NULL, body TEXT NOT NULL);",
+    )?;
+    let started = Instant::now();
+    let mut baskets = 0u64;
+    for (i, count) in rows.enumerate() {
+        raw.execute_batch("BEGIN IMMEDIATE")?;
+        let mut insert = raw.prepare_cached("INSERT INTO row VALUES (?1, ?2, 'row')")?;
+        for n in 0..count {
+            insert.execute([i as i64, n as i64])?;
+        }
+        drop(insert);
+        raw.execute_batch("COMMIT")?;
+        baskets += 1;
+    }
+    Ok(baskets as f64 / started.elapsed().as_secs_f64())
 }
 
 /// The first `n` baskets of the imported history as (GTIN, quantity in thousandths) lines;
