@@ -50,6 +50,22 @@ pub struct StoreConfig {
     pub currency: Currency,
     /// `inclusive` (shelf prices include VAT) or `exclusive` (VAT added at the till).
     pub tax_mode: TaxMode,
+    /// The store's offset from UTC, e.g. `+08:00`; receipts and reports print local time.
+    pub utc_offset: String,
+}
+
+impl StoreConfig {
+    /// The parsed `utc_offset` (validated when the configuration is loaded).
+    pub fn offset(&self) -> chrono::FixedOffset {
+        parse_offset(&self.utc_offset)
+            .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("zero offset"))
+    }
+}
+
+fn parse_offset(text: &str) -> Option<chrono::FixedOffset> {
+    chrono::DateTime::parse_from_rfc3339(&format!("2000-01-01T00:00:00{text}"))
+        .ok()
+        .map(|t| *t.offset())
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -101,6 +117,7 @@ impl Default for StoreConfig {
             address: String::new(),
             currency: Currency::CNY,
             tax_mode: TaxMode::Inclusive,
+            utc_offset: "+08:00".into(),
         }
     }
 }
@@ -219,6 +236,15 @@ impl Config {
                 format!(
                     "'{}' must be 1–32 letters, digits, '-' or '_'",
                     self.terminal.id
+                ),
+            ));
+        }
+        if parse_offset(&self.store.utc_offset).is_none() {
+            return Err(invalid(
+                "store.utc_offset",
+                format!(
+                    "'{}' is not an offset such as +08:00",
+                    self.store.utc_offset
                 ),
             ));
         }

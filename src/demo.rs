@@ -25,6 +25,9 @@ use crate::store::{Store, members, operators};
 pub const PRODUCTS_CSV: &str = include_str!("demo/products.csv");
 pub const MEMBERS_CSV: &str = include_str!("demo/members.csv");
 pub const OPERATORS_CSV: &str = include_str!("demo/operators.csv");
+/// Two sales at the counter, as a headless script: scans, a misread code, a discount, a
+/// price override a supervisor approves, cash with change and a split card/cash payment.
+pub const SALES_SCRIPT: &str = include_str!("demo/script.jsonl");
 
 /// Loads the demo data into an empty store; a store that has products is left alone.
 pub fn seed(store: &mut Store) -> Result<bool> {
@@ -191,6 +194,27 @@ pub fn run(config: &Config, dir: Option<&Path>) -> Result<()> {
             std::fs::write(&png, image.to_png())
                 .with_context(|| format!("writing {}", png.display()))?;
             println!("  slip printed to {}", png.display());
+        }
+    }
+    drop(store);
+    run_sales(config, dir)
+}
+
+/// Runs the demo sales script through the headless terminal and prints each receipt.
+fn run_sales(config: &Config, dir: &Path) -> Result<()> {
+    let store = crate::cli::open_store_at(config, dir)?;
+    let mut terminal = crate::terminal::Terminal::open(store, config.clone())?;
+    println!("\n== Sales at the counter (headless script) ==");
+    for line in SALES_SCRIPT.lines().filter(|l| !l.trim().is_empty()) {
+        let answer = crate::terminal::headless::answer(&mut terminal, line);
+        if answer["ok"] != true {
+            println!(
+                "  > {line}\n  ! {}",
+                answer["error"]["message"].as_str().unwrap_or("")
+            );
+        }
+        if let Some(receipt) = answer["sale"]["receipt"].as_str() {
+            println!("\n{receipt}");
         }
     }
     Ok(())

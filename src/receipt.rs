@@ -37,6 +37,7 @@ struct Labels {
     change: &'static str,
     member: &'static str,
     thanks: &'static str,
+    tenders: [(&'static str, &'static str); 4],
 }
 
 const ZH: Labels = Labels {
@@ -52,6 +53,12 @@ const ZH: Labels = Labels {
     change: "找零",
     member: "会员",
     thanks: "谢谢惠顾，欢迎再次光临",
+    tenders: [
+        ("cash", "现金"),
+        ("card", "银行卡"),
+        ("voucher", "购物券"),
+        ("points", "积分"),
+    ],
 };
 
 const EN: Labels = Labels {
@@ -67,6 +74,12 @@ const EN: Labels = Labels {
     change: "Change",
     member: "Member",
     thanks: "Thank you for shopping with us",
+    tenders: [
+        ("cash", "Cash"),
+        ("card", "Card"),
+        ("voucher", "Voucher"),
+        ("points", "Points"),
+    ],
 };
 
 /// Where and when a receipt was issued.
@@ -156,9 +169,14 @@ pub fn layout(header: &Header, sale: &SaleRecord, lang: Language) -> Vec<Row> {
         format!("{} {}", currency.code(), money(sale.total + sale.rounding)),
     ));
     for tender in &sale.tenders {
+        let kind = l
+            .tenders
+            .iter()
+            .find(|(k, _)| *k == tender.kind)
+            .map_or(tender.kind.as_str(), |(_, label)| *label);
         let name = match &tender.reference {
-            Some(r) => format!("{} ({r})", tender.kind),
-            None => tender.kind.clone(),
+            Some(r) => format!("{kind} ({r})"),
+            None => kind.to_string(),
         };
         rows.push(Row::Pair(name, money(tender.amount)));
     }

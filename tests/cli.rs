@@ -308,7 +308,9 @@ fn the_demo_store_prices_its_baskets() {
         .success()
         .stdout(predicate::str::contains("TOTAL CNY 117.93"))
         .stdout(predicate::str::contains("expected 2"))
-        .stdout(predicate::str::contains("unknown item"));
+        .stdout(predicate::str::contains("unknown item"))
+        .stdout(predicate::str::contains("[R/S001/T01/00000002]"))
+        .stdout(predicate::str::contains("销售 2017-12-04 09:00"));
     // Kept, the store holds the slips the virtual printer rendered.
     storepos(work.path())
         .args(["demo", "--keep", "kept"])

@@ -30,13 +30,23 @@ fn run_script(dir: &std::path::Path, script: &str) -> Vec<Value> {
         .collect()
 }
 
+/// Loads the demo catalogue, members and operators through the importers.
 fn seed(dir: &std::path::Path) {
-    Command::cargo_bin("storepos")
-        .unwrap()
-        .current_dir(dir)
-        .args(["demo", "--keep", "store"])
-        .assert()
-        .success();
+    for (what, text) in [
+        ("products", storepos::demo::PRODUCTS_CSV),
+        ("members", storepos::demo::MEMBERS_CSV),
+        ("operators", storepos::demo::OPERATORS_CSV),
+    ] {
+        let file = dir.join(format!("{what}.csv"));
+        std::fs::write(&file, text).unwrap();
+        Command::cargo_bin("storepos")
+            .unwrap()
+            .current_dir(dir)
+            .args(["--data-dir", "store", "import", what])
+            .arg(&file)
+            .assert()
+            .success();
+    }
 }
 
 #[test]

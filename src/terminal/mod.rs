@@ -464,7 +464,10 @@ impl Terminal {
             store_id: self.config.store.id.clone(),
             terminal_id: self.config.terminal.id.clone(),
             receipt_no: committed.receipt_no,
-            at: at.format("%Y-%m-%d %H:%M").to_string(),
+            at: at
+                .with_timezone(&self.config.store.offset())
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
         };
         let receipt_text = receipt::to_text(&receipt::layout(&header, &record, self.language), 42);
         self.basket = Basket::new(self.config.store.currency);
