@@ -52,9 +52,21 @@ pub struct StoreConfig {
     pub tax_mode: TaxMode,
     /// The store's offset from UTC, e.g. `+08:00`; receipts and reports print local time.
     pub utc_offset: String,
+    /// Step cash totals are rounded to, e.g. `0.10`; absent means no rounding.
+    /// Card and other electronic tenders are never rounded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cash_rounding: Option<String>,
 }
 
 impl StoreConfig {
+    /// The cash rounding step in minor units (validated when the configuration is loaded).
+    pub fn cash_step(&self) -> i64 {
+        self.cash_rounding
+            .as_deref()
+            .and_then(|step| crate::domain::money::Money::parse(step, self.currency).ok())
+            .map_or(1, |m| m.minor().max(1))
+    }
+
     /// The parsed `utc_offset` (validated when the configuration is loaded).
     pub fn offset(&self) -> chrono::FixedOffset {
         parse_offset(&self.utc_offset)
@@ -118,6 +130,7 @@ impl Default for StoreConfig {
             currency: Currency::CNY,
             tax_mode: TaxMode::Inclusive,
             utc_offset: "+08:00".into(),
+            cash_rounding: None,
         }
     }
 }
@@ -247,6 +260,20 @@ impl Config {
                     self.store.utc_offset
                 ),
             ));
+        }
+        if let Some(step) = &self.store.cash_rounding {
+            match crate::domain::money::Money::parse(step, self.store.currency) {
+                Ok(m) if m.minor() >= 1 => {}
+                _ => {
+                    return Err(invalid(
+                        "store.cash_rounding",
+                        format!(
+                            "'{step}' is not a positive amount in {} (e.g. 0.10)",
+                            self.store.currency.code()
+                        ),
+                    ));
+                }
+            }
         }
         if self.data_dir.as_os_str().is_empty() {
             return Err(invalid("data_dir", "must not be empty".into()));

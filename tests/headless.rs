@@ -103,3 +103,34 @@ fn a_scripted_sale_with_approval_completes_and_is_journaled() {
         .assert()
         .success();
 }
+
+#[test]
+fn cash_is_rounded_to_the_configured_step_and_cards_are_not() {
+    let work = tempfile::tempdir().unwrap();
+    seed(work.path());
+    std::fs::write(
+        work.path().join("storepos.toml"),
+        "[store]\ncash_rounding = \"0.10\"\n",
+    )
+    .unwrap();
+    // Water 2.00 + bananas label 3.50 + apples 1.235 kg (16.03) = 21.53.
+    let script = r#"{"sign_in":{"operator":"1001","pin":"1234"}}
+{"open_shift":{"float":"0"}}
+{"scan":"6901234567892"}
+{"scan":"2104011003505"}
+{"scan":"2504131012355"}
+{"tender":{"cash":"50.00"}}
+{"scan":"6901234567892"}
+{"scan":"2104011003505"}
+{"scan":"2504131012355"}
+{"tender":{"card":"21.53","ref":"X9"}}
+"#;
+    let out = run_script(work.path(), script);
+    let cash = &out[5]["sale"];
+    assert_eq!(cash["total"], "21.50", "{cash}");
+    assert_eq!(cash["change"], "28.50");
+    assert!(cash["receipt"].as_str().unwrap().contains("抹零"));
+    let card = &out[9]["sale"];
+    assert_eq!(card["total"], "21.53", "{card}");
+    assert_eq!(card["change"], "0.00");
+}

@@ -389,6 +389,17 @@ impl Terminal {
         let priced = self.priced();
         let paid: i64 = self.tenders.iter().map(|t| t.amount).sum();
         let due = priced.total.minor() - paid;
+        // Cash settles the rounded remainder; electronic tenders settle it exactly.
+        let (due_now, rounding) = if kind == "cash" {
+            let rounded = crate::domain::rounding::round_cash(
+                Money::from_minor(due, amount.currency()),
+                self.config.store.cash_step(),
+            )
+            .map_err(|e| CommandError::Invalid(e.to_string()))?;
+            (rounded.amount.minor(), rounded.difference.minor())
+        } else {
+            (due, 0)
+        };
         if kind != "cash" && amount.minor() > due {
             return Err(CommandError::Invalid(format!(
                 "{kind} tender {amount} exceeds the {} due; only cash gives change",
@@ -405,10 +416,10 @@ impl Terminal {
             amount: amount.minor(),
             reference: reference.map(str::to_string),
         });
-        if amount.minor() < due {
+        if amount.minor() < due_now {
             return Ok(None);
         }
-        match self.complete(&priced, amount.minor() - due) {
+        match self.complete(&priced, amount.minor() - due_now, rounding) {
             Ok(done) => Ok(Some(done)),
             Err(e) => {
                 self.tenders.pop();
@@ -417,7 +428,12 @@ impl Terminal {
         }
     }
 
-    fn complete(&mut self, priced: &PricedBasket, change: i64) -> Result<Completed, CommandError> {
+    fn complete(
+        &mut self,
+        priced: &PricedBasket,
+        change: i64,
+        rounding: i64,
+    ) -> Result<Completed, CommandError> {
         let operator_id = self.signed_in()?.id.clone();
         let mut lines = Vec::new();
         for (line, p) in self.basket.lines().iter().zip(&priced.lines) {
@@ -445,7 +461,7 @@ impl Terminal {
             discount: lines.iter().map(|l| l.discount).sum(),
             tax: lines.iter().map(|l| l.tax).sum(),
             total: priced.total.minor(),
-            rounding: 0,
+            rounding,
             change,
             tenders: self.tenders.clone(),
             lines,
