@@ -134,3 +134,53 @@ fn cash_is_rounded_to_the_configured_step_and_cards_are_not() {
     assert_eq!(card["total"], "21.53", "{card}");
     assert_eq!(card["change"], "0.00");
 }
+
+#[test]
+fn a_partial_return_refunds_to_the_original_tenders_and_never_more_than_was_sold() {
+    let work = tempfile::tempdir().unwrap();
+    seed(work.path());
+    // Sale 1: water x3 (6.00) and milk 12-pack (54.00 - 10% = 48.60), paid 20.00 by card, rest cash.
+    let script = r#"{"sign_in":{"operator":"1001","pin":"1234"}}
+{"open_shift":{"float":"100.00"}}
+{"scan":"6901234567892"}
+{"quantity":"3"}
+{"scan":"6904000000111"}
+{"discount":{"line":2,"percent":"10","reason":"dented"}}
+{"tender":{"card":"20.00","ref":"C-1"}}
+{"tender":{"cash":"50.00"}}
+{"return":{"receipt":"R/S001/T01/00000001","lines":[{"line":1,"qty":"1"},{"line":2,"qty":"1"}]}}
+{"approve":{"operator":"2001","pin":"2222"}}
+{"return":{"receipt":"R/S001/T01/00000001","lines":[{"line":1,"qty":"3"}]}}
+{"return":{"receipt":"R/S009/T01/00000001","lines":[{"line":1,"qty":"1"}]}}
+{"return":{"receipt":"1","lines":[{"line":1,"qty":"2"}]}}
+{"approve":{"operator":"2001","pin":"2222"}}
+"#;
+    let out = run_script(work.path(), script);
+    assert_eq!(out[7]["sale"]["total"], "54.60", "{}", out[7]);
+    assert_eq!(out[8]["error"]["code"], "approval_required");
+    let refund = &out[9]["sale"];
+    // 2.00 for one water plus 48.60 for the discounted milk = 50.60; the card gets its 20.00 back.
+    assert_eq!(refund["total"], "-50.60", "{}", out[9]);
+    assert_eq!(refund["tenders"][0]["kind"], "card");
+    assert_eq!(refund["tenders"][0]["amount"], "-20.00");
+    assert_eq!(refund["tenders"][0]["ref"], "C-1");
+    assert_eq!(refund["tenders"][1]["amount"], "-30.60");
+    assert_eq!(refund["receipt_no"], 2);
+    // Only two waters are left to return.
+    assert_eq!(out[10]["error"]["code"], "invalid", "{}", out[10]);
+    assert!(
+        out[10]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 may be returned")
+    );
+    assert_eq!(out[11]["error"]["code"], "invalid");
+    assert_eq!(out[13]["sale"]["total"], "-4.00", "{}", out[13]);
+    Command::cargo_bin("storepos")
+        .unwrap()
+        .current_dir(work.path())
+        .args(["--data-dir", "store", "journal", "verify"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("3 entries"));
+}

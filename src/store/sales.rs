@@ -15,6 +15,13 @@ use crate::journal::{self, Sealer};
 
 use super::StoreError;
 
+/// Links returns to the sale they refund (a later migration than [`SCHEMA`]).
+pub const RETURNS_SCHEMA: &str = "
+ALTER TABLE sales ADD COLUMN original_receipt INTEGER;
+ALTER TABLE sale_lines ADD COLUMN original_line INTEGER;
+CREATE INDEX sales_original ON sales (original_receipt) WHERE original_receipt IS NOT NULL;
+";
+
 /// Schema of the sales tables, created by the terminal store's migrations.
 pub const SCHEMA: &str = "
 CREATE TABLE sales (
@@ -86,6 +93,9 @@ pub struct SaleLine {
     pub discount: i64,
     pub tax_bp: u32,
     pub tax: i64,
+    /// For a return: the line of the original sale this refunds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_line: Option<u32>,
 }
 
 /// One tender: cash, card, voucher, points.
@@ -113,6 +123,9 @@ pub struct SaleRecord {
     /// Cash rounding applied to the total (e.g. −0.03 to reach a 0.10 step).
     pub rounding: i64,
     pub change: i64,
+    /// For a return: the receipt number of the sale it refunds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_receipt: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -191,8 +204,9 @@ pub fn commit(
     let receipt_no = entry.receipt_no as i64;
     tx.prepare_cached(
         "INSERT INTO sales (receipt_no, kind, at, operator_id, member_id, currency, subtotal,
-                            discount, tax, total, rounding, change, line_count, event_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                            discount, tax, total, rounding, change, line_count, event_id,
+                            original_receipt)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         receipt_no,
@@ -209,12 +223,13 @@ pub fn commit(
         record.change,
         record.lines.len() as i64,
         event.id.to_string(),
+        record.original_receipt.map(|n| n as i64),
     ])?;
     {
         let mut line = tx.prepare_cached(
             "INSERT INTO sale_lines (receipt_no, line_no, gtin, name, quantity, unit_price,
-                                     amount, discount, tax_bp, tax)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                     amount, discount, tax_bp, tax, original_line)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         for l in &record.lines {
             line.execute(params![
@@ -227,7 +242,8 @@ pub fn commit(
                 l.amount,
                 l.discount,
                 l.tax_bp,
-                l.tax
+                l.tax,
+                l.original_line
             ])?;
         }
         let mut tender = tx.prepare_cached(
@@ -283,6 +299,7 @@ pub fn sample_sale(lines: usize, seed: u64) -> SaleRecord {
                 discount: 0,
                 tax_bp: 1300,
                 tax: amount * 1300 / 11300,
+                original_line: None,
             }
         })
         .collect();
@@ -305,6 +322,7 @@ pub fn sample_sale(lines: usize, seed: u64) -> SaleRecord {
         total: subtotal,
         rounding: 0,
         change: 1000,
+        original_receipt: None,
     }
 }
 

@@ -5,7 +5,7 @@ use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 
 /// Schema version of `terminal.db` after all migrations.
-pub const TERMINAL_VERSION: i64 = 4;
+pub const TERMINAL_VERSION: i64 = 5;
 /// Schema version of `catalogue.db` after all migrations.
 pub const CATALOGUE_VERSION: i64 = 1;
 
@@ -15,6 +15,7 @@ pub fn migrate_terminal(conn: &mut Connection) -> Result<(), rusqlite_migration:
         M::up(storepos_sync::outbox::SCHEMA),
         M::up(crate::journal::SCHEMA),
         M::up(super::sales::SCHEMA),
+        M::up(super::sales::RETURNS_SCHEMA),
     ])
     .to_latest(conn)
 }

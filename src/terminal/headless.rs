@@ -52,6 +52,17 @@ pub enum Command {
     Tender(TenderArgs),
     VoidSale {},
     SetClock(String),
+    Return {
+        receipt: String,
+        lines: Vec<ReturnLineArgs>,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnLineArgs {
+    line: u32,
+    qty: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -73,7 +84,19 @@ pub fn run(terminal: &mut Terminal, command: Command) -> Result<Option<Completed
         Command::KeyItem { plu, qty } => terminal.key_item(&plu, qty.as_deref()).map(|_| None),
         Command::Quantity(q) => terminal.quantity(&q).map(|_| None),
         Command::VoidLine(line) => terminal.void_line(line).map(|_| None),
-        Command::Approve { operator, pin } => terminal.approve(&operator, &pin).map(|_| None),
+        Command::Approve { operator, pin } => terminal.approve(&operator, &pin),
+        Command::Return { receipt, lines } => {
+            let lines = lines
+                .into_iter()
+                .map(|l| {
+                    Ok(super::returns::ReturnLine {
+                        line: l.line,
+                        qty: Quantity::parse(&l.qty)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, CommandError>>()?;
+            terminal.return_items(&receipt, lines)
+        }
         Command::Discount {
             line,
             percent,

@@ -5,6 +5,7 @@
 //! from the committed record after the transaction is durable.
 
 pub mod headless;
+pub mod returns;
 
 use chrono::{DateTime, Utc};
 use storepos_sync::outbox::Origin;
@@ -90,6 +91,10 @@ enum Pending {
         reason: String,
     },
     VoidSale,
+    Return {
+        receipt: u64,
+        lines: Vec<returns::ReturnLine>,
+    },
 }
 
 /// A sale that was made durable, with its receipt.
@@ -325,10 +330,14 @@ impl Terminal {
             return Err(CommandError::ApprovalRequired(what));
         }
         let approver = self.signed_in()?.id.clone();
-        self.apply(action, &approver)
+        self.apply(action, &approver).map(|_| ())
     }
 
-    fn apply(&mut self, action: Pending, approver: &str) -> Result<(), CommandError> {
+    fn apply(
+        &mut self,
+        action: Pending,
+        approver: &str,
+    ) -> Result<Option<Completed>, CommandError> {
         match action {
             Pending::PriceOverride {
                 line,
@@ -349,11 +358,49 @@ impl Terminal {
                 self.basket = Basket::new(self.config.store.currency);
                 self.tenders.clear();
             }
+            Pending::Return { receipt, lines } => {
+                let operator = self.signed_in()?.id.clone();
+                let record = returns::build(
+                    &self.store.terminal,
+                    receipt,
+                    &lines,
+                    &operator,
+                    self.config.store.tax_mode,
+                )?;
+                return self.finish(record).map(Some);
+            }
         }
-        Ok(())
+        Ok(None)
     }
 
-    pub fn approve(&mut self, id: &str, pin: &str) -> Result<(), CommandError> {
+    /// Refunds lines of an earlier sale of this terminal, to the original tenders. A cashier
+    /// needs a supervisor's approval.
+    pub fn return_items(
+        &mut self,
+        receipt: &str,
+        lines: Vec<returns::ReturnLine>,
+    ) -> Result<Option<Completed>, CommandError> {
+        self.signed_in()?;
+        let receipt =
+            returns::parse_receipt(receipt, &self.config.store.id, &self.config.terminal.id)?;
+        // Check before asking anyone to approve it.
+        returns::build(
+            &self.store.terminal,
+            receipt,
+            &lines,
+            "",
+            self.config.store.tax_mode,
+        )?;
+        let action = Pending::Return { receipt, lines };
+        if self.needs_approval() {
+            self.pending = Some(action);
+            return Err(CommandError::ApprovalRequired("a return"));
+        }
+        let approver = self.signed_in()?.id.clone();
+        self.apply(action, &approver)
+    }
+
+    pub fn approve(&mut self, id: &str, pin: &str) -> Result<Option<Completed>, CommandError> {
         let approver = self.check_pin(id, pin)?;
         if !approver.role.can_approve(Role::Supervisor) {
             return Err(CommandError::NotAllowed(approver.name));
@@ -450,6 +497,7 @@ impl Terminal {
                 discount: p.gross.minor() - p.net.minor(),
                 tax_bp: p.tax_rate.basis_points(),
                 tax: p.tax.minor(),
+                original_line: None,
             });
         }
         let record = SaleRecord {
@@ -465,7 +513,17 @@ impl Terminal {
             change,
             tenders: self.tenders.clone(),
             lines,
+            original_receipt: None,
         };
+        let done = self.finish(record)?;
+        self.basket = Basket::new(self.config.store.currency);
+        self.tenders.clear();
+        self.pending = None;
+        Ok(done)
+    }
+
+    /// Makes a sale or return durable, then renders its receipt from the committed record.
+    fn finish(&mut self, record: SaleRecord) -> Result<Completed, CommandError> {
         let at = self.now();
         let committed = commit(
             &mut self.store.terminal,
@@ -486,9 +544,6 @@ impl Terminal {
                 .to_string(),
         };
         let receipt_text = receipt::to_text(&receipt::layout(&header, &record, self.language), 42);
-        self.basket = Basket::new(self.config.store.currency);
-        self.tenders.clear();
-        self.pending = None;
         Ok(Completed {
             receipt_no: committed.receipt_no,
             record,

@@ -1,0 +1,212 @@
+//! Returns against a receipt: find the original sale, check what may still be returned,
+//! and build the refund as a `return` record (negative amounts) paid back to the original
+//! tenders — card refunds to the card with its reference first, the rest in cash.
+//!
+//! Invariant: a line can never be refunded for more than was sold on it, counting every
+//! earlier return of the same receipt.
+
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::domain::money::{Quantity, div_round_half_away};
+use crate::domain::tax::TaxMode;
+use crate::store::sales::{SaleKind, SaleLine, SaleRecord, TenderLine};
+
+use super::CommandError;
+
+/// A line to return and how much of it.
+#[derive(Debug, Clone, Copy)]
+pub struct ReturnLine {
+    pub line: u32,
+    pub qty: Quantity,
+}
+
+/// Parses `R/store/terminal/number` (the receipt's CODE128) or a bare receipt number, and
+/// refuses receipts of other tills, whose sales this terminal does not hold.
+pub fn parse_receipt(code: &str, store_id: &str, terminal_id: &str) -> Result<u64, CommandError> {
+    let code = code.trim();
+    let number = match code.strip_prefix("R/") {
+        Some(rest) => {
+            let parts: Vec<&str> = rest.split('/').collect();
+            if parts.len() != 3 {
+                return Err(CommandError::Invalid(format!(
+                    "'{code}' is not a receipt code"
+                )));
+            }
+            if parts[0] != store_id || parts[1] != terminal_id {
+                return Err(CommandError::Invalid(format!(
+                    "receipt {code} is from store {} terminal {}; return it there",
+                    parts[0], parts[1]
+                )));
+            }
+            parts[2]
+        }
+        None => code,
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| CommandError::Invalid(format!("'{code}' is not a receipt code")))
+}
+
+/// Builds the refund record for `lines` of sale `receipt_no`.
+pub fn build(
+    conn: &Connection,
+    receipt_no: u64,
+    lines: &[ReturnLine],
+    operator_id: &str,
+    mode: TaxMode,
+) -> Result<SaleRecord, CommandError> {
+    let store_err = |e: rusqlite::Error| CommandError::Store(e.into());
+    let original: Option<(String, String, Option<String>)> = conn
+        .query_row(
+            "SELECT kind, currency, member_id FROM sales WHERE receipt_no = ?1",
+            [receipt_no as i64],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(store_err)?;
+    let Some((kind, currency, member_id)) = original else {
+        return Err(CommandError::Invalid(format!(
+            "no sale with receipt {receipt_no} on this terminal"
+        )));
+    };
+    if kind != "sale" {
+        return Err(CommandError::Invalid(format!(
+            "receipt {receipt_no} is itself a return"
+        )));
+    }
+    if lines.is_empty() {
+        return Err(CommandError::Invalid(
+            "name at least one line to return".into(),
+        ));
+    }
+    let mut refund_lines = Vec::new();
+    for want in lines {
+        let sold: Option<SaleLine> = conn
+            .query_row(
+                "SELECT gtin, name, quantity, unit_price, amount, discount, tax_bp, tax
+                 FROM sale_lines WHERE receipt_no = ?1 AND line_no = ?2",
+                [receipt_no as i64, i64::from(want.line)],
+                |r| {
+                    Ok(SaleLine {
+                        line_no: want.line,
+                        gtin: r.get::<_, i64>(0)? as u64,
+                        name: r.get(1)?,
+                        quantity: r.get(2)?,
+                        unit_price: r.get(3)?,
+                        amount: r.get(4)?,
+                        discount: r.get(5)?,
+                        tax_bp: r.get(6)?,
+                        tax: r.get(7)?,
+                        original_line: None,
+                    })
+                },
+            )
+            .optional()
+            .map_err(store_err)?;
+        let Some(sold) = sold else {
+            return Err(CommandError::Invalid(format!(
+                "receipt {receipt_no} has no line {}",
+                want.line
+            )));
+        };
+        let qty = sold.quantity;
+        let returned: i64 = conn
+            .query_row(
+                "SELECT COALESCE(SUM(l.quantity), 0) FROM sale_lines l JOIN sales s
+                 ON s.receipt_no = l.receipt_no
+                 WHERE s.original_receipt = ?1 AND l.original_line = ?2",
+                [receipt_no as i64, i64::from(want.line)],
+                |r| r.get(0),
+            )
+            .map_err(store_err)?;
+        let left = qty - returned;
+        if want.qty.milli() <= 0 || want.qty.milli() > left {
+            return Err(CommandError::Invalid(format!(
+                "line {}: {} may be returned, not {}",
+                want.line,
+                Quantity::from_milli(left.max(0)),
+                want.qty
+            )));
+        }
+        // What the customer paid for this share of the line, to the minor unit.
+        let share = |v: i64| -> i64 {
+            -(div_round_half_away(
+                i128::from(v) * i128::from(want.qty.milli()),
+                i128::from(qty),
+            ) as i64)
+        };
+        refund_lines.push(SaleLine {
+            original_line: Some(want.line),
+            line_no: refund_lines.len() as u32 + 1,
+            quantity: want.qty.milli(),
+            amount: share(sold.amount),
+            discount: share(sold.discount),
+            tax: share(sold.tax),
+            ..sold
+        });
+    }
+    let lines = refund_lines;
+    let subtotal: i64 = lines.iter().map(|l| l.amount).sum();
+    let discount: i64 = lines.iter().map(|l| l.discount).sum();
+    let tax: i64 = lines.iter().map(|l| l.tax).sum();
+    let total = match mode {
+        TaxMode::Inclusive => subtotal - discount,
+        TaxMode::Exclusive => subtotal - discount + tax,
+    };
+    let tenders = refund_tenders(conn, receipt_no, -total).map_err(store_err)?;
+    Ok(SaleRecord {
+        kind: SaleKind::Return,
+        operator_id: operator_id.to_string(),
+        member_id,
+        currency,
+        lines,
+        tenders,
+        subtotal,
+        discount,
+        tax,
+        total,
+        rounding: 0,
+        change: 0,
+        original_receipt: Some(receipt_no),
+    })
+}
+
+/// Pays `refund` (positive) back: to the original card tenders first, up to what each paid,
+/// then in cash. Amounts are negative, as money leaves the till.
+fn refund_tenders(
+    conn: &Connection,
+    receipt_no: u64,
+    refund: i64,
+) -> rusqlite::Result<Vec<TenderLine>> {
+    let mut stmt = conn.prepare(
+        "SELECT kind, amount, reference FROM sale_tenders WHERE receipt_no = ?1 ORDER BY seq",
+    )?;
+    let original: Vec<(String, i64, Option<String>)> = stmt
+        .query_map([receipt_no as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut left = refund;
+    let mut out = Vec::new();
+    for (kind, amount, reference) in original.iter().filter(|(k, _, _)| k != "cash") {
+        let part = left.min(*amount);
+        if part > 0 {
+            out.push(TenderLine {
+                kind: kind.clone(),
+                amount: -part,
+                reference: reference.clone(),
+            });
+            left -= part;
+        }
+    }
+    if left > 0 || out.is_empty() {
+        out.push(TenderLine {
+            kind: "cash".into(),
+            amount: -left,
+            reference: None,
+        });
+    }
+    Ok(out)
+}
