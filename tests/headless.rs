@@ -184,3 +184,49 @@ fn a_partial_return_refunds_to_the_original_tenders_and_never_more_than_was_sold
         .success()
         .stdout(predicates::str::contains("3 entries"));
 }
+
+#[test]
+fn a_shift_survives_a_restart_and_closes_with_x_and_z_reports() {
+    let work = tempfile::tempdir().unwrap();
+    seed(work.path());
+    let first = r#"{"sign_in":{"operator":"1001","pin":"1234"}}
+{"open_shift":{"float":"200.00"}}
+{"scan":"6901234567892"}
+{"tender":{"cash":"10.00"}}
+{"scan":"6904000000111"}
+{"tender":{"card":"54.00","ref":"C-7"}}
+{"cash_in":{"amount":"50.00","reason":"change from the safe"}}
+"#;
+    let out = run_script(work.path(), first);
+    assert!(out.iter().all(|a| a["ok"] == true), "{out:?}");
+    // A new process: the shift is still open.
+    let second = r#"{"sign_in":{"operator":"1001","pin":"1234"}}
+{"open_shift":{"float":"200.00"}}
+{"cash_out":{"amount":"20.00","reason":"pickup"}}
+{"no_sale":{"reason":"customer needed change"}}
+{"report":"x"}
+{"report":"y"}
+{"close_shift":{"counted":"231.00"}}
+{"scan":"6901234567892"}
+"#;
+    let out = run_script(work.path(), second);
+    assert_eq!(out[1]["error"]["code"], "invalid", "{}", out[1]);
+    let x = &out[4]["report"];
+    assert_eq!(x["sales"], 2);
+    assert_eq!(x["by_tender"]["cash"], "10.00");
+    assert_eq!(x["by_tender"]["card"], "54.00");
+    assert_eq!(x["by_department"]["Dairy"], "54.00");
+    assert_eq!(x["by_tax_rate"]["9%"], "4.46"); // 54.00 x 9/109
+    // 200 float + 10 cash - 8 change + 50 in - 20 out = 232.
+    assert_eq!(x["expected_cash"], "232.00", "{x}");
+    assert_eq!(x["no_sales"], 1);
+    assert_eq!(x["over_short"], serde_json::Value::Null);
+    assert_eq!(out[5]["error"]["code"], "invalid");
+    let z = &out[6]["report"];
+    assert_eq!(z["over_short"], "-1.00", "{z}");
+    assert_eq!(
+        (z["first_receipt"].clone(), z["last_receipt"].clone()),
+        (1.into(), 2.into())
+    );
+    assert_eq!(out[7]["error"]["code"], "no_shift");
+}

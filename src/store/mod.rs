@@ -14,6 +14,7 @@ pub mod members;
 pub mod operators;
 pub mod sales;
 mod schema;
+pub mod shifts;
 
 use std::path::{Path, PathBuf};
 

@@ -96,6 +96,8 @@ pub struct SaleLine {
     /// For a return: the line of the original sale this refunds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original_line: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
 }
 
 /// One tender: cash, card, voucher, points.
@@ -126,6 +128,9 @@ pub struct SaleRecord {
     /// For a return: the receipt number of the sale it refunds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original_receipt: Option<u64>,
+    /// The shift the sale belongs to, for X/Z reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shift_id: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -205,8 +210,8 @@ pub fn commit(
     tx.prepare_cached(
         "INSERT INTO sales (receipt_no, kind, at, operator_id, member_id, currency, subtotal,
                             discount, tax, total, rounding, change, line_count, event_id,
-                            original_receipt)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                            original_receipt, shift_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
         receipt_no,
@@ -224,12 +229,13 @@ pub fn commit(
         record.lines.len() as i64,
         event.id.to_string(),
         record.original_receipt.map(|n| n as i64),
+        record.shift_id,
     ])?;
     {
         let mut line = tx.prepare_cached(
             "INSERT INTO sale_lines (receipt_no, line_no, gtin, name, quantity, unit_price,
-                                     amount, discount, tax_bp, tax, original_line)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                                     amount, discount, tax_bp, tax, original_line, department)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?;
         for l in &record.lines {
             line.execute(params![
@@ -243,7 +249,8 @@ pub fn commit(
                 l.discount,
                 l.tax_bp,
                 l.tax,
-                l.original_line
+                l.original_line,
+                l.department
             ])?;
         }
         let mut tender = tx.prepare_cached(
@@ -300,6 +307,7 @@ pub fn sample_sale(lines: usize, seed: u64) -> SaleRecord {
                 tax_bp: 1300,
                 tax: amount * 1300 / 11300,
                 original_line: None,
+                department: None,
             }
         })
         .collect();
@@ -323,6 +331,7 @@ pub fn sample_sale(lines: usize, seed: u64) -> SaleRecord {
         rounding: 0,
         change: 1000,
         original_receipt: None,
+        shift_id: None,
     }
 }
 

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::{CommandError, Completed, Terminal};
 use crate::domain::money::{Money, Quantity};
+use crate::store::shifts::ShiftReport;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -56,6 +57,28 @@ pub enum Command {
         receipt: String,
         lines: Vec<ReturnLineArgs>,
     },
+    CashIn {
+        amount: String,
+        reason: String,
+    },
+    CashOut {
+        amount: String,
+        reason: String,
+    },
+    NoSale {
+        reason: String,
+    },
+    Report(String),
+    CloseShift {
+        counted: String,
+    },
+}
+
+/// What a command produced besides the basket.
+pub enum Outcome {
+    Nothing,
+    Sale(Completed),
+    Report(ShiftReport),
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,8 +98,36 @@ pub struct TenderArgs {
     reference: Option<String>,
 }
 
-/// Runs one command; returns the completed sale if it finished one.
-pub fn run(terminal: &mut Terminal, command: Command) -> Result<Option<Completed>, CommandError> {
+/// Runs one command.
+pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, CommandError> {
+    let sale = |r: Result<Option<Completed>, CommandError>| {
+        r.map(|done| done.map_or(Outcome::Nothing, Outcome::Sale))
+    };
+    match command {
+        Command::CashIn { amount, reason } => terminal
+            .cash_movement("in", &amount, &reason)
+            .map(|_| Outcome::Nothing),
+        Command::CashOut { amount, reason } => terminal
+            .cash_movement("out", &amount, &reason)
+            .map(|_| Outcome::Nothing),
+        Command::NoSale { reason } => terminal
+            .cash_movement("no_sale", "0", &reason)
+            .map(|_| Outcome::Nothing),
+        Command::Report(which) => match which.as_str() {
+            "x" => terminal.x_report().map(Outcome::Report),
+            other => Err(CommandError::Invalid(format!(
+                "report '{other}' is not known; \"x\" shows the open shift, close_shift gives the Z report"
+            ))),
+        },
+        Command::CloseShift { counted } => terminal.close_shift(&counted).map(Outcome::Report),
+        other => sale(run_sale_command(terminal, other)),
+    }
+}
+
+fn run_sale_command(
+    terminal: &mut Terminal,
+    command: Command,
+) -> Result<Option<Completed>, CommandError> {
     match command {
         Command::SignIn { operator, pin } => terminal.sign_in(&operator, &pin).map(|_| None),
         Command::OpenShift { float } => terminal.open_shift(&float).map(|_| None),
@@ -137,6 +188,11 @@ pub fn run(terminal: &mut Terminal, command: Command) -> Result<Option<Completed
             terminal.set_clock(at.with_timezone(&chrono::Utc));
             Ok(None)
         }
+        Command::CashIn { .. }
+        | Command::CashOut { .. }
+        | Command::NoSale { .. }
+        | Command::Report(_)
+        | Command::CloseShift { .. } => Ok(None),
     }
 }
 
@@ -214,6 +270,37 @@ fn sale_json(done: &Completed, like: Money) -> Value {
     })
 }
 
+fn report_json(r: &ShiftReport, like: Money) -> Value {
+    let m = |minor: i64| minor.to_string_money(like);
+    let map = |entries: Vec<(String, i64)>| -> Value {
+        Value::Object(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(m(v))))
+                .collect(),
+        )
+    };
+    json!({
+        "shift": r.shift_id,
+        "sales": r.sales,
+        "returns": r.returns,
+        "first_receipt": r.first_receipt,
+        "last_receipt": r.last_receipt,
+        "by_tender": map(r.by_tender.iter().map(|(k, v)| (k.clone(), *v)).collect()),
+        "by_tax_rate": map(r.by_tax_rate.iter().map(|(bp, v)| {
+            let rate = crate::domain::money::format_scaled(i64::from(*bp), 2);
+            (format!("{}%", rate.trim_end_matches('0').trim_end_matches('.')), *v)
+        }).collect()),
+        "by_department": map(r.by_department.iter().map(|(k, v)| (k.clone(), *v)).collect()),
+        "float": m(r.float),
+        "cash_in": m(r.cash_in),
+        "cash_out": m(r.cash_out),
+        "no_sales": r.no_sales,
+        "expected_cash": m(r.expected_cash),
+        "over_short": r.over_short.map(m),
+    })
+}
+
 /// Answers one input line.
 pub fn answer(terminal: &mut Terminal, line: &str) -> Value {
     let command: Command = match serde_json::from_str(line) {
@@ -223,10 +310,13 @@ pub fn answer(terminal: &mut Terminal, line: &str) -> Value {
         }
     };
     match run(terminal, command) {
-        Ok(done) => {
+        Ok(outcome) => {
             let mut out = json!({"ok": true, "basket": basket_json(terminal)});
-            if let Some(done) = done {
-                out["sale"] = sale_json(&done, terminal.priced().total);
+            let like = terminal.priced().total;
+            match outcome {
+                Outcome::Nothing => {}
+                Outcome::Sale(done) => out["sale"] = sale_json(&done, like),
+                Outcome::Report(report) => out["report"] = report_json(&report, like),
             }
             out
         }

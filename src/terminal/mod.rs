@@ -19,7 +19,7 @@ use crate::journal::Sealer;
 use crate::receipt::{self, Header, Language};
 use crate::store::catalogue::ScanError;
 use crate::store::sales::{SaleKind, SaleLine, SaleRecord, TenderLine, commit};
-use crate::store::{Store, StoreError, operators};
+use crate::store::{Store, StoreError, operators, shifts};
 
 /// Why a command was refused. Every refusal leaves the terminal as it was.
 #[derive(Debug, thiserror::Error)]
@@ -114,7 +114,8 @@ pub struct Terminal {
     sealer: Sealer,
     origin: Origin,
     operator: Option<Operator>,
-    shift_float: Option<Money>,
+    /// The open shift (persisted, so it survives a restart).
+    shift: Option<i64>,
     basket: Basket,
     tenders: Vec<TenderLine>,
     pending: Option<Pending>,
@@ -131,13 +132,14 @@ impl Terminal {
             terminal_id: config.terminal.id.clone(),
         };
         let basket = Basket::new(config.store.currency);
+        let shift = shifts::open_shift(&store.terminal)?.map(|(id, _)| id);
         Ok(Terminal {
             store,
             config,
             sealer,
             origin,
             operator: None,
-            shift_float: None,
+            shift,
             basket,
             tenders: Vec::new(),
             pending: None,
@@ -165,7 +167,7 @@ impl Terminal {
 
     fn selling(&self) -> Result<(), CommandError> {
         self.signed_in()?;
-        self.shift_float.map(|_| ()).ok_or(CommandError::NoShift)
+        self.shift.map(|_| ()).ok_or(CommandError::NoShift)
     }
 
     fn check_pin(&self, id: &str, pin: &str) -> Result<Operator, CommandError> {
@@ -189,8 +191,79 @@ impl Terminal {
         if float.is_negative() {
             return Err(CommandError::Invalid("the float cannot be negative".into()));
         }
-        self.shift_float = Some(float);
+        if self.shift.is_some() {
+            return Err(CommandError::Invalid("a shift is already open".into()));
+        }
+        let operator = self.signed_in()?.id.clone();
+        let at = self.now().to_rfc3339();
+        self.shift = Some(shifts::open(
+            &self.store.terminal,
+            &operator,
+            float.minor(),
+            &at,
+        )?);
         Ok(())
+    }
+
+    fn open_shift_id(&self) -> Result<i64, CommandError> {
+        self.signed_in()?;
+        self.shift.ok_or(CommandError::NoShift)
+    }
+
+    /// Cash put into (`in`) or taken out of (`out`) the drawer, or a no-sale opening; each
+    /// is recorded with its reason and operator.
+    pub fn cash_movement(
+        &mut self,
+        kind: &str,
+        amount: &str,
+        reason: &str,
+    ) -> Result<(), CommandError> {
+        let shift = self.open_shift_id()?;
+        if reason.trim().is_empty() {
+            return Err(CommandError::Invalid("a reason is required".into()));
+        }
+        let amount = match kind {
+            "no_sale" => 0,
+            _ => {
+                let m = self.money(amount)?;
+                if m.minor() <= 0 {
+                    return Err(CommandError::Invalid("the amount must be positive".into()));
+                }
+                if kind == "out" { -m.minor() } else { m.minor() }
+            }
+        };
+        let operator = self.signed_in()?.id.clone();
+        let at = self.now().to_rfc3339();
+        shifts::movement(
+            &self.store.terminal,
+            shift,
+            kind,
+            amount,
+            reason,
+            &operator,
+            &at,
+        )?;
+        Ok(())
+    }
+
+    /// The X report of the open shift.
+    pub fn x_report(&self) -> Result<shifts::ShiftReport, CommandError> {
+        Ok(shifts::report(&self.store.terminal, self.open_shift_id()?)?)
+    }
+
+    /// Closes the shift with the counted cash and returns its Z report.
+    pub fn close_shift(&mut self, counted: &str) -> Result<shifts::ShiftReport, CommandError> {
+        let shift = self.open_shift_id()?;
+        if self.basket.lines().iter().any(|l| !l.voided) {
+            return Err(CommandError::Invalid(
+                "finish or void the open sale first".into(),
+            ));
+        }
+        let counted = self.money(counted)?;
+        let at = self.now().to_rfc3339();
+        shifts::close(&self.store.terminal, shift, counted.minor(), &at)?;
+        self.shift = None;
+        Ok(shifts::report(&self.store.terminal, shift)?)
     }
 
     pub fn scan(&mut self, code: &str) -> Result<u32, CommandError> {
@@ -360,13 +433,14 @@ impl Terminal {
             }
             Pending::Return { receipt, lines } => {
                 let operator = self.signed_in()?.id.clone();
-                let record = returns::build(
+                let mut record = returns::build(
                     &self.store.terminal,
                     receipt,
                     &lines,
                     &operator,
                     self.config.store.tax_mode,
                 )?;
+                record.shift_id = self.shift;
                 return self.finish(record).map(Some);
             }
         }
@@ -380,7 +454,7 @@ impl Terminal {
         receipt: &str,
         lines: Vec<returns::ReturnLine>,
     ) -> Result<Option<Completed>, CommandError> {
-        self.signed_in()?;
+        self.selling()?;
         let receipt =
             returns::parse_receipt(receipt, &self.config.store.id, &self.config.terminal.id)?;
         // Check before asking anyone to approve it.
@@ -498,6 +572,7 @@ impl Terminal {
                 tax_bp: p.tax_rate.basis_points(),
                 tax: p.tax.minor(),
                 original_line: None,
+                department: line.product.department.clone(),
             });
         }
         let record = SaleRecord {
@@ -514,6 +589,7 @@ impl Terminal {
             tenders: self.tenders.clone(),
             lines,
             original_receipt: None,
+            shift_id: self.shift,
         };
         let done = self.finish(record)?;
         self.basket = Basket::new(self.config.store.currency);

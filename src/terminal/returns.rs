@@ -85,7 +85,7 @@ pub fn build(
     for want in lines {
         let sold: Option<SaleLine> = conn
             .query_row(
-                "SELECT gtin, name, quantity, unit_price, amount, discount, tax_bp, tax
+                "SELECT gtin, name, quantity, unit_price, amount, discount, tax_bp, tax, department
                  FROM sale_lines WHERE receipt_no = ?1 AND line_no = ?2",
                 [receipt_no as i64, i64::from(want.line)],
                 |r| {
@@ -100,6 +100,7 @@ pub fn build(
                         tax_bp: r.get(6)?,
                         tax: r.get(7)?,
                         original_line: None,
+                        department: r.get(8)?,
                     })
                 },
             )
@@ -170,6 +171,7 @@ pub fn build(
         rounding: 0,
         change: 0,
         original_receipt: Some(receipt_no),
+        shift_id: None,
     })
 }
 
