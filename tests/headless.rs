@@ -230,3 +230,48 @@ fn a_shift_survives_a_restart_and_closes_with_x_and_z_reports() {
     );
     assert_eq!(out[7]["error"]["code"], "no_shift");
 }
+
+#[test]
+fn a_suspended_basket_survives_a_restart_and_resumes_with_its_discounts() {
+    let work = tempfile::tempdir().unwrap();
+    seed(work.path());
+    let first = r#"{"sign_in":{"operator":"2001","pin":"2222"}}
+{"open_shift":{"float":"100.00"}}
+{"suspend":{}}
+{"scan":"6904000000111"}
+{"key_item":{"plu":"4011","qty":"0.800"}}
+{"price_override":{"line":1,"price":"50.00","reason":"damaged box"}}
+{"suspend":{}}
+{"scan":"6901234567892"}
+{"tender":{"cash":"2.00"}}
+"#;
+    let out = run_script(work.path(), first);
+    assert_eq!(out[2]["error"]["code"], "empty_basket");
+    let id = out[6]["suspended"].as_str().unwrap().to_string();
+    assert_eq!(out[6]["basket"]["lines"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        out[8]["sale"]["total"], "2.00",
+        "the next customer is served"
+    );
+
+    let second = format!(
+        r#"{{"sign_in":{{"operator":"1001","pin":"1234"}}}}
+{{"scan":"6901234567892"}}
+{{"resume":{{"id":"{id}"}}}}
+{{"void_line":1}}
+{{"resume":{{"id":"{id}"}}}}
+{{"tender":{{"cash":"60.00"}}}}
+{{"resume":{{"id":"{id}"}}}}
+"#
+    );
+    let out = run_script(work.path(), &second);
+    assert_eq!(
+        out[2]["error"]["code"], "invalid",
+        "a basket is in progress"
+    );
+    let resumed = &out[4]["basket"];
+    assert_eq!(resumed["lines"][0]["amount"], "50.00", "{resumed}");
+    assert_eq!(resumed["lines"][1]["amount"], "5.58"); // 0.800 kg x 6.98
+    assert_eq!(out[5]["sale"]["total"], "55.58");
+    assert_eq!(out[6]["error"]["code"], "invalid", "a basket resumes once");
+}

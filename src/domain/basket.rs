@@ -57,21 +57,21 @@ pub enum BasketError {
 }
 
 /// A manual discount: a share in basis points (1000 = 10%) or a fixed amount.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Discount {
     Percent(u32),
     Amount(Money),
 }
 
 /// A manual discount with the reason the operator gave.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ManualDiscount {
     pub discount: Discount,
     pub reason: String,
 }
 
 /// An operator's replacement of a line's unit price (per kg for weighed items).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PriceOverride {
     pub unit_price: Money,
     /// The line amount at the new price: `unit_price x quantity`, rounded once.
@@ -81,7 +81,7 @@ pub struct PriceOverride {
 }
 
 /// One line of the basket.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Line {
     /// 1-based, stable: voiding a line does not renumber the others.
     pub line_no: u32,
@@ -107,7 +107,7 @@ impl Line {
 }
 
 /// The lines of a sale in progress plus its ticket discount.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Basket {
     currency: Currency,
     lines: Vec<Line>,

@@ -160,6 +160,20 @@ impl Gtin {
     }
 }
 
+/// A GTIN is written as its digits and read back through the check-digit validation.
+impl Serialize for Gtin {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Gtin {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Gtin::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Display for Gtin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:0width$}", self.value, width = usize::from(self.len))

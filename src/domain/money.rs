@@ -250,6 +250,30 @@ pub fn allocate_minor(total: i64, weights: &[i64]) -> Vec<i64> {
     parts
 }
 
+/// Money is written as `{"minor": 1230, "currency": "CNY"}`: exact, and self-describing.
+impl Serialize for Money {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Money", 2)?;
+        st.serialize_field("minor", &self.minor)?;
+        st.serialize_field("currency", self.currency.code())?;
+        st.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Money {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            minor: i64,
+            currency: String,
+        }
+        let raw = Raw::deserialize(d)?;
+        let currency = parse_currency(&raw.currency).map_err(serde::de::Error::custom)?;
+        Ok(Money::from_minor(raw.minor, currency))
+    }
+}
+
 impl std::ops::Neg for Money {
     type Output = Money;
     fn neg(self) -> Money {

@@ -88,7 +88,7 @@ impl fmt::Display for BonusPoints {
 }
 
 /// One catalogue item.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Product {
     pub gtin: Gtin,
     /// Name printed on receipts in the store's language (Chinese in a Chinese store).

@@ -15,6 +15,7 @@ pub mod operators;
 pub mod sales;
 mod schema;
 pub mod shifts;
+pub mod suspended;
 
 use std::path::{Path, PathBuf};
 

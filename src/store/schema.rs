@@ -5,7 +5,7 @@ use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 
 /// Schema version of `terminal.db` after all migrations.
-pub const TERMINAL_VERSION: i64 = 6;
+pub const TERMINAL_VERSION: i64 = 7;
 /// Schema version of `catalogue.db` after all migrations.
 pub const CATALOGUE_VERSION: i64 = 1;
 
@@ -17,6 +17,7 @@ pub fn migrate_terminal(conn: &mut Connection) -> Result<(), rusqlite_migration:
         M::up(super::sales::SCHEMA),
         M::up(super::sales::RETURNS_SCHEMA),
         M::up(super::shifts::SCHEMA),
+        M::up(super::suspended::SCHEMA),
     ])
     .to_latest(conn)
 }

@@ -72,6 +72,10 @@ pub enum Command {
     CloseShift {
         counted: String,
     },
+    Suspend {},
+    Resume {
+        id: String,
+    },
 }
 
 /// What a command produced besides the basket.
@@ -79,6 +83,7 @@ pub enum Outcome {
     Nothing,
     Sale(Completed),
     Report(ShiftReport),
+    Suspended(i64),
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,6 +125,8 @@ pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, Command
             ))),
         },
         Command::CloseShift { counted } => terminal.close_shift(&counted).map(Outcome::Report),
+        Command::Suspend {} => terminal.suspend().map(Outcome::Suspended),
+        Command::Resume { id } => terminal.resume(&id).map(|_| Outcome::Nothing),
         other => sale(run_sale_command(terminal, other)),
     }
 }
@@ -192,7 +199,9 @@ fn run_sale_command(
         | Command::CashOut { .. }
         | Command::NoSale { .. }
         | Command::Report(_)
-        | Command::CloseShift { .. } => Ok(None),
+        | Command::CloseShift { .. }
+        | Command::Suspend {}
+        | Command::Resume { .. } => Ok(None),
     }
 }
 
@@ -317,6 +326,7 @@ pub fn answer(terminal: &mut Terminal, line: &str) -> Value {
                 Outcome::Nothing => {}
                 Outcome::Sale(done) => out["sale"] = sale_json(&done, like),
                 Outcome::Report(report) => out["report"] = report_json(&report, like),
+                Outcome::Suspended(id) => out["suspended"] = json!(id.to_string()),
             }
             out
         }

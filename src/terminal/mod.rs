@@ -19,7 +19,7 @@ use crate::journal::Sealer;
 use crate::receipt::{self, Header, Language};
 use crate::store::catalogue::ScanError;
 use crate::store::sales::{SaleKind, SaleLine, SaleRecord, TenderLine, commit};
-use crate::store::{Store, StoreError, operators, shifts};
+use crate::store::{Store, StoreError, operators, shifts, suspended};
 
 /// Why a command was refused. Every refusal leaves the terminal as it was.
 #[derive(Debug, thiserror::Error)]
@@ -243,6 +243,52 @@ impl Terminal {
             &operator,
             &at,
         )?;
+        Ok(())
+    }
+
+    /// Parks the current basket; returns the id to resume it with.
+    pub fn suspend(&mut self) -> Result<i64, CommandError> {
+        self.selling()?;
+        if self.basket.lines().iter().all(|l| l.voided) {
+            return Err(CommandError::EmptyBasket);
+        }
+        if !self.tenders.is_empty() {
+            return Err(CommandError::Invalid(
+                "a tender was already taken: finish or void the sale".into(),
+            ));
+        }
+        let json = serde_json::to_string(&self.basket)
+            .map_err(|e| CommandError::Invalid(format!("cannot park the basket: {e}")))?;
+        let operator = self.signed_in()?.id.clone();
+        let id = suspended::park(
+            &self.store.terminal,
+            &self.now().to_rfc3339(),
+            &operator,
+            &json,
+        )?;
+        self.basket = Basket::new(self.config.store.currency);
+        self.pending = None;
+        Ok(id)
+    }
+
+    /// Brings a parked basket back; the current basket must be empty.
+    pub fn resume(&mut self, id: &str) -> Result<(), CommandError> {
+        self.selling()?;
+        if self.basket.lines().iter().any(|l| !l.voided) {
+            return Err(CommandError::Invalid(
+                "finish or suspend the current sale first".into(),
+            ));
+        }
+        let number: i64 = id
+            .trim()
+            .parse()
+            .map_err(|_| CommandError::Invalid(format!("'{id}' is not a suspended basket id")))?;
+        let json = suspended::take(&mut self.store.terminal, number)?
+            .ok_or_else(|| CommandError::Invalid(format!("no suspended basket {id}")))?;
+        let basket: Basket = serde_json::from_str(&json).map_err(|e| {
+            CommandError::Invalid(format!("suspended basket {id} is unreadable: {e}"))
+        })?;
+        self.basket = basket;
         Ok(())
     }
 
