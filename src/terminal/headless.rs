@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{CommandError, Completed, Terminal};
-use crate::domain::money::{Money, Quantity};
+use crate::domain::money::{Currency, Money, Quantity};
 use crate::store::shifts::ShiftReport;
 
 #[derive(Debug, Deserialize)]
@@ -105,44 +105,18 @@ pub struct TenderArgs {
 
 /// Runs one command.
 pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, CommandError> {
-    let sale = |r: Result<Option<Completed>, CommandError>| {
-        r.map(|done| done.map_or(Outcome::Nothing, Outcome::Sale))
-    };
+    let nothing = |_| Outcome::Nothing;
+    let sale = |done: Option<Completed>| done.map_or(Outcome::Nothing, Outcome::Sale);
     match command {
-        Command::CashIn { amount, reason } => terminal
-            .cash_movement("in", &amount, &reason)
+        Command::SignIn { operator, pin } => terminal.sign_in(&operator, &pin).map(nothing),
+        Command::OpenShift { float } => terminal.open_shift(&float).map(nothing),
+        Command::Scan(code) => terminal.scan(&code).map(|_| Outcome::Nothing),
+        Command::KeyItem { plu, qty } => terminal
+            .key_item(&plu, qty.as_deref())
             .map(|_| Outcome::Nothing),
-        Command::CashOut { amount, reason } => terminal
-            .cash_movement("out", &amount, &reason)
-            .map(|_| Outcome::Nothing),
-        Command::NoSale { reason } => terminal
-            .cash_movement("no_sale", "0", &reason)
-            .map(|_| Outcome::Nothing),
-        Command::Report(which) => match which.as_str() {
-            "x" => terminal.x_report().map(Outcome::Report),
-            other => Err(CommandError::Invalid(format!(
-                "report '{other}' is not known; \"x\" shows the open shift, close_shift gives the Z report"
-            ))),
-        },
-        Command::CloseShift { counted } => terminal.close_shift(&counted).map(Outcome::Report),
-        Command::Suspend {} => terminal.suspend().map(Outcome::Suspended),
-        Command::Resume { id } => terminal.resume(&id).map(|_| Outcome::Nothing),
-        other => sale(run_sale_command(terminal, other)),
-    }
-}
-
-fn run_sale_command(
-    terminal: &mut Terminal,
-    command: Command,
-) -> Result<Option<Completed>, CommandError> {
-    match command {
-        Command::SignIn { operator, pin } => terminal.sign_in(&operator, &pin).map(|_| None),
-        Command::OpenShift { float } => terminal.open_shift(&float).map(|_| None),
-        Command::Scan(code) => terminal.scan(&code).map(|_| None),
-        Command::KeyItem { plu, qty } => terminal.key_item(&plu, qty.as_deref()).map(|_| None),
-        Command::Quantity(q) => terminal.quantity(&q).map(|_| None),
-        Command::VoidLine(line) => terminal.void_line(line).map(|_| None),
-        Command::Approve { operator, pin } => terminal.approve(&operator, &pin),
+        Command::Quantity(q) => terminal.quantity(&q).map(nothing),
+        Command::VoidLine(line) => terminal.void_line(line).map(nothing),
+        Command::Approve { operator, pin } => terminal.approve(&operator, &pin).map(sale),
         Command::Return { receipt, lines } => {
             let lines = lines
                 .into_iter()
@@ -153,7 +127,7 @@ fn run_sale_command(
                     })
                 })
                 .collect::<Result<Vec<_>, CommandError>>()?;
-            terminal.return_items(&receipt, lines)
+            terminal.return_items(&receipt, lines).map(sale)
         }
         Command::Discount {
             line,
@@ -167,14 +141,14 @@ fn run_sale_command(
                 amount.as_deref(),
                 or_unstated(&reason),
             )
-            .map(|_| None),
+            .map(nothing),
         Command::PriceOverride {
             line,
             price,
             reason,
         } => terminal
             .price_override(line, &price, or_unstated(&reason))
-            .map(|_| None),
+            .map(nothing),
         Command::Tender(t) => {
             let (kind, amount) = match (t.cash, t.card, t.voucher) {
                 (Some(a), None, None) => ("cash", a),
@@ -186,22 +160,33 @@ fn run_sale_command(
                     ));
                 }
             };
-            terminal.tender(kind, &amount, t.reference.as_deref())
+            terminal
+                .tender(kind, &amount, t.reference.as_deref())
+                .map(sale)
         }
-        Command::VoidSale {} => terminal.void_sale().map(|_| None),
+        Command::VoidSale {} => terminal.void_sale().map(nothing),
         Command::SetClock(text) => {
             let at = chrono::DateTime::parse_from_rfc3339(&text)
                 .map_err(|e| CommandError::Invalid(format!("set_clock: '{text}': {e}")))?;
             terminal.set_clock(at.with_timezone(&chrono::Utc));
-            Ok(None)
+            Ok(Outcome::Nothing)
         }
-        Command::CashIn { .. }
-        | Command::CashOut { .. }
-        | Command::NoSale { .. }
-        | Command::Report(_)
-        | Command::CloseShift { .. }
-        | Command::Suspend {}
-        | Command::Resume { .. } => Ok(None),
+        Command::CashIn { amount, reason } => {
+            terminal.cash_movement("in", &amount, &reason).map(nothing)
+        }
+        Command::CashOut { amount, reason } => {
+            terminal.cash_movement("out", &amount, &reason).map(nothing)
+        }
+        Command::NoSale { reason } => terminal.cash_movement("no_sale", "0", &reason).map(nothing),
+        Command::Report(which) => match which.as_str() {
+            "x" => terminal.x_report().map(Outcome::Report),
+            other => Err(CommandError::Invalid(format!(
+                "report '{other}' is not known; \"x\" shows the open shift, close_shift gives the Z report"
+            ))),
+        },
+        Command::CloseShift { counted } => terminal.close_shift(&counted).map(Outcome::Report),
+        Command::Suspend {} => terminal.suspend().map(Outcome::Suspended),
+        Command::Resume { id } => terminal.resume(&id).map(nothing),
     }
 }
 
@@ -229,7 +214,7 @@ fn basket_json(terminal: &Terminal) -> Value {
                 "qty": line.quantity.to_string(),
                 "price": line.unit_price.to_string(),
                 "amount": p.gross.to_string(),
-                "discount": (p.gross.minor() - p.net.minor()).to_string_money(priced.total),
+                "discount": p.gross.checked_sub(p.net).unwrap_or(p.gross).to_string(),
                 "net": p.net.to_string(),
                 "voided": p.voided,
             })
@@ -244,18 +229,8 @@ fn basket_json(terminal: &Terminal) -> Value {
     })
 }
 
-trait MinorToString {
-    fn to_string_money(self, like: Money) -> String;
-}
-
-impl MinorToString for i64 {
-    fn to_string_money(self, like: Money) -> String {
-        Money::from_minor(self, like.currency()).to_string()
-    }
-}
-
-fn sale_json(done: &Completed, like: Money) -> Value {
-    let m = |minor: i64| minor.to_string_money(like);
+fn sale_json(done: &Completed, currency: Currency) -> Value {
+    let m = |minor: i64| Money::from_minor(minor, currency).to_string();
     let r = &done.record;
     json!({
         "receipt_no": done.receipt_no,
@@ -279,8 +254,8 @@ fn sale_json(done: &Completed, like: Money) -> Value {
     })
 }
 
-fn report_json(r: &ShiftReport, like: Money) -> Value {
-    let m = |minor: i64| minor.to_string_money(like);
+fn report_json(r: &ShiftReport, currency: Currency) -> Value {
+    let m = |minor: i64| Money::from_minor(minor, currency).to_string();
     let map = |entries: Vec<(String, i64)>| -> Value {
         Value::Object(
             entries
@@ -321,11 +296,11 @@ pub fn answer(terminal: &mut Terminal, line: &str) -> Value {
     match run(terminal, command) {
         Ok(outcome) => {
             let mut out = json!({"ok": true, "basket": basket_json(terminal)});
-            let like = terminal.priced().total;
+            let currency = terminal.currency();
             match outcome {
                 Outcome::Nothing => {}
-                Outcome::Sale(done) => out["sale"] = sale_json(&done, like),
-                Outcome::Report(report) => out["report"] = report_json(&report, like),
+                Outcome::Sale(done) => out["sale"] = sale_json(&done, currency),
+                Outcome::Report(report) => out["report"] = report_json(&report, currency),
                 Outcome::Suspended(id) => out["suspended"] = json!(id.to_string()),
             }
             out

@@ -148,6 +148,11 @@ impl Terminal {
         })
     }
 
+    /// The store's currency.
+    pub fn currency(&self) -> iso_currency::Currency {
+        self.config.store.currency
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.unwrap_or_else(Utc::now)
     }
@@ -503,21 +508,22 @@ impl Terminal {
         self.selling()?;
         let receipt =
             returns::parse_receipt(receipt, &self.config.store.id, &self.config.terminal.id)?;
-        // Check before asking anyone to approve it.
-        returns::build(
+        let operator = self.signed_in()?.id.clone();
+        // Built now so a bad request is refused before anyone is asked to approve it; an
+        // approval later rebuilds it, as other returns may have happened meanwhile.
+        let mut record = returns::build(
             &self.store.terminal,
             receipt,
             &lines,
-            "",
+            &operator,
             self.config.store.tax_mode,
         )?;
-        let action = Pending::Return { receipt, lines };
         if self.needs_approval() {
-            self.pending = Some(action);
+            self.pending = Some(Pending::Return { receipt, lines });
             return Err(CommandError::ApprovalRequired("a return"));
         }
-        let approver = self.signed_in()?.id.clone();
-        self.apply(action, &approver)
+        record.shift_id = self.shift;
+        self.finish(record).map(Some)
     }
 
     pub fn approve(&mut self, id: &str, pin: &str) -> Result<Option<Completed>, CommandError> {
