@@ -88,6 +88,8 @@ pub enum ImportCommand {
     Members { file: PathBuf },
     /// Operators CSV: id,name,role,pin (role: cashier, supervisor or manager; PIN 4–8 digits).
     Operators { file: PathBuf },
+    /// Promotions, one JSON object per line (member price, percent/amount off, buy X get Y, mix-and-match, bundle; see README).
+    Promotions { file: PathBuf },
     /// The Complete Journey data set (a folder of .csv.gz files): products, households as members, purchase history.
     Completejourney { dir: PathBuf },
 }
@@ -321,6 +323,9 @@ fn run_import(config: &Config, what: ImportCommand) -> Result<()> {
         }
         ImportCommand::Operators { file } => {
             import::operators::import(store.catalogue.conn_mut(), file)
+        }
+        ImportCommand::Promotions { file } => {
+            import::promotions::import(store.catalogue.conn_mut(), file)
         }
         ImportCommand::Completejourney { dir } => {
             import::completejourney::import(&mut store.catalogue, dir)

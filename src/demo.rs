@@ -25,6 +25,8 @@ use crate::store::{Store, members, operators};
 pub const PRODUCTS_CSV: &str = include_str!("demo/products.csv");
 pub const MEMBERS_CSV: &str = include_str!("demo/members.csv");
 pub const OPERATORS_CSV: &str = include_str!("demo/operators.csv");
+/// The demo store's promotions, one JSON object per line (the `import promotions` format).
+pub const PROMOTIONS_JSONL: &str = include_str!("demo/promotions.jsonl");
 /// Two sales at the counter, as a headless script: scans, a misread code, a discount, a
 /// price override a supervisor approves, cash with change and a split card/cash payment.
 pub const SALES_SCRIPT: &str = include_str!("demo/script.jsonl");
@@ -51,6 +53,8 @@ pub fn seed(store: &mut Store) -> Result<bool> {
         &o,
         import::csvfile_reader(OPERATORS_CSV.as_bytes()),
     )?;
+    let promotions = store.dir().join("(embedded demo promotions.jsonl)");
+    import::promotions::import_text(store.catalogue.conn_mut(), &promotions, PROMOTIONS_JSONL)?;
     Ok(true)
 }
 

@@ -148,7 +148,7 @@ pub fn append(
     sealer: &Sealer,
     kind: &str,
     at: DateTime<Utc>,
-    body: &serde_json::Value,
+    body: &str,
 ) -> Result<Entry, JournalError> {
     let last: Option<(i64, Vec<u8>)> = conn
         .prepare_cached("SELECT receipt_no, hash FROM journal ORDER BY receipt_no DESC LIMIT 1")?
@@ -164,7 +164,6 @@ pub fn append(
         ),
     };
     let at = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let body = body.to_string();
     let hash = entry_hash(&prev_hash, receipt_no, kind, &at, &body);
     let signature = sealer.key.sign(&hash).to_bytes();
     conn.prepare_cached(
@@ -184,7 +183,7 @@ pub fn append(
         receipt_no,
         kind: kind.to_string(),
         at,
-        body,
+        body: body.to_string(),
         prev_hash,
         hash,
         signature,

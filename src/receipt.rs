@@ -140,11 +140,15 @@ pub fn layout(header: &Header, sale: &SaleRecord, lang: Language) -> Vec<Row> {
         if line.quantity != Quantity::ONE.milli() {
             rows.push(Row::Text(format!("  {qty} x {}", money(line.unit_price))));
         }
-        if line.discount != 0 {
-            rows.push(Row::Pair(
-                format!("  {}", l.discount),
-                money(-line.discount),
-            ));
+        let mut promoted = 0;
+        for p in &line.promotions {
+            promoted += p.amount;
+            rows.push(Row::Pair(format!("  {}", p.name), money(-p.amount)));
+        }
+        // Manual discounts (and a return's share of every discount) print as one row.
+        let other = line.discount - promoted;
+        if other != 0 {
+            rows.push(Row::Pair(format!("  {}", l.discount), money(-other)));
         }
     }
     rows.push(Row::Rule);

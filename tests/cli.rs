@@ -484,7 +484,7 @@ fn journal_verify_finds_a_tampered_byte_and_export_writes_json_lines() {
                 &sealer,
                 "sale",
                 chrono::Utc::now(),
-                &serde_json::json!({ "receipt": i, "total": "10.00" }),
+                &serde_json::json!({ "receipt": i, "total": "10.00" }).to_string(),
             )
             .unwrap();
         }

@@ -4,50 +4,8 @@
 use assert_cmd::Command;
 use serde_json::Value;
 
-fn run_script(dir: &std::path::Path, script: &str) -> Vec<Value> {
-    let out = Command::cargo_bin("storepos")
-        .unwrap()
-        .current_dir(dir)
-        .env_remove("STOREPOS_CONFIG")
-        .args([
-            "--data-dir",
-            "store",
-            "terminal",
-            "--headless",
-            "--script",
-            "-",
-        ])
-        .write_stdin(script)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    String::from_utf8(out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-/// Loads the demo catalogue, members and operators through the importers.
-fn seed(dir: &std::path::Path) {
-    for (what, text) in [
-        ("products", storepos::demo::PRODUCTS_CSV),
-        ("members", storepos::demo::MEMBERS_CSV),
-        ("operators", storepos::demo::OPERATORS_CSV),
-    ] {
-        let file = dir.join(format!("{what}.csv"));
-        std::fs::write(&file, text).unwrap();
-        Command::cargo_bin("storepos")
-            .unwrap()
-            .current_dir(dir)
-            .args(["--data-dir", "store", "import", what])
-            .arg(&file)
-            .assert()
-            .success();
-    }
-}
+mod common;
+use common::{run_script, seed};
 
 #[test]
 fn a_scripted_sale_with_approval_completes_and_is_journaled() {

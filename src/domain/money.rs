@@ -87,18 +87,30 @@ pub fn parse_scaled(input: &str, scale: u32) -> Result<i64, MoneyError> {
 
 /// Formats an integer scaled by `10^scale` as a decimal string (`-12.30`).
 pub fn format_scaled(value: i64, scale: u32) -> String {
-    if scale == 0 {
-        return value.to_string();
+    Scaled(value, scale).to_string()
+}
+
+/// Writes an integer scaled by `10^scale` as a decimal without allocating; amounts are
+/// formatted for every line of every answer, so this sits on the scan path.
+struct Scaled(i64, u32);
+
+impl fmt::Display for Scaled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Scaled(value, scale) = *self;
+        if scale == 0 {
+            return write!(f, "{value}");
+        }
+        let divisor = 10_u64.pow(scale);
+        let abs = value.unsigned_abs();
+        let sign = if value < 0 { "-" } else { "" };
+        write!(
+            f,
+            "{sign}{}.{:0width$}",
+            abs / divisor,
+            abs % divisor,
+            width = scale as usize
+        )
     }
-    let divisor = 10_u64.pow(scale);
-    let abs = value.unsigned_abs();
-    let sign = if value < 0 { "-" } else { "" };
-    format!(
-        "{sign}{}.{:0width$}",
-        abs / divisor,
-        abs % divisor,
-        width = scale as usize
-    )
 }
 
 /// `numerator / denominator` rounded half away from zero (commercial rounding).
@@ -283,7 +295,7 @@ impl std::ops::Neg for Money {
 
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_decimal_string())
+        Scaled(self.minor, minor_digits(self.currency)).fmt(f)
     }
 }
 
@@ -324,7 +336,7 @@ impl fmt::Display for Quantity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.whole_units() {
             Some(units) => write!(f, "{units}"),
-            None => f.write_str(&format_scaled(self.0, 3)),
+            None => Scaled(self.0, 3).fmt(f),
         }
     }
 }

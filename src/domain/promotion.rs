@@ -33,14 +33,17 @@
 //! saving is spread over its units in proportion to their prices.
 
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc, Weekday};
+use serde::{Deserialize, Serialize};
 
 use super::gs1::Gtin;
 use super::money::{Money, Quantity, allocate_minor, div_round_half_away};
 use super::product::Product;
 use super::tax::TaxMode;
 
-/// Which products a promotion applies to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Which products a promotion applies to: `"any"`, `{"gtins": ["…"]}` or
+/// `{"category": "…"}` in a promotions file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Target {
     /// Every product.
     Any,
@@ -60,8 +63,10 @@ impl Target {
     }
 }
 
-/// What a promotion does.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a promotion does; in a promotions file, e.g.
+/// `{"buy_x_get_y": {"target": "any", "buy": 2, "get": 1, "basis_points": 10000}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum PromotionKind {
     /// The product's `member_price` instead of its shelf price, when a member is identified.
     MemberPrice { target: Target },
@@ -107,7 +112,8 @@ pub enum PromotionError {
 }
 
 /// A promotion as loaded from the catalogue.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Promotion {
     pub id: String,
     /// Printed on the receipt next to the saving.
@@ -117,13 +123,18 @@ pub struct Promotion {
     /// First instant it no longer runs.
     pub end: DateTime<Utc>,
     /// Days of the week (store local time) it runs; empty means every day.
+    #[serde(default)]
     pub days: Vec<Weekday>,
     /// Hours `[from, to)` of the day (store local time) it runs; `from > to` wraps past
     /// midnight. `None` means all day.
+    #[serde(default)]
     pub hours: Option<(u32, u32)>,
-    /// Offset of the store's local time from UTC, for `days` and `hours`.
+    /// Offset of the store's local time from UTC, for `days` and `hours`; the terminal sets
+    /// it from the store's configuration when it loads the promotion.
+    #[serde(default)]
     pub utc_offset_minutes: i32,
     /// Only for identified members.
+    #[serde(default)]
     pub member_only: bool,
     pub kind: PromotionKind,
 }

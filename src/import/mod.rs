@@ -10,6 +10,7 @@ mod csvfile;
 pub mod members;
 pub mod operators;
 pub mod products;
+pub mod promotions;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -12,6 +12,7 @@ pub mod catalogue;
 pub mod history;
 pub mod members;
 pub mod operators;
+pub mod promotions;
 pub mod sales;
 mod schema;
 pub mod shifts;

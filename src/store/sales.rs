@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
-use storepos_sync::outbox::{self, Origin};
+use storepos_sync::outbox;
 
 use crate::journal::{self, Sealer};
 
@@ -98,6 +98,17 @@ pub struct SaleLine {
     pub original_line: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
+    /// The promotions that make up part of `discount`, for the receipt.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub promotions: Vec<LinePromotion>,
+}
+
+/// A promotion's saving on one line (positive, minor units).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinePromotion {
+    pub id: String,
+    pub name: String,
+    pub amount: i64,
 }
 
 /// One tender: cash, card, voucher, points.
@@ -191,21 +202,20 @@ pub struct Committed {
 pub fn commit(
     conn: &mut Connection,
     sealer: &Sealer,
-    origin: &Origin,
     record: &SaleRecord,
     at: DateTime<Utc>,
 ) -> Result<Committed, SaleError> {
     record.check()?;
-    let body = serde_json::to_value(record).map_err(|e| SaleError::Unbalanced(e.to_string()))?;
+    // Encoded once: the journal hashes exactly this text and the event carries it verbatim.
+    let body = serde_json::to_string(record).map_err(|e| SaleError::Unbalanced(e.to_string()))?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let entry = journal::append(&tx, sealer, record.kind.as_str(), at, &body)?;
-    let event = outbox::append(
-        &tx,
-        origin,
-        &format!("{}.completed", record.kind.as_str()),
-        serde_json::json!({ "receipt_no": entry.receipt_no, "sale": body }),
-        at,
-    )?;
+    let payload = format!(r#"{{"receipt_no":{},"sale":{body}}}"#, entry.receipt_no);
+    let kind = match record.kind {
+        SaleKind::Sale => "sale.completed",
+        SaleKind::Return => "return.completed",
+    };
+    let (event_id, event_seq) = outbox::append_encoded(&tx, kind, &payload, at)?;
     let receipt_no = entry.receipt_no as i64;
     tx.prepare_cached(
         "INSERT INTO sales (receipt_no, kind, at, operator_id, member_id, currency, subtotal,
@@ -227,7 +237,7 @@ pub fn commit(
         record.rounding,
         record.change,
         record.lines.len() as i64,
-        event.id.to_string(),
+        event_id.to_string(),
         record.original_receipt.map(|n| n as i64),
         record.shift_id,
     ])?;
@@ -270,7 +280,7 @@ pub fn commit(
     tx.commit()?;
     Ok(Committed {
         receipt_no: entry.receipt_no,
-        event_seq: event.seq,
+        event_seq,
     })
 }
 
@@ -308,6 +318,7 @@ pub fn sample_sale(lines: usize, seed: u64) -> SaleRecord {
                 tax: amount * 1300 / 11300,
                 original_line: None,
                 department: None,
+                promotions: Vec::new(),
             }
         })
         .collect();
@@ -338,6 +349,7 @@ pub fn sample_sale(lines: usize, seed: u64) -> SaleRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use storepos_sync::outbox::Origin;
 
     fn open() -> (tempfile::TempDir, crate::store::Store, Sealer, Origin) {
         let dir = tempfile::tempdir().unwrap();
@@ -362,14 +374,7 @@ mod tests {
     fn a_sale_its_journal_entry_and_its_event_land_together() {
         let (_dir, mut store, sealer, origin) = open();
         for i in 0..3 {
-            let c = commit(
-                &mut store.terminal,
-                &sealer,
-                &origin,
-                &sample_sale(4, i),
-                Utc::now(),
-            )
-            .unwrap();
+            let c = commit(&mut store.terminal, &sealer, &sample_sale(4, i), Utc::now()).unwrap();
             assert_eq!((c.receipt_no, c.event_seq), (i + 1, i + 1));
         }
         assert_eq!(consistency(&store.terminal).unwrap(), (3, 3, 3, 3, 3));
@@ -383,40 +388,26 @@ mod tests {
         let mut bad = sample_sale(2, 0);
         bad.change += 1;
         assert!(matches!(
-            commit(&mut store.terminal, &sealer, &origin, &bad, Utc::now()),
+            commit(&mut store.terminal, &sealer, &bad, Utc::now()),
             Err(SaleError::Unbalanced(_))
         ));
         let mut bad = sample_sale(2, 0);
         bad.lines[0].amount += 1;
-        assert!(commit(&mut store.terminal, &sealer, &origin, &bad, Utc::now()).is_err());
+        assert!(commit(&mut store.terminal, &sealer, &bad, Utc::now()).is_err());
         assert_eq!(consistency(&store.terminal).unwrap(), (0, 0, 0, 0, 0));
     }
 
     #[test]
     fn a_failure_inside_the_transaction_rolls_everything_back() {
         let (_dir, mut store, sealer, origin) = open();
-        commit(
-            &mut store.terminal,
-            &sealer,
-            &origin,
-            &sample_sale(1, 0),
-            Utc::now(),
-        )
-        .unwrap();
+        commit(&mut store.terminal, &sealer, &sample_sale(1, 0), Utc::now()).unwrap();
         // A sale line that violates the schema (duplicate line number) fails after the
         // journal entry and the event were written inside the transaction.
         let mut dup = sample_sale(2, 1);
         dup.lines[1].line_no = 1;
-        assert!(commit(&mut store.terminal, &sealer, &origin, &dup, Utc::now()).is_err());
+        assert!(commit(&mut store.terminal, &sealer, &dup, Utc::now()).is_err());
         assert_eq!(consistency(&store.terminal).unwrap(), (1, 1, 1, 1, 1));
-        let next = commit(
-            &mut store.terminal,
-            &sealer,
-            &origin,
-            &sample_sale(1, 2),
-            Utc::now(),
-        )
-        .unwrap();
+        let next = commit(&mut store.terminal, &sealer, &sample_sale(1, 2), Utc::now()).unwrap();
         assert_eq!(next.receipt_no, 2, "no gap after a rolled-back sale");
     }
 }

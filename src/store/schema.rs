@@ -7,7 +7,7 @@ use rusqlite_migration::{M, Migrations};
 /// Schema version of `terminal.db` after all migrations.
 pub const TERMINAL_VERSION: i64 = 7;
 /// Schema version of `catalogue.db` after all migrations.
-pub const CATALOGUE_VERSION: i64 = 1;
+pub const CATALOGUE_VERSION: i64 = 2;
 
 pub fn migrate_terminal(conn: &mut Connection) -> Result<(), rusqlite_migration::Error> {
     Migrations::new(vec![
@@ -23,7 +23,7 @@ pub fn migrate_terminal(conn: &mut Connection) -> Result<(), rusqlite_migration:
 }
 
 pub fn migrate_catalogue(conn: &mut Connection) -> Result<(), rusqlite_migration::Error> {
-    Migrations::new(vec![M::up(CATALOGUE_V1)]).to_latest(conn)
+    Migrations::new(vec![M::up(CATALOGUE_V1), M::up(CATALOGUE_V2)]).to_latest(conn)
 }
 
 const CATALOGUE_V1: &str = "
@@ -90,6 +90,14 @@ CREATE TABLE purchase_history (
     at          TEXT NOT NULL       -- RFC 3339, UTC
 );
 CREATE INDEX purchase_history_member ON purchase_history (member_id, at);
+";
+
+/// Promotions, each as its JSON definition (see `store::promotions`).
+const CATALOGUE_V2: &str = "
+CREATE TABLE promotions (
+    id         TEXT PRIMARY KEY,
+    definition TEXT NOT NULL
+) WITHOUT ROWID;
 ";
 
 #[cfg(test)]

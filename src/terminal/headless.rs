@@ -9,11 +9,11 @@
 
 use std::io::{BufRead, Write};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{CommandError, Completed, Terminal};
-use crate::domain::money::{Currency, Money, Quantity};
+use super::{CommandError, Completed, Terminal, views};
+use crate::domain::money::Quantity;
 use crate::store::shifts::ShiftReport;
 
 #[derive(Debug, Deserialize)]
@@ -199,114 +199,57 @@ fn or_unstated(reason: &str) -> &str {
     }
 }
 
-fn basket_json(terminal: &Terminal) -> Value {
-    let priced = terminal.priced();
-    let lines: Vec<Value> = terminal
-        .basket
-        .lines()
-        .iter()
-        .zip(&priced.lines)
-        .map(|(line, p)| {
-            json!({
-                "line": line.line_no,
-                "gtin": line.product.gtin.to_string(),
-                "name": line.product.name,
-                "qty": line.quantity.to_string(),
-                "price": line.unit_price.to_string(),
-                "amount": p.gross.to_string(),
-                "discount": p.gross.checked_sub(p.net).unwrap_or(p.gross).to_string(),
-                "net": p.net.to_string(),
-                "voided": p.voided,
-            })
-        })
-        .collect();
-    json!({
-        "lines": lines,
-        "subtotal": priced.subtotal.to_string(),
-        "discount": priced.total_discount.to_string(),
-        "tax": Money::from_minor(priced.tax.tax, priced.total.currency()).to_string(),
-        "total": priced.total.to_string(),
-    })
+#[derive(Serialize)]
+struct Answer<'a> {
+    ok: bool,
+    basket: views::BasketView<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sale: Option<views::SaleView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report: Option<views::ReportView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suspended: Option<String>,
 }
 
-fn sale_json(done: &Completed, currency: Currency) -> Value {
-    let m = |minor: i64| Money::from_minor(minor, currency).to_string();
-    let r = &done.record;
-    json!({
-        "receipt_no": done.receipt_no,
-        "total": m(r.total + r.rounding),
-        "tax": m(r.tax),
-        "discount": m(r.discount),
-        "change": m(r.change),
-        "lines": r.lines.iter().map(|l| json!({
-            "line": l.line_no,
-            "name": l.name,
-            "qty": Quantity::from_milli(l.quantity).to_string(),
-            "amount": m(l.amount),
-            "discount": m(l.discount),
-        })).collect::<Vec<_>>(),
-        "tenders": r.tenders.iter().map(|t| json!({
-            "kind": t.kind,
-            "amount": m(t.amount),
-            "ref": t.reference,
-        })).collect::<Vec<_>>(),
-        "receipt": done.receipt_text,
-    })
+fn refusal(code: &str, message: &str) -> String {
+    json!({"ok": false, "error": {"code": code, "message": message}}).to_string()
 }
 
-fn report_json(r: &ShiftReport, currency: Currency) -> Value {
-    let m = |minor: i64| Money::from_minor(minor, currency).to_string();
-    let map = |entries: Vec<(String, i64)>| -> Value {
-        Value::Object(
-            entries
-                .into_iter()
-                .map(|(k, v)| (k, Value::String(m(v))))
-                .collect(),
-        )
-    };
-    json!({
-        "shift": r.shift_id,
-        "sales": r.sales,
-        "returns": r.returns,
-        "first_receipt": r.first_receipt,
-        "last_receipt": r.last_receipt,
-        "by_tender": map(r.by_tender.iter().map(|(k, v)| (k.clone(), *v)).collect()),
-        "by_tax_rate": map(r.by_tax_rate.iter().map(|(bp, v)| {
-            let rate = crate::domain::money::format_scaled(i64::from(*bp), 2);
-            (format!("{}%", rate.trim_end_matches('0').trim_end_matches('.')), *v)
-        }).collect()),
-        "by_department": map(r.by_department.iter().map(|(k, v)| (k.clone(), *v)).collect()),
-        "float": m(r.float),
-        "cash_in": m(r.cash_in),
-        "cash_out": m(r.cash_out),
-        "no_sales": r.no_sales,
-        "expected_cash": m(r.expected_cash),
-        "over_short": r.over_short.map(m),
-    })
-}
-
-/// Answers one input line.
-pub fn answer(terminal: &mut Terminal, line: &str) -> Value {
+/// Answers one input line with one line of JSON text (without the newline).
+pub fn answer_text(terminal: &mut Terminal, line: &str) -> String {
     let command: Command = match serde_json::from_str(line) {
         Ok(c) => c,
-        Err(e) => {
-            return json!({"ok": false, "error": {"code": "bad_request", "message": format!("not a command: {e}")}});
-        }
+        Err(e) => return refusal("bad_request", &format!("not a command: {e}")),
     };
     match run(terminal, command) {
         Ok(outcome) => {
-            let mut out = json!({"ok": true, "basket": basket_json(terminal)});
             let currency = terminal.currency();
-            match outcome {
+            let priced = terminal.priced();
+            let mut answer = Answer {
+                ok: true,
+                basket: views::basket_view(&terminal.basket, &priced),
+                sale: None,
+                report: None,
+                suspended: None,
+            };
+            match &outcome {
                 Outcome::Nothing => {}
-                Outcome::Sale(done) => out["sale"] = sale_json(&done, currency),
-                Outcome::Report(report) => out["report"] = report_json(&report, currency),
-                Outcome::Suspended(id) => out["suspended"] = json!(id.to_string()),
+                Outcome::Sale(done) => answer.sale = Some(views::sale_view(done, currency)),
+                Outcome::Report(r) => answer.report = Some(views::report_view(r, currency)),
+                Outcome::Suspended(id) => answer.suspended = Some(id.to_string()),
             }
-            out
+            serde_json::to_string(&answer)
+                .unwrap_or_else(|e| refusal("internal", &format!("cannot encode the answer: {e}")))
         }
-        Err(e) => json!({"ok": false, "error": {"code": e.code(), "message": e.to_string()}}),
+        Err(e) => refusal(e.code(), &e.to_string()),
     }
+}
+
+/// Answers one input line as a JSON value (for callers that inspect the answer).
+pub fn answer(terminal: &mut Terminal, line: &str) -> Value {
+    serde_json::from_str(&answer_text(terminal, line)).unwrap_or_else(
+        |e| json!({"ok": false, "error": {"code": "internal", "message": e.to_string()}}),
+    )
 }
 
 /// Reads JSON Lines from `input` and writes one answer line per non-empty input line.
@@ -320,8 +263,9 @@ pub fn serve(
         if line.trim().is_empty() {
             continue;
         }
-        let answer = answer(terminal, &line);
-        writeln!(output, "{answer}")?;
+        let answer = answer_text(terminal, &line);
+        output.write_all(answer.as_bytes())?;
+        output.write_all(b"\n")?;
         output.flush()?;
     }
     Ok(())

@@ -6,20 +6,20 @@
 
 pub mod headless;
 pub mod returns;
+pub mod views;
 
 use chrono::{DateTime, Utc};
-use storepos_sync::outbox::Origin;
 
 use crate::config::Config;
 use crate::domain::basket::{Basket, BasketError, Discount, PricedBasket};
 use crate::domain::money::{Money, MoneyError, Quantity, parse_scaled};
 use crate::domain::org::{Operator, Role};
-use crate::domain::promotion::PricingContext;
+use crate::domain::promotion::{PricingContext, Promotion};
 use crate::journal::Sealer;
 use crate::receipt::{self, Header, Language};
 use crate::store::catalogue::ScanError;
-use crate::store::sales::{SaleKind, SaleLine, SaleRecord, TenderLine, commit};
-use crate::store::{Store, StoreError, operators, shifts, suspended};
+use crate::store::sales::{LinePromotion, SaleKind, SaleLine, SaleRecord, TenderLine, commit};
+use crate::store::{Store, StoreError, operators, promotions, shifts, suspended};
 
 /// Why a command was refused. Every refusal leaves the terminal as it was.
 #[derive(Debug, thiserror::Error)]
@@ -112,7 +112,6 @@ pub struct Terminal {
     store: Store,
     config: Config,
     sealer: Sealer,
-    origin: Origin,
     operator: Option<Operator>,
     /// The open shift (persisted, so it survives a restart).
     shift: Option<i64>,
@@ -120,6 +119,8 @@ pub struct Terminal {
     tenders: Vec<TenderLine>,
     pending: Option<Pending>,
     clock: Option<DateTime<Utc>>,
+    /// The store's promotions; the engine decides which are active at the time of pricing.
+    promotions: Vec<Promotion>,
     pub language: Language,
 }
 
@@ -127,25 +128,28 @@ impl Terminal {
     pub fn open(store: Store, config: Config) -> Result<Terminal, CommandError> {
         let sealer =
             Sealer::load_or_create(store.dir()).map_err(|e| CommandError::Commit(e.to_string()))?;
-        let origin = Origin {
-            store_id: config.store.id.clone(),
-            terminal_id: config.terminal.id.clone(),
-        };
         let basket = Basket::new(config.store.currency);
         let shift = shifts::open_shift(&store.terminal)?.map(|(id, _)| id);
+        let promotions = load_promotions(&store, &config)?;
         Ok(Terminal {
             store,
             config,
             sealer,
-            origin,
             operator: None,
             shift,
             basket,
             tenders: Vec::new(),
             pending: None,
             clock: None,
+            promotions,
             language: Language::Zh,
         })
+    }
+
+    /// Reads the promotions again after the catalogue changed (an import or a download).
+    pub fn reload_promotions(&mut self) -> Result<(), CommandError> {
+        self.promotions = load_promotions(&self.store, &self.config)?;
+        Ok(())
     }
 
     /// The store's currency.
@@ -539,7 +543,7 @@ impl Terminal {
         self.basket.price(&PricingContext {
             now: self.now(),
             member: false,
-            promotions: &[],
+            promotions: &self.promotions,
             mode: self.config.store.tax_mode,
         })
     }
@@ -625,6 +629,15 @@ impl Terminal {
                 tax: p.tax.minor(),
                 original_line: None,
                 department: line.product.department.clone(),
+                promotions: p
+                    .promotions
+                    .iter()
+                    .map(|s| LinePromotion {
+                        id: s.promotion_id.clone(),
+                        name: s.name.clone(),
+                        amount: s.amount.minor(),
+                    })
+                    .collect(),
             });
         }
         let record = SaleRecord {
@@ -653,14 +666,8 @@ impl Terminal {
     /// Makes a sale or return durable, then renders its receipt from the committed record.
     fn finish(&mut self, record: SaleRecord) -> Result<Completed, CommandError> {
         let at = self.now();
-        let committed = commit(
-            &mut self.store.terminal,
-            &self.sealer,
-            &self.origin,
-            &record,
-            at,
-        )
-        .map_err(|e| CommandError::Commit(e.to_string()))?;
+        let committed = commit(&mut self.store.terminal, &self.sealer, &record, at)
+            .map_err(|e| CommandError::Commit(e.to_string()))?;
         let header = Header {
             store_name: self.config.store.name.clone(),
             store_id: self.config.store.id.clone(),
@@ -678,4 +685,14 @@ impl Terminal {
             receipt_text,
         })
     }
+}
+
+/// The catalogue's promotions, with their days and hours read in the store's local time.
+fn load_promotions(store: &Store, config: &Config) -> Result<Vec<Promotion>, CommandError> {
+    let offset_minutes = config.store.offset().local_minus_utc() / 60;
+    let mut list = promotions::all(store.catalogue.conn())?;
+    for p in &mut list {
+        p.utc_offset_minutes = offset_minutes;
+    }
+    Ok(list)
 }

@@ -101,6 +101,7 @@ pub fn build(
                         tax: r.get(7)?,
                         original_line: None,
                         department: r.get(8)?,
+                        promotions: Vec::new(),
                     })
                 },
             )

@@ -44,29 +44,42 @@ pub fn append(
     payload: serde_json::Value,
     at: DateTime<Utc>,
 ) -> Result<Envelope, OutboxError> {
-    let seq: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox", [], |r| {
-        r.get(0)
-    })?;
-    let envelope = Envelope {
-        id: event_id(at),
+    let (id, seq) = append_encoded(conn, kind, &payload.to_string(), at)?;
+    Ok(Envelope {
+        id,
         store_id: origin.store_id.clone(),
         terminal_id: origin.terminal_id.clone(),
-        seq: seq as u64,
+        seq,
         kind: kind.to_string(),
         payload,
         at,
-    };
-    conn.execute(
+    })
+}
+
+/// Appends an event whose payload is already JSON text, returning its id and sequence
+/// number. The hot path of a sale uses it so the sale is encoded once, not once per copy.
+/// The text must be one JSON value; [`pending`] refuses a row whose payload is not.
+pub fn append_encoded(
+    conn: &Connection,
+    kind: &str,
+    payload_json: &str,
+    at: DateTime<Utc>,
+) -> Result<(uuid::Uuid, u64), OutboxError> {
+    let seq: i64 = conn
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox")?
+        .query_row([], |r| r.get(0))?;
+    let id = event_id(at);
+    conn.prepare_cached(
         "INSERT INTO outbox (seq, id, kind, payload, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            seq,
-            envelope.id.to_string(),
-            envelope.kind,
-            envelope.payload.to_string(),
-            envelope.at.to_rfc3339(),
-        ],
-    )?;
-    Ok(envelope)
+    )?
+    .execute(params![
+        seq,
+        id.to_string(),
+        kind,
+        payload_json,
+        at.to_rfc3339(),
+    ])?;
+    Ok((id, seq as u64))
 }
 
 /// Up to `limit` unacknowledged events, oldest first.

@@ -1,0 +1,225 @@
+//! What the terminal shows: the basket, a completed sale and a shift report as plain data
+//! with amounts as decimal strings. The headless interface writes these as JSON and the
+//! touch UI binds the same shapes, so both always agree on what a cashier sees.
+//!
+//! Views borrow from the terminal's state and serialise straight to text (no intermediate
+//! JSON tree): every scanned item answers with the whole basket, so this is on the
+//! scan-to-line path.
+
+use std::fmt::Display;
+
+use serde::{Serialize, Serializer};
+
+use super::Completed;
+use crate::domain::basket::{Basket, PricedBasket};
+use crate::domain::money::{Currency, Money, Quantity, format_scaled};
+use crate::store::shifts::ShiftReport;
+
+/// Serialises any `Display` value as a JSON string: `"12.30"`, `"1.250"`.
+#[derive(Debug, Clone, Copy)]
+pub struct Text<T>(pub T);
+
+impl<T: Display> Serialize for Text<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct PromotionView<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub amount: Text<Money>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LineView<'a> {
+    pub line: u32,
+    pub gtin: String,
+    pub name: &'a str,
+    pub qty: Text<Quantity>,
+    pub price: Text<Money>,
+    pub amount: Text<Money>,
+    pub discount: Text<Money>,
+    pub net: Text<Money>,
+    pub voided: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub promotions: Vec<PromotionView<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BasketView<'a> {
+    pub lines: Vec<LineView<'a>>,
+    pub subtotal: Text<Money>,
+    pub discount: Text<Money>,
+    pub tax: Text<Money>,
+    pub total: Text<Money>,
+}
+
+pub fn basket_view<'a>(basket: &'a Basket, priced: &'a PricedBasket) -> BasketView<'a> {
+    let currency = priced.total.currency();
+    let lines = basket
+        .lines()
+        .iter()
+        .zip(&priced.lines)
+        .map(|(line, p)| LineView {
+            line: line.line_no,
+            gtin: line.product.gtin.to_string(),
+            name: &line.product.name,
+            qty: Text(line.quantity),
+            price: Text(line.unit_price),
+            amount: Text(p.gross),
+            discount: Text(p.total_discount()),
+            net: Text(p.net),
+            voided: p.voided,
+            promotions: p
+                .promotions
+                .iter()
+                .map(|s| PromotionView {
+                    id: &s.promotion_id,
+                    name: &s.name,
+                    amount: Text(s.amount),
+                })
+                .collect(),
+        })
+        .collect();
+    BasketView {
+        lines,
+        subtotal: Text(priced.subtotal),
+        discount: Text(priced.total_discount),
+        tax: Text(Money::from_minor(priced.tax.tax, currency)),
+        total: Text(priced.total),
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct SaleLineView<'a> {
+    pub line: u32,
+    pub name: &'a str,
+    pub qty: Text<Quantity>,
+    pub amount: Text<Money>,
+    pub discount: Text<Money>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TenderView<'a> {
+    pub kind: &'a str,
+    pub amount: Text<Money>,
+    #[serde(rename = "ref")]
+    pub reference: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SaleView<'a> {
+    pub receipt_no: u64,
+    /// What was paid: the total after cash rounding.
+    pub total: Text<Money>,
+    pub tax: Text<Money>,
+    pub discount: Text<Money>,
+    pub change: Text<Money>,
+    pub lines: Vec<SaleLineView<'a>>,
+    pub tenders: Vec<TenderView<'a>>,
+    pub receipt: &'a str,
+}
+
+pub fn sale_view(done: &Completed, currency: Currency) -> SaleView<'_> {
+    let m = |minor: i64| Text(Money::from_minor(minor, currency));
+    let r = &done.record;
+    SaleView {
+        receipt_no: done.receipt_no,
+        total: m(r.total + r.rounding),
+        tax: m(r.tax),
+        discount: m(r.discount),
+        change: m(r.change),
+        lines: r
+            .lines
+            .iter()
+            .map(|l| SaleLineView {
+                line: l.line_no,
+                name: &l.name,
+                qty: Text(Quantity::from_milli(l.quantity)),
+                amount: m(l.amount),
+                discount: m(l.discount),
+            })
+            .collect(),
+        tenders: r
+            .tenders
+            .iter()
+            .map(|t| TenderView {
+                kind: &t.kind,
+                amount: m(t.amount),
+                reference: t.reference.as_deref(),
+            })
+            .collect(),
+        receipt: &done.receipt_text,
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReportView {
+    pub shift: i64,
+    pub sales: i64,
+    pub returns: i64,
+    pub first_receipt: Option<i64>,
+    pub last_receipt: Option<i64>,
+    pub by_tender: Entries,
+    pub by_tax_rate: Entries,
+    pub by_department: Entries,
+    pub float: Text<Money>,
+    pub cash_in: Text<Money>,
+    pub cash_out: Text<Money>,
+    pub no_sales: i64,
+    pub expected_cash: Text<Money>,
+    pub over_short: Option<Text<Money>>,
+}
+
+/// Named amounts, serialised as a JSON object in their order.
+#[derive(Debug, Default)]
+pub struct Entries(pub Vec<(String, Text<Money>)>);
+
+impl Serialize for Entries {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+/// A rate in basis points as the receipt prints it: 1300 → `13%`, 950 → `9.5%`.
+pub fn rate_label(bp: u32) -> String {
+    let rate = format_scaled(i64::from(bp), 2);
+    format!("{}%", rate.trim_end_matches('0').trim_end_matches('.'))
+}
+
+pub fn report_view(r: &ShiftReport, currency: Currency) -> ReportView {
+    let m = |minor: i64| Text(Money::from_minor(minor, currency));
+    ReportView {
+        shift: r.shift_id,
+        sales: r.sales,
+        returns: r.returns,
+        first_receipt: r.first_receipt,
+        last_receipt: r.last_receipt,
+        by_tender: Entries(
+            r.by_tender
+                .iter()
+                .map(|(k, v)| (k.clone(), m(*v)))
+                .collect(),
+        ),
+        by_tax_rate: Entries(
+            r.by_tax_rate
+                .iter()
+                .map(|(bp, v)| (rate_label(*bp), m(*v)))
+                .collect(),
+        ),
+        by_department: Entries(
+            r.by_department
+                .iter()
+                .map(|(k, v)| (k.clone(), m(*v)))
+                .collect(),
+        ),
+        float: m(r.float),
+        cash_in: m(r.cash_in),
+        cash_out: m(r.cash_out),
+        no_sales: r.no_sales,
+        expected_cash: m(r.expected_cash),
+        over_short: r.over_short.map(m),
+    }
+}

@@ -1,0 +1,53 @@
+//! Helpers shared by the end-to-end tests: a seeded demo store and a headless script run
+//! through the real binary.
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+pub fn run_script(dir: &std::path::Path, script: &str) -> Vec<Value> {
+    let out = Command::cargo_bin("storepos")
+        .unwrap()
+        .current_dir(dir)
+        .env_remove("STOREPOS_CONFIG")
+        .args([
+            "--data-dir",
+            "store",
+            "terminal",
+            "--headless",
+            "--script",
+            "-",
+        ])
+        .write_stdin(script)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Loads the demo catalogue, members, operators and promotions through the importers.
+pub fn seed(dir: &std::path::Path) {
+    for (what, text) in [
+        ("products", storepos::demo::PRODUCTS_CSV),
+        ("members", storepos::demo::MEMBERS_CSV),
+        ("operators", storepos::demo::OPERATORS_CSV),
+        ("promotions", storepos::demo::PROMOTIONS_JSONL),
+    ] {
+        let ext = if what == "promotions" { "jsonl" } else { "csv" };
+        let file = dir.join(format!("{what}.{ext}"));
+        std::fs::write(&file, text).unwrap();
+        Command::cargo_bin("storepos")
+            .unwrap()
+            .current_dir(dir)
+            .args(["--data-dir", "store", "import", what])
+            .arg(&file)
+            .assert()
+            .success();
+    }
+}
