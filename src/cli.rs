@@ -124,6 +124,8 @@ pub enum BenchCommand {
     Persist(crate::bench::PersistBenchArgs),
     /// Replay Complete Journey baskets through the headless terminal against a raw fsync'd baseline.
     Replay(crate::bench::ReplayBenchArgs),
+    /// Scan-to-line latency through the headless terminal over a generated catalogue.
+    Scan(crate::bench::ScanBenchArgs),
 }
 
 /// Loads the configuration and applies `--data-dir`.
@@ -169,20 +171,18 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
                 "the touch UI is not available yet: use --headless --script FILE"
             );
             let store = open_store(&config)?;
+            let mut counter = crate::terminal::effects::Counter::start(&config.devices);
             let mut terminal = crate::terminal::Terminal::open(store, config)?;
             let script = args.script.expect("clap requires --script with --headless");
             let stdout = std::io::stdout().lock();
-            if script.as_os_str() == "-" {
-                crate::terminal::headless::serve(&mut terminal, std::io::stdin().lock(), stdout)?;
+            let input: Box<dyn std::io::BufRead> = if script.as_os_str() == "-" {
+                Box::new(std::io::stdin().lock())
             } else {
                 let file = std::fs::File::open(&script)
                     .with_context(|| format!("cannot open script {}", script.display()))?;
-                crate::terminal::headless::serve(
-                    &mut terminal,
-                    std::io::BufReader::new(file),
-                    stdout,
-                )?;
-            }
+                Box::new(std::io::BufReader::new(file))
+            };
+            crate::terminal::headless::serve(&mut terminal, input, stdout, Some(&mut counter))?;
             Ok(())
         }
         Command::Product { code } => {
@@ -261,6 +261,7 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
         Command::Bench(BenchCommand::Catalogue(args)) => crate::bench::catalogue(&config, &args),
         Command::Bench(BenchCommand::Persist(args)) => crate::bench::persist(&config, &args),
         Command::Bench(BenchCommand::Replay(args)) => crate::bench::replay(&config, &args),
+        Command::Bench(BenchCommand::Scan(args)) => crate::bench::scan(&config, &args),
     }
 }
 

@@ -164,7 +164,7 @@ pub fn append(
         ),
     };
     let at = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let hash = entry_hash(&prev_hash, receipt_no, kind, &at, &body);
+    let hash = entry_hash(&prev_hash, receipt_no, kind, &at, body);
     let signature = sealer.key.sign(&hash).to_bytes();
     conn.prepare_cached(
         "INSERT INTO journal (receipt_no, kind, at, body, prev_hash, hash, signature)
@@ -308,7 +308,7 @@ mod tests {
                 &sealer,
                 "sale",
                 at,
-                &json!({ "total": "12.30", "i": i }),
+                &json!({ "total": "12.30", "i": i }).to_string(),
             )
             .unwrap();
             assert_eq!(e.receipt_no, i + 1);
@@ -358,7 +358,7 @@ mod tests {
             &forger,
             "sale",
             Utc::now(),
-            &json!({ "total": "0.01" }),
+            &json!({ "total": "0.01" }).to_string(),
         )
         .unwrap();
         let bad = first_bad(&conn, &sealer).unwrap();

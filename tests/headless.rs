@@ -2,7 +2,6 @@
 //! drives the real binary against a real store; one answer line per input line.
 
 use assert_cmd::Command;
-use serde_json::Value;
 
 mod common;
 use common::{run_script, seed};
@@ -161,7 +160,9 @@ fn a_shift_survives_a_restart_and_closes_with_x_and_z_reports() {
     let second = r#"{"sign_in":{"operator":"1001","pin":"1234"}}
 {"open_shift":{"float":"200.00"}}
 {"cash_out":{"amount":"20.00","reason":"pickup"}}
+{"approve":{"operator":"2001","pin":"2222"}}
 {"no_sale":{"reason":"customer needed change"}}
+{"approve":{"operator":"2001","pin":"2222"}}
 {"report":"x"}
 {"report":"y"}
 {"close_shift":{"counted":"231.00"}}
@@ -169,7 +170,12 @@ fn a_shift_survives_a_restart_and_closes_with_x_and_z_reports() {
 "#;
     let out = run_script(work.path(), second);
     assert_eq!(out[1]["error"]["code"], "invalid", "{}", out[1]);
-    let x = &out[4]["report"];
+    // A cashier takes cash out or opens the drawer only with a supervisor's approval.
+    assert_eq!(out[2]["error"]["code"], "approval_required", "{}", out[2]);
+    assert_eq!(out[3]["ok"], true, "{}", out[3]);
+    assert_eq!(out[4]["error"]["code"], "approval_required");
+    assert_eq!(out[5]["ok"], true);
+    let x = &out[6]["report"];
     assert_eq!(x["sales"], 2);
     assert_eq!(x["by_tender"]["cash"], "10.00");
     assert_eq!(x["by_tender"]["card"], "54.00");
@@ -179,14 +185,31 @@ fn a_shift_survives_a_restart_and_closes_with_x_and_z_reports() {
     assert_eq!(x["expected_cash"], "232.00", "{x}");
     assert_eq!(x["no_sales"], 1);
     assert_eq!(x["over_short"], serde_json::Value::Null);
-    assert_eq!(out[5]["error"]["code"], "invalid");
-    let z = &out[6]["report"];
+    assert_eq!(out[7]["error"]["code"], "invalid");
+    let z = &out[8]["report"];
     assert_eq!(z["over_short"], "-1.00", "{z}");
     assert_eq!(
         (z["first_receipt"].clone(), z["last_receipt"].clone()),
         (1.into(), 2.into())
     );
-    assert_eq!(out[7]["error"]["code"], "no_shift");
+    assert_eq!(out[9]["error"]["code"], "no_shift");
+    // The approver is on record beside the cashier.
+    let conn = rusqlite::Connection::open(work.path().join("store/terminal.db")).unwrap();
+    let approved: Vec<(String, String, Option<String>)> = conn
+        .prepare("SELECT kind, operator_id, approved_by FROM cash_movements ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        approved,
+        vec![
+            ("in".into(), "1001".into(), None),
+            ("out".into(), "1001".into(), Some("2001".into())),
+            ("no_sale".into(), "1001".into(), Some("2001".into())),
+        ]
+    );
 }
 
 #[test]

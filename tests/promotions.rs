@@ -5,12 +5,12 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{run_script, seed};
+use common::{run_script, seed, seed_with_promotions};
 
 #[test]
 fn the_best_promotion_applies_inside_its_window_and_prints_on_the_receipt() {
     let work = tempfile::tempdir().unwrap();
-    seed(work.path());
+    seed_with_promotions(work.path());
     // Monday 2017-12-04, 08:30 local: the morning egg offer (07–10) runs; at 11:00 it does not.
     let script = r#"{"set_clock":"2017-12-04T08:30:00+08:00"}
 {"sign_in":{"operator":"1001","pin":"1234"}}

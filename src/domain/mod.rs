@@ -2,7 +2,9 @@
 //! operators. Nothing here does I/O or reads the clock; time comes in as an argument.
 
 pub mod basket;
+pub mod coupon;
 pub mod gs1;
+pub mod loyalty;
 pub mod member;
 pub mod money;
 pub mod org;

@@ -349,9 +349,8 @@ pub fn sample_sale(lines: usize, seed: u64) -> SaleRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use storepos_sync::outbox::Origin;
 
-    fn open() -> (tempfile::TempDir, crate::store::Store, Sealer, Origin) {
+    fn open() -> (tempfile::TempDir, crate::store::Store, Sealer) {
         let dir = tempfile::tempdir().unwrap();
         let store = crate::store::Store::open(
             dir.path(),
@@ -363,16 +362,12 @@ mod tests {
         )
         .unwrap();
         let sealer = Sealer::from_secret([1; 32]);
-        let origin = Origin {
-            store_id: "S001".into(),
-            terminal_id: "T01".into(),
-        };
-        (dir, store, sealer, origin)
+        (dir, store, sealer)
     }
 
     #[test]
     fn a_sale_its_journal_entry_and_its_event_land_together() {
-        let (_dir, mut store, sealer, origin) = open();
+        let (_dir, mut store, sealer) = open();
         for i in 0..3 {
             let c = commit(&mut store.terminal, &sealer, &sample_sale(4, i), Utc::now()).unwrap();
             assert_eq!((c.receipt_no, c.event_seq), (i + 1, i + 1));
@@ -384,7 +379,7 @@ mod tests {
 
     #[test]
     fn an_unbalanced_sale_writes_nothing() {
-        let (_dir, mut store, sealer, origin) = open();
+        let (_dir, mut store, sealer) = open();
         let mut bad = sample_sale(2, 0);
         bad.change += 1;
         assert!(matches!(
@@ -399,7 +394,7 @@ mod tests {
 
     #[test]
     fn a_failure_inside_the_transaction_rolls_everything_back() {
-        let (_dir, mut store, sealer, origin) = open();
+        let (_dir, mut store, sealer) = open();
         commit(&mut store.terminal, &sealer, &sample_sale(1, 0), Utc::now()).unwrap();
         // A sale line that violates the schema (duplicate line number) fails after the
         // journal entry and the event were written inside the transaction.

@@ -5,7 +5,7 @@ use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 
 /// Schema version of `terminal.db` after all migrations.
-pub const TERMINAL_VERSION: i64 = 7;
+pub const TERMINAL_VERSION: i64 = 8;
 /// Schema version of `catalogue.db` after all migrations.
 pub const CATALOGUE_VERSION: i64 = 2;
 
@@ -18,6 +18,7 @@ pub fn migrate_terminal(conn: &mut Connection) -> Result<(), rusqlite_migration:
         M::up(super::sales::RETURNS_SCHEMA),
         M::up(super::shifts::SCHEMA),
         M::up(super::suspended::SCHEMA),
+        M::up(super::shifts::APPROVALS_SCHEMA),
     ])
     .to_latest(conn)
 }

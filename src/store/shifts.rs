@@ -35,6 +35,9 @@ ALTER TABLE sales ADD COLUMN shift_id INTEGER REFERENCES shifts (id);
 ALTER TABLE sale_lines ADD COLUMN department TEXT;
 ";
 
+/// Who approved a cash movement (a later migration than [`SCHEMA`]).
+pub const APPROVALS_SCHEMA: &str = "ALTER TABLE cash_movements ADD COLUMN approved_by TEXT;";
+
 /// The open shift, if any: (id, float).
 pub fn open_shift(conn: &Connection) -> Result<Option<(i64, i64)>, StoreError> {
     Ok(conn
@@ -61,19 +64,32 @@ pub fn open(conn: &Connection, operator_id: &str, float: i64, at: &str) -> Resul
 }
 
 /// Records cash in (`amount` > 0), cash out (`amount` < 0) or a no-sale opening (0).
-pub fn movement(
-    conn: &Connection,
-    shift_id: i64,
-    kind: &str,
-    amount: i64,
-    reason: &str,
-    operator_id: &str,
-    at: &str,
-) -> Result<(), StoreError> {
+/// One cash movement as recorded: `amount` is signed (out is negative, no-sale is zero).
+#[derive(Debug, Clone, Copy)]
+pub struct Movement<'a> {
+    pub shift_id: i64,
+    pub kind: &'a str,
+    pub amount: i64,
+    pub reason: &'a str,
+    pub operator_id: &'a str,
+    /// The supervisor who approved it, when it was not the operator.
+    pub approved_by: Option<&'a str>,
+    pub at: &'a str,
+}
+
+pub fn movement(conn: &Connection, m: &Movement<'_>) -> Result<(), StoreError> {
     conn.execute(
-        "INSERT INTO cash_movements (shift_id, at, kind, amount, reason, operator_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![shift_id, at, kind, amount, reason, operator_id],
+        "INSERT INTO cash_movements (shift_id, at, kind, amount, reason, operator_id, approved_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            m.shift_id,
+            m.at,
+            m.kind,
+            m.amount,
+            m.reason,
+            m.operator_id,
+            m.approved_by
+        ],
     )?;
     Ok(())
 }

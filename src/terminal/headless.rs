@@ -12,6 +12,7 @@ use std::io::{BufRead, Write};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::effects::Counter;
 use super::{CommandError, Completed, Terminal, views};
 use crate::domain::money::Quantity;
 use crate::store::shifts::ShiftReport;
@@ -76,6 +77,7 @@ pub enum Command {
     Resume {
         id: String,
     },
+    Reprint {},
 }
 
 /// What a command produced besides the basket.
@@ -84,6 +86,8 @@ pub enum Outcome {
     Sale(Completed),
     Report(ShiftReport),
     Suspended(i64),
+    /// Print the last receipt again: done by whoever holds the devices.
+    Reprint,
 }
 
 #[derive(Debug, Deserialize)]
@@ -187,6 +191,7 @@ pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, Command
         Command::CloseShift { counted } => terminal.close_shift(&counted).map(Outcome::Report),
         Command::Suspend {} => terminal.suspend().map(Outcome::Suspended),
         Command::Resume { id } => terminal.resume(&id).map(nothing),
+        Command::Reprint {} => terminal.signed_in_id().map(|_| Outcome::Reprint),
     }
 }
 
@@ -209,40 +214,59 @@ struct Answer<'a> {
     report: Option<views::ReportView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     suspended: Option<String>,
+    /// Device faults after the command took effect (e.g. paper out after a completed sale).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
 }
 
 fn refusal(code: &str, message: &str) -> String {
     json!({"ok": false, "error": {"code": code, "message": message}}).to_string()
 }
 
-/// Answers one input line with one line of JSON text (without the newline).
-pub fn answer_text(terminal: &mut Terminal, line: &str) -> String {
+/// Answers one input line with one line of JSON text (without the newline), carrying out
+/// the command's effects on `counter`'s devices; without devices the effects are dropped.
+pub fn answer_with(terminal: &mut Terminal, line: &str, counter: Option<&mut Counter>) -> String {
     let command: Command = match serde_json::from_str(line) {
         Ok(c) => c,
         Err(e) => return refusal("bad_request", &format!("not a command: {e}")),
     };
-    match run(terminal, command) {
-        Ok(outcome) => {
-            let currency = terminal.currency();
-            let priced = terminal.priced();
-            let mut answer = Answer {
-                ok: true,
-                basket: views::basket_view(&terminal.basket, &priced),
-                sale: None,
-                report: None,
-                suspended: None,
-            };
-            match &outcome {
-                Outcome::Nothing => {}
-                Outcome::Sale(done) => answer.sale = Some(views::sale_view(done, currency)),
-                Outcome::Report(r) => answer.report = Some(views::report_view(r, currency)),
-                Outcome::Suspended(id) => answer.suspended = Some(id.to_string()),
-            }
-            serde_json::to_string(&answer)
-                .unwrap_or_else(|e| refusal("internal", &format!("cannot encode the answer: {e}")))
+    let result = run(terminal, command);
+    let effects = terminal.take_effects();
+    let (outcome, warnings) = match (result, counter) {
+        (Err(e), _) => return refusal(e.code(), &e.to_string()),
+        (Ok(Outcome::Reprint), None) => {
+            return refusal("device", "no receipt printer is attached to this terminal");
         }
-        Err(e) => refusal(e.code(), &e.to_string()),
+        (Ok(Outcome::Reprint), Some(counter)) => match counter.reprint() {
+            Ok(()) => (Outcome::Nothing, Vec::new()),
+            Err(message) => return refusal("device", &message),
+        },
+        (Ok(outcome), Some(counter)) => (outcome, counter.carry_out(effects)),
+        (Ok(outcome), None) => (outcome, Vec::new()),
+    };
+    let currency = terminal.currency();
+    let priced = terminal.priced();
+    let mut answer = Answer {
+        ok: true,
+        basket: views::basket_view(&terminal.basket, &priced),
+        sale: None,
+        report: None,
+        suspended: None,
+        warnings,
+    };
+    match &outcome {
+        Outcome::Nothing | Outcome::Reprint => {}
+        Outcome::Sale(done) => answer.sale = Some(views::sale_view(done, currency)),
+        Outcome::Report(r) => answer.report = Some(views::report_view(r, currency)),
+        Outcome::Suspended(id) => answer.suspended = Some(id.to_string()),
     }
+    serde_json::to_string(&answer)
+        .unwrap_or_else(|e| refusal("internal", &format!("cannot encode the answer: {e}")))
+}
+
+/// Answers one input line without devices.
+pub fn answer_text(terminal: &mut Terminal, line: &str) -> String {
+    answer_with(terminal, line, None)
 }
 
 /// Answers one input line as a JSON value (for callers that inspect the answer).
@@ -257,13 +281,14 @@ pub fn serve(
     terminal: &mut Terminal,
     input: impl BufRead,
     mut output: impl Write,
+    mut counter: Option<&mut Counter>,
 ) -> std::io::Result<()> {
     for line in input.lines() {
         let line = line?;
         if line.trim().is_empty() {
             continue;
         }
-        let answer = answer_text(terminal, &line);
+        let answer = answer_with(terminal, &line, counter.as_deref_mut());
         output.write_all(answer.as_bytes())?;
         output.write_all(b"\n")?;
         output.flush()?;

@@ -4,9 +4,13 @@
 //! A sale completes only through [`crate::store::sales::commit`]: the receipt text is made
 //! from the committed record after the transaction is durable.
 
+pub mod effects;
 pub mod headless;
 pub mod returns;
+mod shift;
 pub mod views;
+
+pub use effects::Effect;
 
 use chrono::{DateTime, Utc};
 
@@ -19,7 +23,7 @@ use crate::journal::Sealer;
 use crate::receipt::{self, Header, Language};
 use crate::store::catalogue::ScanError;
 use crate::store::sales::{LinePromotion, SaleKind, SaleLine, SaleRecord, TenderLine, commit};
-use crate::store::{Store, StoreError, operators, promotions, shifts, suspended};
+use crate::store::{Store, StoreError, operators, promotions, shifts};
 
 /// Why a command was refused. Every refusal leaves the terminal as it was.
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +95,11 @@ enum Pending {
         reason: String,
     },
     VoidSale,
+    CashMovement {
+        kind: String,
+        amount: i64,
+        reason: String,
+    },
     Return {
         receipt: u64,
         lines: Vec<returns::ReturnLine>,
@@ -121,6 +130,8 @@ pub struct Terminal {
     clock: Option<DateTime<Utc>>,
     /// The store's promotions; the engine decides which are active at the time of pricing.
     promotions: Vec<Promotion>,
+    /// What the devices must do (print, open the drawer) after the last command.
+    effects: Vec<Effect>,
     pub language: Language,
 }
 
@@ -142,8 +153,14 @@ impl Terminal {
             pending: None,
             clock: None,
             promotions,
+            effects: Vec::new(),
             language: Language::Zh,
         })
+    }
+
+    /// What the devices must do after the last command, in order; taking them clears them.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
     }
 
     /// Reads the promotions again after the catalogue changed (an import or a download).
@@ -170,6 +187,11 @@ impl Terminal {
         Ok(Money::parse(text, self.config.store.currency)?)
     }
 
+    /// The signed-in operator's id.
+    pub fn signed_in_id(&self) -> Result<&str, CommandError> {
+        Ok(&self.signed_in()?.id)
+    }
+
     fn signed_in(&self) -> Result<&Operator, CommandError> {
         self.operator.as_ref().ok_or(CommandError::NotSignedIn)
     }
@@ -192,133 +214,6 @@ impl Terminal {
     pub fn sign_in(&mut self, id: &str, pin: &str) -> Result<(), CommandError> {
         self.operator = Some(self.check_pin(id, pin)?);
         Ok(())
-    }
-
-    pub fn open_shift(&mut self, float: &str) -> Result<(), CommandError> {
-        self.signed_in()?;
-        let float = self.money(float)?;
-        if float.is_negative() {
-            return Err(CommandError::Invalid("the float cannot be negative".into()));
-        }
-        if self.shift.is_some() {
-            return Err(CommandError::Invalid("a shift is already open".into()));
-        }
-        let operator = self.signed_in()?.id.clone();
-        let at = self.now().to_rfc3339();
-        self.shift = Some(shifts::open(
-            &self.store.terminal,
-            &operator,
-            float.minor(),
-            &at,
-        )?);
-        Ok(())
-    }
-
-    fn open_shift_id(&self) -> Result<i64, CommandError> {
-        self.signed_in()?;
-        self.shift.ok_or(CommandError::NoShift)
-    }
-
-    /// Cash put into (`in`) or taken out of (`out`) the drawer, or a no-sale opening; each
-    /// is recorded with its reason and operator.
-    pub fn cash_movement(
-        &mut self,
-        kind: &str,
-        amount: &str,
-        reason: &str,
-    ) -> Result<(), CommandError> {
-        let shift = self.open_shift_id()?;
-        if reason.trim().is_empty() {
-            return Err(CommandError::Invalid("a reason is required".into()));
-        }
-        let amount = match kind {
-            "no_sale" => 0,
-            _ => {
-                let m = self.money(amount)?;
-                if m.minor() <= 0 {
-                    return Err(CommandError::Invalid("the amount must be positive".into()));
-                }
-                if kind == "out" { -m.minor() } else { m.minor() }
-            }
-        };
-        let operator = self.signed_in()?.id.clone();
-        let at = self.now().to_rfc3339();
-        shifts::movement(
-            &self.store.terminal,
-            shift,
-            kind,
-            amount,
-            reason,
-            &operator,
-            &at,
-        )?;
-        Ok(())
-    }
-
-    /// Parks the current basket; returns the id to resume it with.
-    pub fn suspend(&mut self) -> Result<i64, CommandError> {
-        self.selling()?;
-        if self.basket.lines().iter().all(|l| l.voided) {
-            return Err(CommandError::EmptyBasket);
-        }
-        if !self.tenders.is_empty() {
-            return Err(CommandError::Invalid(
-                "a tender was already taken: finish or void the sale".into(),
-            ));
-        }
-        let json = serde_json::to_string(&self.basket)
-            .map_err(|e| CommandError::Invalid(format!("cannot park the basket: {e}")))?;
-        let operator = self.signed_in()?.id.clone();
-        let id = suspended::park(
-            &self.store.terminal,
-            &self.now().to_rfc3339(),
-            &operator,
-            &json,
-        )?;
-        self.basket = Basket::new(self.config.store.currency);
-        self.pending = None;
-        Ok(id)
-    }
-
-    /// Brings a parked basket back; the current basket must be empty.
-    pub fn resume(&mut self, id: &str) -> Result<(), CommandError> {
-        self.selling()?;
-        if self.basket.lines().iter().any(|l| !l.voided) {
-            return Err(CommandError::Invalid(
-                "finish or suspend the current sale first".into(),
-            ));
-        }
-        let number: i64 = id
-            .trim()
-            .parse()
-            .map_err(|_| CommandError::Invalid(format!("'{id}' is not a suspended basket id")))?;
-        let json = suspended::take(&mut self.store.terminal, number)?
-            .ok_or_else(|| CommandError::Invalid(format!("no suspended basket {id}")))?;
-        let basket: Basket = serde_json::from_str(&json).map_err(|e| {
-            CommandError::Invalid(format!("suspended basket {id} is unreadable: {e}"))
-        })?;
-        self.basket = basket;
-        Ok(())
-    }
-
-    /// The X report of the open shift.
-    pub fn x_report(&self) -> Result<shifts::ShiftReport, CommandError> {
-        Ok(shifts::report(&self.store.terminal, self.open_shift_id()?)?)
-    }
-
-    /// Closes the shift with the counted cash and returns its Z report.
-    pub fn close_shift(&mut self, counted: &str) -> Result<shifts::ShiftReport, CommandError> {
-        let shift = self.open_shift_id()?;
-        if self.basket.lines().iter().any(|l| !l.voided) {
-            return Err(CommandError::Invalid(
-                "finish or void the open sale first".into(),
-            ));
-        }
-        let counted = self.money(counted)?;
-        let at = self.now().to_rfc3339();
-        shifts::close(&self.store.terminal, shift, counted.minor(), &at)?;
-        self.shift = None;
-        Ok(shifts::report(&self.store.terminal, shift)?)
     }
 
     pub fn scan(&mut self, code: &str) -> Result<u32, CommandError> {
@@ -482,6 +377,11 @@ impl Terminal {
                 discount,
                 reason,
             } => self.basket.discount_ticket(discount, &reason)?,
+            Pending::CashMovement {
+                kind,
+                amount,
+                reason,
+            } => self.record_movement(&kind, amount, &reason, approver)?,
             Pending::VoidSale => {
                 self.basket = Basket::new(self.config.store.currency);
                 self.tenders.clear();
@@ -678,7 +578,16 @@ impl Terminal {
                 .format("%Y-%m-%d %H:%M")
                 .to_string(),
         };
-        let receipt_text = receipt::to_text(&receipt::layout(&header, &record, self.language), 42);
+        let rows = receipt::layout(&header, &record, self.language);
+        let receipt_text = receipt::to_text(&rows, 42);
+        // Cash in or out of the drawer opens it; card-only sales leave it shut.
+        if record.tenders.iter().any(|t| t.kind == "cash") || record.change != 0 {
+            self.effects.push(Effect::OpenDrawer);
+        }
+        self.effects.push(Effect::PrintReceipt {
+            receipt_no: committed.receipt_no,
+            rows,
+        });
         Ok(Completed {
             receipt_no: committed.receipt_no,
             record,

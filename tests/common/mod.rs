@@ -31,16 +31,15 @@ pub fn run_script(dir: &std::path::Path, script: &str) -> Vec<Value> {
         .collect()
 }
 
-/// Loads the demo catalogue, members, operators and promotions through the importers.
+/// Loads the demo catalogue, members and operators through the importers (no promotions,
+/// so prices are the shelf prices).
 pub fn seed(dir: &std::path::Path) {
     for (what, text) in [
         ("products", storepos::demo::PRODUCTS_CSV),
         ("members", storepos::demo::MEMBERS_CSV),
         ("operators", storepos::demo::OPERATORS_CSV),
-        ("promotions", storepos::demo::PROMOTIONS_JSONL),
     ] {
-        let ext = if what == "promotions" { "jsonl" } else { "csv" };
-        let file = dir.join(format!("{what}.{ext}"));
+        let file = dir.join(format!("{what}.csv"));
         std::fs::write(&file, text).unwrap();
         Command::cargo_bin("storepos")
             .unwrap()
@@ -50,4 +49,18 @@ pub fn seed(dir: &std::path::Path) {
             .assert()
             .success();
     }
+}
+
+/// [`seed`] plus the demo store's promotions, imported through the CLI.
+pub fn seed_with_promotions(dir: &std::path::Path) {
+    seed(dir);
+    let file = dir.join("promotions.jsonl");
+    std::fs::write(&file, storepos::demo::PROMOTIONS_JSONL).unwrap();
+    Command::cargo_bin("storepos")
+        .unwrap()
+        .current_dir(dir)
+        .args(["--data-dir", "store", "import", "promotions"])
+        .arg(&file)
+        .assert()
+        .success();
 }

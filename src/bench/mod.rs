@@ -1,6 +1,10 @@
 //! Benchmarks that print figures (`storepos bench …`): they measure the real code paths on
 //! real SQLite files, so the numbers are what a till on this machine would see.
 
+mod scan;
+
+pub use scan::{ScanBenchArgs, scan};
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -359,7 +363,7 @@ fn same_rows_rate(
 }
 
 /// How every accepted headless answer starts.
-const OK: &str = r#"{"ok":true"#;
+pub(crate) const OK: &str = r#"{"ok":true"#;
 
 /// The first `n` baskets of the imported history as (GTIN, quantity in thousandths) lines;
 /// lines with no quantity are left out, as the till never sees them.

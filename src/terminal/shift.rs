@@ -1,0 +1,163 @@
+//! The cashier's shift and the drawer around it: opening with a float, cash in and out,
+//! no-sale openings, parking and resuming baskets, and the X and Z reports.
+
+use super::{CommandError, Effect, Pending, Terminal};
+use crate::domain::basket::Basket;
+use crate::store::{shifts, suspended};
+
+impl Terminal {
+    pub fn open_shift(&mut self, float: &str) -> Result<(), CommandError> {
+        self.signed_in()?;
+        let float = self.money(float)?;
+        if float.is_negative() {
+            return Err(CommandError::Invalid("the float cannot be negative".into()));
+        }
+        if self.shift.is_some() {
+            return Err(CommandError::Invalid("a shift is already open".into()));
+        }
+        let operator = self.signed_in()?.id.clone();
+        let at = self.now().to_rfc3339();
+        self.shift = Some(shifts::open(
+            &self.store.terminal,
+            &operator,
+            float.minor(),
+            &at,
+        )?);
+        Ok(())
+    }
+
+    fn open_shift_id(&self) -> Result<i64, CommandError> {
+        self.signed_in()?;
+        self.shift.ok_or(CommandError::NoShift)
+    }
+
+    /// Cash put into (`in`) or taken out of (`out`) the drawer, or a no-sale opening; each
+    /// is recorded with its reason, operator and approver, and opens the drawer. Taking cash
+    /// out and opening the drawer without a sale need a supervisor when a cashier asks.
+    pub fn cash_movement(
+        &mut self,
+        kind: &str,
+        amount: &str,
+        reason: &str,
+    ) -> Result<(), CommandError> {
+        self.open_shift_id()?;
+        if reason.trim().is_empty() {
+            return Err(CommandError::Invalid("a reason is required".into()));
+        }
+        let amount = match kind {
+            "no_sale" => 0,
+            _ => {
+                let m = self.money(amount)?;
+                if m.minor() <= 0 {
+                    return Err(CommandError::Invalid("the amount must be positive".into()));
+                }
+                if kind == "out" { -m.minor() } else { m.minor() }
+            }
+        };
+        let (what, restricted) = match kind {
+            "out" => ("taking cash out of the drawer", true),
+            "no_sale" => ("opening the drawer without a sale", true),
+            _ => ("cash in", false),
+        };
+        let action = Pending::CashMovement {
+            kind: kind.to_string(),
+            amount,
+            reason: reason.to_string(),
+        };
+        self.run_or_hold(action, what, restricted)
+    }
+
+    /// Writes an approved (or unrestricted) cash movement and opens the drawer.
+    pub(super) fn record_movement(
+        &mut self,
+        kind: &str,
+        amount: i64,
+        reason: &str,
+        approver: &str,
+    ) -> Result<(), CommandError> {
+        let shift = self.open_shift_id()?;
+        let operator = self.signed_in()?.id.clone();
+        let approved_by = (approver != operator).then_some(approver);
+        let at = self.now().to_rfc3339();
+        shifts::movement(
+            &self.store.terminal,
+            &shifts::Movement {
+                shift_id: shift,
+                kind,
+                amount,
+                reason,
+                operator_id: &operator,
+                approved_by,
+                at: &at,
+            },
+        )?;
+        self.effects.push(Effect::OpenDrawer);
+        Ok(())
+    }
+
+    /// Parks the current basket; returns the id to resume it with.
+    pub fn suspend(&mut self) -> Result<i64, CommandError> {
+        self.selling()?;
+        if self.basket.lines().iter().all(|l| l.voided) {
+            return Err(CommandError::EmptyBasket);
+        }
+        if !self.tenders.is_empty() {
+            return Err(CommandError::Invalid(
+                "a tender was already taken: finish or void the sale".into(),
+            ));
+        }
+        let json = serde_json::to_string(&self.basket)
+            .map_err(|e| CommandError::Invalid(format!("cannot park the basket: {e}")))?;
+        let operator = self.signed_in()?.id.clone();
+        let id = suspended::park(
+            &self.store.terminal,
+            &self.now().to_rfc3339(),
+            &operator,
+            &json,
+        )?;
+        self.basket = Basket::new(self.config.store.currency);
+        self.pending = None;
+        Ok(id)
+    }
+
+    /// Brings a parked basket back; the current basket must be empty.
+    pub fn resume(&mut self, id: &str) -> Result<(), CommandError> {
+        self.selling()?;
+        if self.basket.lines().iter().any(|l| !l.voided) {
+            return Err(CommandError::Invalid(
+                "finish or suspend the current sale first".into(),
+            ));
+        }
+        let number: i64 = id
+            .trim()
+            .parse()
+            .map_err(|_| CommandError::Invalid(format!("'{id}' is not a suspended basket id")))?;
+        let json = suspended::take(&mut self.store.terminal, number)?
+            .ok_or_else(|| CommandError::Invalid(format!("no suspended basket {id}")))?;
+        let basket: Basket = serde_json::from_str(&json).map_err(|e| {
+            CommandError::Invalid(format!("suspended basket {id} is unreadable: {e}"))
+        })?;
+        self.basket = basket;
+        Ok(())
+    }
+
+    /// The X report of the open shift.
+    pub fn x_report(&self) -> Result<shifts::ShiftReport, CommandError> {
+        Ok(shifts::report(&self.store.terminal, self.open_shift_id()?)?)
+    }
+
+    /// Closes the shift with the counted cash and returns its Z report.
+    pub fn close_shift(&mut self, counted: &str) -> Result<shifts::ShiftReport, CommandError> {
+        let shift = self.open_shift_id()?;
+        if self.basket.lines().iter().any(|l| !l.voided) {
+            return Err(CommandError::Invalid(
+                "finish or void the open sale first".into(),
+            ));
+        }
+        let counted = self.money(counted)?;
+        let at = self.now().to_rfc3339();
+        shifts::close(&self.store.terminal, shift, counted.minor(), &at)?;
+        self.shift = None;
+        Ok(shifts::report(&self.store.terminal, shift)?)
+    }
+}
