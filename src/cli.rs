@@ -175,14 +175,15 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
             let mut terminal = crate::terminal::Terminal::open(store, config)?;
             let script = args.script.expect("clap requires --script with --headless");
             let stdout = std::io::stdout().lock();
-            let input: Box<dyn std::io::BufRead> = if script.as_os_str() == "-" {
+            let input: Box<dyn std::io::Read> = if script.as_os_str() == "-" {
                 Box::new(std::io::stdin().lock())
             } else {
-                let file = std::fs::File::open(&script)
-                    .with_context(|| format!("cannot open script {}", script.display()))?;
-                Box::new(std::io::BufReader::new(file))
+                Box::new(
+                    std::fs::File::open(&script)
+                        .with_context(|| format!("cannot open script {}", script.display()))?,
+                )
             };
-            crate::terminal::headless::serve(&mut terminal, input, stdout, Some(&mut counter))?;
+            crate::terminal::serve::serve(&mut terminal, input, stdout, Some(&mut counter))?;
             Ok(())
         }
         Command::Product { code } => {

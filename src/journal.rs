@@ -46,6 +46,8 @@ pub enum JournalError {
     Key { path: String, message: String },
     #[error("cannot write the export: {0}")]
     Io(#[from] std::io::Error),
+    #[error("entry {receipt_no} was sealed against a stale head: the journal ends at {head}")]
+    Stale { receipt_no: u64, head: u64 },
 }
 
 /// One sealed journal entry.
@@ -141,6 +143,92 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.sync_all()
 }
 
+/// The end of the chain: the last receipt number (0 when empty) and its hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    pub receipt_no: u64,
+    pub hash: [u8; 32],
+}
+
+impl Head {
+    pub const EMPTY: Head = Head {
+        receipt_no: 0,
+        hash: GENESIS,
+    };
+}
+
+/// The journal's current head as stored.
+pub fn head(conn: &Connection) -> Result<Head, JournalError> {
+    let last: Option<(i64, Vec<u8>)> = conn
+        .prepare_cached("SELECT receipt_no, hash FROM journal ORDER BY receipt_no DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(match last {
+        None => Head::EMPTY,
+        Some((n, hash)) => Head {
+            receipt_no: n as u64,
+            hash: hash.try_into().map_err(|_| {
+                rusqlite::Error::InvalidColumnType(1, "hash".into(), rusqlite::types::Type::Blob)
+            })?,
+        },
+    })
+}
+
+/// Seals the entry that follows `head`: next receipt number, chained hash, signature.
+/// Nothing is written; [`insert`] writes it if the head is still the same.
+pub fn seal(sealer: &Sealer, head: Head, kind: &str, at: DateTime<Utc>, body: String) -> Entry {
+    let receipt_no = head.receipt_no + 1;
+    let at = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let hash = entry_hash(&head.hash, receipt_no, kind, &at, &body);
+    let signature = sealer.key.sign(&hash).to_bytes();
+    Entry {
+        receipt_no,
+        kind: kind.to_string(),
+        at,
+        body,
+        prev_hash: head.hash,
+        hash,
+        signature,
+    }
+}
+
+impl Entry {
+    /// The head once this entry is written.
+    pub fn head(&self) -> Head {
+        Head {
+            receipt_no: self.receipt_no,
+            hash: self.hash,
+        }
+    }
+}
+
+/// Writes a sealed entry, inside the caller's transaction, after checking that it follows
+/// the stored head: an entry sealed against a stale head is refused, never written out of
+/// chain.
+pub fn insert(conn: &Connection, entry: &Entry) -> Result<(), JournalError> {
+    let stored = head(conn)?;
+    if stored.receipt_no + 1 != entry.receipt_no || stored.hash != entry.prev_hash {
+        return Err(JournalError::Stale {
+            receipt_no: entry.receipt_no,
+            head: stored.receipt_no,
+        });
+    }
+    conn.prepare_cached(
+        "INSERT INTO journal (receipt_no, kind, at, body, prev_hash, hash, signature)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        entry.receipt_no as i64,
+        entry.kind,
+        entry.at,
+        entry.body,
+        &entry.prev_hash[..],
+        &entry.hash[..],
+        &entry.signature[..]
+    ])?;
+    Ok(())
+}
+
 /// Appends an entry with the next receipt number. Call inside the transaction that makes
 /// the change it records.
 pub fn append(
@@ -150,44 +238,9 @@ pub fn append(
     at: DateTime<Utc>,
     body: &str,
 ) -> Result<Entry, JournalError> {
-    let last: Option<(i64, Vec<u8>)> = conn
-        .prepare_cached("SELECT receipt_no, hash FROM journal ORDER BY receipt_no DESC LIMIT 1")?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let (receipt_no, prev_hash) = match last {
-        None => (1, GENESIS),
-        Some((n, hash)) => (
-            n as u64 + 1,
-            hash.try_into().map_err(|_| {
-                rusqlite::Error::InvalidColumnType(1, "hash".into(), rusqlite::types::Type::Blob)
-            })?,
-        ),
-    };
-    let at = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let hash = entry_hash(&prev_hash, receipt_no, kind, &at, body);
-    let signature = sealer.key.sign(&hash).to_bytes();
-    conn.prepare_cached(
-        "INSERT INTO journal (receipt_no, kind, at, body, prev_hash, hash, signature)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        receipt_no as i64,
-        kind,
-        at,
-        body,
-        &prev_hash[..],
-        &hash[..],
-        &signature[..]
-    ])?;
-    Ok(Entry {
-        receipt_no,
-        kind: kind.to_string(),
-        at,
-        body: body.to_string(),
-        prev_hash,
-        hash,
-        signature,
-    })
+    let entry = seal(sealer, head(conn)?, kind, at, body.to_string());
+    insert(conn, &entry)?;
+    Ok(entry)
 }
 
 /// The first entry that breaks an invariant, and why.

@@ -409,10 +409,12 @@ fn completejourney_loads_as_a_store() {
             "20",
             "--from",
             "storepos-data",
+            "--rounds",
+            "1",
         ])
         .assert()
         .success()
-        .stdout(predicate::str::contains("replay: 20 baskets"));
+        .stdout(predicate::str::contains("round 1: 20 baskets"));
     // CNY is two-decimal too; JPY is not and is refused with the key named.
     let jpy = write(
         work.path(),

@@ -1,8 +1,10 @@
 //! Benchmarks that print figures (`storepos bench …`): they measure the real code paths on
 //! real SQLite files, so the numbers are what a till on this machine would see.
 
+mod replay;
 mod scan;
 
+pub use replay::{ReplayBenchArgs, replay};
 pub use scan::{ScanBenchArgs, scan};
 
 use std::io::Write;
@@ -31,18 +33,18 @@ pub struct CatalogueBenchArgs {
 
 /// A bijection on 0..10^10 that scatters sequential numbers, so generated GTINs arrive
 /// in no particular order, as in a real supplier file.
-fn scatter(i: u64) -> u64 {
+pub(super) fn scatter(i: u64) -> u64 {
     const MODULUS: u64 = 10_000_000_000;
     // 7_777_777_777 is odd and not a multiple of 5, hence invertible modulo 10^10.
     ((u128::from(i) * 7_777_777_777 + 1_234_567) % u128::from(MODULUS)) as u64
 }
 
-fn generated_gtin(i: u64) -> Gtin {
+pub(super) fn generated_gtin(i: u64) -> Gtin {
     Gtin::gtin13_from_body(690_000_000_000 + scatter(i)).expect("12-digit body")
 }
 
 /// Writes a products CSV with every column filled.
-fn write_catalogue(path: &std::path::Path, products: u64) -> Result<()> {
+pub(super) fn write_catalogue(path: &std::path::Path, products: u64) -> Result<()> {
     let file = std::fs::File::create(path)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     writeln!(
@@ -202,93 +204,8 @@ pub fn persist(config: &Config, args: &PersistBenchArgs) -> Result<()> {
     Ok(())
 }
 
-#[derive(Debug, clap::Args)]
-pub struct ReplayBenchArgs {
-    /// A store holding the imported Complete Journey (`storepos import completejourney`).
-    /// It is not changed: the replay runs on a copy of its catalogue.
-    #[arg(long, value_name = "DIR")]
-    pub from: PathBuf,
-    /// Baskets to replay, oldest first.
-    #[arg(long, default_value_t = 10_000)]
-    pub baskets: usize,
-}
-
-/// Replays real baskets through the headless terminal (JSON commands, basket pricing, the
-/// durable commit and the receipt), then the same number of rows per basket as bare
-/// fsync'd transactions, and prints both rates and the scan-to-line latency.
-pub fn replay(config: &Config, args: &ReplayBenchArgs) -> Result<()> {
-    use crate::terminal::{Terminal, headless};
-    let work = tempfile::tempdir()?;
-    std::fs::copy(
-        args.from.join(crate::store::CATALOGUE_FILE),
-        work.path().join(crate::store::CATALOGUE_FILE),
-    )
-    .with_context(|| format!("no catalogue in {}", args.from.display()))?;
-    let store = crate::cli::open_store_at(config, work.path())?;
-    let baskets = load_baskets(store.catalogue.conn(), args.baskets)?;
-    let lines: usize = baskets.iter().map(Vec::len).sum();
-    crate::store::operators::upsert(
-        store.catalogue.conn(),
-        &crate::domain::org::Operator {
-            id: "1001".into(),
-            name: "Bench".into(),
-            role: crate::domain::org::Role::Cashier,
-            pin_hash: crate::store::operators::hash_pin("1234"),
-        },
-    )?;
-    let mut terminal = Terminal::open(store, config.clone())?;
-    for setup in [
-        r#"{"sign_in":{"operator":"1001","pin":"1234"}}"#,
-        r#"{"open_shift":{"float":"100.00"}}"#,
-    ] {
-        anyhow::ensure!(
-            headless::answer(&mut terminal, setup)["ok"] == true,
-            "setup failed"
-        );
-    }
-    let mut scan_latency = Histogram::<u64>::new(3)?;
-    let started = Instant::now();
-    for basket in &baskets {
-        for (code, qty) in basket {
-            let t = Instant::now();
-            let answer = headless::answer_text(&mut terminal, &format!(r#"{{"scan":"{code}"}}"#));
-            scan_latency.record(t.elapsed().as_nanos() as u64)?;
-            anyhow::ensure!(answer.starts_with(OK), "scan {code}: {answer}");
-            if *qty != 1000 {
-                let q = crate::domain::money::Quantity::from_milli(*qty);
-                let answer =
-                    headless::answer_text(&mut terminal, &format!(r#"{{"quantity":"{q}"}}"#));
-                anyhow::ensure!(answer.starts_with(OK), "quantity {q}: {answer}");
-            }
-        }
-        let total = terminal.priced().total;
-        let answer = headless::answer_text(
-            &mut terminal,
-            &format!(r#"{{"tender":{{"cash":"{total}"}}}}"#),
-        );
-        anyhow::ensure!(
-            answer.contains(r#""sale":{"receipt_no""#),
-            "tender: {answer}"
-        );
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    let rate = baskets.len() as f64 / seconds;
-    let us = |q: f64| scan_latency.value_at_quantile(q) as f64 / 1000.0;
-    println!(
-        "replay: {} baskets ({lines} lines) in {seconds:.2} s = {rate:.0} baskets/s; scan-to-line p50 {:.1} µs, p99 {:.1} µs",
-        baskets.len(),
-        us(0.5),
-        us(0.99)
-    );
-
-    let terminal_db = rusqlite::Connection::open(work.path().join(crate::store::TERMINAL_FILE))?;
-    let raw_rate = same_rows_rate(&terminal_db, &work.path().join("raw"), config)?;
-    println!(
-        "raw baseline: the same rows and bytes, one bare fsync'd transaction per basket = {raw_rate:.0} tx/s; replay reaches {:.0}% of it",
-        100.0 * rate / raw_rate
-    );
-    Ok(())
-}
+/// How every accepted headless answer starts.
+pub(crate) const OK: &str = r#"{"ok":true"#;
 
 /// The tables one completed sale writes, with the column that ties a row to its sale.
 const SALE_TABLES: [(&str, &str); 5] = [
@@ -303,7 +220,7 @@ const SALE_TABLES: [(&str, &str); 5] = [
 /// wrote (same tables, indexes, columns and bytes), read back from `source` into memory
 /// first, then written into a fresh store as one bare fsync'd transaction per sale. The
 /// gap to the measured rate is everything the terminal does besides the write itself.
-fn same_rows_rate(
+pub(super) fn same_rows_rate(
     source: &rusqlite::Connection,
     dir: &std::path::Path,
     config: &Config,
@@ -360,38 +277,4 @@ fn same_rows_rate(
         conn.execute_batch("COMMIT")?;
     }
     Ok(rows.len() as f64 / started.elapsed().as_secs_f64())
-}
-
-/// How every accepted headless answer starts.
-pub(crate) const OK: &str = r#"{"ok":true"#;
-
-/// The first `n` baskets of the imported history as (GTIN, quantity in thousandths) lines;
-/// lines with no quantity are left out, as the till never sees them.
-fn load_baskets(conn: &rusqlite::Connection, n: usize) -> Result<Vec<Vec<(String, i64)>>> {
-    let mut stmt = conn.prepare(
-        "SELECT h.basket_id, h.gtin, h.quantity FROM purchase_history h
-         JOIN products p ON p.gtin = h.gtin
-         WHERE h.quantity > 0
-         ORDER BY h.at, h.basket_id",
-    )?;
-    let mut rows = stmt.query([])?;
-    let mut baskets: Vec<Vec<(String, i64)>> = Vec::new();
-    let mut current = String::new();
-    while let Some(r) = rows.next()? {
-        let basket: String = r.get(0)?;
-        if basket != current {
-            if baskets.len() == n {
-                break;
-            }
-            baskets.push(Vec::new());
-            current = basket;
-        }
-        let gtin = Gtin::from_gtin14_value(r.get::<_, i64>(1)? as u64)
-            .context("history names a code that is not a GTIN")?;
-        if let Some(last) = baskets.last_mut() {
-            last.push((gtin.to_string(), r.get(2)?));
-        }
-    }
-    anyhow::ensure!(!baskets.is_empty(), "no purchase history to replay");
-    Ok(baskets)
 }

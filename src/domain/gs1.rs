@@ -176,7 +176,16 @@ impl<'de> Deserialize<'de> for Gtin {
 
 impl fmt::Display for Gtin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:0width$}", self.value, width = usize::from(self.len))
+        // Every answer line shows the GTIN of every basket line: digits by hand, zero-padded
+        // to the code's length, written once.
+        let mut buf = [b'0'; 14];
+        let len = usize::from(self.len).min(buf.len());
+        let mut n = self.value;
+        for slot in buf[..len].iter_mut().rev() {
+            *slot = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        f.write_str(std::str::from_utf8(&buf[..len]).unwrap_or(""))
     }
 }
 

@@ -96,21 +96,40 @@ struct Scaled(i64, u32);
 
 impl fmt::Display for Scaled {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Scaled(value, scale) = *self;
-        if scale == 0 {
-            return write!(f, "{value}");
-        }
-        let divisor = 10_u64.pow(scale);
-        let abs = value.unsigned_abs();
-        let sign = if value < 0 { "-" } else { "" };
-        write!(
-            f,
-            "{sign}{}.{:0width$}",
-            abs / divisor,
-            abs % divisor,
-            width = scale as usize
-        )
+        let mut buf = [0u8; 32];
+        f.write_str(write_scaled(&mut buf, self.0, self.1))
     }
+}
+
+/// Writes `value / 10^scale` as a decimal into the end of `buf` and returns the text: one
+/// pass over the digits, no formatting machinery (this runs for every amount of every
+/// answer). `scale` is at most 4 (ISO 4217 minor units, thousandths of a unit).
+pub fn write_scaled(buf: &mut [u8; 32], value: i64, scale: u32) -> &str {
+    let mut n = value.unsigned_abs();
+    let mut at = buf.len();
+    let mut put = |b: u8| {
+        at -= 1;
+        buf[at] = b;
+    };
+    for _ in 0..scale {
+        put(b'0' + (n % 10) as u8);
+        n /= 10;
+    }
+    if scale > 0 {
+        put(b'.');
+    }
+    loop {
+        put(b'0' + (n % 10) as u8);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        put(b'-');
+    }
+    // Only ASCII digits, '.' and '-' were written.
+    std::str::from_utf8(&buf[at..]).unwrap_or("")
 }
 
 /// `numerator / denominator` rounded half away from zero (commercial rounding).
@@ -335,7 +354,7 @@ impl Quantity {
 impl fmt::Display for Quantity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.whole_units() {
-            Some(units) => write!(f, "{units}"),
+            Some(units) => Scaled(units, 0).fmt(f),
             None => Scaled(self.0, 3).fmt(f),
         }
     }
@@ -345,6 +364,21 @@ impl fmt::Display for Quantity {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn hand_written_decimals_match_the_standard_formatter(value in any::<i64>(), scale in 0u32..=4) {
+            let divisor = 10_u64.pow(scale);
+            let abs = value.unsigned_abs();
+            let sign = if value < 0 { "-" } else { "" };
+            let expected = if scale == 0 {
+                value.to_string()
+            } else {
+                format!("{sign}{}.{:0w$}", abs / divisor, abs % divisor, w = scale as usize)
+            };
+            prop_assert_eq!(format_scaled(value, scale), expected);
+        }
+    }
 
     const CNY: Currency = Currency::CNY;
 

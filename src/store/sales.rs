@@ -197,6 +197,28 @@ pub struct Committed {
     pub event_seq: u64,
 }
 
+/// A sale with its journal entry sealed (numbered, chained, signed) and not yet written.
+/// Sealing is pure work and may happen away from the thread that writes.
+#[derive(Debug, Clone)]
+pub struct Sealed {
+    pub record: SaleRecord,
+    pub entry: journal::Entry,
+}
+
+/// Checks a sale and seals its journal entry after `head`.
+pub fn seal(
+    sealer: &Sealer,
+    head: journal::Head,
+    record: SaleRecord,
+    at: DateTime<Utc>,
+) -> Result<Sealed, SaleError> {
+    record.check()?;
+    // Encoded once: the journal hashes exactly this text and the event carries it verbatim.
+    let body = serde_json::to_string(&record).map_err(|e| SaleError::Unbalanced(e.to_string()))?;
+    let entry = journal::seal(sealer, head, record.kind.as_str(), at, body);
+    Ok(Sealed { record, entry })
+}
+
 /// Writes a completed sale, its journal entry and its outbox event in one durable
 /// transaction. On any error nothing is written.
 pub fn commit(
@@ -205,12 +227,24 @@ pub fn commit(
     record: &SaleRecord,
     at: DateTime<Utc>,
 ) -> Result<Committed, SaleError> {
-    record.check()?;
-    // Encoded once: the journal hashes exactly this text and the event carries it verbatim.
-    let body = serde_json::to_string(record).map_err(|e| SaleError::Unbalanced(e.to_string()))?;
+    let sealed = seal(sealer, journal::head(conn)?, record.clone(), at)?;
+    commit_sealed(conn, &sealed, at)
+}
+
+/// Writes a sealed sale, its journal entry and its outbox event in one durable
+/// transaction; refused, with nothing written, if the journal moved on since the sealing.
+pub fn commit_sealed(
+    conn: &mut Connection,
+    sealed: &Sealed,
+    at: DateTime<Utc>,
+) -> Result<Committed, SaleError> {
+    let (record, entry) = (&sealed.record, &sealed.entry);
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let entry = journal::append(&tx, sealer, record.kind.as_str(), at, &body)?;
-    let payload = format!(r#"{{"receipt_no":{},"sale":{body}}}"#, entry.receipt_no);
+    journal::insert(&tx, entry)?;
+    let payload = format!(
+        r#"{{"receipt_no":{},"sale":{}}}"#,
+        entry.receipt_no, entry.body
+    );
     let kind = match record.kind {
         SaleKind::Sale => "sale.completed",
         SaleKind::Return => "return.completed",

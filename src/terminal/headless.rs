@@ -7,13 +7,12 @@
 //! Unknown actions and malformed lines are refused with code `bad_request` and change
 //! nothing.
 
-use std::io::{BufRead, Write};
-
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::effects::Counter;
 use super::{CommandError, Completed, Terminal, views};
+use crate::domain::basket::Basket;
 use crate::domain::money::Quantity;
 use crate::store::shifts::ShiftReport;
 
@@ -219,18 +218,49 @@ struct Answer<'a> {
     warnings: Vec<String>,
 }
 
-fn refusal(code: &str, message: &str) -> String {
+pub(super) fn refusal(code: &str, message: &str) -> String {
     json!({"ok": false, "error": {"code": code, "message": message}}).to_string()
+}
+
+/// Reads one input line as a command.
+pub fn parse(line: &str) -> Result<Command, String> {
+    serde_json::from_str(line).map_err(|e| format!("not a command: {e}"))
+}
+
+impl Command {
+    /// Commands that only change the basket: they may run while the previous sale is
+    /// still being committed (see `Terminal::set_pipelined`).
+    pub fn is_basket_only(&self) -> bool {
+        matches!(
+            self,
+            Command::Scan(_)
+                | Command::KeyItem { .. }
+                | Command::Quantity(_)
+                | Command::VoidLine(_)
+        )
+    }
 }
 
 /// Answers one input line with one line of JSON text (without the newline), carrying out
 /// the command's effects on `counter`'s devices; without devices the effects are dropped.
 pub fn answer_with(terminal: &mut Terminal, line: &str, counter: Option<&mut Counter>) -> String {
-    let command: Command = match serde_json::from_str(line) {
-        Ok(c) => c,
-        Err(e) => return refusal("bad_request", &format!("not a command: {e}")),
-    };
-    let result = run(terminal, command);
+    match parse(line) {
+        Ok(command) => {
+            let result = run(terminal, command);
+            respond(terminal, result, counter, None)
+        }
+        Err(message) => refusal("bad_request", &message),
+    }
+}
+
+/// Turns a command's result into its answer line, after carrying out its effects. The
+/// answer shows `shown` as the basket if given, else the terminal's current basket.
+pub(super) fn respond(
+    terminal: &mut Terminal,
+    result: Result<Outcome, CommandError>,
+    counter: Option<&mut Counter>,
+    shown: Option<&Basket>,
+) -> String {
     let effects = terminal.take_effects();
     let (outcome, warnings) = match (result, counter) {
         (Err(e), _) => return refusal(e.code(), &e.to_string()),
@@ -245,10 +275,11 @@ pub fn answer_with(terminal: &mut Terminal, line: &str, counter: Option<&mut Cou
         (Ok(outcome), None) => (outcome, Vec::new()),
     };
     let currency = terminal.currency();
-    let priced = terminal.priced();
+    let basket = shown.unwrap_or(&terminal.basket);
+    let priced = terminal.price_of(basket);
     let mut answer = Answer {
         ok: true,
-        basket: views::basket_view(&terminal.basket, &priced),
+        basket: views::basket_view(basket, &priced),
         sale: None,
         report: None,
         suspended: None,
@@ -274,24 +305,4 @@ pub fn answer(terminal: &mut Terminal, line: &str) -> Value {
     serde_json::from_str(&answer_text(terminal, line)).unwrap_or_else(
         |e| json!({"ok": false, "error": {"code": "internal", "message": e.to_string()}}),
     )
-}
-
-/// Reads JSON Lines from `input` and writes one answer line per non-empty input line.
-pub fn serve(
-    terminal: &mut Terminal,
-    input: impl BufRead,
-    mut output: impl Write,
-    mut counter: Option<&mut Counter>,
-) -> std::io::Result<()> {
-    for line in input.lines() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let answer = answer_with(terminal, &line, counter.as_deref_mut());
-        output.write_all(answer.as_bytes())?;
-        output.write_all(b"\n")?;
-        output.flush()?;
-    }
-    Ok(())
 }

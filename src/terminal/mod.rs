@@ -4,9 +4,11 @@
 //! A sale completes only through [`crate::store::sales::commit`]: the receipt text is made
 //! from the committed record after the transaction is durable.
 
+mod committer;
 pub mod effects;
 pub mod headless;
 pub mod returns;
+pub mod serve;
 mod shift;
 pub mod views;
 
@@ -19,10 +21,10 @@ use crate::domain::basket::{Basket, BasketError, Discount, PricedBasket};
 use crate::domain::money::{Money, MoneyError, Quantity, parse_scaled};
 use crate::domain::org::{Operator, Role};
 use crate::domain::promotion::{PricingContext, Promotion};
-use crate::journal::Sealer;
+use crate::journal::{self, Sealer};
 use crate::receipt::{self, Header, Language};
 use crate::store::catalogue::ScanError;
-use crate::store::sales::{LinePromotion, SaleKind, SaleLine, SaleRecord, TenderLine, commit};
+use crate::store::sales::{self, LinePromotion, SaleKind, SaleLine, SaleRecord, TenderLine};
 use crate::store::{Store, StoreError, operators, promotions, shifts};
 
 /// Why a command was refused. Every refusal leaves the terminal as it was.
@@ -117,10 +119,37 @@ pub struct Completed {
 /// Largest discount a cashier may give without approval, in basis points.
 pub const CASHIER_DISCOUNT_LIMIT_BP: u32 = 1000;
 
+/// A sale from the committer known to be durable, its receipt not yet made.
+pub struct Settled {
+    record: SaleRecord,
+    receipt_no: u64,
+    at: DateTime<Utc>,
+}
+
+/// A completed sale handed to the committer and not yet known to be durable, with what
+/// the terminal held before its last tender, to go back to should the commit fail.
+struct InFlight {
+    record: SaleRecord,
+    at: DateTime<Utc>,
+    /// The journal head before this sale, to go back to if its commit fails.
+    head: journal::Head,
+    basket: Basket,
+    tenders: Vec<TenderLine>,
+    pending: Option<Pending>,
+}
+
 pub struct Terminal {
     store: Store,
     config: Config,
+    committer: committer::Committer,
     sealer: Sealer,
+    /// The journal's head as this terminal has sealed it: the committed entries plus the
+    /// sales in flight. Only this terminal writes its journal.
+    head: journal::Head,
+    /// Whether a completing tender returns before its commit (see [`Terminal::settle`]).
+    pipelined: bool,
+    /// Completed sales handed to the committer, oldest first.
+    in_flight: std::collections::VecDeque<InFlight>,
     operator: Option<Operator>,
     /// The open shift (persisted, so it survives a restart).
     shift: Option<i64>,
@@ -139,13 +168,20 @@ impl Terminal {
     pub fn open(store: Store, config: Config) -> Result<Terminal, CommandError> {
         let sealer =
             Sealer::load_or_create(store.dir()).map_err(|e| CommandError::Commit(e.to_string()))?;
+        let committer = committer::Committer::start(store.dir())?;
+        let head =
+            journal::head(&store.terminal).map_err(|e| CommandError::Commit(e.to_string()))?;
         let basket = Basket::new(config.store.currency);
         let shift = shifts::open_shift(&store.terminal)?.map(|(id, _)| id);
         let promotions = load_promotions(&store, &config)?;
         Ok(Terminal {
             store,
             config,
+            committer,
             sealer,
+            head,
+            pipelined: false,
+            in_flight: std::collections::VecDeque::new(),
             operator: None,
             shift,
             basket,
@@ -156,6 +192,65 @@ impl Terminal {
             effects: Vec::new(),
             language: Language::Zh,
         })
+    }
+
+    /// In pipelined mode a tender that completes the sale hands it to the committer and
+    /// returns at once with a fresh basket, so the next customer's items can be scanned
+    /// while the sale reaches the disk. The caller then must call [`Terminal::settle`]
+    /// until nothing is in flight before any command but basket commands (scan, key_item,
+    /// quantity, void_line) and tenders, and must not answer, print or open the drawer for
+    /// a sale until `settle` says it is durable.
+    pub fn set_pipelined(&mut self, on: bool) {
+        self.pipelined = on;
+    }
+
+    /// Completed sales waiting for their commit.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    pub fn has_in_flight(&self) -> bool {
+        !self.in_flight.is_empty()
+    }
+
+    /// Waits for the oldest sale in flight, if any. When it is durable, its receipt is made
+    /// and its effects are queued. When its commit failed, every later sale in flight is
+    /// dropped uncommitted and the terminal goes back to the basket and tenders it held
+    /// before the failed sale's last tender; the caller must run again the commands given
+    /// since that tender.
+    pub fn settle(&mut self) -> Option<Result<Completed, CommandError>> {
+        let settled = self.settle_commit()?;
+        Some(settled.map(|s| self.finish_settled(s)))
+    }
+
+    /// The first half of [`Terminal::settle`]: waits until the oldest sale in flight is
+    /// durable (or goes back as described there), leaving its receipt to
+    /// [`Terminal::finish_settled`] so the next sale can reach the committer first.
+    pub fn settle_commit(&mut self) -> Option<Result<Settled, CommandError>> {
+        let flight = self.in_flight.pop_front()?;
+        Some(match self.committer.wait() {
+            Ok(committed) => Ok(Settled {
+                record: flight.record,
+                receipt_no: committed.receipt_no,
+                at: flight.at,
+            }),
+            Err(e) => {
+                self.head = flight.head;
+                self.in_flight.clear();
+                if let Err(stopped) = self.committer.reset() {
+                    tracing::error!("committer: {stopped}");
+                }
+                self.basket = flight.basket;
+                self.tenders = flight.tenders;
+                self.pending = flight.pending;
+                Err(CommandError::Commit(e))
+            }
+        })
+    }
+
+    /// The receipt of a sale [`Terminal::settle_commit`] found durable; queues its effects.
+    pub fn finish_settled(&mut self, settled: Settled) -> Completed {
+        self.receipt_for(settled.record, settled.receipt_no, settled.at)
     }
 
     /// What the devices must do after the last command, in order; taking them clears them.
@@ -214,6 +309,17 @@ impl Terminal {
     pub fn sign_in(&mut self, id: &str, pin: &str) -> Result<(), CommandError> {
         self.operator = Some(self.check_pin(id, pin)?);
         Ok(())
+    }
+
+    /// Resolves scanner data to a priced item without touching the basket.
+    pub fn resolve_for_pricing(
+        &self,
+        code: &str,
+    ) -> Result<crate::domain::scan::PricedItem, CommandError> {
+        Ok(self
+            .store
+            .catalogue
+            .resolve_scan(code.trim(), &self.config.barcode.variable_measure)?)
     }
 
     pub fn scan(&mut self, code: &str) -> Result<u32, CommandError> {
@@ -440,7 +546,12 @@ impl Terminal {
     }
 
     pub fn priced(&self) -> PricedBasket {
-        self.basket.price(&PricingContext {
+        self.price_of(&self.basket)
+    }
+
+    /// Prices any basket with the terminal's promotions, clock and tax mode.
+    pub fn price_of(&self, basket: &Basket) -> PricedBasket {
+        basket.price(&PricingContext {
             now: self.now(),
             member: false,
             promotions: &self.promotions,
@@ -497,7 +608,7 @@ impl Terminal {
             return Ok(None);
         }
         match self.complete(&priced, amount.minor() - due_now, rounding) {
-            Ok(done) => Ok(Some(done)),
+            Ok(done) => Ok(done),
             Err(e) => {
                 self.tenders.pop();
                 Err(e)
@@ -510,7 +621,7 @@ impl Terminal {
         priced: &PricedBasket,
         change: i64,
         rounding: i64,
-    ) -> Result<Completed, CommandError> {
+    ) -> Result<Option<Completed>, CommandError> {
         let operator_id = self.signed_in()?.id.clone();
         let mut lines = Vec::new();
         for (line, p) in self.basket.lines().iter().zip(&priced.lines) {
@@ -556,23 +667,62 @@ impl Terminal {
             original_receipt: None,
             shift_id: self.shift,
         };
+        if self.pipelined {
+            let at = self.now();
+            let head = self.head;
+            let sealed = sales::seal(&self.sealer, head, record.clone(), at)
+                .map_err(|e| CommandError::Commit(e.to_string()))?;
+            let sealed_head = sealed.entry.head();
+            self.committer
+                .submit(sealed, at)
+                .map_err(CommandError::Commit)?;
+            self.head = sealed_head;
+            let mut tenders = std::mem::take(&mut self.tenders);
+            tenders.pop();
+            let fresh = Basket::new(self.currency());
+            let basket = std::mem::replace(&mut self.basket, fresh);
+            self.in_flight.push_back(InFlight {
+                record,
+                at,
+                head,
+                basket,
+                tenders,
+                pending: self.pending.take(),
+            });
+            return Ok(None);
+        }
         let done = self.finish(record)?;
         self.basket = Basket::new(self.config.store.currency);
         self.tenders.clear();
         self.pending = None;
-        Ok(done)
+        Ok(Some(done))
     }
 
     /// Makes a sale or return durable, then renders its receipt from the committed record.
     fn finish(&mut self, record: SaleRecord) -> Result<Completed, CommandError> {
+        debug_assert!(
+            self.in_flight.is_empty(),
+            "settle the sales in flight first"
+        );
         let at = self.now();
-        let committed = commit(&mut self.store.terminal, &self.sealer, &record, at)
+        let sealed = sales::seal(&self.sealer, self.head, record.clone(), at)
             .map_err(|e| CommandError::Commit(e.to_string()))?;
+        let sealed_head = sealed.entry.head();
+        let committed = self
+            .committer
+            .commit(sealed, at)
+            .map_err(CommandError::Commit)?;
+        self.head = sealed_head;
+        Ok(self.receipt_for(record, committed.receipt_no, at))
+    }
+
+    /// The receipt of a committed sale, and the effects it brings (print, drawer).
+    fn receipt_for(&mut self, record: SaleRecord, receipt_no: u64, at: DateTime<Utc>) -> Completed {
         let header = Header {
             store_name: self.config.store.name.clone(),
             store_id: self.config.store.id.clone(),
             terminal_id: self.config.terminal.id.clone(),
-            receipt_no: committed.receipt_no,
+            receipt_no,
             at: at
                 .with_timezone(&self.config.store.offset())
                 .format("%Y-%m-%d %H:%M")
@@ -584,15 +734,12 @@ impl Terminal {
         if record.tenders.iter().any(|t| t.kind == "cash") || record.change != 0 {
             self.effects.push(Effect::OpenDrawer);
         }
-        self.effects.push(Effect::PrintReceipt {
-            receipt_no: committed.receipt_no,
-            rows,
-        });
-        Ok(Completed {
-            receipt_no: committed.receipt_no,
+        self.effects.push(Effect::PrintReceipt { receipt_no, rows });
+        Completed {
+            receipt_no,
             record,
             receipt_text,
-        })
+        }
     }
 }
 

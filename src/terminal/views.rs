@@ -12,6 +12,7 @@ use serde::{Serialize, Serializer};
 
 use super::Completed;
 use crate::domain::basket::{Basket, PricedBasket};
+use crate::domain::gs1::Gtin;
 use crate::domain::money::{Currency, Money, Quantity, format_scaled};
 use crate::store::shifts::ShiftReport;
 
@@ -35,7 +36,7 @@ pub struct PromotionView<'a> {
 #[derive(Debug, Serialize)]
 pub struct LineView<'a> {
     pub line: u32,
-    pub gtin: String,
+    pub gtin: Text<Gtin>,
     pub name: &'a str,
     pub qty: Text<Quantity>,
     pub price: Text<Money>,
@@ -64,7 +65,7 @@ pub fn basket_view<'a>(basket: &'a Basket, priced: &'a PricedBasket) -> BasketVi
         .zip(&priced.lines)
         .map(|(line, p)| LineView {
             line: line.line_no,
-            gtin: line.product.gtin.to_string(),
+            gtin: Text(line.product.gtin),
             name: &line.product.name,
             qty: Text(line.quantity),
             price: Text(line.unit_price),
