@@ -2,6 +2,8 @@
 //! moments, again and again, and the store must hold only whole sales, each with its
 //! journal entry and outbox event, gap-free receipt numbers and a journal that verifies.
 
+mod common;
+
 use std::hash::{BuildHasher, Hasher};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -34,25 +36,7 @@ fn sigkill_at_random_moments_leaves_whole_sales_only() {
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
 
-        let conn = rusqlite::Connection::open(data.join("terminal.db")).unwrap();
-        let (sales, whole, journal, events, max_receipt) =
-            storepos::store::sales::consistency(&conn).unwrap();
-        assert_eq!(
-            sales, whole,
-            "round {round}: a sale is missing lines or tenders"
-        );
-        assert_eq!(
-            sales, journal,
-            "round {round}: sales and journal entries differ"
-        );
-        assert_eq!(
-            sales, events,
-            "round {round}: sales and outbox events differ"
-        );
-        assert_eq!(
-            max_receipt, journal,
-            "round {round}: receipt numbers have a gap"
-        );
+        let sales = common::assert_whole_sales(&data.join("terminal.db"), round);
         assert!(
             sales >= previous,
             "round {round}: committed sales disappeared"
@@ -60,9 +44,5 @@ fn sigkill_at_random_moments_leaves_whole_sales_only() {
         previous = sales;
     }
     assert!(previous > 0, "no sale was committed before the kills");
-    let conn = rusqlite::Connection::open(data.join("terminal.db")).unwrap();
-    let sealer = storepos::journal::Sealer::load(&data).unwrap();
-    let v = storepos::journal::verify(&conn, &sealer.verifying_key()).unwrap();
-    assert_eq!(v.first_bad, None);
-    assert_eq!(v.entries, previous);
+    common::assert_journal_verifies(&data, previous);
 }

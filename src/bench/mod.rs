@@ -75,14 +75,7 @@ pub(super) fn write_catalogue(path: &std::path::Path, products: u64) -> Result<(
 }
 
 pub fn catalogue(config: &Config, args: &CatalogueBenchArgs) -> Result<()> {
-    let temp;
-    let dir = match &args.dir {
-        Some(d) => d.clone(),
-        None => {
-            temp = tempfile::tempdir()?;
-            temp.path().to_path_buf()
-        }
-    };
+    let (_temp, dir) = work_dir(args.dir.as_ref())?;
     std::fs::create_dir_all(&dir)?;
     let csv = dir.join("bench-products.csv");
     write_catalogue(&csv, args.products).context("writing the generated catalogue")?;
@@ -164,14 +157,7 @@ pub struct PersistBenchArgs {
 /// writing the same number of rows per basket, and prints both.
 pub fn persist(config: &Config, args: &PersistBenchArgs) -> Result<()> {
     use crate::store::sales;
-    let temp;
-    let dir = match &args.dir {
-        Some(d) => d.clone(),
-        None => {
-            temp = tempfile::tempdir()?;
-            temp.path().to_path_buf()
-        }
-    };
+    let (_temp, dir) = work_dir(args.dir.as_ref())?;
     let mut store = crate::cli::open_store_at(config, &dir)?;
     let sealer = crate::journal::Sealer::load_or_create(&dir)?;
     let records: Vec<_> = (0..args.sales.min(10_000))
@@ -202,6 +188,44 @@ pub fn persist(config: &Config, args: &PersistBenchArgs) -> Result<()> {
         100.0 * rate / raw_rate
     );
     Ok(())
+}
+
+/// The directory a benchmark works in: the one given, or a temporary one (kept alive by the
+/// returned guard).
+pub(super) fn work_dir(given: Option<&PathBuf>) -> Result<(Option<tempfile::TempDir>, PathBuf)> {
+    Ok(match given {
+        Some(d) => (None, d.clone()),
+        None => {
+            let temp = tempfile::tempdir()?;
+            let path = temp.path().to_path_buf();
+            (Some(temp), path)
+        }
+    })
+}
+
+/// A terminal on `store` with a bench cashier signed in and a shift open.
+pub(super) fn bench_terminal(
+    store: crate::store::Store,
+    config: &Config,
+) -> Result<crate::terminal::Terminal> {
+    crate::store::operators::upsert(
+        store.catalogue.conn(),
+        &crate::domain::org::Operator {
+            id: "1001".into(),
+            name: "Bench".into(),
+            role: crate::domain::org::Role::Cashier,
+            pin_hash: crate::store::operators::hash_pin("1234"),
+        },
+    )?;
+    let mut terminal = crate::terminal::Terminal::open(store, config.clone())?;
+    for setup in [
+        r#"{"sign_in":{"operator":"1001","pin":"1234"}}"#,
+        r#"{"open_shift":{"float":"100.00"}}"#,
+    ] {
+        let answer = crate::terminal::headless::answer_text(&mut terminal, setup);
+        anyhow::ensure!(answer.starts_with(OK), "setup failed: {answer}");
+    }
+    Ok(terminal)
 }
 
 /// How every accepted headless answer starts.

@@ -13,10 +13,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use super::{OK, same_rows_rate};
+use super::{OK, bench_terminal, same_rows_rate};
 use crate::config::Config;
 use crate::domain::gs1::Gtin;
-use crate::terminal::{Terminal, headless};
+use crate::terminal::Terminal;
 
 #[derive(Debug, clap::Args)]
 pub struct ReplayBenchArgs {
@@ -45,24 +45,7 @@ fn open_terminal(
     )
     .with_context(|| format!("no catalogue in {}", from.display()))?;
     let store = crate::cli::open_store_at(config, dir)?;
-    crate::store::operators::upsert(
-        store.catalogue.conn(),
-        &crate::domain::org::Operator {
-            id: "1001".into(),
-            name: "Bench".into(),
-            role: crate::domain::org::Role::Cashier,
-            pin_hash: crate::store::operators::hash_pin("1234"),
-        },
-    )?;
-    let mut terminal = Terminal::open(store, config.clone())?;
-    for setup in [
-        r#"{"sign_in":{"operator":"1001","pin":"1234"}}"#,
-        r#"{"open_shift":{"float":"100.00"}}"#,
-    ] {
-        let answer = headless::answer_text(&mut terminal, setup);
-        anyhow::ensure!(answer.starts_with(OK), "setup failed: {answer}");
-    }
-    Ok(terminal)
+    bench_terminal(store, config)
 }
 
 /// The script a cashier would produce: scans, quantities, and exact cash. Totals are

@@ -9,9 +9,9 @@ use std::time::Instant;
 use anyhow::Result;
 use hdrhistogram::Histogram;
 
-use super::{OK, generated_gtin, scatter, write_catalogue};
+use super::{OK, bench_terminal, generated_gtin, scatter, work_dir, write_catalogue};
 use crate::config::Config;
-use crate::terminal::{Terminal, headless};
+use crate::terminal::headless;
 
 #[derive(Debug, clap::Args)]
 pub struct ScanBenchArgs {
@@ -34,37 +34,14 @@ pub fn scan(config: &Config, args: &ScanBenchArgs) -> Result<()> {
         args.products > 0 && args.lines > 0,
         "products and lines must be positive"
     );
-    let temp;
-    let dir = match &args.dir {
-        Some(d) => d.clone(),
-        None => {
-            temp = tempfile::tempdir()?;
-            temp.path().to_path_buf()
-        }
-    };
+    let (_temp, dir) = work_dir(args.dir.as_ref())?;
     let csv = dir.join("bench-products.csv");
     write_catalogue(&csv, args.products)?;
     let store_dir = dir.join("store");
     let _ = std::fs::remove_dir_all(&store_dir);
     let mut store = crate::cli::open_store_at(config, &store_dir)?;
     crate::import::products::import(&mut store.catalogue, &csv)?;
-    crate::store::operators::upsert(
-        store.catalogue.conn(),
-        &crate::domain::org::Operator {
-            id: "1001".into(),
-            name: "Bench".into(),
-            role: crate::domain::org::Role::Cashier,
-            pin_hash: crate::store::operators::hash_pin("1234"),
-        },
-    )?;
-    let mut terminal = Terminal::open(store, config.clone())?;
-    for setup in [
-        r#"{"sign_in":{"operator":"1001","pin":"1234"}}"#,
-        r#"{"open_shift":{"float":"100.00"}}"#,
-    ] {
-        let answer = headless::answer_text(&mut terminal, setup);
-        anyhow::ensure!(answer.starts_with(OK), "setup failed: {answer}");
-    }
+    let mut terminal = bench_terminal(store, config)?;
     let commands: Vec<String> = (0..args.scans)
         .map(|k| {
             let gtin = generated_gtin(scatter(k * 7919) % args.products);

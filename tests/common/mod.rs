@@ -64,3 +64,37 @@ pub fn seed_with_promotions(dir: &std::path::Path) {
         .assert()
         .success();
 }
+
+/// Checks what must hold after any crash and returns the number of sales: every sale
+/// whole, one journal entry and one outbox event per sale, no gap in receipt numbers.
+pub fn assert_whole_sales(terminal_db: &std::path::Path, round: usize) -> u64 {
+    let conn = rusqlite::Connection::open(terminal_db).unwrap();
+    let (sales, whole, journal, events, max_receipt) =
+        storepos::store::sales::consistency(&conn).unwrap();
+    assert_eq!(
+        sales, whole,
+        "round {round}: a sale is missing lines or tenders"
+    );
+    assert_eq!(
+        sales, journal,
+        "round {round}: sales and journal entries differ"
+    );
+    assert_eq!(
+        sales, events,
+        "round {round}: sales and outbox events differ"
+    );
+    assert_eq!(
+        max_receipt, journal,
+        "round {round}: receipt numbers have a gap"
+    );
+    sales
+}
+
+/// Checks the journal of the store in `data` and that it holds `entries` entries.
+pub fn assert_journal_verifies(data: &std::path::Path, entries: u64) {
+    let conn = rusqlite::Connection::open(data.join("terminal.db")).unwrap();
+    let sealer = storepos::journal::Sealer::load(data).unwrap();
+    let v = storepos::journal::verify(&conn, &sealer.verifying_key()).unwrap();
+    assert_eq!(v.first_bad, None);
+    assert_eq!(v.entries, entries);
+}
