@@ -12,7 +12,8 @@
 
 use super::money::{Currency, Money, Quantity, div_round_half_away};
 use super::product::Product;
-use super::promotion::{PricingContext, PromotionSaving};
+use super::coupon::OfferLine;
+use super::promotion::{AttachedOffer, OfferApplied, PricingContext, PromotionSaving};
 use super::promotion_engine::{EngineLine, assign};
 use super::scan::PricedItem;
 use super::tax::{self, TaxBreakdown, TaxMode, TaxRate};
@@ -129,6 +130,8 @@ pub struct PricedLine {
     pub promotions: Vec<PromotionSaving>,
     /// The manual line discount as applied.
     pub line_discount: Money,
+    /// Each personal offer's saving on this line, for the receipt.
+    pub offers: Vec<OfferApplied>,
     /// This line's share of the ticket discount.
     pub ticket_discount: Money,
     /// `gross - promotions - line_discount - ticket_discount`; never negative.
@@ -143,10 +146,16 @@ impl PricedLine {
         Money::from_minor(minor, self.gross.currency())
     }
 
+    pub fn offer_discount(&self) -> Money {
+        let minor = self.offers.iter().map(|o| o.amount.minor()).sum();
+        Money::from_minor(minor, self.gross.currency())
+    }
+
     /// All discounts on this line.
     pub fn total_discount(&self) -> Money {
         let minor = self.promotion_discount().minor()
             + self.line_discount.minor()
+            + self.offer_discount().minor()
             + self.ticket_discount.minor();
         Money::from_minor(minor, self.gross.currency())
     }
@@ -162,6 +171,8 @@ pub struct PricedBasket {
     pub promotion_discount: Money,
     /// Manual line discounts plus the ticket discount.
     pub manual_discount: Money,
+    /// Personal offers (coupons and shopping-list offers).
+    pub offer_discount: Money,
     pub total_discount: Money,
     /// What the customer owes: the sum of the nets, plus the tax in exclusive mode.
     pub total: Money,
@@ -332,7 +343,44 @@ impl Basket {
         Ok(())
     }
 
-    /// Prices the basket: promotions, manual line discounts, ticket discount, then tax.
+    /// Applies personal offers in order, each on what the lines cost after promotions,
+    /// manual line discounts and the offers before it. Voided and price-overridden lines
+    /// take no offer; an offer that matches nothing (or misses its minimum spend) saves
+    /// nothing and is left out.
+    fn apply_offers(&self, offers: &[AttachedOffer], priced: &mut [PricedLine]) {
+        for attached in offers {
+            let lines: Vec<OfferLine> = self
+                .lines
+                .iter()
+                .zip(priced.iter())
+                .filter(|(l, p)| !p.voided && l.price_override.is_none())
+                .map(|(l, p)| OfferLine {
+                    line_no: l.line_no,
+                    gtin: l.product.gtin,
+                    category: l.product.category.clone(),
+                    net: p.net.minor(),
+                    quantity_milli: l.quantity.milli(),
+                })
+                .collect();
+            let Some(saving) = attached.offer.saving(&lines) else {
+                continue;
+            };
+            for (line_no, part) in saving.per_line {
+                if let Some(p) = priced.iter_mut().find(|p| p.line_no == line_no) {
+                    let currency = p.net.currency();
+                    p.net = Money::from_minor(p.net.minor() - part, currency);
+                    p.offers.push(OfferApplied {
+                        coupon_id: attached.coupon_id.clone(),
+                        title: attached.title.clone(),
+                        amount: Money::from_minor(part, currency),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Prices the basket: promotions, manual line discounts, personal offers, ticket
+    /// discount, then tax.
     pub fn price(&self, ctx: &PricingContext<'_>) -> PricedBasket {
         let c = self.currency;
         let money = |minor: i64| Money::from_minor(minor, c);
@@ -374,12 +422,14 @@ impl Basket {
                 gross: money(gross),
                 promotions,
                 line_discount: money(line_discount),
+                offers: Vec::new(),
                 ticket_discount: money(0),
                 net: money(after_promotions - line_discount),
                 tax: money(0),
             });
         }
 
+        self.apply_offers(ctx.offers, &mut priced);
         let counted: Vec<usize> = (0..priced.len()).filter(|&i| !priced[i].voided).collect();
         let weights: Vec<i64> = counted.iter().map(|&i| priced[i].net.minor()).collect();
         let owed: i64 = weights.iter().sum();
@@ -403,6 +453,7 @@ impl Basket {
         let subtotal = sum(&|l| l.gross.minor());
         let promotion_discount = sum(&|l| l.promotion_discount().minor());
         let manual_discount = sum(&|l| l.line_discount.minor() + l.ticket_discount.minor());
+        let offer_discount = sum(&|l| l.offer_discount().minor());
         let nets = sum(&|l| l.net.minor());
         let total = match ctx.mode {
             TaxMode::Inclusive => nets,
@@ -413,7 +464,8 @@ impl Basket {
             subtotal: money(subtotal),
             promotion_discount: money(promotion_discount),
             manual_discount: money(manual_discount),
-            total_discount: money(promotion_discount + manual_discount),
+            offer_discount: money(offer_discount),
+            total_discount: money(promotion_discount + manual_discount + offer_discount),
             total: money(total),
             tax: breakdown,
             lines: priced,

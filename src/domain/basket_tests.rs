@@ -4,7 +4,7 @@
 use super::*;
 use crate::domain::gs1::Gtin;
 use crate::domain::product::{BonusPoints, BrandType};
-use crate::domain::promotion::{Promotion, PromotionKind, Target};
+use crate::domain::promotion::{AttachedOffer, Promotion, PromotionKind, Target};
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
 
@@ -78,6 +78,7 @@ fn ctx(promotions: &[Promotion], member: bool, mode: TaxMode) -> PricingContext<
         now: now(),
         member,
         promotions,
+        offers: &[],
         mode,
     }
 }
@@ -505,6 +506,66 @@ fn promotions() -> Vec<Promotion> {
     ]
 }
 
+/// A personal offer on one of the test products, a category or the whole basket.
+fn personal_offer() -> impl Strategy<Value = AttachedOffer> {
+    use crate::domain::coupon::{Offer, OfferTarget, OfferValue};
+    let target = prop_oneof![
+        (0..GTINS.len()).prop_map(|k| OfferTarget::Product(gtin(k))),
+        Just(OfferTarget::Category("drinks".into())),
+        Just(OfferTarget::Basket),
+    ];
+    let value = prop_oneof![
+        (1i64..2_000).prop_map(OfferValue::AmountOff),
+        (1u32..=10_000).prop_map(OfferValue::PercentOff),
+    ];
+    (target, value, 0i64..3_000, proptest::option::of(1i64..1_500)).prop_map(
+        |(target, value, min_spend, max_discount)| AttachedOffer {
+            coupon_id: "C1".into(),
+            title: "offer".into(),
+            offer: Offer {
+                target,
+                value,
+                min_spend,
+                max_discount,
+            },
+        },
+    )
+}
+
+#[test]
+fn a_personal_offer_applies_after_promotions_to_its_product_only() {
+    use crate::domain::coupon::{Offer, OfferTarget, OfferValue};
+    let mut b = Basket::new(CNY);
+    b.add_item(item(product(0, 1000), 2)).unwrap();
+    b.add_item(item(product(1, 500), 1)).unwrap();
+    let offers = [AttachedOffer {
+        coupon_id: "C-9".into(),
+        title: "3.00 off".into(),
+        offer: Offer {
+            target: OfferTarget::Product(gtin(0)),
+            value: OfferValue::AmountOff(300),
+            min_spend: 1500,
+            max_discount: None,
+        },
+    }];
+    let priced = b.price(&PricingContext {
+        offers: &offers,
+        ..ctx(&[], true, TaxMode::Inclusive)
+    });
+    assert_eq!(priced.lines[0].net, cny(1700));
+    assert_eq!(priced.lines[0].offers[0].coupon_id, "C-9");
+    assert_eq!(priced.lines[1].net, cny(500));
+    assert_eq!(priced.offer_discount, cny(300));
+    assert_eq!(priced.total, cny(2200));
+    // Below its minimum spend the offer saves nothing.
+    b.set_quantity(1, Quantity::ONE).unwrap();
+    let priced = b.price(&PricingContext {
+        offers: &offers,
+        ..ctx(&[], true, TaxMode::Inclusive)
+    });
+    assert_eq!(priced.offer_discount, cny(0));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
@@ -512,6 +573,7 @@ proptest! {
     fn totals_add_up_in_both_tax_modes(
         ops in proptest::collection::vec(op(), 0..25),
         member in any::<bool>(),
+        offers in proptest::collection::vec(personal_offer(), 0..3),
     ) {
         let mut b = Basket::new(CNY);
         for op in &ops {
@@ -519,7 +581,10 @@ proptest! {
         }
         let promos = promotions();
         for mode in [TaxMode::Inclusive, TaxMode::Exclusive] {
-            let priced = b.price(&ctx(&promos, member, mode));
+            let priced = b.price(&PricingContext {
+                offers: &offers,
+                ..ctx(&promos, member, mode)
+            });
             let nets: i64 = priced.lines.iter().map(|l| l.net.minor()).sum();
             let by_parts: i64 = priced
                 .lines

@@ -27,7 +27,10 @@
 //!    the single-unit promotions of its units; it never saves less than single-unit
 //!    promotions alone.
 //! 4. **Manual line discounts** apply after promotions, on what the promotions left.
-//! 5. **The ticket discount** applies last, spread over lines by largest remainder.
+//! 5. **Personal offers** (the member's signed coupons, alone or from a shopping list) apply
+//!    next, in the order they were attached, each on what is left; they never touch a line
+//!    whose price was overridden.
+//! 6. **The ticket discount** applies last, spread over lines by largest remainder.
 //!
 //! Promotions never make a line negative: a unit's saving is at most its price, and a group's
 //! saving is spread over its units in proportion to their prices.
@@ -359,7 +362,28 @@ pub struct PricingContext<'a> {
     pub now: DateTime<Utc>,
     pub member: bool,
     pub promotions: &'a [Promotion],
+    /// The member's personal offers (coupons, shopping-list offers) attached to the sale,
+    /// applied in this order after promotions and manual line discounts.
+    pub offers: &'a [AttachedOffer],
     pub mode: TaxMode,
+}
+
+/// A personal offer attached to a sale: a verified coupon, scanned on its own or as part
+/// of a shopping list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachedOffer {
+    pub coupon_id: String,
+    /// Printed on the receipt beside the saving.
+    pub title: String,
+    pub offer: super::coupon::Offer,
+}
+
+/// One personal offer's saving on one line (positive), for the receipt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferApplied {
+    pub coupon_id: String,
+    pub title: String,
+    pub amount: Money,
 }
 
 /// One promotion's saving on one line, for the receipt.

@@ -555,6 +555,7 @@ impl Terminal {
             now: self.now(),
             member: false,
             promotions: &self.promotions,
+            offers: &[],
             mode: self.config.store.tax_mode,
         })
     }
