@@ -120,6 +120,8 @@ pub enum ConfigCommand {
 pub enum BenchCommand {
     /// Product import rate and GTIN lookup latency over a generated catalogue.
     Catalogue(crate::bench::CatalogueBenchArgs),
+    /// Member lookup (card, phone, name searches) over a generated membership.
+    Members(crate::bench::MembersBenchArgs),
     /// Durable sale commits (sale + journal + outbox, fsync'd) against a raw fsync'd baseline.
     Persist(crate::bench::PersistBenchArgs),
     /// Replay Complete Journey baskets through the headless terminal against a raw fsync'd baseline.
@@ -260,6 +262,7 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
             Ok(())
         }
         Command::Bench(BenchCommand::Catalogue(args)) => crate::bench::catalogue(&config, &args),
+        Command::Bench(BenchCommand::Members(args)) => crate::bench::members(&config, &args),
         Command::Bench(BenchCommand::Persist(args)) => crate::bench::persist(&config, &args),
         Command::Bench(BenchCommand::Replay(args)) => crate::bench::replay(&config, &args),
         Command::Bench(BenchCommand::Scan(args)) => crate::bench::scan(&config, &args),

@@ -33,7 +33,32 @@ pub struct Config {
     /// Scanner, card reader, printer, drawer and customer display; each defaults to its
     /// simulator, so a terminal with no hardware runs the demo store.
     pub devices: storepos_drivers::DeviceConfigs,
+    pub loyalty: LoyaltyConfig,
     pub logging: LoggingConfig,
+}
+
+/// The loyalty programme and the key personalised coupons are checked against.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoyaltyConfig {
+    /// Earning and redemption rules (default: the Watsons rule, 1 point per 10.00 spent,
+    /// 1 point pays 0.10).
+    pub points: crate::domain::loyalty::PointsProgram,
+    /// HQ's Ed25519 public key (64 hex digits) that signs coupons and shopping lists; without
+    /// it the till refuses every coupon.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coupon_key: Option<String>,
+}
+
+impl LoyaltyConfig {
+    /// The coupon key (validated when the configuration is loaded).
+    pub fn coupon_key(&self) -> Option<ed25519_dalek::VerifyingKey> {
+        let bytes: [u8; 32] = hex::decode(self.coupon_key.as_deref()?.trim())
+            .ok()?
+            .try_into()
+            .ok()?;
+        ed25519_dalek::VerifyingKey::from_bytes(&bytes).ok()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,6 +141,7 @@ impl Default for Config {
             hq: HqConfig::default(),
             barcode: BarcodeConfig::default(),
             devices: storepos_drivers::DeviceConfigs::default(),
+            loyalty: LoyaltyConfig::default(),
             logging: LoggingConfig::default(),
         }
     }
@@ -288,6 +314,15 @@ impl Config {
             return Err(invalid(
                 &format!("barcode.variable_measure[{index}].{}", e.field),
                 e.message,
+            ));
+        }
+        if let Err(e) = self.loyalty.points.validate() {
+            return Err(invalid("loyalty.points", e.to_string()));
+        }
+        if self.loyalty.coupon_key.is_some() && self.loyalty.coupon_key().is_none() {
+            return Err(invalid(
+                "loyalty.coupon_key",
+                "must be an Ed25519 public key as 64 hex digits".into(),
             ));
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.logging.level) {

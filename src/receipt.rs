@@ -36,6 +36,10 @@ struct Labels {
     rounding: &'static str,
     change: &'static str,
     member: &'static str,
+    earned: &'static str,
+    redeemed: &'static str,
+    balance: &'static str,
+    offers: &'static str,
     thanks: &'static str,
     tenders: [(&'static str, &'static str); 4],
 }
@@ -52,6 +56,10 @@ const ZH: Labels = Labels {
     rounding: "抹零",
     change: "找零",
     member: "会员",
+    earned: "本次积分",
+    redeemed: "使用积分",
+    balance: "积分余额",
+    offers: "专享优惠",
     thanks: "谢谢惠顾，欢迎再次光临",
     tenders: [
         ("cash", "现金"),
@@ -73,6 +81,10 @@ const EN: Labels = Labels {
     rounding: "Rounding",
     change: "Change",
     member: "Member",
+    earned: "Points earned",
+    redeemed: "Points used",
+    balance: "Points balance",
+    offers: "Your offers",
     thanks: "Thank you for shopping with us",
     tenders: [
         ("cash", "Cash"),
@@ -187,8 +199,35 @@ pub fn layout(header: &Header, sale: &SaleRecord, lang: Language) -> Vec<Row> {
     if sale.change != 0 {
         rows.push(Row::Pair(l.change.into(), money(sale.change)));
     }
-    if let Some(member) = &sale.member_id {
-        rows.push(Row::Text(format!("{} {member}", l.member)));
+    match (&sale.loyalty, &sale.member_id) {
+        (Some(loyalty), _) => {
+            let card = loyalty.card.as_deref().unwrap_or(&loyalty.member_id);
+            rows.push(Row::Text(format!(
+                "{} {} ({})",
+                l.member,
+                loyalty.name,
+                masked(card)
+            )));
+            for c in &loyalty.coupons {
+                rows.push(Row::Pair(
+                    format!("{} {}", l.offers, c.title),
+                    money(-c.amount),
+                ));
+            }
+            if loyalty.redeemed != 0 {
+                rows.push(Row::Pair(
+                    l.redeemed.into(),
+                    format!("{:+}", -loyalty.redeemed),
+                ));
+            }
+            rows.push(Row::Pair(l.earned.into(), format!("{:+}", loyalty.earned)));
+            rows.push(Row::Pair(
+                l.balance.into(),
+                loyalty.balance_after.to_string(),
+            ));
+        }
+        (None, Some(member)) => rows.push(Row::Text(format!("{} {member}", l.member))),
+        (None, None) => {}
     }
     rows.push(Row::Rule);
     rows.push(Row::Barcode(receipt_code(
@@ -198,6 +237,14 @@ pub fn layout(header: &Header, sale: &SaleRecord, lang: Language) -> Vec<Row> {
     )));
     rows.push(Row::Text(l.thanks.into()));
     rows
+}
+
+/// A card number as printed: all but the last four characters hidden.
+fn masked(card: &str) -> String {
+    let chars: Vec<char> = card.chars().collect();
+    let hidden = chars.len().saturating_sub(4);
+    let last: String = chars[hidden..].iter().collect();
+    format!("{}{last}", "*".repeat(hidden.min(8)))
 }
 
 /// Renders rows as plain text `columns` wide (CJK characters take two columns).

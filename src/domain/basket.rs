@@ -10,9 +10,9 @@
 //! net equals its gross minus all its discounts, to the minor unit; in exclusive tax mode the
 //! total is the sum of the nets plus the tax. No line's net is ever negative.
 
+use super::coupon::OfferLine;
 use super::money::{Currency, Money, Quantity, div_round_half_away};
 use super::product::Product;
-use super::coupon::OfferLine;
 use super::promotion::{AttachedOffer, OfferApplied, PricingContext, PromotionSaving};
 use super::promotion_engine::{EngineLine, assign};
 use super::scan::PricedItem;

@@ -518,8 +518,13 @@ fn personal_offer() -> impl Strategy<Value = AttachedOffer> {
         (1i64..2_000).prop_map(OfferValue::AmountOff),
         (1u32..=10_000).prop_map(OfferValue::PercentOff),
     ];
-    (target, value, 0i64..3_000, proptest::option::of(1i64..1_500)).prop_map(
-        |(target, value, min_spend, max_discount)| AttachedOffer {
+    (
+        target,
+        value,
+        0i64..3_000,
+        proptest::option::of(1i64..1_500),
+    )
+        .prop_map(|(target, value, min_spend, max_discount)| AttachedOffer {
             coupon_id: "C1".into(),
             title: "offer".into(),
             offer: Offer {
@@ -528,8 +533,7 @@ fn personal_offer() -> impl Strategy<Value = AttachedOffer> {
                 min_spend,
                 max_discount,
             },
-        },
-    )
+        })
 }
 
 #[test]

@@ -1,9 +1,25 @@
-//! The member repository: the terminal's cache of the chain's members and their cards.
+//! The member repository: the terminal's cache of the chain's members and their cards, and
+//! the till's member lookup by any field ([`find`]: card, id, phone or its last digits,
+//! e-mail, name).
+//!
+//! Lookup rests on `member_search`, a table of search terms that [`upsert`] keeps in step
+//! with `members`. Every term is a key of one B-tree, so each kind of lookup is an index
+//! seek or a range scan that stops after `limit` rows, whatever the number of members:
+//! - names, normalised by [`name_key`] (lower case, one space between words): the key from
+//!   its start, from the start of every later word, and, for CJK scripts, from every
+//!   character, so a prefix of the whole name, of any word, or any part of a Chinese name
+//!   (2–4 characters, not split into words) is a prefix of some term;
+//! - phones: the digits reversed, so the last digits of a phone are a prefix of a term;
+//! - e-mail addresses: in lower case.
 
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use rustc_hash::FxHashSet;
+use serde::Serialize;
 
-use crate::domain::member::{CardStatus, Consent, Member, MemberCard};
+use crate::domain::member::{
+    CardStatus, Consent, Member, MemberCard, normalize_phone, validate_card_number,
+};
 
 use super::StoreError;
 
@@ -49,7 +65,9 @@ pub fn upsert(conn: &Connection, m: &Member, attributes: Option<&str>) -> Result
         };
         card_stmt.execute(params![card.number, m.id, status])?;
     }
-    Ok(())
+    conn.prepare_cached("DELETE FROM member_search WHERE member_id = ?1")?
+        .execute([&m.id])?;
+    insert_terms(conn, &m.id, &m.name, m.phone.as_deref(), m.email.as_deref())
 }
 
 pub fn by_id(conn: &Connection, id: &str) -> Result<Option<Member>, StoreError> {
@@ -121,3 +139,315 @@ fn read_member(r: &Row<'_>) -> rusqlite::Result<Member> {
         cards: Vec::new(),
     })
 }
+
+/// The `member_search` table (see the module documentation); rows go with their member.
+pub(super) const SEARCH_SCHEMA: &str = "
+CREATE TABLE member_search (
+    kind      INTEGER NOT NULL,   -- NAME_START, NAME_WORD, NAME_INNER, PHONE_REVERSED, EMAIL
+    term      TEXT NOT NULL,
+    member_id TEXT NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+    PRIMARY KEY (kind, term, member_id)
+) WITHOUT ROWID;
+CREATE INDEX member_search_member ON member_search (member_id);
+";
+
+/// The normalised name from its first character.
+const NAME_START: i64 = 0;
+/// The normalised name from the first character of its second, third, … word.
+const NAME_WORD: i64 = 1;
+/// The normalised name from a CJK character inside a word.
+const NAME_INNER: i64 = 2;
+/// The phone's digits, last digit first.
+const PHONE_REVERSED: i64 = 3;
+/// The e-mail address in lower case.
+const EMAIL: i64 = 4;
+
+/// Characters of a name that take part in search; longer names are cut here, which keeps
+/// the number and size of a member's terms bounded.
+const MAX_NAME_CHARS: usize = 64;
+/// Phone suffixes are searched for queries of this many digits.
+const PHONE_SUFFIX_DIGITS: std::ops::RangeInclusive<usize> = 4..=6;
+
+/// How a member was found, strongest first in [`find`]'s answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchedBy {
+    /// The query is one of the member's cards. A blocked card still finds its member, so
+    /// the till can say so instead of treating the card as unknown; it must not be used.
+    Card { number: String, blocked: bool },
+    /// The query is the member's id.
+    Id,
+    /// The query is the member's phone, or (4–6 digits) its last digits.
+    Phone,
+    /// The query is the member's e-mail address (case-insensitive).
+    Email,
+    /// The query is the name, a prefix of it or of one of its words, or part of a CJK name.
+    Name,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MemberMatch {
+    pub member: Member,
+    pub matched: MatchedBy,
+}
+
+/// Finds members by whatever the cashier typed or the reader sent, at most `limit` of them,
+/// each once, ordered by the strength of the match: card, id, exact phone, e-mail, exact
+/// name, then name prefixes (before phone suffixes for digits), word prefixes and parts
+/// of CJK names. Within one kind, shorter and alphabetically first names come first.
+pub fn find(conn: &Connection, query: &str, limit: usize) -> Result<Vec<MemberMatch>, StoreError> {
+    let query = query.trim();
+    let mut found = Found {
+        matches: Vec::new(),
+        seen: FxHashSet::default(),
+        limit,
+    };
+    if query.is_empty() || limit == 0 {
+        return Ok(found.matches);
+    }
+    if validate_card_number(query).is_ok() {
+        let card: Option<(String, String)> = conn
+            .prepare_cached("SELECT member_id, status FROM member_cards WHERE card = ?1")?
+            .query_row([query], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((member_id, status)) = card {
+            let matched = MatchedBy::Card {
+                number: query.to_string(),
+                blocked: status == "blocked",
+            };
+            found.add(conn, member_id, &matched)?;
+        }
+    }
+    if !found.is_full() {
+        found.add(conn, query.to_string(), &MatchedBy::Id)?;
+    }
+    if let Ok(phone) = normalize_phone(query) {
+        let ids = collect_ids(
+            conn,
+            "SELECT id FROM members WHERE phone = ?1 ORDER BY id LIMIT ?2",
+            params![phone, found.wanted()],
+        )?;
+        found.add_all(conn, ids, &MatchedBy::Phone)?;
+    }
+    if query.contains('@') {
+        let ids = collect_ids(
+            conn,
+            "SELECT member_id FROM member_search WHERE kind = ?1 AND term = ?2
+             ORDER BY member_id LIMIT ?3",
+            params![EMAIL, query.to_lowercase(), found.wanted()],
+        )?;
+        found.add_all(conn, ids, &MatchedBy::Email)?;
+    }
+    let key = name_key(query);
+    let by_name = key.chars().any(char::is_alphabetic);
+    if by_name {
+        found.add_prefixed(conn, NAME_START, &key, &MatchedBy::Name)?;
+    }
+    let digits: String = query.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    if PHONE_SUFFIX_DIGITS.contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let reversed: String = digits.chars().rev().collect();
+        found.add_prefixed(conn, PHONE_REVERSED, &reversed, &MatchedBy::Phone)?;
+    }
+    if by_name {
+        found.add_prefixed(conn, NAME_WORD, &key, &MatchedBy::Name)?;
+        if key.starts_with(is_cjk) {
+            found.add_prefixed(conn, NAME_INNER, &key, &MatchedBy::Name)?;
+        }
+    }
+    Ok(found.matches)
+}
+
+/// Rebuilds every member's search terms from `members` (after a migration, or after rows
+/// were written other than through [`upsert`]). Returns the number of members indexed.
+pub fn rebuild_search_index(conn: &Connection) -> Result<u64, StoreError> {
+    conn.execute("DELETE FROM member_search", [])?;
+    let mut stmt = conn.prepare("SELECT id, name, phone, email FROM members")?;
+    let mut rows = stmt.query([])?;
+    let mut members = 0;
+    while let Some(r) = rows.next()? {
+        let id: String = r.get(0)?;
+        let name: String = r.get(1)?;
+        let phone: Option<String> = r.get(2)?;
+        let email: Option<String> = r.get(3)?;
+        insert_terms(conn, &id, &name, phone.as_deref(), email.as_deref())?;
+        members += 1;
+    }
+    Ok(members)
+}
+
+/// The migration hook that fills `member_search` for members stored before it existed.
+pub(super) fn search_index_hook(tx: &rusqlite::Transaction<'_>) -> rusqlite_migration::HookResult {
+    use rusqlite_migration::HookError;
+    rebuild_search_index(tx).map(drop).map_err(|e| match e {
+        StoreError::Sql(e) => HookError::RusqliteError(e),
+        other => HookError::Hook(other.to_string()),
+    })
+}
+
+/// A name or a name query as search compares it: lower case, apostrophes and name dots
+/// (`O'Brien`, `约翰·史密斯`) dropped, words separated by exactly one space.
+pub fn name_key(text: &str) -> String {
+    let mut key = String::with_capacity(text.len());
+    let mut space = false;
+    for ch in text.chars().take(MAX_NAME_CHARS) {
+        match ch {
+            '\'' | '\u{2019}' | '\u{00B7}' | '\u{30FB}' | '\u{2027}' => {}
+            '-' | '.' | ',' | '_' | '/' | '(' | ')' | '&' | '\u{3001}' | '\u{FF0C}' => {
+                space = !key.is_empty();
+            }
+            c if c.is_whitespace() => space = !key.is_empty(),
+            c => {
+                if space {
+                    key.push(' ');
+                    space = false;
+                }
+                key.extend(c.to_lowercase());
+            }
+        }
+    }
+    key
+}
+
+/// Han ideographs, kana and Hangul: scripts whose names are written without spaces.
+fn is_cjk(c: char) -> bool {
+    matches!(c,
+        '\u{3040}'..='\u{30FF}'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{AC00}'..='\u{D7AF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{3134F}')
+}
+
+/// The search terms of a name key, each with its kind.
+fn name_terms(key: &str) -> impl Iterator<Item = (i64, &str)> {
+    let mut previous = None;
+    key.char_indices().filter_map(move |(i, c)| {
+        let kind = match previous {
+            None => Some(NAME_START),
+            Some(' ') => Some(NAME_WORD),
+            Some(_) if is_cjk(c) => Some(NAME_INNER),
+            Some(_) => None,
+        };
+        previous = Some(c);
+        kind.filter(|_| c != ' ').map(|kind| (kind, &key[i..]))
+    })
+}
+
+fn insert_terms(
+    conn: &Connection,
+    id: &str,
+    name: &str,
+    phone: Option<&str>,
+    email: Option<&str>,
+) -> Result<(), StoreError> {
+    let mut insert = conn.prepare_cached(
+        "INSERT OR IGNORE INTO member_search (kind, term, member_id) VALUES (?1, ?2, ?3)",
+    )?;
+    let key = name_key(name);
+    for (kind, term) in name_terms(&key) {
+        insert.execute(params![kind, term, id])?;
+    }
+    if let Some(phone) = phone {
+        let reversed: String = phone.chars().rev().filter(char::is_ascii_digit).collect();
+        if !reversed.is_empty() {
+            insert.execute(params![PHONE_REVERSED, reversed, id])?;
+        }
+    }
+    if let Some(email) = email.map(str::trim).filter(|e| !e.is_empty()) {
+        insert.execute(params![EMAIL, email.to_lowercase(), id])?;
+    }
+    Ok(())
+}
+
+fn collect_ids(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let ids = stmt.query_map(params, |r| r.get(0))?;
+    Ok(ids.collect::<Result<_, _>>()?)
+}
+
+/// The answer of [`find`] as it grows: each member once, in the order found.
+struct Found {
+    matches: Vec<MemberMatch>,
+    seen: FxHashSet<String>,
+    limit: usize,
+}
+
+impl Found {
+    fn is_full(&self) -> bool {
+        self.matches.len() >= self.limit
+    }
+
+    /// Rows a query must return to fill the answer even if every member already found
+    /// comes back again.
+    fn wanted(&self) -> i64 {
+        i64::try_from(self.limit).unwrap_or(i64::MAX)
+    }
+
+    fn add(
+        &mut self,
+        conn: &Connection,
+        member_id: String,
+        matched: &MatchedBy,
+    ) -> Result<(), StoreError> {
+        if self.is_full() || self.seen.contains(&member_id) {
+            return Ok(());
+        }
+        if let Some(member) = by_id(conn, &member_id)? {
+            self.matches.push(MemberMatch {
+                member,
+                matched: matched.clone(),
+            });
+            self.seen.insert(member_id);
+        }
+        Ok(())
+    }
+
+    fn add_all(
+        &mut self,
+        conn: &Connection,
+        ids: Vec<String>,
+        matched: &MatchedBy,
+    ) -> Result<(), StoreError> {
+        for id in ids {
+            self.add(conn, id, matched)?;
+        }
+        Ok(())
+    }
+
+    /// Adds the members with a term of `kind` starting with `prefix`, in term order.
+    fn add_prefixed(
+        &mut self,
+        conn: &Connection,
+        kind: i64,
+        prefix: &str,
+        matched: &MatchedBy,
+    ) -> Result<(), StoreError> {
+        if self.is_full() {
+            return Ok(());
+        }
+        // Every string starting with `prefix` sorts below `prefix` + the last code point.
+        let end = format!("{prefix}{}", char::MAX);
+        let mut stmt = conn.prepare_cached(
+            "SELECT member_id FROM member_search WHERE kind = ?1 AND term >= ?2 AND term < ?3
+             ORDER BY term, member_id",
+        )?;
+        // Read lazily: a member may have several terms in the range, so no row count
+        // known in advance is enough, and the scan stops as soon as the answer is full.
+        let mut rows = stmt.query(params![kind, prefix, end])?;
+        while !self.is_full()
+            && let Some(r) = rows.next()?
+        {
+            self.add(conn, r.get(0)?, matched)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "members_tests.rs"]
+mod tests;

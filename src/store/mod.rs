@@ -10,6 +10,8 @@
 
 pub mod catalogue;
 pub mod history;
+pub mod loyalty;
+pub mod member_view;
 pub mod members;
 pub mod operators;
 pub mod promotions;

@@ -142,6 +142,9 @@ pub struct SaleRecord {
     /// The shift the sale belongs to, for X/Z reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shift_id: Option<i64>,
+    /// What the sale did for its member: points, coupons, shopping list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loyalty: Option<super::loyalty::LoyaltyRecord>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -311,6 +314,9 @@ pub fn commit_sealed(
             ])?;
         }
     }
+    if let Some(loyalty) = &record.loyalty {
+        super::loyalty::record_sale(&tx, entry.receipt_no, loyalty, &entry.at)?;
+    }
     tx.commit()?;
     Ok(Committed {
         receipt_no: entry.receipt_no,
@@ -377,6 +383,7 @@ pub fn sample_sale(lines: usize, seed: u64) -> SaleRecord {
         change: 1000,
         original_receipt: None,
         shift_id: None,
+        loyalty: None,
     }
 }
 

@@ -5,9 +5,9 @@ use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 
 /// Schema version of `terminal.db` after all migrations.
-pub const TERMINAL_VERSION: i64 = 8;
+pub const TERMINAL_VERSION: i64 = 9;
 /// Schema version of `catalogue.db` after all migrations.
-pub const CATALOGUE_VERSION: i64 = 2;
+pub const CATALOGUE_VERSION: i64 = 3;
 
 pub fn migrate_terminal(conn: &mut Connection) -> Result<(), rusqlite_migration::Error> {
     Migrations::new(vec![
@@ -19,12 +19,21 @@ pub fn migrate_terminal(conn: &mut Connection) -> Result<(), rusqlite_migration:
         M::up(super::shifts::SCHEMA),
         M::up(super::suspended::SCHEMA),
         M::up(super::shifts::APPROVALS_SCHEMA),
+        M::up(super::loyalty::SCHEMA),
     ])
     .to_latest(conn)
 }
 
 pub fn migrate_catalogue(conn: &mut Connection) -> Result<(), rusqlite_migration::Error> {
-    Migrations::new(vec![M::up(CATALOGUE_V1), M::up(CATALOGUE_V2)]).to_latest(conn)
+    Migrations::new(vec![
+        M::up(CATALOGUE_V1),
+        M::up(CATALOGUE_V2),
+        M::up_with_hook(
+            super::members::SEARCH_SCHEMA,
+            super::members::search_index_hook,
+        ),
+    ])
+    .to_latest(conn)
 }
 
 const CATALOGUE_V1: &str = "

@@ -77,6 +77,52 @@ pub enum Command {
         id: String,
     },
     Reprint {},
+    /// A member by card, phone, id or name.
+    Member(String),
+    /// Raw card-reader data.
+    Swipe(String),
+    ClearMember {},
+    Enroll(EnrollArgs),
+    ReplaceCard {
+        member: String,
+        card: String,
+    },
+    Complaint(ComplaintArgs),
+    MemberView(MemberViewArgs),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollArgs {
+    name: String,
+    phone: Option<String>,
+    email: Option<String>,
+    #[serde(default)]
+    consent: crate::domain::member::Consent,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComplaintArgs {
+    member: Option<String>,
+    #[serde(default = "counter")]
+    channel: String,
+    content: String,
+    handling: Option<String>,
+    outcome: Option<String>,
+    satisfaction: Option<u8>,
+}
+
+fn counter() -> String {
+    "counter".into()
+}
+
+/// `{"member_view":{}}` for the member on the sale, `{"member_view":"ID"}` for another.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum MemberViewArgs {
+    Current {},
+    Id(String),
 }
 
 /// What a command produced besides the basket.
@@ -87,6 +133,12 @@ pub enum Outcome {
     Suspended(i64),
     /// Print the last receipt again: done by whoever holds the devices.
     Reprint,
+    /// Several members match a lookup; none was attached.
+    Candidates(Vec<crate::domain::member::Member>),
+    /// A new card was issued (enrolment or replacement).
+    CardIssued(String),
+    Complaint(i64),
+    MemberView(Box<serde_json::Value>),
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,6 +154,8 @@ pub struct TenderArgs {
     cash: Option<String>,
     card: Option<String>,
     voucher: Option<String>,
+    /// Whole points.
+    points: Option<i64>,
     #[serde(rename = "ref")]
     reference: Option<String>,
 }
@@ -153,13 +207,16 @@ pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, Command
             .price_override(line, &price, or_unstated(&reason))
             .map(nothing),
         Command::Tender(t) => {
-            let (kind, amount) = match (t.cash, t.card, t.voucher) {
-                (Some(a), None, None) => ("cash", a),
-                (None, Some(a), None) => ("card", a),
-                (None, None, Some(a)) => ("voucher", a),
+            let (kind, amount) = match (t.cash, t.card, t.voucher, t.points) {
+                (Some(a), None, None, None) => ("cash", a),
+                (None, Some(a), None, None) => ("card", a),
+                (None, None, Some(a), None) => ("voucher", a),
+                (None, None, None, Some(points)) => {
+                    return terminal.tender_points(points).map(sale);
+                }
                 _ => {
                     return Err(CommandError::Invalid(
-                        "a tender names exactly one of cash, card, voucher".into(),
+                        "a tender names exactly one of cash, card, voucher, points".into(),
                     ));
                 }
             };
@@ -191,6 +248,46 @@ pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, Command
         Command::Suspend {} => terminal.suspend().map(Outcome::Suspended),
         Command::Resume { id } => terminal.resume(&id).map(nothing),
         Command::Reprint {} => terminal.signed_in_id().map(|_| Outcome::Reprint),
+        Command::Member(query) => terminal.identify(&query).map(|found| match found {
+            super::member::Identified::Member => Outcome::Nothing,
+            super::member::Identified::Candidates(list) => Outcome::Candidates(list),
+        }),
+        Command::Swipe(raw) => terminal.swipe(&raw).map(nothing),
+        Command::ClearMember {} => terminal.clear_member().map(nothing),
+        Command::Enroll(e) => terminal
+            .enroll(super::member::Enrolment {
+                name: e.name,
+                phone: e.phone,
+                email: e.email,
+                consent: e.consent,
+            })
+            .map(Outcome::CardIssued),
+        Command::ReplaceCard { member, card } => terminal
+            .replace_card(&member, &card)
+            .map(Outcome::CardIssued),
+        Command::Complaint(c) => terminal
+            .complaint(crate::store::loyalty::Complaint {
+                id: 0,
+                member_id: c.member,
+                channel: c.channel,
+                content: c.content,
+                handling: c.handling,
+                outcome: c.outcome,
+                satisfaction: c.satisfaction,
+                status: String::new(),
+                at: String::new(),
+                operator_id: String::new(),
+            })
+            .map(Outcome::Complaint),
+        Command::MemberView(which) => {
+            let id = match which {
+                MemberViewArgs::Current {} => None,
+                MemberViewArgs::Id(id) => Some(id),
+            };
+            terminal
+                .member_view(id.as_deref())
+                .map(|v| Outcome::MemberView(Box::new(v)))
+        }
     }
 }
 
@@ -216,6 +313,18 @@ struct Answer<'a> {
     /// Device faults after the command took effect (e.g. paper out after a completed sale).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     warnings: Vec<String>,
+    /// The member on the sale, with their points and offers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    member: Option<views::MemberBadge>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    candidates: Option<Vec<views::MemberLine>>,
+    /// A card issued by `enroll` or `replace_card`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    card: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    complaint: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    member_view: Option<Box<serde_json::Value>>,
 }
 
 pub(super) fn refusal(code: &str, message: &str) -> String {
@@ -284,9 +393,20 @@ pub(super) fn respond(
         report: None,
         suspended: None,
         warnings,
+        member: views::member_badge(terminal),
+        candidates: None,
+        card: None,
+        complaint: None,
+        member_view: None,
     };
     match &outcome {
         Outcome::Nothing | Outcome::Reprint => {}
+        Outcome::Candidates(list) => {
+            answer.candidates = Some(list.iter().map(views::member_line).collect());
+        }
+        Outcome::CardIssued(card) => answer.card = Some(card.clone()),
+        Outcome::Complaint(id) => answer.complaint = Some(*id),
+        Outcome::MemberView(v) => answer.member_view = Some(v.clone()),
         Outcome::Sale(done) => answer.sale = Some(views::sale_view(done, currency)),
         Outcome::Report(r) => answer.report = Some(views::report_view(r, currency)),
         Outcome::Suspended(id) => answer.suspended = Some(id.to_string()),

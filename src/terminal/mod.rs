@@ -7,6 +7,7 @@
 mod committer;
 pub mod effects;
 pub mod headless;
+pub mod member;
 pub mod returns;
 pub mod serve;
 mod shift;
@@ -52,6 +53,16 @@ pub enum CommandError {
     EmptyBasket,
     #[error("{0}")]
     Invalid(String),
+    #[error("no member matches '{0}'")]
+    UnknownMember(String),
+    #[error("{0}")]
+    BadCard(String),
+    #[error("{0}")]
+    Coupon(String),
+    /// A scan that is not a product while sales are being committed: member and coupon
+    /// checks must see those sales, so the caller settles them and runs the scan again.
+    #[error("finish committing the sales in flight first")]
+    SettleFirst,
     #[error("could not complete the sale: {0}")]
     Commit(String),
     #[error(transparent)]
@@ -77,6 +88,10 @@ impl CommandError {
             CommandError::NotAllowed(_) => "not_allowed",
             CommandError::EmptyBasket => "empty_basket",
             CommandError::Invalid(_) => "invalid",
+            CommandError::UnknownMember(_) => "unknown_member",
+            CommandError::BadCard(_) => "bad_card",
+            CommandError::Coupon(_) => "coupon_refused",
+            CommandError::SettleFirst => "busy",
             CommandError::Commit(_) => "commit_failed",
             CommandError::Store(_) => "store",
         }
@@ -136,6 +151,9 @@ struct InFlight {
     basket: Basket,
     tenders: Vec<TenderLine>,
     pending: Option<Pending>,
+    member: Option<member::AtTill>,
+    offers: Vec<crate::domain::promotion::AttachedOffer>,
+    list_id: Option<String>,
 }
 
 pub struct Terminal {
@@ -161,6 +179,11 @@ pub struct Terminal {
     promotions: Vec<Promotion>,
     /// What the devices must do (print, open the drawer) after the last command.
     effects: Vec<Effect>,
+    /// The member identified for the sale in progress, their attached offers and the
+    /// shopping list scanned, if any.
+    member: Option<member::AtTill>,
+    offers: Vec<crate::domain::promotion::AttachedOffer>,
+    list_id: Option<String>,
     pub language: Language,
 }
 
@@ -190,6 +213,9 @@ impl Terminal {
             clock: None,
             promotions,
             effects: Vec::new(),
+            member: None,
+            offers: Vec::new(),
+            list_id: None,
             language: Language::Zh,
         })
     }
@@ -243,6 +269,9 @@ impl Terminal {
                 self.basket = flight.basket;
                 self.tenders = flight.tenders;
                 self.pending = flight.pending;
+                self.member = flight.member;
+                self.offers = flight.offers;
+                self.list_id = flight.list_id;
                 Err(CommandError::Commit(e))
             }
         })
@@ -322,13 +351,35 @@ impl Terminal {
             .resolve_scan(code.trim(), &self.config.barcode.variable_measure)?)
     }
 
-    pub fn scan(&mut self, code: &str) -> Result<u32, CommandError> {
+    /// Raw scanner data: a product (the line number is returned), or a member card or
+    /// app code, a coupon or a shopping list (attached to the sale; `None` is returned).
+    pub fn scan(&mut self, code: &str) -> Result<Option<u32>, CommandError> {
         self.selling()?;
-        let item = self
+        let code = code.trim();
+        if !code.bytes().all(|b| b.is_ascii_digit()) && self.has_in_flight() {
+            return Err(CommandError::SettleFirst);
+        }
+        if self.scan_other(code)? {
+            return Ok(None);
+        }
+        match self
             .store
             .catalogue
-            .resolve_scan(code.trim(), &self.config.barcode.variable_measure)?;
-        Ok(self.basket.add_item(item)?)
+            .resolve_scan(code, &self.config.barcode.variable_measure)
+        {
+            Ok(item) => Ok(Some(self.basket.add_item(item)?)),
+            Err(ScanError::Barcode(_) | ScanError::UnknownItem(_)) if self.has_in_flight() => {
+                Err(CommandError::SettleFirst)
+            }
+            // Not a product: a member card's barcode, if the cache knows it.
+            Err(e @ (ScanError::Barcode(_) | ScanError::UnknownItem(_))) => {
+                match crate::store::members::by_card(self.store.catalogue.conn(), code)? {
+                    Some(_) => self.card_presented(code).map(|()| None),
+                    None => Err(e.into()),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub fn key_item(&mut self, plu: &str, qty: Option<&str>) -> Result<u32, CommandError> {
@@ -491,6 +542,9 @@ impl Terminal {
             Pending::VoidSale => {
                 self.basket = Basket::new(self.config.store.currency);
                 self.tenders.clear();
+                self.member = None;
+                self.offers.clear();
+                self.list_id = None;
             }
             Pending::Return { receipt, lines } => {
                 let operator = self.signed_in()?.id.clone();
@@ -502,7 +556,9 @@ impl Terminal {
                     self.config.store.tax_mode,
                 )?;
                 record.shift_id = self.shift;
-                return self.finish(record).map(Some);
+                let at = self.now();
+                self.return_loyalty(&mut record, receipt, at)?;
+                return self.finish(record, at).map(Some);
             }
         }
         Ok(None)
@@ -533,7 +589,9 @@ impl Terminal {
             return Err(CommandError::ApprovalRequired("a return"));
         }
         record.shift_id = self.shift;
-        self.finish(record).map(Some)
+        let at = self.now();
+        self.return_loyalty(&mut record, receipt, at)?;
+        self.finish(record, at).map(Some)
     }
 
     pub fn approve(&mut self, id: &str, pin: &str) -> Result<Option<Completed>, CommandError> {
@@ -553,14 +611,38 @@ impl Terminal {
     pub fn price_of(&self, basket: &Basket) -> PricedBasket {
         basket.price(&PricingContext {
             now: self.now(),
-            member: false,
+            member: self.member.is_some(),
             promotions: &self.promotions,
-            offers: &[],
+            offers: &self.offers,
             mode: self.config.store.tax_mode,
         })
     }
 
     /// Adds a tender; completes the sale when the tenders cover the total.
+    /// Pays with points (whole points); completes the sale when they cover what is due.
+    pub fn tender_points(&mut self, points: i64) -> Result<Option<Completed>, CommandError> {
+        self.selling()?;
+        if self.basket.lines().iter().all(|l| l.voided) {
+            return Err(CommandError::EmptyBasket);
+        }
+        let priced = self.priced();
+        let paid: i64 = self.tenders.iter().map(|t| t.amount).sum();
+        let due = priced.total.minor() - paid;
+        let line = self.points_tender(points, due)?;
+        let value = line.amount;
+        self.tenders.push(line);
+        if value < due {
+            return Ok(None);
+        }
+        match self.complete(&priced, 0, 0) {
+            Ok(done) => Ok(done),
+            Err(e) => {
+                self.tenders.pop();
+                Err(e)
+            }
+        }
+    }
+
     pub fn tender(
         &mut self,
         kind: &str,
@@ -649,13 +731,21 @@ impl Terminal {
                         name: s.name.clone(),
                         amount: s.amount.minor(),
                     })
+                    .chain(p.offers.iter().map(|o| LinePromotion {
+                        id: o.coupon_id.clone(),
+                        name: o.title.clone(),
+                        amount: o.amount.minor(),
+                    }))
                     .collect(),
             });
         }
+        let at = self.now();
+        let receipt_no = self.head.receipt_no + 1;
+        let loyalty = self.sale_loyalty(priced, receipt_no, at)?;
         let record = SaleRecord {
             kind: SaleKind::Sale,
             operator_id,
-            member_id: None,
+            member_id: loyalty.as_ref().map(|l| l.member_id.clone()),
             currency: self.config.store.currency.code().to_string(),
             subtotal: lines.iter().map(|l| l.amount).sum(),
             discount: lines.iter().map(|l| l.discount).sum(),
@@ -667,9 +757,9 @@ impl Terminal {
             lines,
             original_receipt: None,
             shift_id: self.shift,
+            loyalty,
         };
         if self.pipelined {
-            let at = self.now();
             let head = self.head;
             let sealed = sales::seal(&self.sealer, head, record.clone(), at)
                 .map_err(|e| CommandError::Commit(e.to_string()))?;
@@ -689,23 +779,28 @@ impl Terminal {
                 basket,
                 tenders,
                 pending: self.pending.take(),
+                member: self.member.take(),
+                offers: std::mem::take(&mut self.offers),
+                list_id: self.list_id.take(),
             });
             return Ok(None);
         }
-        let done = self.finish(record)?;
+        let done = self.finish(record, at)?;
         self.basket = Basket::new(self.config.store.currency);
         self.tenders.clear();
         self.pending = None;
+        self.member = None;
+        self.offers.clear();
+        self.list_id = None;
         Ok(Some(done))
     }
 
     /// Makes a sale or return durable, then renders its receipt from the committed record.
-    fn finish(&mut self, record: SaleRecord) -> Result<Completed, CommandError> {
+    fn finish(&mut self, record: SaleRecord, at: DateTime<Utc>) -> Result<Completed, CommandError> {
         debug_assert!(
             self.in_flight.is_empty(),
             "settle the sales in flight first"
         );
-        let at = self.now();
         let sealed = sales::seal(&self.sealer, self.head, record.clone(), at)
             .map_err(|e| CommandError::Commit(e.to_string()))?;
         let sealed_head = sealed.entry.head();
@@ -717,8 +812,63 @@ impl Terminal {
         Ok(self.receipt_for(record, committed.receipt_no, at))
     }
 
+    /// Adds a member's durable sale (or return, negative) to their purchase history, which
+    /// the next shopping list is built from. The history is a cache HQ can send again, so a
+    /// failure here is logged and does not touch the sale.
+    fn remember_purchase(
+        &self,
+        record: &SaleRecord,
+        member_id: &str,
+        receipt_no: u64,
+        at: DateTime<Utc>,
+    ) {
+        let basket_id = self.receipt_key(receipt_no);
+        let conn = self.store.catalogue.conn();
+        let result = (|| -> Result<(), StoreError> {
+            let tx = conn.unchecked_transaction()?;
+            for l in &record.lines {
+                let coupon_disc: i64 = l
+                    .promotions
+                    .iter()
+                    .filter(|p| self.offer_ids_in(record).contains(&p.id.as_str()))
+                    .map(|p| p.amount)
+                    .sum();
+                crate::store::history::insert(
+                    &tx,
+                    &crate::store::history::HistoryLine {
+                        member_id: member_id.to_string(),
+                        store_id: self.config.store.id.clone(),
+                        basket_id: basket_id.clone(),
+                        gtin: l.gtin,
+                        quantity: l.quantity,
+                        amount: l.amount - l.discount,
+                        retail_disc: l.discount - coupon_disc,
+                        coupon_disc,
+                        at: at.to_rfc3339(),
+                    },
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })();
+        if let Err(e) = result {
+            tracing::warn!("purchase history of sale {receipt_no} not kept: {e}");
+        }
+    }
+
+    fn offer_ids_in<'r>(&self, record: &'r SaleRecord) -> Vec<&'r str> {
+        record
+            .loyalty
+            .as_ref()
+            .map(|l| l.coupons.iter().map(|c| c.coupon_id.as_str()).collect())
+            .unwrap_or_default()
+    }
+
     /// The receipt of a committed sale, and the effects it brings (print, drawer).
     fn receipt_for(&mut self, record: SaleRecord, receipt_no: u64, at: DateTime<Utc>) -> Completed {
+        if let Some(member_id) = &record.member_id {
+            self.remember_purchase(&record, member_id, receipt_no, at);
+        }
         let header = Header {
             store_name: self.config.store.name.clone(),
             store_id: self.config.store.id.clone(),

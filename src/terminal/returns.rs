@@ -173,6 +173,7 @@ pub fn build(
         change: 0,
         original_receipt: Some(receipt_no),
         shift_id: None,
+        loyalty: None,
     })
 }
 
@@ -193,7 +194,11 @@ fn refund_tenders(
         .collect::<Result<_, _>>()?;
     let mut left = refund;
     let mut out = Vec::new();
-    for (kind, amount, reference) in original.iter().filter(|(k, _, _)| k != "cash") {
+    // Points are given back as points (see `Terminal::return_loyalty`), not as money.
+    for (kind, amount, reference) in original
+        .iter()
+        .filter(|(k, _, _)| k != "cash" && k != "points")
+    {
         let part = left.min(*amount);
         if part > 0 {
             out.push(TenderLine {

@@ -12,9 +12,9 @@
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 
-use super::Terminal;
 use super::effects::Counter;
 use super::headless::{Command, Outcome, parse, refusal, respond, run};
+use super::{CommandError, Terminal};
 use crate::domain::basket::Basket;
 
 /// Sales that may wait for their commit at once.
@@ -84,7 +84,14 @@ impl<W: Write> Loop<'_, W> {
             _ => self.settle_all()?,
         }
         let before = self.terminal.in_flight();
-        let result = run(self.terminal, command);
+        let mut result = run(self.terminal, command);
+        if matches!(result, Err(CommandError::SettleFirst)) {
+            self.settle_all()?;
+            result = match parse(&line) {
+                Ok(c) => run(self.terminal, c),
+                Err(message) => return self.emit(line, refusal("bad_request", &message)),
+            };
+        }
         if self.terminal.in_flight() > before {
             self.slots.push_back(Slot {
                 tender: line,

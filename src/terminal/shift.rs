@@ -117,6 +117,11 @@ impl Terminal {
         )?;
         self.basket = Basket::new(self.config.store.currency);
         self.pending = None;
+        // The member and their offers stay with the counter, not the parked basket: they
+        // are identified again when it is resumed.
+        self.member = None;
+        self.offers.clear();
+        self.list_id = None;
         Ok(id)
     }
 

@@ -224,3 +224,74 @@ pub fn report_view(r: &ShiftReport, currency: Currency) -> ReportView {
         over_short: r.over_short.map(m),
     }
 }
+
+/// The member badge: who is on the sale, their points and the offers attached.
+#[derive(Debug, Serialize)]
+pub struct MemberBadge {
+    pub id: String,
+    pub name: String,
+    pub tier: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card: Option<String>,
+    /// The balance to show: HQ's last figure plus this till's movements since.
+    pub points: i64,
+    /// What may be paid with points here, now.
+    pub redeemable: i64,
+    pub offers: Vec<OfferBadge>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OfferBadge {
+    pub id: String,
+    pub title: String,
+}
+
+pub fn member_badge(terminal: &super::Terminal) -> Option<MemberBadge> {
+    let at = terminal.member()?;
+    Some(MemberBadge {
+        id: at.member.id.clone(),
+        name: at.member.name.clone(),
+        tier: at.member.tier.clone(),
+        card: at.card.clone(),
+        points: terminal.shown_points().unwrap_or(at.member.points_balance),
+        redeemable: terminal.redeemable_points().unwrap_or(0),
+        offers: terminal
+            .offers()
+            .iter()
+            .map(|o| OfferBadge {
+                id: o.coupon_id.clone(),
+                title: o.title.clone(),
+            })
+            .collect(),
+        list: terminal.list_id().map(str::to_string),
+    })
+}
+
+/// One member in a list of lookup candidates.
+#[derive(Debug, Serialize)]
+pub struct MemberLine {
+    pub id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    pub tier: String,
+}
+
+pub fn member_line(m: &crate::domain::member::Member) -> MemberLine {
+    MemberLine {
+        id: m.id.clone(),
+        name: m.name.clone(),
+        phone: m.phone.as_deref().map(mask_phone),
+        tier: m.tier.clone(),
+    }
+}
+
+/// A phone number as shown to a cashier choosing between members: the last four digits.
+fn mask_phone(phone: &str) -> String {
+    let digits: Vec<char> = phone.chars().collect();
+    let hidden = digits.len().saturating_sub(4);
+    let last: String = digits[hidden..].iter().collect();
+    format!("{}{last}", "*".repeat(hidden))
+}

@@ -1,0 +1,315 @@
+//! Tests of the member repository and of member lookup, on real SQLite.
+
+use super::*;
+use crate::store::schema::migrate_catalogue;
+
+fn db() -> Connection {
+    let mut conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+    migrate_catalogue(&mut conn).unwrap();
+    conn
+}
+
+fn member(id: &str, name: &str, phone: Option<&str>, email: Option<&str>) -> Member {
+    Member {
+        id: id.into(),
+        name: name.into(),
+        phone: phone.map(str::to_string),
+        email: email.map(str::to_string),
+        address: None,
+        cards: vec![MemberCard {
+            number: format!("CARD{id}"),
+            status: CardStatus::Active,
+        }],
+        card_opened: None,
+        tier: "standard".into(),
+        home_store: None,
+        consent: Consent::default(),
+        points_balance: 0,
+    }
+}
+
+fn add(conn: &Connection, id: &str, name: &str, phone: Option<&str>, email: Option<&str>) {
+    upsert(conn, &member(id, name, phone, email), None).unwrap();
+}
+
+/// The ids and kinds of match of a lookup, in order.
+fn found(conn: &Connection, query: &str, limit: usize) -> Vec<(String, MatchedBy)> {
+    find(conn, query, limit)
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.member.id, m.matched))
+        .collect()
+}
+
+fn ids(conn: &Connection, query: &str) -> Vec<String> {
+    found(conn, query, 50)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect()
+}
+
+#[test]
+fn existing_lookups_keep_working() {
+    let conn = db();
+    add(&conn, "M1", "张伟", Some("13800138000"), None);
+    assert_eq!(by_id(&conn, "M1").unwrap().unwrap().name, "张伟");
+    assert_eq!(by_card(&conn, "CARDM1").unwrap().unwrap().id, "M1");
+    assert_eq!(by_phone(&conn, "13800138000").unwrap().len(), 1);
+    assert_eq!(count(&conn).unwrap(), 1);
+    assert!(by_card(&conn, "NOPE").unwrap().is_none());
+}
+
+#[test]
+fn finds_by_card_with_its_status() {
+    let conn = db();
+    let mut m = member("M1", "Alice Smith", None, None);
+    m.cards.push(MemberCard {
+        number: "6200000000000001".into(),
+        status: CardStatus::Blocked,
+    });
+    upsert(&conn, &m, None).unwrap();
+    assert_eq!(
+        found(&conn, "CARDM1", 10),
+        [(
+            "M1".to_string(),
+            MatchedBy::Card {
+                number: "CARDM1".into(),
+                blocked: false
+            }
+        )]
+    );
+    let blocked = find(&conn, " 6200000000000001 ", 10).unwrap();
+    assert_eq!(blocked.len(), 1);
+    assert_eq!(
+        blocked[0].matched,
+        MatchedBy::Card {
+            number: "6200000000000001".into(),
+            blocked: true
+        }
+    );
+    assert_eq!(blocked[0].member.cards.len(), 2);
+}
+
+#[test]
+fn a_member_matched_twice_appears_once_with_the_stronger_match() {
+    let conn = db();
+    // As the CSV importer stores them: the card number is also the member id.
+    let mut m = member("6200123412341234", "Bob", None, None);
+    m.cards[0].number = m.id.clone();
+    m.cards[0].status = CardStatus::Blocked;
+    upsert(&conn, &m, None).unwrap();
+    assert_eq!(
+        found(&conn, "6200123412341234", 10),
+        [(
+            "6200123412341234".to_string(),
+            MatchedBy::Card {
+                number: "6200123412341234".into(),
+                blocked: true
+            }
+        )]
+    );
+}
+
+#[test]
+fn finds_by_id_phone_and_email() {
+    let conn = db();
+    add(
+        &conn,
+        "2201",
+        "Carol",
+        Some("13800138000"),
+        Some("Carol@Example.COM"),
+    );
+    assert_eq!(found(&conn, "2201", 10), [("2201".into(), MatchedBy::Id)]);
+    for query in ["13800138000", "138 0013-8000"] {
+        assert_eq!(found(&conn, query, 10), [("2201".into(), MatchedBy::Phone)]);
+    }
+    for query in ["carol@example.com", "CAROL@EXAMPLE.COM"] {
+        assert_eq!(found(&conn, query, 10), [("2201".into(), MatchedBy::Email)]);
+    }
+    assert!(found(&conn, "carol@example.org", 10).is_empty());
+}
+
+#[test]
+fn four_to_six_digits_find_phones_by_their_last_digits() {
+    let conn = db();
+    add(&conn, "A", "Ann", Some("13800138000"), None);
+    add(&conn, "B", "Ben", Some("13912348000"), None);
+    add(&conn, "C", "Cid", Some("13912341234"), None);
+    assert_eq!(
+        found(&conn, "8000", 10),
+        [
+            ("A".into(), MatchedBy::Phone),
+            ("B".into(), MatchedBy::Phone)
+        ]
+    );
+    assert_eq!(ids(&conn, "48000"), ["B"]);
+    assert_eq!(ids(&conn, "138000"), ["A"]);
+    assert_eq!(ids(&conn, "1234"), ["C"]);
+    // Seven digits and more are whole phones only.
+    assert!(ids(&conn, "2348000").is_empty());
+    // Three digits are too few to mean anything.
+    assert!(ids(&conn, "000").is_empty());
+}
+
+#[test]
+fn english_names_match_by_prefix_of_the_name_or_of_any_word() {
+    let conn = db();
+    add(&conn, "1", "John Smith", None, None);
+    add(&conn, "2", "Mary-Jane O'Brien", None, None);
+    add(&conn, "3", "Johnny Walker", None, None);
+    assert_eq!(ids(&conn, "smi"), ["1"]);
+    assert_eq!(ids(&conn, "SMITH"), ["1"]);
+    assert_eq!(ids(&conn, "john s"), ["1"]);
+    assert_eq!(ids(&conn, "john"), ["1", "3"]);
+    assert_eq!(ids(&conn, "jane"), ["2"]);
+    assert_eq!(ids(&conn, "obrien"), ["2"]);
+    assert_eq!(ids(&conn, "o'brien"), ["2"]);
+    assert_eq!(ids(&conn, "mary jane"), ["2"]);
+    // Prefixes only: the middle of an English word does not match.
+    assert!(ids(&conn, "mith").is_empty());
+    assert!(
+        found(&conn, "walk", 10)
+            .iter()
+            .all(|(_, by)| *by == MatchedBy::Name)
+    );
+}
+
+#[test]
+fn cjk_names_match_by_any_part() {
+    let conn = db();
+    add(&conn, "1", "张伟", None, None);
+    add(&conn, "2", "王小明", None, None);
+    add(&conn, "3", "欧阳娜娜", None, None);
+    add(&conn, "4", "约翰·史密斯", None, None);
+    assert_eq!(ids(&conn, "张"), ["1"]);
+    assert_eq!(ids(&conn, "伟"), ["1"]);
+    assert_eq!(ids(&conn, "小明"), ["2"]);
+    assert_eq!(ids(&conn, "明"), ["2"]);
+    assert_eq!(ids(&conn, "阳娜"), ["3"]);
+    assert_eq!(ids(&conn, "娜娜"), ["3"]);
+    assert_eq!(ids(&conn, "史密斯"), ["4"]);
+    assert_eq!(ids(&conn, "约翰史密斯"), ["4"]);
+    assert!(ids(&conn, "张小").is_empty());
+}
+
+#[test]
+fn stronger_matches_come_first() {
+    let conn = db();
+    add(&conn, "4", "李王", None, None);
+    add(&conn, "3", "王伟", None, None);
+    add(&conn, "2", "王", None, None);
+    add(&conn, "5", "Li Wang", None, None);
+    add(&conn, "6", "Wang", None, None);
+    add(&conn, "7", "Wangari Maathai", None, None);
+    // Exact name, then prefix of the name, then a later part of it.
+    assert_eq!(ids(&conn, "王"), ["2", "3", "4"]);
+    assert_eq!(ids(&conn, "wang"), ["6", "7", "5"]);
+
+    // A card, an id and a phone before the phone suffixes of others.
+    let mut card_holder = member("X", "Xavier", None, None);
+    card_holder.cards[0].number = "5678".into();
+    upsert(&conn, &card_holder, None).unwrap();
+    add(&conn, "5678", "Yvonne", None, None);
+    add(&conn, "Z", "Zoe", Some("13900005678"), None);
+    add(&conn, "W", "Walt", Some("5678"), None);
+    // "5678" is too short for a whole phone: Walt's and Zoe's phones match by their last
+    // digits, the shorter phone first.
+    assert_eq!(
+        found(&conn, "5678", 10),
+        [
+            (
+                "X".to_string(),
+                MatchedBy::Card {
+                    number: "5678".into(),
+                    blocked: false
+                }
+            ),
+            ("5678".to_string(), MatchedBy::Id),
+            ("W".to_string(), MatchedBy::Phone),
+            ("Z".to_string(), MatchedBy::Phone),
+        ]
+    );
+}
+
+#[test]
+fn the_limit_is_respected() {
+    let conn = db();
+    for i in 0..30 {
+        add(&conn, &format!("M{i:02}"), &format!("王{i}"), None, None);
+    }
+    assert_eq!(find(&conn, "王", 7).unwrap().len(), 7);
+    assert_eq!(ids(&conn, "王").len(), 30);
+    assert!(find(&conn, "王", 0).unwrap().is_empty());
+    assert!(find(&conn, "   ", 10).unwrap().is_empty());
+}
+
+#[test]
+fn upsert_keeps_the_search_terms_right_after_a_change() {
+    let conn = db();
+    add(
+        &conn,
+        "M1",
+        "张伟",
+        Some("13800138000"),
+        Some("zw@example.com"),
+    );
+    add(
+        &conn,
+        "M1",
+        "李娜 Lina",
+        Some("13911112222"),
+        Some("ln@example.com"),
+    );
+    for stale in ["张", "伟", "8000", "13800138000", "zw@example.com"] {
+        assert!(
+            ids(&conn, stale).is_empty(),
+            "{stale} still finds the member"
+        );
+    }
+    for fresh in ["李", "娜", "lin", "2222", "13911112222", "ln@example.com"] {
+        assert_eq!(ids(&conn, fresh), ["M1"], "{fresh}");
+    }
+    let terms: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM member_search WHERE member_id = 'M1'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    // 李娜 lina, 娜 lina, lina; the phone; the e-mail.
+    assert_eq!(terms, 5);
+}
+
+#[test]
+fn rebuilding_the_index_covers_members_written_directly() {
+    let conn = db();
+    conn.execute(
+        "INSERT INTO members (id, name, phone, email) VALUES ('D1', 'Dora Explorer', '13700001111', NULL)",
+        [],
+    )
+    .unwrap();
+    assert!(ids(&conn, "dora").is_empty());
+    assert_eq!(rebuild_search_index(&conn).unwrap(), 1);
+    assert_eq!(ids(&conn, "expl"), ["D1"]);
+    assert_eq!(ids(&conn, "1111"), ["D1"]);
+}
+
+#[test]
+fn names_are_normalised_for_search() {
+    assert_eq!(name_key("  O'Brien-SMITH  Jr. "), "obrien smith jr");
+    assert_eq!(name_key("约翰·史密斯"), "约翰史密斯");
+    assert_eq!(name_key("ÉLODIE  Dupont"), "élodie dupont");
+    let key = name_key("王小明 Wang");
+    let terms: Vec<_> = name_terms(&key).collect();
+    assert_eq!(
+        terms,
+        [
+            (NAME_START, "王小明 wang"),
+            (NAME_INNER, "小明 wang"),
+            (NAME_INNER, "明 wang"),
+            (NAME_WORD, "wang"),
+        ]
+    );
+}
