@@ -128,7 +128,7 @@ pub enum MemberViewArgs {
 /// What a command produced besides the basket.
 pub enum Outcome {
     Nothing,
-    Sale(Completed),
+    Sale(Box<Completed>),
     Report(ShiftReport),
     Suspended(i64),
     /// Print the last receipt again: done by whoever holds the devices.
@@ -163,7 +163,8 @@ pub struct TenderArgs {
 /// Runs one command.
 pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, CommandError> {
     let nothing = |_| Outcome::Nothing;
-    let sale = |done: Option<Completed>| done.map_or(Outcome::Nothing, Outcome::Sale);
+    let sale =
+        |done: Option<Completed>| done.map_or(Outcome::Nothing, |d| Outcome::Sale(Box::new(d)));
     match command {
         Command::SignIn { operator, pin } => terminal.sign_in(&operator, &pin).map(nothing),
         Command::OpenShift { float } => terminal.open_shift(&float).map(nothing),

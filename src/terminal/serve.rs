@@ -138,7 +138,7 @@ impl<W: Write> Loop<'_, W> {
                 let empty = Basket::new(self.terminal.currency());
                 let text = respond(
                     self.terminal,
-                    Ok(Outcome::Sale(done)),
+                    Ok(Outcome::Sale(Box::new(done))),
                     self.counter.as_deref_mut(),
                     Some(&empty),
                 );

@@ -1,0 +1,259 @@
+//! Member administration at the counter: enrolment with a new card, card replacement
+//! (the old card blocked), complaints and feedback, and the member's sheet; each change is
+//! an outbox event for HQ, durable before the answer.
+
+use chrono::{DateTime, Utc};
+use storepos_sync::outbox::{self, Origin};
+
+use super::member::Enrolment;
+use super::{CommandError, Terminal};
+use crate::domain::member::{CardStatus, Member, MemberCard, normalize_phone};
+use crate::store::loyalty::{self, Complaint};
+use crate::store::members;
+
+impl Terminal {
+    /// Enrols a new member at the till with a new card, attaches them to the sale and tells
+    /// HQ (the event is durable before the answer).
+    pub fn enroll(&mut self, e: Enrolment) -> Result<String, CommandError> {
+        self.selling()?;
+        let name = e.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 64 {
+            return Err(CommandError::Invalid(
+                "a name of 1–64 characters is needed".into(),
+            ));
+        }
+        let phone = e
+            .phone
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .map(normalize_phone)
+            .transpose()
+            .map_err(CommandError::Invalid)?;
+        if let Some(p) = &phone
+            && let Some(existing) = members::by_phone(self.catalogue(), p)?.first()
+        {
+            return Err(CommandError::Invalid(format!(
+                "phone {p} already belongs to member {} ({}); look them up instead",
+                existing.id, existing.name
+            )));
+        }
+        let at = self.now();
+        let card = self.next_card_number()?;
+        let member = Member {
+            id: card.clone(),
+            name,
+            phone,
+            email: e.email.filter(|m| !m.trim().is_empty()),
+            address: None,
+            cards: vec![MemberCard {
+                number: card.clone(),
+                status: CardStatus::Active,
+            }],
+            card_opened: Some(at.with_timezone(&self.config.store.offset()).date_naive()),
+            tier: self
+                .config
+                .loyalty
+                .points
+                .tiers
+                .first()
+                .map_or_else(|| "standard".to_string(), |t| t.code.clone()),
+            home_store: Some(self.config.store.id.clone()),
+            consent: e.consent,
+            points_balance: 0,
+        };
+        let payload = serde_json::json!({ "member": member });
+        self.record_event("member.enrolled", payload, at)?;
+        members::upsert(self.catalogue(), &member, None)?;
+        self.attach(member, Some(card.clone()));
+        Ok(card)
+    }
+
+    /// Issues a new card to a member and blocks the old one (here at once, everywhere once
+    /// HQ has the event).
+    pub fn replace_card(
+        &mut self,
+        member_id: &str,
+        old_card: &str,
+    ) -> Result<String, CommandError> {
+        self.selling()?;
+        let mut member = members::by_id(self.catalogue(), member_id)?
+            .ok_or_else(|| CommandError::UnknownMember(member_id.to_string()))?;
+        let Some(old) = member.cards.iter_mut().find(|c| c.number == old_card) else {
+            return Err(CommandError::Invalid(format!(
+                "card {old_card} is not one of {}'s cards",
+                member.name
+            )));
+        };
+        old.status = CardStatus::Blocked;
+        let card = self.next_card_number()?;
+        member.cards.push(MemberCard {
+            number: card.clone(),
+            status: CardStatus::Active,
+        });
+        let at = self.now();
+        let payload = serde_json::json!({
+            "member_id": member.id, "blocked": old_card, "new_card": card,
+        });
+        self.record_event("card.replaced", payload, at)?;
+        members::upsert(self.catalogue(), &member, None)?;
+        if self
+            .member
+            .as_ref()
+            .is_some_and(|m| m.member.id == member.id)
+        {
+            self.attach(member, Some(card.clone()));
+        }
+        Ok(card)
+    }
+
+    /// Records a complaint or piece of feedback and its event for HQ, in one transaction.
+    pub fn complaint(&mut self, mut c: Complaint) -> Result<i64, CommandError> {
+        let operator = self.signed_in()?.id.clone();
+        if c.content.trim().is_empty() {
+            return Err(CommandError::Invalid(
+                "say what the complaint is about".into(),
+            ));
+        }
+        if c.satisfaction.is_some_and(|s| !(1..=5).contains(&s)) {
+            return Err(CommandError::Invalid(
+                "satisfaction is 1 (very unhappy) to 5".into(),
+            ));
+        }
+        if c.member_id.is_none() {
+            c.member_id = self.member.as_ref().map(|m| m.member.id.clone());
+        }
+        if let Some(id) = &c.member_id
+            && members::by_id(self.catalogue(), id)?.is_none()
+        {
+            return Err(CommandError::UnknownMember(id.clone()));
+        }
+        let at = self.now();
+        c.operator_id = operator;
+        c.at = at.to_rfc3339();
+        c.status = if c.outcome.as_deref().is_some_and(|o| !o.trim().is_empty()) {
+            "closed".into()
+        } else {
+            "open".into()
+        };
+        let origin = self.origin();
+        let tx = self
+            .store
+            .terminal
+            .transaction()
+            .map_err(crate::store::StoreError::from)?;
+        let id = loyalty::add_complaint(&tx, &c)?;
+        c.id = id;
+        outbox::append(
+            &tx,
+            &origin,
+            "complaint.recorded",
+            serde_json::json!({ "complaint": c }),
+            at,
+        )
+        .map_err(|e| CommandError::Commit(e.to_string()))?;
+        tx.commit().map_err(crate::store::StoreError::from)?;
+        Ok(id)
+    }
+
+    /// Writes one event to the outbox in its own durable transaction.
+    fn record_event(
+        &mut self,
+        kind: &str,
+        payload: serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> Result<(), CommandError> {
+        let origin = self.origin();
+        let tx = self
+            .store
+            .terminal
+            .transaction()
+            .map_err(crate::store::StoreError::from)?;
+        outbox::append(&tx, &origin, kind, payload, at)
+            .map_err(|e| CommandError::Commit(e.to_string()))?;
+        tx.commit().map_err(crate::store::StoreError::from)?;
+        Ok(())
+    }
+
+    /// A new card number: store, terminal and a sequence kept in `terminal.db`, so two
+    /// tills never issue the same number.
+    fn next_card_number(&mut self) -> Result<String, CommandError> {
+        let conn = &self.store.terminal;
+        let next: i64 = conn
+            .query_row(
+                "SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'next_card'), 1)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(crate::store::StoreError::from)?;
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('next_card', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [(next + 1).to_string()],
+        )
+        .map_err(crate::store::StoreError::from)?;
+        let prefix: String = format!("{}{}", self.config.store.id, self.config.terminal.id)
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
+        Ok(format!("{prefix}{next:06}"))
+    }
+
+    /// The member's sheet at the till (as Metro's per-member view): purchases and spend
+    /// from history, points and their movements here, coupons and lists kept for them,
+    /// complaints. `None` means the member on the sale.
+    pub fn member_view(&self, id: Option<&str>) -> Result<serde_json::Value, CommandError> {
+        self.signed_in()?;
+        let id = match id {
+            Some(id) => id.to_string(),
+            None => self
+                .member
+                .as_ref()
+                .map(|m| m.member.id.clone())
+                .ok_or_else(|| CommandError::Invalid("no member is on this sale".into()))?,
+        };
+        let now = self.now();
+        let sheet = crate::store::member_view::sheet(self.catalogue(), &id, now, self.currency())?
+            .ok_or_else(|| CommandError::UnknownMember(id.clone()))?;
+        let terminal = &self.store.terminal;
+        let hq = sheet.member.points_balance;
+        let points = serde_json::json!({
+            "hq_balance": hq,
+            "balance": loyalty::shown_balance(terminal, &id, hq)?,
+            "redeemable": loyalty::redeemable(terminal, &id, hq)?,
+            "history": loyalty::history(terminal, &id, 20)?,
+        });
+        let codes: Vec<serde_json::Value> = loyalty::codes_for_member(terminal, &id)?
+            .into_iter()
+            .map(|(kind, code_id, _)| {
+                let used = kind == "coupon"
+                    && loyalty::coupon_redeemed(terminal, &code_id).unwrap_or(false);
+                serde_json::json!({ "kind": kind, "id": code_id, "redeemed": used })
+            })
+            .collect();
+        let complaints = loyalty::complaints(terminal, &id)?;
+        let mut view = serde_json::to_value(&sheet)
+            .map_err(|e| CommandError::Invalid(format!("member sheet: {e}")))?;
+        if let Some(map) = view.as_object_mut() {
+            map.insert("points".into(), points);
+            map.insert("coupons_and_lists".into(), codes.into());
+            map.insert(
+                "open_complaints".into(),
+                serde_json::to_value(
+                    complaints
+                        .iter()
+                        .filter(|c| c.status == "open")
+                        .collect::<Vec<_>>(),
+                )
+                .unwrap_or_default(),
+            );
+        }
+        Ok(view)
+    }
+
+    fn origin(&self) -> Origin {
+        Origin {
+            store_id: self.config.store.id.clone(),
+            terminal_id: self.config.terminal.id.clone(),
+        }
+    }
+}

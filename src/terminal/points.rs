@@ -1,0 +1,258 @@
+//! Points at the till: what the member may redeem offline, points as a tender, what a
+//! completed sale earns and redeems (with ledger transfers whose ids derive from the
+//! receipt), and the proportional reversal of both on returns.
+
+use chrono::{DateTime, Utc};
+
+use super::{CommandError, Terminal};
+use crate::domain::basket::PricedBasket;
+use crate::domain::loyalty::{EarnLine, Earned, Reversal, SaleLoyalty, sale_transfers};
+use crate::store::loyalty::{self, CouponUse, LoyaltyRecord};
+use crate::store::members;
+use crate::store::sales::TenderLine;
+
+impl Terminal {
+    /// Points the member may pay with here and now (offline-safe).
+    pub fn redeemable_points(&self) -> Result<i64, CommandError> {
+        let Some(at) = &self.member else { return Ok(0) };
+        Ok(loyalty::redeemable(
+            &self.store.terminal,
+            &at.member.id,
+            self.hq_balance(&at.member),
+        )?)
+    }
+
+    /// The balance to show the member: HQ's last figure plus this till's movements since.
+    pub fn shown_points(&self) -> Result<i64, CommandError> {
+        let Some(at) = &self.member else { return Ok(0) };
+        Ok(loyalty::shown_balance(
+            &self.store.terminal,
+            &at.member.id,
+            self.hq_balance(&at.member),
+        )?)
+    }
+
+    /// Points as a tender: checked against what the member may redeem and the programme's
+    /// limits; returns the tender line.
+    pub(super) fn points_tender(&self, points: i64, due: i64) -> Result<TenderLine, CommandError> {
+        if self.member.is_none() {
+            return Err(CommandError::Invalid(
+                "identify the member before paying with points".into(),
+            ));
+        }
+        let already: i64 = self
+            .tenders
+            .iter()
+            .filter(|t| t.kind == "points")
+            .filter_map(|t| t.reference.as_deref()?.parse::<i64>().ok())
+            .sum();
+        let available = self.redeemable_points()? - already;
+        let value = self
+            .config
+            .loyalty
+            .points
+            .check_redeem(points, available, due)
+            .map_err(|e| CommandError::Invalid(e.to_string()))?;
+        Ok(TenderLine {
+            kind: "points".into(),
+            amount: value,
+            reference: Some(points.to_string()),
+        })
+    }
+
+    /// What the completed sale does for its member: points earned and redeemed, coupons
+    /// redeemed, ledger transfers with ids derived from the receipt.
+    pub(super) fn loyalty_for_sale(
+        &self,
+        lines: &[EarnLine],
+        offers: &[CouponUse],
+        tenders: &[TenderLine],
+        receipt_no: u64,
+        at: DateTime<Utc>,
+    ) -> Result<Option<LoyaltyRecord>, CommandError> {
+        let Some(at_till) = &self.member else {
+            return Ok(None);
+        };
+        let member = &at_till.member;
+        let program = &self.config.loyalty.points;
+        let redeemed: i64 = tenders
+            .iter()
+            .filter(|t| t.kind == "points")
+            .filter_map(|t| t.reference.as_deref()?.parse::<i64>().ok())
+            .sum();
+        let paid_with_points: i64 = tenders
+            .iter()
+            .filter(|t| t.kind == "points")
+            .map(|t| t.amount)
+            .sum();
+        let earned: Earned = program.earn(lines, &member.tier, paid_with_points);
+        let source = self.receipt_key(receipt_no);
+        let transfers = sale_transfers(
+            &member.id,
+            &source,
+            at,
+            redeemed,
+            earned.total,
+            &program.expiry,
+        );
+        let before = self.shown_points()?;
+        Ok(Some(LoyaltyRecord {
+            member_id: member.id.clone(),
+            card: at_till.card.clone(),
+            name: member.name.clone(),
+            tier: member.tier.clone(),
+            earned: earned.total,
+            redeemed,
+            balance_before: before,
+            balance_after: before - redeemed + earned.total,
+            sale: Some(SaleLoyalty::new(lines, &earned, redeemed)),
+            reversal: None,
+            coupons: offers.to_vec(),
+            list_id: self.list_id.clone(),
+            transfers,
+        }))
+    }
+
+    /// The id a sale's ledger transfers derive from: store, terminal and receipt number,
+    /// unique in the chain and the same on every replay.
+    pub(super) fn receipt_key(&self, receipt_no: u64) -> String {
+        format!(
+            "{}/{}/{receipt_no}",
+            self.config.store.id, self.config.terminal.id
+        )
+    }
+
+    /// The loyalty record of the sale being completed, from its priced lines.
+    pub(super) fn sale_loyalty(
+        &self,
+        priced: &PricedBasket,
+        receipt_no: u64,
+        at: DateTime<Utc>,
+    ) -> Result<Option<LoyaltyRecord>, CommandError> {
+        if self.member.is_none() {
+            return Ok(None);
+        }
+        let mut lines = Vec::new();
+        let mut coupons: Vec<CouponUse> = Vec::new();
+        for (line, p) in self.basket.lines().iter().zip(&priced.lines) {
+            if p.voided {
+                continue;
+            }
+            lines.push(EarnLine {
+                line_no: line.line_no,
+                category: line.product.category.clone(),
+                net: p.net.minor(),
+                quantity_milli: line.quantity.milli(),
+                bonus: line.product.bonus_points,
+            });
+            for o in &p.offers {
+                match coupons.iter_mut().find(|c| c.coupon_id == o.coupon_id) {
+                    Some(c) => c.amount += o.amount.minor(),
+                    None => coupons.push(CouponUse {
+                        coupon_id: o.coupon_id.clone(),
+                        title: o.title.clone(),
+                        amount: o.amount.minor(),
+                    }),
+                }
+            }
+        }
+        self.loyalty_for_sale(&lines, &coupons, &self.tenders, receipt_no, at)
+    }
+
+    /// Points on a return: earned points taken back and redeemed points given back in
+    /// proportion to what is refunded (cumulatively, so a sale returned in parts moves
+    /// exactly what it earned and redeemed). The points given back replace that much of
+    /// the money refund.
+    pub(super) fn return_loyalty(
+        &self,
+        record: &mut crate::store::sales::SaleRecord,
+        original_receipt: u64,
+        at: DateTime<Utc>,
+    ) -> Result<(), CommandError> {
+        let terminal = &self.store.terminal;
+        let Some((sold, returns)) = loyalty::for_receipt(terminal, original_receipt)? else {
+            return Ok(());
+        };
+        let Some(sale) = &sold.sale else {
+            return Ok(());
+        };
+        let mut earlier_stmt = terminal
+            .prepare_cached(
+                "SELECT l.original_line, -SUM(l.amount - l.discount) FROM sale_lines l
+                 JOIN sales s ON s.receipt_no = l.receipt_no
+                 WHERE s.original_receipt = ?1 GROUP BY l.original_line",
+            )
+            .map_err(crate::store::StoreError::from)?;
+        let earlier: Vec<(u32, i64)> = earlier_stmt
+            .query_map([original_receipt as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(crate::store::StoreError::from)?;
+        let already = returns
+            .iter()
+            .filter_map(|r| r.reversal)
+            .fold(Reversal::default(), Reversal::plus);
+        let now: Vec<(u32, i64)> = record
+            .lines
+            .iter()
+            .map(|l| {
+                (
+                    l.original_line.unwrap_or(l.line_no),
+                    -(l.amount - l.discount),
+                )
+            })
+            .collect();
+        let reversal = sale
+            .reverse(&earlier, already, &now)
+            .map_err(|e| CommandError::Invalid(e.to_string()))?;
+        let program = &self.config.loyalty.points;
+        // Points given back pay that share of the refund; the money refund shrinks by it.
+        let refund = -(record.total + record.rounding);
+        let value = program
+            .redeem_value(reversal.redeemed_back)
+            .min(refund.max(0));
+        let mut left = value;
+        for t in record.tenders.iter_mut().rev() {
+            let take = left.min(-t.amount);
+            t.amount += take;
+            left -= take;
+        }
+        record.tenders.retain(|t| t.amount != 0);
+        if reversal.redeemed_back > 0 {
+            record.tenders.push(TenderLine {
+                kind: "points".into(),
+                amount: -value,
+                reference: Some((-reversal.redeemed_back).to_string()),
+            });
+        }
+        let member = members::by_id(self.catalogue(), &sold.member_id)?;
+        let hq = member.as_ref().map_or(0, |m| m.points_balance);
+        let before = loyalty::shown_balance(terminal, &sold.member_id, hq)?;
+        let source = self.receipt_key(self.head.receipt_no + 1);
+        let posting = crate::domain::loyalty::return_posting(
+            &sold.member_id,
+            &source,
+            at,
+            reversal,
+            before,
+            program.clawback,
+            None,
+        );
+        let moved: i64 = posting.transfers.iter().map(|t| t.points).sum();
+        record.loyalty = Some(LoyaltyRecord {
+            member_id: sold.member_id.clone(),
+            card: sold.card.clone(),
+            name: member.map_or(sold.name.clone(), |m| m.name),
+            tier: sold.tier.clone(),
+            earned: -reversal.earned_back,
+            redeemed: -reversal.redeemed_back,
+            balance_before: before,
+            balance_after: before + moved,
+            sale: None,
+            reversal: Some(reversal),
+            coupons: Vec::new(),
+            list_id: None,
+            transfers: posting.transfers,
+        });
+        Ok(())
+    }
+}
