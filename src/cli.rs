@@ -88,6 +88,8 @@ pub enum ImportCommand {
     Members { file: PathBuf },
     /// Operators CSV: id,name,role,pin (role: cashier, supervisor or manager; PIN 4–8 digits).
     Operators { file: PathBuf },
+    /// HQ-signed coupons and shopping lists, one full code (SPC1./SPL1.) per line, so their short codes redeem offline.
+    Codes { file: PathBuf },
     /// Promotions, one JSON object per line (member price, percent/amount off, buy X get Y, mix-and-match, bundle; see README).
     Promotions { file: PathBuf },
     /// The Complete Journey data set (a folder of .csv.gz files): products, households as members, purchase history.
@@ -328,6 +330,9 @@ fn run_import(config: &Config, what: ImportCommand) -> Result<()> {
         }
         ImportCommand::Operators { file } => {
             import::operators::import(store.catalogue.conn_mut(), file)
+        }
+        ImportCommand::Codes { file } => {
+            import::codes::import(&mut store.terminal, config.loyalty.coupon_key(), file)
         }
         ImportCommand::Promotions { file } => {
             import::promotions::import(store.catalogue.conn_mut(), file)

@@ -346,3 +346,84 @@ fn enrolment_card_replacement_swipes_and_complaints() {
         ["member.enrolled", "card.replaced", "complaint.recorded"]
     );
 }
+
+#[test]
+fn member_prices_and_member_only_specials_need_a_member() {
+    let work = tempfile::tempdir().unwrap();
+    common::seed_with_promotions(work.path());
+    // Toothpaste 12.50: 20% off for members in the biweekly special (1-15 Dec 2017).
+    let script = start()
+        + &format!(
+            r#"{{"scan":"{MILK}"}}
+{{"scan":"6907000000174"}}
+{{"member":"{ZHANG}"}}
+{{"set_clock":"2017-12-20T09:00:00+08:00"}}
+{{"scan":"6907000000174"}}
+"#
+        );
+    let out = run_script(work.path(), &script);
+    assert_eq!(
+        out[4]["basket"]["total"], "66.50",
+        "shelf prices: {}",
+        out[4]
+    );
+    let member = &out[5]["basket"];
+    // Milk at its member price 48.00, toothpaste 10.00.
+    assert_eq!(member["total"], "58.00", "{member}");
+    // After the special ends only the member price is left.
+    assert_eq!(out[7]["basket"]["total"], "73.00", "{}", out[7]);
+}
+
+#[test]
+fn signed_codes_from_hq_let_short_codes_redeem_offline() {
+    let work = tempfile::tempdir().unwrap();
+    let key = hq_store(work.path());
+    let milk = Gtin::parse(MILK).unwrap();
+    let c = sign(
+        coupon(
+            "C200",
+            ZHANG,
+            OfferTarget::Product(milk),
+            OfferValue::PercentOff(1000),
+        ),
+        &key,
+    )
+    .unwrap();
+    let forged = sign(
+        coupon(
+            "C201",
+            ZHANG,
+            OfferTarget::Basket,
+            OfferValue::AmountOff(100),
+        ),
+        &SigningKey::from_bytes(&[1; 32]),
+    )
+    .unwrap();
+    let import = |text: String| {
+        let file = work.path().join("codes.txt");
+        std::fs::write(&file, text).unwrap();
+        assert_cmd::Command::cargo_bin("storepos")
+            .unwrap()
+            .current_dir(work.path())
+            .env_remove("STOREPOS_CONFIG")
+            .args(["--data-dir", "store", "import", "codes"])
+            .arg(&file)
+            .assert()
+    };
+    let refused = import(format!("{}\n{}\n", c.full_code(), forged.full_code())).failure();
+    let err = String::from_utf8_lossy(&refused.get_output().stderr).to_string();
+    assert!(err.contains("line 2"), "{err}");
+    import(format!("{}\n", c.full_code())).success();
+    let script = start()
+        + &format!(
+            r#"{{"scan":"C:C201"}}
+{{"scan":"{}"}}
+{{"scan":"{MILK}"}}
+"#,
+            c.short_code()
+        );
+    let out = run_script(work.path(), &script);
+    assert_eq!(out[3]["error"]["code"], "coupon_refused", "{}", out[3]);
+    assert_eq!(out[4]["member"]["offers"][0]["id"], "C200", "{}", out[4]);
+    assert_eq!(out[5]["basket"]["total"], "48.60", "{}", out[5]);
+}

@@ -5,6 +5,7 @@
 //! if any row is bad the transaction is rolled back and the errors are reported with
 //! their line numbers, so a half-loaded catalogue never reaches a till.
 
+pub mod codes;
 pub mod completejourney;
 mod csvfile;
 pub mod members;

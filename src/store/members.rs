@@ -194,7 +194,8 @@ pub struct MemberMatch {
 /// Finds members by whatever the cashier typed or the reader sent, at most `limit` of them,
 /// each once, ordered by the strength of the match: card, id, exact phone, e-mail, exact
 /// name, then name prefixes (before phone suffixes for digits), word prefixes and parts
-/// of CJK names. Within one kind, shorter and alphabetically first names come first.
+/// of CJK names. Within one kind, matches come in the binary order of the matching part of
+/// the name (or phone), so an exact name comes before the longer names it begins.
 pub fn find(conn: &Connection, query: &str, limit: usize) -> Result<Vec<MemberMatch>, StoreError> {
     let query = query.trim();
     let mut found = Found {

@@ -297,6 +297,23 @@ fn rebuilding_the_index_covers_members_written_directly() {
 }
 
 #[test]
+fn the_migration_indexes_members_stored_before_it() {
+    let mut conn = db();
+    // A catalogue as it was before the search index existed.
+    conn.execute_batch(
+        "DROP TABLE member_search;
+         INSERT INTO members (id, name, phone, email)
+             VALUES ('E1', '欧阳娜娜', '13600002222', 'NN@example.com');
+         PRAGMA user_version = 2;",
+    )
+    .unwrap();
+    migrate_catalogue(&mut conn).unwrap();
+    assert_eq!(ids(&conn, "娜娜"), ["E1"]);
+    assert_eq!(ids(&conn, "2222"), ["E1"]);
+    assert_eq!(ids(&conn, "nn@example.com"), ["E1"]);
+}
+
+#[test]
 fn names_are_normalised_for_search() {
     assert_eq!(name_key("  O'Brien-SMITH  Jr. "), "obrien smith jr");
     assert_eq!(name_key("约翰·史密斯"), "约翰史密斯");
