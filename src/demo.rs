@@ -207,9 +207,19 @@ pub fn run(config: &Config, dir: Option<&Path>) -> Result<()> {
 /// Runs the demo sales script through the headless terminal and prints each receipt.
 fn run_sales(config: &Config, dir: &Path) -> Result<()> {
     let store = crate::cli::open_store_at(config, dir)?;
-    let mut terminal = crate::terminal::Terminal::open(store, config.clone())?;
+    let mut config = config.clone();
+    let hq = demo_hq_key();
+    if config.loyalty.coupon_key.is_none() {
+        config.loyalty.coupon_key = Some(hex::encode(hq.verifying_key().to_bytes()));
+    }
+    let mut terminal = crate::terminal::Terminal::open(store, config)?;
     println!("\n== Sales at the counter (headless script) ==");
-    for line in SALES_SCRIPT.lines().filter(|l| !l.trim().is_empty()) {
+    let member_sale = member_sale_script(&hq)?;
+    for line in SALES_SCRIPT
+        .lines()
+        .chain(member_sale.lines())
+        .filter(|l| !l.trim().is_empty())
+    {
         let answer = crate::terminal::headless::answer(&mut terminal, line);
         if answer["ok"] != true {
             println!(
@@ -222,6 +232,53 @@ fn run_sales(config: &Config, dir: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The demo's stand-in for HQ's coupon-signing key. A real chain's HQ keeps its own key and
+/// terminals hold only its public half (`loyalty.coupon_key`).
+fn demo_hq_key() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[0x5e; 32])
+}
+
+/// A member sale: 张伟 identified by phone, a personalised coupon for milk scanned from
+/// its QR code, part paid with points.
+fn member_sale_script(hq: &ed25519_dalek::SigningKey) -> Result<String> {
+    use crate::domain::coupon::{Coupon, Offer, OfferTarget, OfferValue, sign};
+    let day = |d: u32| {
+        chrono::NaiveDate::from_ymd_opt(2017, 12, d)
+            .and_then(|n| n.and_hms_opt(0, 0, 0))
+            .map(|n| n.and_utc())
+            .context("demo coupon date")
+    };
+    let coupon = sign(
+        Coupon {
+            id: "DEMO-MILK".into(),
+            member_id: "6200123412341234".into(),
+            offer: Offer {
+                target: OfferTarget::Product(crate::domain::gs1::Gtin::parse("6904000000111")?),
+                value: OfferValue::AmountOff(500),
+                min_spend: 0,
+                max_discount: None,
+            },
+            valid_from: day(1)?,
+            valid_until: day(15)?,
+            single_use: true,
+            funded_by: Some("Yili".into()),
+            title: "伊利纯牛奶立减5元".into(),
+        },
+        hq,
+    )
+    .map_err(|e| anyhow::anyhow!("demo coupon: {e}"))?;
+    Ok(format!(
+        r#"{{"member":"13800138000"}}
+{{"scan":"{}"}}
+{{"scan":"6904000000111"}}
+{{"scan":"6907000000174"}}
+{{"tender":{{"points":200}}}}
+{{"tender":{{"cash":"40.00"}}}}
+"#,
+        coupon.full_code()
+    ))
 }
 
 /// Feeds scanner data through the configured scanner and returns the label it decoded.

@@ -231,6 +231,11 @@ fn stronger_matches_come_first() {
             ("Z".to_string(), MatchedBy::Phone),
         ]
     );
+    // A whole phone that is also someone's card number: the card first.
+    let mut phone_card = member("P", "Pat", None, None);
+    phone_card.cards[0].number = "13900005678".into();
+    upsert(&conn, &phone_card, None).unwrap();
+    assert_eq!(ids(&conn, "13900005678"), ["P", "Z"]);
 }
 
 #[test]
