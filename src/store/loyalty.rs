@@ -109,6 +109,14 @@ pub struct LoyaltyRecord {
     /// The ledger transfers this sale or return makes.
     #[serde(default)]
     pub transfers: Vec<Transfer>,
+    /// Points a return could not take back because the member had spent them (kept under
+    /// the `cap_at_zero` clawback policy so the loss shows in reports).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub uncollected: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// Writes a sale's loyalty: its transfers, its record and its coupon redemptions. Call

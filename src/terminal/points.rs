@@ -110,6 +110,7 @@ impl Terminal {
             coupons: offers.to_vec(),
             list_id: self.list_id.clone(),
             transfers,
+            uncollected: 0,
         }))
     }
 
@@ -251,6 +252,7 @@ impl Terminal {
             reversal: Some(reversal),
             coupons: Vec::new(),
             list_id: None,
+            uncollected: posting.uncollected.map_or(0, |u| u.points),
             transfers: posting.transfers,
         });
         Ok(())
