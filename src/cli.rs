@@ -61,6 +61,28 @@ pub enum Command {
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// The headquarters service and its administration (PostgreSQL at `hq.database`).
+    #[command(subcommand)]
+    Hq(HqCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HqCommand {
+    /// Serve the HQ API at `hq.listen` (default 127.0.0.1:8640).
+    Serve {
+        /// Overrides `hq.listen`.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Register a terminal of a store and print its bearer token (for `hq.token`).
+    Register {
+        #[arg(long)]
+        store: String,
+        #[arg(long)]
+        terminal: String,
+    },
+    /// Load members into HQ from a members CSV (card,name,phone[,tier,points,home_store,email]).
+    ImportMembers { file: PathBuf },
 }
 
 #[derive(Debug, Args)]
@@ -169,6 +191,7 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
             Ok(())
         }
         Command::Import(what) => run_import(&config, what),
+        Command::Hq(what) => run_hq(&config, what),
         Command::Terminal(args) => {
             anyhow::ensure!(
                 args.headless,
@@ -176,7 +199,12 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
             );
             let store = open_store(&config)?;
             let mut counter = crate::terminal::effects::Counter::start(&config.devices);
+            let dir = store.dir().to_path_buf();
+            let uploader = start_uploader(&config, &dir)?;
             let mut terminal = crate::terminal::Terminal::open(store, config)?;
+            if let Some((_, status, _)) = &uploader {
+                terminal.set_sync(status.clone());
+            }
             let script = args.script.expect("clap requires --script with --headless");
             let stdout = std::io::stdout().lock();
             let input: Box<dyn std::io::Read> = if script.as_os_str() == "-" {
@@ -188,6 +216,10 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
                 )
             };
             crate::terminal::serve::serve(&mut terminal, input, stdout, Some(&mut counter))?;
+            drop(terminal);
+            if let Some((stop, status, thread)) = uploader {
+                finish_upload(&stop, &status, thread, &dir);
+            }
             Ok(())
         }
         Command::Product { code } => {
@@ -348,4 +380,89 @@ fn run_import(config: &Config, what: ImportCommand) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+fn run_hq(config: &Config, what: HqCommand) -> Result<()> {
+    let runtime = crate::hq::runtime()?;
+    runtime.block_on(async {
+        let store = crate::hq::HqStore::open(&config.hq.database)
+            .await
+            .with_context(|| format!("HQ database {}", config.hq.database))?;
+        match what {
+            HqCommand::Serve { listen } => {
+                let listen = listen.as_deref().unwrap_or(&config.hq.listen);
+                let addr = listen.parse().with_context(|| {
+                    format!("'{listen}' is not an address such as 127.0.0.1:8640")
+                })?;
+                crate::hq::serve(store, addr).await
+            }
+            HqCommand::Register { store: s, terminal } => {
+                let token = store.register_terminal(&s, &terminal).await?;
+                println!("{token}");
+                Ok(())
+            }
+            HqCommand::ImportMembers { file } => {
+                let members = import::members::read_all(&file)?;
+                for m in &members {
+                    store.upsert_member(m).await?;
+                    if m.points_balance != 0 {
+                        store.opening_balance(&m.id, m.points_balance).await?;
+                    }
+                }
+                println!("{} members", members.len());
+                Ok(())
+            }
+        }
+    })
+}
+
+type RunningUploader = (
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    std::sync::Arc<storepos_sync::SyncStatus>,
+    std::thread::JoinHandle<()>,
+);
+
+/// Starts the outbox uploader when the terminal has HQ credentials (`hq.token`).
+fn start_uploader(config: &Config, dir: &std::path::Path) -> Result<Option<RunningUploader>> {
+    let Some(token) = &config.hq.token else {
+        return Ok(None);
+    };
+    let origin = storepos_sync::outbox::Origin {
+        store_id: config.store.id.clone(),
+        terminal_id: config.terminal.id.clone(),
+    };
+    let uploader = storepos_sync::Uploader::open(
+        dir.join(crate::store::TERMINAL_FILE),
+        origin,
+        config.hq.url.as_str(),
+        token,
+    )
+    .map_err(|e| anyhow::anyhow!("uploader: {e}"))?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (thread, status) = uploader.spawn(stop.clone());
+    Ok(Some((stop, status, thread)))
+}
+
+/// Gives the uploader a few seconds to send what the session left, then stops it; what it
+/// could not send stays in the outbox for next time.
+fn finish_upload(
+    stop: &std::sync::atomic::AtomicBool,
+    status: &storepos_sync::SyncStatus,
+    thread: std::thread::JoinHandle<()>,
+    dir: &std::path::Path,
+) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    status.nudge();
+    let backlog = || {
+        rusqlite::Connection::open(dir.join(crate::store::TERMINAL_FILE))
+            .ok()
+            .and_then(|c| storepos_sync::outbox::backlog(&c).ok())
+            .unwrap_or(0)
+    };
+    while backlog() > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    status.nudge();
+    let _ = thread.join();
 }

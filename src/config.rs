@@ -116,6 +116,14 @@ pub struct TerminalConfig {
 pub struct HqConfig {
     /// Base URL of the headquarters service.
     pub url: url::Url,
+    /// This terminal's bearer token (from `storepos hq register`); without it the terminal
+    /// works offline only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// For `storepos hq`: its PostgreSQL database.
+    pub database: String,
+    /// For `storepos hq serve`: the address it listens on.
+    pub listen: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -171,6 +179,9 @@ impl Default for HqConfig {
     fn default() -> Self {
         HqConfig {
             url: url::Url::parse("http://127.0.0.1:8640/").expect("static URL"),
+            token: None,
+            database: "postgres://postgres@127.0.0.1:5432/postgres".into(),
+            listen: "127.0.0.1:8640".into(),
         }
     }
 }
@@ -314,6 +325,15 @@ impl Config {
             return Err(invalid(
                 &format!("barcode.variable_measure[{index}].{}", e.field),
                 e.message,
+            ));
+        }
+        if self.hq.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(invalid(
+                "hq.listen",
+                format!(
+                    "'{}' is not an address such as 127.0.0.1:8640",
+                    self.hq.listen
+                ),
             ));
         }
         if let Err(e) = self.loyalty.points.validate() {

@@ -5,7 +5,8 @@
 //! - [`store`]: the terminal's SQLite files, migrations and repositories;
 //! - [`import`]: CSV and Complete Journey loaders, all-or-nothing;
 //! - [`config`]: the TOML configuration with documented defaults;
-//! - [`cli`]: the command line.
+//! - [`cli`]: the command line;
+//! - [`hq`]: the headquarters service terminals sync with.
 //!
 //! Device drivers live in the `storepos-drivers` crate and the sync protocol in
 //! `storepos-sync`.
@@ -15,6 +16,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod hq;
 pub mod import;
 pub mod journal;
 pub mod receipt;

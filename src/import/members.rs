@@ -68,6 +68,35 @@ pub fn parse_row(cols: &Columns, row: &csv::StringRecord) -> Result<Member, Stri
     })
 }
 
+/// Reads and checks a members CSV without storing it (for HQ's own database), all or
+/// nothing: any bad row fails the whole file with every bad row listed.
+pub fn read_all(path: &Path) -> Result<Vec<Member>, ImportError> {
+    let mut reader = csvfile::open(path)?;
+    let header = csvfile::header(path, &mut reader)?;
+    let cols = Columns::resolve(path, &header, REQUIRED, OPTIONAL)?;
+    let mut errors = Errors::default();
+    let mut seen: FxHashMap<String, u64> = FxHashMap::default();
+    let mut out = Vec::new();
+    csvfile::each_row(path, &mut reader, &mut errors, |line, record, errors| {
+        match parse_row(&cols, record) {
+            Err(message) => errors.push(line, message),
+            Ok(member) => {
+                if let Some(first) = seen.insert(member.id.clone(), line) {
+                    errors.push(
+                        line,
+                        format!("card: {} already appears on line {first}", member.id),
+                    );
+                } else {
+                    out.push(member);
+                }
+            }
+        }
+        Ok(())
+    })?;
+    errors.take_result(path)?;
+    Ok(out)
+}
+
 /// Imports a members CSV, all or nothing.
 pub fn import(conn: &mut rusqlite::Connection, path: &Path) -> Result<ImportSummary, ImportError> {
     import_from(conn, path, csvfile::open(path)?)

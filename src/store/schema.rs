@@ -5,7 +5,7 @@ use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 
 /// Schema version of `terminal.db` after all migrations.
-pub const TERMINAL_VERSION: i64 = 9;
+pub const TERMINAL_VERSION: i64 = 10;
 /// Schema version of `catalogue.db` after all migrations.
 pub const CATALOGUE_VERSION: i64 = 3;
 
@@ -20,6 +20,8 @@ pub fn migrate_terminal(conn: &mut Connection) -> Result<(), rusqlite_migration:
         M::up(super::suspended::SCHEMA),
         M::up(super::shifts::APPROVALS_SCHEMA),
         M::up(super::loyalty::SCHEMA),
+        // The uploader reads the unacknowledged tail; acknowledged rows stay for the record.
+        M::up("CREATE INDEX outbox_pending ON outbox (seq) WHERE acked = 0;"),
     ])
     .to_latest(conn)
 }

@@ -322,6 +322,7 @@ impl Terminal {
 
     /// The receipt of a committed sale, and the effects it brings (print, drawer).
     fn receipt_for(&mut self, record: SaleRecord, receipt_no: u64, at: DateTime<Utc>) -> Completed {
+        self.nudge_sync();
         if let Some(member_id) = &record.member_id {
             self.remember_purchase(&record, member_id, receipt_no, at);
         }

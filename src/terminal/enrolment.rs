@@ -152,6 +152,7 @@ impl Terminal {
         )
         .map_err(|e| CommandError::Commit(e.to_string()))?;
         tx.commit().map_err(crate::store::StoreError::from)?;
+        self.nudge_sync();
         Ok(id)
     }
 
@@ -171,6 +172,7 @@ impl Terminal {
         outbox::append(&tx, &origin, kind, payload, at)
             .map_err(|e| CommandError::Commit(e.to_string()))?;
         tx.commit().map_err(crate::store::StoreError::from)?;
+        self.nudge_sync();
         Ok(())
     }
 

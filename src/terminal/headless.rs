@@ -89,6 +89,8 @@ pub enum Command {
     },
     Complaint(ComplaintArgs),
     MemberView(MemberViewArgs),
+    /// Sync with HQ: online or not, and the backlog of unacknowledged events.
+    Status {},
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,6 +141,7 @@ pub enum Outcome {
     CardIssued(String),
     Complaint(i64),
     MemberView(Box<serde_json::Value>),
+    Status(storepos_sync::SyncSnapshot),
 }
 
 #[derive(Debug, Deserialize)]
@@ -280,6 +283,7 @@ pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, Command
                 operator_id: String::new(),
             })
             .map(Outcome::Complaint),
+        Command::Status {} => terminal.sync_status().map(Outcome::Status),
         Command::MemberView(which) => {
             let id = match which {
                 MemberViewArgs::Current {} => None,
@@ -326,6 +330,8 @@ struct Answer<'a> {
     complaint: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     member_view: Option<Box<serde_json::Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sync: Option<serde_json::Value>,
 }
 
 pub(super) fn refusal(code: &str, message: &str) -> String {
@@ -399,6 +405,7 @@ pub(super) fn respond(
         card: None,
         complaint: None,
         member_view: None,
+        sync: None,
     };
     match &outcome {
         Outcome::Nothing | Outcome::Reprint => {}
@@ -408,6 +415,15 @@ pub(super) fn respond(
         Outcome::CardIssued(card) => answer.card = Some(card.clone()),
         Outcome::Complaint(id) => answer.complaint = Some(*id),
         Outcome::MemberView(v) => answer.member_view = Some(v.clone()),
+        Outcome::Status(s) => {
+            answer.sync = Some(serde_json::json!({
+                "online": s.online,
+                "backlog": s.backlog,
+                "acked_seq": s.acked_seq,
+                "last_error": s.last_error,
+                "last_success": s.last_success,
+            }));
+        }
         Outcome::Sale(done) => answer.sale = Some(views::sale_view(done, currency)),
         Outcome::Report(r) => answer.report = Some(views::report_view(r, currency)),
         Outcome::Suspended(id) => answer.suspended = Some(id.to_string()),

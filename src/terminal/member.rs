@@ -93,6 +93,12 @@ impl Terminal {
                 .map(|m| m.member)
                 .collect();
         }
+        if found.is_empty()
+            && let Some(member) = self.member_by_card(query)?
+        {
+            // A card from another store, known to HQ.
+            return self.attach_card(member, query).map(|()| Identified::Member);
+        }
         match found.len() {
             0 => Err(CommandError::UnknownMember(query.to_string())),
             1 => {
@@ -122,9 +128,34 @@ impl Terminal {
 
     /// A card number read from a card or a member code: attaches its member.
     pub fn card_presented(&mut self, card: &str) -> Result<(), CommandError> {
-        let member = members::by_card(self.catalogue(), card)?
+        let member = self
+            .member_by_card(card)?
             .ok_or_else(|| CommandError::UnknownMember(format!("card {card}")))?;
         self.attach_card(member, card)
+    }
+
+    /// The member holding a card: from this till's cache, else from HQ when it can be
+    /// reached (the member is then kept in the cache). Offline, an unknown card is just
+    /// unknown.
+    fn member_by_card(&self, card: &str) -> Result<Option<Member>, CommandError> {
+        if let Some(member) = members::by_card(self.catalogue(), card)? {
+            return Ok(Some(member));
+        }
+        if crate::domain::member::validate_card_number(card).is_err() {
+            return Ok(None);
+        }
+        let Some(hq) = &self.hq else { return Ok(None) };
+        match hq.member_by_card(card) {
+            Ok(Some(member)) => {
+                members::upsert(self.catalogue(), &member, None)?;
+                Ok(Some(member))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => {
+                tracing::warn!("member lookup at HQ: {e}");
+                Ok(None)
+            }
+        }
     }
 
     fn attach_card(&mut self, member: Member, card: &str) -> Result<(), CommandError> {

@@ -9,6 +9,7 @@ mod committer;
 pub mod effects;
 mod enrolment;
 pub mod headless;
+pub mod hq_client;
 pub mod member;
 mod points;
 pub mod returns;
@@ -187,6 +188,10 @@ pub struct Terminal {
     member: Option<member::AtTill>,
     offers: Vec<crate::domain::promotion::AttachedOffer>,
     list_id: Option<String>,
+    /// HQ, for members this till has never seen (none without `hq.token`).
+    hq: Option<hq_client::HqClient>,
+    /// The uploader's status, nudged when a new event is durable (none when offline-only).
+    sync: Option<std::sync::Arc<storepos_sync::SyncStatus>>,
     pub language: Language,
 }
 
@@ -200,6 +205,7 @@ impl Terminal {
         let basket = Basket::new(config.store.currency);
         let shift = shifts::open_shift(&store.terminal)?.map(|(id, _)| id);
         let promotions = load_promotions(&store, &config)?;
+        let hq = hq_client::HqClient::from_config(&config.hq);
         Ok(Terminal {
             store,
             config,
@@ -219,8 +225,31 @@ impl Terminal {
             member: None,
             offers: Vec::new(),
             list_id: None,
+            hq,
+            sync: None,
             language: Language::Zh,
         })
+    }
+
+    /// Connects the terminal to the uploader: new events wake it, and `sync_status` reports it.
+    pub fn set_sync(&mut self, status: std::sync::Arc<storepos_sync::SyncStatus>) {
+        self.sync = Some(status);
+    }
+
+    /// Online/offline and the backlog of events HQ has not acknowledged.
+    pub fn sync_status(&self) -> Result<storepos_sync::SyncSnapshot, CommandError> {
+        let backlog = storepos_sync::outbox::backlog(&self.store.terminal)
+            .map_err(|e| CommandError::Store(StoreError::Corrupt(e.to_string())))?;
+        let mut snapshot = self.sync.as_ref().map(|s| s.snapshot()).unwrap_or_default();
+        snapshot.backlog = backlog;
+        Ok(snapshot)
+    }
+
+    /// Tells the uploader a new event is durable.
+    fn nudge_sync(&self) {
+        if let Some(s) = &self.sync {
+            s.nudge();
+        }
     }
 
     /// What the devices must do after the last command, in order; taking them clears them.

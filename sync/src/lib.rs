@@ -3,9 +3,14 @@
 //! A terminal never calls HQ while it sells. Everything HQ must learn (sales, points,
 //! coupon redemptions, complaints) becomes an [`Envelope`] appended to the terminal's
 //! [`outbox`] inside the same SQLite transaction as the change itself, so an event exists
-//! if and only if its change does. An uploader drains the outbox when HQ is reachable.
+//! if and only if its change does. The [`uploader`] drains the outbox when HQ is reachable,
+//! retrying with [`backoff`] while it is not.
 
+pub mod backoff;
 pub mod envelope;
 pub mod outbox;
+pub mod uploader;
 
+pub use backoff::Backoff;
 pub use envelope::Envelope;
+pub use uploader::{SyncSnapshot, SyncStatus, UploadError, UploadReport, Uploader};

@@ -1,0 +1,241 @@
+//! HQ's HTTP API (axum): terminal event ingest, cross-store member lookup, health,
+//! Prometheus metrics and the OpenAPI document.
+//!
+//! Every terminal request carries `Authorization: Bearer <token>` from `storepos hq
+//! register`; a token is scoped to one store and terminal, and events naming any other are
+//! refused. Bad requests (malformed, truncated, wrong types) get a 4xx answer with a JSON
+//! message, never a 5xx or a panic.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use storepos_sync::Envelope;
+
+use super::store::{HqError, HqStore, TerminalId};
+
+/// The OpenAPI description of this API, served at `/openapi.json`.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+#[derive(Default)]
+pub struct Metrics {
+    requests: AtomicU64,
+    events: AtomicU64,
+    batches: AtomicU64,
+    refused: AtomicU64,
+    member_lookups: AtomicU64,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: HqStore,
+    pub metrics: Arc<Metrics>,
+}
+
+/// The routes of the API.
+pub fn router(store: HqStore) -> Router {
+    let state = AppState {
+        store,
+        metrics: Arc::new(Metrics::default()),
+    };
+    Router::new()
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .route("/v1/events", post(ingest))
+        .route("/v1/members/{card}", get(member))
+        // A batch of 500 large sales is a few megabytes; the default 2 MB is too tight.
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
+        .with_state(state)
+}
+
+/// An error answer: a status and a JSON body `{"error": {"code", "message"}}`.
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": {"code": self.code, "message": self.message}});
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<HqError> for ApiError {
+    fn from(e: HqError) -> ApiError {
+        match e {
+            HqError::ForeignEvent { .. } => {
+                ApiError::new(StatusCode::FORBIDDEN, "foreign_event", e.to_string())
+            }
+            HqError::BadEvent { .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_event", e.to_string())
+            }
+            other => {
+                tracing::error!("hq: {other}");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "HQ cannot reach its database; retry later",
+                )
+            }
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> ApiError {
+        ApiError::new(r.status(), "bad_request", r.body_text())
+    }
+}
+
+/// The terminal a request's bearer token identifies.
+pub struct Authenticated(pub TerminalId);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        state.metrics.requests.fetch_add(1, Ordering::Relaxed);
+        let refused = |m: &str| {
+            state.metrics.refused.fetch_add(1, Ordering::Relaxed);
+            ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m)
+        };
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| refused("send Authorization: Bearer <terminal token>"))?;
+        match state.store.authenticate(token.trim()).await? {
+            Some(id) => Ok(Authenticated(id)),
+            None => Err(refused("this terminal token is not registered")),
+        }
+    }
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    match sqlx::query("SELECT 1").execute(state.store.pool()).await {
+        Ok(_) => Json(json!({"status": "ok", "database": "ok"})).into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "degraded", "database": e.to_string()})),
+        )
+            .into_response(),
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let m = &state.metrics;
+    let line = |name: &str, help: &str, v: &AtomicU64| {
+        format!(
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
+            v.load(Ordering::Relaxed)
+        )
+    };
+    let body = [
+        line(
+            "storepos_hq_requests_total",
+            "Authenticated API requests.",
+            &m.requests,
+        ),
+        line(
+            "storepos_hq_event_batches_total",
+            "Event batches ingested.",
+            &m.batches,
+        ),
+        line(
+            "storepos_hq_events_total",
+            "Events received (duplicates included).",
+            &m.events,
+        ),
+        line(
+            "storepos_hq_refused_total",
+            "Requests refused for their credentials.",
+            &m.refused,
+        ),
+        line(
+            "storepos_hq_member_lookups_total",
+            "Member lookups by card.",
+            &m.member_lookups,
+        ),
+    ]
+    .concat();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventBatch {
+    events: Vec<Envelope>,
+}
+
+async fn ingest(
+    State(state): State<AppState>,
+    Authenticated(from): Authenticated,
+    body: Result<Json<EventBatch>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(batch) = body?;
+    if batch.events.len() > 10_000 {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many",
+            "send at most 10,000 events at once",
+        ));
+    }
+    state.metrics.batches.fetch_add(1, Ordering::Relaxed);
+    state
+        .metrics
+        .events
+        .fetch_add(batch.events.len() as u64, Ordering::Relaxed);
+    let reply = state.store.ingest(&from, &batch.events).await?;
+    Ok(Json(reply).into_response())
+}
+
+async fn member(
+    State(state): State<AppState>,
+    Authenticated(_): Authenticated,
+    Path(card): Path<String>,
+) -> Result<Response, ApiError> {
+    state.metrics.member_lookups.fetch_add(1, Ordering::Relaxed);
+    if crate::domain::member::validate_card_number(&card).is_err() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_card",
+            format!("'{card}' is not a card number"),
+        ));
+    }
+    match state.store.member_by_card(&card).await? {
+        Some((member, balance)) => {
+            Ok(Json(json!({"member": member, "points_balance": balance})).into_response())
+        }
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_member",
+            format!("no member has card {card}"),
+        )),
+    }
+}

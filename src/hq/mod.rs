@@ -1,0 +1,41 @@
+//! The headquarters service (`storepos hq`): one HTTP service over PostgreSQL that every
+//! terminal of the chain syncs with. It holds what must be the same in every store: the
+//! members and their cards, the points ledger, and every sale, return, redemption and
+//! complaint the terminals report, each applied exactly once.
+//!
+//! - [`store`]: the database, its migrations and the exactly-once ingest;
+//! - [`api`]: the HTTP routes (axum on tokio).
+
+pub mod api;
+pub mod store;
+
+use std::net::SocketAddr;
+
+use anyhow::{Context, Result};
+
+pub use store::{HqStore, IngestReply, TerminalId};
+
+/// Runs the service until interrupted.
+pub async fn serve(store: HqStore, listen: SocketAddr) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    tracing::info!("HQ listening on http://{addr}/");
+    println!("HQ listening on http://{addr}/");
+    axum::serve(listener, api::router(store))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("HQ service stopped")?;
+    Ok(())
+}
+
+/// A multi-threaded runtime for the HQ commands.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}

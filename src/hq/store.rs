@@ -1,0 +1,558 @@
+//! HQ's database (PostgreSQL through sqlx): terminal credentials, members and cards, the
+//! points ledger, and the idempotent ingest of terminal events.
+//!
+//! Invariants kept here:
+//! - **exactly once**: an event is stored once per (store, terminal, seq); only a newly
+//!   stored event is applied, and everything it derives (ledger transfers, sales, coupon
+//!   redemptions) is keyed by ids from the event, so retries, duplicates and reordering
+//!   change nothing;
+//! - **acknowledgement**: a terminal's `acked_seq` is the highest sequence below which HQ
+//!   holds every event; gaps are reported as missing and never acknowledged;
+//! - **points are a ledger**: balances move only by immutable transfers, each applied with
+//!   its account row locked. A redemption that finds the balance already spent elsewhere
+//!   (offline double use) is applied, because the till sold in good faith, and recorded as
+//!   an overdraft for the report: the stated policy for double use across stores;
+//! - a transaction that meets a serialization failure (SQLSTATE 40001, usual on
+//!   distributed engines) is retried from the start.
+
+use chrono::NaiveDate;
+use sha2::{Digest, Sha256};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::{Postgres, Row, Transaction};
+use storepos_sync::Envelope;
+
+use crate::domain::member::{CardStatus, Consent, Member, MemberCard};
+use crate::store::sales::SaleRecord;
+
+/// The embedded migrations (`src/hq/migrations`).
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("src/hq/migrations");
+
+#[derive(Debug, thiserror::Error)]
+pub enum HqError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("event {seq} ({kind}) cannot be applied: {message}")]
+    BadEvent {
+        seq: u64,
+        kind: String,
+        message: String,
+    },
+    #[error("event {seq} names {store}/{terminal}, not the terminal that sent it")]
+    ForeignEvent {
+        seq: u64,
+        store: String,
+        terminal: String,
+    },
+}
+
+/// A terminal as its credentials identify it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerminalId {
+    pub store_id: String,
+    pub terminal_id: String,
+}
+
+/// HQ's answer to a batch of events.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IngestReply {
+    pub acked_seq: u64,
+    pub missing: Vec<u64>,
+}
+
+#[derive(Clone)]
+pub struct HqStore {
+    pool: PgPool,
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Whether an error is a serialization failure worth retrying.
+fn retryable(e: &HqError) -> bool {
+    matches!(e, HqError::Db(sqlx::Error::Database(d)) if d.code().as_deref() == Some("40001"))
+}
+
+impl HqStore {
+    /// Connects and brings the schema up to date.
+    pub async fn open(url: &str) -> Result<HqStore, HqError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect(url)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(HqStore { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Registers (or re-keys) a terminal and returns its new bearer token; only the token's
+    /// hash is stored.
+    pub async fn register_terminal(
+        &self,
+        store_id: &str,
+        terminal_id: &str,
+    ) -> Result<String, HqError> {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| {
+            HqError::Db(sqlx::Error::Protocol(format!(
+                "no randomness for a token: {e}"
+            )))
+        })?;
+        let token = format!("{store_id}.{terminal_id}.{}", hex::encode(secret));
+        sqlx::query(
+            "INSERT INTO terminals (store_id, terminal_id, token_hash) VALUES ($1, $2, $3)
+             ON CONFLICT (store_id, terminal_id) DO UPDATE SET token_hash = EXCLUDED.token_hash",
+        )
+        .bind(store_id)
+        .bind(terminal_id)
+        .bind(token_hash(&token))
+        .execute(&self.pool)
+        .await?;
+        Ok(token)
+    }
+
+    /// The terminal a bearer token belongs to.
+    pub async fn authenticate(&self, token: &str) -> Result<Option<TerminalId>, HqError> {
+        let row = sqlx::query("SELECT store_id, terminal_id FROM terminals WHERE token_hash = $1")
+            .bind(token_hash(token))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| TerminalId {
+            store_id: r.get(0),
+            terminal_id: r.get(1),
+        }))
+    }
+
+    /// Inserts or updates a member and their cards.
+    pub async fn upsert_member(&self, m: &Member) -> Result<(), HqError> {
+        let mut tx = self.pool.begin().await?;
+        upsert_member_tx(&mut tx, m).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A member by any of their cards, with their points balance and whether that card is
+    /// blocked.
+    pub async fn member_by_card(&self, card: &str) -> Result<Option<(Member, i64)>, HqError> {
+        let Some(row) = sqlx::query("SELECT member_id FROM member_cards WHERE card = $1")
+            .bind(card)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let id: String = row.get(0);
+        self.member(&id).await
+    }
+
+    /// A member by id, with their points balance.
+    pub async fn member(&self, id: &str) -> Result<Option<(Member, i64)>, HqError> {
+        let Some(r) = sqlx::query(
+            "SELECT m.id, m.name, m.phone, m.email, m.tier, m.home_store, m.card_opened,
+                    m.consent_marketing, m.consent_profiling, COALESCE(a.balance, 0)
+             FROM members m LEFT JOIN point_accounts a ON a.member_id = m.id WHERE m.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let cards =
+            sqlx::query("SELECT card, status FROM member_cards WHERE member_id = $1 ORDER BY card")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(|c| MemberCard {
+                    number: c.get(0),
+                    status: if c.get::<String, _>(1) == "blocked" {
+                        CardStatus::Blocked
+                    } else {
+                        CardStatus::Active
+                    },
+                })
+                .collect();
+        let balance: i64 = r.get(9);
+        let member = Member {
+            id: r.get(0),
+            name: r.get(1),
+            phone: r.get(2),
+            email: r.get(3),
+            address: None,
+            cards,
+            card_opened: r.get::<Option<NaiveDate>, _>(6),
+            tier: r.get(4),
+            home_store: r.get(5),
+            consent: Consent {
+                marketing: r.get(7),
+                profiling: r.get(8),
+            },
+            points_balance: balance,
+        };
+        Ok(Some((member, balance)))
+    }
+
+    /// Records a member's opening balance (from a loyalty system HQ replaces) as an
+    /// `adjust` transfer; idempotent, so importing the same file twice changes nothing.
+    pub async fn opening_balance(&self, member_id: &str, points: i64) -> Result<(), HqError> {
+        let mut tx = self.pool.begin().await?;
+        let transfer = crate::domain::loyalty::Transfer {
+            id: crate::domain::loyalty::transfer_id(
+                &format!("opening/{member_id}"),
+                crate::domain::loyalty::TransferKind::Adjust,
+                0,
+            ),
+            member_id: member_id.to_string(),
+            kind: crate::domain::loyalty::TransferKind::Adjust,
+            points,
+            at: chrono::Utc::now(),
+            source: format!("opening/{member_id}"),
+            expires_at: None,
+        };
+        post_transfer(&mut tx, &transfer, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A member's balance: the sum of their transfers (the account row is its running total).
+    pub async fn balance(&self, member_id: &str) -> Result<i64, HqError> {
+        let row = sqlx::query(
+            "SELECT COALESCE(SUM(points), 0)::BIGINT FROM point_transfers WHERE member_id = $1",
+        )
+        .bind(member_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.get(0))
+    }
+
+    /// Stores and applies a batch of events from one terminal, exactly once each, and says
+    /// how far the terminal's events are complete.
+    pub async fn ingest(
+        &self,
+        from: &TerminalId,
+        events: &[Envelope],
+    ) -> Result<IngestReply, HqError> {
+        for e in events {
+            if e.store_id != from.store_id || e.terminal_id != from.terminal_id {
+                return Err(HqError::ForeignEvent {
+                    seq: e.seq,
+                    store: e.store_id.clone(),
+                    terminal: e.terminal_id.clone(),
+                });
+            }
+        }
+        let mut attempt = 0;
+        loop {
+            match self.ingest_once(from, events).await {
+                Err(e) if retryable(&e) && attempt < 10 => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+
+    async fn ingest_once(
+        &self,
+        from: &TerminalId,
+        events: &[Envelope],
+    ) -> Result<IngestReply, HqError> {
+        let mut tx = self.pool.begin().await?;
+        for e in events {
+            let inserted = sqlx::query(
+                "INSERT INTO events (id, store_id, terminal_id, seq, kind, payload, at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(e.id)
+            .bind(&e.store_id)
+            .bind(&e.terminal_id)
+            .bind(e.seq as i64)
+            .bind(&e.kind)
+            .bind(&e.payload)
+            .bind(e.at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted == 1 {
+                apply(&mut tx, e).await?;
+            }
+        }
+        let reply = advance(&mut tx, from).await?;
+        tx.commit().await?;
+        Ok(reply)
+    }
+}
+
+/// Moves the terminal's acknowledgement over every contiguous event now held, and lists
+/// the gaps below the highest sequence seen.
+async fn advance(
+    tx: &mut Transaction<'_, Postgres>,
+    from: &TerminalId,
+) -> Result<IngestReply, HqError> {
+    let row = sqlx::query(
+        "SELECT acked_seq FROM terminals WHERE store_id = $1 AND terminal_id = $2 FOR UPDATE",
+    )
+    .bind(&from.store_id)
+    .bind(&from.terminal_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let mut acked: i64 = row.get(0);
+    let seqs: Vec<i64> = sqlx::query_scalar(
+        "SELECT seq FROM events WHERE store_id = $1 AND terminal_id = $2 AND seq > $3 ORDER BY seq",
+    )
+    .bind(&from.store_id)
+    .bind(&from.terminal_id)
+    .bind(acked)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut missing = Vec::new();
+    let mut expected = acked + 1;
+    for seq in &seqs {
+        if *seq == expected && missing.is_empty() {
+            acked = *seq;
+        } else {
+            missing.extend((expected..*seq).map(|s| s as u64));
+        }
+        expected = seq + 1;
+    }
+    sqlx::query("UPDATE terminals SET acked_seq = $3 WHERE store_id = $1 AND terminal_id = $2")
+        .bind(&from.store_id)
+        .bind(&from.terminal_id)
+        .bind(acked)
+        .execute(&mut **tx)
+        .await?;
+    Ok(IngestReply {
+        acked_seq: acked as u64,
+        missing,
+    })
+}
+
+async fn upsert_member_tx(tx: &mut Transaction<'_, Postgres>, m: &Member) -> Result<(), HqError> {
+    sqlx::query(
+        "INSERT INTO members (id, name, phone, email, tier, home_store, card_opened,
+                              consent_marketing, consent_profiling)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, phone = EXCLUDED.phone,
+             email = EXCLUDED.email, tier = EXCLUDED.tier, home_store = EXCLUDED.home_store,
+             card_opened = EXCLUDED.card_opened, consent_marketing = EXCLUDED.consent_marketing,
+             consent_profiling = EXCLUDED.consent_profiling, updated_at = now()",
+    )
+    .bind(&m.id)
+    .bind(&m.name)
+    .bind(&m.phone)
+    .bind(&m.email)
+    .bind(&m.tier)
+    .bind(&m.home_store)
+    .bind(m.card_opened)
+    .bind(m.consent.marketing)
+    .bind(m.consent.profiling)
+    .execute(&mut **tx)
+    .await?;
+    for c in &m.cards {
+        let status = match c.status {
+            CardStatus::Active => "active",
+            CardStatus::Blocked => "blocked",
+        };
+        sqlx::query(
+            "INSERT INTO member_cards (card, member_id, status) VALUES ($1, $2, $3)
+             ON CONFLICT (card) DO UPDATE SET member_id = EXCLUDED.member_id, status = EXCLUDED.status",
+        )
+        .bind(&c.number)
+        .bind(&m.id)
+        .bind(status)
+        .execute(&mut **tx)
+        .await?;
+    }
+    sqlx::query("INSERT INTO point_accounts (member_id) VALUES ($1) ON CONFLICT DO NOTHING")
+        .bind(&m.id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Applies one newly stored event.
+async fn apply(tx: &mut Transaction<'_, Postgres>, e: &Envelope) -> Result<(), HqError> {
+    let bad = |message: String| HqError::BadEvent {
+        seq: e.seq,
+        kind: e.kind.clone(),
+        message,
+    };
+    match e.kind.as_str() {
+        "sale.completed" | "return.completed" => {
+            let receipt_no = e.payload["receipt_no"]
+                .as_u64()
+                .ok_or_else(|| bad("no receipt_no".into()))?;
+            let sale: SaleRecord = serde_json::from_value(e.payload["sale"].clone())
+                .map_err(|err| bad(err.to_string()))?;
+            apply_sale(tx, e, receipt_no, &sale).await
+        }
+        "member.enrolled" => {
+            let member: Member = serde_json::from_value(e.payload["member"].clone())
+                .map_err(|err| bad(err.to_string()))?;
+            upsert_member_tx(tx, &member).await
+        }
+        "card.replaced" => {
+            let field = |k: &str| {
+                e.payload[k]
+                    .as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| bad(format!("no {k}")))
+            };
+            let (member, blocked, new_card) =
+                (field("member_id")?, field("blocked")?, field("new_card")?);
+            sqlx::query("UPDATE member_cards SET status = 'blocked' WHERE card = $1")
+                .bind(&blocked)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO member_cards (card, member_id, status) VALUES ($1, $2, 'active')
+                 ON CONFLICT (card) DO NOTHING",
+            )
+            .bind(&new_card)
+            .bind(&member)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+        "complaint.recorded" => {
+            let c = &e.payload["complaint"];
+            sqlx::query(
+                "INSERT INTO complaints (store_id, terminal_id, local_id, member_id, body, at)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            )
+            .bind(&e.store_id)
+            .bind(&e.terminal_id)
+            .bind(
+                c["id"]
+                    .as_i64()
+                    .ok_or_else(|| bad("no complaint id".into()))?,
+            )
+            .bind(c["member_id"].as_str())
+            .bind(c)
+            .bind(e.at)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+        // Kinds this HQ does not know yet are kept (stored above) and acknowledged.
+        _ => Ok(()),
+    }
+}
+
+async fn apply_sale(
+    tx: &mut Transaction<'_, Postgres>,
+    e: &Envelope,
+    receipt_no: u64,
+    sale: &SaleRecord,
+) -> Result<(), HqError> {
+    let total = sale.total + sale.rounding;
+    sqlx::query(
+        "INSERT INTO sales (store_id, terminal_id, receipt_no, kind, member_id, total, tax, at, event_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+    )
+    .bind(&e.store_id)
+    .bind(&e.terminal_id)
+    .bind(receipt_no as i64)
+    .bind(sale.kind.as_str())
+    .bind(&sale.member_id)
+    .bind(total)
+    .bind(sale.tax)
+    .bind(e.at)
+    .bind(e.id)
+    .execute(&mut **tx)
+    .await?;
+    let Some(loyalty) = &sale.loyalty else {
+        return Ok(());
+    };
+    for t in &loyalty.transfers {
+        post_transfer(tx, t, Some(e.id)).await?;
+    }
+    for c in &loyalty.coupons {
+        let first = sqlx::query(
+            "INSERT INTO coupon_redemptions (coupon_id, member_id, store_id, terminal_id, receipt_no, amount, at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (coupon_id) DO NOTHING",
+        )
+        .bind(&c.coupon_id)
+        .bind(&loyalty.member_id)
+        .bind(&e.store_id)
+        .bind(&e.terminal_id)
+        .bind(receipt_no as i64)
+        .bind(c.amount)
+        .bind(e.at)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if first == 0 {
+            sqlx::query(
+                "INSERT INTO coupon_conflicts (coupon_id, store_id, terminal_id, receipt_no, amount, at)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            )
+            .bind(&c.coupon_id)
+            .bind(&e.store_id)
+            .bind(&e.terminal_id)
+            .bind(receipt_no as i64)
+            .bind(c.amount)
+            .bind(e.at)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Applies one ledger transfer once: stored under its id, then the member's account moves
+/// with its row locked. A debit that takes the balance below zero (the points were spent
+/// elsewhere while this till was offline) is kept and recorded as an overdraft.
+async fn post_transfer(
+    tx: &mut Transaction<'_, Postgres>,
+    t: &crate::domain::loyalty::Transfer,
+    event: Option<uuid::Uuid>,
+) -> Result<(), HqError> {
+    let inserted = sqlx::query(
+        "INSERT INTO point_transfers (id, member_id, kind, points, at, source, expires_at, event_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&t.id)
+    .bind(&t.member_id)
+    .bind(t.kind.as_str())
+    .bind(t.points)
+    .bind(t.at)
+    .bind(&t.source)
+    .bind(t.expires_at)
+    .bind(event)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Ok(());
+    }
+    sqlx::query("INSERT INTO point_accounts (member_id) VALUES ($1) ON CONFLICT DO NOTHING")
+        .bind(&t.member_id)
+        .execute(&mut **tx)
+        .await?;
+    let balance: i64 = sqlx::query_scalar(
+        "UPDATE point_accounts SET balance = balance + $2 WHERE member_id = $1 RETURNING balance",
+    )
+    .bind(&t.member_id)
+    .bind(t.points)
+    .fetch_one(&mut **tx)
+    .await?;
+    if balance < 0 && t.points < 0 {
+        sqlx::query(
+            "INSERT INTO point_overdrafts (transfer_id, member_id, shortfall, at)
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(&t.id)
+        .bind(&t.member_id)
+        .bind((-balance).min(-t.points))
+        .bind(t.at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
