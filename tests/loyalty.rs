@@ -303,6 +303,8 @@ fn enrolment_card_replacement_swipes_and_complaints() {
 {"complaint":{"content":"   "}}
 {"member_view":"6200123412345678"}
 {"member":"李"}
+{"tap":"04:A2:3B:4C:5D:6E:7F"}
+{"tap":"not-a-uid"}
 "#;
     let out = run_script(work.path(), &script);
     let card = out[3]["card"].as_str().unwrap().to_string();

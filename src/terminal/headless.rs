@@ -81,6 +81,8 @@ pub enum Command {
     Member(String),
     /// Raw card-reader data.
     Swipe(String),
+    /// An NFC card's UID.
+    Tap(String),
     ClearMember {},
     Enroll(EnrollArgs),
     ReplaceCard {
@@ -257,6 +259,7 @@ pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, Command
             super::member::Identified::Candidates(list) => Outcome::Candidates(list),
         }),
         Command::Swipe(raw) => terminal.swipe(&raw).map(nothing),
+        Command::Tap(uid) => terminal.tap(&uid).map(nothing),
         Command::ClearMember {} => terminal.clear_member().map(nothing),
         Command::Enroll(e) => terminal
             .enroll(super::member::Enrolment {

@@ -126,6 +126,23 @@ impl Terminal {
         self.card_presented(&card.card_number)
     }
 
+    /// An NFC tap: the card's UID as the reader gives it (hex, with or without `:`, `-` or
+    /// spaces), which is the card number of contactless member cards.
+    pub fn tap(&mut self, uid: &str) -> Result<(), CommandError> {
+        self.selling()?;
+        let hex: String = uid
+            .chars()
+            .filter(|c| !matches!(c, ':' | '-' | ' '))
+            .collect::<String>()
+            .to_ascii_uppercase();
+        if hex.len() < 8 || hex.len() > 20 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(CommandError::BadCard(format!(
+                "'{uid}' is not a card UID (8–20 hex digits); tap again"
+            )));
+        }
+        self.card_presented(&hex)
+    }
+
     /// A card number read from a card or a member code: attaches its member.
     pub fn card_presented(&mut self, card: &str) -> Result<(), CommandError> {
         let member = self

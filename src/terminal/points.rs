@@ -85,7 +85,8 @@ impl Terminal {
             .filter(|t| t.kind == "points")
             .map(|t| t.amount)
             .sum();
-        let earned: Earned = program.earn(lines, &member.tier, paid_with_points);
+        let tier = self.effective_tier(member, at)?;
+        let earned: Earned = program.earn(lines, &tier, paid_with_points);
         let source = self.receipt_key(receipt_no);
         let transfers = sale_transfers(
             &member.id,
@@ -100,7 +101,7 @@ impl Terminal {
             member_id: member.id.clone(),
             card: at_till.card.clone(),
             name: member.name.clone(),
-            tier: member.tier.clone(),
+            tier,
             earned: earned.total,
             redeemed,
             balance_before: before,
@@ -256,5 +257,31 @@ impl Terminal {
             transfers: posting.transfers,
         });
         Ok(())
+    }
+
+    /// The tier a sale earns at: the member's recorded tier, or the one their rolling
+    /// 12-month spend in the purchase history here reaches, whichever multiplies more (HQ
+    /// recomputes tiers chain-wide; a till never lowers one).
+    fn effective_tier(
+        &self,
+        member: &crate::domain::member::Member,
+        at: DateTime<Utc>,
+    ) -> Result<String, CommandError> {
+        let program = &self.config.loyalty.points;
+        let since = crate::domain::loyalty::rolling_window_start(at).to_rfc3339();
+        let spend: i64 = self
+            .catalogue()
+            .prepare_cached(
+                "SELECT COALESCE(SUM(amount), 0) FROM purchase_history WHERE member_id = ?1 AND at >= ?2",
+            )
+            .and_then(|mut s| s.query_row(rusqlite::params![member.id, since], |r| r.get(0)))
+            .map_err(crate::store::StoreError::from)?;
+        let by_spend = program.tier_for_spend(spend);
+        let recorded = program.tier(&member.tier);
+        Ok(match (recorded, by_spend) {
+            (Some(r), Some(s)) if s.multiplier_bp > r.multiplier_bp => s.code.clone(),
+            (None, Some(s)) => s.code.clone(),
+            _ => member.tier.clone(),
+        })
     }
 }
