@@ -64,6 +64,13 @@ pub enum Command {
     /// The headquarters service and its administration (PostgreSQL at `hq.database`).
     #[command(subcommand)]
     Hq(HqCommand),
+    /// Send this terminal's unacknowledged events to HQ now, retrying until none is left or
+    /// the time is up (exit status 1 if some are left).
+    Sync {
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -192,6 +199,7 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
         }
         Command::Import(what) => run_import(&config, what),
         Command::Hq(what) => run_hq(&config, what),
+        Command::Sync { timeout } => sync_now(&config, timeout),
         Command::Terminal(args) => {
             anyhow::ensure!(
                 args.headless,
@@ -465,4 +473,48 @@ fn finish_upload(
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     status.nudge();
     let _ = thread.join();
+}
+
+fn sync_now(config: &Config, timeout: u64) -> Result<()> {
+    let store = open_store(config)?;
+    let token =
+        config.hq.token.as_deref().context(
+            "no HQ token (`hq.token`): register this terminal with `storepos hq register`",
+        )?;
+    let origin = storepos_sync::outbox::Origin {
+        store_id: config.store.id.clone(),
+        terminal_id: config.terminal.id.clone(),
+    };
+    let mut uploader = storepos_sync::Uploader::open(
+        store.dir().join(crate::store::TERMINAL_FILE),
+        origin,
+        config.hq.url.as_str(),
+        token,
+    )
+    .map_err(|e| anyhow::anyhow!("uploader: {e}"))?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(timeout);
+    let mut backoff = storepos_sync::Backoff::default();
+    loop {
+        match uploader.run_once() {
+            Ok(report) if report.backlog == 0 => {
+                println!("in sync: HQ has every event up to {}", report.acked_seq);
+                return Ok(());
+            }
+            Ok(report) if report.acknowledged > 0 => {
+                backoff.reset();
+                continue;
+            }
+            Ok(report) => tracing::warn!(
+                "sync: HQ acknowledged nothing new (missing {:?})",
+                report.missing
+            ),
+            Err(e) if e.is_local() => return Err(anyhow::anyhow!("{e}")),
+            Err(e) => tracing::warn!("sync: {e}"),
+        }
+        if std::time::Instant::now() >= deadline {
+            let left = uploader.backlog().unwrap_or(0);
+            anyhow::bail!("{left} events are still waiting for HQ after {timeout} s");
+        }
+        std::thread::sleep(backoff.next_delay().min(std::time::Duration::from_secs(2)));
+    }
 }

@@ -5,156 +5,11 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::cargo::cargo_bin;
 use serde_json::{Value, json};
 
-/// A fresh PostgreSQL database for one test, dropped at the end.
-struct Database {
-    name: String,
-}
-
-const SERVER: &str = "postgres://postgres@127.0.0.1:5432";
-
-fn psql(sql: &str) {
-    let sql = sql.to_string();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async move {
-        let pool = sqlx::PgPool::connect(&format!("{SERVER}/postgres"))
-            .await
-            .unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(&pool)
-            .await
-            .unwrap();
-    });
-}
-
-impl Database {
-    fn new() -> Database {
-        let mut bytes = [0u8; 6];
-        getrandom::fill(&mut bytes).unwrap();
-        let name = format!("storepos_test_{}", hex::encode(bytes));
-        psql(&format!("CREATE DATABASE {name}"));
-        Database { name }
-    }
-
-    fn url(&self) -> String {
-        format!("{SERVER}/{}", self.name)
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        psql(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ));
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn storepos(dir: &std::path::Path) -> Command {
-    let mut c = Command::new(cargo_bin("storepos"));
-    c.current_dir(dir).env_remove("STOREPOS_CONFIG");
-    c
-}
-
-fn run_ok(c: &mut Command) -> String {
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-struct Hq {
-    child: Child,
-    url: String,
-}
-
-impl Hq {
-    fn start(dir: &std::path::Path) -> Hq {
-        let child = storepos(dir)
-            .args(["hq", "serve"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let config = std::fs::read_to_string(dir.join("storepos.toml")).unwrap();
-        let listen = config
-            .lines()
-            .find_map(|l| l.strip_prefix("listen = \""))
-            .unwrap()
-            .trim_end_matches('"')
-            .to_string();
-        let url = format!("http://{listen}/");
-        let started = Instant::now();
-        while reqwest::blocking::get(format!("{url}health"))
-            .map(|r| r.status().as_u16())
-            .ok()
-            != Some(200)
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "HQ did not come up"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Hq { child, url }
-    }
-}
-
-impl Drop for Hq {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A store with the demo data, HQ in a fresh database with one member only HQ knows, and
-/// the terminal registered with HQ.
-fn setup(db: &Database) -> (tempfile::TempDir, String) {
-    let work = tempfile::tempdir().unwrap();
-    common::seed(work.path());
-    let port = free_port();
-    let hq_only = work.path().join("hq-members.csv");
-    std::fs::write(&hq_only, "card,name,phone,tier,points,home_store\n7700000000001234,Ana Souza,+5511987654321,silver,900,S002\n").unwrap();
-    let base = format!(
-        "[hq]\nurl = \"http://127.0.0.1:{port}/\"\ndatabase = \"{}\"\nlisten = \"127.0.0.1:{port}\"\n",
-        db.url()
-    );
-    std::fs::write(work.path().join("storepos.toml"), &base).unwrap();
-    run_ok(
-        storepos(work.path())
-            .args(["hq", "import-members"])
-            .arg(&hq_only),
-    );
-    let token = run_ok(storepos(work.path()).args([
-        "hq",
-        "register",
-        "--store",
-        "S001",
-        "--terminal",
-        "T01",
-    ]))
-    .trim()
-    .to_string();
-    let with_token = base.replace("[hq]\n", &format!("[hq]\ntoken = \"{token}\"\n"));
-    std::fs::write(work.path().join("storepos.toml"), with_token).unwrap();
-    (work, token)
-}
+use common::hq::{Database, Hq, run_ok, setup, storepos};
 
 #[test]
 fn a_card_from_another_store_is_found_at_hq_and_offline_the_till_sells_on() {
@@ -394,4 +249,46 @@ fn a_terminal_uploads_its_sales_and_hq_balances_match_the_till() {
         "{\"sign_in\":{\"operator\":\"1001\",\"pin\":\"1234\"}}\n{\"status\":{}}\n",
     );
     assert_eq!(out[1]["sync"]["backlog"], 0, "{}", out[1]);
+}
+
+#[test]
+fn a_terminal_offline_for_a_week_keeps_selling_and_catches_up() {
+    let db = Database::new();
+    let (work, _token) = setup(&db);
+    // HQ is not running: a week of trading, 40 sales a day, members and points included.
+    let mut script = String::from(
+        "{\"sign_in\":{\"operator\":\"1001\",\"pin\":\"1234\"}}\n{\"open_shift\":{\"float\":\"0\"}}\n",
+    );
+    for day in 4..11 {
+        script.push_str(&format!(
+            "{{\"set_clock\":\"2017-12-{day:02}T09:00:00+08:00\"}}\n"
+        ));
+        for i in 0..40 {
+            if i % 2 == 0 {
+                script.push_str("{\"member\":\"13800138000\"}\n");
+            }
+            script.push_str("{\"scan\":\"6904000000111\"}\n{\"tender\":{\"cash\":\"100.00\"}}\n");
+        }
+    }
+    script.push_str("{\"status\":{}}\n");
+    let out = common::run_script(work.path(), &script);
+    let last = out.last().unwrap();
+    assert_eq!(last["sync"]["online"], false, "{last}");
+    assert_eq!(last["sync"]["backlog"], 280, "{last}");
+    assert_eq!(out.iter().filter(|a| a["sale"].is_object()).count(), 280);
+    // The link returns.
+    let hq = Hq::start(work.path());
+    let started = Instant::now();
+    run_ok(storepos(work.path()).args(["--data-dir", "store", "sync", "--timeout", "60"]));
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sales: i64 = rt.block_on(async {
+        let pool = sqlx::PgPool::connect(&db.url()).await.unwrap();
+        sqlx::query_scalar("SELECT COUNT(*) FROM sales")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    });
+    assert_eq!(sales, 280);
+    drop(hq);
 }

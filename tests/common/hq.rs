@@ -1,0 +1,152 @@
+//! Helpers for tests that run HQ for real: a fresh PostgreSQL database per test, the
+//! `storepos hq serve` process, and a store registered with it.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::cargo::cargo_bin;
+
+/// A fresh PostgreSQL database for one test, dropped at the end.
+pub struct Database {
+    name: String,
+}
+
+const SERVER: &str = "postgres://postgres@127.0.0.1:5432";
+
+pub fn psql(sql: &str) {
+    let sql = sql.to_string();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async move {
+        let pool = sqlx::PgPool::connect(&format!("{SERVER}/postgres"))
+            .await
+            .unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&pool)
+            .await
+            .unwrap();
+    });
+}
+
+impl Database {
+    pub fn new() -> Database {
+        let mut bytes = [0u8; 6];
+        getrandom::fill(&mut bytes).unwrap();
+        let name = format!("storepos_test_{}", hex::encode(bytes));
+        psql(&format!("CREATE DATABASE {name}"));
+        Database { name }
+    }
+
+    pub fn url(&self) -> String {
+        format!("{SERVER}/{}", self.name)
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        psql(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ));
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn storepos(dir: &std::path::Path) -> Command {
+    let mut c = Command::new(cargo_bin("storepos"));
+    c.current_dir(dir).env_remove("STOREPOS_CONFIG");
+    c
+}
+
+pub fn run_ok(c: &mut Command) -> String {
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+pub struct Hq {
+    child: Child,
+    pub url: String,
+}
+
+impl Hq {
+    pub fn start(dir: &std::path::Path) -> Hq {
+        let child = storepos(dir)
+            .args(["hq", "serve"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let config = std::fs::read_to_string(dir.join("storepos.toml")).unwrap();
+        let listen = config
+            .lines()
+            .find_map(|l| l.strip_prefix("listen = \""))
+            .unwrap()
+            .trim_end_matches('"')
+            .to_string();
+        let url = format!("http://{listen}/");
+        let started = Instant::now();
+        while reqwest::blocking::get(format!("{url}health"))
+            .map(|r| r.status().as_u16())
+            .ok()
+            != Some(200)
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "HQ did not come up"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Hq { child, url }
+    }
+}
+
+impl Drop for Hq {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A store with the demo data, HQ in a fresh database with one member only HQ knows, and
+/// the terminal registered with HQ.
+pub fn setup(db: &Database) -> (tempfile::TempDir, String) {
+    let work = tempfile::tempdir().unwrap();
+    super::seed(work.path());
+    let port = free_port();
+    let hq_only = work.path().join("hq-members.csv");
+    std::fs::write(&hq_only, "card,name,phone,tier,points,home_store\n7700000000001234,Ana Souza,+5511987654321,silver,900,S002\n").unwrap();
+    let base = format!(
+        "[hq]\nurl = \"http://127.0.0.1:{port}/\"\ndatabase = \"{}\"\nlisten = \"127.0.0.1:{port}\"\n",
+        db.url()
+    );
+    std::fs::write(work.path().join("storepos.toml"), &base).unwrap();
+    run_ok(
+        storepos(work.path())
+            .args(["hq", "import-members"])
+            .arg(&hq_only),
+    );
+    let token = run_ok(storepos(work.path()).args([
+        "hq",
+        "register",
+        "--store",
+        "S001",
+        "--terminal",
+        "T01",
+    ]))
+    .trim()
+    .to_string();
+    let with_token = base.replace("[hq]\n", &format!("[hq]\ntoken = \"{token}\"\n"));
+    std::fs::write(work.path().join("storepos.toml"), with_token).unwrap();
+    (work, token)
+}

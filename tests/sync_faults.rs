@@ -1,0 +1,366 @@
+//! Exactly once through a hostile network: three terminals of two stores sell hundreds of
+//! member sales each while a fault-injecting proxy between them and HQ drops requests,
+//! answers 503, loses answers after HQ applied the request, sends requests twice and
+//! delays them, and HQ itself is killed and restarted mid-stream. Once the faults stop and
+//! every terminal has caught up, HQ holds exactly the sales the terminals recorded, and
+//! every member's balance equals their opening balance plus the transfers the terminals
+//! made, with no transfer applied twice.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use common::hq::{Database, Hq, free_port, run_ok, storepos};
+
+/// What the proxy does to one request.
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    Pass,
+    Drop,
+    Unavailable,
+    LoseAnswer,
+    Twice,
+    Delay,
+}
+
+struct Proxy {
+    port: u16,
+    faults: Arc<AtomicBool>,
+    counts: Arc<[AtomicU64; 6]>,
+}
+
+fn random(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+/// Reads one HTTP request (headers and a Content-Length body); `None` at end of stream.
+fn read_request(stream: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
+    let mut head = Vec::new();
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if stream.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            length = v.trim().parse().ok()?;
+        }
+        if lower.starts_with("connection:") {
+            continue;
+        }
+        if line == "\r\n" {
+            head.extend_from_slice(b"Connection: close\r\n\r\n");
+            break;
+        }
+        head.extend_from_slice(line.as_bytes());
+    }
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body).ok()?;
+    head.extend_from_slice(&body);
+    Some(head)
+}
+
+/// Sends a request to HQ on a fresh connection and returns its whole answer.
+fn forward(target: u16, request: &[u8]) -> Option<Vec<u8>> {
+    let mut upstream = TcpStream::connect(("127.0.0.1", target)).ok()?;
+    upstream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .ok()?;
+    upstream.write_all(request).ok()?;
+    let mut answer = Vec::new();
+    upstream.read_to_end(&mut answer).ok()?;
+    (!answer.is_empty()).then_some(answer)
+}
+
+impl Proxy {
+    fn start(target: u16) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let faults = Arc::new(AtomicBool::new(true));
+        let counts: Arc<[AtomicU64; 6]> = Arc::new(Default::default());
+        let (f, c) = (faults.clone(), counts.clone());
+        std::thread::spawn(move || {
+            for (n, client) in listener.incoming().enumerate() {
+                let Ok(client) = client else { continue };
+                let (faults, counts) = (f.clone(), c.clone());
+                std::thread::spawn(move || {
+                    let mut seed = 0x9E37_79B9_7F4A_7C15 ^ (n as u64 + 1) * 0x2545_F491;
+                    let mut reader = BufReader::new(client.try_clone().unwrap());
+                    let mut client = client;
+                    let Some(request) = read_request(&mut reader) else {
+                        return;
+                    };
+                    let fault = if faults.load(Ordering::Relaxed) {
+                        match random(&mut seed) % 10 {
+                            0 => Fault::Drop,
+                            1 => Fault::Unavailable,
+                            2 => Fault::LoseAnswer,
+                            3 => Fault::Twice,
+                            4 | 5 => Fault::Delay,
+                            _ => Fault::Pass,
+                        }
+                    } else {
+                        Fault::Pass
+                    };
+                    counts[fault as usize].fetch_add(1, Ordering::Relaxed);
+                    let answer = match fault {
+                        Fault::Drop => None,
+                        Fault::Unavailable => Some(
+                            b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                                .to_vec(),
+                        ),
+                        Fault::LoseAnswer => {
+                            forward(target, &request);
+                            None
+                        }
+                        Fault::Twice => {
+                            forward(target, &request);
+                            forward(target, &request)
+                        }
+                        Fault::Delay => {
+                            std::thread::sleep(Duration::from_millis(random(&mut seed) % 300));
+                            forward(target, &request)
+                        }
+                        Fault::Pass => forward(target, &request),
+                    };
+                    if let Some(answer) = answer {
+                        let _ = client.write_all(&answer);
+                    }
+                    let _ = client.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        });
+        Proxy {
+            port,
+            faults,
+            counts,
+        }
+    }
+}
+
+const MEMBERS: [&str; 3] = ["6200123412341234", "6200123412345678", "6200987654321098"];
+const ITEMS: [&str; 4] = [
+    "6901234567892",
+    "6904000000111",
+    "6920000000159",
+    "6910000000181",
+];
+
+/// A terminal's data directory, registered with HQ, its HQ address the proxy.
+fn terminal(
+    db: &Database,
+    store: &str,
+    terminal: &str,
+    hq_dir: &std::path::Path,
+    proxy: u16,
+) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let token =
+        run_ok(storepos(hq_dir).args(["hq", "register", "--store", store, "--terminal", terminal]))
+            .trim()
+            .to_string();
+    std::fs::write(
+        dir.path().join("storepos.toml"),
+        format!(
+            "[store]\nid = \"{store}\"\n[terminal]\nid = \"{terminal}\"\n[hq]\nurl = \"http://127.0.0.1:{proxy}/\"\ntoken = \"{token}\"\ndatabase = \"{}\"\n",
+            db.url()
+        ),
+    )
+    .unwrap();
+    common::seed(dir.path());
+    dir
+}
+
+fn script(sales: usize, salt: usize) -> String {
+    let mut s = String::from(
+        "{\"sign_in\":{\"operator\":\"1001\",\"pin\":\"1234\"}}\n{\"open_shift\":{\"float\":\"0\"}}\n",
+    );
+    for i in 0..sales {
+        let k = i + salt;
+        s.push_str(&format!(
+            "{{\"member\":\"{}\"}}\n",
+            MEMBERS[k % MEMBERS.len()]
+        ));
+        for j in 0..(1 + k % 3) {
+            s.push_str(&format!(
+                "{{\"scan\":\"{}\"}}\n",
+                ITEMS[(k + j) % ITEMS.len()]
+            ));
+        }
+        if k % 4 == 0 {
+            s.push_str("{\"tender\":{\"points\":100}}\n");
+        }
+        s.push_str("{\"tender\":{\"cash\":\"500.00\"}}\n");
+    }
+    s
+}
+
+fn local_counts(dir: &std::path::Path) -> (i64, Vec<(String, i64, i64)>) {
+    let conn = rusqlite::Connection::open(dir.join("store/terminal.db")).unwrap();
+    let sales: i64 = conn
+        .query_row("SELECT COUNT(*) FROM sales", [], |r| r.get(0))
+        .unwrap();
+    let per_member = conn
+        .prepare("SELECT member_id, SUM(points), COUNT(*) FROM points_transfers GROUP BY member_id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    (sales, per_member)
+}
+
+#[test]
+fn hq_ends_with_exactly_what_the_terminals_recorded_whatever_the_network_did() {
+    let db = Database::new();
+    let hq_dir = tempfile::tempdir().unwrap();
+    let hq_port = free_port();
+    std::fs::write(
+        hq_dir.path().join("storepos.toml"),
+        format!(
+            "[hq]\ndatabase = \"{}\"\nlisten = \"127.0.0.1:{hq_port}\"\n",
+            db.url()
+        ),
+    )
+    .unwrap();
+    let members = hq_dir.path().join("members.csv");
+    std::fs::write(&members, storepos::demo::MEMBERS_CSV).unwrap();
+    run_ok(
+        storepos(hq_dir.path())
+            .args(["hq", "import-members"])
+            .arg(&members),
+    );
+    let mut hq = Hq::start(hq_dir.path());
+    let proxy = Proxy::start(hq_port);
+    let tills = [
+        terminal(&db, "S001", "T01", hq_dir.path(), proxy.port),
+        terminal(&db, "S001", "T02", hq_dir.path(), proxy.port),
+        terminal(&db, "S002", "T01", hq_dir.path(), proxy.port),
+    ];
+    // Sell, in three processes at once, in two sessions each; HQ dies during the first.
+    for session in 0..2 {
+        let running: Vec<_> = tills
+            .iter()
+            .enumerate()
+            .map(|(i, dir)| {
+                let mut child = storepos(dir.path())
+                    .args([
+                        "--data-dir",
+                        "store",
+                        "terminal",
+                        "--headless",
+                        "--script",
+                        "-",
+                    ])
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap();
+                let text = script(150, i * 7 + session * 3);
+                let mut stdin = child.stdin.take().unwrap();
+                std::thread::spawn(move || {
+                    let _ = stdin.write_all(text.as_bytes());
+                });
+                child
+            })
+            .collect();
+        if session == 0 {
+            std::thread::sleep(Duration::from_millis(1500));
+            drop(hq);
+            std::thread::sleep(Duration::from_millis(1500));
+            hq = Hq::start(hq_dir.path());
+        }
+        for mut child in running {
+            assert!(child.wait().unwrap().success());
+        }
+    }
+    let injected: u64 = proxy.counts[1..]
+        .iter()
+        .map(|c| c.load(Ordering::Relaxed))
+        .sum();
+    assert!(injected > 0, "the proxy injected no fault");
+    // The faults stop; every terminal catches up.
+    proxy.faults.store(false, Ordering::Relaxed);
+    for dir in &tills {
+        run_ok(storepos(dir.path()).args(["--data-dir", "store", "sync", "--timeout", "120"]));
+    }
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let pool = rt.block_on(sqlx::PgPool::connect(&db.url())).unwrap();
+    let hq_sales = |store: &str, terminal: &str| -> i64 {
+        rt.block_on(
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM sales WHERE store_id = $1 AND terminal_id = $2",
+            )
+            .bind(store)
+            .bind(terminal)
+            .fetch_one(&pool),
+        )
+        .unwrap()
+    };
+    let mut expected_points: std::collections::HashMap<String, (i64, i64)> = Default::default();
+    for ((store, term), dir) in [("S001", "T01"), ("S001", "T02"), ("S002", "T01")]
+        .iter()
+        .zip(&tills)
+    {
+        let (sales, per_member) = local_counts(dir.path());
+        assert_eq!(sales, 300, "{store}/{term} sold every basket");
+        assert_eq!(
+            hq_sales(store, term),
+            sales,
+            "HQ holds {store}/{term}'s sales exactly once"
+        );
+        for (member, points, count) in per_member {
+            let e = expected_points.entry(member).or_default();
+            e.0 += points;
+            e.1 += count;
+        }
+    }
+    for member in MEMBERS {
+        let opening: i64 = storepos::demo::MEMBERS_CSV
+            .lines()
+            .find(|l| l.starts_with(member))
+            .and_then(|l| l.split(',').nth(4))
+            .unwrap()
+            .parse()
+            .unwrap();
+        let (moved, count) = expected_points[member];
+        let (balance, transfers): (i64, i64) = rt
+            .block_on(
+                sqlx::query_as(
+                    "SELECT COALESCE(SUM(points), 0)::BIGINT, COUNT(*) FROM point_transfers
+                     WHERE member_id = $1 AND kind <> 'adjust'",
+                )
+                .bind(member)
+                .fetch_one(&pool),
+            )
+            .unwrap();
+        assert_eq!(transfers, count, "{member}: every transfer once");
+        assert_eq!(
+            balance, moved,
+            "{member}: the ledger holds what the tills moved"
+        );
+        let account: i64 = rt
+            .block_on(
+                sqlx::query_scalar("SELECT balance FROM point_accounts WHERE member_id = $1")
+                    .bind(member)
+                    .fetch_one(&pool),
+            )
+            .unwrap();
+        assert_eq!(
+            account,
+            opening + moved,
+            "{member}: the balance is the sum of the ledger"
+        );
+    }
+    drop(hq);
+}
