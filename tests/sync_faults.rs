@@ -92,7 +92,7 @@ impl Proxy {
                 let Ok(client) = client else { continue };
                 let (faults, counts) = (f.clone(), c.clone());
                 std::thread::spawn(move || {
-                    let mut seed = 0x9E37_79B9_7F4A_7C15 ^ (n as u64 + 1) * 0x2545_F491;
+                    let mut seed = 0x9E37_79B9_7F4A_7C15 ^ ((n as u64 + 1) * 0x2545_F491);
                     let mut reader = BufReader::new(client.try_clone().unwrap());
                     let mut client = client;
                     let Some(request) = read_request(&mut reader) else {
@@ -195,7 +195,7 @@ fn script(sales: usize, salt: usize) -> String {
                 ITEMS[(k + j) % ITEMS.len()]
             ));
         }
-        if k % 4 == 0 {
+        if k.is_multiple_of(4) {
             s.push_str("{\"tender\":{\"points\":100}}\n");
         }
         s.push_str("{\"tender\":{\"cash\":\"500.00\"}}\n");
