@@ -263,7 +263,7 @@ fn a_terminal_offline_for_a_week_keeps_selling_and_catches_up() {
         script.push_str(&format!(
             "{{\"set_clock\":\"2017-12-{day:02}T09:00:00+08:00\"}}\n"
         ));
-        for i in 0..40 {
+        for i in 0..40u32 {
             if i.is_multiple_of(2) {
                 script.push_str("{\"member\":\"13800138000\"}\n");
             }
