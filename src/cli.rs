@@ -159,6 +159,8 @@ pub enum BenchCommand {
     Replay(crate::bench::ReplayBenchArgs),
     /// Scan-to-line latency through the headless terminal over a generated catalogue.
     Scan(crate::bench::ScanBenchArgs),
+    /// HQ ingest from many terminals at once against raw inserts, and a backlog's upload (PostgreSQL at `hq.database`).
+    Hq(crate::bench::HqBenchArgs),
 }
 
 /// Loads the configuration and applies `--data-dir`.
@@ -308,6 +310,7 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
         Command::Bench(BenchCommand::Persist(args)) => crate::bench::persist(&config, &args),
         Command::Bench(BenchCommand::Replay(args)) => crate::bench::replay(&config, &args),
         Command::Bench(BenchCommand::Scan(args)) => crate::bench::scan(&config, &args),
+        Command::Bench(BenchCommand::Hq(args)) => crate::bench::hq(&config, &args),
     }
 }
 

@@ -1,10 +1,12 @@
 //! Benchmarks that print figures (`storepos bench …`): they measure the real code paths on
 //! real SQLite files, so the numbers are what a till on this machine would see.
 
+mod hq;
 mod members;
 mod replay;
 mod scan;
 
+pub use hq::{HqBenchArgs, hq};
 pub use members::{MembersBenchArgs, members};
 pub use replay::{ReplayBenchArgs, replay};
 pub use scan::{ScanBenchArgs, scan};

@@ -263,6 +263,37 @@ impl HqStore {
     ) -> Result<IngestReply, HqError> {
         let mut tx = self.pool.begin().await?;
         for e in events {
+            if matches!(e.kind.as_str(), "sale.completed" | "return.completed") {
+                let (receipt_no, sale) = parse_sale(e)?;
+                // The event and its sale row in one statement: the sale exists iff the event
+                // was new.
+                let inserted = sqlx::query(
+                    "WITH ev AS (
+                         INSERT INTO events (id, store_id, terminal_id, seq, kind, payload, at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id)
+                     INSERT INTO sales (store_id, terminal_id, receipt_no, kind, member_id, total, tax, at, event_id)
+                     SELECT $2, $3, $8, $9, $10, $11, $12, $7, id FROM ev ON CONFLICT DO NOTHING",
+                )
+                .bind(e.id)
+                .bind(&e.store_id)
+                .bind(&e.terminal_id)
+                .bind(e.seq as i64)
+                .bind(&e.kind)
+                .bind(&e.payload)
+                .bind(e.at)
+                .bind(receipt_no as i64)
+                .bind(sale.kind.as_str())
+                .bind(&sale.member_id)
+                .bind(sale.total + sale.rounding)
+                .bind(sale.tax)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if inserted == 1 {
+                    apply_sale_loyalty(&mut tx, e, receipt_no, &sale).await?;
+                }
+                continue;
+            }
             let inserted = sqlx::query(
                 "INSERT INTO events (id, store_id, terminal_id, seq, kind, payload, at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -384,12 +415,8 @@ async fn apply(tx: &mut Transaction<'_, Postgres>, e: &Envelope) -> Result<(), H
     };
     match e.kind.as_str() {
         "sale.completed" | "return.completed" => {
-            let receipt_no = e.payload["receipt_no"]
-                .as_u64()
-                .ok_or_else(|| bad("no receipt_no".into()))?;
-            let sale: SaleRecord = serde_json::from_value(e.payload["sale"].clone())
-                .map_err(|err| bad(err.to_string()))?;
-            apply_sale(tx, e, receipt_no, &sale).await
+            let (receipt_no, sale) = parse_sale(e)?;
+            apply_sale_loyalty(tx, e, receipt_no, &sale).await
         }
         "member.enrolled" => {
             let member: Member = serde_json::from_value(e.payload["member"].clone())
@@ -444,28 +471,28 @@ async fn apply(tx: &mut Transaction<'_, Postgres>, e: &Envelope) -> Result<(), H
     }
 }
 
-async fn apply_sale(
+/// A sale or return event's receipt number and record.
+fn parse_sale(e: &Envelope) -> Result<(u64, SaleRecord), HqError> {
+    let bad = |message: String| HqError::BadEvent {
+        seq: e.seq,
+        kind: e.kind.clone(),
+        message,
+    };
+    let receipt_no = e.payload["receipt_no"]
+        .as_u64()
+        .ok_or_else(|| bad("no receipt_no".into()))?;
+    let sale: SaleRecord =
+        serde_json::from_value(e.payload["sale"].clone()).map_err(|err| bad(err.to_string()))?;
+    Ok((receipt_no, sale))
+}
+
+/// A new sale's ledger transfers and coupon redemptions.
+async fn apply_sale_loyalty(
     tx: &mut Transaction<'_, Postgres>,
     e: &Envelope,
     receipt_no: u64,
     sale: &SaleRecord,
 ) -> Result<(), HqError> {
-    let total = sale.total + sale.rounding;
-    sqlx::query(
-        "INSERT INTO sales (store_id, terminal_id, receipt_no, kind, member_id, total, tax, at, event_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
-    )
-    .bind(&e.store_id)
-    .bind(&e.terminal_id)
-    .bind(receipt_no as i64)
-    .bind(sale.kind.as_str())
-    .bind(&sale.member_id)
-    .bind(total)
-    .bind(sale.tax)
-    .bind(e.at)
-    .bind(e.id)
-    .execute(&mut **tx)
-    .await?;
     let Some(loyalty) = &sale.loyalty else {
         return Ok(());
     };
@@ -513,9 +540,16 @@ async fn post_transfer(
     t: &crate::domain::loyalty::Transfer,
     event: Option<uuid::Uuid>,
 ) -> Result<(), HqError> {
-    let inserted = sqlx::query(
-        "INSERT INTO point_transfers (id, member_id, kind, points, at, source, expires_at, event_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+    // One statement: the transfer is stored under its id and, only if it is new, the
+    // account row is created or moved (locked) and its new balance read.
+    let balance: Option<i64> = sqlx::query_scalar(
+        "WITH t AS (
+             INSERT INTO point_transfers (id, member_id, kind, points, at, source, expires_at, event_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING
+             RETURNING member_id, points)
+         INSERT INTO point_accounts (member_id, balance) SELECT member_id, points FROM t
+         ON CONFLICT (member_id) DO UPDATE SET balance = point_accounts.balance + EXCLUDED.balance
+         RETURNING balance",
     )
     .bind(&t.id)
     .bind(&t.member_id)
@@ -525,23 +559,11 @@ async fn post_transfer(
     .bind(&t.source)
     .bind(t.expires_at)
     .bind(event)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
-        return Ok(());
-    }
-    sqlx::query("INSERT INTO point_accounts (member_id) VALUES ($1) ON CONFLICT DO NOTHING")
-        .bind(&t.member_id)
-        .execute(&mut **tx)
-        .await?;
-    let balance: i64 = sqlx::query_scalar(
-        "UPDATE point_accounts SET balance = balance + $2 WHERE member_id = $1 RETURNING balance",
-    )
-    .bind(&t.member_id)
-    .bind(t.points)
-    .fetch_one(&mut **tx)
+    .fetch_optional(&mut **tx)
     .await?;
+    let Some(balance) = balance else {
+        return Ok(());
+    };
     if balance < 0 && t.points < 0 {
         sqlx::query(
             "INSERT INTO point_overdrafts (transfer_id, member_id, shortfall, at)

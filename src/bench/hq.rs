@@ -1,0 +1,251 @@
+//! `storepos bench hq`: HQ's ingest rate with many terminals posting at once, beside the raw
+//! rate of inserting the same rows straight into PostgreSQL, and the time a terminal's
+//! backlog takes to reach HQ through the real uploader.
+//!
+//! Each run works in fresh databases created on the server of `hq.database` (dropped at
+//! the end), so figures never depend on what a previous run left.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+
+use crate::config::Config;
+use crate::hq::HqStore;
+
+#[derive(Debug, clap::Args)]
+pub struct HqBenchArgs {
+    /// Terminals posting at once.
+    #[arg(long, default_value_t = 50)]
+    pub terminals: usize,
+    /// Sales per terminal.
+    #[arg(long, default_value_t = 200)]
+    pub sales: usize,
+    /// Events per request.
+    #[arg(long, default_value_t = 100)]
+    pub batch: usize,
+    /// Events in the single terminal's backlog.
+    #[arg(long, default_value_t = 10_000)]
+    pub backlog: u64,
+}
+
+/// A fresh database on the server of `url`, dropped when the guard goes.
+struct Scratch {
+    admin: String,
+    name: String,
+    runtime: tokio::runtime::Handle,
+}
+
+impl Scratch {
+    async fn create(url: &str, tag: &str) -> Result<Scratch> {
+        let base = url.rsplit_once('/').map_or(url, |(b, _)| b).to_string();
+        let admin = format!("{base}/postgres");
+        let mut bytes = [0u8; 4];
+        getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let name = format!("storepos_bench_{tag}_{}", hex::encode(bytes));
+        let pool = sqlx::PgPool::connect(&admin)
+            .await
+            .context("PostgreSQL server")?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&pool)
+            .await?;
+        Ok(Scratch {
+            admin,
+            name,
+            runtime: tokio::runtime::Handle::current(),
+        })
+    }
+
+    fn url(&self) -> String {
+        format!("{}/{}", self.admin.trim_end_matches("/postgres"), self.name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        let handle = self.runtime.clone();
+        let _ = std::thread::spawn(move || {
+            handle.block_on(async move {
+                if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
+                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
+                }
+            })
+        })
+        .join();
+    }
+}
+
+/// A sale event as a terminal sends it: five lines, a member earning points. Each
+/// terminal serves its own 50 regulars, as a store's members shop at their store.
+fn sale_event(store: &str, terminal: &str, seq: u64) -> Value {
+    let mut sale =
+        serde_json::to_value(crate::store::sales::sample_sale(5, seq)).unwrap_or_default();
+    let member = format!("B{terminal}{:03}", seq % 50);
+    sale["member_id"] = json!(member);
+    sale["loyalty"] = json!({
+        "member_id": member, "name": "Bench", "tier": "standard", "earned": 3, "redeemed": 0,
+        "balance_before": 0, "balance_after": 3,
+        "transfers": [{"id": format!("{store}/{terminal}/{seq}:earn:0"), "member_id": member,
+            "kind": "earn", "points": 3, "at": "2017-12-04T01:00:00Z",
+            "source": format!("{store}/{terminal}/{seq}"), "expires_at": null}]
+    });
+    json!({"id": uuid::Uuid::now_v7(), "store_id": store, "terminal_id": terminal, "seq": seq,
+           "kind": "sale.completed", "payload": {"receipt_no": seq, "sale": sale},
+           "at": "2017-12-04T01:00:00Z"})
+}
+
+pub fn hq(config: &Config, args: &HqBenchArgs) -> Result<()> {
+    anyhow::ensure!(
+        args.terminals > 0 && args.sales > 0 && args.batch > 0,
+        "counts must be positive"
+    );
+    let runtime = crate::hq::runtime()?;
+    runtime.block_on(async {
+        let ingest_db = Scratch::create(&config.hq.database, "ingest").await?;
+        let raw_db = Scratch::create(&config.hq.database, "raw").await?;
+        let store = HqStore::open(&ingest_db.url()).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let app = crate::hq::api::router(store.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+
+        let mut work = Vec::new();
+        for t in 0..args.terminals {
+            let (s, id) = (format!("S{:03}", t % 10), format!("T{t:03}"));
+            let token = store.register_terminal(&s, &id).await?;
+            let events: Vec<Value> = (1..=args.sales as u64).map(|n| sale_event(&s, &id, n)).collect();
+            work.push((token, events));
+        }
+        let total = args.terminals * args.sales;
+        let http = reqwest::Client::new();
+        let started = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for (token, events) in work.clone() {
+            let (http, batch) = (http.clone(), args.batch);
+            let url = format!("http://{addr}/v1/events");
+            tasks.spawn(async move {
+                for chunk in events.chunks(batch) {
+                    let answer = http
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .json(&json!({ "events": chunk }))
+                        .send()
+                        .await?;
+                    anyhow::ensure!(answer.status().is_success(), "HQ answered {}", answer.status());
+                }
+                Ok(())
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            done??;
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let rate = total as f64 / seconds;
+        println!(
+            "HQ ingest: {total} sales from {} terminals at once, batches of {}, in {seconds:.2} s = {rate:.0} sales/s (events, sales, ledger transfers and balances, exactly once)",
+            args.terminals, args.batch
+        );
+
+        // The same rows straight into PostgreSQL, one connection per terminal.
+        let raw = HqStore::open(&raw_db.url()).await?;
+        let started = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for (_, events) in work {
+            let (pool, batch) = (raw.pool().clone(), args.batch);
+            tasks.spawn(async move { raw_insert(&pool, &events, batch).await });
+        }
+        while let Some(done) = tasks.join_next().await {
+            done??;
+        }
+        let raw_seconds = started.elapsed().as_secs_f64();
+        let raw_rate = total as f64 / raw_seconds;
+        println!(
+            "raw baseline: the same event, sale and transfer rows inserted straight, {} at a time = {raw_rate:.0} sales/s; HQ ingest reaches {:.0}% of it",
+            args.batch,
+            100.0 * rate / raw_rate
+        );
+        drop(raw);
+        let backlog = backlog_upload(config, &store, &addr.to_string(), args.backlog).await?;
+        println!("{backlog}");
+        drop(store);
+        drop((ingest_db, raw_db));
+        Ok(())
+    })
+}
+
+async fn raw_insert(pool: &sqlx::PgPool, events: &[Value], batch: usize) -> Result<()> {
+    for chunk in events.chunks(batch) {
+        let mut tx = pool.begin().await?;
+        for e in chunk {
+            let payload = &e["payload"];
+            let id: uuid::Uuid = serde_json::from_value(e["id"].clone())?;
+            let (store, terminal) = (
+                e["store_id"].as_str().unwrap_or(""),
+                e["terminal_id"].as_str().unwrap_or(""),
+            );
+            let at: chrono::DateTime<chrono::Utc> = serde_json::from_value(e["at"].clone())?;
+            sqlx::query("INSERT INTO events (id, store_id, terminal_id, seq, kind, payload, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(id).bind(store).bind(terminal).bind(e["seq"].as_i64()).bind("sale.completed").bind(payload).bind(at)
+                .execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO sales (store_id, terminal_id, receipt_no, kind, member_id, total, tax, at, event_id) VALUES ($1, $2, $3, 'sale', $4, $5, $6, $7, $8)")
+                .bind(store).bind(terminal).bind(payload["receipt_no"].as_i64())
+                .bind(payload["sale"]["member_id"].as_str()).bind(payload["sale"]["total"].as_i64()).bind(payload["sale"]["tax"].as_i64()).bind(at).bind(id)
+                .execute(&mut *tx).await?;
+            let t = &payload["sale"]["loyalty"]["transfers"][0];
+            sqlx::query("INSERT INTO point_transfers (id, member_id, kind, points, at, source, event_id) VALUES ($1, $2, 'earn', $3, $4, $5, $6)")
+                .bind(t["id"].as_str()).bind(t["member_id"].as_str()).bind(t["points"].as_i64()).bind(at).bind(t["source"].as_str()).bind(id)
+                .execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// Fills one terminal's outbox with `events` durable sales, then times the real uploader
+/// draining it to HQ.
+async fn backlog_upload(
+    config: &Config,
+    store: &HqStore,
+    addr: &str,
+    events: u64,
+) -> Result<String> {
+    let token = store.register_terminal(&config.store.id, "BACKLOG").await?;
+    let dir = tempfile::tempdir()?;
+    let mut local = crate::cli::open_store_at(config, dir.path())?;
+    let sealer = crate::journal::Sealer::load_or_create(dir.path())?;
+    for i in 0..events {
+        crate::store::sales::commit(
+            &mut local.terminal,
+            &sealer,
+            &crate::store::sales::sample_sale(5, i),
+            chrono::Utc::now(),
+        )?;
+    }
+    drop(local);
+    let origin = storepos_sync::outbox::Origin {
+        store_id: config.store.id.clone(),
+        terminal_id: "BACKLOG".into(),
+    };
+    let path = dir.path().join(crate::store::TERMINAL_FILE);
+    let url = format!("http://{addr}/");
+    tokio::task::spawn_blocking(move || -> Result<String> {
+        let mut uploader = storepos_sync::Uploader::open(&path, origin, &url, &token)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let started = Instant::now();
+        let mut requests = 0;
+        loop {
+            let report = uploader.run_once().map_err(|e| anyhow::anyhow!("{e}"))?;
+            requests += 1;
+            if report.backlog == 0 {
+                break;
+            }
+        }
+        Ok(format!(
+            "backlog: {events} events uploaded through the uploader in {:.2} s ({requests} requests)",
+            started.elapsed().as_secs_f64()
+        ))
+    })
+    .await?
+}
