@@ -480,6 +480,8 @@ fn finish_upload(
 
 fn sync_now(config: &Config, timeout: u64) -> Result<()> {
     let store = open_store(config)?;
+    let dir = store.dir().to_path_buf();
+    drop(store);
     let token =
         config.hq.token.as_deref().context(
             "no HQ token (`hq.token`): register this terminal with `storepos hq register`",
@@ -489,7 +491,7 @@ fn sync_now(config: &Config, timeout: u64) -> Result<()> {
         terminal_id: config.terminal.id.clone(),
     };
     let mut uploader = storepos_sync::Uploader::open(
-        store.dir().join(crate::store::TERMINAL_FILE),
+        dir.join(crate::store::TERMINAL_FILE),
         origin,
         config.hq.url.as_str(),
         token,
@@ -501,6 +503,17 @@ fn sync_now(config: &Config, timeout: u64) -> Result<()> {
         match uploader.run_once() {
             Ok(report) if report.backlog == 0 => {
                 println!("in sync: HQ has every event up to {}", report.acked_seq);
+                let client = crate::terminal::hq_client::HqClient::for_sync(&config.hq)
+                    .context("no HQ client")?;
+                let members = client
+                    .members_checkpoint()
+                    .map_err(|e| anyhow::anyhow!("members: {e}"))?;
+                let mut store = open_store(config)?;
+                let n = crate::terminal::hq_client::apply_members(&mut store, &members)?;
+                println!(
+                    "members: {n} from HQ, balances as of event {}",
+                    members.as_of_seq
+                );
                 return Ok(());
             }
             Ok(report) if report.acknowledged > 0 => {

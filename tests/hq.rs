@@ -292,3 +292,93 @@ fn a_terminal_offline_for_a_week_keeps_selling_and_catches_up() {
     assert_eq!(sales, 280);
     drop(hq);
 }
+
+#[test]
+fn members_reach_the_other_tills_of_the_store_with_balances_and_blocked_cards() {
+    let db = Database::new();
+    let (t01, _token) = setup(&db);
+    let demo = t01.path().join("demo-members.csv");
+    std::fs::write(&demo, storepos::demo::MEMBERS_CSV).unwrap();
+    run_ok(
+        storepos(t01.path())
+            .args(["hq", "import-members"])
+            .arg(&demo),
+    );
+    let hq = Hq::start(t01.path());
+    // A second till of the same store.
+    let t02 = tempfile::tempdir().unwrap();
+    let token2 = run_ok(storepos(t01.path()).args([
+        "hq",
+        "register",
+        "--store",
+        "S001",
+        "--terminal",
+        "T02",
+    ]))
+    .trim()
+    .to_string();
+    let config = std::fs::read_to_string(t01.path().join("storepos.toml")).unwrap();
+    let config = config
+        .lines()
+        .map(|l| {
+            if l.starts_with("token = ") {
+                format!("token = \"{token2}\"")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(
+        t02.path().join("storepos.toml"),
+        format!("[terminal]\nid = \"T02\"\n{config}\n"),
+    )
+    .unwrap();
+    common::seed(t02.path());
+
+    let out = common::run_script(
+        t01.path(),
+        r#"{"sign_in":{"operator":"1001","pin":"1234"}}
+{"open_shift":{"float":"0"}}
+{"member":"6200123412341234"}
+{"scan":"6904000000111"}
+{"tender":{"points":500}}
+{"tender":{"cash":"4.00"}}
+{"replace_card":{"member":"6200123412345678","card":"6200123412345678"}}
+"#,
+    );
+    let printed = out[5]["sale"]["receipt"].as_str().unwrap().to_string();
+    let balance: i64 = printed
+        .lines()
+        .find(|l| l.starts_with("积分余额"))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap()
+        .parse()
+        .unwrap();
+    for dir in [&t01, &t02] {
+        run_ok(storepos(dir.path()).args(["--data-dir", "store", "sync", "--timeout", "30"]));
+    }
+    let out = common::run_script(
+        t02.path(),
+        r#"{"sign_in":{"operator":"1001","pin":"1234"}}
+{"open_shift":{"float":"0"}}
+{"member":"6200123412341234"}
+{"swipe":";6200123412345678=4912?"}
+"#,
+    );
+    assert_eq!(out[2]["member"]["points"], balance, "{}", out[2]);
+    assert_eq!(out[2]["member"]["redeemable"], balance);
+    assert_eq!(
+        out[3]["error"]["code"], "bad_card",
+        "blocked everywhere: {}",
+        out[3]
+    );
+    // On the till that sold, HQ's balance now includes its movements: nothing is counted twice.
+    let out = common::run_script(
+        t01.path(),
+        "{\"sign_in\":{\"operator\":\"1001\",\"pin\":\"1234\"}}\n{\"member\":\"6200123412341234\"}\n",
+    );
+    assert_eq!(out[1]["member"]["points"], balance, "{}", out[1]);
+    assert_eq!(out[1]["member"]["redeemable"], balance);
+    drop(hq);
+}

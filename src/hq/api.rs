@@ -52,6 +52,7 @@ pub fn router(store: HqStore) -> Router {
         .route("/openapi.json", get(openapi))
         .route("/v1/events", post(ingest))
         .route("/v1/members/{card}", get(member))
+        .route("/v1/checkpoints/members", get(members_checkpoint))
         // A batch of 500 large sales is a few megabytes; the default 2 MB is too tight.
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
         .with_state(state)
@@ -238,4 +239,15 @@ async fn member(
             format!("no member has card {card}"),
         )),
     }
+}
+
+/// The store's members (home store), their cards and balances, as a checkpoint.
+async fn members_checkpoint(
+    State(state): State<AppState>,
+    Authenticated(from): Authenticated,
+) -> Result<Response, ApiError> {
+    let (as_of, members) = state.store.store_members(&from).await?;
+    let checkpoint =
+        storepos_sync::checkpoint::Checkpoint::new("members", &from.store_id, as_of, members);
+    Ok(Json(checkpoint).into_response())
 }

@@ -152,50 +152,8 @@ impl HqStore {
 
     /// A member by id, with their points balance.
     pub async fn member(&self, id: &str) -> Result<Option<(Member, i64)>, HqError> {
-        let Some(r) = sqlx::query(
-            "SELECT m.id, m.name, m.phone, m.email, m.tier, m.home_store, m.card_opened,
-                    m.consent_marketing, m.consent_profiling, COALESCE(a.balance, 0)
-             FROM members m LEFT JOIN point_accounts a ON a.member_id = m.id WHERE m.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        else {
-            return Ok(None);
-        };
-        let cards =
-            sqlx::query("SELECT card, status FROM member_cards WHERE member_id = $1 ORDER BY card")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?
-                .into_iter()
-                .map(|c| MemberCard {
-                    number: c.get(0),
-                    status: if c.get::<String, _>(1) == "blocked" {
-                        CardStatus::Blocked
-                    } else {
-                        CardStatus::Active
-                    },
-                })
-                .collect();
-        let balance: i64 = r.get(9);
-        let member = Member {
-            id: r.get(0),
-            name: r.get(1),
-            phone: r.get(2),
-            email: r.get(3),
-            address: None,
-            cards,
-            card_opened: r.get::<Option<NaiveDate>, _>(6),
-            tier: r.get(4),
-            home_store: r.get(5),
-            consent: Consent {
-                marketing: r.get(7),
-                profiling: r.get(8),
-            },
-            points_balance: balance,
-        };
-        Ok(Some((member, balance)))
+        let mut conn = self.pool.acquire().await?;
+        member_tx(&mut conn, id).await
     }
 
     /// Records a member's opening balance (from a loyalty system HQ replaces) as an
@@ -218,6 +176,34 @@ impl HqStore {
         post_transfer(&mut tx, &transfer, None).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The members of a store (home store), with their cards and balances, and the sending
+    /// terminal's acknowledged sequence at the moment they were read (the balances include
+    /// every event of that terminal up to it, and none after).
+    pub async fn store_members(&self, from: &TerminalId) -> Result<(u64, Vec<Member>), HqError> {
+        let mut tx = self.pool.begin().await?;
+        // Read under the terminal's row lock so no ingest of its events slips in between.
+        let acked: i64 = sqlx::query_scalar(
+            "SELECT acked_seq FROM terminals WHERE store_id = $1 AND terminal_id = $2 FOR UPDATE",
+        )
+        .bind(&from.store_id)
+        .bind(&from.terminal_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM members WHERE home_store = $1 ORDER BY id")
+                .bind(&from.store_id)
+                .fetch_all(&mut *tx)
+                .await?;
+        let mut members = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some((m, _)) = member_tx(&mut tx, &id).await? {
+                members.push(m);
+            }
+        }
+        tx.commit().await?;
+        Ok((acked as u64, members))
     }
 
     /// A member's balance: the sum of their transfers (the account row is its running total).
@@ -577,4 +563,55 @@ async fn post_transfer(
         .await?;
     }
     Ok(())
+}
+
+/// A member by id with cards and balance, on any connection or transaction.
+async fn member_tx(
+    conn: &mut sqlx::PgConnection,
+    id: &str,
+) -> Result<Option<(Member, i64)>, HqError> {
+    let Some(r) = sqlx::query(
+        "SELECT m.id, m.name, m.phone, m.email, m.tier, m.home_store, m.card_opened,
+                m.consent_marketing, m.consent_profiling, COALESCE(a.balance, 0)
+         FROM members m LEFT JOIN point_accounts a ON a.member_id = m.id WHERE m.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let cards =
+        sqlx::query("SELECT card, status FROM member_cards WHERE member_id = $1 ORDER BY card")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(|c| MemberCard {
+                number: c.get(0),
+                status: if c.get::<String, _>(1) == "blocked" {
+                    CardStatus::Blocked
+                } else {
+                    CardStatus::Active
+                },
+            })
+            .collect();
+    let balance: i64 = r.get(9);
+    let member = Member {
+        id: r.get(0),
+        name: r.get(1),
+        phone: r.get(2),
+        email: r.get(3),
+        address: None,
+        cards,
+        card_opened: r.get::<Option<NaiveDate>, _>(6),
+        tier: r.get(4),
+        home_store: r.get(5),
+        consent: Consent {
+            marketing: r.get(7),
+            profiling: r.get(8),
+        },
+        points_balance: balance,
+    };
+    Ok(Some((member, balance)))
 }

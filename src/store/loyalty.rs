@@ -174,6 +174,17 @@ pub fn record_sale(
     Ok(())
 }
 
+/// Marks this till's points movements whose sale or return event HQ had applied by
+/// `as_of_seq` as acknowledged: HQ's balances now include them.
+pub fn mark_included(conn: &Connection, as_of_seq: u64) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "UPDATE points_transfers SET acked = 1 WHERE acked = 0 AND receipt_no IN (
+             SELECT s.receipt_no FROM sales s JOIN outbox o ON o.id = s.event_id
+             WHERE o.seq <= ?1)",
+        [as_of_seq as i64],
+    )?)
+}
+
 /// Points movements not yet acknowledged by HQ: (all of them summed, redemptions only).
 pub fn unacknowledged(conn: &Connection, member_id: &str) -> Result<(i64, i64), StoreError> {
     Ok(conn

@@ -33,11 +33,21 @@ struct MemberAnswer {
 }
 
 impl HqClient {
-    /// A client when the terminal has HQ credentials (`hq.token`).
+    /// A client for lookups at the counter when the terminal has HQ credentials
+    /// (`hq.token`).
     pub fn from_config(hq: &HqConfig) -> Option<HqClient> {
+        HqClient::with_timeout(hq, LOOKUP_TIMEOUT)
+    }
+
+    /// A client for whole data sets, which may take longer than a lookup.
+    pub fn for_sync(hq: &HqConfig) -> Option<HqClient> {
+        HqClient::with_timeout(hq, Duration::from_secs(60))
+    }
+
+    fn with_timeout(hq: &HqConfig, timeout: Duration) -> Option<HqClient> {
         let token = hq.token.clone()?;
         let http = reqwest::blocking::Client::builder()
-            .timeout(LOOKUP_TIMEOUT)
+            .timeout(timeout)
             .connect_timeout(LOOKUP_TIMEOUT)
             .build()
             .ok()?;
@@ -77,4 +87,58 @@ impl HqClient {
             }),
         }
     }
+}
+
+impl HqClient {
+    /// The store's members as HQ holds them, checked against their checksum; a damaged
+    /// transfer is fetched again (three tries).
+    pub fn members_checkpoint(
+        &self,
+    ) -> Result<storepos_sync::checkpoint::Checkpoint<Member>, HqUnavailable> {
+        let url = self
+            .base
+            .join("v1/checkpoints/members")
+            .map_err(|e| HqUnavailable::Offline(e.to_string()))?;
+        let mut last = String::new();
+        for _ in 0..3 {
+            let answer = self
+                .http
+                .get(url.clone())
+                .bearer_auth(&self.token)
+                .send()
+                .map_err(|e| HqUnavailable::Offline(e.to_string()))?;
+            if !answer.status().is_success() {
+                return Err(HqUnavailable::Refused {
+                    status: answer.status().as_u16(),
+                    message: answer.text().unwrap_or_default(),
+                });
+            }
+            match answer.json::<storepos_sync::checkpoint::Checkpoint<Member>>() {
+                Ok(c) if c.is_intact() => return Ok(c),
+                Ok(_) => last = "its checksum does not match".into(),
+                Err(e) => last = format!("unreadable: {e}"),
+            }
+        }
+        Err(HqUnavailable::Offline(format!(
+            "the members data set came damaged: {last}"
+        )))
+    }
+}
+
+/// Applies HQ's members data set: every member, card status and balance replaced in the
+/// cache in one transaction, then this till's points movements that the balances already
+/// include marked as acknowledged, so they are not counted twice. (Applied in this order,
+/// an interruption can only leave the till counting a movement twice, which never lets a
+/// member redeem more than HQ allows.)
+pub fn apply_members(
+    store: &mut crate::store::Store,
+    checkpoint: &storepos_sync::checkpoint::Checkpoint<Member>,
+) -> Result<usize, crate::store::StoreError> {
+    let tx = store.catalogue.conn_mut().transaction()?;
+    for m in &checkpoint.items {
+        crate::store::members::upsert(&tx, m, None)?;
+    }
+    tx.commit()?;
+    crate::store::loyalty::mark_included(&store.terminal, checkpoint.as_of_seq)?;
+    Ok(checkpoint.items.len())
 }

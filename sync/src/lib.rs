@@ -7,6 +7,7 @@
 //! retrying with [`backoff`] while it is not.
 
 pub mod backoff;
+pub mod checkpoint;
 pub mod envelope;
 pub mod outbox;
 pub mod uploader;
