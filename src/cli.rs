@@ -90,6 +90,46 @@ pub enum HqCommand {
     },
     /// Load members into HQ from a members CSV (card,name,phone[,tier,points,home_store,email]).
     ImportMembers { file: PathBuf },
+    /// Print HQ's coupon-signing public key (for the terminals' `loyalty.coupon_key`).
+    CouponKey,
+    /// Sign a personalised coupon and print its QR form (and its short CODE128 form).
+    IssueCoupon {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        member: String,
+        #[arg(long)]
+        title: String,
+        /// Amount off, e.g. 5.00 (give this or --percent).
+        #[arg(long)]
+        amount: Option<String>,
+        /// Percent off, e.g. 10.
+        #[arg(long)]
+        percent: Option<String>,
+        /// The product it applies to (GTIN); else --category; else the whole basket.
+        #[arg(long)]
+        product: Option<String>,
+        #[arg(long)]
+        category: Option<String>,
+        /// Least spend for it to apply, e.g. 30.00.
+        #[arg(long, default_value = "0")]
+        min_spend: String,
+        /// First day it is valid (RFC 3339).
+        #[arg(long)]
+        from: String,
+        /// First instant it is no longer valid (RFC 3339).
+        #[arg(long)]
+        until: String,
+    },
+    /// Expire points past their date (also run daily by `hq serve`).
+    Expire {
+        /// The moment to expire as of (RFC 3339; default now).
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// The reconciliation report: coupons redeemed twice by offline tills and their cost,
+    /// points redemptions that overdrew a balance.
+    Report,
 }
 
 #[derive(Debug, Args)]
@@ -410,6 +450,84 @@ fn run_hq(config: &Config, what: HqCommand) -> Result<()> {
             HqCommand::Register { store: s, terminal } => {
                 let token = store.register_terminal(&s, &terminal).await?;
                 println!("{token}");
+                Ok(())
+            }
+            HqCommand::CouponKey => {
+                let key = crate::hq::admin::signing_key(&config.hq.key_file)?;
+                println!("{}", hex::encode(key.verifying_key().to_bytes()));
+                Ok(())
+            }
+            HqCommand::IssueCoupon {
+                id,
+                member,
+                title,
+                amount,
+                percent,
+                product,
+                category,
+                min_spend,
+                from,
+                until,
+            } => {
+                let currency = config.store.currency;
+                let money = |text: &str| {
+                    crate::domain::money::Money::parse(text, currency).map(|m| m.minor())
+                };
+                use crate::domain::coupon::{Coupon, Offer, OfferTarget, OfferValue};
+                let value = match (amount, percent) {
+                    (Some(a), None) => OfferValue::AmountOff(money(&a)?),
+                    (None, Some(p)) => OfferValue::PercentOff(
+                        u32::try_from(crate::domain::money::parse_scaled(&p, 2)?)
+                            .context("percent out of range")?,
+                    ),
+                    _ => anyhow::bail!("give either --amount or --percent"),
+                };
+                let target = match (product, category) {
+                    (Some(g), _) => OfferTarget::Product(crate::domain::gs1::Gtin::parse(&g)?),
+                    (None, Some(c)) => OfferTarget::Category(c),
+                    (None, None) => OfferTarget::Basket,
+                };
+                let time = |t: &str| {
+                    chrono::DateTime::parse_from_rfc3339(t)
+                        .map(|d| d.with_timezone(&chrono::Utc))
+                        .with_context(|| format!("'{t}' is not an RFC 3339 time"))
+                };
+                let coupon = Coupon {
+                    id,
+                    member_id: member,
+                    offer: Offer {
+                        target,
+                        value,
+                        min_spend: money(&min_spend)?,
+                        max_discount: None,
+                    },
+                    valid_from: time(&from)?,
+                    valid_until: time(&until)?,
+                    single_use: true,
+                    funded_by: Some("store".into()),
+                    title,
+                };
+                let key = crate::hq::admin::signing_key(&config.hq.key_file)?;
+                let signed = store.issue_coupon(&key, coupon).await?;
+                println!("{}\n{}", signed.full_code(), signed.short_code());
+                Ok(())
+            }
+            HqCommand::Expire { at } => {
+                let at = match at {
+                    Some(t) => chrono::DateTime::parse_from_rfc3339(&t)
+                        .with_context(|| format!("'{t}' is not an RFC 3339 time"))?
+                        .with_timezone(&chrono::Utc),
+                    None => chrono::Utc::now(),
+                };
+                let points = store
+                    .expire_points(at, &config.loyalty.points.expiry)
+                    .await?;
+                println!("{points} points expired");
+                Ok(())
+            }
+            HqCommand::Report => {
+                let report = store.reconciliation().await?;
+                println!("{}", serde_json::to_string_pretty(&report)?);
                 Ok(())
             }
             HqCommand::ImportMembers { file } => {

@@ -124,6 +124,8 @@ pub struct HqConfig {
     pub database: String,
     /// For `storepos hq serve`: the address it listens on.
     pub listen: String,
+    /// For `storepos hq`: the file holding its coupon-signing key (created on first use).
+    pub key_file: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -182,6 +184,7 @@ impl Default for HqConfig {
             token: None,
             database: "postgres://postgres@127.0.0.1:5432/postgres".into(),
             listen: "127.0.0.1:8640".into(),
+            key_file: PathBuf::from("storepos-hq.key"),
         }
     }
 }

@@ -382,3 +382,137 @@ fn members_reach_the_other_tills_of_the_store_with_balances_and_blocked_cards() 
     assert_eq!(out[1]["member"]["redeemable"], balance);
     drop(hq);
 }
+
+#[test]
+fn double_redemption_across_tills_is_reported_and_points_expire_once() {
+    let db = Database::new();
+    let (t01, _) = setup(&db);
+    let demo = t01.path().join("demo-members.csv");
+    std::fs::write(&demo, storepos::demo::MEMBERS_CSV).unwrap();
+    run_ok(
+        storepos(t01.path())
+            .args(["hq", "import-members"])
+            .arg(&demo),
+    );
+    let key = run_ok(storepos(t01.path()).args(["hq", "coupon-key"]))
+        .trim()
+        .to_string();
+    let config = std::fs::read_to_string(t01.path().join("storepos.toml")).unwrap();
+    let loyalty = format!(
+        "[loyalty]\ncoupon_key = \"{key}\"\n[loyalty.points]\nexpiry = {{ after_months = 1 }}\n"
+    );
+    std::fs::write(
+        t01.path().join("storepos.toml"),
+        format!("{config}\n{loyalty}"),
+    )
+    .unwrap();
+    let issued = run_ok(storepos(t01.path()).args([
+        "hq",
+        "issue-coupon",
+        "--id",
+        "X1",
+        "--member",
+        "6200123412341234",
+        "--title",
+        "Milk 5 off",
+        "--amount",
+        "5.00",
+        "--product",
+        "6904000000111",
+        "--from",
+        "2017-12-01T00:00:00Z",
+        "--until",
+        "2017-12-31T00:00:00Z",
+    ]));
+    let code = issued.lines().next().unwrap().to_string();
+    // A second till of the store, with the same configuration but its own token.
+    let t02 = tempfile::tempdir().unwrap();
+    let token2 = run_ok(storepos(t01.path()).args([
+        "hq",
+        "register",
+        "--store",
+        "S001",
+        "--terminal",
+        "T02",
+    ]))
+    .trim()
+    .to_string();
+    let config2 = std::fs::read_to_string(t01.path().join("storepos.toml"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            if l.starts_with("token = ") {
+                format!("token = \"{token2}\"")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(
+        t02.path().join("storepos.toml"),
+        format!("[terminal]\nid = \"T02\"\n{config2}\n"),
+    )
+    .unwrap();
+    common::seed(t02.path());
+    // HQ is down: both tills take the same coupon.
+    let script = format!(
+        r#"{{"set_clock":"2017-12-04T09:00:00+08:00"}}
+{{"sign_in":{{"operator":"1001","pin":"1234"}}}}
+{{"open_shift":{{"float":"0"}}}}
+{{"scan":"{code}"}}
+{{"scan":"6904000000111"}}
+{{"tender":{{"cash":"49.00"}}}}
+"#
+    );
+    let mut earned = 0;
+    for dir in [&t01, &t02] {
+        let out = common::run_script(dir.path(), &script);
+        let sale = &out[5]["sale"];
+        assert_eq!(sale["total"], "49.00", "{}", out[5]);
+        let receipt = sale["receipt"].as_str().unwrap();
+        earned += receipt
+            .lines()
+            .find(|l| l.starts_with("本次积分"))
+            .and_then(|l| l.split_whitespace().last())
+            .unwrap()
+            .trim_start_matches('+')
+            .parse::<i64>()
+            .unwrap();
+    }
+    let hq = Hq::start(t01.path());
+    for dir in [&t01, &t02] {
+        run_ok(storepos(dir.path()).args(["--data-dir", "store", "sync", "--timeout", "30"]));
+    }
+    let report: Value =
+        serde_json::from_str(&run_ok(storepos(t01.path()).args(["hq", "report"]))).unwrap();
+    let conflicts = report["coupon_conflicts"].as_array().unwrap();
+    assert_eq!(conflicts.len(), 1, "{report}");
+    assert_eq!(conflicts[0]["coupon_id"], "X1");
+    assert_eq!(report["coupon_conflict_cost"], 500);
+    // Two months on, the points both sales earned expire, once.
+    let first = run_ok(storepos(t01.path()).args(["hq", "expire", "--at", "2018-02-10T00:00:00Z"]));
+    assert_eq!(first.trim(), format!("{earned} points expired"));
+    let again = run_ok(storepos(t01.path()).args(["hq", "expire", "--at", "2018-02-11T00:00:00Z"]));
+    assert_eq!(again.trim(), "0 points expired");
+    let http = reqwest::blocking::Client::new();
+    let token = std::fs::read_to_string(t01.path().join("storepos.toml"))
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("token = \"")
+                .map(|t| t.trim_end_matches('"').to_string())
+        })
+        .unwrap();
+    let member: Value = http
+        .get(format!("{}v1/members/6200123412341234", hq.url))
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        member["points_balance"], 12800,
+        "the opening balance never expires: {member}"
+    );
+}

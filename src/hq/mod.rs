@@ -4,8 +4,10 @@
 //! complaint the terminals report, each applied exactly once.
 //!
 //! - [`store`]: the database, its migrations and the exactly-once ingest;
-//! - [`api`]: the HTTP routes (axum on tokio).
+//! - [`api`]: the HTTP routes (axum on tokio);
+//! - [`admin`]: points expiry, coupon issuance and the reconciliation report.
 
+pub mod admin;
 pub mod api;
 pub mod store;
 

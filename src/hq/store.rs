@@ -521,7 +521,7 @@ async fn apply_sale_loyalty(
 /// Applies one ledger transfer once: stored under its id, then the member's account moves
 /// with its row locked. A debit that takes the balance below zero (the points were spent
 /// elsewhere while this till was offline) is kept and recorded as an overdraft.
-async fn post_transfer(
+pub(super) async fn post_transfer(
     tx: &mut Transaction<'_, Postgres>,
     t: &crate::domain::loyalty::Transfer,
     event: Option<uuid::Uuid>,

@@ -1,0 +1,159 @@
+//! HQ administration that runs beside the API: the scheduled expiry of points, coupon
+//! issuance with HQ's signing key, and the reconciliation report (coupons redeemed twice
+//! by offline tills, redemptions that found the points already spent elsewhere).
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use ed25519_dalek::SigningKey;
+use sqlx::Row;
+
+use super::store::{HqError, HqStore};
+use crate::domain::coupon::{Coupon, SignedCoupon, sign};
+use crate::domain::loyalty::{ExpiryPolicy, Transfer, TransferKind, due_expiries, open_lots};
+
+/// HQ's coupon-signing key from `path` (hex), created on first use with owner-only
+/// permissions. Terminals hold its public half in `loyalty.coupon_key`.
+pub fn signing_key(path: &Path) -> Result<SigningKey> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        let bytes: [u8; 32] = hex::decode(text.trim())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .with_context(|| format!("{} is not a 32-byte hex key", path.display()))?;
+        return Ok(SigningKey::from_bytes(&bytes));
+    }
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    std::io::Write::write_all(
+        &mut options
+            .open(path)
+            .with_context(|| format!("cannot create {}", path.display()))?,
+        hex::encode(secret).as_bytes(),
+    )?;
+    Ok(SigningKey::from_bytes(&secret))
+}
+
+impl HqStore {
+    /// Signs a coupon and records it as issued; returns its printed (QR) form.
+    pub async fn issue_coupon(&self, key: &SigningKey, coupon: Coupon) -> Result<SignedCoupon> {
+        let signed = sign(coupon, key).map_err(|e| anyhow::anyhow!("{e}"))?;
+        sqlx::query(
+            "INSERT INTO coupons (id, member_id, code, issued_at) VALUES ($1, $2, $3, now())
+             ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code",
+        )
+        .bind(&signed.coupon.id)
+        .bind(&signed.coupon.member_id)
+        .bind(signed.full_code())
+        .execute(self.pool())
+        .await?;
+        Ok(signed)
+    }
+
+    /// Expires every lot of earned points past its date: an `expire` transfer per lot, with
+    /// an id derived from the lot, so running it twice expires nothing twice. Returns the
+    /// points expired.
+    pub async fn expire_points(
+        &self,
+        now: DateTime<Utc>,
+        policy: &ExpiryPolicy,
+    ) -> Result<i64, HqError> {
+        if *policy == ExpiryPolicy::None {
+            return Ok(0);
+        }
+        let members: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT member_id FROM point_transfers WHERE expires_at IS NOT NULL AND expires_at <= $1",
+        )
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?;
+        let mut expired = 0;
+        for member in members {
+            let mut tx = self.pool().begin().await?;
+            // The account row is locked first, so no sale moves the balance meanwhile.
+            sqlx::query("SELECT balance FROM point_accounts WHERE member_id = $1 FOR UPDATE")
+                .bind(&member)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let rows = sqlx::query(
+                "SELECT id, kind, points, at, source, expires_at FROM point_transfers
+                 WHERE member_id = $1 ORDER BY at, id",
+            )
+            .bind(&member)
+            .fetch_all(&mut *tx)
+            .await?;
+            let transfers: Vec<Transfer> = rows
+                .iter()
+                .filter_map(|r| {
+                    let kind = match r.get::<String, _>(1).as_str() {
+                        "earn" => TransferKind::Earn,
+                        "redeem" => TransferKind::Redeem,
+                        "reverse" => TransferKind::Reverse,
+                        "expire" => TransferKind::Expire,
+                        "adjust" => TransferKind::Adjust,
+                        "clawback" => TransferKind::Clawback,
+                        _ => return None,
+                    };
+                    Some(Transfer {
+                        id: r.get(0),
+                        member_id: member.clone(),
+                        kind,
+                        points: r.get(2),
+                        at: r.get(3),
+                        source: r.get(4),
+                        expires_at: r.get(5),
+                    })
+                })
+                .collect();
+            let lots = open_lots(&transfers);
+            for t in due_expiries(&member, &lots, now, policy) {
+                expired -= t.points;
+                super::store::post_transfer(&mut tx, &t, None).await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(expired)
+    }
+
+    /// The reconciliation report: coupons redeemed again after the first redemption won,
+    /// with their cost, and points redemptions that overdrew a balance.
+    pub async fn reconciliation(&self) -> Result<serde_json::Value, HqError> {
+        let conflicts = sqlx::query(
+            "SELECT c.coupon_id, c.store_id, c.terminal_id, c.receipt_no, c.amount, c.at,
+                    r.store_id, r.terminal_id, r.receipt_no
+             FROM coupon_conflicts c JOIN coupon_redemptions r ON r.coupon_id = c.coupon_id
+             ORDER BY c.at",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let overdrafts = sqlx::query(
+            "SELECT o.member_id, o.transfer_id, o.shortfall, o.at FROM point_overdrafts o ORDER BY o.at",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let cost: i64 = conflicts.iter().map(|r| r.get::<i64, _>(4)).sum();
+        Ok(serde_json::json!({
+            "coupon_conflicts": conflicts.iter().map(|r| serde_json::json!({
+                "coupon_id": r.get::<String, _>(0),
+                "second": {"store_id": r.get::<String, _>(1), "terminal_id": r.get::<String, _>(2), "receipt_no": r.get::<i64, _>(3)},
+                "first": {"store_id": r.get::<String, _>(6), "terminal_id": r.get::<String, _>(7), "receipt_no": r.get::<i64, _>(8)},
+                "cost": r.get::<i64, _>(4),
+                "at": r.get::<DateTime<Utc>, _>(5),
+            })).collect::<Vec<_>>(),
+            "coupon_conflict_cost": cost,
+            "point_overdrafts": overdrafts.iter().map(|r| serde_json::json!({
+                "member_id": r.get::<String, _>(0),
+                "transfer_id": r.get::<String, _>(1),
+                "shortfall": r.get::<i64, _>(2),
+                "at": r.get::<DateTime<Utc>, _>(3),
+            })).collect::<Vec<_>>(),
+        }))
+    }
+}
