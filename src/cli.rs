@@ -445,7 +445,7 @@ fn run_hq(config: &Config, what: HqCommand) -> Result<()> {
                 let addr = listen.parse().with_context(|| {
                     format!("'{listen}' is not an address such as 127.0.0.1:8640")
                 })?;
-                crate::hq::serve(store, addr).await
+                crate::hq::serve(store, addr, config.hq.admin_token.clone()).await
             }
             HqCommand::Register { store: s, terminal } => {
                 let token = store.register_terminal(&s, &terminal).await?;
@@ -621,18 +621,7 @@ fn sync_now(config: &Config, timeout: u64) -> Result<()> {
         match uploader.run_once() {
             Ok(report) if report.backlog == 0 => {
                 println!("in sync: HQ has every event up to {}", report.acked_seq);
-                let client = crate::terminal::hq_client::HqClient::for_sync(&config.hq)
-                    .context("no HQ client")?;
-                let members = client
-                    .members_checkpoint()
-                    .map_err(|e| anyhow::anyhow!("members: {e}"))?;
-                let mut store = open_store(config)?;
-                let n = crate::terminal::hq_client::apply_members(&mut store, &members)?;
-                println!(
-                    "members: {n} from HQ, balances as of event {}",
-                    members.as_of_seq
-                );
-                return Ok(());
+                return pull_checkpoints(config);
             }
             Ok(report) if report.acknowledged > 0 => {
                 backoff.reset();
@@ -651,4 +640,30 @@ fn sync_now(config: &Config, timeout: u64) -> Result<()> {
         }
         std::thread::sleep(backoff.next_delay().min(std::time::Duration::from_secs(2)));
     }
+}
+
+/// Fetches and applies HQ's data sets for this store: catalogue, promotions, members.
+fn pull_checkpoints(config: &Config) -> Result<()> {
+    use crate::terminal::hq_client::{HqClient, apply_catalogue, apply_members, apply_promotions};
+    let client = HqClient::for_sync(&config.hq).context("no HQ token (`hq.token`)")?;
+    let mut store = open_store(config)?;
+    let catalogue = client
+        .checkpoint("catalogue")
+        .map_err(|e| anyhow::anyhow!("catalogue: {e}"))?;
+    let n = apply_catalogue(&mut store, &catalogue)?;
+    println!("catalogue: {n} products from HQ");
+    let promotions = client
+        .checkpoint("promotions")
+        .map_err(|e| anyhow::anyhow!("promotions: {e}"))?;
+    let n = apply_promotions(&mut store, &promotions)?;
+    println!("promotions: {n} from HQ");
+    let members = client
+        .checkpoint("members")
+        .map_err(|e| anyhow::anyhow!("members: {e}"))?;
+    let n = apply_members(&mut store, &members)?;
+    println!(
+        "members: {n} from HQ, balances as of event {}",
+        members.as_of_seq
+    );
+    Ok(())
 }

@@ -126,6 +126,10 @@ pub struct HqConfig {
     pub listen: String,
     /// For `storepos hq`: the file holding its coupon-signing key (created on first use).
     pub key_file: PathBuf,
+    /// For `storepos hq serve`: the bearer token of HQ staff tools on the admin API
+    /// (catalogue, promotions, report); none leaves the admin API off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_token: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -185,6 +189,7 @@ impl Default for HqConfig {
             database: "postgres://postgres@127.0.0.1:5432/postgres".into(),
             listen: "127.0.0.1:8640".into(),
             key_file: PathBuf::from("storepos-hq.key"),
+            admin_token: None,
         }
     }
 }

@@ -516,3 +516,66 @@ fn double_redemption_across_tills_is_reported_and_points_expire_once() {
         "the opening balance never expires: {member}"
     );
 }
+
+#[test]
+fn the_catalogue_and_promotions_administered_at_hq_reach_the_tills() {
+    let db = Database::new();
+    let (work, _) = setup(&db);
+    let config = std::fs::read_to_string(work.path().join("storepos.toml")).unwrap();
+    std::fs::write(
+        work.path().join("storepos.toml"),
+        config.replace("[hq]\n", "[hq]\nadmin_token = \"staff-secret\"\n"),
+    )
+    .unwrap();
+    let hq = Hq::start(work.path());
+    let http = reqwest::blocking::Client::new();
+    let put = |path: &str, token: &str, body: String| {
+        let r = http
+            .put(format!("{}v1/admin/{path}", hq.url))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .unwrap();
+        (
+            r.status().as_u16(),
+            r.json::<Value>().unwrap_or(Value::Null),
+        )
+    };
+    let water = json!({"gtin":"6901234567892","name":"农夫山泉550ml","name_en":null,"price":{"minor":180,"currency":"CNY"},
+        "tax_rate":1300,"department":"Grocery","category":"Beverages","brand_type":"national","manufacturer":null,
+        "member_price":null,"bonus_points":"none","weighed":false,"plu":null,"restricted":false,"external_id":null});
+    let products = json!([water]).to_string();
+    assert_eq!(put("products", "wrong", products.clone()).0, 401);
+    assert!((400..500).contains(&put("products", "staff-secret", "[{\"gtin\":".into()).0));
+    let (status, reply) = put("products", "staff-secret", products);
+    assert_eq!(status, 200, "{reply}");
+    let backwards = json!([{"id":"P9","name":"backwards","start":"2031-01-01T00:00:00Z","end":"2017-01-01T00:00:00Z",
+        "kind":{"percent_off":{"target":"any","basis_points":500}}}]);
+    assert_eq!(
+        put("promotions", "staff-secret", backwards.to_string()).0,
+        422
+    );
+    let promo = json!([{"id":"P1","name":"水九折","start":"2017-01-01T00:00:00Z","end":"2031-01-01T00:00:00Z",
+        "kind":{"percent_off":{"target":{"gtins":["6901234567892"]},"basis_points":1000}}}]);
+    assert_eq!(put("promotions", "staff-secret", promo.to_string()).0, 200);
+
+    run_ok(storepos(work.path()).args(["--data-dir", "store", "sync", "--timeout", "30"]));
+    let out = common::run_script(
+        work.path(),
+        r#"{"sign_in":{"operator":"1001","pin":"1234"}}
+{"open_shift":{"float":"0"}}
+{"scan":"6901234567892"}
+{"scan":"6904000000111"}
+"#,
+    );
+    // HQ's price (1.80) less HQ's promotion (10%); the milk HQ does not list is gone.
+    assert_eq!(out[2]["basket"]["total"], "1.62", "{}", out[2]);
+    assert_eq!(out[3]["error"]["code"], "unknown_item", "{}", out[3]);
+    let report = http
+        .get(format!("{}v1/admin/report", hq.url))
+        .bearer_auth("staff-secret")
+        .send()
+        .unwrap();
+    assert_eq!(report.status().as_u16(), 200);
+}

@@ -38,13 +38,16 @@ pub struct Metrics {
 pub struct AppState {
     pub store: HqStore,
     pub metrics: Arc<Metrics>,
+    /// The bearer token of HQ staff tools (`hq.admin_token`); none disables the admin API.
+    pub admin_token: Option<Arc<str>>,
 }
 
 /// The routes of the API.
-pub fn router(store: HqStore) -> Router {
+pub fn router(store: HqStore, admin_token: Option<String>) -> Router {
     let state = AppState {
         store,
         metrics: Arc::new(Metrics::default()),
+        admin_token: admin_token.map(Arc::from),
     };
     Router::new()
         .route("/health", get(health))
@@ -53,6 +56,11 @@ pub fn router(store: HqStore) -> Router {
         .route("/v1/events", post(ingest))
         .route("/v1/members/{card}", get(member))
         .route("/v1/checkpoints/members", get(members_checkpoint))
+        .route("/v1/checkpoints/catalogue", get(catalogue_checkpoint))
+        .route("/v1/checkpoints/promotions", get(promotions_checkpoint))
+        .route("/v1/admin/products", axum::routing::put(put_products))
+        .route("/v1/admin/promotions", axum::routing::put(put_promotions))
+        .route("/v1/admin/report", get(report))
         // A batch of 500 large sales is a few megabytes; the default 2 MB is too tight.
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
         .with_state(state)
@@ -90,6 +98,9 @@ impl From<HqError> for ApiError {
             }
             HqError::BadEvent { .. } => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_event", e.to_string())
+            }
+            HqError::Invalid(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
             }
             other => {
                 tracing::error!("hq: {other}");
@@ -249,5 +260,92 @@ async fn members_checkpoint(
     let (as_of, members) = state.store.store_members(&from).await?;
     let checkpoint =
         storepos_sync::checkpoint::Checkpoint::new("members", &from.store_id, as_of, members);
+    Ok(Json(checkpoint).into_response())
+}
+
+/// HQ staff, by the admin bearer token.
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(expected) = &state.admin_token else {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "admin_disabled",
+                "the admin API is off: set hq.admin_token",
+            ));
+        };
+        let given = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        // Compared in full whatever the input, so timing says nothing about the token.
+        let same = given.is_some_and(|g| {
+            g.len() == expected.len()
+                && g.bytes()
+                    .zip(expected.bytes())
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0
+        });
+        if same {
+            Ok(Admin)
+        } else {
+            state.metrics.refused.fetch_add(1, Ordering::Relaxed);
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "send Authorization: Bearer <admin token>",
+            ))
+        }
+    }
+}
+
+async fn put_products(
+    State(state): State<AppState>,
+    _: Admin,
+    body: Result<Json<Vec<crate::domain::product::Product>>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(products) = body?;
+    let n = state.store.put_products(&products).await?;
+    Ok(Json(json!({ "stored": n })).into_response())
+}
+
+async fn put_promotions(
+    State(state): State<AppState>,
+    _: Admin,
+    body: Result<Json<Vec<crate::domain::promotion::Promotion>>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(promotions) = body?;
+    let n = state.store.put_promotions(&promotions).await?;
+    Ok(Json(json!({ "stored": n })).into_response())
+}
+
+async fn report(State(state): State<AppState>, _: Admin) -> Result<Response, ApiError> {
+    Ok(Json(state.store.reconciliation().await?).into_response())
+}
+
+async fn catalogue_checkpoint(
+    State(state): State<AppState>,
+    Authenticated(from): Authenticated,
+) -> Result<Response, ApiError> {
+    let as_of = state.store.acked_seq(&from).await?;
+    let products = state.store.products().await?;
+    let checkpoint =
+        storepos_sync::checkpoint::Checkpoint::new("catalogue", &from.store_id, as_of, products);
+    Ok(Json(checkpoint).into_response())
+}
+
+async fn promotions_checkpoint(
+    State(state): State<AppState>,
+    Authenticated(from): Authenticated,
+) -> Result<Response, ApiError> {
+    let as_of = state.store.acked_seq(&from).await?;
+    let promotions = state.store.promotions().await?;
+    let checkpoint =
+        storepos_sync::checkpoint::Checkpoint::new("promotions", &from.store_id, as_of, promotions);
     Ok(Json(checkpoint).into_response())
 }

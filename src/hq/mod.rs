@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod catalogue;
 pub mod store;
 
 use std::net::SocketAddr;
@@ -18,14 +19,14 @@ use anyhow::{Context, Result};
 pub use store::{HqStore, IngestReply, TerminalId};
 
 /// Runs the service until interrupted.
-pub async fn serve(store: HqStore, listen: SocketAddr) -> Result<()> {
+pub async fn serve(store: HqStore, listen: SocketAddr, admin_token: Option<String>) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     tracing::info!("HQ listening on http://{addr}/");
     println!("HQ listening on http://{addr}/");
-    axum::serve(listener, api::router(store))
+    axum::serve(listener, api::router(store, admin_token))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -39,6 +39,8 @@ pub enum HqError {
         kind: String,
         message: String,
     },
+    #[error("{0}")]
+    Invalid(String),
     #[error("event {seq} names {store}/{terminal}, not the terminal that sent it")]
     ForeignEvent {
         seq: u64,

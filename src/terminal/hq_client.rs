@@ -90,14 +90,18 @@ impl HqClient {
 }
 
 impl HqClient {
-    /// The store's members as HQ holds them, checked against their checksum; a damaged
+    /// A data set as HQ holds it for this store, checked against its checksum; a damaged
     /// transfer is fetched again (three tries).
-    pub fn members_checkpoint(
+    pub fn checkpoint<T>(
         &self,
-    ) -> Result<storepos_sync::checkpoint::Checkpoint<Member>, HqUnavailable> {
+        dataset: &str,
+    ) -> Result<storepos_sync::checkpoint::Checkpoint<T>, HqUnavailable>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned,
+    {
         let url = self
             .base
-            .join("v1/checkpoints/members")
+            .join(&format!("v1/checkpoints/{dataset}"))
             .map_err(|e| HqUnavailable::Offline(e.to_string()))?;
         let mut last = String::new();
         for _ in 0..3 {
@@ -113,14 +117,14 @@ impl HqClient {
                     message: answer.text().unwrap_or_default(),
                 });
             }
-            match answer.json::<storepos_sync::checkpoint::Checkpoint<Member>>() {
+            match answer.json::<storepos_sync::checkpoint::Checkpoint<T>>() {
                 Ok(c) if c.is_intact() => return Ok(c),
                 Ok(_) => last = "its checksum does not match".into(),
                 Err(e) => last = format!("unreadable: {e}"),
             }
         }
         Err(HqUnavailable::Offline(format!(
-            "the members data set came damaged: {last}"
+            "the {dataset} data set came damaged: {last}"
         )))
     }
 }
@@ -140,5 +144,52 @@ pub fn apply_members(
     }
     tx.commit()?;
     crate::store::loyalty::mark_included(&store.terminal, checkpoint.as_of_seq)?;
+    Ok(checkpoint.items.len())
+}
+
+/// Applies HQ's catalogue: every product replaced, and products HQ no longer lists removed,
+/// in one transaction. An empty data set (HQ does not administer the catalogue yet) leaves
+/// the till's own.
+pub fn apply_catalogue(
+    store: &mut crate::store::Store,
+    checkpoint: &storepos_sync::checkpoint::Checkpoint<crate::domain::product::Product>,
+) -> Result<usize, crate::store::StoreError> {
+    if checkpoint.items.is_empty() {
+        return Ok(0);
+    }
+    let tx = store.catalogue.conn_mut().transaction()?;
+    tx.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS listed (gtin INTEGER PRIMARY KEY); DELETE FROM listed;",
+    )?;
+    for p in &checkpoint.items {
+        crate::store::Catalogue::upsert(&tx, p)?;
+        tx.execute(
+            "INSERT OR IGNORE INTO listed (gtin) VALUES (?1)",
+            [p.gtin.value() as i64],
+        )?;
+    }
+    tx.execute(
+        "DELETE FROM products WHERE gtin NOT IN (SELECT gtin FROM listed)",
+        [],
+    )?;
+    tx.commit()?;
+    Ok(checkpoint.items.len())
+}
+
+/// Applies HQ's promotions: the set replaced whole in one transaction (an empty data set
+/// leaves the till's own). The terminal reads them again when it next starts.
+pub fn apply_promotions(
+    store: &mut crate::store::Store,
+    checkpoint: &storepos_sync::checkpoint::Checkpoint<crate::domain::promotion::Promotion>,
+) -> Result<usize, crate::store::StoreError> {
+    if checkpoint.items.is_empty() {
+        return Ok(0);
+    }
+    let tx = store.catalogue.conn_mut().transaction()?;
+    tx.execute("DELETE FROM promotions", [])?;
+    for p in &checkpoint.items {
+        crate::store::promotions::upsert(&tx, p)?;
+    }
+    tx.commit()?;
     Ok(checkpoint.items.len())
 }
