@@ -657,6 +657,11 @@ fn pull_checkpoints(config: &Config) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("promotions: {e}"))?;
     let n = apply_promotions(&mut store, &promotions)?;
     println!("promotions: {n} from HQ");
+    let codes = client
+        .checkpoint("coupons")
+        .map_err(|e| anyhow::anyhow!("coupons: {e}"))?;
+    let n = crate::terminal::hq_client::apply_codes(&mut store, &codes)?;
+    println!("coupons: {n} from HQ");
     let members = client
         .checkpoint("members")
         .map_err(|e| anyhow::anyhow!("members: {e}"))?;

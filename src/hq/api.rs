@@ -58,6 +58,7 @@ pub fn router(store: HqStore, admin_token: Option<String>) -> Router {
         .route("/v1/checkpoints/members", get(members_checkpoint))
         .route("/v1/checkpoints/catalogue", get(catalogue_checkpoint))
         .route("/v1/checkpoints/promotions", get(promotions_checkpoint))
+        .route("/v1/checkpoints/coupons", get(coupons_checkpoint))
         .route("/v1/admin/products", axum::routing::put(put_products))
         .route("/v1/admin/promotions", axum::routing::put(put_promotions))
         .route("/v1/admin/report", get(report))
@@ -347,5 +348,16 @@ async fn promotions_checkpoint(
     let promotions = state.store.promotions().await?;
     let checkpoint =
         storepos_sync::checkpoint::Checkpoint::new("promotions", &from.store_id, as_of, promotions);
+    Ok(Json(checkpoint).into_response())
+}
+
+async fn coupons_checkpoint(
+    State(state): State<AppState>,
+    Authenticated(from): Authenticated,
+) -> Result<Response, ApiError> {
+    let as_of = state.store.acked_seq(&from).await?;
+    let codes = state.store.store_codes(&from.store_id).await?;
+    let checkpoint =
+        storepos_sync::checkpoint::Checkpoint::new("coupons", &from.store_id, as_of, codes);
     Ok(Json(checkpoint).into_response())
 }

@@ -86,3 +86,34 @@ impl HqStore {
         Ok(acked as u64)
     }
 }
+
+/// A signed coupon or list as stores receive it: the full printed code and whose it is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SignedCode {
+    pub kind: String,
+    pub id: String,
+    pub member_id: String,
+    pub code: String,
+}
+
+impl HqStore {
+    /// The coupons HQ issued to a store's members (home store), as stores keep them.
+    pub async fn store_codes(&self, store_id: &str) -> Result<Vec<SignedCode>, HqError> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.member_id, c.code FROM coupons c JOIN members m ON m.id = c.member_id
+             WHERE m.home_store = $1 ORDER BY c.id",
+        )
+        .bind(store_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| SignedCode {
+                kind: "coupon".into(),
+                id: r.get(0),
+                member_id: r.get(1),
+                code: r.get(2),
+            })
+            .collect())
+    }
+}

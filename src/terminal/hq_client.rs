@@ -193,3 +193,17 @@ pub fn apply_promotions(
     tx.commit()?;
     Ok(checkpoint.items.len())
 }
+
+/// Keeps the signed coupons HQ issued to the store's members, so their short codes redeem
+/// here offline; each is verified again when scanned.
+pub fn apply_codes(
+    store: &mut crate::store::Store,
+    checkpoint: &storepos_sync::checkpoint::Checkpoint<crate::hq::catalogue::SignedCode>,
+) -> Result<usize, crate::store::StoreError> {
+    let tx = store.terminal.transaction()?;
+    for c in &checkpoint.items {
+        crate::store::loyalty::keep_code(&tx, &c.kind, &c.id, &c.member_id, &c.code)?;
+    }
+    tx.commit()?;
+    Ok(checkpoint.items.len())
+}
