@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use common::hq::{Database, Hq, run_ok, setup, storepos};
+use common::hq::{Database, Hq, import_demo_members, run_ok, second_till, setup, storepos};
 
 #[test]
 fn a_card_from_another_store_is_found_at_hq_and_offline_the_till_sells_on() {
@@ -175,13 +175,7 @@ fn bad_requests_get_4xx_replays_change_nothing_and_tokens_are_scoped() {
 fn a_terminal_uploads_its_sales_and_hq_balances_match_the_till() {
     let db = Database::new();
     let (work, token) = setup(&db);
-    let demo = work.path().join("demo-members.csv");
-    std::fs::write(&demo, storepos::demo::MEMBERS_CSV).unwrap();
-    run_ok(
-        storepos(work.path())
-            .args(["hq", "import-members"])
-            .arg(&demo),
-    );
+    import_demo_members(work.path());
     let hq = Hq::start(work.path());
     let script = r#"{"sign_in":{"operator":"1001","pin":"1234"}}
 {"open_shift":{"float":"0"}}
@@ -297,44 +291,10 @@ fn a_terminal_offline_for_a_week_keeps_selling_and_catches_up() {
 fn members_reach_the_other_tills_of_the_store_with_balances_and_blocked_cards() {
     let db = Database::new();
     let (t01, _token) = setup(&db);
-    let demo = t01.path().join("demo-members.csv");
-    std::fs::write(&demo, storepos::demo::MEMBERS_CSV).unwrap();
-    run_ok(
-        storepos(t01.path())
-            .args(["hq", "import-members"])
-            .arg(&demo),
-    );
+    import_demo_members(t01.path());
     let hq = Hq::start(t01.path());
     // A second till of the same store.
-    let t02 = tempfile::tempdir().unwrap();
-    let token2 = run_ok(storepos(t01.path()).args([
-        "hq",
-        "register",
-        "--store",
-        "S001",
-        "--terminal",
-        "T02",
-    ]))
-    .trim()
-    .to_string();
-    let config = std::fs::read_to_string(t01.path().join("storepos.toml")).unwrap();
-    let config = config
-        .lines()
-        .map(|l| {
-            if l.starts_with("token = ") {
-                format!("token = \"{token2}\"")
-            } else {
-                l.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    std::fs::write(
-        t02.path().join("storepos.toml"),
-        format!("[terminal]\nid = \"T02\"\n{config}\n"),
-    )
-    .unwrap();
-    common::seed(t02.path());
+    let t02 = second_till(t01.path(), "T02");
 
     let out = common::run_script(
         t01.path(),
@@ -387,13 +347,7 @@ fn members_reach_the_other_tills_of_the_store_with_balances_and_blocked_cards() 
 fn double_redemption_across_tills_is_reported_and_points_expire_once() {
     let db = Database::new();
     let (t01, _) = setup(&db);
-    let demo = t01.path().join("demo-members.csv");
-    std::fs::write(&demo, storepos::demo::MEMBERS_CSV).unwrap();
-    run_ok(
-        storepos(t01.path())
-            .args(["hq", "import-members"])
-            .arg(&demo),
-    );
+    import_demo_members(t01.path());
     let key = run_ok(storepos(t01.path()).args(["hq", "coupon-key"]))
         .trim()
         .to_string();
@@ -426,35 +380,7 @@ fn double_redemption_across_tills_is_reported_and_points_expire_once() {
     ]));
     let code = issued.lines().next().unwrap().to_string();
     // A second till of the store, with the same configuration but its own token.
-    let t02 = tempfile::tempdir().unwrap();
-    let token2 = run_ok(storepos(t01.path()).args([
-        "hq",
-        "register",
-        "--store",
-        "S001",
-        "--terminal",
-        "T02",
-    ]))
-    .trim()
-    .to_string();
-    let config2 = std::fs::read_to_string(t01.path().join("storepos.toml"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            if l.starts_with("token = ") {
-                format!("token = \"{token2}\"")
-            } else {
-                l.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    std::fs::write(
-        t02.path().join("storepos.toml"),
-        format!("[terminal]\nid = \"T02\"\n{config2}\n"),
-    )
-    .unwrap();
-    common::seed(t02.path());
+    let t02 = second_till(t01.path(), "T02");
     // HQ is down: both tills take the same coupon.
     let script = format!(
         r#"{{"set_clock":"2017-12-04T09:00:00+08:00"}}

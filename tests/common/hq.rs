@@ -150,3 +150,38 @@ pub fn setup(db: &Database) -> (tempfile::TempDir, String) {
     std::fs::write(work.path().join("storepos.toml"), with_token).unwrap();
     (work, token)
 }
+
+/// Another till of the store set up by [`setup`] in `first`: the same configuration with
+/// its own terminal id and token, and the demo data.
+pub fn second_till(first: &std::path::Path, terminal: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let token =
+        run_ok(storepos(first).args(["hq", "register", "--store", "S001", "--terminal", terminal]))
+            .trim()
+            .to_string();
+    let config: String = std::fs::read_to_string(first.join("storepos.toml"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            if l.starts_with("token = ") {
+                format!("token = \"{token}\"\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(
+        dir.path().join("storepos.toml"),
+        format!("[terminal]\nid = \"{terminal}\"\n{config}"),
+    )
+    .unwrap();
+    super::seed(dir.path());
+    dir
+}
+
+/// Loads the demo members (with their opening balances) into HQ.
+pub fn import_demo_members(dir: &std::path::Path) {
+    let file = dir.join("demo-members.csv");
+    std::fs::write(&file, storepos::demo::MEMBERS_CSV).unwrap();
+    run_ok(storepos(dir).args(["hq", "import-members"]).arg(&file));
+}
