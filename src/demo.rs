@@ -201,7 +201,8 @@ pub fn run(config: &Config, dir: Option<&Path>) -> Result<()> {
         }
     }
     drop(store);
-    run_sales(config, dir)
+    run_sales(config, dir)?;
+    crate::demo_hq::run(config, dir)
 }
 
 /// Runs the demo sales script through the headless terminal and prints each receipt.

@@ -15,6 +15,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod demo_hq;
 pub mod domain;
 pub mod hq;
 pub mod import;

@@ -71,7 +71,18 @@ pub fn parse_row(cols: &Columns, row: &csv::StringRecord) -> Result<Member, Stri
 /// Reads and checks a members CSV without storing it (for HQ's own database), all or
 /// nothing: any bad row fails the whole file with every bad row listed.
 pub fn read_all(path: &Path) -> Result<Vec<Member>, ImportError> {
-    let mut reader = csvfile::open(path)?;
+    read_all_reader(path, csvfile::open(path)?)
+}
+
+/// [`read_all`] over text already in memory; `path` names the source in messages.
+pub fn read_all_from(path: &Path, text: &[u8]) -> Result<Vec<Member>, ImportError> {
+    read_all_reader(path, csvfile::reader(text))
+}
+
+fn read_all_reader<R: std::io::Read>(
+    path: &Path,
+    mut reader: csv::Reader<R>,
+) -> Result<Vec<Member>, ImportError> {
     let header = csvfile::header(path, &mut reader)?;
     let cols = Columns::resolve(path, &header, REQUIRED, OPTIONAL)?;
     let mut errors = Errors::default();
