@@ -657,6 +657,11 @@ fn pull_checkpoints(config: &Config) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("promotions: {e}"))?;
     let n = apply_promotions(&mut store, &promotions)?;
     println!("promotions: {n} from HQ");
+    let operators = client
+        .checkpoint("operators")
+        .map_err(|e| anyhow::anyhow!("operators: {e}"))?;
+    let n = crate::terminal::hq_client::apply_operators(&mut store, &operators)?;
+    println!("operators: {n} from HQ");
     let codes = client
         .checkpoint("coupons")
         .map_err(|e| anyhow::anyhow!("coupons: {e}"))?;

@@ -486,15 +486,28 @@ fn the_catalogue_and_promotions_administered_at_hq_reach_the_tills() {
         "kind":{"percent_off":{"target":{"gtins":["6901234567892"]},"basis_points":1000}}}]);
     assert_eq!(put("promotions", "staff-secret", promo.to_string()).0, 200);
 
+    let staff = json!([{"store_id":"S001","id":"1001","name":"陈小红","role":"cashier","pin":"8642"},
+        {"store_id":"S002","id":"7001","name":"Elsewhere","role":"manager","pin":"1111"}]);
+    assert_eq!(put("operators", "staff-secret", staff.to_string()).0, 200);
+    let bad_pin = json!([{"store_id":"S001","id":"1002","name":"X","role":"cashier","pin":"12"}]);
+    assert_eq!(put("operators", "staff-secret", bad_pin.to_string()).0, 422);
+
     run_ok(storepos(work.path()).args(["--data-dir", "store", "sync", "--timeout", "30"]));
     let out = common::run_script(
         work.path(),
         r#"{"sign_in":{"operator":"1001","pin":"1234"}}
+{"sign_in":{"operator":"1001","pin":"8642"}}
 {"open_shift":{"float":"0"}}
 {"scan":"6901234567892"}
 {"scan":"6904000000111"}
+{"sign_in":{"operator":"7001","pin":"1111"}}
 "#,
     );
+    // The store's operators are HQ's now: the new PIN works, the old one and another
+    // store's operator do not.
+    assert_eq!(out[0]["error"]["code"], "bad_credentials", "{}", out[0]);
+    assert_eq!(out[5]["error"]["code"], "bad_credentials", "{}", out[5]);
+    let out: Vec<Value> = out[1..].to_vec();
     // HQ's price (1.80) less HQ's promotion (10%); the milk HQ does not list is gone.
     assert_eq!(out[2]["basket"]["total"], "1.62", "{}", out[2]);
     assert_eq!(out[3]["error"]["code"], "unknown_item", "{}", out[3]);

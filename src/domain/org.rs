@@ -68,7 +68,7 @@ impl fmt::Display for Role {
 }
 
 /// A person who signs in at a till. The PIN is only ever held as a salted hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Operator {
     pub id: String,
     pub name: String,

@@ -59,6 +59,8 @@ pub fn router(store: HqStore, admin_token: Option<String>) -> Router {
         .route("/v1/checkpoints/catalogue", get(catalogue_checkpoint))
         .route("/v1/checkpoints/promotions", get(promotions_checkpoint))
         .route("/v1/checkpoints/coupons", get(coupons_checkpoint))
+        .route("/v1/checkpoints/operators", get(operators_checkpoint))
+        .route("/v1/admin/operators", axum::routing::put(put_operators))
         .route("/v1/admin/products", axum::routing::put(put_products))
         .route("/v1/admin/promotions", axum::routing::put(put_promotions))
         .route("/v1/admin/report", get(report))
@@ -359,5 +361,26 @@ async fn coupons_checkpoint(
     let codes = state.store.store_codes(&from.store_id).await?;
     let checkpoint =
         storepos_sync::checkpoint::Checkpoint::new("coupons", &from.store_id, as_of, codes);
+    Ok(Json(checkpoint).into_response())
+}
+
+async fn put_operators(
+    State(state): State<AppState>,
+    _: Admin,
+    body: Result<Json<Vec<super::catalogue::NewOperator>>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(operators) = body?;
+    let n = state.store.put_operators(&operators).await?;
+    Ok(Json(json!({ "stored": n })).into_response())
+}
+
+async fn operators_checkpoint(
+    State(state): State<AppState>,
+    Authenticated(from): Authenticated,
+) -> Result<Response, ApiError> {
+    let as_of = state.store.acked_seq(&from).await?;
+    let operators = state.store.store_operators(&from.store_id).await?;
+    let checkpoint =
+        storepos_sync::checkpoint::Checkpoint::new("operators", &from.store_id, as_of, operators);
     Ok(Json(checkpoint).into_response())
 }

@@ -1,5 +1,6 @@
-//! The chain's catalogue (products and prices) and promotions at HQ: replaced through the
-//! admin API and read back as the data sets the stores' terminals apply.
+//! The chain's catalogue (products and prices), promotions, issued coupons and each
+//! store's operators at HQ: replaced through the admin API and read back as the data sets
+//! the stores' terminals apply.
 
 use sqlx::Row;
 
@@ -115,5 +116,74 @@ impl HqStore {
                 code: r.get(2),
             })
             .collect())
+    }
+}
+
+/// An operator as HQ staff enter them: the PIN in clear, hashed before it is stored.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewOperator {
+    pub store_id: String,
+    pub id: String,
+    pub name: String,
+    pub role: crate::domain::org::Role,
+    pub pin: String,
+}
+
+impl HqStore {
+    /// Inserts or replaces operators of stores; every PIN is checked, then stored hashed.
+    pub async fn put_operators(&self, operators: &[NewOperator]) -> Result<usize, HqError> {
+        for o in operators {
+            crate::domain::org::validate_pin(&o.pin)
+                .map_err(|e| HqError::Invalid(format!("operator {}: {e}", o.id)))?;
+            if o.id.is_empty() || o.name.trim().is_empty() {
+                return Err(HqError::Invalid(
+                    "an operator needs an id and a name".into(),
+                ));
+            }
+        }
+        let mut tx = self.pool().begin().await?;
+        for o in operators {
+            sqlx::query(
+                "INSERT INTO operators (store_id, id, name, role, pin_hash) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (store_id, id) DO UPDATE SET name = EXCLUDED.name, role = EXCLUDED.role,
+                     pin_hash = EXCLUDED.pin_hash",
+            )
+            .bind(&o.store_id)
+            .bind(&o.id)
+            .bind(&o.name)
+            .bind(o.role.as_str())
+            .bind(crate::store::operators::hash_pin(&o.pin))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(operators.len())
+    }
+
+    /// A store's operators, in id order.
+    pub async fn store_operators(
+        &self,
+        store_id: &str,
+    ) -> Result<Vec<crate::domain::org::Operator>, HqError> {
+        let rows = sqlx::query(
+            "SELECT id, name, role, pin_hash FROM operators WHERE store_id = $1 ORDER BY id",
+        )
+        .bind(store_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let role: String = r.get(2);
+                Ok(crate::domain::org::Operator {
+                    id: r.get(0),
+                    name: r.get(1),
+                    role: role
+                        .parse()
+                        .map_err(|e| HqError::Invalid(format!("stored role: {e}")))?,
+                    pin_hash: r.get(3),
+                })
+            })
+            .collect()
     }
 }

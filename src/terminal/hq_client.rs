@@ -207,3 +207,21 @@ pub fn apply_codes(
     tx.commit()?;
     Ok(checkpoint.items.len())
 }
+
+/// Applies HQ's operators for this store: the set replaced whole in one transaction (an
+/// empty data set, while HQ does not administer operators, leaves the till's own).
+pub fn apply_operators(
+    store: &mut crate::store::Store,
+    checkpoint: &storepos_sync::checkpoint::Checkpoint<crate::domain::org::Operator>,
+) -> Result<usize, crate::store::StoreError> {
+    if checkpoint.items.is_empty() {
+        return Ok(0);
+    }
+    let tx = store.catalogue.conn_mut().transaction()?;
+    tx.execute("DELETE FROM operators", [])?;
+    for o in &checkpoint.items {
+        crate::store::operators::upsert(&tx, o)?;
+    }
+    tx.commit()?;
+    Ok(checkpoint.items.len())
+}
