@@ -445,7 +445,13 @@ fn run_hq(config: &Config, what: HqCommand) -> Result<()> {
                 let addr = listen.parse().with_context(|| {
                     format!("'{listen}' is not an address such as 127.0.0.1:8640")
                 })?;
-                crate::hq::serve(store, addr, config.hq.admin_token.clone()).await
+                let admin = config.hq.admin_token.clone();
+                match (&config.hq.tls_cert, &config.hq.tls_key) {
+                    (Some(cert), Some(key)) => {
+                        crate::hq::serve_tls(store, addr, admin, cert, key).await
+                    }
+                    _ => crate::hq::serve(store, addr, admin).await,
+                }
             }
             HqCommand::Register { store: s, terminal } => {
                 let token = store.register_terminal(&s, &terminal).await?;
@@ -560,13 +566,16 @@ fn start_uploader(config: &Config, dir: &std::path::Path) -> Result<Option<Runni
         store_id: config.store.id.clone(),
         terminal_id: config.terminal.id.clone(),
     };
-    let uploader = storepos_sync::Uploader::open(
-        dir.join(crate::store::TERMINAL_FILE),
-        origin,
-        config.hq.url.as_str(),
-        token,
-    )
-    .map_err(|e| anyhow::anyhow!("uploader: {e}"))?;
+    let uploader = with_hq_ca(
+        config,
+        storepos_sync::Uploader::open(
+            dir.join(crate::store::TERMINAL_FILE),
+            origin,
+            config.hq.url.as_str(),
+            token,
+        )
+        .map_err(|e| anyhow::anyhow!("uploader: {e}"))?,
+    )?;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let (thread, status) = uploader.spawn(stop.clone());
     Ok(Some((stop, status, thread)))
@@ -608,13 +617,16 @@ fn sync_now(config: &Config, timeout: u64) -> Result<()> {
         store_id: config.store.id.clone(),
         terminal_id: config.terminal.id.clone(),
     };
-    let mut uploader = storepos_sync::Uploader::open(
-        dir.join(crate::store::TERMINAL_FILE),
-        origin,
-        config.hq.url.as_str(),
-        token,
-    )
-    .map_err(|e| anyhow::anyhow!("uploader: {e}"))?;
+    let mut uploader = with_hq_ca(
+        config,
+        storepos_sync::Uploader::open(
+            dir.join(crate::store::TERMINAL_FILE),
+            origin,
+            config.hq.url.as_str(),
+            token,
+        )
+        .map_err(|e| anyhow::anyhow!("uploader: {e}"))?,
+    )?;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(timeout);
     let mut backoff = storepos_sync::Backoff::default();
     loop {
@@ -676,4 +688,21 @@ fn pull_checkpoints(config: &Config) -> Result<()> {
         members.as_of_seq
     );
     Ok(())
+}
+
+/// The uploader trusting HQ's certificate authority when `hq.ca_file` names one.
+fn with_hq_ca(
+    config: &Config,
+    uploader: storepos_sync::Uploader,
+) -> Result<storepos_sync::Uploader> {
+    match &config.hq.ca_file {
+        None => Ok(uploader),
+        Some(path) => {
+            let pem =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            uploader
+                .with_root_certificate(&pem)
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        }
+    }
 }

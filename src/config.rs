@@ -126,6 +126,15 @@ pub struct HqConfig {
     pub listen: String,
     /// For `storepos hq`: the file holding its coupon-signing key (created on first use).
     pub key_file: PathBuf,
+    /// For `storepos hq serve`: its TLS certificate chain and private key (PEM); with both
+    /// set it serves HTTPS only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
+    /// For terminals: a certificate authority (PEM) to trust for HQ besides the system's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
     /// For `storepos hq serve`: the bearer token of HQ staff tools on the admin API
     /// (catalogue, promotions, report); none leaves the admin API off.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -189,6 +198,9 @@ impl Default for HqConfig {
             database: "postgres://postgres@127.0.0.1:5432/postgres".into(),
             listen: "127.0.0.1:8640".into(),
             key_file: PathBuf::from("storepos-hq.key"),
+            tls_cert: None,
+            tls_key: None,
+            ca_file: None,
             admin_token: None,
         }
     }
@@ -342,6 +354,12 @@ impl Config {
                     "'{}' is not an address such as 127.0.0.1:8640",
                     self.hq.listen
                 ),
+            ));
+        }
+        if self.hq.tls_cert.is_some() != self.hq.tls_key.is_some() {
+            return Err(invalid(
+                "hq.tls_cert",
+                "give both hq.tls_cert and hq.tls_key, or neither".into(),
             ));
         }
         if let Err(e) = self.loyalty.points.validate() {

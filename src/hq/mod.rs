@@ -18,6 +18,34 @@ use anyhow::{Context, Result};
 
 pub use store::{HqStore, IngestReply, TerminalId};
 
+/// Runs the service over HTTPS with the PEM certificate chain and key until interrupted.
+pub async fn serve_tls(
+    store: HqStore,
+    listen: SocketAddr,
+    admin_token: Option<String>,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<()> {
+    // Both rustls providers are linked (the HTTP client brings one); HQ uses aws-lc.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+        .await
+        .with_context(|| {
+            format!(
+                "TLS certificate {} or key {}",
+                cert.display(),
+                key.display()
+            )
+        })?;
+    tracing::info!("HQ listening on https://{listen}/");
+    println!("HQ listening on https://{listen}/");
+    axum_server::bind_rustls(listen, tls)
+        .serve(api::router(store, admin_token).into_make_service())
+        .await
+        .context("HQ service stopped")?;
+    Ok(())
+}
+
 /// Runs the service until interrupted.
 pub async fn serve(store: HqStore, listen: SocketAddr, admin_token: Option<String>) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)

@@ -46,11 +46,17 @@ impl HqClient {
 
     fn with_timeout(hq: &HqConfig, timeout: Duration) -> Option<HqClient> {
         let token = hq.token.clone()?;
-        let http = reqwest::blocking::Client::builder()
+        let mut builder = reqwest::blocking::Client::builder()
             .timeout(timeout)
-            .connect_timeout(LOOKUP_TIMEOUT)
-            .build()
-            .ok()?;
+            .connect_timeout(LOOKUP_TIMEOUT);
+        if let Some(path) = &hq.ca_file {
+            match std::fs::read(path).map(|pem| reqwest::Certificate::from_pem(&pem)) {
+                Ok(Ok(ca)) => builder = builder.add_root_certificate(ca),
+                Ok(Err(e)) => tracing::warn!("hq.ca_file {}: {e}", path.display()),
+                Err(e) => tracing::warn!("hq.ca_file {}: {e}", path.display()),
+            }
+        }
+        let http = builder.build().ok()?;
         Some(HqClient {
             base: hq.url.clone(),
             token,

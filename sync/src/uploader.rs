@@ -230,6 +230,20 @@ impl Uploader {
         self
     }
 
+    /// Trusts HQ's certificate authority (PEM) besides the system's, for an HQ served over
+    /// TLS with the chain's own certificates.
+    pub fn with_root_certificate(mut self, pem: &[u8]) -> Result<Uploader, UploadError> {
+        let certificate = reqwest::Certificate::from_pem(pem)
+            .map_err(|e| UploadError::Config(format!("HQ certificate: {}", describe(&e))))?;
+        self.client = reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("storepos-sync/", env!("CARGO_PKG_VERSION")))
+            .add_root_certificate(certificate)
+            .build()
+            .map_err(|e| UploadError::Config(format!("HTTP client: {}", describe(&e))))?;
+        Ok(self)
+    }
+
     /// The URL events are posted to.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
