@@ -290,6 +290,22 @@ fn every_subcommand_has_help() {
         vec!["journal", "export", "--help"],
         vec!["config", "default", "--help"],
         vec!["bench", "catalogue", "--help"],
+        vec!["bench", "persist", "--help"],
+        vec!["bench", "replay", "--help"],
+        vec!["bench", "scan", "--help"],
+        vec!["bench", "members", "--help"],
+        vec!["bench", "hq", "--help"],
+        vec!["import", "promotions", "--help"],
+        vec!["import", "codes", "--help"],
+        vec!["sync", "--help"],
+        vec!["hq", "--help"],
+        vec!["hq", "serve", "--help"],
+        vec!["hq", "register", "--help"],
+        vec!["hq", "import-members", "--help"],
+        vec!["hq", "coupon-key", "--help"],
+        vec!["hq", "issue-coupon", "--help"],
+        vec!["hq", "expire", "--help"],
+        vec!["hq", "report", "--help"],
     ] {
         storepos(work.path())
             .args(&args)
