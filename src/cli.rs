@@ -674,6 +674,14 @@ fn pull_checkpoints(config: &Config) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("operators: {e}"))?;
     let n = crate::terminal::hq_client::apply_operators(&mut store, &operators)?;
     println!("operators: {n} from HQ");
+    let settings = client
+        .checkpoint::<crate::settings::StoreSettings>("settings")
+        .map_err(|e| anyhow::anyhow!("settings: {e}"))?;
+    if let Some(s) = settings.items.first() {
+        crate::settings::keep(config, store.dir(), s)
+            .map_err(|e| anyhow::anyhow!("settings: {e}"))?;
+        println!("settings: from HQ");
+    }
     let codes = client
         .checkpoint("coupons")
         .map_err(|e| anyhow::anyhow!("coupons: {e}"))?;

@@ -21,5 +21,6 @@ pub mod hq;
 pub mod import;
 pub mod journal;
 pub mod receipt;
+pub mod settings;
 pub mod store;
 pub mod terminal;

@@ -492,6 +492,24 @@ fn the_catalogue_and_promotions_administered_at_hq_reach_the_tills() {
     let bad_pin = json!([{"store_id":"S001","id":"1002","name":"X","role":"cashier","pin":"12"}]);
     assert_eq!(put("operators", "staff-secret", bad_pin.to_string()).0, 422);
 
+    let settings = |body: Value| {
+        let r = http
+            .put(format!("{}v1/admin/settings/S001", hq.url))
+            .bearer_auth("staff-secret")
+            .json(&body)
+            .send()
+            .unwrap();
+        r.status().as_u16()
+    };
+    assert_eq!(settings(json!({"cash_rounding": "abc"})), 422);
+    assert_eq!(settings(json!({"shop": "x"})), 422);
+    assert_eq!(
+        settings(
+            json!({"name": "StorePOS 中关村店", "cash_rounding": "0.10", "points": {"earn_per_point": 100}})
+        ),
+        200
+    );
+
     run_ok(storepos(work.path()).args(["--data-dir", "store", "sync", "--timeout", "30"]));
     let out = common::run_script(
         work.path(),
@@ -501,7 +519,18 @@ fn the_catalogue_and_promotions_administered_at_hq_reach_the_tills() {
 {"scan":"6901234567892"}
 {"scan":"6904000000111"}
 {"sign_in":{"operator":"7001","pin":"1111"}}
+{"tender":{"cash":"2.00"}}
 "#,
+    );
+    // HQ's settings for the store: its name on the receipt, cash rounded to 0.10.
+    let sale = &out[6]["sale"];
+    assert_eq!(sale["total"], "1.60", "{sale}");
+    assert!(
+        sale["receipt"]
+            .as_str()
+            .unwrap()
+            .contains("StorePOS 中关村店"),
+        "{sale}"
     );
     // The store's operators are HQ's now: the new PIN works, the old one and another
     // store's operator do not.

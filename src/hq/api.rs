@@ -61,6 +61,11 @@ pub fn router(store: HqStore, admin_token: Option<String>) -> Router {
         .route("/v1/checkpoints/coupons", get(coupons_checkpoint))
         .route("/v1/checkpoints/operators", get(operators_checkpoint))
         .route("/v1/admin/operators", axum::routing::put(put_operators))
+        .route(
+            "/v1/admin/settings/{store}",
+            axum::routing::put(put_settings),
+        )
+        .route("/v1/checkpoints/settings", get(settings_checkpoint))
         .route("/v1/admin/products", axum::routing::put(put_products))
         .route("/v1/admin/promotions", axum::routing::put(put_promotions))
         .route("/v1/admin/report", get(report))
@@ -382,5 +387,32 @@ async fn operators_checkpoint(
     let operators = state.store.store_operators(&from.store_id).await?;
     let checkpoint =
         storepos_sync::checkpoint::Checkpoint::new("operators", &from.store_id, as_of, operators);
+    Ok(Json(checkpoint).into_response())
+}
+
+async fn put_settings(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(store): Path<String>,
+    body: Result<Json<crate::settings::StoreSettings>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(settings) = body?;
+    state.store.put_settings(&store, &settings).await?;
+    Ok(Json(json!({ "stored": 1 })).into_response())
+}
+
+async fn settings_checkpoint(
+    State(state): State<AppState>,
+    Authenticated(from): Authenticated,
+) -> Result<Response, ApiError> {
+    let as_of = state.store.acked_seq(&from).await?;
+    let settings: Vec<crate::settings::StoreSettings> = state
+        .store
+        .settings(&from.store_id)
+        .await?
+        .into_iter()
+        .collect();
+    let checkpoint =
+        storepos_sync::checkpoint::Checkpoint::new("settings", &from.store_id, as_of, settings);
     Ok(Json(checkpoint).into_response())
 }

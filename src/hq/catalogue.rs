@@ -187,3 +187,42 @@ impl HqStore {
             .collect()
     }
 }
+
+impl HqStore {
+    /// Stores the settings of a store's tills (checked against the default configuration).
+    pub async fn put_settings(
+        &self,
+        store_id: &str,
+        settings: &crate::settings::StoreSettings,
+    ) -> Result<(), HqError> {
+        settings
+            .apply_to(&crate::config::Config::default())
+            .map_err(HqError::Invalid)?;
+        let value = serde_json::to_value(settings).map_err(|e| HqError::Invalid(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO store_settings (store_id, settings) VALUES ($1, $2)
+             ON CONFLICT (store_id) DO UPDATE SET settings = EXCLUDED.settings, updated_at = now()",
+        )
+        .bind(store_id)
+        .bind(value)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The settings of a store's tills, if HQ sets any.
+    pub async fn settings(
+        &self,
+        store_id: &str,
+    ) -> Result<Option<crate::settings::StoreSettings>, HqError> {
+        let row = sqlx::query("SELECT settings FROM store_settings WHERE store_id = $1")
+            .bind(store_id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| {
+            serde_json::from_value(r.get(0))
+                .map_err(|e| HqError::Invalid(format!("stored settings: {e}")))
+        })
+        .transpose()
+    }
+}

@@ -197,6 +197,8 @@ pub struct Terminal {
 
 impl Terminal {
     pub fn open(store: Store, config: Config) -> Result<Terminal, CommandError> {
+        // The settings HQ last sent for this store's tills, laid over the configuration.
+        let config = crate::settings::effective(&config, store.dir());
         let sealer =
             Sealer::load_or_create(store.dir()).map_err(|e| CommandError::Commit(e.to_string()))?;
         let committer = committer::Committer::start(store.dir())?;
