@@ -559,23 +559,9 @@ type RunningUploader = (
 
 /// Starts the outbox uploader when the terminal has HQ credentials (`hq.token`).
 fn start_uploader(config: &Config, dir: &std::path::Path) -> Result<Option<RunningUploader>> {
-    let Some(token) = &config.hq.token else {
+    let Some(uploader) = open_uploader(config, dir)? else {
         return Ok(None);
     };
-    let origin = storepos_sync::outbox::Origin {
-        store_id: config.store.id.clone(),
-        terminal_id: config.terminal.id.clone(),
-    };
-    let uploader = with_hq_ca(
-        config,
-        storepos_sync::Uploader::open(
-            dir.join(crate::store::TERMINAL_FILE),
-            origin,
-            config.hq.url.as_str(),
-            token,
-        )
-        .map_err(|e| anyhow::anyhow!("uploader: {e}"))?,
-    )?;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let (thread, status) = uploader.spawn(stop.clone());
     Ok(Some((stop, status, thread)))
@@ -591,10 +577,10 @@ fn finish_upload(
 ) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
     status.nudge();
+    let conn = rusqlite::Connection::open(dir.join(crate::store::TERMINAL_FILE)).ok();
     let backlog = || {
-        rusqlite::Connection::open(dir.join(crate::store::TERMINAL_FILE))
-            .ok()
-            .and_then(|c| storepos_sync::outbox::backlog(&c).ok())
+        conn.as_ref()
+            .and_then(|c| storepos_sync::outbox::backlog(c).ok())
             .unwrap_or(0)
     };
     while backlog() > 0 && std::time::Instant::now() < deadline {
@@ -609,24 +595,8 @@ fn sync_now(config: &Config, timeout: u64) -> Result<()> {
     let store = open_store(config)?;
     let dir = store.dir().to_path_buf();
     drop(store);
-    let token =
-        config.hq.token.as_deref().context(
-            "no HQ token (`hq.token`): register this terminal with `storepos hq register`",
-        )?;
-    let origin = storepos_sync::outbox::Origin {
-        store_id: config.store.id.clone(),
-        terminal_id: config.terminal.id.clone(),
-    };
-    let mut uploader = with_hq_ca(
-        config,
-        storepos_sync::Uploader::open(
-            dir.join(crate::store::TERMINAL_FILE),
-            origin,
-            config.hq.url.as_str(),
-            token,
-        )
-        .map_err(|e| anyhow::anyhow!("uploader: {e}"))?,
-    )?;
+    let mut uploader = open_uploader(config, &dir)?
+        .context("no HQ token (`hq.token`): register this terminal with `storepos hq register`")?;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(timeout);
     let mut backoff = storepos_sync::Backoff::default();
     loop {
@@ -698,19 +668,32 @@ fn pull_checkpoints(config: &Config) -> Result<()> {
     Ok(())
 }
 
-/// The uploader trusting HQ's certificate authority when `hq.ca_file` names one.
-fn with_hq_ca(
+/// The uploader of the terminal whose data directory is `dir`, trusting HQ's certificate
+/// authority when `hq.ca_file` names one; none without HQ credentials (`hq.token`).
+fn open_uploader(
     config: &Config,
-    uploader: storepos_sync::Uploader,
-) -> Result<storepos_sync::Uploader> {
-    match &config.hq.ca_file {
-        None => Ok(uploader),
-        Some(path) => {
-            let pem =
-                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            uploader
-                .with_root_certificate(&pem)
-                .map_err(|e| anyhow::anyhow!("{e}"))
-        }
-    }
+    dir: &std::path::Path,
+) -> Result<Option<storepos_sync::Uploader>> {
+    let Some(token) = &config.hq.token else {
+        return Ok(None);
+    };
+    let origin = storepos_sync::outbox::Origin {
+        store_id: config.store.id.clone(),
+        terminal_id: config.terminal.id.clone(),
+    };
+    let uploader = storepos_sync::Uploader::open(
+        dir.join(crate::store::TERMINAL_FILE),
+        origin,
+        config.hq.url.as_str(),
+        token,
+    )
+    .map_err(|e| anyhow::anyhow!("uploader: {e}"))?;
+    let Some(path) = &config.hq.ca_file else {
+        return Ok(Some(uploader));
+    };
+    let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    uploader
+        .with_root_certificate(&pem)
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!("{e}"))
 }

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use common::hq::{Database, Hq, import_demo_members, run_ok, second_till, setup, storepos};
+use common::hq::{
+    Database, Hq, import_demo_members, register, run_ok, second_till, setup, storepos,
+};
 
 #[test]
 fn a_card_from_another_store_is_found_at_hq_and_offline_the_till_sells_on() {
@@ -45,16 +47,7 @@ fn a_card_from_another_store_is_found_at_hq_and_offline_the_till_sells_on() {
 fn bad_requests_get_4xx_replays_change_nothing_and_tokens_are_scoped() {
     let db = Database::new();
     let (work, token) = setup(&db);
-    let other = run_ok(storepos(work.path()).args([
-        "hq",
-        "register",
-        "--store",
-        "S002",
-        "--terminal",
-        "T09",
-    ]))
-    .trim()
-    .to_string();
+    let other = register(work.path(), "S002", "T09");
     let hq = Hq::start(work.path());
     let http = reqwest::blocking::Client::new();
     let post = |token: &str, body: String| {

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::hq::{Database, free_port, import_demo_members, run_ok, storepos};
+use common::hq::{Database, free_port, import_demo_members, register, run_ok, storepos};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 
 #[test]
@@ -41,16 +41,7 @@ fn a_terminal_trusting_the_chain_authority_syncs_over_tls() {
     );
     std::fs::write(work.path().join("storepos.toml"), &base).unwrap();
     import_demo_members(work.path());
-    let token = run_ok(storepos(work.path()).args([
-        "hq",
-        "register",
-        "--store",
-        "S001",
-        "--terminal",
-        "T01",
-    ]))
-    .trim()
-    .to_string();
+    let token = register(work.path(), "S001", "T01");
     let mut hq = storepos(work.path())
         .args(["hq", "serve"])
         .stdout(std::process::Stdio::null())

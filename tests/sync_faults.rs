@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use common::hq::{Database, Hq, free_port, run_ok, storepos};
+use common::hq::{Database, Hq, free_port, register, run_ok, storepos};
 
 /// What the proxy does to one request.
 #[derive(Debug, Clone, Copy)]
@@ -163,10 +163,7 @@ fn terminal(
     proxy: u16,
 ) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let token =
-        run_ok(storepos(hq_dir).args(["hq", "register", "--store", store, "--terminal", terminal]))
-            .trim()
-            .to_string();
+    let token = register(hq_dir, store, terminal);
     std::fs::write(
         dir.path().join("storepos.toml"),
         format!(

@@ -91,27 +91,21 @@ impl HqStore {
             .await?;
             let transfers: Vec<Transfer> = rows
                 .iter()
-                .filter_map(|r| {
-                    let kind = match r.get::<String, _>(1).as_str() {
-                        "earn" => TransferKind::Earn,
-                        "redeem" => TransferKind::Redeem,
-                        "reverse" => TransferKind::Reverse,
-                        "expire" => TransferKind::Expire,
-                        "adjust" => TransferKind::Adjust,
-                        "clawback" => TransferKind::Clawback,
-                        _ => return None,
-                    };
-                    Some(Transfer {
+                .map(|r| {
+                    let kind: String = r.get(1);
+                    Ok(Transfer {
                         id: r.get(0),
                         member_id: member.clone(),
-                        kind,
+                        kind: TransferKind::parse(&kind).ok_or_else(|| {
+                            HqError::Invalid(format!("stored transfer kind '{kind}'"))
+                        })?,
                         points: r.get(2),
                         at: r.get(3),
                         source: r.get(4),
                         expires_at: r.get(5),
                     })
                 })
-                .collect();
+                .collect::<Result<_, HqError>>()?;
             let lots = open_lots(&transfers);
             for t in due_expiries(&member, &lots, now, policy) {
                 expired -= t.points;

@@ -208,17 +208,6 @@ impl HqStore {
         Ok((acked as u64, members))
     }
 
-    /// A member's balance: the sum of their transfers (the account row is its running total).
-    pub async fn balance(&self, member_id: &str) -> Result<i64, HqError> {
-        let row = sqlx::query(
-            "SELECT COALESCE(SUM(points), 0)::BIGINT FROM point_transfers WHERE member_id = $1",
-        )
-        .bind(member_id)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.get(0))
-    }
-
     /// Stores and applies a batch of events from one terminal, exactly once each, and says
     /// how far the terminal's events are complete.
     pub async fn ingest(
@@ -394,7 +383,8 @@ async fn upsert_member_tx(tx: &mut Transaction<'_, Postgres>, m: &Member) -> Res
     Ok(())
 }
 
-/// Applies one newly stored event.
+/// Applies one newly stored event other than a sale or return (those are stored with their
+/// sale row in one statement by the ingest, then [`apply_sale_loyalty`]).
 async fn apply(tx: &mut Transaction<'_, Postgres>, e: &Envelope) -> Result<(), HqError> {
     let bad = |message: String| HqError::BadEvent {
         seq: e.seq,
@@ -402,10 +392,6 @@ async fn apply(tx: &mut Transaction<'_, Postgres>, e: &Envelope) -> Result<(), H
         message,
     };
     match e.kind.as_str() {
-        "sale.completed" | "return.completed" => {
-            let (receipt_no, sale) = parse_sale(e)?;
-            apply_sale_loyalty(tx, e, receipt_no, &sale).await
-        }
         "member.enrolled" => {
             let member: Member = serde_json::from_value(e.payload["member"].clone())
                 .map_err(|err| bad(err.to_string()))?;

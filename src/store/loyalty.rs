@@ -9,7 +9,7 @@
 //! - a coupon is redeemed at most once on this terminal: `coupon_redemptions` is keyed by
 //!   the coupon id, so a second redemption fails the whole sale's transaction;
 //! - offline, the points a member may redeem are HQ's last balance less what this till's
-//!   unacknowledged transfers took away ([`redeemable`]): their net counts when it is a
+//!   unacknowledged transfers took away ([`points`]): their net counts when it is a
 //!   debit (redemptions, points taken back), and credits made here only offset this till's
 //!   own debits, so a till never lets a member spend more than HQ last confirmed.
 
@@ -185,32 +185,31 @@ pub fn mark_included(conn: &Connection, as_of_seq: u64) -> Result<usize, StoreEr
     )?)
 }
 
-/// Points movements not yet acknowledged by HQ: (all of them summed, redemptions only).
-pub fn unacknowledged(conn: &Connection, member_id: &str) -> Result<(i64, i64), StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT COALESCE(SUM(points), 0),
-                    COALESCE(SUM(CASE WHEN kind = 'redeem' THEN -points ELSE 0 END), 0)
-             FROM points_transfers WHERE member_id = ?1 AND acked = 0",
-        )?
-        .query_row([member_id], |r| Ok((r.get(0)?, r.get(1)?)))?)
+/// A member's points as a till sees them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberPoints {
+    /// To show: HQ's last balance plus everything this till did since.
+    pub shown: i64,
+    /// To redeem here: HQ's last balance plus the net of this till's unacknowledged
+    /// movements when that net is negative (see the module invariants).
+    pub redeemable: i64,
 }
 
-/// Points the member may redeem here: HQ's last balance plus the net of this till's
-/// unacknowledged transfers when that net is negative (see the module invariants).
-pub fn redeemable(conn: &Connection, member_id: &str, hq_balance: i64) -> Result<i64, StoreError> {
-    let (net, _) = unacknowledged(conn, member_id)?;
-    Ok((hq_balance + net.min(0)).max(0))
-}
-
-/// The balance to show: HQ's last balance plus everything this till did since.
-pub fn shown_balance(
+/// The member's points from HQ's last balance and this till's unacknowledged movements.
+pub fn points(
     conn: &Connection,
     member_id: &str,
     hq_balance: i64,
-) -> Result<i64, StoreError> {
-    let (all, _) = unacknowledged(conn, member_id)?;
-    Ok(hq_balance + all)
+) -> Result<MemberPoints, StoreError> {
+    let net: i64 = conn
+        .prepare_cached(
+            "SELECT COALESCE(SUM(points), 0) FROM points_transfers WHERE member_id = ?1 AND acked = 0",
+        )?
+        .query_row([member_id], |r| r.get(0))?;
+    Ok(MemberPoints {
+        shown: hq_balance + net,
+        redeemable: (hq_balance + net.min(0)).max(0),
+    })
 }
 
 /// The member's transfers made on this terminal, newest first.
@@ -241,7 +240,7 @@ pub fn history(
     let mut out = Vec::new();
     for row in rows {
         let (id, kind, points, at, source, expires_at) = row?;
-        let kind = parse_kind(&kind)
+        let kind = TransferKind::parse(&kind)
             .ok_or_else(|| StoreError::Corrupt(format!("points transfer {id}: kind '{kind}'")))?;
         out.push(Transfer {
             member_id: member_id.to_string(),
@@ -254,19 +253,6 @@ pub fn history(
         });
     }
     Ok(out)
-}
-
-fn parse_kind(text: &str) -> Option<TransferKind> {
-    [
-        TransferKind::Earn,
-        TransferKind::Redeem,
-        TransferKind::Reverse,
-        TransferKind::Expire,
-        TransferKind::Adjust,
-        TransferKind::Clawback,
-    ]
-    .into_iter()
-    .find(|k| k.as_str() == text)
 }
 
 /// Whether this terminal has redeemed the coupon.

@@ -280,13 +280,19 @@ impl Terminal {
     ) {
         let basket_id = self.receipt_key(receipt_no);
         let conn = self.store.catalogue.conn();
+        // Coupon savings are told apart from retail discounts by the coupons the sale used.
+        let coupons: Vec<&str> = record
+            .loyalty
+            .as_ref()
+            .map(|l| l.coupons.iter().map(|c| c.coupon_id.as_str()).collect())
+            .unwrap_or_default();
         let result = (|| -> Result<(), StoreError> {
             let tx = conn.unchecked_transaction()?;
             for l in &record.lines {
                 let coupon_disc: i64 = l
                     .promotions
                     .iter()
-                    .filter(|p| self.offer_ids_in(record).contains(&p.id.as_str()))
+                    .filter(|p| coupons.contains(&p.id.as_str()))
                     .map(|p| p.amount)
                     .sum();
                 crate::store::history::insert(
@@ -310,14 +316,6 @@ impl Terminal {
         if let Err(e) = result {
             tracing::warn!("purchase history of sale {receipt_no} not kept: {e}");
         }
-    }
-
-    fn offer_ids_in<'r>(&self, record: &'r SaleRecord) -> Vec<&'r str> {
-        record
-            .loyalty
-            .as_ref()
-            .map(|l| l.coupons.iter().map(|c| c.coupon_id.as_str()).collect())
-            .unwrap_or_default()
     }
 
     /// The receipt of a committed sale, and the effects it brings (print, drawer).

@@ -218,10 +218,11 @@ impl Terminal {
             .ok_or_else(|| CommandError::UnknownMember(id.clone()))?;
         let terminal = &self.store.terminal;
         let hq = sheet.member.points_balance;
+        let here = loyalty::points(terminal, &id, hq)?;
         let points = serde_json::json!({
             "hq_balance": hq,
-            "balance": loyalty::shown_balance(terminal, &id, hq)?,
-            "redeemable": loyalty::redeemable(terminal, &id, hq)?,
+            "balance": here.shown,
+            "redeemable": here.redeemable,
             "history": loyalty::history(terminal, &id, 20)?,
         });
         let codes: Vec<serde_json::Value> = loyalty::codes_for_member(terminal, &id)?

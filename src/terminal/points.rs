@@ -12,24 +12,17 @@ use crate::store::members;
 use crate::store::sales::TenderLine;
 
 impl Terminal {
-    /// Points the member may pay with here and now (offline-safe).
-    pub fn redeemable_points(&self) -> Result<i64, CommandError> {
-        let Some(at) = &self.member else { return Ok(0) };
-        Ok(loyalty::redeemable(
+    /// The points of the member on the sale: to show, and to redeem here and now
+    /// (offline-safe); none without a member.
+    pub fn member_points(&self) -> Result<Option<loyalty::MemberPoints>, CommandError> {
+        let Some(at) = &self.member else {
+            return Ok(None);
+        };
+        Ok(Some(loyalty::points(
             &self.store.terminal,
             &at.member.id,
             self.hq_balance(&at.member),
-        )?)
-    }
-
-    /// The balance to show the member: HQ's last figure plus this till's movements since.
-    pub fn shown_points(&self) -> Result<i64, CommandError> {
-        let Some(at) = &self.member else { return Ok(0) };
-        Ok(loyalty::shown_balance(
-            &self.store.terminal,
-            &at.member.id,
-            self.hq_balance(&at.member),
-        )?)
+        )?))
     }
 
     /// Points as a tender: checked against what the member may redeem and the programme's
@@ -40,13 +33,9 @@ impl Terminal {
                 "identify the member before paying with points".into(),
             ));
         }
-        let already: i64 = self
-            .tenders
-            .iter()
-            .filter(|t| t.kind == "points")
-            .filter_map(|t| t.reference.as_deref()?.parse::<i64>().ok())
-            .sum();
-        let available = self.redeemable_points()? - already;
+        let (already, _) = points_tendered(&self.tenders);
+        let redeemable = self.member_points()?.map_or(0, |p| p.redeemable);
+        let available = redeemable - already;
         let value = self
             .config
             .loyalty
@@ -75,16 +64,7 @@ impl Terminal {
         };
         let member = &at_till.member;
         let program = &self.config.loyalty.points;
-        let redeemed: i64 = tenders
-            .iter()
-            .filter(|t| t.kind == "points")
-            .filter_map(|t| t.reference.as_deref()?.parse::<i64>().ok())
-            .sum();
-        let paid_with_points: i64 = tenders
-            .iter()
-            .filter(|t| t.kind == "points")
-            .map(|t| t.amount)
-            .sum();
+        let (redeemed, paid_with_points) = points_tendered(tenders);
         let tier = self.effective_tier(member, at)?;
         let earned: Earned = program.earn(lines, &tier, paid_with_points);
         let source = self.receipt_key(receipt_no);
@@ -96,7 +76,7 @@ impl Terminal {
             earned.total,
             &program.expiry,
         );
-        let before = self.shown_points()?;
+        let before = self.member_points()?.map_or(0, |p| p.shown);
         Ok(Some(LoyaltyRecord {
             member_id: member.id.clone(),
             card: at_till.card.clone(),
@@ -228,7 +208,7 @@ impl Terminal {
         }
         let member = members::by_id(self.catalogue(), &sold.member_id)?;
         let hq = member.as_ref().map_or(0, |m| m.points_balance);
-        let before = loyalty::shown_balance(terminal, &sold.member_id, hq)?;
+        let before = loyalty::points(terminal, &sold.member_id, hq)?.shown;
         let source = self.receipt_key(self.head.receipt_no + 1);
         let posting = crate::domain::loyalty::return_posting(
             &sold.member_id,
@@ -284,4 +264,20 @@ impl Terminal {
             _ => member.tier.clone(),
         })
     }
+}
+
+/// Points tendered on a sale: (points, the value they paid in minor units). A points
+/// tender carries its points in the reference.
+fn points_tendered(tenders: &[TenderLine]) -> (i64, i64) {
+    tenders
+        .iter()
+        .filter(|t| t.kind == "points")
+        .fold((0, 0), |(points, value), t| {
+            let n = t
+                .reference
+                .as_deref()
+                .and_then(|r| r.parse::<i64>().ok())
+                .unwrap_or(0);
+            (points + n, value + t.amount)
+        })
 }

@@ -250,13 +250,14 @@ pub struct OfferBadge {
 
 pub fn member_badge(terminal: &super::Terminal) -> Option<MemberBadge> {
     let at = terminal.member()?;
+    let points = terminal.member_points().ok().flatten();
     Some(MemberBadge {
         id: at.member.id.clone(),
         name: at.member.name.clone(),
         tier: at.member.tier.clone(),
         card: at.card.clone(),
-        points: terminal.shown_points().unwrap_or(at.member.points_balance),
-        redeemable: terminal.redeemable_points().unwrap_or(0),
+        points: points.map_or(at.member.points_balance, |p| p.shown),
+        redeemable: points.map_or(0, |p| p.redeemable),
         offers: terminal
             .offers()
             .iter()

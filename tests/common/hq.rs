@@ -136,16 +136,7 @@ pub fn setup(db: &Database) -> (tempfile::TempDir, String) {
             .args(["hq", "import-members"])
             .arg(&hq_only),
     );
-    let token = run_ok(storepos(work.path()).args([
-        "hq",
-        "register",
-        "--store",
-        "S001",
-        "--terminal",
-        "T01",
-    ]))
-    .trim()
-    .to_string();
+    let token = register(work.path(), "S001", "T01");
     let with_token = base.replace("[hq]\n", &format!("[hq]\ntoken = \"{token}\"\n"));
     std::fs::write(work.path().join("storepos.toml"), with_token).unwrap();
     (work, token)
@@ -155,10 +146,7 @@ pub fn setup(db: &Database) -> (tempfile::TempDir, String) {
 /// its own terminal id and token, and the demo data.
 pub fn second_till(first: &std::path::Path, terminal: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let token =
-        run_ok(storepos(first).args(["hq", "register", "--store", "S001", "--terminal", terminal]))
-            .trim()
-            .to_string();
+    let token = register(first, "S001", terminal);
     let config: String = std::fs::read_to_string(first.join("storepos.toml"))
         .unwrap()
         .lines()
@@ -184,4 +172,11 @@ pub fn import_demo_members(dir: &std::path::Path) {
     let file = dir.join("demo-members.csv");
     std::fs::write(&file, storepos::demo::MEMBERS_CSV).unwrap();
     run_ok(storepos(dir).args(["hq", "import-members"]).arg(&file));
+}
+
+/// Registers a terminal with the HQ configured in `dir` and returns its token.
+pub fn register(dir: &std::path::Path, store: &str, terminal: &str) -> String {
+    run_ok(storepos(dir).args(["hq", "register", "--store", store, "--terminal", terminal]))
+        .trim()
+        .to_string()
 }

@@ -40,6 +40,20 @@ impl TransferKind {
             TransferKind::Clawback => "clawback",
         }
     }
+
+    /// The kind named by [`TransferKind::as_str`], as stores keep it.
+    pub fn parse(text: &str) -> Option<TransferKind> {
+        [
+            TransferKind::Earn,
+            TransferKind::Redeem,
+            TransferKind::Reverse,
+            TransferKind::Expire,
+            TransferKind::Adjust,
+            TransferKind::Clawback,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
+    }
 }
 
 impl fmt::Display for TransferKind {
