@@ -61,7 +61,7 @@ pub enum Command {
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(BenchCommand),
-    /// The headquarters service and its administration (PostgreSQL at `hq.database`).
+    /// The headquarters service and its administration (the database at `hq.database`).
     #[command(subcommand)]
     Hq(HqCommand),
     /// Send this terminal's unacknowledged events to HQ now, retrying until none is left or
@@ -199,7 +199,7 @@ pub enum BenchCommand {
     Replay(crate::bench::ReplayBenchArgs),
     /// Scan-to-line latency through the headless terminal over a generated catalogue.
     Scan(crate::bench::ScanBenchArgs),
-    /// HQ ingest from many terminals at once against raw inserts, and a backlog's upload (PostgreSQL at `hq.database`).
+    /// HQ ingest from many terminals at once against raw inserts, and a backlog's upload (the backend of `hq.database`).
     Hq(crate::bench::HqBenchArgs),
 }
 

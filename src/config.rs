@@ -120,7 +120,8 @@ pub struct HqConfig {
     /// works offline only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
-    /// For `storepos hq`: its PostgreSQL database.
+    /// For `storepos hq`: its database, `postgres://…` for a PostgreSQL server or
+    /// `sqlite://PATH` (or a plain path) for an embedded SQLite file.
     pub database: String,
     /// For `storepos hq serve`: the address it listens on.
     pub listen: String,
@@ -195,7 +196,7 @@ impl Default for HqConfig {
         HqConfig {
             url: url::Url::parse("http://127.0.0.1:8640/").expect("static URL"),
             token: None,
-            database: "postgres://postgres@127.0.0.1:5432/postgres".into(),
+            database: "sqlite://storepos-hq.db".into(),
             listen: "127.0.0.1:8640".into(),
             key_file: PathBuf::from("storepos-hq.key"),
             tls_cert: None,
@@ -356,6 +357,9 @@ impl Config {
                 ),
             ));
         }
+        if let Err(e) = crate::hq::db::DatabaseUrl::parse(&self.hq.database) {
+            return Err(invalid("hq.database", e));
+        }
         if self.hq.tls_cert.is_some() != self.hq.tls_key.is_some() {
             return Err(invalid(
                 "hq.tls_cert",
@@ -484,6 +488,11 @@ mod tests {
             key_of(parse("[hq]\nurl = \"ftp://x/\"").unwrap_err()),
             "hq.url"
         );
+        for bad in ["mysql://root@localhost/hq", "sqlite://", ""] {
+            let err = parse(&format!("[hq]\ndatabase = \"{bad}\"")).unwrap_err();
+            assert!(err.to_string().contains("hq.database"), "{err}");
+            assert_eq!(key_of(err), "hq.database");
+        }
         assert_eq!(
             key_of(parse("[store]\ntax_mode = \"sometimes\"").unwrap_err()),
             "store.tax_mode"

@@ -1,8 +1,12 @@
-//! The demo's headquarters: after the demo sales, a local HQ (`storepos hq` in-process, on
-//! a fresh `storepos_demo` database of the PostgreSQL server at `hq.database`) takes the
-//! till's events through the real uploader, so the demo shows a sync end to end. Without a
-//! reachable PostgreSQL server the demo says so and the till simply stays offline, as a
-//! real one would.
+//! The demo's headquarters: after the demo sales, a local HQ (`storepos hq` in-process)
+//! takes the till's events through the real uploader, so the demo shows a sync end to end.
+//!
+//! HQ's database is of the kind `hq.database` names: by default (a SQLite URL) an
+//! embedded SQLite file in the demo directory (`hq.db`; the configured file is left alone),
+//! so the demo syncs on a machine with nothing installed, and a kept demo store keeps its
+//! HQ from run to run; with a PostgreSQL URL, a fresh `storepos_demo` database on that
+//! server. If that server does not answer, the demo says so and the till simply stays
+//! offline, as a real one would.
 
 use std::path::Path;
 use std::time::Duration;
@@ -11,16 +15,25 @@ use anyhow::{Context, Result};
 
 use crate::config::Config;
 use crate::hq::HqStore;
+use crate::hq::db::DatabaseUrl;
 
 /// The database the demo's HQ uses on the configured server (recreated on every run).
 const DEMO_DATABASE: &str = "storepos_demo";
+
+/// The embedded HQ file in the demo directory.
+const DEMO_FILE: &str = "hq.db";
 
 /// Brings up the demo HQ and syncs the demo store at `dir` with it.
 pub fn run(config: &Config, dir: &Path) -> Result<()> {
     println!("\n== Headquarters ==");
     let runtime = crate::hq::runtime()?;
-    let started = runtime
-        .block_on(async { tokio::time::timeout(Duration::from_secs(5), start(config)).await });
+    let database = match DatabaseUrl::parse(&config.hq.database) {
+        Ok(DatabaseUrl::Postgres(_)) => None,
+        _ => Some(dir.join(DEMO_FILE)),
+    };
+    let started = runtime.block_on(async {
+        tokio::time::timeout(Duration::from_secs(5), start(config, database.as_deref())).await
+    });
     let (store, addr, token) = match started {
         Ok(Ok(up)) => up,
         Ok(Err(e)) => {
@@ -28,11 +41,19 @@ pub fn run(config: &Config, dir: &Path) -> Result<()> {
             return Ok(());
         }
         Err(_) => {
-            println!("HQ not started (no PostgreSQL answered in time); the till stays offline.");
+            println!(
+                "HQ not started (its database did not answer in time); the till stays offline."
+            );
             return Ok(());
         }
     };
-    println!("HQ listening on http://{addr}/ (database {DEMO_DATABASE})");
+    match &database {
+        Some(file) => println!(
+            "HQ listening on http://{addr}/ (embedded SQLite database {})",
+            file.display()
+        ),
+        None => println!("HQ listening on http://{addr}/ (PostgreSQL database {DEMO_DATABASE})"),
+    }
     let origin = storepos_sync::outbox::Origin {
         store_id: config.store.id.clone(),
         terminal_id: config.terminal.id.clone(),
@@ -48,10 +69,19 @@ pub fn run(config: &Config, dir: &Path) -> Result<()> {
         let report = uploader
             .run_once()
             .map_err(|e| anyhow::anyhow!("upload: {e}"))?;
-        if report.backlog == 0 {
+        if report.backlog == 0 || report.acknowledged == 0 {
             break report;
         }
     };
+    if report.backlog > 0 {
+        // A kept store whose earlier events went to an HQ database since recreated: this
+        // HQ lacks them and rightly acknowledges nothing past the gap.
+        println!(
+            "HQ lacks events {:?} an earlier HQ acknowledged; the till keeps its {} newer events",
+            report.missing, report.backlog
+        );
+        return Ok(());
+    }
     println!(
         "the till sent its events; HQ acknowledges all of them up to #{}",
         report.acked_seq
@@ -66,9 +96,45 @@ pub fn run(config: &Config, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Recreates the demo database, loads the demo members, serves the API on a free port
-/// and registers the demo terminal.
-async fn start(config: &Config) -> Result<(HqStore, std::net::SocketAddr, String)> {
+/// Opens the demo database (the SQLite `file`, else a fresh one on the PostgreSQL server of
+/// `hq.database`), loads the demo members, serves the API on a free port and registers the
+/// demo terminal.
+async fn start(
+    config: &Config,
+    file: Option<&Path>,
+) -> Result<(HqStore, std::net::SocketAddr, String)> {
+    let store = match file {
+        Some(file) => demo_sqlite(file).await?,
+        None => fresh_postgres(config).await?,
+    };
+    let members = crate::import::members::read_all_from(
+        Path::new("(embedded demo members.csv)"),
+        crate::demo::MEMBERS_CSV.as_bytes(),
+    )?;
+    for m in &members {
+        store.upsert_member(m).await?;
+        if m.points_balance != 0 {
+            store.opening_balance(&m.id, m.points_balance).await?;
+        }
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let app = crate::hq::api::router(store.clone(), None);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let token = store
+        .register_terminal(&config.store.id, &config.terminal.id)
+        .await?;
+    Ok((store, addr, token))
+}
+
+/// HQ on the embedded SQLite file of the demo store, created with it (loading the demo
+/// members again changes nothing: members are upserted, opening balances are idempotent).
+async fn demo_sqlite(file: &Path) -> Result<HqStore> {
+    Ok(HqStore::open(&format!("sqlite://{}", file.display())).await?)
+}
+
+/// HQ on a new `storepos_demo` database of the PostgreSQL server of `hq.database`.
+async fn fresh_postgres(config: &Config) -> Result<HqStore> {
     let server = config
         .hq
         .database
@@ -91,23 +157,5 @@ async fn start(config: &Config) -> Result<(HqStore, std::net::SocketAddr, String
     sqlx::raw_sql(sqlx::AssertSqlSafe(create))
         .execute(&admin)
         .await?;
-    let store = HqStore::open(&format!("{server}/{DEMO_DATABASE}")).await?;
-    let members = crate::import::members::read_all_from(
-        Path::new("(embedded demo members.csv)"),
-        crate::demo::MEMBERS_CSV.as_bytes(),
-    )?;
-    for m in &members {
-        store.upsert_member(m).await?;
-        if m.points_balance != 0 {
-            store.opening_balance(&m.id, m.points_balance).await?;
-        }
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let app = crate::hq::api::router(store.clone(), None);
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    let token = store
-        .register_terminal(&config.store.id, &config.terminal.id)
-        .await?;
-    Ok((store, addr, token))
+    Ok(HqStore::open(&format!("{server}/{DEMO_DATABASE}")).await?)
 }

@@ -1,7 +1,8 @@
-//! HQ end to end against real PostgreSQL: `storepos hq` serves members and takes terminal
-//! events; a terminal finds a member it has never seen through HQ (one card, every store)
-//! and carries on when HQ is gone; bad requests get 4xx with a message; replays change
-//! nothing; a terminal's token is refused for another store's events.
+//! HQ end to end, each test once on real PostgreSQL and once on the embedded SQLite file:
+//! `storepos hq` serves members and takes terminal events; a terminal finds a member it has
+//! never seen through HQ (one card, every store) and carries on when HQ is gone; bad
+//! requests get 4xx with a message; replays change nothing; a terminal's token is refused
+//! for another store's events.
 
 mod common;
 
@@ -13,9 +14,17 @@ use common::hq::{
     Database, Hq, import_demo_members, register, run_ok, second_till, setup, storepos,
 };
 
-#[test]
-fn a_card_from_another_store_is_found_at_hq_and_offline_the_till_sells_on() {
-    let db = Database::new();
+crate::on_each_backend!(
+    a_card_from_another_store_is_found_at_hq_and_offline_the_till_sells_on,
+    bad_requests_get_4xx_replays_change_nothing_and_tokens_are_scoped,
+    a_terminal_uploads_its_sales_and_hq_balances_match_the_till,
+    a_terminal_offline_for_a_week_keeps_selling_and_catches_up,
+    members_reach_the_other_tills_of_the_store_with_balances_and_blocked_cards,
+    double_redemption_across_tills_is_reported_and_points_expire_once,
+    the_catalogue_and_promotions_administered_at_hq_reach_the_tills,
+);
+
+fn a_card_from_another_store_is_found_at_hq_and_offline_the_till_sells_on(db: Database) {
     let (work, _token) = setup(&db);
     let hq = Hq::start(work.path());
     let script = r#"{"sign_in":{"operator":"1001","pin":"1234"}}
@@ -43,9 +52,7 @@ fn a_card_from_another_store_is_found_at_hq_and_offline_the_till_sells_on() {
     assert_eq!(out[4]["sale"]["receipt_no"], 1, "{}", out[4]);
 }
 
-#[test]
-fn bad_requests_get_4xx_replays_change_nothing_and_tokens_are_scoped() {
-    let db = Database::new();
+fn bad_requests_get_4xx_replays_change_nothing_and_tokens_are_scoped(db: Database) {
     let (work, token) = setup(&db);
     let other = register(work.path(), "S002", "T09");
     let hq = Hq::start(work.path());
@@ -164,9 +171,7 @@ fn bad_requests_get_4xx_replays_change_nothing_and_tokens_are_scoped() {
     drop(work);
 }
 
-#[test]
-fn a_terminal_uploads_its_sales_and_hq_balances_match_the_till() {
-    let db = Database::new();
+fn a_terminal_uploads_its_sales_and_hq_balances_match_the_till(db: Database) {
     let (work, token) = setup(&db);
     import_demo_members(work.path());
     let hq = Hq::start(work.path());
@@ -216,19 +221,8 @@ fn a_terminal_uploads_its_sales_and_hq_balances_match_the_till() {
     assert_eq!(balance("6200123412341234"), printed);
     assert_eq!(balance("6200123412345678"), 3560 + li_earned);
     // Every sale and the complaint reached HQ, once.
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let (sales, complaints): (i64, i64) = rt.block_on(async {
-        let pool = sqlx::PgPool::connect(&db.url()).await.unwrap();
-        let sales = sqlx::query_scalar("SELECT COUNT(*) FROM sales")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        let complaints = sqlx::query_scalar("SELECT COUNT(*) FROM complaints")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        (sales, complaints)
-    });
+    let sales = db.scalar("SELECT COUNT(*) FROM sales", &[]);
+    let complaints = db.scalar("SELECT COUNT(*) FROM complaints", &[]);
     assert_eq!((sales, complaints), (2, 1));
     // A later session sees nothing left to send.
     let out = common::run_script(
@@ -238,9 +232,7 @@ fn a_terminal_uploads_its_sales_and_hq_balances_match_the_till() {
     assert_eq!(out[1]["sync"]["backlog"], 0, "{}", out[1]);
 }
 
-#[test]
-fn a_terminal_offline_for_a_week_keeps_selling_and_catches_up() {
-    let db = Database::new();
+fn a_terminal_offline_for_a_week_keeps_selling_and_catches_up(db: Database) {
     let (work, _token) = setup(&db);
     // HQ is not running: a week of trading, 40 sales a day, members and points included.
     let mut script = String::from(
@@ -268,21 +260,12 @@ fn a_terminal_offline_for_a_week_keeps_selling_and_catches_up() {
     let started = Instant::now();
     run_ok(storepos(work.path()).args(["--data-dir", "store", "sync", "--timeout", "60"]));
     assert!(started.elapsed() < Duration::from_secs(30));
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let sales: i64 = rt.block_on(async {
-        let pool = sqlx::PgPool::connect(&db.url()).await.unwrap();
-        sqlx::query_scalar("SELECT COUNT(*) FROM sales")
-            .fetch_one(&pool)
-            .await
-            .unwrap()
-    });
+    let sales = db.scalar("SELECT COUNT(*) FROM sales", &[]);
     assert_eq!(sales, 280);
     drop(hq);
 }
 
-#[test]
-fn members_reach_the_other_tills_of_the_store_with_balances_and_blocked_cards() {
-    let db = Database::new();
+fn members_reach_the_other_tills_of_the_store_with_balances_and_blocked_cards(db: Database) {
     let (t01, _token) = setup(&db);
     import_demo_members(t01.path());
     let hq = Hq::start(t01.path());
@@ -336,9 +319,7 @@ fn members_reach_the_other_tills_of_the_store_with_balances_and_blocked_cards() 
     drop(hq);
 }
 
-#[test]
-fn double_redemption_across_tills_is_reported_and_points_expire_once() {
-    let db = Database::new();
+fn double_redemption_across_tills_is_reported_and_points_expire_once(db: Database) {
     let (t01, _) = setup(&db);
     import_demo_members(t01.path());
     let key = run_ok(storepos(t01.path()).args(["hq", "coupon-key"]))
@@ -436,9 +417,7 @@ fn double_redemption_across_tills_is_reported_and_points_expire_once() {
     );
 }
 
-#[test]
-fn the_catalogue_and_promotions_administered_at_hq_reach_the_tills() {
-    let db = Database::new();
+fn the_catalogue_and_promotions_administered_at_hq_reach_the_tills(db: Database) {
     let (work, _) = setup(&db);
     let config = std::fs::read_to_string(work.path().join("storepos.toml")).unwrap();
     std::fs::write(

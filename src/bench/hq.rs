@@ -1,9 +1,11 @@
 //! `storepos bench hq`: HQ's ingest rate with many terminals posting at once, beside the raw
-//! rate of inserting the same rows straight into PostgreSQL, and the time a terminal's
+//! rate of inserting the same rows straight into its database, and the time a terminal's
 //! backlog takes to reach HQ through the real uploader.
 //!
-//! Each run works in fresh databases created on the server of `hq.database` (dropped at
-//! the end), so figures never depend on what a previous run left.
+//! It runs on the backend `hq.database` names. Each run works in fresh databases (dropped at
+//! the end), so figures never depend on what a previous run left: on PostgreSQL, databases
+//! created on that server; on SQLite, files in a temporary directory beside the configured
+//! file (so they sit on the same disk).
 
 use std::time::Instant;
 
@@ -12,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::config::Config;
 use crate::hq::HqStore;
+use crate::hq::db::{DatabaseUrl, Pool, query};
 
 #[derive(Debug, clap::Args)]
 pub struct HqBenchArgs {
@@ -29,15 +32,57 @@ pub struct HqBenchArgs {
     pub backlog: u64,
 }
 
-/// A fresh database on the server of `url`, dropped when the guard goes.
-struct Scratch {
+/// A fresh database of the backend `hq.database` names, removed when the guard goes.
+enum Scratch {
+    Postgres(PgScratch),
+    Sqlite(tempfile::TempDir),
+}
+
+impl Scratch {
+    async fn create(url: &str, tag: &str) -> Result<Scratch> {
+        match DatabaseUrl::parse(url).map_err(|e| anyhow::anyhow!("hq.database {e}"))? {
+            DatabaseUrl::Postgres(url) => {
+                Ok(Scratch::Postgres(PgScratch::create(&url, tag).await?))
+            }
+            DatabaseUrl::Sqlite(path) => {
+                let parent = path
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(std::path::Path::new("."));
+                std::fs::create_dir_all(parent)?;
+                let dir = tempfile::Builder::new()
+                    .prefix(&format!("storepos-bench-{tag}-"))
+                    .tempdir_in(parent)
+                    .with_context(|| format!("a scratch directory in {}", parent.display()))?;
+                Ok(Scratch::Sqlite(dir))
+            }
+        }
+    }
+
+    fn url(&self) -> String {
+        match self {
+            Scratch::Postgres(db) => db.url(),
+            Scratch::Sqlite(dir) => format!("sqlite://{}", dir.path().join("hq.db").display()),
+        }
+    }
+
+    fn backend(&self) -> &'static str {
+        match self {
+            Scratch::Postgres(_) => "PostgreSQL",
+            Scratch::Sqlite(_) => "SQLite",
+        }
+    }
+}
+
+/// A fresh database on the PostgreSQL server of `url`, dropped when the guard goes.
+struct PgScratch {
     admin: String,
     name: String,
     runtime: tokio::runtime::Handle,
 }
 
-impl Scratch {
-    async fn create(url: &str, tag: &str) -> Result<Scratch> {
+impl PgScratch {
+    async fn create(url: &str, tag: &str) -> Result<PgScratch> {
         let base = url.rsplit_once('/').map_or(url, |(b, _)| b).to_string();
         let admin = format!("{base}/postgres");
         let mut bytes = [0u8; 4];
@@ -49,7 +94,7 @@ impl Scratch {
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&pool)
             .await?;
-        Ok(Scratch {
+        Ok(PgScratch {
             admin,
             name,
             runtime: tokio::runtime::Handle::current(),
@@ -61,7 +106,7 @@ impl Scratch {
     }
 }
 
-impl Drop for Scratch {
+impl Drop for PgScratch {
     fn drop(&mut self) {
         let (admin, name) = (self.admin.clone(), self.name.clone());
         let handle = self.runtime.clone();
@@ -144,11 +189,11 @@ pub fn hq(config: &Config, args: &HqBenchArgs) -> Result<()> {
         let seconds = started.elapsed().as_secs_f64();
         let rate = total as f64 / seconds;
         println!(
-            "HQ ingest: {total} sales from {} terminals at once, batches of {}, in {seconds:.2} s = {rate:.0} sales/s (events, sales, ledger transfers and balances, exactly once)",
-            args.terminals, args.batch
+            "HQ ingest on {}: {total} sales from {} terminals at once, batches of {}, in {seconds:.2} s = {rate:.0} sales/s (events, sales, ledger transfers and balances, exactly once)",
+            ingest_db.backend(), args.terminals, args.batch
         );
 
-        // The same rows straight into PostgreSQL, one connection per terminal.
+        // The same rows straight into the database, one transaction per batch per terminal.
         let raw = HqStore::open(&raw_db.url()).await?;
         let started = Instant::now();
         let mut tasks = tokio::task::JoinSet::new();
@@ -162,11 +207,12 @@ pub fn hq(config: &Config, args: &HqBenchArgs) -> Result<()> {
         let raw_seconds = started.elapsed().as_secs_f64();
         let raw_rate = total as f64 / raw_seconds;
         println!(
-            "raw baseline: the same event, sale and transfer rows inserted straight, {} at a time = {raw_rate:.0} sales/s; HQ ingest reaches {:.0}% of it",
+            "raw baseline: the same event, sale and transfer rows inserted straight into {}, {} at a time = {raw_rate:.0} sales/s; HQ ingest reaches {:.0}% of it",
+            raw_db.backend(),
             args.batch,
             100.0 * rate / raw_rate
         );
-        drop(raw);
+        raw.pool().close().await;
         let backlog = backlog_upload(config, &store, &addr.to_string(), args.backlog).await?;
         println!("{backlog}");
         drop(store);
@@ -175,7 +221,7 @@ pub fn hq(config: &Config, args: &HqBenchArgs) -> Result<()> {
     })
 }
 
-async fn raw_insert(pool: &sqlx::PgPool, events: &[Value], batch: usize) -> Result<()> {
+async fn raw_insert(pool: &Pool, events: &[Value], batch: usize) -> Result<()> {
     for chunk in events.chunks(batch) {
         let mut tx = pool.begin().await?;
         for e in chunk {
@@ -186,17 +232,17 @@ async fn raw_insert(pool: &sqlx::PgPool, events: &[Value], batch: usize) -> Resu
                 e["terminal_id"].as_str().unwrap_or(""),
             );
             let at: chrono::DateTime<chrono::Utc> = serde_json::from_value(e["at"].clone())?;
-            sqlx::query("INSERT INTO events (id, store_id, terminal_id, seq, kind, payload, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            query("INSERT INTO events (id, store_id, terminal_id, seq, kind, payload, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                 .bind(id).bind(store).bind(terminal).bind(e["seq"].as_i64()).bind("sale.completed").bind(payload).bind(at)
-                .execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO sales (store_id, terminal_id, receipt_no, kind, member_id, total, tax, at, event_id) VALUES ($1, $2, $3, 'sale', $4, $5, $6, $7, $8)")
+                .execute(&mut tx).await?;
+            query("INSERT INTO sales (store_id, terminal_id, receipt_no, kind, member_id, total, tax, at, event_id) VALUES ($1, $2, $3, 'sale', $4, $5, $6, $7, $8)")
                 .bind(store).bind(terminal).bind(payload["receipt_no"].as_i64())
                 .bind(payload["sale"]["member_id"].as_str()).bind(payload["sale"]["total"].as_i64()).bind(payload["sale"]["tax"].as_i64()).bind(at).bind(id)
-                .execute(&mut *tx).await?;
+                .execute(&mut tx).await?;
             let t = &payload["sale"]["loyalty"]["transfers"][0];
-            sqlx::query("INSERT INTO point_transfers (id, member_id, kind, points, at, source, event_id) VALUES ($1, $2, 'earn', $3, $4, $5, $6)")
+            query("INSERT INTO point_transfers (id, member_id, kind, points, at, source, event_id) VALUES ($1, $2, 'earn', $3, $4, $5, $6)")
                 .bind(t["id"].as_str()).bind(t["member_id"].as_str()).bind(t["points"].as_i64()).bind(at).bind(t["source"].as_str()).bind(id)
-                .execute(&mut *tx).await?;
+                .execute(&mut tx).await?;
         }
         tx.commit().await?;
     }

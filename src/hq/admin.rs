@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
+use super::db::{Query, query};
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use ed25519_dalek::SigningKey;
-use sqlx::Row;
 
 use super::store::{HqError, HqStore};
 use crate::domain::coupon::{Coupon, SignedCoupon, sign};
@@ -45,13 +45,14 @@ impl HqStore {
     /// Signs a coupon and records it as issued; returns its printed (QR) form.
     pub async fn issue_coupon(&self, key: &SigningKey, coupon: Coupon) -> Result<SignedCoupon> {
         let signed = sign(coupon, key).map_err(|e| anyhow::anyhow!("{e}"))?;
-        sqlx::query(
-            "INSERT INTO coupons (id, member_id, code, issued_at) VALUES ($1, $2, $3, now())
+        query(
+            "INSERT INTO coupons (id, member_id, code, issued_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code",
         )
         .bind(&signed.coupon.id)
         .bind(&signed.coupon.member_id)
         .bind(signed.full_code())
+        .bind(Utc::now())
         .execute(self.pool())
         .await?;
         Ok(signed)
@@ -68,58 +69,83 @@ impl HqStore {
         if *policy == ExpiryPolicy::None {
             return Ok(0);
         }
-        let members: Vec<String> = sqlx::query_scalar(
+        let members: Vec<String> = query(
             "SELECT DISTINCT member_id FROM point_transfers WHERE expires_at IS NOT NULL AND expires_at <= $1",
         )
         .bind(now)
         .fetch_all(self.pool())
-        .await?;
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
         let mut expired = 0;
         for member in members {
-            let mut tx = self.pool().begin().await?;
-            // The account row is locked first, so no sale moves the balance meanwhile.
-            sqlx::query("SELECT balance FROM point_accounts WHERE member_id = $1 FOR UPDATE")
-                .bind(&member)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let rows = sqlx::query(
-                "SELECT id, kind, points, at, source, expires_at FROM point_transfers
-                 WHERE member_id = $1 ORDER BY at, id",
-            )
-            .bind(&member)
-            .fetch_all(&mut *tx)
-            .await?;
-            let transfers: Vec<Transfer> = rows
-                .iter()
-                .map(|r| {
-                    let kind: String = r.get(1);
-                    Ok(Transfer {
-                        id: r.get(0),
-                        member_id: member.clone(),
-                        kind: TransferKind::parse(&kind).ok_or_else(|| {
-                            HqError::Invalid(format!("stored transfer kind '{kind}'"))
-                        })?,
-                        points: r.get(2),
-                        at: r.get(3),
-                        source: r.get(4),
-                        expires_at: r.get(5),
-                    })
-                })
-                .collect::<Result<_, HqError>>()?;
-            let lots = open_lots(&transfers);
-            for t in due_expiries(&member, &lots, now, policy) {
-                expired -= t.points;
-                super::store::post_transfer(&mut tx, &t, None).await?;
-            }
-            tx.commit().await?;
+            let mut attempt = 0;
+            expired += loop {
+                match self.expire_member(&member, now, policy).await {
+                    Err(HqError::Db(e)) if super::db::retryable(&e) && attempt < 10 => attempt += 1,
+                    other => break other?,
+                }
+            };
         }
+        Ok(expired)
+    }
+
+    /// Expires one member's lots past their date in one transaction; returns the points.
+    async fn expire_member(
+        &self,
+        member: &str,
+        now: DateTime<Utc>,
+        policy: &ExpiryPolicy,
+    ) -> Result<i64, HqError> {
+        let mut expired = 0;
+        let mut tx = self.pool().begin().await?;
+        // The account row is locked first, so no sale moves the balance meanwhile (on
+        // SQLite the write transaction holds the file's write lock already).
+        Query::dialects(
+            "SELECT balance FROM point_accounts WHERE member_id = $1 FOR UPDATE",
+            "SELECT balance FROM point_accounts WHERE member_id = $1",
+        )
+        .bind(member)
+        .fetch_optional(&mut tx)
+        .await?;
+        let rows = query(
+            "SELECT id, kind, points, at, source, expires_at FROM point_transfers
+             WHERE member_id = $1 ORDER BY at, id",
+        )
+        .bind(member)
+        .fetch_all(&mut tx)
+        .await?;
+        let transfers: Vec<Transfer> = rows
+            .iter()
+            .map(|r| {
+                let kind: String = r.get(1);
+                Ok(Transfer {
+                    id: r.get(0),
+                    member_id: member.to_string(),
+                    kind: TransferKind::parse(&kind).ok_or_else(|| {
+                        HqError::Invalid(format!("stored transfer kind '{kind}'"))
+                    })?,
+                    points: r.get(2),
+                    at: r.get(3),
+                    source: r.get(4),
+                    expires_at: r.get(5),
+                })
+            })
+            .collect::<Result<_, HqError>>()?;
+        let lots = open_lots(&transfers);
+        for t in due_expiries(member, &lots, now, policy) {
+            expired -= t.points;
+            super::store::post_transfer(&mut tx, &t, None).await?;
+        }
+        tx.commit().await?;
         Ok(expired)
     }
 
     /// The reconciliation report: coupons redeemed again after the first redemption won,
     /// with their cost, and points redemptions that overdrew a balance.
     pub async fn reconciliation(&self) -> Result<serde_json::Value, HqError> {
-        let conflicts = sqlx::query(
+        let conflicts = query(
             "SELECT c.coupon_id, c.store_id, c.terminal_id, c.receipt_no, c.amount, c.at,
                     r.store_id, r.terminal_id, r.receipt_no
              FROM coupon_conflicts c JOIN coupon_redemptions r ON r.coupon_id = c.coupon_id
@@ -127,26 +153,26 @@ impl HqStore {
         )
         .fetch_all(self.pool())
         .await?;
-        let overdrafts = sqlx::query(
+        let overdrafts = query(
             "SELECT o.member_id, o.transfer_id, o.shortfall, o.at FROM point_overdrafts o ORDER BY o.at",
         )
         .fetch_all(self.pool())
         .await?;
-        let cost: i64 = conflicts.iter().map(|r| r.get::<i64, _>(4)).sum();
+        let cost: i64 = conflicts.iter().map(|r| r.get::<i64>(4)).sum();
         Ok(serde_json::json!({
             "coupon_conflicts": conflicts.iter().map(|r| serde_json::json!({
-                "coupon_id": r.get::<String, _>(0),
-                "second": {"store_id": r.get::<String, _>(1), "terminal_id": r.get::<String, _>(2), "receipt_no": r.get::<i64, _>(3)},
-                "first": {"store_id": r.get::<String, _>(6), "terminal_id": r.get::<String, _>(7), "receipt_no": r.get::<i64, _>(8)},
-                "cost": r.get::<i64, _>(4),
-                "at": r.get::<DateTime<Utc>, _>(5),
+                "coupon_id": r.get::<String>(0),
+                "second": {"store_id": r.get::<String>(1), "terminal_id": r.get::<String>(2), "receipt_no": r.get::<i64>(3)},
+                "first": {"store_id": r.get::<String>(6), "terminal_id": r.get::<String>(7), "receipt_no": r.get::<i64>(8)},
+                "cost": r.get::<i64>(4),
+                "at": r.get::<DateTime<Utc>>(5),
             })).collect::<Vec<_>>(),
             "coupon_conflict_cost": cost,
             "point_overdrafts": overdrafts.iter().map(|r| serde_json::json!({
-                "member_id": r.get::<String, _>(0),
-                "transfer_id": r.get::<String, _>(1),
-                "shortfall": r.get::<i64, _>(2),
-                "at": r.get::<DateTime<Utc>, _>(3),
+                "member_id": r.get::<String>(0),
+                "transfer_id": r.get::<String>(1),
+                "shortfall": r.get::<i64>(2),
+                "at": r.get::<DateTime<Utc>>(3),
             })).collect::<Vec<_>>(),
         }))
     }

@@ -154,7 +154,7 @@ impl FromRequestParts<AppState> for Authenticated {
 }
 
 async fn health(State(state): State<AppState>) -> Response {
-    match sqlx::query("SELECT 1").execute(state.store.pool()).await {
+    match state.store.ping().await {
         Ok(_) => Json(json!({"status": "ok", "database": "ok"})).into_response(),
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -2,7 +2,7 @@
 //! store's operators at HQ: replaced through the admin API and read back as the data sets
 //! the stores' terminals apply.
 
-use sqlx::Row;
+use super::db::query;
 
 use super::store::{HqError, HqStore};
 use crate::domain::product::Product;
@@ -14,13 +14,14 @@ impl HqStore {
         let mut tx = self.pool().begin().await?;
         for p in products {
             let record = serde_json::to_value(p).map_err(|e| HqError::Invalid(e.to_string()))?;
-            sqlx::query(
-                "INSERT INTO products (gtin, record) VALUES ($1, $2)
-                 ON CONFLICT (gtin) DO UPDATE SET record = EXCLUDED.record, updated_at = now()",
+            query(
+                "INSERT INTO products (gtin, record, updated_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (gtin) DO UPDATE SET record = EXCLUDED.record, updated_at = EXCLUDED.updated_at",
             )
             .bind(p.gtin.value() as i64)
             .bind(record)
-            .execute(&mut *tx)
+            .bind(chrono::Utc::now())
+            .execute(&mut tx)
             .await?;
         }
         tx.commit().await?;
@@ -36,13 +37,14 @@ impl HqStore {
         for p in promotions {
             let definition =
                 serde_json::to_value(p).map_err(|e| HqError::Invalid(e.to_string()))?;
-            sqlx::query(
-                "INSERT INTO promotions (id, definition) VALUES ($1, $2)
-                 ON CONFLICT (id) DO UPDATE SET definition = EXCLUDED.definition, updated_at = now()",
+            query(
+                "INSERT INTO promotions (id, definition, updated_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (id) DO UPDATE SET definition = EXCLUDED.definition, updated_at = EXCLUDED.updated_at",
             )
             .bind(&p.id)
             .bind(definition)
-            .execute(&mut *tx)
+            .bind(chrono::Utc::now())
+            .execute(&mut tx)
             .await?;
         }
         tx.commit().await?;
@@ -51,12 +53,12 @@ impl HqStore {
 
     /// Every product, in GTIN order.
     pub async fn products(&self) -> Result<Vec<Product>, HqError> {
-        let rows = sqlx::query("SELECT record FROM products ORDER BY gtin")
+        let rows = query("SELECT record FROM products ORDER BY gtin")
             .fetch_all(self.pool())
             .await?;
         rows.iter()
             .map(|r| {
-                serde_json::from_value(r.get(0))
+                serde_json::from_value(r.json(0)?)
                     .map_err(|e| HqError::Invalid(format!("stored product: {e}")))
             })
             .collect()
@@ -64,12 +66,12 @@ impl HqStore {
 
     /// Every promotion, in id order.
     pub async fn promotions(&self) -> Result<Vec<Promotion>, HqError> {
-        let rows = sqlx::query("SELECT definition FROM promotions ORDER BY id")
+        let rows = query("SELECT definition FROM promotions ORDER BY id")
             .fetch_all(self.pool())
             .await?;
         rows.iter()
             .map(|r| {
-                serde_json::from_value(r.get(0))
+                serde_json::from_value(r.json(0)?)
                     .map_err(|e| HqError::Invalid(format!("stored promotion: {e}")))
             })
             .collect()
@@ -77,13 +79,13 @@ impl HqStore {
 
     /// The terminal's acknowledged sequence (what data sets read now reflect of its events).
     pub async fn acked_seq(&self, from: &super::TerminalId) -> Result<u64, HqError> {
-        let acked: i64 = sqlx::query_scalar(
-            "SELECT acked_seq FROM terminals WHERE store_id = $1 AND terminal_id = $2",
-        )
-        .bind(&from.store_id)
-        .bind(&from.terminal_id)
-        .fetch_one(self.pool())
-        .await?;
+        let acked: i64 =
+            query("SELECT acked_seq FROM terminals WHERE store_id = $1 AND terminal_id = $2")
+                .bind(&from.store_id)
+                .bind(&from.terminal_id)
+                .fetch_one(self.pool())
+                .await?
+                .get(0);
         Ok(acked as u64)
     }
 }
@@ -100,7 +102,7 @@ pub struct SignedCode {
 impl HqStore {
     /// The coupons HQ issued to a store's members (home store), as stores keep them.
     pub async fn store_codes(&self, store_id: &str) -> Result<Vec<SignedCode>, HqError> {
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT c.id, c.member_id, c.code FROM coupons c JOIN members m ON m.id = c.member_id
              WHERE m.home_store = $1 ORDER BY c.id",
         )
@@ -144,7 +146,7 @@ impl HqStore {
         }
         let mut tx = self.pool().begin().await?;
         for o in operators {
-            sqlx::query(
+            query(
                 "INSERT INTO operators (store_id, id, name, role, pin_hash) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (store_id, id) DO UPDATE SET name = EXCLUDED.name, role = EXCLUDED.role,
                      pin_hash = EXCLUDED.pin_hash",
@@ -154,7 +156,7 @@ impl HqStore {
             .bind(&o.name)
             .bind(o.role.as_str())
             .bind(crate::store::operators::hash_pin(&o.pin))
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         }
         tx.commit().await?;
@@ -166,12 +168,11 @@ impl HqStore {
         &self,
         store_id: &str,
     ) -> Result<Vec<crate::domain::org::Operator>, HqError> {
-        let rows = sqlx::query(
-            "SELECT id, name, role, pin_hash FROM operators WHERE store_id = $1 ORDER BY id",
-        )
-        .bind(store_id)
-        .fetch_all(self.pool())
-        .await?;
+        let rows =
+            query("SELECT id, name, role, pin_hash FROM operators WHERE store_id = $1 ORDER BY id")
+                .bind(store_id)
+                .fetch_all(self.pool())
+                .await?;
         rows.iter()
             .map(|r| {
                 let role: String = r.get(2);
@@ -199,12 +200,13 @@ impl HqStore {
             .apply_to(&crate::config::Config::default())
             .map_err(HqError::Invalid)?;
         let value = serde_json::to_value(settings).map_err(|e| HqError::Invalid(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO store_settings (store_id, settings) VALUES ($1, $2)
-             ON CONFLICT (store_id) DO UPDATE SET settings = EXCLUDED.settings, updated_at = now()",
+        query(
+            "INSERT INTO store_settings (store_id, settings, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (store_id) DO UPDATE SET settings = EXCLUDED.settings, updated_at = EXCLUDED.updated_at",
         )
         .bind(store_id)
         .bind(value)
+        .bind(chrono::Utc::now())
         .execute(self.pool())
         .await?;
         Ok(())
@@ -215,12 +217,12 @@ impl HqStore {
         &self,
         store_id: &str,
     ) -> Result<Option<crate::settings::StoreSettings>, HqError> {
-        let row = sqlx::query("SELECT settings FROM store_settings WHERE store_id = $1")
+        let row = query("SELECT settings FROM store_settings WHERE store_id = $1")
             .bind(store_id)
             .fetch_optional(self.pool())
             .await?;
         row.map(|r| {
-            serde_json::from_value(r.get(0))
+            serde_json::from_value(r.json(0)?)
                 .map_err(|e| HqError::Invalid(format!("stored settings: {e}")))
         })
         .transpose()

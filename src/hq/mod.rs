@@ -1,15 +1,18 @@
-//! The headquarters service (`storepos hq`): one HTTP service over PostgreSQL that every
+//! The headquarters service (`storepos hq`): one HTTP service over its database that every
 //! terminal of the chain syncs with. It holds what must be the same in every store: the
 //! members and their cards, the points ledger, and every sale, return, redemption and
 //! complaint the terminals report, each applied exactly once.
 //!
-//! - [`store`]: the database, its migrations and the exactly-once ingest;
+//! - [`db`]: the backends (PostgreSQL, or the embedded SQLite file by default) and their
+//!   migrations, chosen by the URL in `hq.database`;
+//! - [`store`]: the exactly-once ingest, members and the points ledger;
 //! - [`api`]: the HTTP routes (axum on tokio);
 //! - [`admin`]: points expiry, coupon issuance and the reconciliation report.
 
 pub mod admin;
 pub mod api;
 pub mod catalogue;
+pub mod db;
 pub mod store;
 
 use std::net::SocketAddr;

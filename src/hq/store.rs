@@ -1,5 +1,6 @@
-//! HQ's database (PostgreSQL through sqlx): terminal credentials, members and cards, the
-//! points ledger, and the idempotent ingest of terminal events.
+//! HQ's database (PostgreSQL or the embedded SQLite file, through [`super::db`]): terminal
+//! credentials, members and cards, the points ledger, and the idempotent ingest of
+//! terminal events. The rules here are written once for both backends.
 //!
 //! Invariants kept here:
 //! - **exactly once**: an event is stored once per (store, terminal, seq); only a newly
@@ -9,23 +10,21 @@
 //! - **acknowledgement**: a terminal's `acked_seq` is the highest sequence below which HQ
 //!   holds every event; gaps are reported as missing and never acknowledged;
 //! - **points are a ledger**: balances move only by immutable transfers, each applied with
-//!   its account row locked. A redemption that finds the balance already spent elsewhere
+//!   its account row locked (on SQLite, inside the transaction that holds the write lock). A redemption that finds the balance already spent elsewhere
 //!   (offline double use) is applied, because the till sold in good faith, and recorded as
 //!   an overdraft for the report: the stated policy for double use across stores;
 //! - a transaction that meets a serialization failure (SQLSTATE 40001, usual on
-//!   distributed engines) is retried from the start.
+//!   distributed engines) or, on SQLite, a writer still busy after the timeout is retried
+//!   from the start.
 
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::{Postgres, Row, Transaction};
 use storepos_sync::Envelope;
+
+use super::db::{DatabaseUrl, Pool, Query, Tx, query};
 
 use crate::domain::member::{CardStatus, Consent, Member, MemberCard};
 use crate::store::sales::SaleRecord;
-
-/// The embedded migrations (`src/hq/migrations`).
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("src/hq/migrations");
 
 #[derive(Debug, thiserror::Error)]
 pub enum HqError {
@@ -41,6 +40,8 @@ pub enum HqError {
     },
     #[error("{0}")]
     Invalid(String),
+    #[error("hq.database {0}")]
+    Url(String),
     #[error("event {seq} names {store}/{terminal}, not the terminal that sent it")]
     ForeignEvent {
         seq: u64,
@@ -65,31 +66,39 @@ pub struct IngestReply {
 
 #[derive(Clone)]
 pub struct HqStore {
-    pool: PgPool,
+    pool: Pool,
 }
 
 fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Whether an error is a serialization failure worth retrying.
+/// Whether an error is a serialization failure (or a busy SQLite file) worth retrying.
 fn retryable(e: &HqError) -> bool {
-    matches!(e, HqError::Db(sqlx::Error::Database(d)) if d.code().as_deref() == Some("40001"))
+    matches!(e, HqError::Db(d) if super::db::retryable(d))
 }
 
+/// How often a transaction is run again after a retryable failure before it gives up.
+const RETRIES: u32 = 10;
+
 impl HqStore {
-    /// Connects and brings the schema up to date.
+    /// Connects to the database `url` names (`postgres://…`, or `sqlite://PATH` or a plain
+    /// path for the embedded file, created if missing) and brings its schema up to date.
     pub async fn open(url: &str) -> Result<HqStore, HqError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .connect(url)
-            .await?;
-        MIGRATOR.run(&pool).await?;
-        Ok(HqStore { pool })
+        let url = DatabaseUrl::parse(url).map_err(HqError::Url)?;
+        Ok(HqStore {
+            pool: Pool::open(&url).await?,
+        })
     }
 
-    pub fn pool(&self) -> &PgPool {
+    pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// Whether the database answers (for `/health`).
+    pub async fn ping(&self) -> Result<(), HqError> {
+        query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
     /// Registers (or re-keys) a terminal and returns its new bearer token; only the token's
@@ -106,7 +115,7 @@ impl HqStore {
             )))
         })?;
         let token = format!("{store_id}.{terminal_id}.{}", hex::encode(secret));
-        sqlx::query(
+        query(
             "INSERT INTO terminals (store_id, terminal_id, token_hash) VALUES ($1, $2, $3)
              ON CONFLICT (store_id, terminal_id) DO UPDATE SET token_hash = EXCLUDED.token_hash",
         )
@@ -120,7 +129,7 @@ impl HqStore {
 
     /// The terminal a bearer token belongs to.
     pub async fn authenticate(&self, token: &str) -> Result<Option<TerminalId>, HqError> {
-        let row = sqlx::query("SELECT store_id, terminal_id FROM terminals WHERE token_hash = $1")
+        let row = query("SELECT store_id, terminal_id FROM terminals WHERE token_hash = $1")
             .bind(token_hash(token))
             .fetch_optional(&self.pool)
             .await?;
@@ -132,16 +141,26 @@ impl HqStore {
 
     /// Inserts or updates a member and their cards.
     pub async fn upsert_member(&self, m: &Member) -> Result<(), HqError> {
-        let mut tx = self.pool.begin().await?;
-        upsert_member_tx(&mut tx, m).await?;
-        tx.commit().await?;
-        Ok(())
+        let mut attempt = 0;
+        loop {
+            let result = async {
+                let mut tx = self.pool.begin().await?;
+                upsert_member_tx(&mut tx, m).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+            .await;
+            match result {
+                Err(e) if retryable(&e) && attempt < RETRIES => attempt += 1,
+                other => return other,
+            }
+        }
     }
 
     /// A member by any of their cards, with their points balance and whether that card is
     /// blocked.
     pub async fn member_by_card(&self, card: &str) -> Result<Option<(Member, i64)>, HqError> {
-        let Some(row) = sqlx::query("SELECT member_id FROM member_cards WHERE card = $1")
+        let Some(row) = query("SELECT member_id FROM member_cards WHERE card = $1")
             .bind(card)
             .fetch_optional(&self.pool)
             .await?
@@ -154,14 +173,15 @@ impl HqStore {
 
     /// A member by id, with their points balance.
     pub async fn member(&self, id: &str) -> Result<Option<(Member, i64)>, HqError> {
-        let mut conn = self.pool.acquire().await?;
-        member_tx(&mut conn, id).await
+        let mut tx = self.pool.begin_read().await?;
+        let member = member_tx(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(member)
     }
 
     /// Records a member's opening balance (from a loyalty system HQ replaces) as an
     /// `adjust` transfer; idempotent, so importing the same file twice changes nothing.
     pub async fn opening_balance(&self, member_id: &str, points: i64) -> Result<(), HqError> {
-        let mut tx = self.pool.begin().await?;
         let transfer = crate::domain::loyalty::Transfer {
             id: crate::domain::loyalty::transfer_id(
                 &format!("opening/{member_id}"),
@@ -175,29 +195,45 @@ impl HqStore {
             source: format!("opening/{member_id}"),
             expires_at: None,
         };
-        post_transfer(&mut tx, &transfer, None).await?;
-        tx.commit().await?;
-        Ok(())
+        let mut attempt = 0;
+        loop {
+            let result = async {
+                let mut tx = self.pool.begin().await?;
+                post_transfer(&mut tx, &transfer, None).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+            .await;
+            match result {
+                Err(e) if retryable(&e) && attempt < RETRIES => attempt += 1,
+                other => return other,
+            }
+        }
     }
 
     /// The members of a store (home store), with their cards and balances, and the sending
     /// terminal's acknowledged sequence at the moment they were read (the balances include
     /// every event of that terminal up to it, and none after).
     pub async fn store_members(&self, from: &TerminalId) -> Result<(u64, Vec<Member>), HqError> {
-        let mut tx = self.pool.begin().await?;
-        // Read under the terminal's row lock so no ingest of its events slips in between.
-        let acked: i64 = sqlx::query_scalar(
+        // Read under the terminal's row lock so no ingest of its events slips in between (on
+        // SQLite a read transaction is one snapshot, which no ingest changes).
+        let mut tx = self.pool.begin_read().await?;
+        let acked: i64 = Query::dialects(
             "SELECT acked_seq FROM terminals WHERE store_id = $1 AND terminal_id = $2 FOR UPDATE",
+            "SELECT acked_seq FROM terminals WHERE store_id = $1 AND terminal_id = $2",
         )
         .bind(&from.store_id)
         .bind(&from.terminal_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let ids: Vec<String> =
-            sqlx::query_scalar("SELECT id FROM members WHERE home_store = $1 ORDER BY id")
-                .bind(&from.store_id)
-                .fetch_all(&mut *tx)
-                .await?;
+        .fetch_one(&mut tx)
+        .await?
+        .get(0);
+        let ids: Vec<String> = query("SELECT id FROM members WHERE home_store = $1 ORDER BY id")
+            .bind(&from.store_id)
+            .fetch_all(&mut tx)
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
         let mut members = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some((m, _)) = member_tx(&mut tx, &id).await? {
@@ -227,7 +263,7 @@ impl HqStore {
         let mut attempt = 0;
         loop {
             match self.ingest_once(from, events).await {
-                Err(e) if retryable(&e) && attempt < 10 => attempt += 1,
+                Err(e) if retryable(&e) && attempt < RETRIES => attempt += 1,
                 other => return other,
             }
         }
@@ -242,36 +278,12 @@ impl HqStore {
         for e in events {
             if matches!(e.kind.as_str(), "sale.completed" | "return.completed") {
                 let (receipt_no, sale) = parse_sale(e)?;
-                // The event and its sale row in one statement: the sale exists iff the event
-                // was new.
-                let inserted = sqlx::query(
-                    "WITH ev AS (
-                         INSERT INTO events (id, store_id, terminal_id, seq, kind, payload, at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id)
-                     INSERT INTO sales (store_id, terminal_id, receipt_no, kind, member_id, total, tax, at, event_id)
-                     SELECT $2, $3, $8, $9, $10, $11, $12, $7, id FROM ev ON CONFLICT DO NOTHING",
-                )
-                .bind(e.id)
-                .bind(&e.store_id)
-                .bind(&e.terminal_id)
-                .bind(e.seq as i64)
-                .bind(&e.kind)
-                .bind(&e.payload)
-                .bind(e.at)
-                .bind(receipt_no as i64)
-                .bind(sale.kind.as_str())
-                .bind(&sale.member_id)
-                .bind(sale.total + sale.rounding)
-                .bind(sale.tax)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if inserted == 1 {
+                if store_sale_event(&mut tx, e, receipt_no, &sale).await? {
                     apply_sale_loyalty(&mut tx, e, receipt_no, &sale).await?;
                 }
                 continue;
             }
-            let inserted = sqlx::query(
+            let inserted = query(
                 "INSERT INTO events (id, store_id, terminal_id, seq, kind, payload, at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)
                  ON CONFLICT DO NOTHING",
@@ -283,9 +295,8 @@ impl HqStore {
             .bind(&e.kind)
             .bind(&e.payload)
             .bind(e.at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            .execute(&mut tx)
+            .await?;
             if inserted == 1 {
                 apply(&mut tx, e).await?;
             }
@@ -296,28 +307,92 @@ impl HqStore {
     }
 }
 
+/// Stores a sale or return event with its sale row; true if the event was new (the sale
+/// row exists iff the event was new).
+async fn store_sale_event(
+    tx: &mut Tx,
+    e: &Envelope,
+    receipt_no: u64,
+    sale: &SaleRecord,
+) -> Result<bool, HqError> {
+    let sale_row = |q: Query| {
+        q.bind(receipt_no as i64)
+            .bind(sale.kind.as_str())
+            .bind(&sale.member_id)
+            .bind(sale.total + sale.rounding)
+            .bind(sale.tax)
+    };
+    let event_row = |q: Query| {
+        q.bind(e.id)
+            .bind(&e.store_id)
+            .bind(&e.terminal_id)
+            .bind(e.seq as i64)
+            .bind(&e.kind)
+            .bind(&e.payload)
+            .bind(e.at)
+    };
+    if !tx.is_sqlite() {
+        // PostgreSQL: both rows in one statement (one round trip per event).
+        let inserted = sale_row(event_row(query(
+            "WITH ev AS (
+                 INSERT INTO events (id, store_id, terminal_id, seq, kind, payload, at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id)
+             INSERT INTO sales (store_id, terminal_id, receipt_no, kind, member_id, total, tax, at, event_id)
+             SELECT $2, $3, $8, $9, $10, $11, $12, $7, id FROM ev ON CONFLICT DO NOTHING",
+        )))
+        .execute(&mut *tx)
+        .await?;
+        return Ok(inserted == 1);
+    }
+    // SQLite has no data-modifying CTEs: the same two inserts in turn, in the transaction.
+    let inserted = event_row(query(
+        "INSERT INTO events (id, store_id, terminal_id, seq, kind, payload, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+    ))
+    .execute(&mut *tx)
+    .await?;
+    if inserted == 0 {
+        return Ok(false);
+    }
+    let stored = sale_row(
+        query(
+            "INSERT INTO sales (store_id, terminal_id, at, event_id, receipt_no, kind, member_id, total, tax)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+        )
+        .bind(&e.store_id)
+        .bind(&e.terminal_id)
+        .bind(e.at)
+        .bind(e.id),
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(stored == 1)
+}
+
 /// Moves the terminal's acknowledgement over every contiguous event now held, and lists
 /// the gaps below the highest sequence seen.
-async fn advance(
-    tx: &mut Transaction<'_, Postgres>,
-    from: &TerminalId,
-) -> Result<IngestReply, HqError> {
-    let row = sqlx::query(
+async fn advance(tx: &mut Tx, from: &TerminalId) -> Result<IngestReply, HqError> {
+    let row = Query::dialects(
         "SELECT acked_seq FROM terminals WHERE store_id = $1 AND terminal_id = $2 FOR UPDATE",
+        // SQLite: the write transaction already holds the file's write lock.
+        "SELECT acked_seq FROM terminals WHERE store_id = $1 AND terminal_id = $2",
     )
     .bind(&from.store_id)
     .bind(&from.terminal_id)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await?;
     let mut acked: i64 = row.get(0);
-    let seqs: Vec<i64> = sqlx::query_scalar(
+    let seqs: Vec<i64> = query(
         "SELECT seq FROM events WHERE store_id = $1 AND terminal_id = $2 AND seq > $3 ORDER BY seq",
     )
     .bind(&from.store_id)
     .bind(&from.terminal_id)
     .bind(acked)
-    .fetch_all(&mut **tx)
-    .await?;
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|r| r.get(0))
+    .collect();
     let mut missing = Vec::new();
     let mut expected = acked + 1;
     for seq in &seqs {
@@ -328,11 +403,11 @@ async fn advance(
         }
         expected = seq + 1;
     }
-    sqlx::query("UPDATE terminals SET acked_seq = $3 WHERE store_id = $1 AND terminal_id = $2")
+    query("UPDATE terminals SET acked_seq = $3 WHERE store_id = $1 AND terminal_id = $2")
         .bind(&from.store_id)
         .bind(&from.terminal_id)
         .bind(acked)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(IngestReply {
         acked_seq: acked as u64,
@@ -340,15 +415,15 @@ async fn advance(
     })
 }
 
-async fn upsert_member_tx(tx: &mut Transaction<'_, Postgres>, m: &Member) -> Result<(), HqError> {
-    sqlx::query(
+async fn upsert_member_tx(tx: &mut Tx, m: &Member) -> Result<(), HqError> {
+    query(
         "INSERT INTO members (id, name, phone, email, tier, home_store, card_opened,
-                              consent_marketing, consent_profiling)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                              consent_marketing, consent_profiling, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, phone = EXCLUDED.phone,
              email = EXCLUDED.email, tier = EXCLUDED.tier, home_store = EXCLUDED.home_store,
              card_opened = EXCLUDED.card_opened, consent_marketing = EXCLUDED.consent_marketing,
-             consent_profiling = EXCLUDED.consent_profiling, updated_at = now()",
+             consent_profiling = EXCLUDED.consent_profiling, updated_at = EXCLUDED.updated_at",
     )
     .bind(&m.id)
     .bind(&m.name)
@@ -359,33 +434,34 @@ async fn upsert_member_tx(tx: &mut Transaction<'_, Postgres>, m: &Member) -> Res
     .bind(m.card_opened)
     .bind(m.consent.marketing)
     .bind(m.consent.profiling)
-    .execute(&mut **tx)
+    .bind(chrono::Utc::now())
+    .execute(&mut *tx)
     .await?;
     for c in &m.cards {
         let status = match c.status {
             CardStatus::Active => "active",
             CardStatus::Blocked => "blocked",
         };
-        sqlx::query(
+        query(
             "INSERT INTO member_cards (card, member_id, status) VALUES ($1, $2, $3)
              ON CONFLICT (card) DO UPDATE SET member_id = EXCLUDED.member_id, status = EXCLUDED.status",
         )
         .bind(&c.number)
         .bind(&m.id)
         .bind(status)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
-    sqlx::query("INSERT INTO point_accounts (member_id) VALUES ($1) ON CONFLICT DO NOTHING")
+    query("INSERT INTO point_accounts (member_id) VALUES ($1) ON CONFLICT DO NOTHING")
         .bind(&m.id)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }
 
 /// Applies one newly stored event other than a sale or return (those are stored with their
 /// sale row in one statement by the ingest, then [`apply_sale_loyalty`]).
-async fn apply(tx: &mut Transaction<'_, Postgres>, e: &Envelope) -> Result<(), HqError> {
+async fn apply(tx: &mut Tx, e: &Envelope) -> Result<(), HqError> {
     let bad = |message: String| HqError::BadEvent {
         seq: e.seq,
         kind: e.kind.clone(),
@@ -406,23 +482,23 @@ async fn apply(tx: &mut Transaction<'_, Postgres>, e: &Envelope) -> Result<(), H
             };
             let (member, blocked, new_card) =
                 (field("member_id")?, field("blocked")?, field("new_card")?);
-            sqlx::query("UPDATE member_cards SET status = 'blocked' WHERE card = $1")
+            query("UPDATE member_cards SET status = 'blocked' WHERE card = $1")
                 .bind(&blocked)
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await?;
-            sqlx::query(
+            query(
                 "INSERT INTO member_cards (card, member_id, status) VALUES ($1, $2, 'active')
                  ON CONFLICT (card) DO NOTHING",
             )
             .bind(&new_card)
             .bind(&member)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
             Ok(())
         }
         "complaint.recorded" => {
             let c = &e.payload["complaint"];
-            sqlx::query(
+            query(
                 "INSERT INTO complaints (store_id, terminal_id, local_id, member_id, body, at)
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
             )
@@ -436,7 +512,7 @@ async fn apply(tx: &mut Transaction<'_, Postgres>, e: &Envelope) -> Result<(), H
             .bind(c["member_id"].as_str())
             .bind(c)
             .bind(e.at)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
             Ok(())
         }
@@ -462,7 +538,7 @@ fn parse_sale(e: &Envelope) -> Result<(u64, SaleRecord), HqError> {
 
 /// A new sale's ledger transfers and coupon redemptions.
 async fn apply_sale_loyalty(
-    tx: &mut Transaction<'_, Postgres>,
+    tx: &mut Tx,
     e: &Envelope,
     receipt_no: u64,
     sale: &SaleRecord,
@@ -474,7 +550,7 @@ async fn apply_sale_loyalty(
         post_transfer(tx, t, Some(e.id)).await?;
     }
     for c in &loyalty.coupons {
-        let first = sqlx::query(
+        let first = query(
             "INSERT INTO coupon_redemptions (coupon_id, member_id, store_id, terminal_id, receipt_no, amount, at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (coupon_id) DO NOTHING",
         )
@@ -485,11 +561,10 @@ async fn apply_sale_loyalty(
         .bind(receipt_no as i64)
         .bind(c.amount)
         .bind(e.at)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
+        .execute(&mut *tx)
+        .await?;
         if first == 0 {
-            sqlx::query(
+            query(
                 "INSERT INTO coupon_conflicts (coupon_id, store_id, terminal_id, receipt_no, amount, at)
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
             )
@@ -499,7 +574,7 @@ async fn apply_sale_loyalty(
             .bind(receipt_no as i64)
             .bind(c.amount)
             .bind(e.at)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
     }
@@ -510,36 +585,63 @@ async fn apply_sale_loyalty(
 /// with its row locked. A debit that takes the balance below zero (the points were spent
 /// elsewhere while this till was offline) is kept and recorded as an overdraft.
 pub(super) async fn post_transfer(
-    tx: &mut Transaction<'_, Postgres>,
+    tx: &mut Tx,
     t: &crate::domain::loyalty::Transfer,
     event: Option<uuid::Uuid>,
 ) -> Result<(), HqError> {
-    // One statement: the transfer is stored under its id and, only if it is new, the
-    // account row is created or moved (locked) and its new balance read.
-    let balance: Option<i64> = sqlx::query_scalar(
-        "WITH t AS (
-             INSERT INTO point_transfers (id, member_id, kind, points, at, source, expires_at, event_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING
-             RETURNING member_id, points)
-         INSERT INTO point_accounts (member_id, balance) SELECT member_id, points FROM t
-         ON CONFLICT (member_id) DO UPDATE SET balance = point_accounts.balance + EXCLUDED.balance
-         RETURNING balance",
-    )
-    .bind(&t.id)
-    .bind(&t.member_id)
-    .bind(t.kind.as_str())
-    .bind(t.points)
-    .bind(t.at)
-    .bind(&t.source)
-    .bind(t.expires_at)
-    .bind(event)
-    .fetch_optional(&mut **tx)
-    .await?;
+    let transfer_row = |q: Query| {
+        q.bind(&t.id)
+            .bind(&t.member_id)
+            .bind(t.kind.as_str())
+            .bind(t.points)
+            .bind(t.at)
+            .bind(&t.source)
+            .bind(t.expires_at)
+            .bind(event)
+    };
+    let balance: Option<i64> = if !tx.is_sqlite() {
+        // PostgreSQL, one statement: the transfer is stored under its id and, only if it is
+        // new, the account row is created or moved (locked) and its new balance read.
+        transfer_row(query(
+            "WITH t AS (
+                 INSERT INTO point_transfers (id, member_id, kind, points, at, source, expires_at, event_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING
+                 RETURNING member_id, points)
+             INSERT INTO point_accounts (member_id, balance) SELECT member_id, points FROM t
+             ON CONFLICT (member_id) DO UPDATE SET balance = point_accounts.balance + EXCLUDED.balance
+             RETURNING balance",
+        ))
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| r.get(0))
+    } else {
+        // SQLite (no data-modifying CTEs): the same two steps in turn, under the write lock.
+        let new = transfer_row(query(
+            "INSERT INTO point_transfers (id, member_id, kind, points, at, source, expires_at, event_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+        ))
+        .execute(&mut *tx)
+        .await?;
+        if new == 0 {
+            None
+        } else {
+            let row = query(
+                "INSERT INTO point_accounts (member_id, balance) VALUES ($1, $2)
+                 ON CONFLICT (member_id) DO UPDATE SET balance = point_accounts.balance + EXCLUDED.balance
+                 RETURNING balance",
+            )
+            .bind(&t.member_id)
+            .bind(t.points)
+            .fetch_one(&mut *tx)
+            .await?;
+            Some(row.get(0))
+        }
+    };
     let Some(balance) = balance else {
         return Ok(());
     };
     if balance < 0 && t.points < 0 {
-        sqlx::query(
+        query(
             "INSERT INTO point_overdrafts (transfer_id, member_id, shortfall, at)
              VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
         )
@@ -547,43 +649,39 @@ pub(super) async fn post_transfer(
         .bind(&t.member_id)
         .bind((-balance).min(-t.points))
         .bind(t.at)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     Ok(())
 }
 
 /// A member by id with cards and balance, on any connection or transaction.
-async fn member_tx(
-    conn: &mut sqlx::PgConnection,
-    id: &str,
-) -> Result<Option<(Member, i64)>, HqError> {
-    let Some(r) = sqlx::query(
+async fn member_tx(tx: &mut Tx, id: &str) -> Result<Option<(Member, i64)>, HqError> {
+    let Some(r) = query(
         "SELECT m.id, m.name, m.phone, m.email, m.tier, m.home_store, m.card_opened,
                 m.consent_marketing, m.consent_profiling, COALESCE(a.balance, 0)
          FROM members m LEFT JOIN point_accounts a ON a.member_id = m.id WHERE m.id = $1",
     )
     .bind(id)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(&mut *tx)
     .await?
     else {
         return Ok(None);
     };
-    let cards =
-        sqlx::query("SELECT card, status FROM member_cards WHERE member_id = $1 ORDER BY card")
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .map(|c| MemberCard {
-                number: c.get(0),
-                status: if c.get::<String, _>(1) == "blocked" {
-                    CardStatus::Blocked
-                } else {
-                    CardStatus::Active
-                },
-            })
-            .collect();
+    let cards = query("SELECT card, status FROM member_cards WHERE member_id = $1 ORDER BY card")
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|c| MemberCard {
+            number: c.get(0),
+            status: if c.get::<String>(1) == "blocked" {
+                CardStatus::Blocked
+            } else {
+                CardStatus::Active
+            },
+        })
+        .collect();
     let balance: i64 = r.get(9);
     let member = Member {
         id: r.get(0),
@@ -592,7 +690,7 @@ async fn member_tx(
         email: r.get(3),
         address: None,
         cards,
-        card_opened: r.get::<Option<NaiveDate>, _>(6),
+        card_opened: r.get::<Option<NaiveDate>>(6),
         tier: r.get(4),
         home_store: r.get(5),
         consent: Consent {

@@ -1,14 +1,35 @@
-//! Helpers for tests that run HQ for real: a fresh PostgreSQL database per test, the
-//! `storepos hq serve` process, and a store registered with it.
+//! Helpers for tests that run HQ for real: a fresh database per test (PostgreSQL, or an
+//! embedded SQLite file), the `storepos hq serve` process, and a store registered with it.
+//! [`on_each_backend!`](crate::on_each_backend) runs a test once on each backend.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::cargo_bin;
 
-/// A fresh PostgreSQL database for one test, dropped at the end.
-pub struct Database {
-    name: String,
+/// A fresh HQ database for one test, dropped at the end: a database on the PostgreSQL
+/// server, or an embedded SQLite file in a temporary directory.
+pub enum Database {
+    Postgres { name: String },
+    Sqlite { dir: tempfile::TempDir },
+}
+
+/// Defines, for each named test function taking a [`Database`], a module of that name with
+/// a test per backend: `name::postgres` and `name::sqlite`.
+#[macro_export]
+macro_rules! on_each_backend {
+    ($($name:ident),* $(,)?) => {
+        $(mod $name {
+            #[test]
+            fn postgres() {
+                super::$name($crate::common::hq::Database::postgres())
+            }
+            #[test]
+            fn sqlite() {
+                super::$name($crate::common::hq::Database::sqlite())
+            }
+        })*
+    };
 }
 
 const SERVER: &str = "postgres://postgres@127.0.0.1:5432";
@@ -28,25 +49,74 @@ pub fn psql(sql: &str) {
 }
 
 impl Database {
+    /// A fresh PostgreSQL database.
     pub fn new() -> Database {
+        Database::postgres()
+    }
+
+    pub fn postgres() -> Database {
         let mut bytes = [0u8; 6];
         getrandom::fill(&mut bytes).unwrap();
         let name = format!("storepos_test_{}", hex::encode(bytes));
         psql(&format!("CREATE DATABASE {name}"));
-        Database { name }
+        Database::Postgres { name }
     }
 
+    /// A SQLite file HQ creates on first use.
+    pub fn sqlite() -> Database {
+        Database::Sqlite {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// The value for `hq.database`.
     pub fn url(&self) -> String {
-        format!("{SERVER}/{}", self.name)
+        match self {
+            Database::Postgres { name } => format!("{SERVER}/{name}"),
+            Database::Sqlite { dir } => format!("sqlite://{}", dir.path().join("hq.db").display()),
+        }
+    }
+
+    /// The integer columns of the one row a query returns, read straight from HQ's
+    /// database (`$1`-style parameters, text arguments).
+    pub fn row(&self, sql: &str, args: &[&str]) -> Vec<i64> {
+        match self {
+            Database::Postgres { .. } => {
+                let rt = tokio::runtime::Runtime::new().unwrap();
+                rt.block_on(async {
+                    use sqlx::Row;
+                    let pool = sqlx::PgPool::connect(&self.url()).await.unwrap();
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+                    for a in args {
+                        q = q.bind(a.to_string());
+                    }
+                    let row = q.fetch_one(&pool).await.unwrap();
+                    (0..row.len()).map(|i| row.get::<i64, _>(i)).collect()
+                })
+            }
+            Database::Sqlite { dir } => {
+                let conn = rusqlite::Connection::open(dir.path().join("hq.db")).unwrap();
+                conn.query_row(sql, rusqlite::params_from_iter(args), |r| {
+                    (0..r.as_ref().column_count())
+                        .map(|i| r.get::<_, i64>(i))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .unwrap()
+            }
+        }
+    }
+
+    /// The single integer a query returns.
+    pub fn scalar(&self, sql: &str, args: &[&str]) -> i64 {
+        self.row(sql, args)[0]
     }
 }
 
 impl Drop for Database {
     fn drop(&mut self) {
-        psql(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ));
+        if let Database::Postgres { name } = self {
+            psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
     }
 }
 

@@ -1,0 +1,603 @@
+//! HQ's database backends: PostgreSQL for production and an embedded SQLite file so one
+//! machine can run HQ with nothing installed, chosen by the URL in `hq.database`.
+//!
+//! HQ's rules (in [`super::store`], [`super::catalogue`], [`super::admin`]) are written once
+//! against this small layer: a [`Query`] carries its SQL and its arguments as plain values,
+//! and runs on either backend's pool or transaction. The dialects differ only where a
+//! query names two texts ([`Query::dialects`]) and in how a value is stored:
+//!
+//! | value | PostgreSQL | SQLite |
+//! |---|---|---|
+//! | JSON document | `JSONB` | `TEXT` (serialised JSON) |
+//! | instant | `TIMESTAMPTZ` | `TEXT`, RFC 3339 in UTC (so text order is time order) |
+//! | UUID | `UUID` | `TEXT` (hyphenated) |
+//!
+//! Each backend has its own migrations (`src/hq/migrations/postgres`, `…/sqlite`).
+//!
+//! Writes on SQLite serialize: a write transaction starts with `BEGIN IMMEDIATE`, so it
+//! holds the file's write lock from its first statement and never has to upgrade a read
+//! lock (which could fail half-way); a writer waits for the lock up to the busy timeout,
+//! and a transaction that still meets `SQLITE_BUSY` is retried from the start, as one that
+//! meets a serialization failure (40001) on PostgreSQL is.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Postgres, Row as _, Sqlite, Transaction};
+
+/// PostgreSQL's migrations (`src/hq/migrations/postgres`).
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/hq/migrations/postgres");
+/// SQLite's migrations (`src/hq/migrations/sqlite`): the same tables in SQLite's types.
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/hq/migrations/sqlite");
+
+/// How long a SQLite writer waits for another to finish before it meets `SQLITE_BUSY`.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where HQ's database is, as `hq.database` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `postgres://…` or `postgresql://…`: a PostgreSQL (or compatible) server.
+    Postgres(String),
+    /// `sqlite://PATH`, `sqlite:PATH` or a plain path: an embedded SQLite file, created if
+    /// missing. A relative path starts at the working directory.
+    Sqlite(PathBuf),
+}
+
+impl DatabaseUrl {
+    /// Reads `hq.database`; the error says what is wrong and what is accepted.
+    pub fn parse(text: &str) -> Result<DatabaseUrl, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err("is empty; give postgres://… or sqlite://PATH".into());
+        }
+        let scheme = text.split_once("://").map(|(s, _)| s).filter(|s| {
+            s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        });
+        match scheme.map(str::to_ascii_lowercase).as_deref() {
+            Some("postgres" | "postgresql") => {
+                PgConnectOptions::from_str(text)
+                    .map_err(|e| format!("'{text}' is not a PostgreSQL URL: {e}"))?;
+                Ok(DatabaseUrl::Postgres(text.to_string()))
+            }
+            Some("sqlite") => Self::sqlite_path(text, &text["sqlite://".len()..]),
+            Some(other) => Err(format!(
+                "'{text}': '{other}' databases are not supported; give postgres://… or sqlite://PATH"
+            )),
+            None => match text.strip_prefix("sqlite:") {
+                Some(path) => Self::sqlite_path(text, path),
+                None => Self::sqlite_path(text, text),
+            },
+        }
+    }
+
+    fn sqlite_path(text: &str, path: &str) -> Result<DatabaseUrl, String> {
+        if path.is_empty() {
+            return Err(format!("'{text}' names no file; give sqlite://PATH"));
+        }
+        if path.starts_with(':') || path.contains('?') {
+            return Err(format!(
+                "'{text}': give the path of a database file, without options \
+                 (an in-memory database would lose HQ's data)"
+            ));
+        }
+        Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+    }
+
+    /// The URL with any password left out, for messages.
+    pub fn display(&self) -> String {
+        match self {
+            DatabaseUrl::Postgres(url) => match url::Url::parse(url) {
+                Ok(mut u) if u.password().is_some() => {
+                    let _ = u.set_password(Some("***"));
+                    u.to_string()
+                }
+                _ => url.clone(),
+            },
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+        }
+    }
+}
+
+/// A connection pool on one of the backends.
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+impl Pool {
+    /// Connects (creating a SQLite file if missing) and brings the schema up to date.
+    pub async fn open(url: &DatabaseUrl) -> Result<Pool, super::store::HqError> {
+        match url {
+            DatabaseUrl::Postgres(url) => {
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .connect(url)
+                    .await?;
+                POSTGRES_MIGRATIONS.run(&pool).await?;
+                Ok(Pool::Postgres(pool))
+            }
+            DatabaseUrl::Sqlite(path) => {
+                let pool = sqlite_pool(path).await?;
+                SQLITE_MIGRATIONS.run(&pool).await?;
+                Ok(Pool::Sqlite(pool))
+            }
+        }
+    }
+
+    /// A transaction that will write: on SQLite it takes the write lock at once.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+        })
+    }
+
+    /// A transaction that only reads: one consistent snapshot, no write lock on SQLite.
+    pub async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+        })
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Pool::Postgres(_) => "postgres",
+            Pool::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// Closes every connection (a SQLite file is then checkpointed and may be removed).
+    pub async fn close(&self) {
+        match self {
+            Pool::Postgres(p) => p.close().await,
+            Pool::Sqlite(p) => p.close().await,
+        }
+    }
+}
+
+/// The SQLite pool of HQ's file: WAL, `synchronous=FULL` (a committed ingest survives a
+/// power cut, as a till's sale does), foreign keys on, writers waiting on each other.
+async fn sqlite_pool(path: &Path) -> Result<SqlitePool, sqlx::Error> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        .foreign_keys(true);
+    SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+}
+
+/// Whether an error is worth running the transaction again for: a serialization failure on
+/// PostgreSQL (40001, usual on distributed engines) or SQLite still busy after its timeout.
+pub fn retryable(e: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(d) = e else {
+        return false;
+    };
+    // SQLITE_BUSY (5) and its extended codes: BUSY_RECOVERY (261), BUSY_SNAPSHOT (517),
+    // BUSY_TIMEOUT (773); SQLITE_LOCKED (6).
+    matches!(
+        d.code().as_deref(),
+        Some("40001" | "5" | "261" | "517" | "773" | "6")
+    )
+}
+
+/// A transaction on one of the backends; dropped without [`Tx::commit`] it rolls back.
+pub enum Tx {
+    Postgres(Transaction<'static, Postgres>),
+    Sqlite(Transaction<'static, Sqlite>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Postgres(t) => t.commit().await,
+            Tx::Sqlite(t) => t.commit().await,
+        }
+    }
+
+    /// Whether this transaction runs on SQLite, for the few rules whose statements differ.
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Tx::Sqlite(_))
+    }
+}
+
+/// Where a query runs: a pool (one statement, autocommit) or an open transaction.
+pub enum On<'a> {
+    PgPool(&'a PgPool),
+    SqlitePool(&'a SqlitePool),
+    Pg(&'a mut sqlx::PgConnection),
+    Sqlite(&'a mut sqlx::SqliteConnection),
+}
+
+impl<'a> From<&'a Pool> for On<'a> {
+    fn from(p: &'a Pool) -> On<'a> {
+        match p {
+            Pool::Postgres(p) => On::PgPool(p),
+            Pool::Sqlite(p) => On::SqlitePool(p),
+        }
+    }
+}
+
+impl<'a> From<&'a mut Tx> for On<'a> {
+    fn from(t: &'a mut Tx) -> On<'a> {
+        match t {
+            Tx::Postgres(t) => On::Pg(t),
+            Tx::Sqlite(t) => On::Sqlite(t),
+        }
+    }
+}
+
+/// A value bound to a query, stored in each backend's type for it (see the table above).
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Text(Option<String>),
+    Int(Option<i64>),
+    Bool(bool),
+    Date(Option<NaiveDate>),
+    Time(Option<DateTime<Utc>>),
+    Uuid(Option<uuid::Uuid>),
+    Json(Value),
+}
+
+macro_rules! arg_from {
+    ($($t:ty => |$v:ident| $e:expr;)*) => {
+        $(impl From<$t> for Arg {
+            fn from($v: $t) -> Arg {
+                $e
+            }
+        })*
+    };
+}
+
+arg_from! {
+    &str => |v| Arg::Text(Some(v.to_string()));
+    String => |v| Arg::Text(Some(v));
+    &String => |v| Arg::Text(Some(v.clone()));
+    Option<&str> => |v| Arg::Text(v.map(str::to_string));
+    Option<String> => |v| Arg::Text(v);
+    &Option<String> => |v| Arg::Text(v.clone());
+    i64 => |v| Arg::Int(Some(v));
+    Option<i64> => |v| Arg::Int(v);
+    bool => |v| Arg::Bool(v);
+    Option<NaiveDate> => |v| Arg::Date(v);
+    DateTime<Utc> => |v| Arg::Time(Some(v));
+    Option<DateTime<Utc>> => |v| Arg::Time(v);
+    uuid::Uuid => |v| Arg::Uuid(Some(v));
+    Option<uuid::Uuid> => |v| Arg::Uuid(v);
+    Value => |v| Arg::Json(v);
+    &Value => |v| Arg::Json(v.clone());
+}
+
+type PgQuery = sqlx::query::Query<'static, Postgres, sqlx::postgres::PgArguments>;
+type SqliteQuery = sqlx::query::Query<'static, Sqlite, sqlx::sqlite::SqliteArguments>;
+
+impl Arg {
+    fn bind_pg(self, q: PgQuery) -> PgQuery {
+        match self {
+            Arg::Text(v) => q.bind(v),
+            Arg::Int(v) => q.bind(v),
+            Arg::Bool(v) => q.bind(v),
+            Arg::Date(v) => q.bind(v),
+            Arg::Time(v) => q.bind(v),
+            Arg::Uuid(v) => q.bind(v),
+            Arg::Json(v) => q.bind(v),
+        }
+    }
+
+    fn bind_sqlite(self, q: SqliteQuery) -> SqliteQuery {
+        match self {
+            Arg::Text(v) => q.bind(v),
+            Arg::Int(v) => q.bind(v),
+            Arg::Bool(v) => q.bind(v),
+            Arg::Date(v) => q.bind(v),
+            Arg::Time(v) => {
+                q.bind(v.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, false)))
+            }
+            Arg::Uuid(v) => q.bind(v.map(|u| u.hyphenated().to_string())),
+            Arg::Json(v) => q.bind(v.to_string()),
+        }
+    }
+}
+
+/// One statement and its arguments, runnable on either backend.
+#[must_use]
+pub struct Query {
+    postgres: &'static str,
+    sqlite: &'static str,
+    args: Vec<Arg>,
+}
+
+/// A statement both dialects read the same way (`$1`-style parameters work on both).
+pub fn query(sql: &'static str) -> Query {
+    Query::dialects(sql, sql)
+}
+
+impl Query {
+    /// A statement that needs different text in each dialect.
+    pub fn dialects(postgres: &'static str, sqlite: &'static str) -> Query {
+        Query {
+            postgres,
+            sqlite,
+            args: Vec::new(),
+        }
+    }
+
+    pub fn bind(mut self, value: impl Into<Arg>) -> Query {
+        self.args.push(value.into());
+        self
+    }
+
+    fn pg(self) -> PgQuery {
+        self.args
+            .into_iter()
+            .fold(sqlx::query(self.postgres), |q, a| a.bind_pg(q))
+    }
+
+    fn sqlite(self) -> SqliteQuery {
+        self.args
+            .into_iter()
+            .fold(sqlx::query(self.sqlite), |q, a| a.bind_sqlite(q))
+    }
+
+    /// Runs the statement; returns the rows it changed.
+    pub async fn execute<'a>(self, on: impl Into<On<'a>>) -> Result<u64, sqlx::Error> {
+        Ok(match on.into() {
+            On::PgPool(p) => self.pg().execute(p).await?.rows_affected(),
+            On::Pg(c) => self.pg().execute(c).await?.rows_affected(),
+            On::SqlitePool(p) => self.sqlite().execute(p).await?.rows_affected(),
+            On::Sqlite(c) => self.sqlite().execute(c).await?.rows_affected(),
+        })
+    }
+
+    pub async fn fetch_all<'a>(self, on: impl Into<On<'a>>) -> Result<Vec<Row>, sqlx::Error> {
+        Ok(match on.into() {
+            On::PgPool(p) => wrap(self.pg().fetch_all(p).await?, Row::Postgres),
+            On::Pg(c) => wrap(self.pg().fetch_all(c).await?, Row::Postgres),
+            On::SqlitePool(p) => wrap(self.sqlite().fetch_all(p).await?, Row::Sqlite),
+            On::Sqlite(c) => wrap(self.sqlite().fetch_all(c).await?, Row::Sqlite),
+        })
+    }
+
+    pub async fn fetch_optional<'a>(
+        self,
+        on: impl Into<On<'a>>,
+    ) -> Result<Option<Row>, sqlx::Error> {
+        Ok(match on.into() {
+            On::PgPool(p) => self.pg().fetch_optional(p).await?.map(Row::Postgres),
+            On::Pg(c) => self.pg().fetch_optional(c).await?.map(Row::Postgres),
+            On::SqlitePool(p) => self.sqlite().fetch_optional(p).await?.map(Row::Sqlite),
+            On::Sqlite(c) => self.sqlite().fetch_optional(c).await?.map(Row::Sqlite),
+        })
+    }
+
+    pub async fn fetch_one<'a>(self, on: impl Into<On<'a>>) -> Result<Row, sqlx::Error> {
+        self.fetch_optional(on)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)
+    }
+}
+
+fn wrap<R>(rows: Vec<R>, f: fn(R) -> Row) -> Vec<Row> {
+    rows.into_iter().map(f).collect()
+}
+
+/// A result row from either backend.
+pub enum Row {
+    Postgres(PgRow),
+    Sqlite(SqliteRow),
+}
+
+impl Row {
+    /// The column at `index`; panics if the schema does not hold that type there (as
+    /// sqlx's `Row::get` does: a programming error, not bad input).
+    pub fn get<T: Column>(&self, index: usize) -> T {
+        match self.try_get(index) {
+            Ok(v) => v,
+            Err(e) => panic!("column {index}: {e}"),
+        }
+    }
+
+    pub fn try_get<T: Column>(&self, index: usize) -> Result<T, sqlx::Error> {
+        match self {
+            Row::Postgres(r) => T::from_pg(r, index),
+            Row::Sqlite(r) => T::from_sqlite(r, index),
+        }
+    }
+
+    /// A JSON document column (JSONB on PostgreSQL, text on SQLite).
+    pub fn json(&self, index: usize) -> Result<Value, sqlx::Error> {
+        match self {
+            Row::Postgres(r) => r.try_get(index),
+            Row::Sqlite(r) => {
+                let text: String = r.try_get(index)?;
+                serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+            }
+        }
+    }
+}
+
+/// A column type both backends decode the same way.
+pub trait Column: Sized {
+    fn from_pg(row: &PgRow, index: usize) -> Result<Self, sqlx::Error>;
+    fn from_sqlite(row: &SqliteRow, index: usize) -> Result<Self, sqlx::Error>;
+}
+
+macro_rules! column {
+    ($($t:ty),*) => {
+        $(impl Column for $t {
+            fn from_pg(row: &PgRow, index: usize) -> Result<Self, sqlx::Error> {
+                row.try_get(index)
+            }
+            fn from_sqlite(row: &SqliteRow, index: usize) -> Result<Self, sqlx::Error> {
+                row.try_get(index)
+            }
+        })*
+    };
+}
+
+column!(
+    String,
+    Option<String>,
+    i64,
+    Option<i64>,
+    bool,
+    Option<NaiveDate>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_urls_select_postgres() {
+        for url in [
+            "postgres://postgres@127.0.0.1:5432/postgres",
+            "postgresql://u:p@db.example.com/hq?sslmode=require",
+            "POSTGRES://postgres@localhost/hq",
+        ] {
+            assert_eq!(
+                DatabaseUrl::parse(url),
+                Ok(DatabaseUrl::Postgres(url.to_string())),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn sqlite_urls_and_plain_paths_select_an_embedded_file() {
+        for (text, path) in [
+            ("sqlite://storepos-hq.db", "storepos-hq.db"),
+            (
+                "sqlite:///var/lib/storepos/hq.db",
+                "/var/lib/storepos/hq.db",
+            ),
+            ("sqlite:hq.db", "hq.db"),
+            ("hq/storepos-hq.db", "hq/storepos-hq.db"),
+            ("/srv/hq.sqlite", "/srv/hq.sqlite"),
+            ("  sqlite://hq.db  ", "hq.db"),
+        ] {
+            assert_eq!(
+                DatabaseUrl::parse(text),
+                Ok(DatabaseUrl::Sqlite(PathBuf::from(path))),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_urls_are_refused_with_what_is_accepted() {
+        for (text, says) in [
+            ("", "is empty"),
+            ("   ", "is empty"),
+            ("sqlite://", "names no file"),
+            ("sqlite:", "names no file"),
+            ("sqlite::memory:", "in-memory"),
+            ("sqlite://hq.db?mode=memory", "without options"),
+            (
+                "mysql://root@localhost/hq",
+                "'mysql' databases are not supported",
+            ),
+            ("http://hq.example.com/", "not supported"),
+            (
+                "postgres://postgres@127.0.0.1:notaport/hq",
+                "not a PostgreSQL URL",
+            ),
+        ] {
+            let err = DatabaseUrl::parse(text).expect_err(text);
+            assert!(err.contains(says), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn passwords_are_left_out_of_messages() {
+        let url = DatabaseUrl::parse("postgres://hq:s3cret@db.example.com/hq").unwrap();
+        assert!(!url.display().contains("s3cret"), "{}", url.display());
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://hq.db").unwrap().display(),
+            "sqlite://hq.db"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_sqlite_url_opens_a_new_file_with_full_durability() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hq/storepos-hq.db");
+        let url = DatabaseUrl::parse(&format!("sqlite://{}", path.display())).unwrap();
+        let pool = Pool::open(&url).await.unwrap();
+        assert_eq!(pool.backend(), "sqlite");
+        assert!(path.exists());
+        let Pool::Sqlite(lite) = &pool else {
+            unreachable!()
+        };
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(lite)
+            .await
+            .unwrap();
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(lite)
+            .await
+            .unwrap();
+        assert_eq!(
+            (mode.as_str(), synchronous),
+            ("wal", 2),
+            "WAL, synchronous=FULL"
+        );
+        // The schema is there, and opening again migrates nothing twice.
+        query("SELECT COUNT(*) FROM events")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        Pool::open(&url).await.unwrap().close().await;
+    }
+
+    #[tokio::test]
+    async fn a_sqlite_writer_busy_past_its_timeout_is_retryable_and_others_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hq.db");
+        let options = |timeout| {
+            SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(timeout)
+        };
+        let holder = SqlitePoolOptions::new()
+            .connect_with(options(SQLITE_BUSY_TIMEOUT))
+            .await
+            .unwrap();
+        let _writing = holder.begin_with("BEGIN IMMEDIATE").await.unwrap();
+        let impatient = SqlitePoolOptions::new()
+            .connect_with(options(Duration::ZERO))
+            .await
+            .unwrap();
+        let busy = impatient.begin_with("BEGIN IMMEDIATE").await.unwrap_err();
+        assert!(retryable(&busy), "{busy}");
+        assert!(!retryable(&sqlx::Error::RowNotFound));
+        let syntax = sqlx::query("SELEC 1")
+            .execute(&impatient)
+            .await
+            .unwrap_err();
+        assert!(!retryable(&syntax), "{syntax}");
+    }
+}
