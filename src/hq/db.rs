@@ -185,8 +185,10 @@ async fn sqlite_pool(path: &Path) -> Result<SqlitePool, sqlx::Error> {
         .await
 }
 
-/// Whether an error is worth running the transaction again for: a serialization failure on
-/// PostgreSQL (40001, usual on distributed engines) or SQLite still busy after its timeout.
+/// Whether an error is worth running the transaction again for: on PostgreSQL a
+/// serialization failure (40001, usual on distributed engines) or a deadlock (40P01: two
+/// ingests moving the same members' accounts in different orders; one is rolled back), on
+/// SQLite a file still busy after its timeout. Either way nothing of the transaction stayed.
 pub fn retryable(e: &sqlx::Error) -> bool {
     let sqlx::Error::Database(d) = e else {
         return false;
@@ -195,7 +197,7 @@ pub fn retryable(e: &sqlx::Error) -> bool {
     // BUSY_TIMEOUT (773); SQLITE_LOCKED (6).
     matches!(
         d.code().as_deref(),
-        Some("40001" | "5" | "261" | "517" | "773" | "6")
+        Some("40001" | "40P01" | "5" | "261" | "517" | "773" | "6")
     )
 }
 

@@ -14,8 +14,8 @@
 //!   (offline double use) is applied, because the till sold in good faith, and recorded as
 //!   an overdraft for the report: the stated policy for double use across stores;
 //! - a transaction that meets a serialization failure (SQLSTATE 40001, usual on
-//!   distributed engines) or, on SQLite, a writer still busy after the timeout is retried
-//!   from the start.
+//!   distributed engines), a deadlock (40P01) or, on SQLite, a writer still busy after the
+//!   timeout is retried from the start.
 
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};

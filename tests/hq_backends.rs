@@ -1,0 +1,160 @@
+//! HQ's rules through its library API, each test once on PostgreSQL and once on the
+//! embedded SQLite file: many terminals posting at once, every batch sent twice at once,
+//! apply every event exactly once (on SQLite the writers serialize and wait for each other; on
+//! PostgreSQL they lock the accounts they move); and points redeemed at two offline tills
+//! beyond the balance are applied and the second recorded as an overdraft whose shortfall
+//! accounts for the balance below zero.
+
+mod common;
+
+use common::hq::Database;
+use serde_json::json;
+use storepos::hq::{HqStore, TerminalId};
+use storepos_sync::Envelope;
+
+crate::on_each_backend!(
+    many_terminals_at_once_with_every_batch_twice_apply_each_event_once,
+    points_spent_at_two_offline_tills_are_an_overdraft_in_the_report,
+);
+
+/// A member sale event whose loyalty moves `transfers` (member, kind, points).
+fn sale(store: &str, terminal: &str, seq: u64, transfers: &[(&str, &str, i64)]) -> Envelope {
+    let mut sale = serde_json::to_value(storepos::store::sales::sample_sale(2, seq)).unwrap();
+    let member = transfers[0].0;
+    sale["member_id"] = json!(member);
+    sale["loyalty"] = json!({
+        "member_id": member, "name": "M", "tier": "standard", "earned": 0, "redeemed": 0,
+        "balance_before": 0, "balance_after": 0,
+        "transfers": transfers.iter().enumerate().map(|(i, (m, kind, points))| json!({
+            "id": format!("{store}/{terminal}/{seq}:{kind}:{i}"), "member_id": m, "kind": kind,
+            "points": points, "at": "2017-12-04T01:00:00Z",
+            "source": format!("{store}/{terminal}/{seq}"), "expires_at": null})).collect::<Vec<_>>()
+    });
+    serde_json::from_value(json!({
+        "id": uuid::Uuid::now_v7(), "store_id": store, "terminal_id": terminal, "seq": seq,
+        "kind": "sale.completed", "payload": {"receipt_no": seq, "sale": sale},
+        "at": "2017-12-04T01:00:00Z"}))
+    .unwrap()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn many_terminals_at_once_with_every_batch_twice_apply_each_event_once(db: Database) {
+    const TERMINALS: usize = 12;
+    const SALES: u64 = 40;
+    let rt = runtime();
+    let store = rt.block_on(HqStore::open(&db.url())).unwrap();
+    let tills: Vec<TerminalId> = (0..TERMINALS)
+        .map(|t| TerminalId {
+            store_id: format!("S00{}", t % 3),
+            terminal_id: format!("T{t:02}"),
+        })
+        .collect();
+    for till in &tills {
+        rt.block_on(store.register_terminal(&till.store_id, &till.terminal_id))
+            .unwrap();
+    }
+    rt.block_on(async {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (t, till) in tills.iter().enumerate() {
+            // Every sale earns its own member 5 points and one member all tills share 1.
+            let events: Vec<Envelope> = (1..=SALES)
+                .map(|seq| {
+                    let own = format!("M{t:02}{}", seq % 4);
+                    sale(
+                        &till.store_id,
+                        &till.terminal_id,
+                        seq,
+                        &[(&own, "earn", 5), ("SHARED", "earn", 1)],
+                    )
+                })
+                .collect();
+            // The terminal's batches in turn, each sent twice at once (a retry racing the
+            // request whose answer was lost), while every other terminal does the same.
+            let (store, till) = (store.clone(), till.clone());
+            tasks.spawn(async move {
+                for batch in events.chunks(10) {
+                    let (first, again) =
+                        tokio::join!(store.ingest(&till, batch), store.ingest(&till, batch));
+                    let last = batch.last().unwrap().seq;
+                    assert_eq!(first.unwrap().acked_seq, last);
+                    assert_eq!(again.unwrap().acked_seq, last);
+                }
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            done.unwrap();
+        }
+    });
+    for till in &tills {
+        let reply = rt.block_on(store.ingest(till, &[])).unwrap();
+        assert_eq!(
+            (reply.acked_seq, reply.missing.len()),
+            (SALES, 0),
+            "{till:?}"
+        );
+    }
+    let total = TERMINALS as i64 * SALES as i64;
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM events", &[]), total);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM sales", &[]), total);
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM point_transfers", &[]),
+        2 * total
+    );
+    let balance = |member: &str| {
+        db.scalar(
+            "SELECT balance FROM point_accounts WHERE member_id = $1",
+            &[member],
+        )
+    };
+    assert_eq!(balance("SHARED"), total, "one point per sale, each once");
+    for t in 0..TERMINALS {
+        for k in 0..4 {
+            assert_eq!(balance(&format!("M{t:02}{k}")), 5 * SALES as i64 / 4);
+        }
+    }
+}
+
+fn points_spent_at_two_offline_tills_are_an_overdraft_in_the_report(db: Database) {
+    let rt = runtime();
+    let store = rt.block_on(HqStore::open(&db.url())).unwrap();
+    let till = |t: &str| TerminalId {
+        store_id: "S001".into(),
+        terminal_id: t.into(),
+    };
+    for t in ["T01", "T02"] {
+        rt.block_on(store.register_terminal("S001", t)).unwrap();
+    }
+    rt.block_on(store.opening_balance("OD1", 100)).unwrap();
+    // Both tills knew a balance of 100 and each let the member pay with 80 points.
+    let first = sale("S001", "T01", 1, &[("OD1", "redeem", -80)]);
+    let second = sale("S001", "T02", 1, &[("OD1", "redeem", -80)]);
+    rt.block_on(store.ingest(&till("T01"), std::slice::from_ref(&first)))
+        .unwrap();
+    for _ in 0..2 {
+        let reply = rt
+            .block_on(store.ingest(&till("T02"), std::slice::from_ref(&second)))
+            .unwrap();
+        assert_eq!(reply.acked_seq, 1);
+    }
+    let balance = db.scalar(
+        "SELECT balance FROM point_accounts WHERE member_id = $1",
+        &["OD1"],
+    );
+    assert_eq!(balance, -60, "both redemptions applied, each once");
+    let report = rt.block_on(store.reconciliation()).unwrap();
+    let overdrafts = report["point_overdrafts"].as_array().unwrap();
+    assert_eq!(overdrafts.len(), 1, "{report}");
+    assert_eq!(overdrafts[0]["member_id"], "OD1");
+    assert_eq!(overdrafts[0]["transfer_id"], "S001/T02/1:redeem:0");
+    assert_eq!(
+        overdrafts[0]["shortfall"], 60,
+        "the shortfall is exactly what the balance is below zero"
+    );
+}
