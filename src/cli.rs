@@ -64,6 +64,9 @@ pub enum Command {
     /// The headquarters service and its administration (the database at `hq.database`).
     #[command(subcommand)]
     Hq(HqCommand),
+    /// Personalised shopping lists from purchase history: generate, evaluate, backtest, print.
+    #[command(subcommand)]
+    Lists(crate::lists::command::ListsCommand),
     /// Send this terminal's unacknowledged events to HQ now, retrying until none is left or
     /// the time is up (exit status 1 if some are left).
     Sync {
@@ -201,6 +204,8 @@ pub enum BenchCommand {
     Scan(crate::bench::ScanBenchArgs),
     /// HQ ingest from many terminals at once against raw inserts, and a backlog's upload (the backend of `hq.database`).
     Hq(crate::bench::HqBenchArgs),
+    /// Shopping lists for every member of the store: load time and generation time.
+    Lists(crate::bench::ListsBenchArgs),
 }
 
 /// Loads the configuration and applies `--data-dir`.
@@ -242,6 +247,7 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
         Command::Import(what) => run_import(&config, what),
         Command::Hq(what) => run_hq(&config, what),
         Command::Sync { timeout } => sync_now(&config, timeout),
+        Command::Lists(what) => crate::lists::command::run(&config, what),
         Command::Terminal(args) => {
             anyhow::ensure!(
                 args.headless,
@@ -351,6 +357,7 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
         Command::Bench(BenchCommand::Replay(args)) => crate::bench::replay(&config, &args),
         Command::Bench(BenchCommand::Scan(args)) => crate::bench::scan(&config, &args),
         Command::Bench(BenchCommand::Hq(args)) => crate::bench::hq(&config, &args),
+        Command::Bench(BenchCommand::Lists(args)) => crate::bench::lists(&config, &args),
     }
 }
 

@@ -5,6 +5,7 @@
 //! - [`store`]: the terminal's SQLite files, migrations and repositories;
 //! - [`import`]: CSV and Complete Journey loaders, all-or-nothing;
 //! - [`config`]: the TOML configuration with documented defaults;
+//! - [`lists`]: `storepos lists`, the shopping-list engine's glue to the store;
 //! - [`cli`]: the command line;
 //! - [`hq`]: the headquarters service terminals sync with.
 //!
@@ -20,6 +21,7 @@ pub mod domain;
 pub mod hq;
 pub mod import;
 pub mod journal;
+pub mod lists;
 pub mod receipt;
 pub mod settings;
 pub mod store;

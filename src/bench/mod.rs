@@ -2,11 +2,13 @@
 //! real SQLite files, so the numbers are what a till on this machine would see.
 
 mod hq;
+mod lists;
 mod members;
 mod replay;
 mod scan;
 
 pub use hq::{HqBenchArgs, hq};
+pub use lists::{ListsBenchArgs, lists};
 pub use members::{MembersBenchArgs, members};
 pub use replay::{ReplayBenchArgs, replay};
 pub use scan::{ScanBenchArgs, scan};

@@ -4,6 +4,7 @@
 pub mod basket;
 pub mod coupon;
 pub mod gs1;
+pub mod lists;
 pub mod loyalty;
 pub mod member;
 pub mod money;

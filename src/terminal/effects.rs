@@ -16,6 +16,11 @@ pub enum Effect {
     OpenDrawer,
     /// Print a committed sale's receipt.
     PrintReceipt { receipt_no: u64, rows: Vec<Row> },
+    /// Print a document that is not a sale's receipt (a member's shopping list).
+    PrintDocument {
+        what: String,
+        document: storepos_drivers::Document,
+    },
 }
 
 /// The counter's devices: the receipt printer and the cash drawer.
@@ -58,6 +63,11 @@ impl Counter {
                         warnings.push(format!(
                             "receipt printer: {e}; sale {receipt_no} is complete, reprint its receipt when the printer is ready"
                         ));
+                    }
+                }
+                Effect::PrintDocument { what, document } => {
+                    if let Err(e) = self.devices.printer.print(&document) {
+                        warnings.push(format!("receipt printer: {e}; print {what} again"));
                     }
                 }
             }

@@ -91,6 +91,8 @@ pub enum Command {
     },
     Complaint(ComplaintArgs),
     MemberView(MemberViewArgs),
+    /// Print a member's shopping list for the period starting now.
+    PrintList(PrintListArgs),
     /// Sync with HQ: online or not, and the backlog of unacknowledged events.
     Status {},
 }
@@ -121,6 +123,14 @@ fn counter() -> String {
     "counter".into()
 }
 
+/// `{"print_list":{"member":"…"}}`, optionally with a deals feed `"deals":"FILE"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrintListArgs {
+    pub member: String,
+    pub deals: Option<String>,
+}
+
 /// `{"member_view":{}}` for the member on the sale, `{"member_view":"ID"}` for another.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
@@ -143,6 +153,7 @@ pub enum Outcome {
     CardIssued(String),
     Complaint(i64),
     MemberView(Box<serde_json::Value>),
+    PrintedList(Box<serde_json::Value>),
     Status(storepos_sync::SyncSnapshot),
 }
 
@@ -296,6 +307,9 @@ pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, Command
                 .member_view(id.as_deref())
                 .map(|v| Outcome::MemberView(Box::new(v)))
         }
+        Command::PrintList(args) => terminal
+            .print_list(&args.member, args.deals.as_deref())
+            .map(|v| Outcome::PrintedList(Box::new(v))),
     }
 }
 
@@ -335,6 +349,9 @@ struct Answer<'a> {
     member_view: Option<Box<serde_json::Value>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     sync: Option<serde_json::Value>,
+    /// The shopping list `print_list` printed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    list: Option<Box<serde_json::Value>>,
 }
 
 pub(super) fn refusal(code: &str, message: &str) -> String {
@@ -409,6 +426,7 @@ pub(super) fn respond(
         complaint: None,
         member_view: None,
         sync: None,
+        list: None,
     };
     match &outcome {
         Outcome::Nothing | Outcome::Reprint => {}
@@ -418,6 +436,7 @@ pub(super) fn respond(
         Outcome::CardIssued(card) => answer.card = Some(card.clone()),
         Outcome::Complaint(id) => answer.complaint = Some(*id),
         Outcome::MemberView(v) => answer.member_view = Some(v.clone()),
+        Outcome::PrintedList(v) => answer.list = Some(v.clone()),
         Outcome::Status(s) => {
             answer.sync = Some(serde_json::json!({
                 "online": s.online,

@@ -10,6 +10,7 @@ pub mod effects;
 mod enrolment;
 pub mod headless;
 pub mod hq_client;
+mod lists;
 pub mod member;
 mod points;
 pub mod returns;

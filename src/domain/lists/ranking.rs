@@ -1,0 +1,177 @@
+//! The ranking: a score per product the member bought, from their own history and the
+//! population figures, and the top of it as the list, each item with a plain reason.
+//!
+//! The score is a log-linear blend (weights in [`Scoring`]):
+//! - `ln(1 + purchase days)`: how much of a habit it is;
+//! - `ln(1 + decayed frequency)` with a short and a long half-life: recent purchases count
+//!   more, so a product the member has moved away from sinks and a new favourite rises;
+//! - the log-odds that a purchase of the product is a repeat purchase across all members:
+//!   milk and bananas are bought again and again, a barbecue set is not, which separates
+//!   products the member bought equally often;
+//! - the squared log-ratio of days since the last purchase to the member's repurchase
+//!   interval, which lowers products bought just now or long overdue, and a bonus when the
+//!   member's own cycle makes the product due within the period;
+//! - the product's sales trend across all members (recent weeks against its long-run
+//!   rate), which lifts seasonal products as their season comes.
+//!
+//! Members who bought fewer products than a list holds get the population's best sellers
+//! after their own products, below every one of them.
+
+use std::cmp::Ordering;
+
+use chrono::{DateTime, Utc};
+
+use super::Params;
+use super::features::{ProductFeatures, features};
+use super::history::PurchaseGroups;
+use super::population::Population;
+
+/// Why a product is on the list.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Basis {
+    /// The member bought it before.
+    Own(ProductFeatures),
+    /// A best seller, filling a short list.
+    Popular,
+}
+
+/// One product on a member's list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankedItem {
+    pub product: u32,
+    /// Higher is likelier; comparable within one member's list only.
+    pub score: f64,
+    pub basis: Basis,
+    /// Printed beside the item, e.g. "usually every 25 days, last bought 22 days ago".
+    pub reason: String,
+}
+
+/// The score of one product from its features and its population repeat share.
+pub fn score(f: &ProductFeatures, population: &Population, params: &Params) -> f64 {
+    let scoring = &params.scoring;
+    let p = f.product as usize;
+    let r = population.repeat_share[p].clamp(1e-6, 1.0 - 1e-6);
+    let cycle = ((f64::from(f.days_since_last) + 1.0) / (f.interval.max(0.0) + 1.0)).ln();
+    let due_in_period = f.own_interval.is_some()
+        && f.due_in >= -f.interval / 2.0
+        && f.due_in < f64::from(params.period_days);
+    scoring.count * f64::from(f.purchase_days).ln_1p()
+        + scoring.recent * f.recent_frequency.ln_1p()
+        + scoring.steady * f.steady_frequency.ln_1p()
+        + scoring.repeat * (r / (1.0 - r)).ln()
+        + scoring.off_cycle * cycle * cycle
+        + scoring.due * f64::from(u8::from(due_in_period))
+        + scoring.trend * population.trend[p]
+}
+
+/// The score of every product the member bought before `as_of`, in product order.
+pub fn score_all(
+    groups: &PurchaseGroups,
+    population: &Population,
+    as_of: DateTime<Utc>,
+    params: &Params,
+) -> Vec<(u32, f64)> {
+    let today = params.day_fraction(as_of);
+    groups
+        .groups
+        .iter()
+        .map(|g| {
+            let p = g.product as usize;
+            let f = features(
+                g,
+                groups,
+                today,
+                population.interval_days[p],
+                &params.scoring,
+            );
+            (g.product, score(&f, population, params))
+        })
+        .collect()
+}
+
+/// Ranks the products of one member (history grouped and cut at `as_of`) and keeps the
+/// first `params.list_len`, best first; ties go to the lower product index.
+pub fn rank(
+    groups: &PurchaseGroups,
+    population: &Population,
+    as_of: DateTime<Utc>,
+    params: &Params,
+) -> Vec<RankedItem> {
+    let today = params.day_fraction(as_of);
+    let mut scored: Vec<(f64, ProductFeatures)> = groups
+        .groups
+        .iter()
+        .map(|g| {
+            let p = g.product as usize;
+            let f = features(
+                g,
+                groups,
+                today,
+                population.interval_days[p],
+                &params.scoring,
+            );
+            (score(&f, population, params), f)
+        })
+        .collect();
+    let by_score = |a: &(f64, ProductFeatures), b: &(f64, ProductFeatures)| {
+        b.0.partial_cmp(&a.0)
+            .unwrap_or(Ordering::Equal)
+            .then(a.1.product.cmp(&b.1.product))
+    };
+    let keep = params.list_len;
+    if scored.len() > keep && keep > 0 {
+        scored.select_nth_unstable_by(keep - 1, by_score);
+        scored.truncate(keep);
+    }
+    scored.sort_by(by_score);
+    scored.truncate(keep);
+    let mut items: Vec<RankedItem> = scored
+        .into_iter()
+        .map(|(score, f)| RankedItem {
+            product: f.product,
+            score,
+            reason: reason(&f),
+            basis: Basis::Own(f),
+        })
+        .collect();
+    let floor = items.last().map_or(0.0, |i| i.score);
+    for &p in &population.top_sellers {
+        if items.len() >= keep {
+            break;
+        }
+        if groups.group(p).is_none() {
+            let n = items.len() as f64;
+            items.push(RankedItem {
+                product: p,
+                score: floor - 1.0 - n * 1e-3,
+                basis: Basis::Popular,
+                reason: "popular with other shoppers".into(),
+            });
+        }
+    }
+    items
+}
+
+/// The plain reason printed for a product the member bought before.
+pub fn reason(f: &ProductFeatures) -> String {
+    let ago = match f.days_since_last {
+        0 => "today".to_string(),
+        1 => "yesterday".to_string(),
+        n => format!("{n} days ago"),
+    };
+    match f.own_interval {
+        Some(_) => {
+            let every = f.interval.round().max(1.0) as i64;
+            let due = f.due_in.round() as i64;
+            let when = if due < -2 {
+                ", overdue"
+            } else if due <= 2 {
+                ", due now"
+            } else {
+                ""
+            };
+            format!("usually every {every} days, last bought {ago}{when}")
+        }
+        None => format!("bought once, {ago}"),
+    }
+}

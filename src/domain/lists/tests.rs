@@ -1,0 +1,492 @@
+//! Unit and property tests of the shopping-list engine, on small hand-made histories.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use proptest::prelude::*;
+
+use super::coupons::{coupon_id, list_id, sign_member_list};
+use super::eligibility::{eligibility, weekly_spend};
+use super::features::shrunk_interval;
+use super::metrics::{measure, most_frequent};
+use super::offers::{Candidate, allocate};
+use super::segments::{self, BrandLoyalty, CategoryUse, Usage};
+use super::*;
+use crate::domain::coupon::OfferValue;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2017, 1, 2, 12, 0, 0).unwrap()
+}
+
+fn day(n: i64) -> DateTime<Utc> {
+    t0() + Duration::days(n)
+}
+
+fn product(i: u32, category: &str, brand: BrandType) -> ProductInfo {
+    ProductInfo {
+        id: format!("P{i}"),
+        gtin: crate::domain::gs1::Gtin::gtin13_from_body(400_000_000_000 + u64::from(i)).unwrap(),
+        name: format!("Product {i}"),
+        department: Some("GROCERY".into()),
+        category: Some(category.into()),
+        brand,
+    }
+}
+
+fn catalogue() -> Vec<ProductInfo> {
+    vec![
+        product(0, "MILK", BrandType::National),
+        product(1, "MILK", BrandType::Store),
+        product(2, "BREAD", BrandType::National),
+        product(3, "BREAD", BrandType::Store),
+        product(4, "GRILLS", BrandType::National),
+    ]
+}
+
+fn buy(product: u32, day_no: i64, amount: i64) -> Purchase {
+    Purchase {
+        product,
+        at: day(day_no),
+        amount,
+    }
+}
+
+fn member(id: &str, purchases: Vec<Purchase>) -> MemberHistory {
+    MemberHistory {
+        member_id: id.into(),
+        purchases,
+    }
+}
+
+#[test]
+fn purchases_on_one_day_count_once_and_later_ones_not_at_all() {
+    let m = member(
+        "1",
+        vec![
+            buy(0, 0, 100),
+            buy(0, 0, 100),
+            buy(0, 7, 100),
+            buy(0, 30, 100),
+        ],
+    );
+    let g = PurchaseGroups::build(&m, day(20), &Params::default());
+    let group = g.group(0).unwrap();
+    assert_eq!(group.days(&g).len(), 2);
+    assert_eq!(group.lines, 3);
+    assert_eq!(group.spend, 300);
+    assert_eq!(g.trip_days.len(), 2);
+}
+
+#[test]
+fn the_repurchase_interval_is_the_median_gap_shrunk_towards_the_population() {
+    // Gaps 7, 7, 8, 30: the median 7.5 resists the one long gap.
+    let m = member(
+        "1",
+        [0, 7, 14, 22, 52].iter().map(|&d| buy(0, d, 100)).collect(),
+    );
+    let params = Params::default();
+    let g = PurchaseGroups::build(&m, day(60), &params);
+    let f = features::features(
+        g.group(0).unwrap(),
+        &g,
+        params.day_fraction(day(60)),
+        25.0,
+        &params.scoring,
+    );
+    assert_eq!(f.own_interval, Some(7.5));
+    // four gaps of median 7.5 and two pseudo-gaps of 25: (4·7.5 + 2·25) / 6
+    assert!((f.interval - 80.0 / 6.0).abs() < 1e-9, "{}", f.interval);
+    assert_eq!(f.days_since_last, 8);
+    assert!((f.due_in - (80.0 / 6.0 - 8.0)).abs() < 1e-9);
+    // Few gaps lean on the population, many on the member.
+    assert_eq!(shrunk_interval(None, 0, 25.0, 2.0), 25.0);
+    assert!((shrunk_interval(Some(7.0), 1, 25.0, 2.0) - 19.0).abs() < 1e-9);
+    assert!((shrunk_interval(Some(7.0), 40, 25.0, 2.0) - 7.857).abs() < 1e-3);
+}
+
+#[test]
+fn brand_loyalty_needs_four_in_five_purchases_of_one_kind() {
+    assert_eq!(segments::loyalty(8, 2), BrandLoyalty::National);
+    assert_eq!(segments::loyalty(7, 3), BrandLoyalty::Switcher);
+    assert_eq!(segments::loyalty(2, 8), BrandLoyalty::Store);
+    assert_eq!(segments::loyalty(3, 7), BrandLoyalty::Switcher);
+    assert_eq!(segments::loyalty(0, 0), BrandLoyalty::Switcher);
+}
+
+#[test]
+fn usage_is_relative_to_the_categorys_buyers() {
+    let mut spends: Vec<i64> = (1..=10).map(|i| i * 100).collect();
+    let thresholds = segments::usage_thresholds(&mut spends);
+    assert_eq!(thresholds, (500, 800));
+    assert_eq!(segments::usage(500, thresholds), Usage::Low);
+    assert_eq!(segments::usage(600, thresholds), Usage::Mid);
+    assert_eq!(segments::usage(800, thresholds), Usage::Mid);
+    assert_eq!(segments::usage(900, thresholds), Usage::High);
+    // Everyone spending the same: nobody stands out.
+    let same = segments::usage_thresholds(&mut [300; 7]);
+    assert_eq!(segments::usage(300, same), Usage::Low);
+    let heavy = CategoryUse {
+        category: 0,
+        weekly_spend: 1000,
+        national_lines: 9,
+        store_lines: 1,
+    };
+    assert_eq!(
+        segments::segment(&heavy, thresholds),
+        Segment::new(BrandLoyalty::National, Usage::High)
+    );
+    // All nine segments have distinct names that read back.
+    for s in Segment::ALL {
+        assert_eq!(Segment::parse(&s.name()), Some(s));
+    }
+}
+
+#[test]
+fn segments_come_out_of_the_plan_per_category() {
+    let cat = catalogue();
+    // Member a: heavy national milk buyer; b and c light, b on store milk.
+    let a = member("a", (0..20).map(|w| buy(0, w * 7, 400)).collect());
+    let b = member("b", (0..5).map(|w| buy(1, w * 7, 100)).collect());
+    let c = member(
+        "c",
+        (0..6)
+            .map(|w| buy(if w % 2 == 0 { 0 } else { 1 }, w * 7, 150))
+            .collect(),
+    );
+    let plan = plan_lists(&cat, &[a, b, c], &[], day(140), &Params::default());
+    let milk = plan.population.category_named("MILK").unwrap();
+    assert_eq!(
+        plan.lists[0].segment_in(milk),
+        Some(Segment::new(BrandLoyalty::National, Usage::High))
+    );
+    assert_eq!(
+        plan.lists[1].segment_in(milk).unwrap().loyalty,
+        BrandLoyalty::Store
+    );
+    assert_eq!(
+        plan.lists[2].segment_in(milk).unwrap().loyalty,
+        BrandLoyalty::Switcher
+    );
+    assert_eq!(plan.lists[1].segment_in(milk).unwrap().usage, Usage::Low);
+}
+
+#[test]
+fn eligibility_averages_the_recent_weeks_before_the_cut_off() {
+    let params = Params::default(); // 25.00 a week over 8 weeks
+    let mut m = member("1", (0..8).map(|w| buy(0, 60 + w * 7, 2_500)).collect());
+    let as_of = day(60 + 8 * 7);
+    assert_eq!(weekly_spend(&m, as_of, 8), 2_500);
+    assert!(eligibility(&m, as_of, &params).eligible);
+    // A week's purchase taken away: below the threshold.
+    m.purchases.pop();
+    assert_eq!(weekly_spend(&m, as_of, 8), 2_187);
+    assert!(!eligibility(&m, as_of, &params).eligible);
+    // Spending after the cut-off does not count; spending before the window neither.
+    m.purchases.push(buy(0, 60 + 8 * 7 + 1, 100_000));
+    m.purchases.push(buy(0, 1, 100_000));
+    assert!(!eligibility(&m, as_of, &params).eligible);
+    assert_eq!(weekly_spend(&m, as_of, 0), 0);
+}
+
+#[test]
+fn a_regular_recent_product_ranks_above_an_old_one_off() {
+    let cat = catalogue();
+    let mut purchases: Vec<Purchase> = (0..10).map(|w| buy(0, 30 + w * 7, 300)).collect();
+    purchases.push(buy(4, 2, 9_000));
+    purchases.push(buy(2, 95, 250));
+    let m = member("1", purchases);
+    let others: Vec<MemberHistory> = (0..5)
+        .map(|i| {
+            member(
+                &format!("o{i}"),
+                (0..8).map(|w| buy(0, w * 9, 300)).collect(),
+            )
+        })
+        .collect();
+    let mut all = vec![m];
+    all.extend(others);
+    let (lists, _) = rank_all(&cat, &all, day(100), &Params::default());
+    let order: Vec<u32> = lists[0].iter().map(|i| i.product).collect();
+    assert_eq!(order[0], 0, "{:?}", lists[0]);
+    let pos = |p| order.iter().position(|&x| x == p).unwrap();
+    assert!(pos(2) < pos(4), "{order:?}");
+    assert!(
+        lists[0][0]
+            .reason
+            .starts_with("usually every 7 days, last bought"),
+        "{}",
+        lists[0][0].reason
+    );
+    assert_eq!(lists[0][pos(4)].reason, "bought once, 98 days ago");
+}
+
+fn history_strategy() -> impl Strategy<Value = Vec<MemberHistory>> {
+    prop::collection::vec(
+        prop::collection::vec((0u32..5, 0i64..200, 1i64..5_000), 1..40),
+        1..6,
+    )
+    .prop_map(|members| {
+        members
+            .into_iter()
+            .enumerate()
+            .map(|(i, lines)| {
+                member(
+                    &format!("m{i}"),
+                    lines.into_iter().map(|(p, d, a)| buy(p, d, a)).collect(),
+                )
+            })
+            .collect()
+    })
+}
+
+proptest! {
+    /// Lists as of a cut-off are the same whatever anyone bought from then on: the
+    /// member's own later purchases and everybody else's change nothing.
+    #[test]
+    fn purchases_after_the_cut_off_change_nothing(
+        histories in history_strategy(),
+        later in prop::collection::vec((0usize..6, 0u32..5, 0i64..60, 1i64..9_000), 1..30),
+    ) {
+        let cat = catalogue();
+        let as_of = day(120);
+        let params = Params { min_weekly_spend: 0, ..Params::default() };
+        let deal = Deal {
+            id: "D".into(),
+            title: "Milk".into(),
+            funding: Funding::Store,
+            target: DealTarget::Category("MILK".into()),
+            value: OfferValue::AmountOff(50),
+            max_discount: None,
+            min_spend: 0,
+            budget: 120,
+            segments: vec![],
+            valid_from: day(0),
+            valid_until: day(400),
+            switch_to_store_brand: false,
+        };
+        let before = plan_lists(&cat, &histories, std::slice::from_ref(&deal), as_of, &params);
+        let mut extended = histories.clone();
+        for (m, p, d, a) in later {
+            let m = m % extended.len();
+            extended[m].purchases.push(Purchase { product: p, at: as_of + Duration::days(d), amount: a });
+        }
+        let after = plan_lists(&cat, &extended, std::slice::from_ref(&deal), as_of, &params);
+        prop_assert_eq!(&before.lists, &after.lists);
+        prop_assert_eq!(&before.budget_left, &after.budget_left);
+        prop_assert_eq!(&before.population, &after.population);
+    }
+
+    /// Budgets are never overspent, and no member gets one deal twice.
+    #[test]
+    fn budgets_are_never_overspent(
+        deals in prop::collection::vec((1i64..2_000, 0i64..10_000, any::<bool>(), 1u32..10_000, 1i64..3_000), 1..5),
+        candidates in prop::collection::vec((0usize..30, 0usize..5, 0usize..9, 0i64..100_000), 0..200),
+        max_offers in 0usize..6,
+    ) {
+        let deals: Vec<Deal> = deals
+            .into_iter()
+            .enumerate()
+            .map(|(i, (amount, budget, percent, bp, cap))| Deal {
+                id: format!("D{i}"),
+                title: "x".into(),
+                funding: Funding::Manufacturer("M1".into()),
+                target: DealTarget::Product(0),
+                value: if percent { OfferValue::PercentOff(bp) } else { OfferValue::AmountOff(amount) },
+                max_discount: if percent { Some(cap) } else { None },
+                min_spend: 0,
+                budget,
+                segments: vec![],
+                valid_from: day(0),
+                valid_until: day(1),
+                switch_to_store_brand: false,
+            })
+            .collect();
+        let n = deals.len();
+        let candidates: Vec<Candidate> = candidates
+            .into_iter()
+            .map(|(member, deal, segment, spend)| Candidate {
+                member,
+                deal: deal % n,
+                segment: Segment::ALL[segment],
+                weekly_spend: spend,
+                product: Some(0),
+                instead_of: None,
+            })
+            .collect();
+        let (granted, left) = allocate(&deals, candidates, 30, max_offers);
+        for (d, deal) in deals.iter().enumerate() {
+            let reserved: i64 = granted.iter().flatten().filter(|o| o.deal == d).map(|o| o.reserved).sum();
+            prop_assert!(reserved <= deal.budget, "deal {} promised {} of {}", d, reserved, deal.budget);
+            prop_assert_eq!(left[d], deal.budget - reserved);
+            prop_assert!(left[d] >= 0);
+        }
+        for offers in &granted {
+            prop_assert!(offers.len() <= max_offers);
+            let mut ids: Vec<usize> = offers.iter().map(|o| o.deal).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            prop_assert_eq!(ids.len(), offers.len());
+        }
+    }
+}
+
+#[test]
+fn loyal_heavy_users_get_the_deepest_offer_and_budgets_run_out_in_their_favour() {
+    let deal = Deal {
+        id: "D".into(),
+        title: "x".into(),
+        funding: Funding::Store,
+        target: DealTarget::Product(0),
+        value: OfferValue::AmountOff(100),
+        max_discount: None,
+        min_spend: 0,
+        budget: 150,
+        segments: vec![],
+        valid_from: day(0),
+        valid_until: day(1),
+        switch_to_store_brand: false,
+    };
+    let candidate = |member, segment: Segment| Candidate {
+        member,
+        deal: 0,
+        segment,
+        weekly_spend: 0,
+        product: Some(0),
+        instead_of: None,
+    };
+    let light = Segment::new(BrandLoyalty::Switcher, Usage::Low);
+    let heavy = Segment::new(BrandLoyalty::National, Usage::High);
+    let (granted, left) = allocate(
+        std::slice::from_ref(&deal),
+        vec![
+            candidate(0, light),
+            candidate(1, heavy),
+            candidate(2, light),
+        ],
+        3,
+        8,
+    );
+    assert_eq!(granted[1][0].value, OfferValue::AmountOff(100));
+    assert_eq!(granted[0][0].value, OfferValue::AmountOff(50));
+    assert!(granted[2].is_empty(), "the budget was spent");
+    assert_eq!(left, vec![0]);
+}
+
+#[test]
+fn switch_deals_go_to_national_loyal_heavy_users_with_the_store_brand_on_their_list() {
+    let cat = catalogue();
+    let heavy = member("a", (0..20).map(|w| buy(0, w * 7, 500)).collect());
+    let light: Vec<MemberHistory> = (0..6)
+        .map(|i| {
+            member(
+                &format!("b{i}"),
+                (0..4).map(|w| buy(0, w * 30, 100)).collect(),
+            )
+        })
+        .collect();
+    let mut all = vec![heavy];
+    all.extend(light);
+    let deal = Deal {
+        id: "SW".into(),
+        title: "Try our milk".into(),
+        funding: Funding::Store,
+        target: DealTarget::Product(1),
+        value: OfferValue::PercentOff(2_000),
+        max_discount: Some(200),
+        min_spend: 0,
+        budget: 10_000,
+        segments: vec![],
+        valid_from: day(0),
+        valid_until: day(400),
+        switch_to_store_brand: true,
+    };
+    let params = Params {
+        min_weekly_spend: 0,
+        ..Params::default()
+    };
+    let plan = plan_lists(&cat, &all, std::slice::from_ref(&deal), day(140), &params);
+    assert_eq!(plan.lists[0].offers.len(), 1);
+    let offer = &plan.lists[0].offers[0];
+    assert_eq!((offer.product, offer.instead_of), (Some(1), Some(0)));
+    assert!(
+        plan.lists[0]
+            .items
+            .iter()
+            .any(|i| i.product == 1 && i.reason.contains("instead of"))
+    );
+    assert!(plan.lists[1..].iter().all(|l| l.offers.is_empty()));
+}
+
+#[test]
+fn signed_lists_carry_the_offers_and_verify() {
+    let cat = catalogue();
+    let m = member("a", (0..20).map(|w| buy(0, w * 7, 500)).collect());
+    let deal = Deal {
+        id: "MILK".into(),
+        title: "0.50 off milk".into(),
+        funding: Funding::Manufacturer("M7".into()),
+        target: DealTarget::Category("MILK".into()),
+        value: OfferValue::AmountOff(50),
+        max_discount: None,
+        min_spend: 0,
+        budget: 1_000,
+        segments: vec![],
+        valid_from: day(0),
+        valid_until: day(145),
+        switch_to_store_brand: false,
+    };
+    let params = Params {
+        min_weekly_spend: 0,
+        ..Params::default()
+    };
+    let plan = plan_lists(&cat, &[m], std::slice::from_ref(&deal), day(140), &params);
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let signed = sign_member_list(&plan.lists[0], &[deal], &cat, &key, 50).unwrap();
+    signed.verify(&key.verifying_key()).unwrap();
+    let coupon = &signed.list.coupons[0].coupon;
+    assert_eq!(
+        coupon.valid_until,
+        day(145),
+        "the deal ends before the period"
+    );
+    assert_eq!(coupon.funded_by.as_deref(), Some("M7"));
+    assert_eq!(coupon.id, coupon_id("a", "MILK", day(140)));
+    assert_eq!(signed.list.id, list_id("a", day(140)));
+    assert!(signed.list.id.len() <= 20 && coupon.id.len() <= 20);
+    assert_ne!(
+        coupon_id("a", "MILK", day(140)),
+        coupon_id("b", "MILK", day(140))
+    );
+}
+
+#[test]
+fn metrics_count_hits_against_what_was_bought() {
+    let ranked = [5, 1, 9, 2];
+    let bought = [1, 2, 3, 4];
+    let s = measure([(&ranked[..], &bought[..])]);
+    assert_eq!(s.members, 1);
+    assert!((s.recall_10 - 0.5).abs() < 1e-12);
+    assert_eq!(s.hit_rate_10, 1.0);
+    let dcg = 1.0 / 3f64.log2() + 1.0 / 5f64.log2();
+    let ideal: f64 = (0..4).map(|i| 1.0 / (f64::from(i) + 2.0).log2()).sum();
+    assert!((s.ndcg_10 - dcg / ideal).abs() < 1e-12);
+    // A member who bought nothing is not measured.
+    let none = measure([(&ranked[..], &[][..])]);
+    assert_eq!(none.members, 0);
+}
+
+#[test]
+fn the_frequency_baseline_orders_by_purchase_days_then_recency() {
+    let cat = catalogue();
+    let m = member(
+        "a",
+        vec![
+            buy(2, 1, 1),
+            buy(2, 2, 1),
+            buy(0, 3, 1),
+            buy(0, 9, 1),
+            buy(3, 5, 1),
+        ],
+    );
+    let params = Params::default();
+    let (groups, _, population) = prepare(&cat, &[m], day(20), &params);
+    assert_eq!(most_frequent(&groups[0], &population, 3), vec![0, 2, 3]);
+}

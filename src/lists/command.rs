@@ -1,0 +1,306 @@
+//! The `storepos lists` subcommands: their arguments and what each runs.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use ed25519_dalek::SigningKey;
+use storepos_drivers::Device as _;
+
+use super::load::{Loaded, load};
+use super::{backtest, deals, evaluate, generate, parse_moment, print};
+use crate::config::Config;
+use crate::domain::lists::{Deal, Params};
+use crate::domain::money::Money;
+use crate::store::members;
+
+#[derive(Debug, Subcommand)]
+pub enum ListsCommand {
+    /// Every qualifying member's shopping list for the period as CSV (member_id,product_id,rank,score,reason and the offer columns).
+    Generate(GenerateArgs),
+    /// Recall@10/20, NDCG@10 and hit rate@10 of the lists against what members bought after the cut-off, beside two baselines.
+    Evaluate(EvaluateArgs),
+    /// Coupon targeting on the Complete Journey's Type A campaigns (a folder of its .csv.gz files) against personal purchase frequency.
+    Backtest(BacktestArgs),
+    /// Print members' lists on the receipt printer, signed with HQ's key (`hq.key_file`).
+    Print(PrintArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Days the list is for.
+    #[arg(long, default_value_t = 14)]
+    pub period_days: u32,
+    /// Engine settings as JSON (e.g. '{"scoring":{"steady":1.2}}'); unknown keys are refused.
+    #[arg(long, value_name = "JSON")]
+    pub params: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The moment the lists are made (RFC 3339 or a date); no purchase from then on is used.
+    #[arg(long, value_name = "DATETIME")]
+    pub as_of: String,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Least average weekly spend over the last 8 weeks, e.g. 25.00.
+    #[arg(long, value_name = "AMOUNT", default_value = "25.00")]
+    pub min_weekly_spend: String,
+    /// Deals feed (JSON Lines; see README).
+    #[arg(long, value_name = "FILE")]
+    pub deals: Option<PathBuf>,
+    /// Where to write the CSV.
+    #[arg(long, value_name = "FILE.csv")]
+    pub out: PathBuf,
+    /// Also sign the lists with HQ's key and write their full codes here (for `storepos import codes`).
+    #[arg(long, value_name = "FILE")]
+    pub codes: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Cut-off(s): RFC 3339 or a date; give several to evaluate each.
+    #[arg(long, value_name = "DATETIME", required = true)]
+    pub as_of: Vec<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// The Complete Journey folder (campaign_descriptions, campaigns, coupons, coupon_redemptions .csv.gz).
+    pub dir: PathBuf,
+    #[arg(long, value_name = "JSON")]
+    pub params: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PrintArgs {
+    /// The member whose list to print.
+    #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+    pub member: Option<String>,
+    /// Every qualifying member's list (progress on standard error).
+    #[arg(long)]
+    pub all: bool,
+    /// The moment the list starts (RFC 3339 or a date; default now).
+    #[arg(long, value_name = "DATETIME")]
+    pub as_of: Option<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Least average weekly spend for --all, e.g. 25.00 (a single --member is printed anyway).
+    #[arg(long, value_name = "AMOUNT", default_value = "25.00")]
+    pub min_weekly_spend: String,
+    #[arg(long, value_name = "FILE")]
+    pub deals: Option<PathBuf>,
+    /// Tips by department (TOML: DEPARTMENT = ["tip", …]; default: built in).
+    #[arg(long, value_name = "FILE")]
+    pub tips: Option<PathBuf>,
+    /// Also write each printed list as text into this folder (LIST-ID.txt), and as PNG when the printer is the simulator.
+    #[arg(long, value_name = "DIR")]
+    pub save: Option<PathBuf>,
+}
+
+/// The engine settings for this store and these options.
+pub fn params(config: &Config, common: &CommonArgs) -> Result<Params> {
+    let mut params: Params = match &common.params {
+        Some(json) => serde_json::from_str(json).context("--params")?,
+        None => Params::default(),
+    };
+    params.period_days = common.period_days;
+    params.day_offset_seconds = i64::from(config.store.offset().local_minus_utc());
+    if params.period_days == 0 {
+        bail!("--period-days must be at least 1");
+    }
+    Ok(params)
+}
+
+fn load_store(config: &Config) -> Result<Loaded> {
+    let store = crate::cli::open_store(config)?;
+    load(store.catalogue.conn())
+}
+
+fn read_deals(path: Option<&Path>, loaded: &Loaded, config: &Config) -> Result<Vec<Deal>> {
+    path.map_or(Ok(Vec::new()), |p| {
+        deals::read(p, loaded, config.store.currency)
+    })
+}
+
+/// HQ's signing key from `hq.key_file`; it must exist already (HQ makes it) and match the
+/// tills' `loyalty.coupon_key` when that is set, or the tills would refuse what it signs.
+pub fn hq_key(config: &Config) -> Result<SigningKey> {
+    let path = &config.hq.key_file;
+    if !path.exists() {
+        bail!(
+            "no HQ signing key at {} (hq.key_file): make it at HQ with `storepos hq coupon-key`",
+            path.display()
+        );
+    }
+    let key = crate::hq::admin::signing_key(path)?;
+    if let Some(public) = config.loyalty.coupon_key()
+        && public != key.verifying_key()
+    {
+        bail!(
+            "the key in {} is not the one the tills check (loyalty.coupon_key)",
+            path.display()
+        );
+    }
+    Ok(key)
+}
+
+/// Runs a `lists` subcommand.
+pub fn run(config: &Config, command: ListsCommand) -> Result<()> {
+    match command {
+        ListsCommand::Generate(args) => run_generate(config, args),
+        ListsCommand::Evaluate(args) => {
+            let params = params(config, &args.common)?;
+            let cutoffs = args
+                .as_of
+                .iter()
+                .map(|t| parse_moment(t))
+                .collect::<Result<Vec<_>>>()?;
+            let loaded = load_store(config)?;
+            for as_of in cutoffs {
+                print!(
+                    "{}",
+                    evaluate::table(&evaluate::evaluate(&loaded, as_of, &params))
+                );
+                println!();
+            }
+            Ok(())
+        }
+        ListsCommand::Backtest(args) => {
+            let common = CommonArgs {
+                period_days: 14,
+                params: args.params,
+            };
+            let params = params(config, &common)?;
+            let loaded = load_store(config)?;
+            let results = backtest::run(&args.dir, &loaded, &params)?;
+            print!("{}", backtest::table(&results));
+            Ok(())
+        }
+        ListsCommand::Print(args) => run_print(config, args),
+    }
+}
+
+fn run_generate(config: &Config, args: GenerateArgs) -> Result<()> {
+    let as_of = parse_moment(&args.as_of)?;
+    let mut params = params(config, &args.common)?;
+    params.min_weekly_spend = Money::parse(&args.min_weekly_spend, config.store.currency)
+        .context("--min-weekly-spend")?
+        .minor();
+    let key = args.codes.as_ref().map(|_| hq_key(config)).transpose()?;
+    let loaded = load_store(config)?;
+    let deals = read_deals(args.deals.as_deref(), &loaded, config)?;
+    let plan = generate::plan(&loaded, &deals, as_of, &params);
+    let file = std::fs::File::create(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let (members, rows) =
+        generate::write_csv(&mut out, &plan, &deals, &loaded, config.store.currency)?;
+    out.flush()?;
+    let offers: usize = plan.lists.iter().map(|l| l.offers.len()).sum();
+    println!(
+        "{members} of {} members qualify: {rows} list rows, {offers} offers, written to {}",
+        plan.lists.len(),
+        args.out.display()
+    );
+    for (deal, left) in deals.iter().zip(&plan.budget_left) {
+        println!(
+            "deal {}: {} of {} budget promised",
+            deal.id,
+            Money::from_minor(deal.budget - left, config.store.currency),
+            Money::from_minor(deal.budget, config.store.currency)
+        );
+    }
+    if let (Some(path), Some(key)) = (&args.codes, &key) {
+        let n = generate::write_codes(path, &plan, &deals, &loaded, key)?;
+        println!("{n} signed lists written to {}", path.display());
+    }
+    Ok(())
+}
+
+fn run_print(config: &Config, args: PrintArgs) -> Result<()> {
+    let as_of = match &args.as_of {
+        Some(t) => parse_moment(t)?,
+        None => chrono::Utc::now(),
+    };
+    let mut params = params(config, &args.common)?;
+    params.min_weekly_spend = match &args.member {
+        Some(_) => i64::MIN,
+        None => Money::parse(&args.min_weekly_spend, config.store.currency)
+            .context("--min-weekly-spend")?
+            .minor(),
+    };
+    let key = hq_key(config)?;
+    let tips = print::Tips::from_file(args.tips.as_deref())?;
+    let store = crate::cli::open_store(config)?;
+    let loaded = load(store.catalogue.conn())?;
+    if let Some(id) = &args.member
+        && loaded.member(id).is_none()
+    {
+        bail!("member {id} has no purchase history here: no list to print");
+    }
+    let deals = read_deals(args.deals.as_deref(), &loaded, config)?;
+    let plan = super::generate::plan(&loaded, &deals, as_of, &params);
+    let chosen: Vec<&crate::domain::lists::MemberList> = plan
+        .lists
+        .iter()
+        .filter(|l| !l.items.is_empty())
+        .filter(|l| args.member.as_deref().is_none_or(|m| l.member_id == m))
+        .collect();
+    let mut devices = storepos_drivers::build_all(&config.devices);
+    devices.printer.start().context("receipt printer")?;
+    if let Some(dir) = &args.save {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let total = chosen.len();
+    for (n, list) in chosen.into_iter().enumerate() {
+        let name = members::by_id(store.catalogue.conn(), &list.member_id)?
+            .map_or_else(|| list.member_id.clone(), |m| m.name);
+        let cx = print::PrintContext {
+            store_name: &config.store.name,
+            member_name: &name,
+            currency: config.store.currency,
+            deals: &deals,
+            loaded: &loaded,
+            tips: &tips,
+        };
+        let (signed, rows) = print::sign_and_lay_out(list, &key, &store.terminal, &cx)?;
+        devices
+            .printer
+            .print(&print::to_document(&rows))
+            .with_context(|| format!("printing the list of member {}", list.member_id))?;
+        if let Some(dir) = &args.save {
+            std::fs::write(
+                dir.join(format!("{}.txt", signed.id())),
+                print::to_text(&rows, 48),
+            )?;
+            if let Some(sim) = &devices.simulators.printer {
+                let image = sim.render_job(sim.jobs().len() - 1)?;
+                std::fs::write(dir.join(format!("{}.png", signed.id())), image.to_png())?;
+            }
+        }
+        if args.all {
+            eprintln!(
+                "[{}/{total}] member {} list {}",
+                n + 1,
+                list.member_id,
+                signed.id()
+            );
+        } else {
+            println!(
+                "printed list {} for {} ({} items, {} offers)",
+                signed.id(),
+                name,
+                list.items.len(),
+                list.offers.len()
+            );
+        }
+    }
+    if args.all {
+        println!("printed {total} lists");
+    }
+    Ok(())
+}

@@ -1,0 +1,404 @@
+//! End-to-end tests of `storepos lists …` on a tiny Complete Journey-shaped fixture made
+//! here: generate (and that purchases after the cut-off change nothing), evaluate, the
+//! coupon backtest, printing with HQ's key, and the headless `print_list`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn storepos(dir: &Path, cfg: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("storepos").unwrap();
+    cmd.current_dir(dir)
+        .env_remove("STOREPOS_CONFIG")
+        .env_remove("RUST_LOG")
+        .arg("--config")
+        .arg(cfg);
+    cmd
+}
+
+fn gz(path: &Path, text: &str) {
+    let mut out = flate2::write::GzEncoder::new(
+        std::fs::File::create(path).unwrap(),
+        flate2::Compression::fast(),
+    );
+    out.write_all(text.as_bytes()).unwrap();
+    out.finish().unwrap();
+}
+
+/// Four households over twelve weeks from 2017-01-02: 1 buys national milk weekly and
+/// bread every other week, 2 store milk weekly, 3 a bit of everything, 4 once. With
+/// `later`, everyone also buys lots after 2017-03-27, the cut-off of the tests.
+fn fixture(dir: &Path, later: bool) {
+    std::fs::create_dir_all(dir).unwrap();
+    gz(
+        &dir.join("products.csv.gz"),
+        "product_id,manufacturer_id,department,brand,product_category,product_type,package_size\n\
+         1001,7,GROCERY,National,FLUID MILK,MILK WHITE,1 GA\n\
+         1002,8,GROCERY,Private,FLUID MILK,MILK WHITE,1 GA\n\
+         1003,9,PASTRY,National,BREAD,BREAD WHITE,20 OZ\n\
+         1004,9,PRODUCE,National,BANANAS,BANANAS,\n\
+         1005,9,GROCERY,National,GRILLS,CHARCOAL,10 LB\n",
+    );
+    gz(
+        &dir.join("demographics.csv.gz"),
+        "household_id,age,income\n1,45-54,50-74K\n",
+    );
+    let mut tx = String::from(
+        "household_id,store_id,basket_id,product_id,quantity,sales_value,retail_disc,coupon_disc,coupon_match_disc,week,transaction_timestamp\n",
+    );
+    let mut basket = 0;
+    let mut line = |h: u32, p: u32, day: i64, value: &str, tx: &mut String| {
+        basket += 1;
+        let at = chrono::NaiveDate::from_ymd_opt(2017, 1, 2).unwrap() + chrono::Duration::days(day);
+        tx.push_str(&format!(
+            "{h},300,{basket},{p},1,{value},0.0,0.0,0.0,1,{}T15:00:00\n",
+            at.format("%Y-%m-%d")
+        ));
+    };
+    for week in 0..12 {
+        line(1, 1001, week * 7, "30.00", &mut tx);
+        if week % 2 == 0 {
+            line(1, 1003, week * 7 + 1, "3.50", &mut tx);
+        }
+        line(2, 1002, week * 7 + 2, "26.00", &mut tx);
+        line(
+            3,
+            [1001, 1002, 1003, 1004][week as usize % 4],
+            week * 7 + 3,
+            "28.00",
+            &mut tx,
+        );
+    }
+    line(4, 1005, 3, "9.00", &mut tx);
+    if later {
+        for h in 1..=4 {
+            for d in 0..10 {
+                line(h, 1005, 84 + d, "50.00", &mut tx);
+                line(h, 1004, 84 + d, "1.00", &mut tx);
+            }
+        }
+    }
+    gz(&dir.join("transactions.csv.gz"), &tx);
+    gz(
+        &dir.join("campaign_descriptions.csv.gz"),
+        "campaign_id,campaign_type,start_date,end_date\n8,Type A,2017-03-01,2017-04-30\n9,Type B,2017-03-01,2017-04-30\n",
+    );
+    gz(
+        &dir.join("campaigns.csv.gz"),
+        "campaign_id,household_id\n8,1\n8,2\n9,1\n",
+    );
+    let mut coupons = String::from("coupon_upc,product_id,campaign_id\n");
+    for (i, p) in [1001, 1002, 1003, 1004, 1005].iter().enumerate() {
+        coupons.push_str(&format!("5000{i},{p},8\n"));
+    }
+    // A pool larger than 16 coupons, so the pick matters.
+    for i in 10..40 {
+        coupons.push_str(&format!("6000{i},99{i},8\n"));
+    }
+    gz(&dir.join("coupons.csv.gz"), &coupons);
+    gz(
+        &dir.join("coupon_redemptions.csv.gz"),
+        "household_id,coupon_upc,campaign_id,redemption_date\n1,50000,8,2017-03-10\n2,50001,8,2017-03-12\n",
+    );
+}
+
+struct Store {
+    work: tempfile::TempDir,
+    cfg: PathBuf,
+}
+
+impl Store {
+    fn new(later: bool) -> Store {
+        let work = tempfile::tempdir().unwrap();
+        let cj = work.path().join("cj");
+        fixture(&cj, later);
+        let key_file = work.path().join("hq.key");
+        std::fs::write(&key_file, "07".repeat(32)).unwrap();
+        let public = hex::encode(
+            ed25519_dalek::SigningKey::from_bytes(&[7; 32])
+                .verifying_key()
+                .to_bytes(),
+        );
+        let cfg = work.path().join("us.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "data_dir = \"{}\"\n[store]\ncurrency = \"USD\"\nutc_offset = \"-05:00\"\n[hq]\nkey_file = \"{}\"\n[loyalty]\ncoupon_key = \"{public}\"\n",
+                work.path().join("data").display(),
+                key_file.display()
+            ),
+        )
+        .unwrap();
+        let store = Store { work, cfg };
+        store
+            .cmd()
+            .args(["import", "completejourney"])
+            .arg(&cj)
+            .assert()
+            .success();
+        store
+    }
+
+    fn cmd(&self) -> Command {
+        storepos(self.work.path(), &self.cfg)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.work.path().join(name)
+    }
+
+    fn generate(&self, out: &str, extra: &[&str]) -> String {
+        self.cmd()
+            .args([
+                "lists",
+                "generate",
+                "--as-of",
+                "2017-03-27T05:00:00Z",
+                "--out",
+            ])
+            .arg(self.path(out))
+            .args(extra)
+            .assert()
+            .success();
+        std::fs::read_to_string(self.path(out)).unwrap()
+    }
+}
+
+#[test]
+fn generate_lists_the_likely_products_of_members_who_spend_enough() {
+    let store = Store::new(false);
+    let deals = store.path("deals.jsonl");
+    std::fs::write(
+        &deals,
+        concat!(
+            "# milk deal, funded by the manufacturer\n",
+            r#"{"id":"MILK","title":"0.50 off milk","funding":{"manufacturer":"M7"},"target":{"product":"1001"},"discount":{"amount":"0.50"},"budget":"0.75","valid_from":"2017-03-01","valid_until":"2017-05-01"}"#,
+            "\n",
+            r#"{"id":"OWN","title":"Try our milk","funding":"store","target":{"product":"1002"},"discount":{"percent":"20"},"max_discount":"1.00","budget":"10.00","valid_from":"2017-03-01","valid_until":"2017-05-01","switch_to_store_brand":true}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let csv = store.generate(
+        "lists.csv",
+        &[
+            "--deals",
+            deals.to_str().unwrap(),
+            "--codes",
+            store.path("codes.txt").to_str().unwrap(),
+        ],
+    );
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        rows[0],
+        "member_id,product_id,rank,score,reason,offer_coupon,offer_title,offer_value,offer_funded_by,offer_segment"
+    );
+    // Household 1 buys milk every week: first on its list, with the reason and the deal.
+    let first = rows.iter().find(|r| r.starts_with("1,")).unwrap();
+    assert!(first.starts_with("1,1001,1,"), "{csv}");
+    assert!(
+        first.contains("usually every 7 days, last bought"),
+        "{first}"
+    );
+    assert!(
+        first.contains("0.50 off milk,0.50 off,M7,national/high"),
+        "{first}"
+    );
+    // The store-brand switch goes to the national-brand loyal heavy milk buyer only.
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("1,1002,") && r.contains("Try our milk")),
+        "{csv}"
+    );
+    assert!(
+        !rows
+            .iter()
+            .any(|r| !r.starts_with("1,") && r.contains("Try our milk")),
+        "{csv}"
+    );
+    // The budget of 0.75 covers one 0.50 coupon, not two.
+    assert_eq!(
+        rows.iter().filter(|r| r.contains("0.50 off milk")).count(),
+        1,
+        "{csv}"
+    );
+    // Household 4 spent 9.00 once, long ago: no list.
+    assert!(!rows.iter().any(|r| r.starts_with("4,")), "{csv}");
+    // The signed lists import at a till.
+    store
+        .cmd()
+        .args(["import", "codes"])
+        .arg(store.path("codes.txt"))
+        .assert()
+        .success();
+
+    // No threshold: household 4 gets a list too.
+    let all = store.generate("all.csv", &["--min-weekly-spend", "0"]);
+    assert!(all.lines().any(|r| r.starts_with("4,1005,1,")), "{all}");
+}
+
+#[test]
+fn purchases_after_the_cut_off_do_not_change_the_lists() {
+    let before = Store::new(false).generate("a.csv", &["--min-weekly-spend", "0"]);
+    let after = Store::new(true).generate("b.csv", &["--min-weekly-spend", "0"]);
+    assert_eq!(before, after);
+}
+
+#[test]
+fn evaluate_and_backtest_print_their_tables() {
+    let store = Store::new(true);
+    store
+        .cmd()
+        .args([
+            "lists",
+            "evaluate",
+            "--as-of",
+            "2017-03-27T05:00:00Z",
+            "--as-of",
+            "2017-03-20",
+        ])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("recall@10")
+                .and(predicate::str::contains("own most frequent products"))
+                .and(predicate::str::contains("best sellers"))
+                .and(predicate::str::contains("4 members with history before")),
+        );
+    store
+        .cmd()
+        .args(["lists", "backtest"])
+        .arg(store.path("cj"))
+        .assert()
+        .success()
+        .stdout(predicate::str::is_match(r"all\s+2\s+2\s+100.0%").unwrap());
+}
+
+#[test]
+fn print_signs_keeps_and_prints_the_list() {
+    let store = Store::new(false);
+    let saved = store.path("printed");
+    store
+        .cmd()
+        .args([
+            "lists",
+            "print",
+            "--member",
+            "1",
+            "--as-of",
+            "2017-03-27T05:00:00Z",
+            "--save",
+        ])
+        .arg(&saved)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("printed list L170327-"));
+    let text_file = std::fs::read_dir(&saved)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "txt"))
+        .unwrap();
+    let text = std::fs::read_to_string(text_file).unwrap();
+    assert!(text.contains("Member: Household 1"), "{text}");
+    assert!(
+        text.contains("GROCERY") && text.contains("PASTRY"),
+        "{text}"
+    );
+    assert!(text.contains("usually every 7 days"), "{text}");
+    assert!(text.contains("TIPS"), "{text}");
+    assert!(
+        text.contains("[QR ") || text.contains("[L:L170327-"),
+        "{text}"
+    );
+    store
+        .cmd()
+        .args(["lists", "print", "--all", "--as-of", "2017-03-27T05:00:00Z"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("[1/3] member 1"))
+        .stdout(predicate::str::contains("printed 3 lists"));
+    // Without HQ's key nothing is signed.
+    std::fs::remove_file(store.path("hq.key")).unwrap();
+    store
+        .cmd()
+        .args(["lists", "print", "--member", "1"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no HQ signing key"));
+}
+
+#[test]
+fn the_headless_terminal_prints_a_members_list() {
+    let store = Store::new(false);
+    let ops = store.path("ops.csv");
+    std::fs::write(&ops, "id,name,role,pin\n1001,Ann,cashier,1234\n").unwrap();
+    store
+        .cmd()
+        .args(["import", "operators"])
+        .arg(&ops)
+        .assert()
+        .success();
+    let script = store.path("script.jsonl");
+    std::fs::write(
+        &script,
+        concat!(
+            r#"{"sign_in":{"operator":"1001","pin":"1234"}}"#,
+            "\n",
+            r#"{"set_clock":"2017-03-27T05:00:00Z"}"#,
+            "\n",
+            r#"{"print_list":{"member":"8800000001"}}"#,
+            "\n",
+            r#"{"print_list":{"member":"nobody"}}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let out = store
+        .cmd()
+        .args(["terminal", "--headless", "--script"])
+        .arg(&script)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let lines: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let list = &lines[2]["list"];
+    assert_eq!(lines[2]["ok"], true, "{}", lines[2]);
+    assert_eq!(list["member"], "1");
+    assert!(list["code"].as_str().unwrap().starts_with("L:L170327-"));
+    assert!(
+        list["text"]
+            .as_str()
+            .unwrap()
+            .contains("usually every 7 days")
+    );
+    assert_eq!(lines[3]["error"]["code"], "unknown_member");
+}
+
+#[test]
+fn lists_commands_have_help() {
+    let store = tempfile::tempdir().unwrap();
+    let cfg = store.path().join("none.toml");
+    std::fs::write(&cfg, "").unwrap();
+    for args in [
+        vec!["lists", "--help"],
+        vec!["lists", "generate", "--help"],
+        vec!["lists", "evaluate", "--help"],
+        vec!["lists", "backtest", "--help"],
+        vec!["lists", "print", "--help"],
+        vec!["bench", "lists", "--help"],
+    ] {
+        storepos(store.path(), &cfg)
+            .args(&args)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Usage"));
+    }
+}
