@@ -124,6 +124,18 @@ pub enum HqCommand {
         #[arg(long)]
         until: String,
     },
+    /// Load deals (the `lists` deals format, JSON Lines) into HQ's feed for the lists.
+    ImportDeals { file: PathBuf },
+    /// Make, sign and keep the shopping lists of the fortnight a moment falls in (also run
+    /// by `hq serve` when a fortnight starts); running it again for a period adds nothing.
+    Lists {
+        /// A moment in the period (RFC 3339; default now).
+        #[arg(long, value_name = "DATETIME")]
+        at: Option<String>,
+    },
+    /// What each manufacturer's (and the store's) offers did per segment: lists reached,
+    /// offers issued and redeemed, cost. No member names or ids.
+    ManufacturerReport,
     /// Expire points past their date (also run daily by `hq serve`).
     Expire {
         /// The moment to expire as of (RFC 3339; default now).
@@ -453,6 +465,14 @@ fn run_hq(config: &Config, what: HqCommand) -> Result<()> {
                     format!("'{listen}' is not an address such as 127.0.0.1:8640")
                 })?;
                 let admin = config.hq.admin_token.clone();
+                let jobs = crate::hq::schedule::Jobs {
+                    expiry: config.loyalty.points.expiry,
+                    key_file: config.hq.key_file.clone(),
+                    params: hq_list_params(config),
+                    currency: config.store.currency,
+                };
+                let schedule = tokio::spawn(crate::hq::schedule::run(store.clone(), jobs));
+                let _abort_on_exit = AbortOnDrop(schedule);
                 match (&config.hq.tls_cert, &config.hq.tls_key) {
                     (Some(cert), Some(key)) => {
                         crate::hq::serve_tls(store, addr, admin, cert, key).await
@@ -538,6 +558,43 @@ fn run_hq(config: &Config, what: HqCommand) -> Result<()> {
                 println!("{points} points expired");
                 Ok(())
             }
+            HqCommand::ImportDeals { file } => {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let mut deals = Vec::new();
+                for (n, line) in text.lines().enumerate() {
+                    let line = line.trim();
+                    if line.is_empty() || line.starts_with('#') {
+                        continue;
+                    }
+                    deals.push(
+                        serde_json::from_str::<serde_json::Value>(line).with_context(|| {
+                            format!("{} line {}: not a JSON object", file.display(), n + 1)
+                        })?,
+                    );
+                }
+                let n = store.put_deals(&deals, config.store.currency).await?;
+                println!("{n} deals");
+                Ok(())
+            }
+            HqCommand::Lists { at } => {
+                let at = match at {
+                    Some(t) => crate::lists::parse_moment(&t)?,
+                    None => chrono::Utc::now(),
+                };
+                let key = crate::hq::admin::signing_key(&config.hq.key_file)?;
+                let start = crate::hq::lists::period_start(at);
+                let run = store
+                    .make_lists(&key, start, &hq_list_params(config), config.store.currency)
+                    .await?;
+                println!("{}", serde_json::to_string_pretty(&run)?);
+                Ok(())
+            }
+            HqCommand::ManufacturerReport => {
+                let report = store.manufacturer_report().await?;
+                println!("{}", serde_json::to_string_pretty(&report)?);
+                Ok(())
+            }
             HqCommand::Report => {
                 let report = store.reconciliation().await?;
                 println!("{}", serde_json::to_string_pretty(&report)?);
@@ -556,6 +613,23 @@ fn run_hq(config: &Config, what: HqCommand) -> Result<()> {
             }
         }
     })
+}
+
+/// The engine's settings for HQ's lists: the defaults, in the chain's local time.
+fn hq_list_params(config: &Config) -> crate::domain::lists::Params {
+    crate::domain::lists::Params {
+        day_offset_seconds: i64::from(config.store.offset().local_minus_utc()),
+        ..Default::default()
+    }
+}
+
+/// Stops a background task when the command that started it ends.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 type RunningUploader = (

@@ -100,7 +100,8 @@ pub struct SignedCode {
 }
 
 impl HqStore {
-    /// The coupons HQ issued to a store's members (home store), as stores keep them.
+    /// The coupons HQ issued to a store's members (home store), then their current
+    /// shopping lists, as stores keep them.
     pub async fn store_codes(&self, store_id: &str) -> Result<Vec<SignedCode>, HqError> {
         let rows = query(
             "SELECT c.id, c.member_id, c.code FROM coupons c JOIN members m ON m.id = c.member_id
@@ -109,7 +110,7 @@ impl HqStore {
         .bind(store_id)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows
+        let mut codes: Vec<SignedCode> = rows
             .iter()
             .map(|r| SignedCode {
                 kind: "coupon".into(),
@@ -117,7 +118,9 @@ impl HqStore {
                 member_id: r.get(1),
                 code: r.get(2),
             })
-            .collect())
+            .collect();
+        codes.extend(self.store_lists(store_id, chrono::Utc::now()).await?);
+        Ok(codes)
     }
 }
 

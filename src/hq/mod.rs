@@ -7,12 +7,16 @@
 //!   migrations, chosen by the URL in `hq.database`;
 //! - [`store`]: the exactly-once ingest, members and the points ledger;
 //! - [`api`]: the HTTP routes (axum on tokio);
-//! - [`admin`]: points expiry, coupon issuance and the reconciliation report.
+//! - [`admin`]: points expiry, coupon issuance and the reconciliation report;
+//! - [`lists`]: the biweekly personalised shopping lists and the manufacturer report;
+//! - [`schedule`]: what `hq serve` runs by itself (daily expiry, the lists when due).
 
 pub mod admin;
 pub mod api;
 pub mod catalogue;
 pub mod db;
+pub mod lists;
+pub mod schedule;
 pub mod store;
 
 use std::net::SocketAddr;

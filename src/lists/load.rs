@@ -107,6 +107,31 @@ pub fn load(conn: &Connection) -> Result<Loaded> {
 }
 
 impl Loaded {
+    /// The engine's input made elsewhere (HQ builds it from its own tables): the products
+    /// with their lookups, and the members' histories put in member id order.
+    pub fn from_parts(catalogue: Vec<ProductInfo>, mut members: Vec<MemberHistory>) -> Loaded {
+        let mut out = Loaded::default();
+        for (index, product) in catalogue.iter().enumerate() {
+            out.by_gtin.insert(product.gtin.value(), index as u32);
+            out.by_id.insert(product.id.clone(), index as u32);
+        }
+        out.catalogue = catalogue;
+        members.sort_by(|a, b| a.member_id.cmp(&b.member_id));
+        out.members = members;
+        out
+    }
+
+    /// The catalogue index of a GTIN, adding a bare product for one the catalogue lacks so
+    /// nothing bought is lost.
+    pub fn product_for_gtin(&mut self, gtin: u64) -> u32 {
+        match self.by_gtin.get(&gtin) {
+            Some(&p) => p,
+            None => self.unknown_product(gtin),
+        }
+    }
+}
+
+impl Loaded {
     fn unknown_product(&mut self, gtin: u64) -> u32 {
         let index = self.catalogue.len() as u32;
         let gtin = Gtin::from_gtin14_value(gtin).unwrap_or_else(|| {

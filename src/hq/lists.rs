@@ -1,0 +1,373 @@
+//! HQ's personalised shopping lists: every other week HQ makes each qualifying member's
+//! list from the purchases the tills reported (the shopping-list engine in
+//! [`crate::domain::lists`]), signs it with its offers, and sends it to the member's home
+//! store in the coupons data set; and the anonymised report manufacturers receive.
+//!
+//! - Periods are fixed: they start every 14 days from Monday 2024-01-01 00:00 UTC, so a
+//!   restart or a second HQ process never shifts them, and a run is keyed by its start.
+//! - Running a period again changes nothing: list and coupon ids derive from the member,
+//!   the deal and the period, and every row is inserted once.
+//! - A deal's budget holds across periods: what earlier runs' offers reserved is taken off
+//!   before this run shares out the rest, so all its coupons together never promise more.
+//! - The manufacturer report groups by funding party and segment only: no member name or
+//!   id leaves HQ in it.
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use ed25519_dalek::SigningKey;
+use serde_json::{Value, json};
+
+use super::db::query;
+use super::store::{HqError, HqStore};
+use crate::domain::coupon::LIST_ITEMS_MAX;
+use crate::domain::lists::coupons::{coupon_id, sign_member_list};
+use crate::domain::lists::{MemberHistory, Params, ProductInfo, Purchase, plan_lists};
+use crate::domain::money::Currency;
+use crate::domain::product::Product;
+use crate::lists::load::Loaded;
+use crate::store::sales::SaleRecord;
+
+/// Days of one list period.
+pub const PERIOD_DAYS: i64 = 14;
+/// How far back purchases are read for a list (the engine weighs recent ones most).
+const HISTORY_DAYS: i64 = 371;
+
+/// The first period's start: a Monday, midnight UTC.
+fn epoch() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
+        .single()
+        .expect("a valid fixed date")
+}
+
+/// The start of the period `at` falls in.
+pub fn period_start(at: DateTime<Utc>) -> DateTime<Utc> {
+    let period = Duration::days(PERIOD_DAYS).num_seconds();
+    let since = (at - epoch()).num_seconds();
+    epoch() + Duration::seconds(since.div_euclid(period) * period)
+}
+
+/// What one run made.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ListRun {
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    /// Members with purchases in the history window.
+    pub members: usize,
+    /// Members who qualified and got a list.
+    pub lists: usize,
+    pub offers: usize,
+}
+
+impl HqStore {
+    /// Replaces deals of the feed by id (the `storepos lists` deals format, one JSON object
+    /// each), all in one transaction; each must read against HQ's catalogue first.
+    pub async fn put_deals(&self, deals: &[Value], currency: Currency) -> Result<usize, HqError> {
+        let loaded = Loaded::from_parts(self.list_catalogue().await?, Vec::new());
+        let text: String = deals.iter().map(|d| format!("{d}\n")).collect();
+        crate::lists::deals::parse(&text, &loaded, currency)
+            .map_err(|e| HqError::Invalid(format!("{e:#}")))?;
+        let mut tx = self.pool().begin().await?;
+        for d in deals {
+            query(
+                "INSERT INTO deals (id, definition, updated_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (id) DO UPDATE SET definition = EXCLUDED.definition, updated_at = EXCLUDED.updated_at",
+            )
+            .bind(d["id"].as_str().unwrap_or_default())
+            .bind(d)
+            .bind(Utc::now())
+            .execute(&mut tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(deals.len())
+    }
+
+    /// HQ's catalogue as the engine sees it.
+    async fn list_catalogue(&self) -> Result<Vec<ProductInfo>, HqError> {
+        Ok(self
+            .products()
+            .await?
+            .into_iter()
+            .map(|p: Product| ProductInfo {
+                id: p.external_id.clone().unwrap_or_else(|| p.gtin.to_string()),
+                gtin: p.gtin,
+                name: p.name_en.filter(|n| !n.is_empty()).unwrap_or(p.name),
+                department: p.department,
+                category: p.category,
+                brand: p.brand_type,
+            })
+            .collect())
+    }
+
+    /// Every member purchase the tills reported in `[from, until)`, with HQ's catalogue.
+    async fn list_input(
+        &self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Loaded, HqError> {
+        let mut loaded = Loaded::from_parts(self.list_catalogue().await?, Vec::new());
+        let rows = query(
+            "SELECT payload, at FROM events
+             WHERE kind = 'sale.completed' AND at >= $1 AND at < $2",
+        )
+        .bind(from)
+        .bind(until)
+        .fetch_all(self.pool())
+        .await?;
+        let mut histories: HashMap<String, Vec<Purchase>> = HashMap::new();
+        for row in &rows {
+            let payload = row.json(0)?;
+            let at: DateTime<Utc> = row.get(1);
+            // Ingest accepted only well-formed sales, so one that does not read now is
+            // a record of an older format: it is left out rather than stopping the run.
+            let Ok(sale) = serde_json::from_value::<SaleRecord>(payload["sale"].clone()) else {
+                continue;
+            };
+            let Some(member) = sale.member_id else {
+                continue;
+            };
+            let purchases = histories.entry(member).or_default();
+            for line in &sale.lines {
+                purchases.push(Purchase {
+                    product: loaded.product_for_gtin(line.gtin),
+                    at,
+                    amount: line.amount - line.discount,
+                });
+            }
+        }
+        let members = histories
+            .into_iter()
+            .map(|(member_id, purchases)| MemberHistory {
+                member_id,
+                purchases,
+            })
+            .collect();
+        Ok(Loaded::from_parts(loaded.catalogue, members))
+    }
+
+    /// Whether the period starting at `start` has had its run.
+    pub async fn list_run_done(&self, start: DateTime<Utc>) -> Result<bool, HqError> {
+        Ok(query("SELECT 1 FROM list_runs WHERE period_start = $1")
+            .bind(start)
+            .fetch_optional(self.pool())
+            .await?
+            .is_some())
+    }
+
+    /// Makes, signs and keeps the lists of the period starting at `start` from the
+    /// purchases before it; running it again for the same period adds nothing.
+    pub async fn make_lists(
+        &self,
+        key: &SigningKey,
+        start: DateTime<Utc>,
+        params: &Params,
+        currency: Currency,
+    ) -> anyhow::Result<ListRun> {
+        let mut params = params.clone();
+        params.period_days = PERIOD_DAYS as u32;
+        let loaded = self
+            .list_input(start - Duration::days(HISTORY_DAYS), start)
+            .await?;
+        let deals = self
+            .deals_with_budget_left(&loaded, start, currency)
+            .await?;
+        let plan = plan_lists(&loaded.catalogue, &loaded.members, &deals, start, &params);
+        let end = start + Duration::days(PERIOD_DAYS);
+        let mut run = ListRun {
+            period_start: start,
+            period_end: end,
+            members: loaded.members.len(),
+            lists: 0,
+            offers: 0,
+        };
+        let mut tx = self.pool().begin().await?;
+        for list in plan.lists.iter().filter(|l| !l.items.is_empty()) {
+            let signed = sign_member_list(list, &deals, &loaded.catalogue, key, LIST_ITEMS_MAX)
+                .with_context(|| format!("signing the list of member {}", list.member_id))?;
+            query(
+                "INSERT INTO shopping_lists (id, member_id, period_start, period_end, code, issued_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(signed.id())
+            .bind(&list.member_id)
+            .bind(start)
+            .bind(end)
+            .bind(signed.full_code())
+            .bind(Utc::now())
+            .execute(&mut tx)
+            .await?;
+            for offer in &list.offers {
+                let deal = &deals[offer.deal];
+                query(
+                    "INSERT INTO list_offers (coupon_id, list_id, deal_id, funded_by, segment, max_value, period_start)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (coupon_id) DO NOTHING",
+                )
+                .bind(coupon_id(&list.member_id, &deal.id, start))
+                .bind(signed.id())
+                .bind(&deal.id)
+                .bind(deal.funding.funded_by())
+                .bind(offer.segment.name())
+                .bind(offer.reserved)
+                .bind(start)
+                .execute(&mut tx)
+                .await?;
+            }
+            run.lists += 1;
+            run.offers += list.offers.len();
+        }
+        query(
+            "INSERT INTO list_runs (period_start, period_end, members, lists, offers, made_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (period_start) DO NOTHING",
+        )
+        .bind(start)
+        .bind(end)
+        .bind(run.members as i64)
+        .bind(run.lists as i64)
+        .bind(run.offers as i64)
+        .bind(Utc::now())
+        .execute(&mut tx)
+        .await?;
+        tx.commit().await?;
+        Ok(run)
+    }
+
+    /// The deals feed, each budget less what other periods' offers already reserved.
+    async fn deals_with_budget_left(
+        &self,
+        loaded: &Loaded,
+        start: DateTime<Utc>,
+        currency: Currency,
+    ) -> anyhow::Result<Vec<crate::domain::lists::Deal>> {
+        let rows = query("SELECT definition FROM deals ORDER BY id")
+            .fetch_all(self.pool())
+            .await?;
+        let text = rows
+            .iter()
+            .map(|r| r.json(0).map(|v| format!("{v}\n")))
+            .collect::<Result<String, _>>()?;
+        let mut deals = crate::lists::deals::parse(&text, loaded, currency)?;
+        let spent = query(
+            "SELECT deal_id, CAST(SUM(max_value) AS BIGINT) FROM list_offers WHERE period_start <> $1 GROUP BY deal_id",
+        )
+        .bind(start)
+        .fetch_all(self.pool())
+        .await?;
+        let spent: HashMap<String, i64> = spent.iter().map(|r| (r.get(0), r.get(1))).collect();
+        for deal in &mut deals {
+            deal.budget = (deal.budget - spent.get(&deal.id).copied().unwrap_or(0)).max(0);
+        }
+        Ok(deals)
+    }
+
+    /// Runs the lists of the period `now` falls in unless that has been done; returns
+    /// the run when it made one.
+    pub async fn run_due_lists(
+        &self,
+        key: &SigningKey,
+        now: DateTime<Utc>,
+        params: &Params,
+        currency: Currency,
+    ) -> anyhow::Result<Option<ListRun>> {
+        let start = period_start(now);
+        if self.list_run_done(start).await? {
+            return Ok(None);
+        }
+        Ok(Some(self.make_lists(key, start, params, currency).await?))
+    }
+
+    /// The current lists of a store's members (home store), as stores keep them.
+    pub async fn store_lists(
+        &self,
+        store_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<super::catalogue::SignedCode>, HqError> {
+        let rows = query(
+            "SELECT l.id, l.member_id, l.code FROM shopping_lists l JOIN members m ON m.id = l.member_id
+             WHERE m.home_store = $1 AND l.period_end > $2 ORDER BY l.id",
+        )
+        .bind(store_id)
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| super::catalogue::SignedCode {
+                kind: "list".into(),
+                id: r.get(0),
+                member_id: r.get(1),
+                code: r.get(2),
+            })
+            .collect())
+    }
+
+    /// What each funding party's offers did, per segment: lists reached, offers issued
+    /// and redeemed, the budget they reserved and what their redemptions cost. Only
+    /// counts and amounts: no member names or ids.
+    pub async fn manufacturer_report(&self) -> Result<Value, HqError> {
+        let rows = query(
+            "SELECT o.funded_by, o.segment, COUNT(DISTINCT o.list_id), COUNT(*),
+                    COUNT(r.coupon_id), CAST(COALESCE(SUM(o.max_value), 0) AS BIGINT), CAST(COALESCE(SUM(r.amount), 0) AS BIGINT)
+             FROM list_offers o LEFT JOIN coupon_redemptions r ON r.coupon_id = o.coupon_id
+             GROUP BY o.funded_by, o.segment ORDER BY o.funded_by, o.segment",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut parties: Vec<(String, Vec<Value>, [i64; 4])> = Vec::new();
+        for r in &rows {
+            let party: String = r.get(0);
+            let figures: [i64; 5] = [r.get(2), r.get(3), r.get(4), r.get(5), r.get(6)];
+            if parties.last().is_none_or(|p| p.0 != party) {
+                parties.push((party, Vec::new(), [0; 4]));
+            }
+            let entry = parties.last_mut().expect("pushed above");
+            entry.1.push(json!({
+                "segment": r.get::<String>(1),
+                "lists_reached": figures[0],
+                "offers_issued": figures[1],
+                "offers_redeemed": figures[2],
+                "reserved": figures[3],
+                "cost": figures[4],
+            }));
+            for (total, figure) in entry.2.iter_mut().zip(&figures[1..]) {
+                *total += figure;
+            }
+        }
+        Ok(json!({
+            "funding_parties": parties.into_iter().map(|(party, segments, t)| json!({
+                "funded_by": party,
+                "offers_issued": t[0],
+                "offers_redeemed": t[1],
+                "reserved": t[2],
+                "cost": t[3],
+                "segments": segments,
+            })).collect::<Vec<_>>(),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_are_fixed_fortnights_from_a_monday() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(period_start(at("2024-01-01T00:00:00Z")), epoch());
+        assert_eq!(period_start(at("2024-01-14T23:59:59Z")), epoch());
+        assert_eq!(
+            period_start(at("2024-01-15T00:00:00Z")),
+            at("2024-01-15T00:00:00Z")
+        );
+        let start = period_start(at("2026-11-22T19:00:00Z"));
+        assert!(start <= at("2026-11-22T19:00:00Z"));
+        assert!(at("2026-11-22T19:00:00Z") < start + Duration::days(PERIOD_DAYS));
+        assert_eq!(start.format("%a").to_string(), "Mon");
+        // Before the first period, too.
+        assert_eq!(
+            period_start(at("2023-12-31T12:00:00Z")),
+            at("2023-12-18T00:00:00Z")
+        );
+    }
+}
