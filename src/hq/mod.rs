@@ -7,12 +7,14 @@
 //!   migrations, chosen by the URL in `hq.database`;
 //! - [`store`]: the exactly-once ingest, members and the points ledger;
 //! - [`api`]: the HTTP routes (axum on tokio);
-//! - [`admin`]: points expiry, coupon issuance and the reconciliation report.
+//! - [`admin`]: points expiry, coupon issuance and the reconciliation report;
+//! - [`catalogue`], [`prices`]: the data sets HQ staff administer for the stores' tills.
 
 pub mod admin;
 pub mod api;
 pub mod catalogue;
 pub mod db;
+pub mod prices;
 pub mod store;
 
 use std::net::SocketAddr;
