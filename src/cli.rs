@@ -269,9 +269,13 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
             let mut counter = crate::terminal::effects::Counter::start(&config.devices);
             let dir = store.dir().to_path_buf();
             let uploader = start_uploader(&config, &dir)?;
+            let refresher = crate::terminal::datasets::Refresher::start(&config);
             let mut terminal = crate::terminal::Terminal::open(store, config)?;
             if let Some((_, status, _)) = &uploader {
                 terminal.set_sync(status.clone());
+            }
+            if let Some(r) = refresher {
+                terminal.set_refresher(r);
             }
             let script = args.script.expect("clap requires --script with --headless");
             let stdout = std::io::stdout().lock();

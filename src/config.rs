@@ -140,6 +140,9 @@ pub struct HqConfig {
     /// (catalogue, promotions, report); none leaves the admin API off.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_token: Option<String>,
+    /// For terminals with `token`: seconds between fetches of HQ's data sets while the
+    /// terminal runs (applied between sales).
+    pub refresh_every: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -203,6 +206,7 @@ impl Default for HqConfig {
             tls_key: None,
             ca_file: None,
             admin_token: None,
+            refresh_every: 300,
         }
     }
 }
@@ -346,6 +350,12 @@ impl Config {
             return Err(invalid(
                 &format!("barcode.variable_measure[{index}].{}", e.field),
                 e.message,
+            ));
+        }
+        if self.hq.refresh_every == 0 {
+            return Err(invalid(
+                "hq.refresh_every",
+                "must be at least 1 (seconds)".into(),
             ));
         }
         if self.hq.listen.parse::<std::net::SocketAddr>().is_err() {

@@ -3,7 +3,8 @@
 //! apply every event exactly once (on SQLite the writers serialize and wait for each other; on
 //! PostgreSQL they lock the accounts they move); and points redeemed at two offline tills
 //! beyond the balance are applied and the second recorded as an overdraft whose shortfall
-//! accounts for the balance below zero.
+//! accounts for the balance below zero; a store's own price set through the admin API is in
+//! that store's catalogue data set and no other's.
 
 mod common;
 
@@ -15,6 +16,7 @@ use storepos_sync::Envelope;
 crate::on_each_backend!(
     many_terminals_at_once_with_every_batch_twice_apply_each_event_once,
     points_spent_at_two_offline_tills_are_an_overdraft_in_the_report,
+    a_store_price_reaches_that_store_catalogue_only,
 );
 
 /// A member sale event whose loyalty moves `transfers` (member, kind, points).
@@ -157,4 +159,99 @@ fn points_spent_at_two_offline_tills_are_an_overdraft_in_the_report(db: Database
         overdrafts[0]["shortfall"], 60,
         "the shortfall is exactly what the balance is below zero"
     );
+}
+
+fn a_store_price_reaches_that_store_catalogue_only(db: Database) {
+    let rt = runtime();
+    let store = rt.block_on(HqStore::open(&db.url())).unwrap();
+    let product = |gtin: &str, price: i64, member: Option<i64>| {
+        serde_json::from_value::<storepos::domain::product::Product>(json!({
+            "gtin": gtin, "name": "P", "name_en": null,
+            "price": {"minor": price, "currency": "CNY"}, "tax_rate": 1300,
+            "department": null, "category": null, "brand_type": "national",
+            "manufacturer": null,
+            "member_price": member.map(|m| json!({"minor": m, "currency": "CNY"})),
+            "bonus_points": "none", "weighed": false, "plu": null, "restricted": false,
+            "external_id": null}))
+        .unwrap()
+    };
+    const WATER: &str = "6901234567892";
+    const MILK: &str = "6904000000111";
+    rt.block_on(store.put_products(&[product(WATER, 200, None), product(MILK, 5400, Some(4800))]))
+        .unwrap();
+    let tokens: Vec<String> = ["S001", "S002"]
+        .iter()
+        .map(|s| rt.block_on(store.register_terminal(s, "T01")).unwrap())
+        .collect();
+    let app = storepos::hq::api::router(store.clone(), Some("staff".into()));
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let url = format!("http://{}/v1/", listener.local_addr().unwrap());
+    rt.spawn(async move { axum::serve(listener, app).await });
+    let http = reqwest::Client::new();
+    let put = |store: &str, body: serde_json::Value| {
+        let request = http
+            .put(format!("{url}admin/prices/{store}"))
+            .bearer_auth("staff")
+            .json(&body)
+            .send();
+        rt.block_on(async { request.await.unwrap().status().as_u16() })
+    };
+    let prices = |token: &str| -> Vec<(i64, Option<i64>)> {
+        let request = http
+            .get(format!("{url}checkpoints/catalogue"))
+            .bearer_auth(token)
+            .send();
+        let checkpoint: serde_json::Value =
+            rt.block_on(async { request.await.unwrap().json().await.unwrap() });
+        checkpoint["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["price"]["minor"].as_i64().unwrap(),
+                    p["member_price"]["minor"].as_i64(),
+                )
+            })
+            .collect()
+    };
+    // Bad requests change nothing: an unknown product, a malformed or negative price, a bad
+    // store id, even beside a good line.
+    for (store_id, body) in [
+        (
+            "S002",
+            json!([{"gtin": WATER, "price": "1.50"}, {"gtin": "6920000000159", "price": "1.00"}]),
+        ),
+        ("S002", json!([{"gtin": WATER, "price": "1.5x"}])),
+        ("S002", json!([{"gtin": WATER, "price": "-1.00"}])),
+        ("S002", json!([{"gtin": "6901234567893", "price": "1.00"}])),
+        ("S 2", json!([{"gtin": WATER, "price": "1.00"}])),
+    ] {
+        assert_eq!(put(store_id, body.clone()), 422, "{store_id} {body}");
+    }
+    assert_eq!(
+        put("S002", json!([{"gtin": WATER}])),
+        422,
+        "price must be given or null"
+    );
+    assert_eq!(prices(&tokens[1]), vec![(200, None), (5400, Some(4800))]);
+    // S002's own prices: water cheaper, milk below the chain's member price.
+    assert_eq!(
+        put(
+            "S002",
+            json!([{"gtin": WATER, "price": "1.50"}, {"gtin": MILK, "price": "45.00"}])
+        ),
+        200
+    );
+    assert_eq!(prices(&tokens[1]), vec![(150, None), (4500, Some(4500))]);
+    assert_eq!(
+        prices(&tokens[0]),
+        vec![(200, None), (5400, Some(4800))],
+        "S001 keeps the chain's"
+    );
+    // Back to the chain's price for water.
+    assert_eq!(put("S002", json!([{"gtin": WATER, "price": null}])), 200);
+    assert_eq!(prices(&tokens[1]), vec![(200, None), (4500, Some(4500))]);
 }

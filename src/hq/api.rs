@@ -67,6 +67,7 @@ pub fn router(store: HqStore, admin_token: Option<String>) -> Router {
         )
         .route("/v1/checkpoints/settings", get(settings_checkpoint))
         .route("/v1/admin/products", axum::routing::put(put_products))
+        .route("/v1/admin/prices/{store}", axum::routing::put(put_prices))
         .route("/v1/admin/promotions", axum::routing::put(put_promotions))
         .route("/v1/admin/report", get(report))
         // A batch of 500 large sales is a few megabytes; the default 2 MB is too tight.
@@ -322,6 +323,17 @@ async fn put_products(
     Ok(Json(json!({ "stored": n })).into_response())
 }
 
+async fn put_prices(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(store): Path<String>,
+    body: Result<Json<Vec<super::prices::StorePrice>>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(prices) = body?;
+    let n = state.store.put_store_prices(&store, &prices).await?;
+    Ok(Json(json!({ "stored": n })).into_response())
+}
+
 async fn put_promotions(
     State(state): State<AppState>,
     _: Admin,
@@ -341,7 +353,7 @@ async fn catalogue_checkpoint(
     Authenticated(from): Authenticated,
 ) -> Result<Response, ApiError> {
     let as_of = state.store.acked_seq(&from).await?;
-    let products = state.store.products().await?;
+    let products = state.store.store_products(&from.store_id).await?;
     let checkpoint =
         storepos_sync::checkpoint::Checkpoint::new("catalogue", &from.store_id, as_of, products);
     Ok(Json(checkpoint).into_response())

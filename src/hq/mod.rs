@@ -8,6 +8,7 @@
 //! - [`store`]: the exactly-once ingest, members and the points ledger;
 //! - [`api`]: the HTTP routes (axum on tokio);
 //! - [`admin`]: points expiry, coupon issuance and the reconciliation report;
+//! - [`catalogue`], [`prices`]: the data sets HQ staff administer for the stores' tills;
 //! - [`lists`]: the biweekly personalised shopping lists and the manufacturer report;
 //! - [`schedule`]: what `hq serve` runs by itself (daily expiry, the lists when due).
 
@@ -16,6 +17,7 @@ pub mod api;
 pub mod catalogue;
 pub mod db;
 pub mod lists;
+pub mod prices;
 pub mod schedule;
 pub mod store;
 

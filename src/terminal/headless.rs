@@ -178,6 +178,7 @@ pub struct TenderArgs {
 
 /// Runs one command.
 pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, CommandError> {
+    terminal.refresh_between_sales();
     let nothing = |_| Outcome::Nothing;
     let sale =
         |done: Option<Completed>| done.map_or(Outcome::Nothing, |d| Outcome::Sale(Box::new(d)));

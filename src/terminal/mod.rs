@@ -6,6 +6,7 @@
 
 mod checkout;
 mod committer;
+pub mod datasets;
 pub mod effects;
 mod enrolment;
 pub mod headless;
@@ -163,7 +164,9 @@ struct InFlight {
 
 pub struct Terminal {
     store: Store,
+    /// The configuration in effect: `base_config` with HQ's settings for the store laid over.
     config: Config,
+    base_config: Config,
     committer: committer::Committer,
     sealer: Sealer,
     /// The journal's head as this terminal has sealed it: the committed entries plus the
@@ -193,13 +196,16 @@ pub struct Terminal {
     hq: Option<hq_client::HqClient>,
     /// The uploader's status, nudged when a new event is durable (none when offline-only).
     sync: Option<std::sync::Arc<storepos_sync::SyncStatus>>,
+    /// HQ's data sets fetched in the background, applied between sales.
+    refresher: Option<datasets::Refresher>,
     pub language: Language,
 }
 
 impl Terminal {
     pub fn open(store: Store, config: Config) -> Result<Terminal, CommandError> {
         // The settings HQ last sent for this store's tills, laid over the configuration.
-        let config = crate::settings::effective(&config, store.dir());
+        let base_config = config;
+        let config = crate::settings::effective(&base_config, store.dir());
         let sealer =
             Sealer::load_or_create(store.dir()).map_err(|e| CommandError::Commit(e.to_string()))?;
         let committer = committer::Committer::start(store.dir())?;
@@ -212,6 +218,7 @@ impl Terminal {
         Ok(Terminal {
             store,
             config,
+            base_config,
             committer,
             sealer,
             head,
@@ -230,6 +237,7 @@ impl Terminal {
             list_id: None,
             hq,
             sync: None,
+            refresher: None,
             language: Language::Zh,
         })
     }
@@ -237,6 +245,44 @@ impl Terminal {
     /// Connects the terminal to the uploader: new events wake it, and `sync_status` reports it.
     pub fn set_sync(&mut self, status: std::sync::Arc<storepos_sync::SyncStatus>) {
         self.sync = Some(status);
+    }
+
+    /// Connects the terminal to the background fetcher of HQ's data sets.
+    pub fn set_refresher(&mut self, refresher: datasets::Refresher) {
+        self.refresher = Some(refresher);
+    }
+
+    /// Applies the newest data sets fetched from HQ, when no sale is in progress: an empty
+    /// basket, no tender, no member and no sale waiting for its commit. A sale is priced
+    /// start to finish on one catalogue; what arrives meanwhile waits for the next one.
+    /// Failing to apply is logged and the till sells on what it has.
+    pub fn refresh_between_sales(&mut self) {
+        let selling = !self.basket.is_empty()
+            || !self.tenders.is_empty()
+            || self.pending.is_some()
+            || self.member.is_some()
+            || self.has_in_flight();
+        if selling {
+            return;
+        }
+        let Some(sets) = self.refresher.as_ref().and_then(|r| r.latest()) else {
+            return;
+        };
+        match datasets::apply(&mut self.store, &self.config, &sets) {
+            Ok(()) => {
+                self.config = crate::settings::effective(&self.base_config, self.store.dir());
+                if let Err(e) = self.reload_promotions() {
+                    tracing::warn!("promotions after HQ's data sets: {e}");
+                }
+                tracing::info!(
+                    "HQ's data sets applied: {} products, {} promotions, {} members",
+                    sets.catalogue.items.len(),
+                    sets.promotions.items.len(),
+                    sets.members.items.len()
+                );
+            }
+            Err(e) => tracing::warn!("HQ's data sets not applied: {e}"),
+        }
     }
 
     /// Online/offline and the backlog of events HQ has not acknowledged.

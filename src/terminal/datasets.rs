@@ -1,0 +1,119 @@
+//! HQ's data sets reaching a running terminal: while the terminal has HQ credentials, a
+//! background thread fetches every data set (catalogue, promotions, operators, settings,
+//! coupons, members) every `hq.refresh_every` seconds, and the terminal applies the latest
+//! fetch between sales, never during one.
+//!
+//! Fetching (the network) happens off the selling thread; applying happens on it, at the
+//! start of a command when no sale is in progress (empty basket, no tender, no member, no
+//! sale waiting for its commit), so the prices, promotions and points a sale started with
+//! stay the ones it finishes with. Each data set is applied in one transaction, as
+//! `storepos sync` applies them.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use storepos_sync::checkpoint::Checkpoint;
+
+use super::hq_client::{self, HqClient, HqUnavailable};
+use crate::config::Config;
+use crate::domain::member::Member;
+use crate::domain::org::Operator;
+use crate::domain::product::Product;
+use crate::domain::promotion::Promotion;
+use crate::hq::catalogue::SignedCode;
+use crate::settings::StoreSettings;
+use crate::store::{Store, StoreError};
+
+/// Every data set HQ holds for this store, as fetched together.
+pub struct DataSets {
+    pub catalogue: Checkpoint<Product>,
+    pub promotions: Checkpoint<Promotion>,
+    pub operators: Checkpoint<Operator>,
+    pub settings: Checkpoint<StoreSettings>,
+    pub coupons: Checkpoint<SignedCode>,
+    pub members: Checkpoint<Member>,
+}
+
+/// Fetches every data set (each checked against its checksum).
+pub fn fetch(client: &HqClient) -> Result<DataSets, HqUnavailable> {
+    Ok(DataSets {
+        catalogue: client.checkpoint("catalogue")?,
+        promotions: client.checkpoint("promotions")?,
+        operators: client.checkpoint("operators")?,
+        settings: client.checkpoint("settings")?,
+        coupons: client.checkpoint("coupons")?,
+        members: client.checkpoint("members")?,
+    })
+}
+
+/// Applies every data set, each in one transaction; HQ's settings are kept for the till
+/// (see [`crate::settings::keep`]).
+pub fn apply(store: &mut Store, config: &Config, sets: &DataSets) -> Result<(), StoreError> {
+    hq_client::apply_catalogue(store, &sets.catalogue)?;
+    hq_client::apply_promotions(store, &sets.promotions)?;
+    hq_client::apply_operators(store, &sets.operators)?;
+    if let Some(s) = sets.settings.items.first() {
+        // Settings that do not fit this till are refused by `keep` and change nothing.
+        if let Err(e) = crate::settings::keep(config, store.dir(), s) {
+            tracing::warn!("settings from HQ not kept: {e}");
+        }
+    }
+    hq_client::apply_codes(store, &sets.coupons)?;
+    hq_client::apply_members(store, &sets.members)?;
+    Ok(())
+}
+
+/// The background fetcher; told to stop when dropped (it is not waited for: a fetch in
+/// progress may take up to its timeout, and nothing it holds needs finishing).
+pub struct Refresher {
+    fetched: mpsc::Receiver<DataSets>,
+    stop: Arc<AtomicBool>,
+}
+
+/// How often the fetcher looks at its stop flag while it waits.
+const POLL: Duration = Duration::from_millis(100);
+
+impl Refresher {
+    /// Starts fetching every `every` (the first fetch at once); none without `hq.token`.
+    pub fn start(config: &Config) -> Option<Refresher> {
+        let client = HqClient::for_sync(&config.hq)?;
+        let every = Duration::from_secs(config.hq.refresh_every);
+        let (send, fetched) = mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        std::thread::Builder::new()
+            .name("hq-datasets".into())
+            .spawn(move || {
+                while !stopped.load(Ordering::Relaxed) {
+                    match fetch(&client) {
+                        Ok(sets) => {
+                            if send.send(sets).is_err() {
+                                return;
+                            }
+                        }
+                        // Offline is normal: the till sells on what it has.
+                        Err(e) => tracing::debug!("data sets not fetched: {e}"),
+                    }
+                    let next = Instant::now() + every;
+                    while Instant::now() < next && !stopped.load(Ordering::Relaxed) {
+                        std::thread::sleep(POLL.min(every));
+                    }
+                }
+            })
+            .ok()?;
+        Some(Refresher { fetched, stop })
+    }
+
+    /// The newest fetch not yet taken (older ones are superseded by it).
+    pub fn latest(&self) -> Option<DataSets> {
+        self.fetched.try_iter().last()
+    }
+}
+
+impl Drop for Refresher {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
