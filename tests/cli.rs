@@ -306,6 +306,9 @@ fn every_subcommand_has_help() {
         vec!["hq", "issue-coupon", "--help"],
         vec!["hq", "expire", "--help"],
         vec!["hq", "report", "--help"],
+        vec!["hq", "import-deals", "--help"],
+        vec!["hq", "lists", "--help"],
+        vec!["hq", "manufacturer-report", "--help"],
     ] {
         storepos(work.path())
             .args(&args)
