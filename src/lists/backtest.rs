@@ -177,11 +177,8 @@ pub fn run(dir: &Path, loaded: &Loaded, params: &Params) -> Result<Vec<CampaignR
             };
             // A coupon is used when any of its products is bought: the engine's scores are
             // log-rates, so the coupon's rate is the sum of its products' rates.
-            let engine = pick(&|ps: &[u32]| {
-                ps.iter()
-                    .filter_map(|p| own.get(p).map(|s| s.exp()))
-                    .sum()
-            });
+            let engine =
+                pick(&|ps: &[u32]| ps.iter().filter_map(|p| own.get(p).map(|s| s.exp())).sum());
             let frequency = pick(&|ps: &[u32]| {
                 ps.iter()
                     .map(|p| f64::from(lines.get(p).copied().unwrap_or(0)))
