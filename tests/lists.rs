@@ -174,7 +174,7 @@ fn generate_lists_the_likely_products_of_members_who_spend_enough() {
         &deals,
         concat!(
             "# milk deal, funded by the manufacturer\n",
-            r#"{"id":"MILK","title":"0.50 off milk","funding":{"manufacturer":"M7"},"target":{"product":"1001"},"discount":{"amount":"0.50"},"budget":"0.75","valid_from":"2017-03-01","valid_until":"2017-05-01"}"#,
+            r#"{"id":"MILK","title":"0.50 off milk","funding":{"manufacturer":"M7"},"target":{"product":"1001"},"discount":{"amount":"0.50"},"budget":"0.60","valid_from":"2017-03-01","valid_until":"2017-05-01"}"#,
             "\n",
             r#"{"id":"OWN","title":"Try our milk","funding":"store","target":{"product":"1002"},"discount":{"percent":"20"},"max_discount":"1.00","budget":"10.00","valid_from":"2017-03-01","valid_until":"2017-05-01","switch_to_store_brand":true}"#,
             "\n"
@@ -218,7 +218,7 @@ fn generate_lists_the_likely_products_of_members_who_spend_enough() {
             .any(|r| !r.starts_with("1,") && r.contains("Try our milk")),
         "{csv}"
     );
-    // The budget of 0.75 covers one 0.50 coupon, not two.
+    // The budget of 0.60 covers the loyal heavy user's 0.50, not a light user's 0.25 too.
     assert_eq!(
         rows.iter().filter(|r| r.contains("0.50 off milk")).count(),
         1,

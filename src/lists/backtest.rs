@@ -6,8 +6,8 @@
 //! purchase frequency.
 //!
 //! Both pickers order the pool the same way after their first key, so only that key is
-//! compared: the engine's best score among the coupon's products (personal purchase
-//! frequency: the member's purchase lines of them), then the member's weekly spend in the
+//! compared: the sum of the engine's rates (the exponent of its scores) of the coupon's
+//! products (personal purchase frequency: the member's purchase lines of them), then the member's weekly spend in the
 //! coupon's categories, then how many members bought its products.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -175,11 +175,10 @@ pub fn run(dir: &Path, loaded: &Loaded, params: &Params) -> Result<Vec<CampaignR
                     .map(|k| k.3)
                     .collect()
             };
-            let engine = pick(&|ps: &[u32]| {
-                ps.iter()
-                    .filter_map(|p| own.get(p).copied())
-                    .fold(f64::NEG_INFINITY, f64::max)
-            });
+            // A coupon is used when any of its products is bought: the engine's scores are
+            // log-rates, so the coupon's rate is the sum of its products' rates.
+            let engine =
+                pick(&|ps: &[u32]| ps.iter().filter_map(|p| own.get(p).map(|s| s.exp())).sum());
             let frequency = pick(&|ps: &[u32]| {
                 ps.iter()
                     .map(|p| f64::from(lines.get(p).copied().unwrap_or(0)))

@@ -129,8 +129,8 @@ pub fn layout(list: &MemberList, signed: &SignedList, cx: &PrintContext<'_>) -> 
             let item = &list.items[i];
             let name = &cx.loaded.catalogue[item.product as usize].name;
             let flag = if at_row.contains(&Some(i)) { " *" } else { "" };
-            rows.push(Row::Text(format!("[ ] {name}{flag}")));
-            rows.push(Row::Text(format!("    {}", item.reason)));
+            rows.extend(wrapped(&format!("[ ] {name}{flag}"), "    "));
+            rows.extend(wrapped(&format!("    {}", item.reason), "    "));
         }
     }
     if !list.offers.is_empty() {
@@ -162,7 +162,36 @@ pub fn layout(list: &MemberList, signed: &SignedList, cx: &PrintContext<'_>) -> 
     if !tips.is_empty() {
         rows.push(Row::Rule);
         rows.push(Row::Heading("TIPS".into()));
-        rows.extend(tips.into_iter().map(Row::Text));
+        for tip in tips {
+            rows.extend(wrapped(&tip, ""));
+        }
+    }
+    rows
+}
+
+/// Columns of the narrowest receipt paper (58 mm, 32 columns of the normal font).
+const PAPER_COLUMNS: usize = 32;
+
+/// Text broken between words into rows of at most [`PAPER_COLUMNS`] columns, each row
+/// after the first starting with `indent` (a word longer than a row is cut).
+fn wrapped(text: &str, indent: &str) -> Vec<Row> {
+    let body = text.trim_start();
+    let mut line = text[..text.len() - body.len()].to_string();
+    let mut fresh = true;
+    let mut rows = Vec::new();
+    for word in body.split(' ').filter(|w| !w.is_empty()) {
+        if !fresh && line.width() + 1 + word.width() > PAPER_COLUMNS {
+            rows.push(Row::Text(std::mem::replace(&mut line, indent.to_string())));
+            fresh = true;
+        }
+        if !fresh {
+            line.push(' ');
+        }
+        line.push_str(word);
+        fresh = false;
+    }
+    if !fresh {
+        rows.push(Row::Text(line));
     }
     rows
 }
@@ -262,4 +291,42 @@ pub fn to_document(rows: &[Row]) -> Document {
             Row::Code128(code) => doc.code128(code.clone()),
         })
         .cut()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_text_breaks_between_words_within_the_paper() {
+        let rows = wrapped(
+            "    usually every 14 days, last bought 26 days ago, overdue",
+            "    ",
+        );
+        let lines: Vec<String> = rows
+            .iter()
+            .map(|r| match r {
+                Row::Text(t) => t.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "    usually every 14 days, last",
+                "    bought 26 days ago, overdue"
+            ]
+        );
+        assert!(lines.iter().all(|l| l.width() <= PAPER_COLUMNS));
+        assert!(wrapped("   ", "").is_empty());
+    }
+
+    #[test]
+    fn tips_fall_back_to_the_defaults() {
+        let tips = Tips::parse(DEFAULT_TIPS).unwrap();
+        let picked = tips.pick(&["PRODUCE", "NO SUCH"], 0, 2);
+        assert_eq!(picked.len(), 2);
+        assert!(picked[0].contains("bananas"), "{picked:?}");
+        assert!(Tips::parse("PRODUCE = 3").is_err());
+    }
 }

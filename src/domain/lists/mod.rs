@@ -106,6 +106,9 @@ pub struct Scoring {
     pub steady_half_life: f64,
     /// On the log-odds that a purchase of the product, by anyone, is a repeat purchase.
     pub repeat: f64,
+    /// On the log-odds that a purchase of the product is followed by another by the same
+    /// member within the list period.
+    pub quick_repeat: f64,
     /// On the squared log-ratio of days since the last purchase to the repurchase
     /// interval (negative: being far off the member's cycle, early or late, lowers the
     /// score).
@@ -115,6 +118,13 @@ pub struct Scoring {
     pub due: f64,
     /// On the product's population sales trend (log-ratio of recent to long-run sales).
     pub trend: f64,
+    /// On `ln(1 + members who bought the product)`.
+    pub popularity: f64,
+    /// How many of the products selling most right now compete for a place on the list
+    /// of a member who never bought them, and the score they start from (the rest of
+    /// theirs comes from the population terms: repeat share, popularity, trend).
+    pub newcomers: usize,
+    pub newcomer_base: f64,
     /// Pseudo-gaps of the population interval mixed into the member's own median gap.
     pub interval_shrinkage: f64,
 }
@@ -143,9 +153,13 @@ impl Default for Scoring {
             recent_half_life: 21.0,
             steady_half_life: 83.0,
             repeat: 0.5,
+            quick_repeat: 0.0,
             off_cycle: 0.0,
-            due: 0.0,
-            trend: 0.0,
+            due: 0.3,
+            trend: 0.4,
+            popularity: 0.0,
+            newcomers: 0,
+            newcomer_base: 0.0,
             interval_shrinkage: 2.0,
         }
     }

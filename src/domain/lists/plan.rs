@@ -66,7 +66,13 @@ pub fn prepare(
     };
     let prepared = parallel_map(members, work);
     let (groups, uses): (Vec<_>, Vec<_>) = prepared.into_iter().unzip();
-    let population = Population::build(catalogue, &groups, &uses, params.day_of(as_of));
+    let population = Population::build(
+        catalogue,
+        &groups,
+        &uses,
+        params.day_of(as_of),
+        params.period_days,
+    );
     (groups, uses, population)
 }
 
@@ -144,16 +150,21 @@ pub fn plan_lists(
         offers::allocate(deals, candidates, lists.len(), params.max_offers);
     for (list, offers) in lists.iter_mut().zip(granted) {
         for offer in &offers {
-            if let (Some(product), Some(instead)) = (offer.product, offer.instead_of)
-                && !list.items.iter().any(|i| i.product == product)
-            {
-                let name = &catalogue[instead as usize].name;
-                list.items.push(RankedItem {
+            let (Some(product), Some(instead)) = (offer.product, offer.instead_of) else {
+                continue;
+            };
+            let reason = format!(
+                "our own brand, instead of {}",
+                catalogue[instead as usize].name
+            );
+            match list.items.iter_mut().find(|i| i.product == product) {
+                Some(item) => item.reason = reason,
+                None => list.items.push(RankedItem {
                     product,
                     score: list.items.last().map_or(0.0, |i| i.score) - 1.0,
                     basis: Basis::Popular,
-                    reason: format!("our own brand, instead of {name}"),
-                });
+                    reason,
+                }),
             }
         }
         list.offers = offers;

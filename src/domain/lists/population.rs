@@ -32,6 +32,9 @@ pub struct Population {
     /// Per product (catalogue index): the smoothed share of its purchase days that were
     /// repeat purchases by the same member, in (0, 1).
     pub repeat_share: Vec<f64>,
+    /// Per product: the smoothed share of its purchase days followed by another purchase
+    /// of it by the same member within the list period, in (0, 1).
+    pub quick_repeat_share: Vec<f64>,
     /// Per product: the median gap in days between a member's purchase days of it.
     pub interval_days: Vec<f64>,
     /// Per product: how many members bought it.
@@ -42,6 +45,9 @@ pub struct Population {
     pub trend: Vec<f64>,
     /// Products by number of buyers, most first (at most [`TOP_SELLERS`]).
     pub top_sellers: Vec<u32>,
+    /// Products by purchase days in the last [`TREND_DAYS`], most first (at most
+    /// [`TOP_SELLERS`]): what is selling now.
+    pub selling_now: Vec<u32>,
     /// Category index of each product (into `categories`).
     pub category_of: Vec<Option<u32>>,
     pub categories: Vec<String>,
@@ -58,6 +64,7 @@ impl Population {
         groups: &[PurchaseGroups],
         category_use: &[Vec<CategoryUse>],
         today: i32,
+        period_days: u32,
     ) -> Population {
         let n = catalogue.len();
         let (category_of, categories) = category_index(catalogue);
@@ -101,6 +108,24 @@ impl Population {
                 ((f64::from(recent[p]) + 1.0) / (expected + 1.0)).ln()
             })
             .collect();
+        let mut quick = vec![0u32; n];
+        for &(p, gap) in &gaps {
+            if gap <= period_days as i32 {
+                quick[p as usize] += 1;
+            }
+        }
+        let quick_total: u64 = quick.iter().map(|&q| u64::from(q)).sum();
+        let quick_prior = if total_occasions == 0 {
+            0.2
+        } else {
+            (quick_total as f64 / total_occasions as f64).clamp(0.01, 0.99)
+        };
+        let quick_repeat_share = (0..n)
+            .map(|p| {
+                (f64::from(quick[p]) + REPEAT_PRIOR_WEIGHT * quick_prior)
+                    / (f64::from(occasions[p]) + REPEAT_PRIOR_WEIGHT)
+            })
+            .collect();
         gaps.sort_unstable();
         let overall = median_sorted(&{
             let mut all: Vec<i32> = gaps.iter().map(|g| g.1).collect();
@@ -119,6 +144,9 @@ impl Population {
         let mut ranked: Vec<u32> = (0..n as u32).filter(|&p| buyers[p as usize] > 0).collect();
         ranked.sort_by_key(|&p| (std::cmp::Reverse(buyers[p as usize]), p));
         ranked.truncate(TOP_SELLERS);
+        let mut now: Vec<u32> = (0..n as u32).filter(|&p| recent[p as usize] > 0).collect();
+        now.sort_by_key(|&p| (std::cmp::Reverse(recent[p as usize]), p));
+        now.truncate(TOP_SELLERS);
 
         let mut spends: Vec<Vec<i64>> = vec![Vec::new(); categories.len()];
         for member in category_use {
@@ -132,10 +160,12 @@ impl Population {
             .collect();
         Population {
             repeat_share,
+            quick_repeat_share,
             interval_days,
             buyers,
             trend,
             top_sellers: ranked,
+            selling_now: now,
             category_of,
             categories,
             usage_thresholds,

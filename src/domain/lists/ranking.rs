@@ -49,8 +49,6 @@ pub struct RankedItem {
 /// The score of one product from its features and its population repeat share.
 pub fn score(f: &ProductFeatures, population: &Population, params: &Params) -> f64 {
     let scoring = &params.scoring;
-    let p = f.product as usize;
-    let r = population.repeat_share[p].clamp(1e-6, 1.0 - 1e-6);
     let cycle = ((f64::from(f.days_since_last) + 1.0) / (f.interval.max(0.0) + 1.0)).ln();
     let due_in_period = f.own_interval.is_some()
         && f.due_in >= -f.interval / 2.0
@@ -58,10 +56,26 @@ pub fn score(f: &ProductFeatures, population: &Population, params: &Params) -> f
     scoring.count * f64::from(f.purchase_days).ln_1p()
         + scoring.recent * f.recent_frequency.ln_1p()
         + scoring.steady * f.steady_frequency.ln_1p()
-        + scoring.repeat * (r / (1.0 - r)).ln()
         + scoring.off_cycle * cycle * cycle
         + scoring.due * f64::from(u8::from(due_in_period))
+        + population_terms(f.product, population, params)
+}
+
+/// The part of the score that comes from all members: repeat share, popularity, trend.
+fn population_terms(product: u32, population: &Population, params: &Params) -> f64 {
+    let scoring = &params.scoring;
+    let p = product as usize;
+    let r = population.repeat_share[p].clamp(1e-6, 1.0 - 1e-6);
+    let q = population.quick_repeat_share[p].clamp(1e-6, 1.0 - 1e-6);
+    scoring.repeat * (r / (1.0 - r)).ln()
+        + scoring.quick_repeat * (q / (1.0 - q)).ln()
+        + scoring.popularity * f64::from(population.buyers[p]).ln_1p()
         + scoring.trend * population.trend[p]
+}
+
+/// The score of a product selling well now that the member never bought.
+pub fn newcomer_score(product: u32, population: &Population, params: &Params) -> f64 {
+    params.scoring.newcomer_base + population_terms(product, population, params)
 }
 
 /// The score of every product the member bought before `as_of`, in product order.
@@ -118,6 +132,18 @@ pub fn rank(
             .unwrap_or(Ordering::Equal)
             .then(a.1.product.cmp(&b.1.product))
     };
+    let mut newcomers: Vec<(f64, u32)> = population
+        .selling_now
+        .iter()
+        .take(params.scoring.newcomers)
+        .filter(|&&p| groups.group(p).is_none())
+        .map(|&p| (newcomer_score(p, population, params), p))
+        .collect();
+    newcomers.sort_by(|a, b| {
+        b.0.partial_cmp(&a.0)
+            .unwrap_or(Ordering::Equal)
+            .then(a.1.cmp(&b.1))
+    });
     let keep = params.list_len;
     if scored.len() > keep && keep > 0 {
         scored.select_nth_unstable_by(keep - 1, by_score);
@@ -134,12 +160,40 @@ pub fn rank(
             basis: Basis::Own(f),
         })
         .collect();
+    if !newcomers.is_empty() {
+        let mut merged = Vec::with_capacity(keep);
+        let (mut own, mut new) = (
+            items.into_iter().peekable(),
+            newcomers.into_iter().peekable(),
+        );
+        while merged.len() < keep {
+            let take_new = match (own.peek(), new.peek()) {
+                (Some(o), Some(n)) => n.0 > o.score,
+                (None, Some(_)) => true,
+                _ => false,
+            };
+            if take_new {
+                let (score, product) = new.next().expect("peeked");
+                merged.push(RankedItem {
+                    product,
+                    score,
+                    basis: Basis::Popular,
+                    reason: "selling well this season".into(),
+                });
+            } else if let Some(item) = own.next() {
+                merged.push(item);
+            } else {
+                break;
+            }
+        }
+        items = merged;
+    }
     let floor = items.last().map_or(0.0, |i| i.score);
     for &p in &population.top_sellers {
         if items.len() >= keep {
             break;
         }
-        if groups.group(p).is_none() {
+        if groups.group(p).is_none() && !items.iter().any(|i| i.product == p) {
             let n = items.len() as f64;
             items.push(RankedItem {
                 product: p,
