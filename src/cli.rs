@@ -137,6 +137,12 @@ pub struct DemoArgs {
     /// Keep the demo store in this directory instead of a fresh temporary one.
     #[arg(long, value_name = "DIR")]
     pub keep: Option<PathBuf>,
+    /// Run the scripted demo without the touch UI (also what happens without a display).
+    #[arg(long, conflicts_with = "fullscreen")]
+    pub headless: bool,
+    /// Show the touch UI full screen, as on a till, instead of in a window.
+    #[arg(long)]
+    pub fullscreen: bool,
 }
 
 #[derive(Debug, Args)]
@@ -199,6 +205,8 @@ pub enum BenchCommand {
     Replay(crate::bench::ReplayBenchArgs),
     /// Scan-to-line latency through the headless terminal over a generated catalogue.
     Scan(crate::bench::ScanBenchArgs),
+    /// The touch UI: scan to rendered frame with a 200-line basket, resident memory, start-up.
+    Ui(crate::bench::UiBenchArgs),
     /// HQ ingest from many terminals at once against raw inserts, and a backlog's upload (PostgreSQL at `hq.database`).
     Hq(crate::bench::HqBenchArgs),
 }
@@ -232,7 +240,18 @@ pub fn open_store_at(config: &Config, dir: &Path) -> Result<Store> {
 pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
     match cli.command {
         Command::Demo(args) => {
-            crate::demo::run(&config, args.keep.as_deref().or(cli.data_dir.as_deref()))
+            let dir = args.keep.as_deref().or(cli.data_dir.as_deref());
+            if args.headless {
+                return crate::demo::run(&config, dir);
+            }
+            if !crate::ui::launch::has_display() {
+                println!(
+                    "No display (DISPLAY and WAYLAND_DISPLAY are unset): running the scripted \
+                     demo without the touch UI."
+                );
+                return crate::demo::run(&config, dir);
+            }
+            crate::ui::launch::run_demo_in(&config, dir, args.fullscreen)
         }
         Command::Init => {
             let store = open_store(&config)?;
@@ -350,6 +369,7 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
         Command::Bench(BenchCommand::Persist(args)) => crate::bench::persist(&config, &args),
         Command::Bench(BenchCommand::Replay(args)) => crate::bench::replay(&config, &args),
         Command::Bench(BenchCommand::Scan(args)) => crate::bench::scan(&config, &args),
+        Command::Bench(BenchCommand::Ui(args)) => crate::bench::ui(&config, &args),
         Command::Bench(BenchCommand::Hq(args)) => crate::bench::hq(&config, &args),
     }
 }
