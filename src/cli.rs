@@ -28,8 +28,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the demo store: seeds a store with demo products, members and operators and
-    /// prices sample baskets (scans, in-store labels, a misread barcode) with their VAT.
+    /// Run the demo store: the touch UI on a demo store with simulated devices when there is
+    /// a display; otherwise (or with --headless) the scripted demo, which seeds a store with
+    /// demo products, members and operators and prices sample baskets (scans, in-store
+    /// labels, a misread barcode) with their VAT.
     Demo(DemoArgs),
     /// Create the data directory and bring its databases to the current schema.
     Init,

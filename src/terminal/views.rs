@@ -307,9 +307,9 @@ pub struct PaymentView {
     pub tenders: Vec<(String, Text<Money>)>,
 }
 
-pub fn payment_view(terminal: &super::Terminal) -> PaymentView {
+/// `total` is the priced basket's total (the caller has priced the basket already).
+pub fn payment_view(terminal: &super::Terminal, total: Money) -> PaymentView {
     let currency = terminal.currency();
-    let total = terminal.priced().total;
     let paid: i64 = terminal.tendered().iter().map(|t| t.amount).sum();
     PaymentView {
         total: Text(total),

@@ -177,7 +177,7 @@ impl Controller {
         let view = views::basket_view(self.terminal.basket(), &priced);
         models::sync_rows(&self.lines, models::basket_lines(&view));
         let count = view.lines.iter().filter(|l| !l.voided).count() as i32;
-        let payment = views::payment_view(&self.terminal);
+        let payment = views::payment_view(&self.terminal, priced.total);
         let badge = views::member_badge(&self.terminal);
         let app = match self.app.upgrade() {
             Some(app) => app,
