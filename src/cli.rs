@@ -28,8 +28,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the demo store: seeds a store with demo products, members and operators and
-    /// prices sample baskets (scans, in-store labels, a misread barcode) with their VAT.
+    /// Run the demo store: the touch UI on a demo store with simulated devices when there is
+    /// a display; otherwise (or with --headless) the scripted demo, which seeds a store with
+    /// demo products, members and operators and prices sample baskets (scans, in-store
+    /// labels, a misread barcode) with their VAT.
     Demo(DemoArgs),
     /// Create the data directory and bring its databases to the current schema.
     Init,
@@ -152,6 +154,12 @@ pub struct DemoArgs {
     /// Keep the demo store in this directory instead of a fresh temporary one.
     #[arg(long, value_name = "DIR")]
     pub keep: Option<PathBuf>,
+    /// Run the scripted demo without the touch UI (also what happens without a display).
+    #[arg(long, conflicts_with = "fullscreen")]
+    pub headless: bool,
+    /// Show the touch UI full screen, as on a till, instead of in a window.
+    #[arg(long)]
+    pub fullscreen: bool,
 }
 
 #[derive(Debug, Args)]
@@ -214,6 +222,8 @@ pub enum BenchCommand {
     Replay(crate::bench::ReplayBenchArgs),
     /// Scan-to-line latency through the headless terminal over a generated catalogue.
     Scan(crate::bench::ScanBenchArgs),
+    /// The touch UI: scan to rendered frame with a 200-line basket, resident memory, start-up.
+    Ui(crate::bench::UiBenchArgs),
     /// HQ ingest from many terminals at once against raw inserts, and a backlog's upload (the backend of `hq.database`).
     Hq(crate::bench::HqBenchArgs),
     /// Shopping lists for every member of the store: load time and generation time.
@@ -249,7 +259,18 @@ pub fn open_store_at(config: &Config, dir: &Path) -> Result<Store> {
 pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
     match cli.command {
         Command::Demo(args) => {
-            crate::demo::run(&config, args.keep.as_deref().or(cli.data_dir.as_deref()))
+            let dir = args.keep.as_deref().or(cli.data_dir.as_deref());
+            if args.headless {
+                return crate::demo::run(&config, dir);
+            }
+            if !crate::ui::launch::has_display() {
+                println!(
+                    "No display (DISPLAY and WAYLAND_DISPLAY are unset): running the scripted \
+                     demo without the touch UI."
+                );
+                return crate::demo::run(&config, dir);
+            }
+            crate::ui::launch::run_demo_in(&config, dir, args.fullscreen)
         }
         Command::Init => {
             let store = open_store(&config)?;
@@ -372,6 +393,7 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
         Command::Bench(BenchCommand::Persist(args)) => crate::bench::persist(&config, &args),
         Command::Bench(BenchCommand::Replay(args)) => crate::bench::replay(&config, &args),
         Command::Bench(BenchCommand::Scan(args)) => crate::bench::scan(&config, &args),
+        Command::Bench(BenchCommand::Ui(args)) => crate::bench::ui(&config, &args),
         Command::Bench(BenchCommand::Hq(args)) => crate::bench::hq(&config, &args),
         Command::Bench(BenchCommand::Lists(args)) => crate::bench::lists(&config, &args),
     }

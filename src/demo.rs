@@ -297,3 +297,12 @@ fn scan_through(devices: &mut storepos_drivers::Devices, code: &str) -> Result<S
         )),
     }
 }
+
+/// The configuration with the demo HQ's public key for coupons and lists, unless one is set.
+pub fn with_demo_coupon_key(config: &Config) -> Config {
+    let mut config = config.clone();
+    if config.loyalty.coupon_key.is_none() {
+        config.loyalty.coupon_key = Some(hex::encode(demo_hq_key().verifying_key().to_bytes()));
+    }
+    config
+}

@@ -26,3 +26,4 @@ pub mod receipt;
 pub mod settings;
 pub mod store;
 pub mod terminal;
+pub mod ui;

@@ -6,12 +6,14 @@ mod lists;
 mod members;
 mod replay;
 mod scan;
+mod ui;
 
 pub use hq::{HqBenchArgs, hq};
 pub use lists::{ListsBenchArgs, lists};
 pub use members::{MembersBenchArgs, members};
 pub use replay::{ReplayBenchArgs, replay};
 pub use scan::{ScanBenchArgs, scan};
+pub use ui::{UiBenchArgs, ui};
 
 use std::io::Write;
 use std::path::PathBuf;

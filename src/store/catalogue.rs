@@ -70,6 +70,21 @@ impl Catalogue {
         row.transpose()
     }
 
+    /// Up to `limit` products keyed by PLU (weighed produce), lowest PLU first: the till's
+    /// quick keys.
+    pub fn plu_products(&self, limit: usize) -> Result<Vec<Product>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            product_columns!(),
+            " FROM products WHERE plu IS NOT NULL ORDER BY plu LIMIT ?1"
+        );
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt
+            .query_map([limit as i64], |r| Ok(read_product(r, self.currency)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().collect()
+    }
+
     pub fn product_count(&self) -> Result<u64, StoreError> {
         let n: i64 = self
             .conn

@@ -23,6 +23,7 @@ pub enum Command {
         operator: String,
         pin: String,
     },
+    SignOut {},
     OpenShift {
         float: String,
     },
@@ -184,6 +185,7 @@ pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, Command
         |done: Option<Completed>| done.map_or(Outcome::Nothing, |d| Outcome::Sale(Box::new(d)));
     match command {
         Command::SignIn { operator, pin } => terminal.sign_in(&operator, &pin).map(nothing),
+        Command::SignOut {} => terminal.sign_out().map(nothing),
         Command::OpenShift { float } => terminal.open_shift(&float).map(nothing),
         Command::Scan(code) => terminal.scan(&code).map(|_| Outcome::Nothing),
         Command::KeyItem { plu, qty } => terminal

@@ -359,6 +359,20 @@ impl Terminal {
         Ok(())
     }
 
+    /// Ends the operator's session; a sale in progress must be finished, suspended or
+    /// voided first, so nothing is left half-done under nobody's name.
+    pub fn sign_out(&mut self) -> Result<(), CommandError> {
+        self.signed_in()?;
+        if !self.basket.is_empty() || !self.tenders.is_empty() {
+            return Err(CommandError::Invalid(
+                "finish, suspend or void the sale before signing out".into(),
+            ));
+        }
+        self.operator = None;
+        self.pending = None;
+        Ok(())
+    }
+
     /// Resolves scanner data to a priced item without touching the basket.
     pub fn resolve_for_pricing(
         &self,
@@ -620,6 +634,34 @@ impl Terminal {
         }
         let action = self.pending.take().ok_or(CommandError::NothingToApprove)?;
         self.apply(action, &approver.id)
+    }
+
+    /// The basket of the sale in progress.
+    pub fn basket(&self) -> &Basket {
+        &self.basket
+    }
+
+    /// The tenders taken so far on the sale in progress (split payment).
+    pub fn tendered(&self) -> &[TenderLine] {
+        &self.tenders
+    }
+
+    /// The signed-in operator's name, if any.
+    pub fn operator_name(&self) -> Option<&str> {
+        self.operator.as_ref().map(|op| op.name.as_str())
+    }
+
+    /// Products keyed by PLU, for the quick keys.
+    pub fn plu_products(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<crate::domain::product::Product>, CommandError> {
+        Ok(self.store.catalogue.plu_products(limit)?)
+    }
+
+    /// Whether a shift is open on this till.
+    pub fn shift_open(&self) -> bool {
+        self.shift.is_some()
     }
 
     pub fn priced(&self) -> PricedBasket {

@@ -218,3 +218,76 @@ fn refund_tenders(
     }
     Ok(out)
 }
+
+/// A line of an earlier sale and how much of it may still come back, for choosing what to
+/// return. Quantities are in thousandths, amounts in minor units.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Returnable {
+    pub line: u32,
+    pub name: String,
+    pub sold: i64,
+    /// Sold less every earlier return of the line; never negative.
+    pub left: i64,
+    /// What the customer paid for the whole line (after discounts).
+    pub paid: i64,
+}
+
+/// The lines of sale `receipt_no` with what is left to return on each.
+pub fn returnable(conn: &Connection, receipt_no: u64) -> Result<Vec<Returnable>, CommandError> {
+    let store_err = |e: rusqlite::Error| CommandError::Store(e.into());
+    let kind: Option<String> = conn
+        .query_row(
+            "SELECT kind FROM sales WHERE receipt_no = ?1",
+            [receipt_no as i64],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(store_err)?;
+    match kind.as_deref() {
+        None => {
+            return Err(CommandError::Invalid(format!(
+                "no sale with receipt {receipt_no} on this terminal"
+            )));
+        }
+        Some("sale") => {}
+        Some(_) => {
+            return Err(CommandError::Invalid(format!(
+                "receipt {receipt_no} is itself a return"
+            )));
+        }
+    }
+    let mut stmt = conn
+        .prepare(
+            "SELECT l.line_no, l.name, l.quantity, l.amount - l.discount,
+                    (SELECT COALESCE(SUM(r.quantity), 0) FROM sale_lines r JOIN sales s
+                     ON s.receipt_no = r.receipt_no
+                     WHERE s.original_receipt = l.receipt_no AND r.original_line = l.line_no)
+             FROM sale_lines l WHERE l.receipt_no = ?1 ORDER BY l.line_no",
+        )
+        .map_err(store_err)?;
+    let rows = stmt
+        .query_map([receipt_no as i64], |r| {
+            let sold: i64 = r.get(2)?;
+            let returned: i64 = r.get(4)?;
+            Ok(Returnable {
+                line: r.get(0)?,
+                name: r.get(1)?,
+                sold,
+                left: (sold - returned).max(0),
+                paid: r.get(3)?,
+            })
+        })
+        .map_err(store_err)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(store_err)?;
+    Ok(rows)
+}
+
+impl super::Terminal {
+    /// What may still be returned of the sale a receipt code (or number) names.
+    pub fn returnable(&self, code: &str) -> Result<(u64, Vec<Returnable>), CommandError> {
+        self.signed_in()?;
+        let receipt = parse_receipt(code, &self.config.store.id, &self.config.terminal.id)?;
+        Ok((receipt, returnable(&self.store.terminal, receipt)?))
+    }
+}

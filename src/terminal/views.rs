@@ -296,3 +296,29 @@ fn mask_phone(phone: &str) -> String {
     let last: String = digits[hidden..].iter().collect();
     format!("{}{last}", "*".repeat(hidden))
 }
+
+/// Where the payment of the sale in progress stands: the tenders so far and what is due.
+#[derive(Debug, Serialize)]
+pub struct PaymentView {
+    pub total: Text<Money>,
+    pub paid: Text<Money>,
+    /// The total less the tenders so far, never below zero.
+    pub due: Text<Money>,
+    pub tenders: Vec<(String, Text<Money>)>,
+}
+
+/// `total` is the priced basket's total (the caller has priced the basket already).
+pub fn payment_view(terminal: &super::Terminal, total: Money) -> PaymentView {
+    let currency = terminal.currency();
+    let paid: i64 = terminal.tendered().iter().map(|t| t.amount).sum();
+    PaymentView {
+        total: Text(total),
+        paid: Text(Money::from_minor(paid, currency)),
+        due: Text(Money::from_minor((total.minor() - paid).max(0), currency)),
+        tenders: terminal
+            .tendered()
+            .iter()
+            .map(|t| (t.kind.clone(), Text(Money::from_minor(t.amount, currency))))
+            .collect(),
+    }
+}

@@ -1,0 +1,786 @@
+//! Binds the screens to the terminal. Every action the screens raise becomes the JSON
+//! command the headless interface takes and runs through [`headless::run`]; its effects go
+//! to the devices and the terminal's views come back to the `Pos` global. Refusals are
+//! shown as they are; an action that needs a supervisor opens the approval prompt.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use slint::{ComponentHandle, ModelRc, SharedString, Timer, TimerMode, VecModel};
+use storepos_drivers::printer::status::PaperState;
+use storepos_drivers::{CardSource, DeviceEvent, DeviceStatus, InputDevice};
+
+use super::lists::{BatchRun, ListPrinter};
+use super::models;
+use super::{AppWindow, BasketLine, Entry, MemberRow, Pos, QuickKey, Screen};
+use crate::terminal::effects::Counter;
+use crate::terminal::headless::{self, Outcome};
+use crate::terminal::returns::Returnable;
+use crate::terminal::{CommandError, Terminal, views};
+
+/// A return being put together: the receipt, its lines and the units chosen per line.
+struct ReturnDraft {
+    code: String,
+    lines: Vec<Returnable>,
+    chosen: Vec<i32>,
+}
+
+pub struct Controller {
+    terminal: Terminal,
+    counter: Counter,
+    app: slint::Weak<AppWindow>,
+    lines: Rc<VecModel<BasketLine>>,
+    lists: Option<Box<dyn ListPrinter>>,
+    batch: Option<BatchRun>,
+    batch_timer: Timer,
+    returns: Option<ReturnDraft>,
+    timers: Vec<Timer>,
+}
+
+type Shared = Rc<RefCell<Controller>>;
+
+impl Controller {
+    /// Binds `app` to `terminal` and the devices of `counter` (the scanner and card reader
+    /// are started here). `lists` prints shopping lists where a list engine is available.
+    pub fn attach(
+        app: &AppWindow,
+        terminal: Terminal,
+        mut counter: Counter,
+        lists: Option<Box<dyn ListPrinter>>,
+    ) -> Shared {
+        use storepos_drivers::Device;
+        let devices = counter.devices();
+        if let Err(e) = devices.scanner.start() {
+            tracing::warn!("scanner did not start: {e}");
+        }
+        if let Err(e) = devices.card_reader.start() {
+            tracing::warn!("card reader did not start: {e}");
+        }
+        let lines = Rc::new(VecModel::default());
+        let pos = app.global::<Pos>();
+        pos.set_lines(ModelRc::from(lines.clone()));
+        pos.set_lists_available(lists.is_some());
+        let controller = Rc::new(RefCell::new(Controller {
+            terminal,
+            counter,
+            app: app.as_weak(),
+            lines,
+            lists,
+            batch: None,
+            batch_timer: Timer::default(),
+            returns: None,
+            timers: Vec::new(),
+        }));
+        bind(app, &controller);
+        {
+            let mut c = controller.borrow_mut();
+            c.show_quick_keys();
+            c.refresh();
+            c.refresh_status();
+        }
+        controller
+    }
+
+    /// Polls the devices every `every` and the sync status every `status_every` (the demo
+    /// window does; tests drive [`Controller::poll_devices`] themselves).
+    pub fn start_timers(this: &Shared, every: Duration, status_every: Duration) {
+        let weak = Rc::downgrade(this);
+        let devices = Timer::default();
+        devices.start(TimerMode::Repeated, every, move || {
+            if let Some(c) = weak.upgrade() {
+                c.borrow_mut().poll_devices();
+            }
+        });
+        let weak = Rc::downgrade(this);
+        let status = Timer::default();
+        status.start(TimerMode::Repeated, status_every, move || {
+            if let Some(c) = weak.upgrade() {
+                c.borrow_mut().refresh_status();
+            }
+        });
+        this.borrow_mut().timers.extend([devices, status]);
+    }
+
+    pub fn terminal(&self) -> &Terminal {
+        &self.terminal
+    }
+
+    pub fn counter(&mut self) -> &mut Counter {
+        &mut self.counter
+    }
+
+    fn pos<R>(&self, f: impl FnOnce(&Pos<'_>) -> R) -> Option<R> {
+        self.app.upgrade().map(|app| f(&app.global::<Pos>()))
+    }
+
+    /// Runs one headless command, carries out its effects and shows a refusal or a device
+    /// warning. Returns what the command produced when it was done.
+    pub fn run(&mut self, command: Value) -> Option<Outcome> {
+        let result = headless::parse(&command.to_string())
+            .map_err(CommandError::Invalid)
+            .and_then(|c| headless::run(&mut self.terminal, c));
+        let effects = self.terminal.take_effects();
+        let outcome = match result {
+            Ok(Outcome::Reprint) => match self.counter.reprint() {
+                Ok(()) => Some(Outcome::Nothing),
+                Err(message) => {
+                    self.show_error("device", &message);
+                    None
+                }
+            },
+            Ok(outcome) => {
+                let warnings = self.counter.carry_out(effects);
+                if !warnings.is_empty() {
+                    self.show_error("device", &warnings.join("\n"));
+                } else {
+                    self.clear_error();
+                }
+                Some(outcome)
+            }
+            Err(CommandError::ApprovalRequired(what)) => {
+                self.pos(|p| p.set_approval_what(what.into()));
+                None
+            }
+            Err(e) => {
+                self.show_error(e.code(), &e.to_string());
+                None
+            }
+        };
+        self.refresh();
+        outcome
+    }
+
+    fn show_error(&self, code: &str, message: &str) {
+        self.pos(|p| {
+            p.set_error_code(code.into());
+            p.set_error_message(message.into());
+            p.set_notice(SharedString::new());
+        });
+    }
+
+    fn clear_error(&self) {
+        self.pos(|p| {
+            p.set_error_code(SharedString::new());
+            p.set_error_message(SharedString::new());
+        });
+    }
+
+    fn notice(&self, text: String) {
+        self.pos(|p| p.set_notice(text.into()));
+    }
+
+    /// Binds the basket, totals, member badge and payment state to the screens.
+    pub fn refresh(&mut self) {
+        let priced = self.terminal.priced();
+        let view = views::basket_view(self.terminal.basket(), &priced);
+        models::sync_rows(&self.lines, models::basket_lines(&view));
+        let count = view.lines.iter().filter(|l| !l.voided).count() as i32;
+        let payment = views::payment_view(&self.terminal, priced.total);
+        let badge = views::member_badge(&self.terminal);
+        let app = match self.app.upgrade() {
+            Some(app) => app,
+            None => return,
+        };
+        let pos = app.global::<Pos>();
+        pos.set_item_count(count);
+        pos.set_subtotal(view.subtotal.0.to_string().into());
+        pos.set_discount(view.discount.0.to_string().into());
+        pos.set_tax(view.tax.0.to_string().into());
+        pos.set_total(view.total.0.to_string().into());
+        pos.set_paid(payment.paid.0.to_string().into());
+        pos.set_due(payment.due.0.to_string().into());
+        pos.set_tenders(rows(
+            payment
+                .tenders
+                .iter()
+                .map(|(kind, amount)| Entry {
+                    label: kind.as_str().into(),
+                    value: amount.0.to_string().into(),
+                })
+                .collect(),
+        ));
+        pos.set_suggested_notes(rows(
+            models::suggested_notes(payment.due.0)
+                .into_iter()
+                .map(SharedString::from)
+                .collect(),
+        ));
+        pos.set_operator_name(self.terminal.operator_name().unwrap_or("").into());
+        pos.set_shift_open(self.terminal.shift_open());
+        match badge {
+            Some(b) => {
+                pos.set_has_member(true);
+                pos.set_member_name(b.name.into());
+                pos.set_member_tier(b.tier.into());
+                pos.set_member_points(b.points.to_string().into());
+                pos.set_member_redeemable(b.redeemable.to_string().into());
+                pos.set_member_offers(rows(b.offers.into_iter().map(|o| o.title.into()).collect()));
+            }
+            None => {
+                pos.set_has_member(false);
+                pos.set_member_name(SharedString::new());
+                pos.set_member_offers(rows(Vec::new()));
+                pos.set_member_sheet(rows(Vec::new()));
+            }
+        }
+    }
+
+    fn show_quick_keys(&self) {
+        let keys = self
+            .terminal
+            .plu_products(8)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| QuickKey {
+                plu: p.plu.map(|n| n.to_string()).unwrap_or_default().into(),
+                name: p.name.into(),
+                price: p.price.to_string().into(),
+            })
+            .collect();
+        self.pos(|p| p.set_quick_keys(rows(keys)));
+    }
+
+    /// Reads what the scanner, card reader and printer reported since the last poll.
+    pub fn poll_devices(&mut self) {
+        loop {
+            let event = self.counter.devices().scanner.poll_event(Duration::ZERO);
+            match event {
+                Some(DeviceEvent::Data(scan)) => self.scan(&scan.label),
+                Some(DeviceEvent::Error(e)) => self.show_error("bad_barcode", &e.to_string()),
+                Some(DeviceEvent::Status(s)) => self.device_state(Device::Scanner, &s),
+                None => break,
+            }
+        }
+        loop {
+            let event = self
+                .counter
+                .devices()
+                .card_reader
+                .poll_event(Duration::ZERO);
+            match event {
+                Some(DeviceEvent::Data(card)) => {
+                    let command = match card.source {
+                        CardSource::Nfc => json!({ "tap": card.card_number }),
+                        CardSource::MagStripe => json!({ "member": card.card_number }),
+                    };
+                    self.run(command);
+                }
+                Some(DeviceEvent::Error(e)) => self.show_error("bad_card", &e.to_string()),
+                Some(DeviceEvent::Status(_)) => {}
+                None => break,
+            }
+        }
+        loop {
+            let event = self.counter.devices().printer.poll_event(Duration::ZERO);
+            match event {
+                Some(DeviceEvent::Status(s)) => self.device_state(Device::Printer, &s),
+                Some(DeviceEvent::Error(e)) => self.show_error("device", &e.to_string()),
+                Some(DeviceEvent::Data(never)) => match never {},
+                None => break,
+            }
+        }
+    }
+
+    fn device_state(&self, device: Device, status: &DeviceStatus) {
+        let state = match status {
+            DeviceStatus::Online | DeviceStatus::Reconnected | DeviceStatus::PaperOk => "ok",
+            DeviceStatus::PaperNearEnd => "paper-low",
+            DeviceStatus::PaperOut | DeviceStatus::CoverOpen => "paper-out",
+            DeviceStatus::Offline(_) => "offline",
+            DeviceStatus::CoverClosed | DeviceStatus::DrawerOpen | DeviceStatus::DrawerClosed => {
+                return;
+            }
+        };
+        self.pos(|p| match device {
+            Device::Scanner => p.set_scanner_state(state.into()),
+            Device::Printer => p.set_printer_state(state.into()),
+        });
+    }
+
+    /// Online/offline and the backlog, and each device's health for the manager screen.
+    pub fn refresh_status(&mut self) {
+        use storepos_drivers::{Device as _, HealthLevel};
+        if let Ok(s) = self.terminal.sync_status() {
+            self.pos(|p| {
+                p.set_online(s.online);
+                p.set_backlog(s.backlog.try_into().unwrap_or(i32::MAX));
+            });
+        }
+        let devices = self.counter.devices();
+        let health = [
+            ("scanner", devices.scanner.check_health()),
+            ("card reader", devices.card_reader.check_health()),
+            ("printer", devices.printer.check_health()),
+            ("drawer", devices.drawer.check_health()),
+        ];
+        let printer_state = match (&health[2].1.level, health[2].1.detail.as_str()) {
+            (HealthLevel::Ok, _) => "ok",
+            (HealthLevel::Warning, d) if d.contains("paper") => "paper-low",
+            (_, d) if d.contains("paper") || d.contains("cover") => "paper-out",
+            (HealthLevel::Warning, _) => "ok",
+            (HealthLevel::Failed, _) => "offline",
+        };
+        let scanner_state = if health[0].1.level == HealthLevel::Failed {
+            "offline"
+        } else {
+            "ok"
+        };
+        let mut entries: Vec<Entry> = health
+            .iter()
+            .map(|(name, h)| Entry {
+                label: (*name).into(),
+                value: h.level.to_string().into(),
+            })
+            .collect();
+        if let Ok(s) = self.terminal.sync_status() {
+            entries.push(Entry {
+                label: "HQ".into(),
+                value: if s.online { "online" } else { "offline" }.into(),
+            });
+            entries.push(Entry {
+                label: "backlog".into(),
+                value: s.backlog.to_string().into(),
+            });
+            if let Some(e) = s.last_error {
+                entries.push(Entry {
+                    label: "last error".into(),
+                    value: e.into(),
+                });
+            }
+        }
+        self.pos(|p| {
+            p.set_printer_state(printer_state.into());
+            p.set_scanner_state(scanner_state.into());
+            p.set_device_status(rows(entries));
+        });
+    }
+
+    pub fn scan(&mut self, code: &str) {
+        self.run(json!({ "scan": code }));
+    }
+
+    fn sign_in(&mut self, operator: &str, pin: &str) {
+        if self
+            .run(json!({"sign_in": {"operator": operator, "pin": pin}}))
+            .is_some()
+        {
+            self.after_sign_in();
+        }
+    }
+
+    fn after_sign_in(&mut self) {
+        let screen = if self.terminal.shift_open() {
+            Screen::Checkout
+        } else {
+            Screen::SignIn
+        };
+        self.pos(|p| p.set_screen(screen));
+    }
+
+    fn tender(&mut self, command: Value) {
+        if let Some(Outcome::Sale(done)) = self.run(command) {
+            let view = views::sale_view(&done, self.terminal.currency());
+            self.pos(|p| {
+                p.set_sale_done(true);
+                p.set_change(view.change.0.to_string().into());
+                p.set_receipt_no(view.receipt_no.to_string().into());
+                p.set_tenders(rows(
+                    view.tenders
+                        .iter()
+                        .map(|t| Entry {
+                            label: t.kind.into(),
+                            value: t.amount.0.to_string().into(),
+                        })
+                        .collect(),
+                ));
+                p.set_paid(view.total.0.to_string().into());
+                p.set_total(view.total.0.to_string().into());
+            });
+        }
+    }
+
+    fn member_lookup(&mut self, query: &str) {
+        let outcome = self.run(json!({ "member": query }));
+        let candidates = match outcome {
+            Some(Outcome::Candidates(list)) => list
+                .iter()
+                .map(|m| {
+                    let line = views::member_line(m);
+                    MemberRow {
+                        id: line.id.into(),
+                        name: line.name.into(),
+                        phone: line.phone.unwrap_or_default().into(),
+                        tier: line.tier.into(),
+                    }
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        self.pos(|p| {
+            p.set_candidates(rows(candidates));
+            p.set_member_sheet(rows(Vec::new()));
+            p.set_issued_card(SharedString::new());
+        });
+    }
+
+    fn member_sheet(&mut self) {
+        if let Some(Outcome::MemberView(view)) = self.run(json!({"member_view": {}})) {
+            let entries = models::member_sheet(&view, self.terminal.currency());
+            self.pos(|p| p.set_member_sheet(rows(entries)));
+        }
+    }
+
+    fn return_lookup(&mut self, code: &str) {
+        match self.terminal.returnable(code) {
+            Ok((receipt, lines)) => {
+                let chosen = vec![0; lines.len()];
+                self.returns = Some(ReturnDraft {
+                    code: receipt.to_string(),
+                    lines,
+                    chosen,
+                });
+                self.clear_error();
+                self.show_returns();
+            }
+            Err(e) => self.show_error(e.code(), &e.to_string()),
+        }
+    }
+
+    fn show_returns(&self) {
+        let currency = self.terminal.currency();
+        let (receipt, list, chosen) = match &self.returns {
+            Some(d) => (
+                d.code.clone(),
+                models::return_rows(&d.lines, &d.chosen, currency),
+                d.chosen.iter().sum::<i32>(),
+            ),
+            None => (String::new(), Vec::new(), 0),
+        };
+        self.pos(|p| {
+            p.set_return_receipt(receipt.into());
+            p.set_return_lines(rows(list));
+            p.set_return_chosen(chosen);
+        });
+    }
+
+    fn return_adjust(&mut self, line: i32, delta: i32) {
+        if let Some(d) = &mut self.returns
+            && let Some(i) = d.lines.iter().position(|l| l.line as i32 == line)
+        {
+            let max = models::returnable_units(d.lines[i].left);
+            d.chosen[i] = (d.chosen[i] + delta).clamp(0, max);
+        }
+        self.show_returns();
+    }
+
+    fn return_submit(&mut self) {
+        let Some(d) = &self.returns else { return };
+        let lines: Vec<Value> = d
+            .lines
+            .iter()
+            .zip(&d.chosen)
+            .filter(|(_, n)| **n > 0)
+            .map(|(l, n)| {
+                json!({"line": l.line, "qty": models::return_quantity(l.left, *n).to_string()})
+            })
+            .collect();
+        let command = json!({"return": {"receipt": d.code, "lines": lines}});
+        let outcome = self.run(command);
+        self.after_return(outcome);
+    }
+
+    fn after_return(&mut self, outcome: Option<Outcome>) {
+        if let Some(Outcome::Sale(done)) = outcome {
+            let view = views::sale_view(&done, self.terminal.currency());
+            self.notice(format!(
+                "Refund {} · receipt {}",
+                view.total.0, view.receipt_no
+            ));
+            self.returns = None;
+            self.show_returns();
+        }
+    }
+
+    fn approve(&mut self, operator: &str, pin: &str) {
+        let outcome = self.run(json!({"approve": {"operator": operator, "pin": pin}}));
+        if outcome.is_some() {
+            self.pos(|p| p.set_approval_what(SharedString::new()));
+            self.after_return(outcome);
+        }
+    }
+
+    fn report(&mut self, command: Value, title: &str) {
+        if let Some(Outcome::Report(r)) = self.run(command) {
+            let view = views::report_view(&r, self.terminal.currency());
+            let entries = models::report_entries(&view);
+            self.pos(|p| {
+                p.set_report_title(title.into());
+                p.set_report(rows(entries));
+            });
+        }
+    }
+
+    fn print_list(&mut self, member: &str) {
+        let Some(lists) = &mut self.lists else {
+            self.show_error(
+                "unavailable",
+                "shopping-list printing is not available on this till",
+            );
+            return;
+        };
+        match lists.print_for(member) {
+            Ok(what) => {
+                self.notice(what);
+                self.pos(|p| p.set_lists_progress(1.0));
+            }
+            Err(e) => self.show_error("device", &e),
+        }
+    }
+
+    fn start_batch(this: &Shared) {
+        let members = {
+            let mut c = this.borrow_mut();
+            let Some(lists) = &mut c.lists else {
+                c.show_error(
+                    "unavailable",
+                    "shopping-list printing is not available on this till",
+                );
+                return;
+            };
+            match lists.batch() {
+                Ok(m) => m,
+                Err(e) => {
+                    c.show_error("device", &e);
+                    return;
+                }
+            }
+        };
+        let weak: Weak<RefCell<Controller>> = Rc::downgrade(this);
+        let mut c = this.borrow_mut();
+        c.batch = Some(BatchRun::new(members));
+        c.show_batch();
+        c.batch_timer
+            .start(TimerMode::Repeated, Duration::from_millis(1), move || {
+                if let Some(c) = weak.upgrade() {
+                    c.borrow_mut().batch_step();
+                }
+            });
+    }
+
+    /// Prints the next list of the batch and moves the progress bar.
+    pub fn batch_step(&mut self) {
+        let Controller {
+            batch,
+            lists,
+            batch_timer,
+            ..
+        } = self;
+        if let (Some(run), Some(lists)) = (batch.as_mut(), lists.as_mut()) {
+            run.step(lists.as_mut());
+            if run.finished() {
+                batch_timer.stop();
+            }
+        }
+        self.show_batch();
+    }
+
+    fn show_batch(&self) {
+        if let Some(run) = &self.batch {
+            let status = format!(
+                "{}/{} · {} printed · {} failed",
+                run.next,
+                run.members.len(),
+                run.printed,
+                run.failed.len()
+            );
+            self.pos(|p| {
+                p.set_lists_progress(run.progress());
+                p.set_lists_status(status.into());
+            });
+        }
+    }
+
+    fn demo_paper(&mut self, loaded: bool) {
+        if let Some(printer) = &self.counter.devices().simulators.printer {
+            printer.set_paper(if loaded {
+                PaperState::Ok
+            } else {
+                PaperState::Out
+            });
+        }
+        self.refresh_status();
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Device {
+    Scanner,
+    Printer,
+}
+
+fn rows<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
+    ModelRc::new(VecModel::from(items))
+}
+
+/// Optional text: empty means not given.
+fn given(text: &str) -> Option<&str> {
+    let t = text.trim();
+    (!t.is_empty()).then_some(t)
+}
+
+/// Connects every action of the `Pos` global to the controller.
+fn bind(app: &AppWindow, controller: &Shared) {
+    let pos = app.global::<Pos>();
+    macro_rules! on {
+        ($setter:ident, |$c:ident $(, $arg:ident)*| $body:expr) => {{
+            let weak = Rc::downgrade(controller);
+            pos.$setter(move |$($arg),*| {
+                if let Some(shared) = weak.upgrade() {
+                    #[allow(unused_mut)]
+                    let mut $c = shared.borrow_mut();
+                    $body;
+                }
+            });
+        }};
+    }
+    on!(on_sign_in, |c, operator, pin| c.sign_in(&operator, &pin));
+    on!(
+        on_sign_out,
+        |c| if c.run(json!({"sign_out": {}})).is_some() {
+            c.pos(|p| p.set_screen(Screen::SignIn));
+        }
+    );
+    on!(on_open_shift, |c, float| if c
+        .run(json!({"open_shift": {"float": float.as_str()}}))
+        .is_some()
+    {
+        c.after_sign_in();
+    });
+    on!(
+        on_set_language,
+        |c, language| match super::select_language(&language) {
+            Ok(()) => {
+                c.pos(|p| p.set_language(language.clone()));
+            }
+            Err(e) => c.show_error("invalid", &e),
+        }
+    );
+    on!(on_scan, |c, code| c.scan(code.trim()));
+    on!(on_key_item, |c, plu, qty| c.run(
+        json!({"key_item": {"plu": plu.as_str(), "qty": given(&qty)}})
+    ));
+    on!(on_set_quantity, |c, qty| c
+        .run(json!({ "quantity": qty.as_str() })));
+    on!(on_void_line, |c, line| c.run(json!({ "void_line": line })));
+    on!(on_line_discount, |c, line, percent| c.run(
+        json!({"discount": {"line": line, "percent": percent.as_str()}})
+    ));
+    on!(on_price_override, |c, line, price| c.run(
+        json!({"price_override": {"line": line, "price": price.as_str()}})
+    ));
+    on!(on_void_sale, |c| c.run(json!({"void_sale": {}})));
+    on!(on_to_payment, |c| {
+        c.refresh();
+        c.pos(|p| {
+            p.set_sale_done(false);
+            p.set_screen(Screen::Payment);
+        })
+    });
+    on!(on_tender_cash, |c, amount| c
+        .tender(json!({"tender": {"cash": amount.as_str()}})));
+    on!(on_tender_card, |c, amount, reference| c.tender(
+        json!({"tender": {"card": amount.as_str(), "ref": reference.as_str()}})
+    ));
+    on!(
+        on_tender_points,
+        |c, points| match points.trim().parse::<i64>() {
+            Ok(n) => c.tender(json!({"tender": {"points": n}})),
+            Err(_) => c.show_error(
+                "bad_amount",
+                &format!("'{points}' is not a number of points")
+            ),
+        }
+    );
+    on!(on_new_sale, |c| {
+        c.refresh();
+        c.pos(|p| {
+            p.set_sale_done(false);
+            p.set_screen(Screen::Checkout);
+        })
+    });
+    on!(on_member_lookup, |c, query| c.member_lookup(query.trim()));
+    on!(on_member_pick, |c, id| c.member_lookup(&id));
+    on!(on_member_clear, |c| c.run(json!({"clear_member": {}})));
+    on!(on_member_sheet_open, |c| c.member_sheet());
+    on!(
+        on_enroll,
+        |c, name, phone| if let Some(Outcome::CardIssued(card)) =
+            c.run(json!({"enroll": {"name": name.as_str(), "phone": given(&phone)}}))
+        {
+            c.pos(|p| p.set_issued_card(card.into()));
+        }
+    );
+    on!(
+        on_complaint,
+        |c, content, satisfaction| if let Some(Outcome::Complaint(id)) =
+            c.run(json!({"complaint": {"content": content.as_str(), "satisfaction": satisfaction}}))
+        {
+            c.notice(format!("Complaint {id} recorded"));
+        }
+    );
+    on!(on_return_lookup, |c, code| c.return_lookup(code.trim()));
+    on!(on_return_adjust, |c, line, delta| c
+        .return_adjust(line, delta));
+    on!(on_return_submit, |c| c.return_submit());
+    on!(on_approve, |c, operator, pin| c.approve(&operator, &pin));
+    on!(on_cancel_approval, |c| c
+        .pos(|p| p.set_approval_what(SharedString::new())));
+    on!(on_x_report, |c| c
+        .report(json!({"report": "x"}), "X report"));
+    on!(on_close_shift, |c, counted| {
+        c.report(
+            json!({"close_shift": {"counted": counted.as_str()}}),
+            "Z report",
+        );
+        if !c.terminal.shift_open() {
+            c.after_sign_in();
+        }
+    });
+    on!(on_cash_in, |c, amount, reason| c.run(
+        json!({"cash_in": {"amount": amount.as_str(), "reason": reason.as_str()}})
+    ));
+    on!(on_cash_out, |c, amount, reason| c.run(
+        json!({"cash_out": {"amount": amount.as_str(), "reason": reason.as_str()}})
+    ));
+    on!(on_reprint, |c| c.run(json!({"reprint": {}})));
+    on!(on_print_list, |c, member| c.print_list(member.trim()));
+    on!(on_refresh_status, |c| c.refresh_status());
+    on!(on_dismiss_error, |c| c.clear_error());
+    on!(
+        on_demo_scan,
+        |c, code| if let Some(sim) = &c.counter.devices().simulators.scanner {
+            sim.scan(&code);
+        }
+    );
+    on!(
+        on_demo_swipe,
+        |c, tracks| if let Some(sim) = &c.counter.devices().simulators.card_reader {
+            sim.swipe(&tracks);
+        }
+    );
+    on!(on_demo_paper, |c, loaded| c.demo_paper(loaded));
+    pos.on_mask(|text| "●".repeat(text.chars().count()).into());
+    pos.on_drop_last(|text| {
+        let mut text = text.to_string();
+        text.pop();
+        text.into()
+    });
+    let weak = Rc::downgrade(controller);
+    pos.on_print_lists_batch(move || {
+        if let Some(c) = weak.upgrade() {
+            Controller::start_batch(&c);
+        }
+    });
+}

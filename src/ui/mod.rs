@@ -1,0 +1,78 @@
+//! The touch UI: the Slint screens of `ui/*.slint` bound to the terminal.
+//!
+//! The screens raise actions (callbacks on the `Pos` global); [`Controller`] turns each into
+//! the same JSON command the headless interface takes, runs it through
+//! [`crate::terminal::headless::run`], carries out its effects on the devices and binds the
+//! terminal's views back to the screens. No price, point or rule is decided here.
+
+mod controller;
+pub mod launch;
+pub mod lists;
+pub mod models;
+pub mod offscreen;
+
+#[allow(clippy::all, clippy::pedantic, unused_qualifications, missing_docs)]
+mod generated {
+    slint::include_modules!();
+}
+
+pub use controller::Controller;
+pub use generated::{AppWindow, BasketLine, Entry, MemberRow, Pos, QuickKey, ReturnRow, Screen};
+pub use lists::{ListPrinter, Unavailable};
+
+/// Languages the UI is bundled with: English (the source strings) and Simplified Chinese.
+pub const LANGUAGES: &[&str] = &["en", "zh_CN"];
+
+/// Switches every string of the UI to `language` ("en" or "zh_CN").
+pub fn select_language(language: &str) -> Result<(), String> {
+    slint::select_bundled_translation(language).map_err(|e| format!("language {language}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Every `@tr("…")` string of the screens, from the `.slint` sources.
+    fn translatable() -> Vec<String> {
+        fn walk(dir: &Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "slint") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for piece in text.split("@tr(\"").skip(1) {
+                        let end = piece.find('"').unwrap();
+                        out.push(piece[..end].to_string());
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("ui"), &mut out);
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    #[test]
+    fn every_string_of_the_screens_has_a_chinese_translation() {
+        let po = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("ui/translations/zh_CN/LC_MESSAGES/storepos.po"),
+        )
+        .unwrap();
+        let strings = translatable();
+        assert!(strings.len() > 100, "found {} strings", strings.len());
+        // A string is translated when its msgid is followed by a non-empty msgstr.
+        let missing: Vec<_> = strings
+            .iter()
+            .filter(|s| {
+                let key = format!("msgid \"{s}\"\nmsgstr \"");
+                po.find(&key)
+                    .is_none_or(|i| po[i + key.len()..].starts_with('"'))
+            })
+            .collect();
+        assert!(missing.is_empty(), "untranslated: {missing:?}");
+    }
+}

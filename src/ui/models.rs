@@ -1,0 +1,260 @@
+//! The terminal's views turned into the rows the screens show. Formatting only: every
+//! amount here was computed by the terminal core and arrives as a decimal string or in
+//! minor units to print.
+
+use slint::{Model, SharedString, VecModel};
+
+use super::{BasketLine, Entry, ReturnRow};
+use crate::domain::money::{Currency, Money, Quantity};
+use crate::terminal::returns::Returnable;
+use crate::terminal::views::{BasketView, ReportView};
+
+/// The basket's rows as the list shows them.
+pub fn basket_lines(view: &BasketView) -> Vec<BasketLine> {
+    view.lines
+        .iter()
+        .map(|l| BasketLine {
+            line: l.line as i32,
+            name: l.name.into(),
+            qty: l.qty.0.to_string().into(),
+            price: l.price.0.to_string().into(),
+            amount: l.amount.0.to_string().into(),
+            discount: l.discount.0.to_string().into(),
+            net: l.net.0.to_string().into(),
+            voided: l.voided,
+            offers: l
+                .promotions
+                .iter()
+                .map(|p| format!("{} −{}", p.name, p.amount.0))
+                .collect::<Vec<_>>()
+                .join(" · ")
+                .into(),
+        })
+        .collect()
+}
+
+/// Brings `model` to `rows` changing only the rows that differ, so a scan that adds one
+/// line re-renders one row, not the whole list.
+pub fn sync_rows<T: Clone + PartialEq + 'static>(model: &VecModel<T>, rows: Vec<T>) {
+    let old = model.row_count();
+    for (i, row) in rows.iter().enumerate() {
+        if i < old {
+            if model.row_data(i).as_ref() != Some(row) {
+                model.set_row_data(i, row.clone());
+            }
+        } else {
+            model.push(row.clone());
+        }
+    }
+    for i in (rows.len()..old).rev() {
+        model.remove(i);
+    }
+}
+
+/// Banknotes the customer is likely to hand over for `due`: the exact amount, then the
+/// next whole multiples of 10, 20, 50 and 100 units above it (at most four, no repeats).
+pub fn suggested_notes(due: Money) -> Vec<String> {
+    if due.minor() <= 0 {
+        return Vec::new();
+    }
+    let unit = 10_i64.pow(crate::domain::money::minor_digits(due.currency()));
+    let mut notes = vec![due.minor()];
+    for step in [10, 20, 50, 100] {
+        let step = step * unit;
+        let up = due.minor().div_euclid(step) * step + step;
+        if !notes.contains(&up) {
+            notes.push(up);
+        }
+    }
+    notes.truncate(4);
+    notes
+        .into_iter()
+        .map(|m| Money::from_minor(m, due.currency()).to_string())
+        .collect()
+}
+
+fn entry(label: impl Into<SharedString>, value: impl Into<SharedString>) -> Entry {
+    Entry {
+        label: label.into(),
+        value: value.into(),
+    }
+}
+
+/// An X or Z report as label/value rows.
+pub fn report_entries(r: &ReportView) -> Vec<Entry> {
+    let receipts = match (r.first_receipt, r.last_receipt) {
+        (Some(a), Some(b)) => format!("{a}–{b}"),
+        _ => "—".into(),
+    };
+    let mut rows = vec![
+        entry("shift", r.shift.to_string()),
+        entry("sales", r.sales.to_string()),
+        entry("returns", r.returns.to_string()),
+        entry("receipts", receipts),
+    ];
+    for (k, v) in &r.by_tender.0 {
+        rows.push(entry(format!("tender {k}"), v.0.to_string()));
+    }
+    for (k, v) in &r.by_tax_rate.0 {
+        rows.push(entry(format!("VAT {k}"), v.0.to_string()));
+    }
+    for (k, v) in &r.by_department.0 {
+        rows.push(entry(k.clone(), v.0.to_string()));
+    }
+    rows.push(entry("float", r.float.0.to_string()));
+    rows.push(entry("cash in", r.cash_in.0.to_string()));
+    rows.push(entry("cash out", r.cash_out.0.to_string()));
+    rows.push(entry("no sales", r.no_sales.to_string()));
+    rows.push(entry("expected cash", r.expected_cash.0.to_string()));
+    if let Some(v) = &r.over_short {
+        rows.push(entry("over/short", v.0.to_string()));
+    }
+    rows
+}
+
+/// The member's sheet (the `member_view` answer) as label/value rows: who, points, recent
+/// baskets, spend by category, the largest purchase and the suggested plan.
+pub fn member_sheet(view: &serde_json::Value, currency: Currency) -> Vec<Entry> {
+    let money = |v: &serde_json::Value| {
+        v.as_i64()
+            .map(|m| Money::from_minor(m, currency).to_string())
+            .unwrap_or_default()
+    };
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+    let member = &view["member"];
+    let mut rows = vec![
+        entry("name", text(&member["name"])),
+        entry("member", text(&member["id"])),
+        entry("tier", text(&member["tier"])),
+        entry("phone", text(&member["phone"])),
+        entry(
+            "points",
+            view["points"]["balance"]
+                .as_i64()
+                .unwrap_or_default()
+                .to_string(),
+        ),
+        entry(
+            "redeemable",
+            view["points"]["redeemable"]
+                .as_i64()
+                .unwrap_or_default()
+                .to_string(),
+        ),
+    ];
+    for b in view["recent"].as_array().into_iter().flatten() {
+        let at = text(&b["at"]);
+        rows.push(entry(
+            format!("visit {}", at.get(..10).unwrap_or(&at)),
+            money(&b["total"]),
+        ));
+    }
+    for c in view["spend_by_category"].as_array().into_iter().flatten() {
+        let name = c["category"]
+            .as_str()
+            .or(c["department"].as_str())
+            .unwrap_or("other");
+        rows.push(entry(format!("spend · {name}"), money(&c["spend"])));
+    }
+    if let Some(total) = view["largest_purchase"]["basket"]["total"].as_i64() {
+        rows.push(entry(
+            "largest purchase",
+            Money::from_minor(total, currency).to_string(),
+        ));
+    }
+    for p in view["plan"].as_array().into_iter().flatten() {
+        rows.push(entry("suggested", text(&p["name"])));
+    }
+    for c in view["open_complaints"].as_array().into_iter().flatten() {
+        rows.push(entry("open complaint", text(&c["content"])));
+    }
+    rows
+}
+
+/// The lines of a receipt with how many units the cashier chose to take back. A weighed
+/// line (a fractional quantity left) comes back whole or not at all.
+pub fn return_rows(lines: &[Returnable], chosen: &[i32], currency: Currency) -> Vec<ReturnRow> {
+    lines
+        .iter()
+        .zip(chosen)
+        .map(|(l, &n)| {
+            let left = Quantity::from_milli(l.left);
+            ReturnRow {
+                line: l.line as i32,
+                name: l.name.clone().into(),
+                left: left.to_string().into(),
+                amount: Money::from_minor(l.paid, currency).to_string().into(),
+                chosen: n,
+                max: returnable_units(l.left),
+            }
+        })
+        .collect()
+}
+
+/// How many steps of the − / + buttons a line has: whole units, or one for a weighed line.
+pub fn returnable_units(left_milli: i64) -> i32 {
+    match Quantity::from_milli(left_milli).whole_units() {
+        Some(units) => units.clamp(0, i64::from(i32::MAX)) as i32,
+        None => i32::from(left_milli > 0),
+    }
+}
+
+/// The quantity to return for `chosen` steps of a line with `left_milli` left.
+pub fn return_quantity(left_milli: i64, chosen: i32) -> Quantity {
+    match Quantity::from_milli(left_milli).whole_units() {
+        Some(_) => Quantity::units(i64::from(chosen)),
+        None if chosen > 0 => Quantity::from_milli(left_milli),
+        None => Quantity::from_milli(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::money::parse_currency;
+
+    fn cny(minor: i64) -> Money {
+        Money::from_minor(minor, parse_currency("CNY").unwrap())
+    }
+
+    #[test]
+    fn suggested_notes_start_with_the_exact_amount_and_round_up() {
+        assert_eq!(
+            suggested_notes(cny(3740)),
+            vec!["37.40", "40.00", "50.00", "100.00"]
+        );
+        assert_eq!(
+            suggested_notes(cny(12000)),
+            vec!["120.00", "130.00", "140.00", "150.00"]
+        );
+        assert!(suggested_notes(cny(0)).is_empty());
+    }
+
+    #[test]
+    fn suggested_notes_never_repeat_an_amount() {
+        let notes = suggested_notes(cny(5000));
+        let mut unique = notes.clone();
+        unique.dedup();
+        assert_eq!(notes, unique);
+        assert_eq!(notes[0], "50.00");
+    }
+
+    #[test]
+    fn sync_rows_touches_only_what_changed() {
+        let model = VecModel::from(vec![1, 2, 3]);
+        sync_rows(&model, vec![1, 5, 3, 4]);
+        assert_eq!(model.iter().collect::<Vec<_>>(), vec![1, 5, 3, 4]);
+        sync_rows(&model, vec![1]);
+        assert_eq!(model.iter().collect::<Vec<_>>(), vec![1]);
+    }
+
+    #[test]
+    fn weighed_lines_come_back_whole_and_counted_lines_by_the_unit() {
+        assert_eq!(returnable_units(3000), 3);
+        assert_eq!(returnable_units(1235), 1);
+        assert_eq!(returnable_units(0), 0);
+        assert_eq!(return_quantity(3000, 2), Quantity::units(2));
+        assert_eq!(return_quantity(1235, 1), Quantity::from_milli(1235));
+        assert_eq!(return_quantity(1235, 0).milli(), 0);
+    }
+}

@@ -1,0 +1,154 @@
+//! Renders every screen of the touch UI, in English and in Chinese, with the software
+//! renderer into PNG files under `target/ui-screenshots/<width>x<height>/`, at the two
+//! screen sizes a till has (1024×768 and 1920×1080). The screens are reached the way a
+//! cashier reaches them, through the UI's own actions on a demo store.
+
+use std::path::{Path, PathBuf};
+
+use slint::ComponentHandle;
+use storepos::config::Config;
+use storepos::terminal::Terminal;
+use storepos::ui::offscreen::{self, Screen as Frame};
+use storepos::ui::{AppWindow, Pos, Screen};
+
+fn out_dir(width: u32, height: u32) -> PathBuf {
+    // CARGO_TARGET_TMPDIR is <target>/tmp.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("ui-screenshots")
+        .join(format!("{width}x{height}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+struct Shooter {
+    frame: Frame,
+    app: AppWindow,
+    dir: PathBuf,
+    shots: Vec<(String, Vec<u8>)>,
+}
+
+impl Shooter {
+    /// Saves the current screen in both languages; the two must differ.
+    fn shoot(&mut self, name: &str) {
+        let mut images = Vec::new();
+        for language in ["en", "zh_CN"] {
+            self.app
+                .global::<Pos>()
+                .invoke_set_language(language.into());
+            self.frame.redraw();
+            let png = self.frame.png().unwrap();
+            let path = self.dir.join(format!("{name}-{language}.png"));
+            std::fs::write(&path, &png).unwrap();
+            assert!(
+                distinct_colours(&self.frame) > 8,
+                "{} is nearly blank",
+                path.display()
+            );
+            images.push(png.clone());
+            self.shots.push((format!("{name}-{language}"), png));
+        }
+        assert_ne!(images[0], images[1], "{name}: the language did not change");
+        self.app.global::<Pos>().invoke_set_language("en".into());
+    }
+}
+
+fn distinct_colours(frame: &Frame) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    for y in (0..frame.height).step_by(7) {
+        for x in (0..frame.width).step_by(7) {
+            let p = frame.pixel(x, y);
+            seen.insert((p.r, p.g, p.b));
+        }
+    }
+    seen.len()
+}
+
+fn render_every_screen(width: u32, height: u32) {
+    let frame = offscreen::install(width, height, false).unwrap();
+    let store_dir = tempfile::tempdir().unwrap();
+    let config = storepos::demo::with_demo_coupon_key(&Config::default());
+    let mut store = storepos::cli::open_store_at(&config, store_dir.path()).unwrap();
+    storepos::demo::seed(&mut store).unwrap();
+    let terminal = Terminal::open(store, config.clone()).unwrap();
+    let (app, _controller) = storepos::ui::launch::build(&config, terminal, true, None).unwrap();
+    app.show().unwrap();
+    let mut s = Shooter {
+        frame,
+        app,
+        dir: out_dir(width, height),
+        shots: Vec::new(),
+    };
+    let app = s.app.clone_strong();
+    let pos = || app.global::<Pos>();
+
+    s.shoot("01-sign-in");
+    pos().invoke_sign_in("1001".into(), "1234".into());
+    s.shoot("02-open-shift");
+    pos().invoke_open_shift("200.00".into());
+    assert_eq!(pos().get_screen(), Screen::Checkout);
+    s.shoot("03-checkout-empty");
+
+    pos().invoke_member_lookup("13800138000".into());
+    for code in [
+        "6904000000111",
+        "6910000000181",
+        "6910000000181",
+        "6910000000181",
+        "6901234567892",
+        "2104011003505",
+        "2504131012355",
+        "6907000000174",
+    ] {
+        pos().invoke_scan(code.into());
+    }
+    pos().invoke_key_item("4664".into(), "0.850".into());
+    assert_eq!(pos().get_error_message(), "");
+    s.shoot("04-checkout-member-basket");
+
+    pos().invoke_scan("6900000000014".into());
+    assert_eq!(pos().get_error_code(), "unknown_item");
+    s.shoot("05-error-unknown-item");
+    pos().invoke_dismiss_error();
+
+    pos().invoke_price_override(1, "40.00".into());
+    assert_ne!(pos().get_approval_what(), "");
+    s.shoot("06-approval");
+    pos().invoke_cancel_approval();
+
+    pos().set_screen(Screen::Member);
+    pos().invoke_member_sheet_open();
+    s.shoot("07-member");
+
+    pos().invoke_to_payment();
+    pos().invoke_tender_points("300".into());
+    assert_eq!(pos().get_error_message(), "");
+    s.shoot("08-payment-split");
+    pos().invoke_tender_cash("200.00".into());
+    assert!(pos().get_sale_done());
+    s.shoot("09-payment-done");
+    pos().invoke_new_sale();
+
+    pos().set_screen(Screen::Returns);
+    pos().invoke_return_lookup("1".into());
+    pos().invoke_return_adjust(2, 1);
+    s.shoot("10-returns");
+
+    pos().set_screen(Screen::Manager);
+    pos().invoke_x_report();
+    pos().invoke_refresh_status();
+    s.shoot("11-manager");
+
+    assert!(s.shots.len() >= 22);
+}
+
+#[test]
+fn every_screen_in_both_languages_at_1024x768() {
+    render_every_screen(1024, 768);
+}
+
+#[test]
+fn every_screen_in_both_languages_at_1920x1080() {
+    render_every_screen(1920, 1080);
+}
