@@ -733,45 +733,25 @@ fn sync_now(config: &Config, timeout: u64) -> Result<()> {
 
 /// Fetches and applies HQ's data sets for this store: catalogue, promotions, members.
 fn pull_checkpoints(config: &Config) -> Result<()> {
-    use crate::terminal::hq_client::{HqClient, apply_catalogue, apply_members, apply_promotions};
+    use crate::terminal::datasets;
+    use crate::terminal::hq_client::HqClient;
     let client = HqClient::for_sync(&config.hq).context("no HQ token (`hq.token`)")?;
     let mut store = open_store(config)?;
-    let catalogue = client
-        .checkpoint("catalogue")
-        .map_err(|e| anyhow::anyhow!("catalogue: {e}"))?;
-    let n = apply_catalogue(&mut store, &catalogue)?;
-    println!("catalogue: {n} products from HQ");
-    let promotions = client
-        .checkpoint("promotions")
-        .map_err(|e| anyhow::anyhow!("promotions: {e}"))?;
-    let n = apply_promotions(&mut store, &promotions)?;
-    println!("promotions: {n} from HQ");
-    let operators = client
-        .checkpoint("operators")
-        .map_err(|e| anyhow::anyhow!("operators: {e}"))?;
-    let n = crate::terminal::hq_client::apply_operators(&mut store, &operators)?;
-    println!("operators: {n} from HQ");
-    let settings = client
-        .checkpoint::<crate::settings::StoreSettings>("settings")
-        .map_err(|e| anyhow::anyhow!("settings: {e}"))?;
-    if let Some(s) = settings.items.first() {
-        crate::settings::keep(config, store.dir(), s)
-            .map_err(|e| anyhow::anyhow!("settings: {e}"))?;
-        println!("settings: from HQ");
-    }
-    let codes = client
-        .checkpoint("coupons")
-        .map_err(|e| anyhow::anyhow!("coupons: {e}"))?;
-    let n = crate::terminal::hq_client::apply_codes(&mut store, &codes)?;
-    println!("coupons: {n} from HQ");
-    let members = client
-        .checkpoint("members")
-        .map_err(|e| anyhow::anyhow!("members: {e}"))?;
-    let n = apply_members(&mut store, &members)?;
+    let sets = datasets::fetch(&client).map_err(|e| anyhow::anyhow!("data sets: {e}"))?;
+    let applied = datasets::apply(&mut store, config, &sets)?;
+    println!("catalogue: {} products from HQ", applied.products);
+    println!("promotions: {} from HQ", applied.promotions);
+    println!("operators: {} from HQ", applied.operators);
+    println!("coupons: {} from HQ", applied.codes);
     println!(
-        "members: {n} from HQ, balances as of event {}",
-        members.as_of_seq
+        "members: {} from HQ, balances as of event {}",
+        applied.members, sets.members.as_of_seq
     );
+    match applied.settings {
+        Some(Err(e)) => anyhow::bail!("settings: {e}"),
+        Some(Ok(())) => println!("settings: from HQ"),
+        None => {}
+    }
     Ok(())
 }
 

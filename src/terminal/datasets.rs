@@ -48,21 +48,34 @@ pub fn fetch(client: &HqClient) -> Result<DataSets, HqUnavailable> {
     })
 }
 
+/// What applying the data sets did.
+#[derive(Debug)]
+pub struct Applied {
+    pub products: usize,
+    pub promotions: usize,
+    pub operators: usize,
+    /// HQ sent settings: whether they were kept (settings that do not fit this till are
+    /// refused by [`crate::settings::keep`] and change nothing).
+    pub settings: Option<Result<(), String>>,
+    pub codes: usize,
+    pub members: usize,
+}
+
 /// Applies every data set, each in one transaction; HQ's settings are kept for the till
 /// (see [`crate::settings::keep`]).
-pub fn apply(store: &mut Store, config: &Config, sets: &DataSets) -> Result<(), StoreError> {
-    hq_client::apply_catalogue(store, &sets.catalogue)?;
-    hq_client::apply_promotions(store, &sets.promotions)?;
-    hq_client::apply_operators(store, &sets.operators)?;
-    if let Some(s) = sets.settings.items.first() {
-        // Settings that do not fit this till are refused by `keep` and change nothing.
-        if let Err(e) = crate::settings::keep(config, store.dir(), s) {
-            tracing::warn!("settings from HQ not kept: {e}");
-        }
-    }
-    hq_client::apply_codes(store, &sets.coupons)?;
-    hq_client::apply_members(store, &sets.members)?;
-    Ok(())
+pub fn apply(store: &mut Store, config: &Config, sets: &DataSets) -> Result<Applied, StoreError> {
+    Ok(Applied {
+        products: hq_client::apply_catalogue(store, &sets.catalogue)?,
+        promotions: hq_client::apply_promotions(store, &sets.promotions)?,
+        operators: hq_client::apply_operators(store, &sets.operators)?,
+        settings: sets
+            .settings
+            .items
+            .first()
+            .map(|s| crate::settings::keep(config, store.dir(), s).map_err(|e| e.to_string())),
+        codes: hq_client::apply_codes(store, &sets.coupons)?,
+        members: hq_client::apply_members(store, &sets.members)?,
+    })
 }
 
 /// The background fetcher; told to stop when dropped (it is not waited for: a fetch in

@@ -269,16 +269,19 @@ impl Terminal {
             return;
         };
         match datasets::apply(&mut self.store, &self.config, &sets) {
-            Ok(()) => {
+            Ok(applied) => {
+                if let Some(Err(e)) = &applied.settings {
+                    tracing::warn!("settings from HQ not kept: {e}");
+                }
                 self.config = crate::settings::effective(&self.base_config, self.store.dir());
                 if let Err(e) = self.reload_promotions() {
                     tracing::warn!("promotions after HQ's data sets: {e}");
                 }
                 tracing::info!(
                     "HQ's data sets applied: {} products, {} promotions, {} members",
-                    sets.catalogue.items.len(),
-                    sets.promotions.items.len(),
-                    sets.members.items.len()
+                    applied.products,
+                    applied.promotions,
+                    applied.members
                 );
             }
             Err(e) => tracing::warn!("HQ's data sets not applied: {e}"),

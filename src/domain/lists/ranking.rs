@@ -78,6 +78,22 @@ pub fn newcomer_score(product: u32, population: &Population, params: &Params) ->
     params.scoring.newcomer_base + population_terms(product, population, params)
 }
 
+/// Each product the member bought before `as_of`, in product order, with its features and
+/// score.
+fn scored(
+    groups: &PurchaseGroups,
+    population: &Population,
+    as_of: DateTime<Utc>,
+    params: &Params,
+) -> impl Iterator<Item = (f64, ProductFeatures)> {
+    let today = params.day_fraction(as_of);
+    groups.groups.iter().map(move |g| {
+        let interval = population.interval_days[g.product as usize];
+        let f = features(g, groups, today, interval, &params.scoring);
+        (score(&f, population, params), f)
+    })
+}
+
 /// The score of every product the member bought before `as_of`, in product order.
 pub fn score_all(
     groups: &PurchaseGroups,
@@ -85,21 +101,8 @@ pub fn score_all(
     as_of: DateTime<Utc>,
     params: &Params,
 ) -> Vec<(u32, f64)> {
-    let today = params.day_fraction(as_of);
-    groups
-        .groups
-        .iter()
-        .map(|g| {
-            let p = g.product as usize;
-            let f = features(
-                g,
-                groups,
-                today,
-                population.interval_days[p],
-                &params.scoring,
-            );
-            (g.product, score(&f, population, params))
-        })
+    scored(groups, population, as_of, params)
+        .map(|(score, f)| (f.product, score))
         .collect()
 }
 
@@ -111,22 +114,8 @@ pub fn rank(
     as_of: DateTime<Utc>,
     params: &Params,
 ) -> Vec<RankedItem> {
-    let today = params.day_fraction(as_of);
-    let mut scored: Vec<(f64, ProductFeatures)> = groups
-        .groups
-        .iter()
-        .map(|g| {
-            let p = g.product as usize;
-            let f = features(
-                g,
-                groups,
-                today,
-                population.interval_days[p],
-                &params.scoring,
-            );
-            (score(&f, population, params), f)
-        })
-        .collect();
+    let mut scored: Vec<(f64, ProductFeatures)> =
+        scored(groups, population, as_of, params).collect();
     let by_score = |a: &(f64, ProductFeatures), b: &(f64, ProductFeatures)| {
         b.0.partial_cmp(&a.0)
             .unwrap_or(Ordering::Equal)
