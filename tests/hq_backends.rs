@@ -4,7 +4,9 @@
 //! PostgreSQL they lock the accounts they move); and points redeemed at two offline tills
 //! beyond the balance are applied and the second recorded as an overdraft whose shortfall
 //! accounts for the balance below zero; a store's own price set through the admin API is in
-//! that store's catalogue data set and no other's.
+//! that store's catalogue data set and no other's; a batch mixing sales, a duplicate, a
+//! complaint and a coupon used twice moves the ledger exactly as its events would one by one
+//! (PostgreSQL stores runs of sales set-based, SQLite row by row).
 
 mod common;
 
@@ -17,6 +19,7 @@ crate::on_each_backend!(
     many_terminals_at_once_with_every_batch_twice_apply_each_event_once,
     points_spent_at_two_offline_tills_are_an_overdraft_in_the_report,
     a_store_price_reaches_that_store_catalogue_only,
+    one_batch_of_mixed_events_moves_the_ledger_as_its_events_one_by_one,
 );
 
 /// A member sale event whose loyalty moves `transfers` (member, kind, points).
@@ -254,4 +257,95 @@ fn a_store_price_reaches_that_store_catalogue_only(db: Database) {
     // Back to the chain's price for water.
     assert_eq!(put("S002", json!([{"gtin": WATER, "price": null}])), 200);
     assert_eq!(prices(&tokens[1]), vec![(200, None), (4500, Some(4500))]);
+}
+
+/// A sale event as [`sale`] makes it, also redeeming `coupons` (id, amount).
+fn sale_with_coupons(
+    seq: u64,
+    transfers: &[(&str, &str, i64)],
+    coupons: &[(&str, i64)],
+) -> Envelope {
+    let mut e = sale("S001", "T01", seq, transfers);
+    e.payload["sale"]["loyalty"]["coupons"] = json!(
+        coupons
+            .iter()
+            .map(|(id, amount)| json!({"coupon_id": id, "title": "Coupon", "amount": amount}))
+            .collect::<Vec<_>>()
+    );
+    e
+}
+
+fn one_batch_of_mixed_events_moves_the_ledger_as_its_events_one_by_one(db: Database) {
+    let rt = runtime();
+    let store = rt.block_on(HqStore::open(&db.url())).unwrap();
+    let till = TerminalId {
+        store_id: "S001".into(),
+        terminal_id: "T01".into(),
+    };
+    rt.block_on(store.register_terminal("S001", "T01")).unwrap();
+    rt.block_on(store.opening_balance("A", 100)).unwrap();
+    let complaint: Envelope = serde_json::from_value(json!({
+        "id": uuid::Uuid::now_v7(), "store_id": "S001", "terminal_id": "T01", "seq": 3,
+        "kind": "complaint.recorded", "at": "2017-12-04T01:00:00Z",
+        "payload": {"complaint": {"id": 1, "member_id": "A", "text": "Queue too long"}}}))
+    .unwrap();
+    let second = sale("S001", "T01", 2, &[("A", "redeem", -60)]);
+    let batch = vec![
+        sale("S001", "T01", 1, &[("A", "redeem", -60)]), // 100 → 40
+        second.clone(),                                  // 40 → -20: 20 short
+        complaint,
+        sale("S001", "T01", 4, &[("A", "earn", 10), ("B", "earn", 5)]), // A -10
+        second,                                                         // sent twice: once
+        sale("S001", "T01", 5, &[("A", "redeem", -70)]),                // -10 → -80: all 70 short
+        sale_with_coupons(6, &[("B", "earn", 1)], &[("C1", 150)]),
+        sale_with_coupons(7, &[("B", "earn", 1)], &[("C1", 150), ("C2", 90)]),
+    ];
+    let reply = rt.block_on(store.ingest(&till, &batch)).unwrap();
+    assert_eq!((reply.acked_seq, reply.missing.len()), (7, 0));
+    let check = |a: i64, b: i64, sales: i64| {
+        let balance = |m: &str| {
+            db.scalar(
+                "SELECT balance FROM point_accounts WHERE member_id = $1",
+                &[m],
+            )
+        };
+        assert_eq!((balance("A"), balance("B")), (a, b));
+        assert_eq!(db.scalar("SELECT COUNT(*) FROM sales", &[]), sales);
+        let shortfall = |t: &str| {
+            db.scalar(
+                "SELECT shortfall FROM point_overdrafts WHERE transfer_id = $1",
+                &[t],
+            )
+        };
+        assert_eq!(db.scalar("SELECT COUNT(*) FROM point_overdrafts", &[]), 2);
+        assert_eq!(shortfall("S001/T01/2:redeem:0"), 20);
+        assert_eq!(
+            shortfall("S001/T01/5:redeem:0"),
+            70,
+            "never more than the debit"
+        );
+        assert_eq!(db.scalar("SELECT COUNT(*) FROM complaints", &[]), 1);
+        let winner = |c: &str| {
+            db.scalar(
+                "SELECT receipt_no FROM coupon_redemptions WHERE coupon_id = $1",
+                &[c],
+            )
+        };
+        assert_eq!((winner("C1"), winner("C2")), (6, 7), "first to arrive wins");
+        assert_eq!(
+            db.row(
+                "SELECT COUNT(*), CAST(SUM(amount) AS BIGINT), MIN(receipt_no) FROM coupon_conflicts",
+                &[]
+            ),
+            vec![1, 150, 7],
+            "the second use of C1 is a conflict with its cost"
+        );
+    };
+    check(-80, 7, 6);
+    // The whole batch again with one new sale: only the new sale counts.
+    let mut again = batch.clone();
+    again.push(sale("S001", "T01", 8, &[("A", "earn", 100)]));
+    let reply = rt.block_on(store.ingest(&till, &again)).unwrap();
+    assert_eq!(reply.acked_seq, 8);
+    check(20, 7, 7);
 }

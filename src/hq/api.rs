@@ -129,6 +129,32 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
+impl AppState {
+    /// A 401 answer, counted.
+    fn refused(&self, message: &str) -> ApiError {
+        self.metrics.refused.fetch_add(1, Ordering::Relaxed);
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+}
+
+/// A request's bearer token, not yet checked (a route that takes it checks it itself).
+pub struct Bearer(pub String);
+
+impl FromRequestParts<AppState> for Bearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        state.metrics.requests.fetch_add(1, Ordering::Relaxed);
+        parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| Bearer(t.trim().to_string()))
+            .ok_or_else(|| state.refused("send Authorization: Bearer <terminal token>"))
+    }
+}
+
 /// The terminal a request's bearer token identifies.
 pub struct Authenticated(pub TerminalId);
 
@@ -136,20 +162,10 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        state.metrics.requests.fetch_add(1, Ordering::Relaxed);
-        let refused = |m: &str| {
-            state.metrics.refused.fetch_add(1, Ordering::Relaxed);
-            ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m)
-        };
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| refused("send Authorization: Bearer <terminal token>"))?;
-        match state.store.authenticate(token.trim()).await? {
+        let Bearer(token) = Bearer::from_request_parts(parts, state).await?;
+        match state.store.authenticate(&token).await? {
             Some(id) => Ok(Authenticated(id)),
-            None => Err(refused("this terminal token is not registered")),
+            None => Err(state.refused("this terminal token is not registered")),
         }
     }
 }
@@ -216,7 +232,7 @@ struct EventBatch {
 
 async fn ingest(
     State(state): State<AppState>,
-    Authenticated(from): Authenticated,
+    Bearer(token): Bearer,
     body: Result<Json<EventBatch>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(batch) = body?;
@@ -232,8 +248,11 @@ async fn ingest(
         .metrics
         .events
         .fetch_add(batch.events.len() as u64, Ordering::Relaxed);
-    let reply = state.store.ingest(&from, &batch.events).await?;
-    Ok(Json(reply).into_response())
+    // The token is checked by the statement that locks the terminal's row.
+    match state.store.ingest_as(&token, &batch.events).await? {
+        Some((_, reply)) => Ok(Json(reply).into_response()),
+        None => Err(state.refused("this terminal token is not registered")),
+    }
 }
 
 async fn member(

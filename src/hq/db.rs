@@ -127,9 +127,20 @@ impl Pool {
                 Ok(Pool::Postgres(pool))
             }
             DatabaseUrl::Sqlite(path) => {
-                let pool = sqlite_pool(path).await?;
-                SQLITE_MIGRATIONS.run(&pool).await?;
-                Ok(Pool::Sqlite(pool))
+                // Two processes creating the same new file at once: the one that loses
+                // the race to switch it to WAL or to migrate it meets a busy file and
+                // tries again, by then on a file the other has set up.
+                let mut attempt = 0;
+                loop {
+                    match open_sqlite(path).await {
+                        Err(e) if attempt < OPEN_RETRIES && opening_busy(&e) => {
+                            attempt += 1;
+                            tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt)))
+                                .await;
+                        }
+                        other => return other,
+                    }
+                }
             }
         }
     }
@@ -163,6 +174,47 @@ impl Pool {
             Pool::Postgres(p) => p.close().await,
             Pool::Sqlite(p) => p.close().await,
         }
+    }
+}
+
+/// How often opening a SQLite file another process is setting up is tried again.
+const OPEN_RETRIES: u32 = 20;
+
+async fn open_sqlite(path: &Path) -> Result<Pool, super::store::HqError> {
+    let pool = sqlite_pool(path).await?;
+    // SQLite's migrator takes no lock of its own: two processes would both find a
+    // migration pending and the second would fail half-way. A lock on a file beside the
+    // database makes them take turns; the second then finds nothing to do.
+    let lock_path = path.with_extension("migrate-lock");
+    let lock = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)?;
+        file.lock()?;
+        Ok(file)
+    })
+    .await
+    .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?
+    .map_err(sqlx::Error::Io)?;
+    let migrated = SQLITE_MIGRATIONS.run(&pool).await;
+    drop(lock);
+    if let Err(e) = migrated {
+        pool.close().await;
+        return Err(e.into());
+    }
+    Ok(Pool::Sqlite(pool))
+}
+
+/// Whether opening failed only because another connection held the file.
+fn opening_busy(e: &super::store::HqError) -> bool {
+    use super::store::HqError;
+    match e {
+        HqError::Db(d) => retryable(d),
+        HqError::Migrate(sqlx::migrate::MigrateError::Execute(d)) => retryable(d),
+        HqError::Migrate(sqlx::migrate::MigrateError::ExecuteMigration(d, _)) => retryable(d),
+        _ => false,
     }
 }
 
@@ -571,6 +623,32 @@ mod tests {
             .unwrap();
         pool.close().await;
         Pool::open(&url).await.unwrap().close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn many_openers_of_one_new_sqlite_file_all_get_the_same_migrated_schema() {
+        for round in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let url = DatabaseUrl::parse(&format!(
+                "sqlite://{}",
+                dir.path().join(format!("hq-{round}.db")).display()
+            ))
+            .unwrap();
+            let openers: Vec<_> = (0..6)
+                .map(|_| {
+                    let url = url.clone();
+                    tokio::spawn(async move { Pool::open(&url).await })
+                })
+                .collect();
+            for opener in openers {
+                let pool = opener.await.unwrap().expect("every opener gets the file");
+                query("SELECT COUNT(*) FROM events")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+            }
+        }
     }
 
     #[tokio::test]

@@ -251,18 +251,35 @@ impl HqStore {
         from: &TerminalId,
         events: &[Envelope],
     ) -> Result<IngestReply, HqError> {
-        for e in events {
-            if e.store_id != from.store_id || e.terminal_id != from.terminal_id {
-                return Err(HqError::ForeignEvent {
-                    seq: e.seq,
-                    store: e.store_id.clone(),
-                    terminal: e.terminal_id.clone(),
-                });
-            }
+        match self.ingest_retrying(Sender::Terminal(from), events).await? {
+            Some((_, reply)) => Ok(reply),
+            None => Err(HqError::Invalid(format!(
+                "terminal {}/{} is not registered",
+                from.store_id, from.terminal_id
+            ))),
         }
+    }
+
+    /// [`HqStore::ingest`] for the terminal a bearer token belongs to, checked by the
+    /// statement that locks the terminal's row (one round trip for both); `None` if the
+    /// token is not registered.
+    pub async fn ingest_as(
+        &self,
+        token: &str,
+        events: &[Envelope],
+    ) -> Result<Option<(TerminalId, IngestReply)>, HqError> {
+        self.ingest_retrying(Sender::Token(token_hash(token)), events)
+            .await
+    }
+
+    async fn ingest_retrying(
+        &self,
+        sender: Sender<'_>,
+        events: &[Envelope],
+    ) -> Result<Option<(TerminalId, IngestReply)>, HqError> {
         let mut attempt = 0;
         loop {
-            match self.ingest_once(from, events).await {
+            match self.ingest_once(&sender, events).await {
                 Err(e) if retryable(&e) && attempt < RETRIES => attempt += 1,
                 other => return other,
             }
@@ -271,40 +288,125 @@ impl HqStore {
 
     async fn ingest_once(
         &self,
-        from: &TerminalId,
+        sender: &Sender<'_>,
         events: &[Envelope],
-    ) -> Result<IngestReply, HqError> {
+    ) -> Result<Option<(TerminalId, IngestReply)>, HqError> {
         let mut tx = self.pool.begin().await?;
-        for e in events {
-            if matches!(e.kind.as_str(), "sale.completed" | "return.completed") {
-                let (receipt_no, sale) = parse_sale(e)?;
-                if store_sale_event(&mut tx, e, receipt_no, &sale).await? {
-                    apply_sale_loyalty(&mut tx, e, receipt_no, &sale).await?;
+        // The terminal's row is locked first: its batches apply one at a time, and every
+        // statement below reads (with a fresh snapshot) what an earlier one committed.
+        let Some((from, acked)) = lock_terminal(&mut tx, sender).await? else {
+            return Ok(None);
+        };
+        if let Some(e) = events
+            .iter()
+            .find(|e| e.store_id != from.store_id || e.terminal_id != from.terminal_id)
+        {
+            return Err(HqError::ForeignEvent {
+                seq: e.seq,
+                store: e.store_id.clone(),
+                terminal: e.terminal_id.clone(),
+            });
+        }
+        if !tx.is_sqlite() {
+            // PostgreSQL: each run of sales and returns is stored set-based; other events
+            // in between keep their place in the order.
+            let mut run = Vec::new();
+            for e in events {
+                if is_sale(e) {
+                    let (receipt_no, sale) = parse_sale(e)?;
+                    run.push(super::ingest_pg::SaleEvent {
+                        event: e,
+                        receipt_no,
+                        sale,
+                    });
+                    continue;
                 }
-                continue;
+                super::ingest_pg::ingest_sales(&mut tx, &run).await?;
+                run.clear();
+                store_other_event(&mut tx, e).await?;
             }
-            let inserted = query(
-                "INSERT INTO events (id, store_id, terminal_id, seq, kind, payload, at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(e.id)
-            .bind(&e.store_id)
-            .bind(&e.terminal_id)
-            .bind(e.seq as i64)
-            .bind(&e.kind)
-            .bind(&e.payload)
-            .bind(e.at)
-            .execute(&mut tx)
-            .await?;
-            if inserted == 1 {
-                apply(&mut tx, e).await?;
+            super::ingest_pg::ingest_sales(&mut tx, &run).await?;
+        } else {
+            for e in events {
+                if is_sale(e) {
+                    let (receipt_no, sale) = parse_sale(e)?;
+                    if store_sale_event(&mut tx, e, receipt_no, &sale).await? {
+                        apply_sale_loyalty(&mut tx, e, receipt_no, &sale).await?;
+                    }
+                    continue;
+                }
+                store_other_event(&mut tx, e).await?;
             }
         }
-        let reply = advance(&mut tx, from).await?;
+        let reply = advance(&mut tx, &from, acked).await?;
         tx.commit().await?;
-        Ok(reply)
+        Ok(Some((from, reply)))
     }
+}
+
+/// Who sends a batch: a terminal already identified, or the hash of a bearer token.
+enum Sender<'a> {
+    Terminal(&'a TerminalId),
+    Token(String),
+}
+
+/// Locks the sending terminal's row and reads its acknowledgement; `None` if no terminal
+/// is registered under that name or token.
+async fn lock_terminal(
+    tx: &mut Tx,
+    sender: &Sender<'_>,
+) -> Result<Option<(TerminalId, i64)>, HqError> {
+    let q = match sender {
+        Sender::Terminal(t) => Query::dialects(
+            "SELECT store_id, terminal_id, acked_seq FROM terminals
+             WHERE store_id = $1 AND terminal_id = $2 FOR UPDATE",
+            // SQLite: the write transaction already holds the file's write lock.
+            "SELECT store_id, terminal_id, acked_seq FROM terminals
+             WHERE store_id = $1 AND terminal_id = $2",
+        )
+        .bind(&t.store_id)
+        .bind(&t.terminal_id),
+        Sender::Token(hash) => Query::dialects(
+            "SELECT store_id, terminal_id, acked_seq FROM terminals WHERE token_hash = $1 FOR UPDATE",
+            "SELECT store_id, terminal_id, acked_seq FROM terminals WHERE token_hash = $1",
+        )
+        .bind(hash),
+    };
+    Ok(q.fetch_optional(&mut *tx).await?.map(|r| {
+        (
+            TerminalId {
+                store_id: r.get(0),
+                terminal_id: r.get(1),
+            },
+            r.get(2),
+        )
+    }))
+}
+
+fn is_sale(e: &Envelope) -> bool {
+    matches!(e.kind.as_str(), "sale.completed" | "return.completed")
+}
+
+/// Stores an event other than a sale or return and, if it is new, applies it.
+async fn store_other_event(tx: &mut Tx, e: &Envelope) -> Result<(), HqError> {
+    let inserted = query(
+        "INSERT INTO events (id, store_id, terminal_id, seq, kind, payload, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(e.id)
+    .bind(&e.store_id)
+    .bind(&e.terminal_id)
+    .bind(e.seq as i64)
+    .bind(&e.kind)
+    .bind(&e.payload)
+    .bind(e.at)
+    .execute(&mut *tx)
+    .await?;
+    if inserted == 1 {
+        apply(tx, e).await?;
+    }
+    Ok(())
 }
 
 /// Stores a sale or return event with its sale row; true if the event was new (the sale
@@ -369,46 +471,47 @@ async fn store_sale_event(
     Ok(stored == 1)
 }
 
-/// Moves the terminal's acknowledgement over every contiguous event now held, and lists
-/// the gaps below the highest sequence seen.
-async fn advance(tx: &mut Tx, from: &TerminalId) -> Result<IngestReply, HqError> {
-    let row = Query::dialects(
-        "SELECT acked_seq FROM terminals WHERE store_id = $1 AND terminal_id = $2 FOR UPDATE",
-        // SQLite: the write transaction already holds the file's write lock.
-        "SELECT acked_seq FROM terminals WHERE store_id = $1 AND terminal_id = $2",
-    )
-    .bind(&from.store_id)
-    .bind(&from.terminal_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    let mut acked: i64 = row.get(0);
-    let seqs: Vec<i64> = query(
-        "SELECT seq FROM events WHERE store_id = $1 AND terminal_id = $2 AND seq > $3 ORDER BY seq",
+/// Moves the terminal's acknowledgement (`acked`, read with its row locked) over every
+/// contiguous event now held, and lists the gaps below the highest sequence seen.
+async fn advance(tx: &mut Tx, from: &TerminalId, acked: i64) -> Result<IngestReply, HqError> {
+    // Above the acknowledgement, the n-th held event in order is contiguous iff its
+    // sequence is acked + n; the acknowledgement moves to the last such one.
+    let row = query(
+        "UPDATE terminals SET acked_seq = COALESCE(
+             (SELECT MAX(seq) FROM (
+                  SELECT seq, seq - ROW_NUMBER() OVER (ORDER BY seq) AS offset_from_rank
+                  FROM events WHERE store_id = $1 AND terminal_id = $2 AND seq > $3) held
+              WHERE offset_from_rank = $3), $3)
+         WHERE store_id = $1 AND terminal_id = $2
+         RETURNING acked_seq,
+             (SELECT COALESCE(MAX(seq), 0) FROM events WHERE store_id = $1 AND terminal_id = $2)",
     )
     .bind(&from.store_id)
     .bind(&from.terminal_id)
     .bind(acked)
-    .fetch_all(&mut *tx)
-    .await?
-    .iter()
-    .map(|r| r.get(0))
-    .collect();
+    .fetch_one(&mut *tx)
+    .await?;
+    let (acked, highest): (i64, i64) = (row.get(0), row.get(1));
     let mut missing = Vec::new();
-    let mut expected = acked + 1;
-    for seq in &seqs {
-        if *seq == expected && missing.is_empty() {
-            acked = *seq;
-        } else {
-            missing.extend((expected..*seq).map(|s| s as u64));
-        }
-        expected = seq + 1;
-    }
-    query("UPDATE terminals SET acked_seq = $3 WHERE store_id = $1 AND terminal_id = $2")
+    if highest > acked {
+        // Gaps (rare: lost or reordered batches): list what is missing below the highest.
+        let held: Vec<i64> = query(
+            "SELECT seq FROM events WHERE store_id = $1 AND terminal_id = $2 AND seq > $3 ORDER BY seq",
+        )
         .bind(&from.store_id)
         .bind(&from.terminal_id)
         .bind(acked)
-        .execute(&mut *tx)
-        .await?;
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+        let mut expected = acked + 1;
+        for seq in held {
+            missing.extend((expected..seq).map(|s| s as u64));
+            expected = seq + 1;
+        }
+    }
     Ok(IngestReply {
         acked_seq: acked as u64,
         missing,
@@ -531,8 +634,8 @@ fn parse_sale(e: &Envelope) -> Result<(u64, SaleRecord), HqError> {
     let receipt_no = e.payload["receipt_no"]
         .as_u64()
         .ok_or_else(|| bad("no receipt_no".into()))?;
-    let sale: SaleRecord =
-        serde_json::from_value(e.payload["sale"].clone()).map_err(|err| bad(err.to_string()))?;
+    let sale = <SaleRecord as serde::Deserialize>::deserialize(&e.payload["sale"])
+        .map_err(|err| bad(err.to_string()))?;
     Ok((receipt_no, sale))
 }
 
@@ -640,14 +743,14 @@ pub(super) async fn post_transfer(
     let Some(balance) = balance else {
         return Ok(());
     };
-    if balance < 0 && t.points < 0 {
+    if let Some(shortfall) = super::ingest_pg::overdraft(balance, t.points) {
         query(
             "INSERT INTO point_overdrafts (transfer_id, member_id, shortfall, at)
              VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
         )
         .bind(&t.id)
         .bind(&t.member_id)
-        .bind((-balance).min(-t.points))
+        .bind(shortfall)
         .bind(t.at)
         .execute(&mut *tx)
         .await?;
