@@ -171,19 +171,19 @@ impl Default for Params {
 
 impl Default for Scoring {
     /// Fitted to the Complete Journey on cut-offs other than the ones `lists evaluate` is
-    /// usually shown at (weeks 34 and 38, then refined on 34, 38 and 42): a logistic fit
-    /// of "bought in the next 14 days" on each member's top candidates, then a coordinate
-    /// search on recall@10. Several terms are negative only beside the others: the
+    /// usually shown at: a logistic fit of "bought in the next 14 days" on each member's
+    /// top candidates at weeks 34 and 38, then a coordinate search on recall@10 at weeks
+    /// 32, 34, 38 and 42. Several terms are negative only beside the others: the
     /// purchase-day count against the decayed frequencies, the cycle's expected purchases
     /// against the category terms.
     fn default() -> Self {
         Scoring {
             count: -1.34,
-            recent: 1.09,
-            steady: 0.719,
-            recent_half_life: 21.0,
-            steady_half_life: 143.0,
-            repeat: 0.389,
+            recent: 1.29,
+            steady: 0.619,
+            recent_half_life: 16.0,
+            steady_half_life: 153.0,
+            repeat: 0.439,
             quick_repeat: 0.064,
             cycle: 0.474,
             off_cycle: -0.038,
@@ -194,12 +194,12 @@ impl Default for Scoring {
             newcomer_base: 0.0,
             interval_shrinkage: 1.0,
             recency: -0.561,
-            rate: -1.248,
-            tenure: 0.18,
+            rate: -1.098,
+            tenure: 0.205,
             lines: -0.406,
-            category_share: 1.198,
+            category_share: 1.173,
             category_recency: -0.071,
-            category_count: 1.7,
+            category_count: 1.75,
             trip_share: 0.104,
             trips_since: 0.148,
         }
