@@ -6,9 +6,10 @@
 //! purchase frequency.
 //!
 //! Both pickers order the pool the same way after their first key, so only that key is
-//! compared: the sum of the engine's rates (the exponent of its scores) of the coupon's
-//! products (personal purchase frequency: the member's purchase lines of them), then the member's weekly spend in the
-//! coupon's categories, then how many members bought its products.
+//! compared: the sum of the engine's rates (the exponent of its scores, with the period
+//! set to the campaign's run) of the coupon's products (personal purchase frequency: the
+//! member's purchase lines of them), then the member's weekly spend in the coupon's
+//! categories, then how many members bought its products.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
@@ -54,11 +55,16 @@ fn read_gz(dir: &Path, name: &str) -> Result<Vec<csv::StringRecord>> {
 pub fn run(dir: &Path, loaded: &Loaded, params: &Params) -> Result<Vec<CampaignResult>> {
     let descriptions = read_gz(dir, "campaign_descriptions.csv.gz")?;
     let mut campaigns: BTreeMap<String, NaiveDate> = BTreeMap::new();
+    let mut ends: HashMap<String, NaiveDate> = HashMap::new();
     for r in &descriptions {
         if r.get(1) == Some("Type A") {
-            let start = NaiveDate::parse_from_str(r.get(2).unwrap_or(""), "%Y-%m-%d")
-                .with_context(|| format!("campaign {:?}: bad start date", r.get(0)))?;
+            let date = |column: usize, what: &str| {
+                NaiveDate::parse_from_str(r.get(column).unwrap_or(""), "%Y-%m-%d")
+                    .with_context(|| format!("campaign {:?}: bad {what} date", r.get(0)))
+            };
+            let (start, end) = (date(2, "start")?, date(3, "end")?);
             campaigns.insert(r.get(0).unwrap_or("").to_string(), start);
+            ends.insert(r.get(0).unwrap_or("").to_string(), end);
         }
     }
     let mut households: HashMap<String, Vec<String>> = HashMap::new();
@@ -97,6 +103,13 @@ pub fn run(dir: &Path, loaded: &Loaded, params: &Params) -> Result<Vec<CampaignR
     let mut results = Vec::new();
     for (campaign, start) in &campaigns {
         let as_of = start.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+        // The engine scores each product for the campaign's whole run (its last day
+        // included), the window its coupons can be used in.
+        let mut params = params.clone();
+        params.period_days = u32::try_from((ends[campaign] - *start).num_days() + 1)
+            .unwrap_or(params.period_days)
+            .max(1);
+        let params = &params;
         let (groups, uses, population) = prepare(&loaded.catalogue, &loaded.members, as_of, params);
         let pool = pools.get(campaign).cloned().unwrap_or_default();
         let coupon_popularity: HashMap<&str, u64> = pool

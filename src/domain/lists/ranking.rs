@@ -12,7 +12,13 @@
 //!   interval, which lowers products bought just now or long overdue, and a bonus when the
 //!   member's own cycle makes the product due within the period;
 //! - the product's sales trend across all members (recent weeks against its long-run
-//!   rate), which lifts seasonal products as their season comes.
+//!   rate), which lifts seasonal products as their season comes;
+//! - the member's use of the product's category: how many days they bought anything of
+//!   it and the product's share of those days (a weekly need bought in several brands
+//!   keeps each of them likelier than a product of a rarely bought category), and how
+//!   much more recently they bought something else in it;
+//! - days and shopping trips since the last purchase, days since the first, the share of
+//!   trips since the first that included it, and lines per purchase day.
 //!
 //! Members who bought fewer products than a list holds get the population's best sellers
 //! after their own products, below every one of them.
@@ -22,7 +28,7 @@ use std::cmp::Ordering;
 use chrono::{DateTime, Utc};
 
 use super::Params;
-use super::features::{ProductFeatures, features};
+use super::features::{CategoryDays, ProductFeatures, features};
 use super::history::PurchaseGroups;
 use super::population::Population;
 
@@ -56,8 +62,21 @@ pub fn score(f: &ProductFeatures, population: &Population, params: &Params) -> f
     scoring.count * f64::from(f.purchase_days).ln_1p()
         + scoring.recent * f.recent_frequency.ln_1p()
         + scoring.steady * f.steady_frequency.ln_1p()
+        + scoring.cycle * cycle
         + scoring.off_cycle * cycle * cycle
         + scoring.due * f64::from(u8::from(due_in_period))
+        + scoring.recency * f64::from(f.days_since_last).ln_1p()
+        + scoring.rate * (f64::from(params.period_days) / f.interval.max(1.0)).ln_1p()
+        + scoring.tenure * f64::from(f.days_since_first).ln_1p()
+        + scoring.lines * f.lines_per_day.max(1.0).ln()
+        + scoring.category_share * (f64::from(f.purchase_days) / f64::from(f.category_days)).ln()
+        + scoring.category_recency
+            * ((f64::from(f.days_since_last) + 1.0) / (f64::from(f.category_days_since_last) + 1.0))
+                .ln()
+        + scoring.category_count * f64::from(f.category_days).ln_1p()
+        + scoring.trip_share
+            * (f64::from(f.purchase_days) / f64::from(f.trips_since_first.max(1))).ln()
+        + scoring.trips_since * f64::from(f.trips_since_last).ln_1p()
         + population_terms(f.product, population, params)
 }
 
@@ -87,9 +106,18 @@ fn scored(
     params: &Params,
 ) -> impl Iterator<Item = (f64, ProductFeatures)> {
     let today = params.day_fraction(as_of);
+    let categories = CategoryDays::build(groups, &population.category_of);
     groups.groups.iter().map(move |g| {
-        let interval = population.interval_days[g.product as usize];
-        let f = features(g, groups, today, interval, &params.scoring);
+        let p = g.product as usize;
+        let category = population.category_of[p].and_then(|c| categories.get(c));
+        let f = features(
+            g,
+            groups,
+            today,
+            population.interval_days[p],
+            category,
+            &params.scoring,
+        );
         (score(&f, population, params), f)
     })
 }

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 
 use super::coupons::{coupon_id, list_id, sign_member_list};
 use super::eligibility::{eligibility, weekly_spend};
-use super::features::shrunk_interval;
+use super::features::{CategoryDays, shrunk_interval};
 use super::metrics::{measure, most_frequent};
 use super::offers::{Candidate, allocate};
 use super::segments::{self, BrandLoyalty, CategoryUse, Usage};
@@ -89,13 +89,16 @@ fn the_repurchase_interval_is_the_median_gap_shrunk_towards_the_population() {
         &g,
         params.day_fraction(day(60)),
         25.0,
+        None,
         &params.scoring,
     );
     assert_eq!(f.own_interval, Some(7.5));
-    // four gaps of median 7.5 and two pseudo-gaps of 25: (4·7.5 + 2·25) / 6
-    assert!((f.interval - 80.0 / 6.0).abs() < 1e-9, "{}", f.interval);
+    // four gaps of median 7.5 and k pseudo-gaps of 25: (4·7.5 + k·25) / (4 + k)
+    let k = params.scoring.interval_shrinkage;
+    let expected = (4.0 * 7.5 + k * 25.0) / (4.0 + k);
+    assert!((f.interval - expected).abs() < 1e-9, "{}", f.interval);
     assert_eq!(f.days_since_last, 8);
-    assert!((f.due_in - (80.0 / 6.0 - 8.0)).abs() < 1e-9);
+    assert!((f.due_in - (expected - 8.0)).abs() < 1e-9);
     // Few gaps lean on the population, many on the member.
     assert_eq!(shrunk_interval(None, 0, 25.0, 2.0), 25.0);
     assert!((shrunk_interval(Some(7.0), 1, 25.0, 2.0) - 19.0).abs() < 1e-9);
@@ -489,4 +492,70 @@ fn the_frequency_baseline_orders_by_purchase_days_then_recency() {
     let params = Params::default();
     let (groups, _, population) = prepare(&cat, &[m], day(20), &params);
     assert_eq!(most_frequent(&groups[0], &population, 3), vec![0, 2, 3]);
+}
+
+#[test]
+fn category_days_and_trips_are_counted_from_the_members_own_history() {
+    // Milk 0 on days 0 and 7, milk 1 on days 7 and 10, bread 2 on day 3.
+    let m = member(
+        "1",
+        vec![
+            buy(0, 0, 100),
+            buy(0, 7, 100),
+            buy(1, 7, 90),
+            buy(1, 10, 90),
+            buy(2, 3, 200),
+        ],
+    );
+    let params = Params::default();
+    let g = PurchaseGroups::build(&m, day(12), &params);
+    let (category_of, names) = population::category_index(&catalogue());
+    let milk = names.iter().position(|n| n == "MILK").unwrap() as u32;
+    let bread = names.iter().position(|n| n == "BREAD").unwrap() as u32;
+    let categories = CategoryDays::build(&g, &category_of);
+    let first_day = params.day_of(day(0));
+    // Day 7 holds both milks but counts once.
+    assert_eq!(categories.get(milk), Some((first_day + 10, 3)));
+    assert_eq!(categories.get(bread), Some((first_day + 3, 1)));
+    assert_eq!(categories.get(milk + bread + 1), None);
+    let f = features::features(
+        g.group(0).unwrap(),
+        &g,
+        params.day_fraction(day(12)),
+        25.0,
+        categories.get(milk),
+        &params.scoring,
+    );
+    assert_eq!((f.purchase_days, f.category_days), (2, 3));
+    assert_eq!(f.category_days_since_last, 2);
+    assert_eq!(f.days_since_first, 12);
+    // Shopping days 0, 3, 7, 10: four since its first purchase, one after its last.
+    assert_eq!((f.trips_since_first, f.trips_since_last), (4, 1));
+}
+
+#[test]
+fn of_two_products_bought_alike_the_one_from_a_category_bought_more_often_ranks_first() {
+    // Milk 0 and bread 2 on the same days; the member also buys milk 1 in between, so
+    // milk is a weekly need and bread a fortnightly one.
+    let mut purchases = Vec::new();
+    for d in [0, 14, 28, 42] {
+        purchases.push(buy(0, d, 100));
+        purchases.push(buy(2, d, 100));
+        purchases.push(buy(1, d + 7, 90));
+    }
+    let members = vec![member("1", purchases)];
+    let params = Params::default();
+    let as_of = day(50);
+    let (groups, _, population) = prepare(&catalogue(), &members, as_of, &params);
+    let scores: std::collections::HashMap<u32, f64> =
+        ranking::score_all(&groups[0], &population, as_of, &params)
+            .into_iter()
+            .collect();
+    assert!(scores[&0] > scores[&2], "{scores:?}");
+    let ranked: Vec<u32> = rank(&groups[0], &population, as_of, &params)
+        .iter()
+        .map(|i| i.product)
+        .collect();
+    let place = |p: u32| ranked.iter().position(|&q| q == p).unwrap();
+    assert!(place(0) < place(2), "{ranked:?}");
 }
