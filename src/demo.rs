@@ -322,11 +322,14 @@ pub fn with_demo_hq(config: &Config, dir: &Path) -> Result<Config> {
     Ok(config)
 }
 
+/// A product bought on a demo visit (GTIN) and what was paid for it, in minor units.
+type DemoPurchase = (u64, i64);
+
 /// Weekly visits of demo members over the ten weeks before a moment: (card, every how many
 /// weeks, what they buy and pay per visit in minor units). 张伟 and 刘洋 spend enough for
 /// a personalised list; 李娜 comes every other week for a little, so she gets one only
 /// when asked for by name.
-const DEMO_HISTORY: &[(&str, i64, &[(u64, i64)])] = &[
+const DEMO_HISTORY: &[(&str, i64, &[DemoPurchase])] = &[
     (
         "6200123412341234",
         1,
