@@ -486,17 +486,14 @@ fn bind(app: &AppWindow, controller: &Shared) {
     on!(on_member_pick, |c, id| c.member_lookup(&id));
     on!(on_member_clear, |c| c.run(json!({"clear_member": {}})));
     on!(on_member_sheet_open, |c| c.member_sheet());
-    on!(
-        on_enroll,
-        |c, name, phone, email| {
-            if let Some(Outcome::CardIssued(card)) = c.run(
+    on!(on_enroll, |c, name, phone, email| {
+        if let Some(Outcome::CardIssued(card)) = c.run(
             json!({"enroll": {"name": name.as_str(), "phone": given(&phone), "email": given(&email)}})
         )
         {
             c.pos(|p| p.set_issued_card(card.into()));
         }
-        }
-    );
+    });
     on!(
         on_complaint,
         |c, content, satisfaction| if let Some(Outcome::Complaint(id)) =
