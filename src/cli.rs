@@ -658,14 +658,17 @@ impl Drop for AbortOnDrop {
     }
 }
 
-type RunningUploader = (
+pub(crate) type RunningUploader = (
     std::sync::Arc<std::sync::atomic::AtomicBool>,
     std::sync::Arc<storepos_sync::SyncStatus>,
     std::thread::JoinHandle<()>,
 );
 
 /// Starts the outbox uploader when the terminal has HQ credentials (`hq.token`).
-fn start_uploader(config: &Config, dir: &std::path::Path) -> Result<Option<RunningUploader>> {
+pub(crate) fn start_uploader(
+    config: &Config,
+    dir: &std::path::Path,
+) -> Result<Option<RunningUploader>> {
     let Some(uploader) = open_uploader(config, dir)? else {
         return Ok(None);
     };
@@ -676,7 +679,7 @@ fn start_uploader(config: &Config, dir: &std::path::Path) -> Result<Option<Runni
 
 /// Gives the uploader a few seconds to send what the session left, then stops it; what it
 /// could not send stays in the outbox for next time.
-fn finish_upload(
+pub(crate) fn finish_upload(
     stop: &std::sync::atomic::AtomicBool,
     status: &storepos_sync::SyncStatus,
     thread: std::thread::JoinHandle<()>,

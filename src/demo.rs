@@ -237,7 +237,7 @@ fn run_sales(config: &Config, dir: &Path) -> Result<()> {
 
 /// The demo's stand-in for HQ's coupon-signing key. A real chain's HQ keeps its own key and
 /// terminals hold only its public half (`loyalty.coupon_key`).
-fn demo_hq_key() -> ed25519_dalek::SigningKey {
+pub(crate) fn demo_hq_key() -> ed25519_dalek::SigningKey {
     ed25519_dalek::SigningKey::from_bytes(&[0x5e; 32])
 }
 
@@ -305,4 +305,87 @@ pub fn with_demo_coupon_key(config: &Config) -> Config {
         config.loyalty.coupon_key = Some(hex::encode(demo_hq_key().verifying_key().to_bytes()));
     }
     config
+}
+
+/// The demo HQ's key file in the demo directory.
+const DEMO_KEY_FILE: &str = "hq.key";
+
+/// The configuration with the demo HQ's public key (unless one is set) and, for signing
+/// shopping lists at the till, its key written to `dir/hq.key` as `hq.key_file`. A till
+/// whose configured public key is another one keeps it, and its lists stay unsigned.
+pub fn with_demo_hq(config: &Config, dir: &Path) -> Result<Config> {
+    let mut config = with_demo_coupon_key(config);
+    let file = dir.join(DEMO_KEY_FILE);
+    std::fs::write(&file, hex::encode(demo_hq_key().to_bytes()))
+        .with_context(|| format!("writing the demo HQ key to {}", file.display()))?;
+    config.hq.key_file = file;
+    Ok(config)
+}
+
+/// A product bought on a demo visit (GTIN) and what was paid for it, in minor units.
+type DemoPurchase = (u64, i64);
+
+/// Weekly visits of demo members over the ten weeks before a moment: (card, every how many
+/// weeks, what they buy and pay per visit in minor units). 张伟 and 刘洋 spend enough for
+/// a personalised list; 李娜 comes every other week for a little, so she gets one only
+/// when asked for by name.
+const DEMO_HISTORY: &[(&str, i64, &[DemoPurchase])] = &[
+    (
+        "6200123412341234",
+        1,
+        &[
+            (6904000000111, 4800),
+            (6920000000159, 3590),
+            (6903000000138, 6290),
+            (6907000000174, 1250),
+        ],
+    ),
+    (
+        "6200111122223333",
+        1,
+        &[
+            (6920000000227, 2680),
+            (6905000000187, 990),
+            (6911000000157, 1590),
+        ],
+    ),
+    (
+        "6200123412345678",
+        2,
+        &[(6901234567892, 200), (6920000000395, 1200)],
+    ),
+];
+
+/// Gives the demo members the purchase history their shopping lists are made from: ten
+/// weeks of visits before `now`. A store that already has history is left alone.
+pub fn seed_history(store: &Store, now: chrono::DateTime<chrono::Utc>) -> Result<bool> {
+    use crate::store::history::{self, HistoryLine};
+    let conn = store.catalogue.conn();
+    if history::count(conn)? > 0 {
+        return Ok(false);
+    }
+    let tx = conn.unchecked_transaction()?;
+    for (card, every, basket) in DEMO_HISTORY {
+        for week in (1..=10).filter(|w| w % every == 0) {
+            let at = now - chrono::Duration::weeks(week) + chrono::Duration::hours(2);
+            for (gtin, amount) in *basket {
+                history::insert(
+                    &tx,
+                    &HistoryLine {
+                        member_id: (*card).to_string(),
+                        store_id: "S001".into(),
+                        basket_id: format!("demo-{card}-{week}"),
+                        gtin: *gtin,
+                        quantity: 1000,
+                        amount: *amount,
+                        retail_disc: 0,
+                        coupon_disc: 0,
+                        at: at.to_rfc3339(),
+                    },
+                )?;
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(true)
 }

@@ -1,5 +1,7 @@
 //! The demo's headquarters: after the demo sales, a local HQ (`storepos hq` in-process)
 //! takes the till's events through the real uploader, so the demo shows a sync end to end.
+//! The windowed demo starts the same HQ beside its till ([`start_beside`]) and keeps it
+//! serving while the window is open.
 //!
 //! HQ's database is of the kind `hq.database` names: by default (a SQLite URL) an
 //! embedded SQLite file in the demo directory (`hq.db`; the configured file is left alone),
@@ -23,27 +25,60 @@ const DEMO_DATABASE: &str = "storepos_demo";
 /// The embedded HQ file in the demo directory.
 const DEMO_FILE: &str = "hq.db";
 
+/// The demo HQ serving in the background beside the windowed demo's till, for as long as
+/// this is kept: its address and the demo terminal's token.
+pub(crate) struct RunningHq {
+    /// Serves the API; dropping it stops HQ.
+    _runtime: tokio::runtime::Runtime,
+    pub addr: std::net::SocketAddr,
+    pub token: String,
+}
+
+/// Starts the demo HQ for the till at `dir` and leaves it serving, or says why it could
+/// not (its database did not open or answer within five seconds).
+pub(crate) fn start_beside(config: &Config, dir: &Path) -> Result<RunningHq> {
+    let runtime = crate::hq::runtime()?;
+    let (_store, addr, token) = bring_up(&runtime, config, dir)?;
+    Ok(RunningHq {
+        _runtime: runtime,
+        addr,
+        token,
+    })
+}
+
+/// The embedded SQLite file HQ uses in `dir`, or none when `hq.database` names a
+/// PostgreSQL server.
+fn database_file(config: &Config, dir: &Path) -> Option<std::path::PathBuf> {
+    match DatabaseUrl::parse(&config.hq.database) {
+        Ok(DatabaseUrl::Postgres(_)) => None,
+        _ => Some(dir.join(DEMO_FILE)),
+    }
+}
+
+/// Starts the demo HQ on `runtime` within five seconds: its store, address and the demo
+/// terminal's token.
+fn bring_up(
+    runtime: &tokio::runtime::Runtime,
+    config: &Config,
+    dir: &Path,
+) -> Result<(HqStore, std::net::SocketAddr, String)> {
+    let database = database_file(config, dir);
+    runtime
+        .block_on(async {
+            tokio::time::timeout(Duration::from_secs(5), start(config, database.as_deref())).await
+        })
+        .map_err(|_| anyhow::anyhow!("its database did not answer in time"))?
+}
+
 /// Brings up the demo HQ and syncs the demo store at `dir` with it.
 pub fn run(config: &Config, dir: &Path) -> Result<()> {
     println!("\n== Headquarters ==");
     let runtime = crate::hq::runtime()?;
-    let database = match DatabaseUrl::parse(&config.hq.database) {
-        Ok(DatabaseUrl::Postgres(_)) => None,
-        _ => Some(dir.join(DEMO_FILE)),
-    };
-    let started = runtime.block_on(async {
-        tokio::time::timeout(Duration::from_secs(5), start(config, database.as_deref())).await
-    });
-    let (store, addr, token) = match started {
-        Ok(Ok(up)) => up,
-        Ok(Err(e)) => {
+    let database = database_file(config, dir);
+    let (store, addr, token) = match bring_up(&runtime, config, dir) {
+        Ok(up) => up,
+        Err(e) => {
             println!("HQ not started ({e:#}); the till stays offline and keeps its events.");
-            return Ok(());
-        }
-        Err(_) => {
-            println!(
-                "HQ not started (its database did not answer in time); the till stays offline."
-            );
             return Ok(());
         }
     };

@@ -143,6 +143,44 @@ fn a_partial_return_refunds_to_the_original_tenders_and_never_more_than_was_sold
 }
 
 #[test]
+fn a_return_preview_shows_the_refund_and_records_nothing() {
+    let work = tempfile::tempdir().unwrap();
+    seed(work.path());
+    // The sale of the partial-return test: water x3, milk 12-pack less 10%, card then cash.
+    let script = r#"{"sign_in":{"operator":"1001","pin":"1234"}}
+{"open_shift":{"float":"100.00"}}
+{"scan":"6901234567892"}
+{"quantity":"3"}
+{"scan":"6904000000111"}
+{"discount":{"line":2,"percent":"10","reason":"dented"}}
+{"tender":{"card":"20.00","ref":"C-1"}}
+{"tender":{"cash":"50.00"}}
+{"return_preview":{"receipt":"1","lines":[{"line":1,"qty":"1"},{"line":2,"qty":"1"}]}}
+{"return_preview":{"receipt":"1","lines":[{"line":1,"qty":"4"}]}}
+{"return_preview":{"receipt":"9","lines":[{"line":1,"qty":"1"}]}}
+{"return":{"receipt":"1","lines":[{"line":1,"qty":"3"}]}}
+{"approve":{"operator":"2001","pin":"2222"}}
+"#;
+    let out = run_script(work.path(), script);
+    let refund = &out[8]["refund"];
+    assert_eq!(out[8]["ok"], true, "{}", out[8]);
+    assert_eq!(refund["total"], "50.60", "{refund}");
+    assert_eq!(refund["lines"][0]["amount"], "2.00");
+    assert_eq!(refund["lines"][1]["amount"], "48.60");
+    assert_eq!(refund["lines"][1]["qty"], "1");
+    assert_eq!(refund["tenders"][0]["kind"], "card");
+    assert_eq!(refund["tenders"][0]["amount"], "20.00");
+    assert_eq!(refund["tenders"][1]["kind"], "cash");
+    assert_eq!(refund["tenders"][1]["amount"], "30.60");
+    // More than was sold, or a receipt this till does not have, is refused.
+    assert_eq!(out[9]["error"]["code"], "invalid", "{}", out[9]);
+    assert_eq!(out[10]["error"]["code"], "invalid", "{}", out[10]);
+    // The preview recorded nothing: all three waters can still come back, as receipt 2.
+    assert_eq!(out[12]["sale"]["total"], "-6.00", "{}", out[12]);
+    assert_eq!(out[12]["sale"]["receipt_no"], 2);
+}
+
+#[test]
 fn a_shift_survives_a_restart_and_closes_with_x_and_z_reports() {
     let work = tempfile::tempdir().unwrap();
     seed(work.path());

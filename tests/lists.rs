@@ -1,6 +1,6 @@
 //! End-to-end tests of `storepos lists …` on a tiny Complete Journey-shaped fixture made
 //! here: generate (and that purchases after the cut-off change nothing), evaluate, the
-//! coupon backtest, printing with HQ's key, and the headless `print_list`.
+//! coupon backtest, printing with HQ's key, and the headless `print_list` and `list_batch`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -351,6 +351,8 @@ fn the_headless_terminal_prints_a_members_list() {
             r#"{"print_list":{"member":"8800000001"}}"#,
             "\n",
             r#"{"print_list":{"member":"nobody"}}"#,
+            "\n",
+            r#"{"list_batch":{}}"#,
             "\n"
         ),
     )
@@ -380,6 +382,14 @@ fn the_headless_terminal_prints_a_members_list() {
             .contains("usually every 7 days")
     );
     assert_eq!(lines[3]["error"]["code"], "unknown_member");
+    // A batch prints for the households spending 25.00 a week or more over the eight
+    // weeks before the clock: not household 4, who came once.
+    assert_eq!(
+        lines[4]["batch"],
+        serde_json::json!(["1", "2", "3"]),
+        "{}",
+        lines[4]
+    );
 }
 
 #[test]

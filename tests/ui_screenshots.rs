@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use slint::ComponentHandle;
 use storepos::config::Config;
 use storepos::terminal::Terminal;
@@ -54,6 +55,15 @@ impl Shooter {
     }
 }
 
+/// Taps the one element labelled `label`, as a finger would.
+fn tap(app: &AppWindow, label: &str) {
+    let found: Vec<_> = ElementHandle::find_by_accessible_label(app, label)
+        .filter(|e| e.accessible_role() != Some(AccessibleRole::Text))
+        .collect();
+    assert_eq!(found.len(), 1, "elements labelled {label:?}");
+    found[0].invoke_accessible_default_action();
+}
+
 fn distinct_colours(frame: &Frame) -> usize {
     let mut seen = std::collections::HashSet::new();
     for y in (0..frame.height).step_by(7) {
@@ -68,11 +78,12 @@ fn distinct_colours(frame: &Frame) -> usize {
 fn render_every_screen(width: u32, height: u32) {
     let frame = offscreen::install(width, height, false).unwrap();
     let store_dir = tempfile::tempdir().unwrap();
-    let config = storepos::demo::with_demo_coupon_key(&Config::default());
+    let config = storepos::demo::with_demo_hq(&Config::default(), store_dir.path()).unwrap();
     let mut store = storepos::cli::open_store_at(&config, store_dir.path()).unwrap();
     storepos::demo::seed(&mut store).unwrap();
+    storepos::demo::seed_history(&store, chrono::Utc::now()).unwrap();
     let terminal = Terminal::open(store, config.clone()).unwrap();
-    let (app, _controller) = storepos::ui::launch::build(&config, terminal, true, None).unwrap();
+    let (app, _controller) = storepos::ui::launch::build(&config, terminal, true).unwrap();
     app.show().unwrap();
     let mut s = Shooter {
         frame,
@@ -120,6 +131,15 @@ fn render_every_screen(width: u32, height: u32) {
     pos().set_screen(Screen::Member);
     pos().invoke_member_sheet_open();
     s.shoot("07-member");
+    // The on-screen keyboard, opened by tapping the complaint field and typed on.
+    tap(&app, "Complaint text");
+    for key in [
+        "Capital", "M", "i", "l", "k", "Space", "w", "a", "s", "Space", "s", "o", "u", "r",
+    ] {
+        tap(&app, &format!("Keyboard {key}"));
+    }
+    s.shoot("07b-keyboard");
+    tap(&app, "Keyboard Done");
 
     pos().invoke_to_payment();
     pos().invoke_tender_points("300".into());
@@ -138,9 +158,20 @@ fn render_every_screen(width: u32, height: u32) {
     pos().set_screen(Screen::Manager);
     pos().invoke_x_report();
     pos().invoke_refresh_status();
+    // A batch of shopping lists, printed one per timer tick until the bar is full.
+    pos().invoke_print_lists_batch();
+    for _ in 0..100 {
+        if pos().get_lists_progress() >= 1.0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        s.frame.draw();
+    }
+    assert_eq!(pos().get_lists_progress(), 1.0);
+    assert_eq!(pos().get_error_message(), "");
     s.shoot("11-manager");
 
-    assert!(s.shots.len() >= 22);
+    assert!(s.shots.len() >= 24);
 }
 
 #[test]

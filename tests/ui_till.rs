@@ -11,7 +11,7 @@ use serde_json::Value;
 use slint::ComponentHandle;
 use storepos::config::Config;
 use storepos::terminal::Terminal;
-use storepos::ui::{AppWindow, Controller, ListPrinter, Pos, Screen};
+use storepos::ui::{AppWindow, Controller, Pos, Screen};
 
 struct Till {
     _dir: tempfile::TempDir,
@@ -19,14 +19,19 @@ struct Till {
     controller: Rc<RefCell<Controller>>,
 }
 
-fn till_with(lists: Option<Box<dyn ListPrinter>>) -> Till {
+/// A till on the demo store. `lists` gives it the demo HQ's key and the demo members'
+/// purchase history, so it can print their shopping lists; without, it has no key.
+fn till_with(lists: bool) -> Till {
     i_slint_backend_testing::init_no_event_loop();
     let dir = tempfile::tempdir().unwrap();
-    let config = storepos::demo::with_demo_coupon_key(&Config::default());
+    let config = demo_config(dir.path(), lists);
     let mut store = storepos::cli::open_store_at(&config, dir.path()).unwrap();
     storepos::demo::seed(&mut store).unwrap();
+    if lists {
+        storepos::demo::seed_history(&store, chrono::Utc::now()).unwrap();
+    }
     let terminal = Terminal::open(store, config.clone()).unwrap();
-    let (app, controller) = storepos::ui::launch::build(&config, terminal, false, lists).unwrap();
+    let (app, controller) = storepos::ui::launch::build(&config, terminal, false).unwrap();
     app.show().unwrap();
     Till {
         _dir: dir,
@@ -35,8 +40,18 @@ fn till_with(lists: Option<Box<dyn ListPrinter>>) -> Till {
     }
 }
 
+fn demo_config(dir: &std::path::Path, lists: bool) -> Config {
+    if lists {
+        storepos::demo::with_demo_hq(&Config::default(), dir).unwrap()
+    } else {
+        let mut config = storepos::demo::with_demo_coupon_key(&Config::default());
+        config.hq.key_file = dir.join("no-such.key");
+        config
+    }
+}
+
 fn till() -> Till {
-    till_with(None)
+    till_with(false)
 }
 
 impl Till {
@@ -80,6 +95,21 @@ impl Till {
         }
     }
 
+    /// Types `text` on the on-screen keyboard called `keyboard`: a capital is ⇧ then
+    /// the letter, a space the space bar.
+    fn type_keys(&self, keyboard: &str, text: &str) {
+        for ch in text.chars() {
+            match ch {
+                ' ' => self.click(&format!("{keyboard} Space")),
+                c if c.is_uppercase() => {
+                    self.click(&format!("{keyboard} Capital"));
+                    self.click(&format!("{keyboard} {c}"));
+                }
+                c => self.click(&format!("{keyboard} {c}")),
+            }
+        }
+    }
+
     fn sign_in(&self, operator: &str, pin: &str) {
         self.key("PIN pad", operator);
         self.click("Next");
@@ -118,13 +148,18 @@ impl Till {
     }
 
     fn printed(&self) -> usize {
+        self.jobs().len()
+    }
+
+    /// What the virtual receipt printer received, job by job (ESC/POS bytes).
+    fn jobs(&self) -> Vec<storepos_drivers::printer::virtual_printer::PrintedJob> {
         let mut c = self.controller.borrow_mut();
         c.counter()
             .devices()
             .simulators
             .printer
             .as_ref()
-            .map_or(0, |p| p.jobs().len())
+            .map_or(Vec::new(), |p| p.jobs())
     }
 }
 
@@ -248,13 +283,40 @@ fn a_refund_needs_a_supervisor_and_a_wrong_pin_changes_nothing() {
     t.key("Receipt pad", "1");
     t.click("Find receipt");
     assert_eq!(t.pos().get_return_receipt(), "1");
+    assert_eq!(t.value_of("Refund amount"), "0 chosen to return");
     t.click("More 高露洁牙膏120g");
     assert_eq!(t.pos().get_return_chosen(), 1);
+    // The refund, as the terminal core previews it, shows before anyone approves it.
+    let preview = headless(&[
+        r#"{"sign_in":{"operator":"1001","pin":"1234"}}"#,
+        r#"{"open_shift":{"float":"200"}}"#,
+        r#"{"scan":"6907000000174"}"#,
+        r#"{"quantity":"2"}"#,
+        r#"{"tender":{"cash":"50.00"}}"#,
+        r#"{"return_preview":{"receipt":"1","lines":[{"line":1,"qty":"1"}]}}"#,
+    ]);
+    let refund = preview[5]["refund"]["total"].as_str().unwrap();
+    assert_eq!(t.pos().get_return_refund(), refund);
+    assert_eq!(
+        t.value_of("Refund amount"),
+        format!("1 chosen · refund {refund}")
+    );
+    {
+        use slint::Model;
+        let lines: Vec<_> = t.pos().get_return_refund_lines().iter().collect();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].label, "高露洁牙膏120g × 1");
+        assert_eq!(lines[0].value, refund);
+        let tenders: Vec<_> = t.pos().get_return_refund_tenders().iter().collect();
+        assert_eq!(tenders[0].arg, "cash");
+        assert_eq!(tenders[0].value, refund);
+    }
     t.click("Refund");
     assert!(
         t.pos().get_approval_what().contains("return"),
         "the cashier is asked for a supervisor"
     );
+    assert_eq!(t.value_of("Refund to approve"), refund);
     assert!(t.exists("Supervisor approval") || t.exists("Approval pad 1"));
 
     // Another cashier cannot approve; a wrong PIN is refused; nothing was refunded.
@@ -281,9 +343,9 @@ fn a_refund_needs_a_supervisor_and_a_wrong_pin_changes_nothing() {
     t.click("Approve");
     assert_eq!(t.pos().get_approval_what(), "");
     assert!(
-        t.pos().get_notice().contains("receipt 2"),
+        t.value_of("Notice").contains("receipt 2"),
         "{}",
-        t.pos().get_notice()
+        t.value_of("Notice")
     );
     assert_eq!(t.printed(), 2, "the refund's receipt printed");
     // What is left of the line can still come back, no more.
@@ -381,7 +443,7 @@ fn the_language_switches_at_runtime() {
 }
 
 #[test]
-fn list_printing_is_shown_as_unavailable_without_an_engine() {
+fn list_printing_is_shown_as_unavailable_without_hqs_key() {
     let t = till();
     t.sign_in("1001", "1234");
     t.click("Manager");
@@ -392,35 +454,207 @@ fn list_printing_is_shown_as_unavailable_without_an_engine() {
     assert_eq!(batch.accessible_enabled(), Some(false));
 }
 
-struct Recorder(Rc<RefCell<Vec<String>>>);
-
-impl ListPrinter for Recorder {
-    fn print_for(&mut self, member: &str) -> Result<String, String> {
-        self.0.borrow_mut().push(member.to_string());
-        Ok(format!("list printed for {member}"))
-    }
-    fn batch(&mut self) -> Result<Vec<String>, String> {
-        Ok(vec!["a".into(), "b".into(), "c".into()])
-    }
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
 }
 
 #[test]
-fn a_batch_of_lists_prints_with_progress() {
-    let printed = Rc::new(RefCell::new(Vec::new()));
-    let t = till_with(Some(Box::new(Recorder(printed.clone()))));
-    t.sign_in("1001", "1234");
+fn a_manager_prints_a_members_list_and_a_batch_through_the_list_engine() {
+    // Who qualifies for a batch, as the terminal core says on the same store.
+    let dir = tempfile::tempdir().unwrap();
+    let config = demo_config(dir.path(), true);
+    let mut store = storepos::cli::open_store_at(&config, dir.path()).unwrap();
+    storepos::demo::seed(&mut store).unwrap();
+    storepos::demo::seed_history(&store, chrono::Utc::now()).unwrap();
+    let mut terminal = Terminal::open(store, config).unwrap();
+    storepos::terminal::headless::answer(
+        &mut terminal,
+        r#"{"sign_in":{"operator":"9001","pin":"9999"}}"#,
+    );
+    let expected = storepos::terminal::headless::answer(&mut terminal, r#"{"list_batch":{}}"#);
+    let expected: Vec<&str> = expected["batch"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert_eq!(expected, ["6200111122223333", "6200123412341234"]);
+
+    let t = till_with(true);
+    t.sign_in("9001", "9999");
     t.click("Manager");
+    assert!(t.pos().get_lists_available());
+    assert_eq!(t.printed(), 0);
+
+    // 李娜 spends too little for a batch, but her list prints when asked for by card.
+    t.key("Manager pad", "6200123412345678");
+    t.click("Print for member");
+    assert_eq!(t.pos().get_error_message(), "");
+    let notice = t.value_of("Notice");
+    assert!(notice.contains("6200123412345678"), "{notice}");
+    let jobs = t.jobs();
+    assert_eq!(jobs.len(), 1, "one list printed");
+    assert!(jobs[0].complete);
+    assert!(contains(&jobs[0].bytes, "YOUR SHOPPING LIST"));
+    assert!(contains(&jobs[0].bytes, "Store choice wholemeal bread"));
+
+    // A card nobody holds is refused and prints nothing.
+    t.key("Manager pad", "6200000000000000");
+    t.click("Print for member");
+    assert_eq!(t.pos().get_error_code(), "unknown_member");
+    assert_eq!(t.printed(), 1);
+    t.click("Dismiss");
+
     t.click("Print batch");
+    assert_eq!(t.pos().get_lists_total(), expected.len() as i32);
     assert!(t.pos().get_lists_progress() < 1.0);
-    for _ in 0..10 {
+    for _ in 0..20 {
         i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(5));
         slint::platform::update_timers_and_animations();
     }
     assert_eq!(t.pos().get_lists_progress(), 1.0);
-    assert_eq!(*printed.borrow(), ["a", "b", "c"]);
+    assert_eq!(t.pos().get_lists_printed(), 2);
+    assert_eq!(t.pos().get_lists_failed(), 0);
     assert_eq!(
         t.value_of("List printing progress"),
         "100%",
         "the bar says it is done"
     );
+    assert_eq!(
+        t.value_of("List batch"),
+        "2 of 2 members · 2 printed · 0 failed"
+    );
+    let jobs = t.jobs();
+    assert_eq!(
+        jobs.len(),
+        3,
+        "the batch printed a list per qualifying member"
+    );
+    assert!(jobs[1..].iter().all(|j| j.complete));
+    // In member id order: 刘洋's eggs, then 张伟's milk.
+    assert!(contains(&jobs[1].bytes, "Store choice eggs"));
+    assert!(contains(&jobs[2].bytes, "Yili pure milk"));
+}
+
+#[test]
+fn a_member_found_by_name_and_a_complaint_typed_on_the_on_screen_keyboard() {
+    let t = till();
+    t.sign_in("1001", "1234");
+    t.click("Member");
+    assert!(
+        !t.exists("Keyboard Done"),
+        "no keyboard until a text field is tapped"
+    );
+    t.click("Member name");
+    t.type_keys("Keyboard", "Emily Chenx");
+    t.click("Keyboard Delete");
+    assert_eq!(t.value_of("Typing"), "Emily Chen");
+    t.click("Keyboard Done");
+    assert!(!t.exists("Keyboard Done"));
+    assert_eq!(t.value_of("Member name"), "Emily Chen");
+    t.click("Find member");
+    assert_eq!(t.pos().get_error_message(), "");
+    assert_eq!(t.value_of("Member"), "Emily Chen");
+
+    t.click("Complaint text");
+    t.type_keys("Keyboard", "Milk was sour");
+    t.click("Keyboard Done");
+    t.click("Satisfaction 2");
+    t.click("Record complaint");
+    assert_eq!(t.pos().get_error_message(), "");
+    assert!(t.value_of("Notice").starts_with("Complaint "));
+    assert!(t.value_of("Notice").ends_with(" recorded"));
+    assert_eq!(t.value_of("Complaint text"), "", "the field is cleared");
+    // The complaint is on the member's record, as typed.
+    let view = t
+        .controller
+        .borrow_mut()
+        .run(serde_json::json!({"member_view": {}}));
+    let Some(storepos::terminal::headless::Outcome::MemberView(view)) = view else {
+        panic!("no member view");
+    };
+    let complaints = view["open_complaints"].as_array().unwrap();
+    assert_eq!(complaints.len(), 1, "{view}");
+    assert_eq!(complaints[0]["content"], "Milk was sour");
+}
+
+#[test]
+fn the_windowed_demo_runs_beside_a_local_hq_and_its_backlog_drains() {
+    i_slint_backend_testing::init_no_event_loop();
+    let dir = tempfile::tempdir().unwrap();
+    let (terminal, services) =
+        storepos::ui::launch::prepare_demo(&Config::default(), dir.path()).unwrap();
+    assert_eq!(services.offline, None, "HQ started");
+    assert!(services.hq_url().unwrap().starts_with("http://127.0.0.1:"));
+    let (app, controller) = storepos::ui::launch::build(&services.config, terminal, false).unwrap();
+    app.show().unwrap();
+    let t = Till {
+        _dir: dir,
+        app,
+        controller,
+    };
+    // The demo's lists sign with its HQ's key.
+    assert!(t.pos().get_lists_available());
+    t.sign_in("1001", "1234");
+    t.scan("6901234567892");
+    t.click("Pay");
+    t.click("Cash 2.00");
+    assert!(t.pos().get_sale_done());
+    let mut drained = false;
+    for _ in 0..200 {
+        t.controller.borrow_mut().refresh_status();
+        if t.pos().get_online() && t.pos().get_backlog() == 0 {
+            drained = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(drained, "the uploader sent the sale to HQ");
+    assert_eq!(t.value_of("HQ link"), "Online · backlog 0");
+    drop(t);
+    services.finish();
+}
+
+#[test]
+fn the_windowed_demo_stays_offline_and_says_so_when_hq_cannot_start() {
+    i_slint_backend_testing::init_no_event_loop();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    // A PostgreSQL server nobody runs: HQ's database does not open.
+    config.hq.database = "postgres://postgres@127.0.0.1:1/storepos".into();
+    let (terminal, services) = storepos::ui::launch::prepare_demo(&config, dir.path()).unwrap();
+    let reason = services.offline.clone().expect("HQ did not start");
+    assert!(
+        reason.contains("PostgreSQL") || reason.contains("did not answer"),
+        "{reason}"
+    );
+    assert_eq!(services.hq_url(), None);
+    assert_eq!(services.config.hq.token, None);
+    let (app, controller) = storepos::ui::launch::build(&services.config, terminal, false).unwrap();
+    app.show().unwrap();
+    controller.borrow().say_offline(&reason);
+    controller.borrow_mut().refresh_status();
+    let t = Till {
+        _dir: dir,
+        app,
+        controller,
+    };
+    assert!(!t.pos().get_online());
+    assert!(
+        t.value_of("HQ link")
+            .starts_with("Offline · HQ not started"),
+        "{}",
+        t.value_of("HQ link")
+    );
+    // The till sells all the same and keeps the sale for later.
+    t.sign_in("1001", "1234");
+    t.scan("6901234567892");
+    t.click("Pay");
+    t.click("Cash 2.00");
+    assert!(t.pos().get_sale_done());
+    t.controller.borrow_mut().refresh_status();
+    assert_eq!(t.pos().get_backlog(), 1);
+    services.finish();
 }

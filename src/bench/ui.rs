@@ -97,7 +97,7 @@ fn till(config: &Config, args: &UiBenchArgs, dir: &std::path::Path) -> Result<()
         crate::ui::offscreen::install(1024, 768, true).map_err(|e| anyhow::anyhow!(e))?;
     let store = crate::cli::open_store_at(config, dir)?;
     let terminal = crate::terminal::Terminal::open(store, config.clone())?;
-    let (app, controller) = crate::ui::launch::build(config, terminal, false, None)?;
+    let (app, controller) = crate::ui::launch::build(config, terminal, false)?;
     app.show()?;
     screen.draw();
     println!("ready");

@@ -58,6 +58,11 @@ pub enum Command {
         receipt: String,
         lines: Vec<ReturnLineArgs>,
     },
+    /// The refund a `return` of these lines would make; nothing is recorded.
+    ReturnPreview {
+        receipt: String,
+        lines: Vec<ReturnLineArgs>,
+    },
     CashIn {
         amount: String,
         reason: String,
@@ -94,6 +99,8 @@ pub enum Command {
     MemberView(MemberViewArgs),
     /// Print a member's shopping list for the period starting now.
     PrintList(PrintListArgs),
+    /// The members a batch run prints shopping lists for (those who qualify now).
+    ListBatch {},
     /// Sync with HQ: online or not, and the backlog of unacknowledged events.
     Status {},
 }
@@ -155,6 +162,10 @@ pub enum Outcome {
     Complaint(i64),
     MemberView(Box<serde_json::Value>),
     PrintedList(Box<serde_json::Value>),
+    /// Member ids, for `list_batch`.
+    ListBatch(Vec<String>),
+    /// The refund a return would make (`return_preview`).
+    ReturnPreview(Box<serde_json::Value>),
     Status(storepos_sync::SyncSnapshot),
 }
 
@@ -194,18 +205,12 @@ pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, Command
         Command::Quantity(q) => terminal.quantity(&q).map(nothing),
         Command::VoidLine(line) => terminal.void_line(line).map(nothing),
         Command::Approve { operator, pin } => terminal.approve(&operator, &pin).map(sale),
-        Command::Return { receipt, lines } => {
-            let lines = lines
-                .into_iter()
-                .map(|l| {
-                    Ok(super::returns::ReturnLine {
-                        line: l.line,
-                        qty: Quantity::parse(&l.qty)?,
-                    })
-                })
-                .collect::<Result<Vec<_>, CommandError>>()?;
-            terminal.return_items(&receipt, lines).map(sale)
-        }
+        Command::Return { receipt, lines } => terminal
+            .return_items(&receipt, return_lines(lines)?)
+            .map(sale),
+        Command::ReturnPreview { receipt, lines } => terminal
+            .return_preview(&receipt, &return_lines(lines)?)
+            .map(|v| Outcome::ReturnPreview(Box::new(v))),
         Command::Discount {
             line,
             percent,
@@ -313,7 +318,22 @@ pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, Command
         Command::PrintList(args) => terminal
             .print_list(&args.member, args.deals.as_deref())
             .map(|v| Outcome::PrintedList(Box::new(v))),
+        Command::ListBatch {} => terminal.list_batch().map(Outcome::ListBatch),
     }
+}
+
+fn return_lines(
+    lines: Vec<ReturnLineArgs>,
+) -> Result<Vec<super::returns::ReturnLine>, CommandError> {
+    lines
+        .into_iter()
+        .map(|l| {
+            Ok(super::returns::ReturnLine {
+                line: l.line,
+                qty: Quantity::parse(&l.qty)?,
+            })
+        })
+        .collect()
 }
 
 /// Scripts may leave the reason out; the journal then records that none was given.
@@ -355,6 +375,12 @@ struct Answer<'a> {
     /// The shopping list `print_list` printed.
     #[serde(skip_serializing_if = "Option::is_none")]
     list: Option<Box<serde_json::Value>>,
+    /// The members `list_batch` names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    batch: Option<Vec<String>>,
+    /// The refund `return_preview` shows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refund: Option<Box<serde_json::Value>>,
 }
 
 pub(super) fn refusal(code: &str, message: &str) -> String {
@@ -430,6 +456,8 @@ pub(super) fn respond(
         member_view: None,
         sync: None,
         list: None,
+        batch: None,
+        refund: None,
     };
     match &outcome {
         Outcome::Nothing | Outcome::Reprint => {}
@@ -440,6 +468,8 @@ pub(super) fn respond(
         Outcome::Complaint(id) => answer.complaint = Some(*id),
         Outcome::MemberView(v) => answer.member_view = Some(v.clone()),
         Outcome::PrintedList(v) => answer.list = Some(v.clone()),
+        Outcome::ListBatch(members) => answer.batch = Some(members.clone()),
+        Outcome::ReturnPreview(v) => answer.refund = Some(v.clone()),
         Outcome::Status(s) => {
             answer.sync = Some(serde_json::json!({
                 "online": s.online,

@@ -1,17 +1,53 @@
 //! Printing a member's shopping list at the till (`{"print_list":{"member":"…"}}`): the
 //! list for the period starting at the terminal's clock, from the purchase history in the
 //! till's store, signed with HQ's key (`hq.key_file`) and printed on the receipt printer.
+//! `{"list_batch":{}}` names the members a batch run prints for: those whose recent
+//! weekly spend qualifies them for a list, as the list engine decides.
 
 use std::path::Path;
 
 use super::effects::Effect;
 use super::{CommandError, Terminal};
 use crate::domain::lists::Params;
+use crate::domain::lists::eligibility::eligibility;
 use crate::lists::print::{self, PrintContext, Tips};
 use crate::lists::{command::hq_key, deals, generate, load::load};
 use crate::store::members;
 
 impl Terminal {
+    /// Whether lists can be signed here: HQ's key (`hq.key_file`) is present and matches
+    /// the key the tills check. The error says what is missing.
+    pub fn lists_ready(&self) -> Result<(), CommandError> {
+        hq_key(&self.config)
+            .map(|_| ())
+            .map_err(|e| CommandError::Coupon(format!("{e:#}")))
+    }
+
+    /// The members (by id, in id order) whose average weekly spend over the engine's
+    /// window before the terminal's clock reaches the list threshold: the ones a batch run
+    /// prints lists for.
+    pub fn list_batch(&mut self) -> Result<Vec<String>, CommandError> {
+        self.signed_in()?;
+        self.lists_ready()?;
+        let loaded = load(self.catalogue()).map_err(|e| CommandError::Invalid(format!("{e:#}")))?;
+        let params = self.list_params();
+        let now = self.now();
+        Ok(loaded
+            .members
+            .iter()
+            .filter(|m| eligibility(m, now, &params).eligible)
+            .map(|m| m.member_id.clone())
+            .collect())
+    }
+
+    /// The engine's settings at this store: the defaults, days cut at local midnight.
+    fn list_params(&self) -> Params {
+        Params {
+            day_offset_seconds: i64::from(self.config.store.offset().local_minus_utc()),
+            ..Params::default()
+        }
+    }
+
     /// Prints the list of a member (by id or card number) and returns what was printed.
     pub fn print_list(
         &mut self,
@@ -39,10 +75,9 @@ impl Terminal {
             None => Vec::new(),
         };
         let params = Params {
-            day_offset_seconds: i64::from(self.config.store.offset().local_minus_utc()),
             // Asked for by name: printed whatever the member spent lately.
             min_weekly_spend: i64::MIN,
-            ..Params::default()
+            ..self.list_params()
         };
         let plan = generate::plan(&loaded, &deals, self.now(), &params);
         let list = plan

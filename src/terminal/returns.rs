@@ -4,10 +4,13 @@
 //!
 //! Invariant: a line can never be refunded for more than was sold on it, counting every
 //! earlier return of the same receipt.
+//!
+//! `return_preview` builds the same refund without recording anything, so a cashier (and
+//! the supervisor asked to approve it) sees the amount before the return is made.
 
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::domain::money::{Quantity, div_round_half_away};
+use crate::domain::money::{Money, Quantity, div_round_half_away};
 use crate::domain::tax::TaxMode;
 use crate::store::sales::{SaleKind, SaleLine, SaleRecord, TenderLine};
 
@@ -290,4 +293,49 @@ impl super::Terminal {
         let receipt = parse_receipt(code, &self.config.store.id, &self.config.terminal.id)?;
         Ok((receipt, returnable(&self.store.terminal, receipt)?))
     }
+}
+
+impl super::Terminal {
+    /// The refund `lines` of the sale a receipt code names would make, and to which
+    /// tenders, as `return` would record it now; nothing is recorded or changed.
+    pub fn return_preview(
+        &self,
+        receipt: &str,
+        lines: &[ReturnLine],
+    ) -> Result<serde_json::Value, CommandError> {
+        let operator = self.signed_in()?.id.clone();
+        let receipt = parse_receipt(receipt, &self.config.store.id, &self.config.terminal.id)?;
+        let record = build(
+            &self.store.terminal,
+            receipt,
+            lines,
+            &operator,
+            self.config.store.tax_mode,
+        )?;
+        Ok(preview_view(receipt, &record, self.currency()))
+    }
+}
+
+/// A refund as the preview shows it: amounts refunded as positive decimal strings.
+fn preview_view(
+    receipt: u64,
+    record: &SaleRecord,
+    currency: iso_currency::Currency,
+) -> serde_json::Value {
+    let money = |minor: i64| Money::from_minor(-minor, currency).to_string();
+    serde_json::json!({
+        "receipt": receipt,
+        "lines": record.lines.iter().map(|l| serde_json::json!({
+            "line": l.original_line,
+            "name": l.name,
+            "qty": Quantity::from_milli(l.quantity).to_string(),
+            "amount": money(l.amount - l.discount),
+        })).collect::<Vec<_>>(),
+        "tax": money(record.tax),
+        "total": money(record.total),
+        "tenders": record.tenders.iter().map(|t| serde_json::json!({
+            "kind": t.kind,
+            "amount": money(t.amount),
+        })).collect::<Vec<_>>(),
+    })
 }

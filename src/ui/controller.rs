@@ -1,55 +1,49 @@
 //! Binds the screens to the terminal. Every action the screens raise becomes the JSON
 //! command the headless interface takes and runs through [`headless::run`]; its effects go
 //! to the devices and the terminal's views come back to the `Pos` global. Refusals are
-//! shown as they are; an action that needs a supervisor opens the approval prompt.
+//! shown as they are; an action that needs a supervisor opens the approval prompt. The
+//! manager screen's actions are in [`super::manager`], the returns flow in
+//! [`super::returns`].
 
 use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use slint::{ComponentHandle, ModelRc, SharedString, Timer, TimerMode, VecModel};
-use storepos_drivers::printer::status::PaperState;
 use storepos_drivers::{CardSource, DeviceEvent, DeviceStatus, InputDevice};
 
-use super::lists::{BatchRun, ListPrinter};
+use super::lists::BatchRun;
 use super::models;
+use super::returns::ReturnDraft;
 use super::{AppWindow, BasketLine, Entry, MemberRow, Pos, QuickKey, Screen};
 use crate::terminal::effects::Counter;
 use crate::terminal::headless::{self, Outcome};
-use crate::terminal::returns::Returnable;
 use crate::terminal::{CommandError, Terminal, views};
 
-/// A return being put together: the receipt, its lines and the units chosen per line.
-struct ReturnDraft {
-    code: String,
-    lines: Vec<Returnable>,
-    chosen: Vec<i32>,
-}
-
 pub struct Controller {
-    terminal: Terminal,
-    counter: Counter,
-    app: slint::Weak<AppWindow>,
+    pub(super) terminal: Terminal,
+    pub(super) counter: Counter,
+    pub(super) app: slint::Weak<AppWindow>,
     lines: Rc<VecModel<BasketLine>>,
-    lists: Option<Box<dyn ListPrinter>>,
-    batch: Option<BatchRun>,
-    batch_timer: Timer,
-    returns: Option<ReturnDraft>,
+    pub(super) batch: Option<BatchRun>,
+    pub(super) batch_timer: Timer,
+    pub(super) returns: Option<ReturnDraft>,
     timers: Vec<Timer>,
 }
 
-type Shared = Rc<RefCell<Controller>>;
+/// Why a command did not take effect, as the screens show it.
+pub(super) struct Refusal {
+    pub code: String,
+    pub message: String,
+}
+
+pub(super) type Shared = Rc<RefCell<Controller>>;
 
 impl Controller {
     /// Binds `app` to `terminal` and the devices of `counter` (the scanner and card reader
-    /// are started here). `lists` prints shopping lists where a list engine is available.
-    pub fn attach(
-        app: &AppWindow,
-        terminal: Terminal,
-        mut counter: Counter,
-        lists: Option<Box<dyn ListPrinter>>,
-    ) -> Shared {
+    /// are started here).
+    pub fn attach(app: &AppWindow, terminal: Terminal, mut counter: Counter) -> Shared {
         use storepos_drivers::Device;
         let devices = counter.devices();
         if let Err(e) = devices.scanner.start() {
@@ -61,19 +55,24 @@ impl Controller {
         let lines = Rc::new(VecModel::default());
         let pos = app.global::<Pos>();
         pos.set_lines(ModelRc::from(lines.clone()));
-        pos.set_lists_available(lists.is_some());
+        let lists = terminal.lists_ready();
+        pos.set_lists_available(lists.is_ok());
+        if let Err(why) = lists {
+            tracing::info!("shopping lists cannot be printed here: {why}");
+        }
         let controller = Rc::new(RefCell::new(Controller {
             terminal,
             counter,
             app: app.as_weak(),
             lines,
-            lists,
             batch: None,
             batch_timer: Timer::default(),
             returns: None,
             timers: Vec::new(),
         }));
         bind(app, &controller);
+        super::manager::bind(app, &controller);
+        super::returns::bind(app, &controller);
         {
             let mut c = controller.borrow_mut();
             c.show_quick_keys();
@@ -111,64 +110,85 @@ impl Controller {
         &mut self.counter
     }
 
-    fn pos<R>(&self, f: impl FnOnce(&Pos<'_>) -> R) -> Option<R> {
+    pub(super) fn pos<R>(&self, f: impl FnOnce(&Pos<'_>) -> R) -> Option<R> {
         self.app.upgrade().map(|app| f(&app.global::<Pos>()))
     }
 
     /// Runs one headless command, carries out its effects and shows a refusal or a device
     /// warning. Returns what the command produced when it was done.
     pub fn run(&mut self, command: Value) -> Option<Outcome> {
+        match self.execute(command) {
+            Ok((outcome, warnings)) => {
+                if warnings.is_empty() {
+                    self.clear_error();
+                } else {
+                    self.show_error("device", &warnings.join("\n"));
+                }
+                Some(outcome)
+            }
+            Err(refusal) => {
+                if refusal.code == "approval_required" {
+                    self.pos(|p| p.set_approval_what(refusal.message.into()));
+                } else {
+                    self.show_error(&refusal.code, &refusal.message);
+                }
+                None
+            }
+        }
+    }
+
+    /// Runs one headless command and carries out its effects without showing anything but
+    /// the basket: the outcome with any device warnings, or why it was refused (an action
+    /// needing approval is refused with code `approval_required` and what needs it).
+    pub(super) fn execute(&mut self, command: Value) -> Result<(Outcome, Vec<String>), Refusal> {
         let result = headless::parse(&command.to_string())
             .map_err(CommandError::Invalid)
             .and_then(|c| headless::run(&mut self.terminal, c));
         let effects = self.terminal.take_effects();
-        let outcome = match result {
+        let done = match result {
             Ok(Outcome::Reprint) => match self.counter.reprint() {
-                Ok(()) => Some(Outcome::Nothing),
-                Err(message) => {
-                    self.show_error("device", &message);
-                    None
-                }
+                Ok(()) => Ok((Outcome::Nothing, Vec::new())),
+                Err(message) => Err(Refusal {
+                    code: "device".into(),
+                    message,
+                }),
             },
-            Ok(outcome) => {
-                let warnings = self.counter.carry_out(effects);
-                if !warnings.is_empty() {
-                    self.show_error("device", &warnings.join("\n"));
-                } else {
-                    self.clear_error();
-                }
-                Some(outcome)
-            }
-            Err(CommandError::ApprovalRequired(what)) => {
-                self.pos(|p| p.set_approval_what(what.into()));
-                None
-            }
-            Err(e) => {
-                self.show_error(e.code(), &e.to_string());
-                None
-            }
+            Ok(outcome) => Ok((outcome, self.counter.carry_out(effects))),
+            Err(CommandError::ApprovalRequired(what)) => Err(Refusal {
+                code: "approval_required".into(),
+                message: what.into(),
+            }),
+            Err(e) => Err(Refusal {
+                code: e.code().into(),
+                message: e.to_string(),
+            }),
         };
         self.refresh();
-        outcome
+        done
     }
 
-    fn show_error(&self, code: &str, message: &str) {
+    pub(super) fn show_error(&self, code: &str, message: &str) {
         self.pos(|p| {
             p.set_error_code(code.into());
             p.set_error_message(message.into());
-            p.set_notice(SharedString::new());
+            p.set_notice_kind(SharedString::new());
         });
     }
 
-    fn clear_error(&self) {
+    pub(super) fn clear_error(&self) {
         self.pos(|p| {
             p.set_error_code(SharedString::new());
             p.set_error_message(SharedString::new());
         });
     }
 
-    fn notice(&self, text: String) {
-        self.pos(|p| p.set_notice(text.into()));
+    /// Shows a notice of `kind` (worded on the screen) with its data.
+    pub(super) fn notice(&self, kind: &str, args: &[String]) {
+        let args: Vec<SharedString> = args.iter().map(SharedString::from).collect();
+        self.pos(|p| {
+            p.set_notice_args(rows(args));
+            p.set_notice_kind(kind.into());
+        });
     }
 
     /// Binds the basket, totals, member badge and payment state to the screens.
@@ -299,64 +319,6 @@ impl Controller {
         });
     }
 
-    /// Online/offline and the backlog, and each device's health for the manager screen.
-    pub fn refresh_status(&mut self) {
-        use storepos_drivers::{Device as _, HealthLevel};
-        if let Ok(s) = self.terminal.sync_status() {
-            self.pos(|p| {
-                p.set_online(s.online);
-                p.set_backlog(s.backlog.try_into().unwrap_or(i32::MAX));
-            });
-        }
-        let devices = self.counter.devices();
-        let health = [
-            ("scanner", devices.scanner.check_health()),
-            ("card reader", devices.card_reader.check_health()),
-            ("printer", devices.printer.check_health()),
-            ("drawer", devices.drawer.check_health()),
-        ];
-        let printer_state = match (&health[2].1.level, health[2].1.detail.as_str()) {
-            (HealthLevel::Ok, _) => "ok",
-            (HealthLevel::Warning, d) if d.contains("paper") => "paper-low",
-            (_, d) if d.contains("paper") || d.contains("cover") => "paper-out",
-            (HealthLevel::Warning, _) => "ok",
-            (HealthLevel::Failed, _) => "offline",
-        };
-        let scanner_state = if health[0].1.level == HealthLevel::Failed {
-            "offline"
-        } else {
-            "ok"
-        };
-        let mut entries: Vec<Entry> = health
-            .iter()
-            .map(|(name, h)| Entry {
-                label: (*name).into(),
-                value: h.level.to_string().into(),
-            })
-            .collect();
-        if let Ok(s) = self.terminal.sync_status() {
-            entries.push(Entry {
-                label: "HQ".into(),
-                value: if s.online { "online" } else { "offline" }.into(),
-            });
-            entries.push(Entry {
-                label: "backlog".into(),
-                value: s.backlog.to_string().into(),
-            });
-            if let Some(e) = s.last_error {
-                entries.push(Entry {
-                    label: "last error".into(),
-                    value: e.into(),
-                });
-            }
-        }
-        self.pos(|p| {
-            p.set_printer_state(printer_state.into());
-            p.set_scanner_state(scanner_state.into());
-            p.set_device_status(rows(entries));
-        });
-    }
-
     pub fn scan(&mut self, code: &str) {
         self.run(json!({ "scan": code }));
     }
@@ -370,7 +332,7 @@ impl Controller {
         }
     }
 
-    fn after_sign_in(&mut self) {
+    pub(super) fn after_sign_in(&mut self) {
         let screen = if self.terminal.shift_open() {
             Screen::Checkout
         } else {
@@ -431,187 +393,6 @@ impl Controller {
             self.pos(|p| p.set_member_sheet(rows(entries)));
         }
     }
-
-    fn return_lookup(&mut self, code: &str) {
-        match self.terminal.returnable(code) {
-            Ok((receipt, lines)) => {
-                let chosen = vec![0; lines.len()];
-                self.returns = Some(ReturnDraft {
-                    code: receipt.to_string(),
-                    lines,
-                    chosen,
-                });
-                self.clear_error();
-                self.show_returns();
-            }
-            Err(e) => self.show_error(e.code(), &e.to_string()),
-        }
-    }
-
-    fn show_returns(&self) {
-        let currency = self.terminal.currency();
-        let (receipt, list, chosen) = match &self.returns {
-            Some(d) => (
-                d.code.clone(),
-                models::return_rows(&d.lines, &d.chosen, currency),
-                d.chosen.iter().sum::<i32>(),
-            ),
-            None => (String::new(), Vec::new(), 0),
-        };
-        self.pos(|p| {
-            p.set_return_receipt(receipt.into());
-            p.set_return_lines(rows(list));
-            p.set_return_chosen(chosen);
-        });
-    }
-
-    fn return_adjust(&mut self, line: i32, delta: i32) {
-        if let Some(d) = &mut self.returns
-            && let Some(i) = d.lines.iter().position(|l| l.line as i32 == line)
-        {
-            let max = models::returnable_units(d.lines[i].left);
-            d.chosen[i] = (d.chosen[i] + delta).clamp(0, max);
-        }
-        self.show_returns();
-    }
-
-    fn return_submit(&mut self) {
-        let Some(d) = &self.returns else { return };
-        let lines: Vec<Value> = d
-            .lines
-            .iter()
-            .zip(&d.chosen)
-            .filter(|(_, n)| **n > 0)
-            .map(|(l, n)| {
-                json!({"line": l.line, "qty": models::return_quantity(l.left, *n).to_string()})
-            })
-            .collect();
-        let command = json!({"return": {"receipt": d.code, "lines": lines}});
-        let outcome = self.run(command);
-        self.after_return(outcome);
-    }
-
-    fn after_return(&mut self, outcome: Option<Outcome>) {
-        if let Some(Outcome::Sale(done)) = outcome {
-            let view = views::sale_view(&done, self.terminal.currency());
-            self.notice(format!(
-                "Refund {} · receipt {}",
-                view.total.0, view.receipt_no
-            ));
-            self.returns = None;
-            self.show_returns();
-        }
-    }
-
-    fn approve(&mut self, operator: &str, pin: &str) {
-        let outcome = self.run(json!({"approve": {"operator": operator, "pin": pin}}));
-        if outcome.is_some() {
-            self.pos(|p| p.set_approval_what(SharedString::new()));
-            self.after_return(outcome);
-        }
-    }
-
-    fn report(&mut self, command: Value, title: &str) {
-        if let Some(Outcome::Report(r)) = self.run(command) {
-            let view = views::report_view(&r, self.terminal.currency());
-            let entries = models::report_entries(&view);
-            self.pos(|p| {
-                p.set_report_title(title.into());
-                p.set_report(rows(entries));
-            });
-        }
-    }
-
-    fn print_list(&mut self, member: &str) {
-        let Some(lists) = &mut self.lists else {
-            self.show_error(
-                "unavailable",
-                "shopping-list printing is not available on this till",
-            );
-            return;
-        };
-        match lists.print_for(member) {
-            Ok(what) => {
-                self.notice(what);
-                self.pos(|p| p.set_lists_progress(1.0));
-            }
-            Err(e) => self.show_error("device", &e),
-        }
-    }
-
-    fn start_batch(this: &Shared) {
-        let members = {
-            let mut c = this.borrow_mut();
-            let Some(lists) = &mut c.lists else {
-                c.show_error(
-                    "unavailable",
-                    "shopping-list printing is not available on this till",
-                );
-                return;
-            };
-            match lists.batch() {
-                Ok(m) => m,
-                Err(e) => {
-                    c.show_error("device", &e);
-                    return;
-                }
-            }
-        };
-        let weak: Weak<RefCell<Controller>> = Rc::downgrade(this);
-        let mut c = this.borrow_mut();
-        c.batch = Some(BatchRun::new(members));
-        c.show_batch();
-        c.batch_timer
-            .start(TimerMode::Repeated, Duration::from_millis(1), move || {
-                if let Some(c) = weak.upgrade() {
-                    c.borrow_mut().batch_step();
-                }
-            });
-    }
-
-    /// Prints the next list of the batch and moves the progress bar.
-    pub fn batch_step(&mut self) {
-        let Controller {
-            batch,
-            lists,
-            batch_timer,
-            ..
-        } = self;
-        if let (Some(run), Some(lists)) = (batch.as_mut(), lists.as_mut()) {
-            run.step(lists.as_mut());
-            if run.finished() {
-                batch_timer.stop();
-            }
-        }
-        self.show_batch();
-    }
-
-    fn show_batch(&self) {
-        if let Some(run) = &self.batch {
-            let status = format!(
-                "{}/{} · {} printed · {} failed",
-                run.next,
-                run.members.len(),
-                run.printed,
-                run.failed.len()
-            );
-            self.pos(|p| {
-                p.set_lists_progress(run.progress());
-                p.set_lists_status(status.into());
-            });
-        }
-    }
-
-    fn demo_paper(&mut self, loaded: bool) {
-        if let Some(printer) = &self.counter.devices().simulators.printer {
-            printer.set_paper(if loaded {
-                PaperState::Ok
-            } else {
-                PaperState::Out
-            });
-        }
-        self.refresh_status();
-    }
 }
 
 #[derive(Clone, Copy)]
@@ -620,7 +401,7 @@ enum Device {
     Printer,
 }
 
-fn rows<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
+pub(super) fn rows<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
     ModelRc::new(VecModel::from(items))
 }
 
@@ -634,16 +415,7 @@ fn given(text: &str) -> Option<&str> {
 fn bind(app: &AppWindow, controller: &Shared) {
     let pos = app.global::<Pos>();
     macro_rules! on {
-        ($setter:ident, |$c:ident $(, $arg:ident)*| $body:expr) => {{
-            let weak = Rc::downgrade(controller);
-            pos.$setter(move |$($arg),*| {
-                if let Some(shared) = weak.upgrade() {
-                    #[allow(unused_mut)]
-                    let mut $c = shared.borrow_mut();
-                    $body;
-                }
-            });
-        }};
+        ($($action:tt)*) => { bind_action!(pos, controller, $($action)*) };
     }
     on!(on_sign_in, |c, operator, pin| c.sign_in(&operator, &pin));
     on!(
@@ -714,49 +486,22 @@ fn bind(app: &AppWindow, controller: &Shared) {
     on!(on_member_pick, |c, id| c.member_lookup(&id));
     on!(on_member_clear, |c| c.run(json!({"clear_member": {}})));
     on!(on_member_sheet_open, |c| c.member_sheet());
-    on!(
-        on_enroll,
-        |c, name, phone| if let Some(Outcome::CardIssued(card)) =
-            c.run(json!({"enroll": {"name": name.as_str(), "phone": given(&phone)}}))
+    on!(on_enroll, |c, name, phone, email| {
+        if let Some(Outcome::CardIssued(card)) = c.run(
+            json!({"enroll": {"name": name.as_str(), "phone": given(&phone), "email": given(&email)}})
+        )
         {
             c.pos(|p| p.set_issued_card(card.into()));
         }
-    );
+    });
     on!(
         on_complaint,
         |c, content, satisfaction| if let Some(Outcome::Complaint(id)) =
             c.run(json!({"complaint": {"content": content.as_str(), "satisfaction": satisfaction}}))
         {
-            c.notice(format!("Complaint {id} recorded"));
+            c.notice("complaint", &[id.to_string()]);
         }
     );
-    on!(on_return_lookup, |c, code| c.return_lookup(code.trim()));
-    on!(on_return_adjust, |c, line, delta| c
-        .return_adjust(line, delta));
-    on!(on_return_submit, |c| c.return_submit());
-    on!(on_approve, |c, operator, pin| c.approve(&operator, &pin));
-    on!(on_cancel_approval, |c| c
-        .pos(|p| p.set_approval_what(SharedString::new())));
-    on!(on_x_report, |c| c
-        .report(json!({"report": "x"}), "X report"));
-    on!(on_close_shift, |c, counted| {
-        c.report(
-            json!({"close_shift": {"counted": counted.as_str()}}),
-            "Z report",
-        );
-        if !c.terminal.shift_open() {
-            c.after_sign_in();
-        }
-    });
-    on!(on_cash_in, |c, amount, reason| c.run(
-        json!({"cash_in": {"amount": amount.as_str(), "reason": reason.as_str()}})
-    ));
-    on!(on_cash_out, |c, amount, reason| c.run(
-        json!({"cash_out": {"amount": amount.as_str(), "reason": reason.as_str()}})
-    ));
-    on!(on_reprint, |c| c.run(json!({"reprint": {}})));
-    on!(on_print_list, |c, member| c.print_list(member.trim()));
-    on!(on_refresh_status, |c| c.refresh_status());
     on!(on_dismiss_error, |c| c.clear_error());
     on!(
         on_demo_scan,
@@ -770,17 +515,10 @@ fn bind(app: &AppWindow, controller: &Shared) {
             sim.swipe(&tracks);
         }
     );
-    on!(on_demo_paper, |c, loaded| c.demo_paper(loaded));
     pos.on_mask(|text| "●".repeat(text.chars().count()).into());
     pos.on_drop_last(|text| {
         let mut text = text.to_string();
         text.pop();
         text.into()
-    });
-    let weak = Rc::downgrade(controller);
-    pos.on_print_lists_batch(move || {
-        if let Some(c) = weak.upgrade() {
-            Controller::start_batch(&c);
-        }
     });
 }

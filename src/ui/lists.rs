@@ -1,33 +1,15 @@
-//! Printing personalised shopping lists from the till: the UI binds to [`ListPrinter`] so
-//! the list engine can be plugged in where it is available. Without one the manager screen
-//! says plainly that list printing is unavailable.
+//! A batch of shopping lists being printed from the manager screen: the members still to
+//! print, how many printed and which failed, and the share done for the progress bar. Each
+//! list is printed by the caller through the terminal's `print_list` command; this only
+//! keeps count.
 
-/// Prints members' personalised shopping lists on the till's printer.
-pub trait ListPrinter {
-    /// Prints the list of one member (card, phone or member id); says what was printed.
-    fn print_for(&mut self, member: &str) -> Result<String, String>;
-    /// The members a batch run prints lists for, in order.
-    fn batch(&mut self) -> Result<Vec<String>, String>;
-}
-
-/// What a till without a list engine has: every request is refused with the reason.
-pub struct Unavailable;
-
-impl ListPrinter for Unavailable {
-    fn print_for(&mut self, _member: &str) -> Result<String, String> {
-        Err("shopping-list printing is not available on this till".into())
-    }
-    fn batch(&mut self) -> Result<Vec<String>, String> {
-        Err("shopping-list printing is not available on this till".into())
-    }
-}
-
-/// A batch run in progress: the members still to print and how many were done.
+/// A batch run in progress.
 #[derive(Debug, Default)]
 pub struct BatchRun {
     pub members: Vec<String>,
     pub next: usize,
     pub printed: usize,
+    /// Members whose list did not print, with the reason.
     pub failed: Vec<(String, String)>,
 }
 
@@ -52,13 +34,13 @@ impl BatchRun {
         self.next >= self.members.len()
     }
 
-    /// Prints the next member's list; false when nothing was left.
-    pub fn step(&mut self, printer: &mut dyn ListPrinter) -> bool {
+    /// Prints the next member's list with `print`; false when nothing was left.
+    pub fn step(&mut self, print: impl FnOnce(&str) -> Result<(), String>) -> bool {
         let Some(member) = self.members.get(self.next) else {
             return false;
         };
-        match printer.print_for(member) {
-            Ok(_) => self.printed += 1,
+        match print(member) {
+            Ok(()) => self.printed += 1,
             Err(e) => self.failed.push((member.clone(), e)),
         }
         self.next += 1;
@@ -70,38 +52,35 @@ impl BatchRun {
 mod tests {
     use super::*;
 
-    struct Fails(&'static str);
-    impl ListPrinter for Fails {
-        fn print_for(&mut self, member: &str) -> Result<String, String> {
-            if member == self.0 {
+    fn fails_for(bad: &str) -> impl Fn(&str) -> Result<(), String> + '_ {
+        move |member| {
+            if member == bad {
                 Err("paper out".into())
             } else {
-                Ok(format!("list for {member}"))
+                Ok(())
             }
-        }
-        fn batch(&mut self) -> Result<Vec<String>, String> {
-            Ok(vec![])
         }
     }
 
     #[test]
     fn a_batch_counts_printed_and_failed_lists_and_reaches_one() {
         let mut run = BatchRun::new(vec!["a".into(), "b".into(), "c".into(), "d".into()]);
-        let mut printer = Fails("c");
+        let print = fails_for("c");
         assert_eq!(run.progress(), 0.0);
-        assert!(run.step(&mut printer));
+        assert!(run.step(&print));
         assert_eq!(run.progress(), 0.25);
-        while run.step(&mut printer) {}
+        while run.step(&print) {}
         assert!(run.finished());
         assert_eq!(run.progress(), 1.0);
         assert_eq!(run.printed, 3);
         assert_eq!(run.failed, vec![("c".to_string(), "paper out".to_string())]);
-        assert!(!run.step(&mut printer));
+        assert!(!run.step(&print));
     }
 
     #[test]
-    fn without_an_engine_every_request_is_refused() {
-        assert!(Unavailable.print_for("6200123412341234").is_err());
-        assert!(Unavailable.batch().is_err());
+    fn an_empty_batch_is_done_at_once() {
+        let run = BatchRun::new(Vec::new());
+        assert!(run.finished());
+        assert_eq!(run.progress(), 1.0);
     }
 }

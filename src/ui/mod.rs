@@ -5,11 +5,28 @@
 //! [`crate::terminal::headless::run`], carries out its effects on the devices and binds the
 //! terminal's views back to the screens. No price, point or rule is decided here.
 
+/// Connects the `Pos` callback `$setter` to the controller: `|c, args…| body` runs with
+/// `c` the borrowed controller, while the controller lives.
+macro_rules! bind_action {
+    ($pos:expr, $controller:expr, $setter:ident, |$c:ident $(, $arg:ident)*| $body:expr) => {{
+        let weak = std::rc::Rc::downgrade($controller);
+        $pos.$setter(move |$($arg),*| {
+            if let Some(shared) = weak.upgrade() {
+                #[allow(unused_mut)]
+                let mut $c = shared.borrow_mut();
+                $body;
+            }
+        });
+    }};
+}
+
 mod controller;
 pub mod launch;
 pub mod lists;
+mod manager;
 pub mod models;
 pub mod offscreen;
+mod returns;
 
 #[allow(clippy::all, clippy::pedantic, unused_qualifications, missing_docs)]
 mod generated {
@@ -17,8 +34,9 @@ mod generated {
 }
 
 pub use controller::Controller;
-pub use generated::{AppWindow, BasketLine, Entry, MemberRow, Pos, QuickKey, ReturnRow, Screen};
-pub use lists::{ListPrinter, Unavailable};
+pub use generated::{
+    AppWindow, BasketLine, Entry, Fact, MemberRow, Pos, QuickKey, ReturnRow, Screen,
+};
 
 /// Languages the UI is bundled with: English (the source strings) and Simplified Chinese.
 pub const LANGUAGES: &[&str] = &["en", "zh_CN"];

@@ -4,7 +4,7 @@
 
 use slint::{Model, SharedString, VecModel};
 
-use super::{BasketLine, Entry, ReturnRow};
+use super::{BasketLine, Entry, Fact, ReturnRow};
 use crate::domain::money::{Currency, Money, Quantity};
 use crate::terminal::returns::Returnable;
 use crate::terminal::views::{BasketView, ReportView};
@@ -80,72 +80,90 @@ fn entry(label: impl Into<SharedString>, value: impl Into<SharedString>) -> Entr
     }
 }
 
-/// An X or Z report as label/value rows.
-pub fn report_entries(r: &ReportView) -> Vec<Entry> {
+/// A row the screen words itself (see `Fact` in `ui/state.slint`): what it is, data within
+/// its label, and its value.
+pub fn fact(key: &str, arg: impl Into<SharedString>, value: impl Into<SharedString>) -> Fact {
+    Fact {
+        key: key.into(),
+        arg: arg.into(),
+        value: value.into(),
+        state: SharedString::new(),
+    }
+}
+
+/// A row whose value is a state the screen words (ok, warning, failed, online, offline).
+pub fn state_fact(key: &str, state: &str) -> Fact {
+    Fact {
+        state: state.into(),
+        ..fact(key, "", "")
+    }
+}
+
+/// An X or Z report as rows the screen words in the chosen language.
+pub fn report_facts(r: &ReportView) -> Vec<Fact> {
     let receipts = match (r.first_receipt, r.last_receipt) {
         (Some(a), Some(b)) => format!("{a}–{b}"),
         _ => "—".into(),
     };
     let mut rows = vec![
-        entry("shift", r.shift.to_string()),
-        entry("sales", r.sales.to_string()),
-        entry("returns", r.returns.to_string()),
-        entry("receipts", receipts),
+        fact("shift", "", r.shift.to_string()),
+        fact("sales", "", r.sales.to_string()),
+        fact("returns", "", r.returns.to_string()),
+        fact("receipts", "", receipts),
     ];
     for (k, v) in &r.by_tender.0 {
-        rows.push(entry(format!("tender {k}"), v.0.to_string()));
+        rows.push(fact("tender", k.as_str(), v.0.to_string()));
     }
     for (k, v) in &r.by_tax_rate.0 {
-        rows.push(entry(format!("VAT {k}"), v.0.to_string()));
+        rows.push(fact("vat", k.as_str(), v.0.to_string()));
     }
     for (k, v) in &r.by_department.0 {
-        rows.push(entry(k.clone(), v.0.to_string()));
+        rows.push(fact("department", k.as_str(), v.0.to_string()));
     }
-    rows.push(entry("float", r.float.0.to_string()));
-    rows.push(entry("cash in", r.cash_in.0.to_string()));
-    rows.push(entry("cash out", r.cash_out.0.to_string()));
-    rows.push(entry("no sales", r.no_sales.to_string()));
-    rows.push(entry("expected cash", r.expected_cash.0.to_string()));
+    rows.push(fact("float", "", r.float.0.to_string()));
+    rows.push(fact("cash-in", "", r.cash_in.0.to_string()));
+    rows.push(fact("cash-out", "", r.cash_out.0.to_string()));
+    rows.push(fact("no-sales", "", r.no_sales.to_string()));
+    rows.push(fact("expected-cash", "", r.expected_cash.0.to_string()));
     if let Some(v) = &r.over_short {
-        rows.push(entry("over/short", v.0.to_string()));
+        rows.push(fact("over-short", "", v.0.to_string()));
     }
     rows
 }
 
-/// The member's sheet (the `member_view` answer) as label/value rows: who, points, recent
-/// baskets, spend by category, the largest purchase and the suggested plan.
-pub fn member_sheet(view: &serde_json::Value, currency: Currency) -> Vec<Entry> {
+/// A device's health as the state word the status panel shows.
+pub fn health_state(level: &storepos_drivers::HealthLevel) -> &'static str {
+    match level {
+        storepos_drivers::HealthLevel::Ok => "ok",
+        storepos_drivers::HealthLevel::Warning => "warning",
+        storepos_drivers::HealthLevel::Failed => "failed",
+    }
+}
+
+/// The member's sheet (the `member_view` answer) as rows the screen words: who, points,
+/// recent baskets, spend by category, the largest purchase and the suggested plan.
+pub fn member_sheet(view: &serde_json::Value, currency: Currency) -> Vec<Fact> {
     let money = |v: &serde_json::Value| {
         v.as_i64()
             .map(|m| Money::from_minor(m, currency).to_string())
             .unwrap_or_default()
     };
     let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+    let count = |v: &serde_json::Value| v.as_i64().unwrap_or_default().to_string();
     let member = &view["member"];
     let mut rows = vec![
-        entry("name", text(&member["name"])),
-        entry("member", text(&member["id"])),
-        entry("tier", text(&member["tier"])),
-        entry("phone", text(&member["phone"])),
-        entry(
-            "points",
-            view["points"]["balance"]
-                .as_i64()
-                .unwrap_or_default()
-                .to_string(),
-        ),
-        entry(
-            "redeemable",
-            view["points"]["redeemable"]
-                .as_i64()
-                .unwrap_or_default()
-                .to_string(),
-        ),
+        fact("name", "", text(&member["name"])),
+        fact("member", "", text(&member["id"])),
+        fact("tier", "", text(&member["tier"])),
+        fact("phone", "", text(&member["phone"])),
+        fact("points", "", count(&view["points"]["balance"])),
+        fact("redeemable", "", count(&view["points"]["redeemable"])),
     ];
     for b in view["recent"].as_array().into_iter().flatten() {
         let at = text(&b["at"]);
-        rows.push(entry(
-            format!("visit {}", at.get(..10).unwrap_or(&at)),
+        rows.push(fact(
+            "visit",
+            at.get(..10).unwrap_or(&at).to_string(),
             money(&b["total"]),
         ));
     }
@@ -153,22 +171,47 @@ pub fn member_sheet(view: &serde_json::Value, currency: Currency) -> Vec<Entry> 
         let name = c["category"]
             .as_str()
             .or(c["department"].as_str())
-            .unwrap_or("other");
-        rows.push(entry(format!("spend · {name}"), money(&c["spend"])));
+            .unwrap_or("—");
+        rows.push(fact("spend", name, money(&c["spend"])));
     }
     if let Some(total) = view["largest_purchase"]["basket"]["total"].as_i64() {
-        rows.push(entry(
-            "largest purchase",
+        rows.push(fact(
+            "largest-purchase",
+            "",
             Money::from_minor(total, currency).to_string(),
         ));
     }
     for p in view["plan"].as_array().into_iter().flatten() {
-        rows.push(entry("suggested", text(&p["name"])));
+        rows.push(fact("suggested", "", text(&p["name"])));
     }
     for c in view["open_complaints"].as_array().into_iter().flatten() {
-        rows.push(entry("open complaint", text(&c["content"])));
+        rows.push(fact("open-complaint", "", text(&c["content"])));
     }
     rows
+}
+
+/// A refund the terminal core previewed (the `return_preview` answer): its total, its
+/// lines as "name × quantity" with their amount, and the tenders it goes back to.
+pub fn refund_rows(refund: &serde_json::Value) -> (String, Vec<Entry>, Vec<Fact>) {
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+    let lines = refund["lines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            entry(
+                format!("{} × {}", text(&l["name"]), text(&l["qty"])),
+                text(&l["amount"]),
+            )
+        })
+        .collect();
+    let tenders = refund["tenders"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| fact("tender", text(&t["kind"]), text(&t["amount"])))
+        .collect();
+    (text(&refund["total"]), lines, tenders)
 }
 
 /// The lines of a receipt with how many units the cashier chose to take back. A weighed

@@ -1,0 +1,157 @@
+//! The returns flow of the touch UI: the receipt looked up, the units chosen per line, the
+//! refund the terminal core previews for them, and the `return` command (which a cashier's
+//! supervisor approves).
+
+use serde_json::{Value, json};
+use slint::{ComponentHandle, SharedString};
+
+use super::controller::{Controller, Shared, rows};
+use super::models;
+use super::{AppWindow, Pos};
+use crate::terminal::headless::Outcome;
+use crate::terminal::returns::Returnable;
+use crate::terminal::views;
+
+/// A return being put together: the receipt, its lines and the units chosen per line.
+pub(super) struct ReturnDraft {
+    code: String,
+    lines: Vec<Returnable>,
+    chosen: Vec<i32>,
+}
+
+impl Controller {
+    fn return_lookup(&mut self, code: &str) {
+        match self.terminal.returnable(code) {
+            Ok((receipt, lines)) => {
+                let chosen = vec![0; lines.len()];
+                self.returns = Some(ReturnDraft {
+                    code: receipt.to_string(),
+                    lines,
+                    chosen,
+                });
+                self.clear_error();
+                self.show_returns();
+                self.preview_refund();
+            }
+            Err(e) => self.show_error(e.code(), &e.to_string()),
+        }
+    }
+
+    fn show_returns(&self) {
+        let currency = self.terminal.currency();
+        let (receipt, list, chosen) = match &self.returns {
+            Some(d) => (
+                d.code.clone(),
+                models::return_rows(&d.lines, &d.chosen, currency),
+                d.chosen.iter().sum::<i32>(),
+            ),
+            None => (String::new(), Vec::new(), 0),
+        };
+        self.pos(|p| {
+            p.set_return_receipt(receipt.into());
+            p.set_return_lines(rows(list));
+            p.set_return_chosen(chosen);
+        });
+    }
+
+    fn return_adjust(&mut self, line: i32, delta: i32) {
+        if let Some(d) = &mut self.returns
+            && let Some(i) = d.lines.iter().position(|l| l.line as i32 == line)
+        {
+            let max = models::returnable_units(d.lines[i].left);
+            d.chosen[i] = (d.chosen[i] + delta).clamp(0, max);
+        }
+        self.show_returns();
+        self.preview_refund();
+    }
+
+    /// The lines and quantities chosen, as the `return` and `return_preview` commands take
+    /// them.
+    fn chosen_lines(d: &ReturnDraft) -> Vec<Value> {
+        d.lines
+            .iter()
+            .zip(&d.chosen)
+            .filter(|(_, n)| **n > 0)
+            .map(|(l, n)| {
+                json!({"line": l.line, "qty": models::return_quantity(l.left, *n).to_string()})
+            })
+            .collect()
+    }
+
+    /// Asks the terminal core what the chosen units would refund and shows it; nothing
+    /// chosen shows no refund.
+    fn preview_refund(&mut self) {
+        let command = match &self.returns {
+            Some(d) if d.chosen.iter().any(|n| *n > 0) => {
+                json!({"return_preview": {"receipt": d.code, "lines": Self::chosen_lines(d)}})
+            }
+            _ => {
+                self.show_refund(None);
+                return;
+            }
+        };
+        match self.execute(command) {
+            Ok((Outcome::ReturnPreview(refund), _)) => self.show_refund(Some(&refund)),
+            Ok(_) => self.show_refund(None),
+            Err(refusal) => {
+                self.show_refund(None);
+                self.show_error(&refusal.code, &refusal.message);
+            }
+        }
+    }
+
+    fn show_refund(&self, refund: Option<&Value>) {
+        let (total, lines, tenders) = match refund {
+            Some(r) => models::refund_rows(r),
+            None => (String::new(), Vec::new(), Vec::new()),
+        };
+        self.pos(|p| {
+            p.set_return_refund(total.into());
+            p.set_return_refund_lines(rows(lines));
+            p.set_return_refund_tenders(rows(tenders));
+        });
+    }
+
+    fn return_submit(&mut self) {
+        let Some(d) = &self.returns else { return };
+        let command = json!({"return": {"receipt": d.code, "lines": Self::chosen_lines(d)}});
+        let outcome = self.run(command);
+        self.after_return(outcome);
+    }
+
+    fn after_return(&mut self, outcome: Option<Outcome>) {
+        if let Some(Outcome::Sale(done)) = outcome {
+            let view = views::sale_view(&done, self.terminal.currency());
+            self.notice(
+                "refund",
+                &[view.total.0.to_string(), view.receipt_no.to_string()],
+            );
+            self.returns = None;
+            self.show_returns();
+            self.show_refund(None);
+        }
+    }
+
+    fn approve(&mut self, operator: &str, pin: &str) {
+        let outcome = self.run(json!({"approve": {"operator": operator, "pin": pin}}));
+        if outcome.is_some() {
+            self.pos(|p| p.set_approval_what(SharedString::new()));
+            self.after_return(outcome);
+        }
+    }
+}
+
+/// Connects the returns screen's actions and the approval prompt.
+pub(super) fn bind(app: &AppWindow, controller: &Shared) {
+    let pos = app.global::<Pos>();
+    macro_rules! on {
+        ($($action:tt)*) => { bind_action!(pos, controller, $($action)*) };
+    }
+    on!(on_return_lookup, |c, code| c.return_lookup(code.trim()));
+    on!(on_return_adjust, |c, line, delta| c
+        .return_adjust(line, delta));
+    on!(on_return_submit, |c| c.return_submit());
+    on!(on_approve, |c, operator, pin| c.approve(&operator, &pin));
+    on!(on_cancel_approval, |c| c
+        .pos(|p| p.set_approval_what(SharedString::new())));
+}
