@@ -32,7 +32,9 @@ fn sigkill_at_random_moments_leaves_whole_sales_only() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(150 + random_below(400)));
+        // The kill lands while sales are being committed, however slowly the binary starts.
+        wait_for_sales_table(&data.join("terminal.db"));
+        std::thread::sleep(Duration::from_millis(50 + random_below(400)));
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
 
@@ -45,4 +47,32 @@ fn sigkill_at_random_moments_leaves_whole_sales_only() {
     }
     assert!(previous > 0, "no sale was committed before the kills");
     common::assert_journal_verifies(&data, previous);
+}
+
+/// Waits until the store's sales table exists (the process has opened and migrated it).
+fn wait_for_sales_table(terminal_db: &std::path::Path) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let ready = terminal_db.exists()
+            && rusqlite::Connection::open_with_flags(
+                terminal_db,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )
+            .and_then(|c| {
+                c.query_row(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'sales'",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )
+            })
+            .is_ok_and(|n| n == 1);
+        if ready {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the store was not created within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
