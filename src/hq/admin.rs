@@ -136,7 +136,7 @@ impl HqStore {
         let lots = open_lots(&transfers);
         for t in due_expiries(member, &lots, now, policy) {
             expired -= t.points;
-            super::store::post_transfer(&mut tx, &t, None).await?;
+            super::ledger::post_transfer(&mut tx, &t, None).await?;
         }
         tx.commit().await?;
         Ok(expired)

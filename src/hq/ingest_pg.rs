@@ -26,7 +26,8 @@ use crate::store::sales::SaleRecord;
 use storepos_sync::Envelope;
 
 use super::db::Tx;
-use super::store::HqError;
+use super::ledger::record_overdraft;
+use super::store::{HqError, redeem_coupons};
 
 /// A parsed sale or return event of the batch.
 pub(super) struct SaleEvent<'a> {
@@ -37,12 +38,6 @@ pub(super) struct SaleEvent<'a> {
 
 /// Stores and applies a run of sale and return events from one terminal, in order.
 pub(super) async fn ingest_sales(tx: &mut Tx, run: &[SaleEvent<'_>]) -> Result<(), HqError> {
-    let Tx::Postgres(conn) = tx else {
-        return Err(HqError::Invalid(
-            "the set-based ingest runs on PostgreSQL only".into(),
-        ));
-    };
-    let conn: &mut PgConnection = conn;
     // One copy of each event (a batch may carry one twice) and of each transfer; the
     // first is kept.
     let mut seen = HashSet::new();
@@ -57,23 +52,19 @@ pub(super) async fn ingest_sales(tx: &mut Tx, run: &[SaleEvent<'_>]) -> Result<(
         .flat_map(|(l, event)| l.transfers.iter().map(move |t| (t, event)))
         .filter(|(t, _)| seen.insert(t.id.as_str()))
         .collect();
+    let Tx::Postgres(conn) = tx else {
+        return Err(HqError::Invalid(
+            "the set-based ingest runs on PostgreSQL only".into(),
+        ));
+    };
     let applied = store_run(conn, &run, &transfers).await?;
     for (t, balance) in applied.balances_after(&transfers) {
-        if let Some(shortfall) = overdraft(balance, t.points) {
-            sqlx::query(
-                "INSERT INTO point_overdrafts (transfer_id, member_id, shortfall, at)
-                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            )
-            .bind(&t.id)
-            .bind(&t.member_id)
-            .bind(shortfall)
-            .bind(t.at)
-            .execute(&mut *conn)
-            .await?;
-        }
+        record_overdraft(tx, t, balance).await?;
     }
     for s in run.iter().filter(|s| applied.sold.contains(&s.event.id)) {
-        redeem_coupons(conn, s).await?;
+        if let Some(loyalty) = &s.sale.loyalty {
+            redeem_coupons(tx, s.event, s.receipt_no, loyalty).await?;
+        }
     }
     Ok(())
 }
@@ -198,68 +189,4 @@ async fn store_run(
         }
     }
     Ok(applied)
-}
-
-/// The shortfall a debit leaves when it takes the balance below zero: at most the debit
-/// itself (the rest was owed before it).
-pub(super) fn overdraft(balance_after: i64, points: i64) -> Option<i64> {
-    (balance_after < 0 && points < 0).then(|| (-balance_after).min(-points))
-}
-
-/// A new sale's coupon redemptions: the first redemption of a coupon wins; a later one is
-/// recorded as a conflict with its cost.
-async fn redeem_coupons(conn: &mut PgConnection, s: &SaleEvent<'_>) -> Result<(), HqError> {
-    let Some(loyalty) = &s.sale.loyalty else {
-        return Ok(());
-    };
-    let e = s.event;
-    for c in &loyalty.coupons {
-        let first = sqlx::query(
-            "INSERT INTO coupon_redemptions (coupon_id, member_id, store_id, terminal_id, receipt_no, amount, at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (coupon_id) DO NOTHING",
-        )
-        .bind(&c.coupon_id)
-        .bind(&loyalty.member_id)
-        .bind(&e.store_id)
-        .bind(&e.terminal_id)
-        .bind(s.receipt_no as i64)
-        .bind(c.amount)
-        .bind(e.at)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-        if first == 0 {
-            sqlx::query(
-                "INSERT INTO coupon_conflicts (coupon_id, store_id, terminal_id, receipt_no, amount, at)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-            )
-            .bind(&c.coupon_id)
-            .bind(&e.store_id)
-            .bind(&e.terminal_id)
-            .bind(s.receipt_no as i64)
-            .bind(c.amount)
-            .bind(e.at)
-            .execute(&mut *conn)
-            .await?;
-        }
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::overdraft;
-
-    #[test]
-    fn an_overdraft_is_what_a_debit_takes_below_zero_and_never_more_than_the_debit() {
-        assert_eq!(overdraft(5, -10), None, "still covered");
-        assert_eq!(overdraft(0, -10), None, "exactly spent");
-        assert_eq!(overdraft(-4, -10), Some(4), "4 of the 10 were not there");
-        assert_eq!(
-            overdraft(-30, -10),
-            Some(10),
-            "already 20 short: this debit adds 10"
-        );
-        assert_eq!(overdraft(-3, 7), None, "a credit is never an overdraft");
-    }
 }

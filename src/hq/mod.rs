@@ -6,7 +6,7 @@
 //! - [`db`]: the backends (PostgreSQL, or the embedded SQLite file by default) and their
 //!   migrations, chosen by the URL in `hq.database`;
 //! - [`store`]: the exactly-once ingest, members and the points ledger (`ingest_pg`: its
-//!   set-based form for runs of sales on PostgreSQL);
+//!   set-based form for runs of sales on PostgreSQL; `ledger`: applying points transfers);
 //! - [`api`]: the HTTP routes (axum on tokio);
 //! - [`admin`]: points expiry, coupon issuance and the reconciliation report;
 //! - [`catalogue`], [`prices`]: the data sets HQ staff administer for the stores' tills;
@@ -18,6 +18,7 @@ pub mod api;
 pub mod catalogue;
 pub mod db;
 mod ingest_pg;
+mod ledger;
 pub mod lists;
 pub mod prices;
 pub mod schedule;

@@ -199,7 +199,7 @@ impl HqStore {
         loop {
             let result = async {
                 let mut tx = self.pool.begin().await?;
-                post_transfer(&mut tx, &transfer, None).await?;
+                super::ledger::post_transfer(&mut tx, &transfer, None).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -389,6 +389,14 @@ fn is_sale(e: &Envelope) -> bool {
 
 /// Stores an event other than a sale or return and, if it is new, applies it.
 async fn store_other_event(tx: &mut Tx, e: &Envelope) -> Result<(), HqError> {
+    if insert_event(tx, e).await? {
+        apply(tx, e).await?;
+    }
+    Ok(())
+}
+
+/// Stores an event under its id and (store, terminal, seq); true if it was new.
+async fn insert_event(tx: &mut Tx, e: &Envelope) -> Result<bool, HqError> {
     let inserted = query(
         "INSERT INTO events (id, store_id, terminal_id, seq, kind, payload, at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -403,69 +411,33 @@ async fn store_other_event(tx: &mut Tx, e: &Envelope) -> Result<(), HqError> {
     .bind(e.at)
     .execute(&mut *tx)
     .await?;
-    if inserted == 1 {
-        apply(tx, e).await?;
-    }
-    Ok(())
+    Ok(inserted == 1)
 }
 
-/// Stores a sale or return event with its sale row; true if the event was new (the sale
-/// row exists iff the event was new).
+/// Stores a sale or return event with its sale row, one after the other (the row path;
+/// PostgreSQL takes [`super::ingest_pg`]); true if the event and its sale row are new.
 async fn store_sale_event(
     tx: &mut Tx,
     e: &Envelope,
     receipt_no: u64,
     sale: &SaleRecord,
 ) -> Result<bool, HqError> {
-    let sale_row = |q: Query| {
-        q.bind(receipt_no as i64)
-            .bind(sale.kind.as_str())
-            .bind(&sale.member_id)
-            .bind(sale.total + sale.rounding)
-            .bind(sale.tax)
-    };
-    let event_row = |q: Query| {
-        q.bind(e.id)
-            .bind(&e.store_id)
-            .bind(&e.terminal_id)
-            .bind(e.seq as i64)
-            .bind(&e.kind)
-            .bind(&e.payload)
-            .bind(e.at)
-    };
-    if !tx.is_sqlite() {
-        // PostgreSQL: both rows in one statement (one round trip per event).
-        let inserted = sale_row(event_row(query(
-            "WITH ev AS (
-                 INSERT INTO events (id, store_id, terminal_id, seq, kind, payload, at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id)
-             INSERT INTO sales (store_id, terminal_id, receipt_no, kind, member_id, total, tax, at, event_id)
-             SELECT $2, $3, $8, $9, $10, $11, $12, $7, id FROM ev ON CONFLICT DO NOTHING",
-        )))
-        .execute(&mut *tx)
-        .await?;
-        return Ok(inserted == 1);
-    }
-    // SQLite has no data-modifying CTEs: the same two inserts in turn, in the transaction.
-    let inserted = event_row(query(
-        "INSERT INTO events (id, store_id, terminal_id, seq, kind, payload, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-    ))
-    .execute(&mut *tx)
-    .await?;
-    if inserted == 0 {
+    if !insert_event(tx, e).await? {
         return Ok(false);
     }
-    let stored = sale_row(
-        query(
-            "INSERT INTO sales (store_id, terminal_id, at, event_id, receipt_no, kind, member_id, total, tax)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
-        )
-        .bind(&e.store_id)
-        .bind(&e.terminal_id)
-        .bind(e.at)
-        .bind(e.id),
+    let stored = query(
+        "INSERT INTO sales (store_id, terminal_id, at, event_id, receipt_no, kind, member_id, total, tax)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
     )
+    .bind(&e.store_id)
+    .bind(&e.terminal_id)
+    .bind(e.at)
+    .bind(e.id)
+    .bind(receipt_no as i64)
+    .bind(sale.kind.as_str())
+    .bind(&sale.member_id)
+    .bind(sale.total + sale.rounding)
+    .bind(sale.tax)
     .execute(&mut *tx)
     .await?;
     Ok(stored == 1)
@@ -563,7 +535,7 @@ async fn upsert_member_tx(tx: &mut Tx, m: &Member) -> Result<(), HqError> {
 }
 
 /// Applies one newly stored event other than a sale or return (those are stored with their
-/// sale row in one statement by the ingest, then [`apply_sale_loyalty`]).
+/// sale row by the ingest, then [`apply_sale_loyalty`]).
 async fn apply(tx: &mut Tx, e: &Envelope) -> Result<(), HqError> {
     let bad = |message: String| HqError::BadEvent {
         seq: e.seq,
@@ -650,8 +622,19 @@ async fn apply_sale_loyalty(
         return Ok(());
     };
     for t in &loyalty.transfers {
-        post_transfer(tx, t, Some(e.id)).await?;
+        super::ledger::post_transfer(tx, t, Some(e.id)).await?;
     }
+    redeem_coupons(tx, e, receipt_no, loyalty).await
+}
+
+/// A new sale's coupon redemptions: the first redemption of a single-use coupon wins; a
+/// later one is recorded as a conflict with its cost.
+pub(super) async fn redeem_coupons(
+    tx: &mut Tx,
+    e: &Envelope,
+    receipt_no: u64,
+    loyalty: &crate::store::loyalty::LoyaltyRecord,
+) -> Result<(), HqError> {
     for c in &loyalty.coupons {
         let first = query(
             "INSERT INTO coupon_redemptions (coupon_id, member_id, store_id, terminal_id, receipt_no, amount, at)
@@ -680,80 +663,6 @@ async fn apply_sale_loyalty(
             .execute(&mut *tx)
             .await?;
         }
-    }
-    Ok(())
-}
-
-/// Applies one ledger transfer once: stored under its id, then the member's account moves
-/// with its row locked. A debit that takes the balance below zero (the points were spent
-/// elsewhere while this till was offline) is kept and recorded as an overdraft.
-pub(super) async fn post_transfer(
-    tx: &mut Tx,
-    t: &crate::domain::loyalty::Transfer,
-    event: Option<uuid::Uuid>,
-) -> Result<(), HqError> {
-    let transfer_row = |q: Query| {
-        q.bind(&t.id)
-            .bind(&t.member_id)
-            .bind(t.kind.as_str())
-            .bind(t.points)
-            .bind(t.at)
-            .bind(&t.source)
-            .bind(t.expires_at)
-            .bind(event)
-    };
-    let balance: Option<i64> = if !tx.is_sqlite() {
-        // PostgreSQL, one statement: the transfer is stored under its id and, only if it is
-        // new, the account row is created or moved (locked) and its new balance read.
-        transfer_row(query(
-            "WITH t AS (
-                 INSERT INTO point_transfers (id, member_id, kind, points, at, source, expires_at, event_id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING
-                 RETURNING member_id, points)
-             INSERT INTO point_accounts (member_id, balance) SELECT member_id, points FROM t
-             ON CONFLICT (member_id) DO UPDATE SET balance = point_accounts.balance + EXCLUDED.balance
-             RETURNING balance",
-        ))
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|r| r.get(0))
-    } else {
-        // SQLite (no data-modifying CTEs): the same two steps in turn, under the write lock.
-        let new = transfer_row(query(
-            "INSERT INTO point_transfers (id, member_id, kind, points, at, source, expires_at, event_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
-        ))
-        .execute(&mut *tx)
-        .await?;
-        if new == 0 {
-            None
-        } else {
-            let row = query(
-                "INSERT INTO point_accounts (member_id, balance) VALUES ($1, $2)
-                 ON CONFLICT (member_id) DO UPDATE SET balance = point_accounts.balance + EXCLUDED.balance
-                 RETURNING balance",
-            )
-            .bind(&t.member_id)
-            .bind(t.points)
-            .fetch_one(&mut *tx)
-            .await?;
-            Some(row.get(0))
-        }
-    };
-    let Some(balance) = balance else {
-        return Ok(());
-    };
-    if let Some(shortfall) = super::ingest_pg::overdraft(balance, t.points) {
-        query(
-            "INSERT INTO point_overdrafts (transfer_id, member_id, shortfall, at)
-             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        )
-        .bind(&t.id)
-        .bind(&t.member_id)
-        .bind(shortfall)
-        .bind(t.at)
-        .execute(&mut *tx)
-        .await?;
     }
     Ok(())
 }
