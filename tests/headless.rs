@@ -92,12 +92,9 @@ fn cash_is_rounded_to_the_configured_step_and_cards_are_not() {
     assert_eq!(card["change"], "0.00");
 }
 
-#[test]
-fn a_partial_return_refunds_to_the_original_tenders_and_never_more_than_was_sold() {
-    let work = tempfile::tempdir().unwrap();
-    seed(work.path());
-    // Sale 1: water x3 (6.00) and milk 12-pack (54.00 - 10% = 48.60), paid 20.00 by card, rest cash.
-    let script = r#"{"sign_in":{"operator":"1001","pin":"1234"}}
+/// Sale 1 of the return tests: water x3 (6.00) and milk 12-pack (54.00 - 10% = 48.60),
+/// paid 20.00 by card, the rest in cash (its answer is line 7).
+const MIXED_TENDER_SALE: &str = r#"{"sign_in":{"operator":"1001","pin":"1234"}}
 {"open_shift":{"float":"100.00"}}
 {"scan":"6901234567892"}
 {"quantity":"3"}
@@ -105,14 +102,21 @@ fn a_partial_return_refunds_to_the_original_tenders_and_never_more_than_was_sold
 {"discount":{"line":2,"percent":"10","reason":"dented"}}
 {"tender":{"card":"20.00","ref":"C-1"}}
 {"tender":{"cash":"50.00"}}
-{"return":{"receipt":"R/S001/T01/00000001","lines":[{"line":1,"qty":"1"},{"line":2,"qty":"1"}]}}
+"#;
+
+#[test]
+fn a_partial_return_refunds_to_the_original_tenders_and_never_more_than_was_sold() {
+    let work = tempfile::tempdir().unwrap();
+    seed(work.path());
+    let script = MIXED_TENDER_SALE.to_string()
+        + r#"{"return":{"receipt":"R/S001/T01/00000001","lines":[{"line":1,"qty":"1"},{"line":2,"qty":"1"}]}}
 {"approve":{"operator":"2001","pin":"2222"}}
 {"return":{"receipt":"R/S001/T01/00000001","lines":[{"line":1,"qty":"3"}]}}
 {"return":{"receipt":"R/S009/T01/00000001","lines":[{"line":1,"qty":"1"}]}}
 {"return":{"receipt":"1","lines":[{"line":1,"qty":"2"}]}}
 {"approve":{"operator":"2001","pin":"2222"}}
 "#;
-    let out = run_script(work.path(), script);
+    let out = run_script(work.path(), &script);
     assert_eq!(out[7]["sale"]["total"], "54.60", "{}", out[7]);
     assert_eq!(out[8]["error"]["code"], "approval_required");
     let refund = &out[9]["sale"];
@@ -146,22 +150,14 @@ fn a_partial_return_refunds_to_the_original_tenders_and_never_more_than_was_sold
 fn a_return_preview_shows_the_refund_and_records_nothing() {
     let work = tempfile::tempdir().unwrap();
     seed(work.path());
-    // The sale of the partial-return test: water x3, milk 12-pack less 10%, card then cash.
-    let script = r#"{"sign_in":{"operator":"1001","pin":"1234"}}
-{"open_shift":{"float":"100.00"}}
-{"scan":"6901234567892"}
-{"quantity":"3"}
-{"scan":"6904000000111"}
-{"discount":{"line":2,"percent":"10","reason":"dented"}}
-{"tender":{"card":"20.00","ref":"C-1"}}
-{"tender":{"cash":"50.00"}}
-{"return_preview":{"receipt":"1","lines":[{"line":1,"qty":"1"},{"line":2,"qty":"1"}]}}
+    let script = MIXED_TENDER_SALE.to_string()
+        + r#"{"return_preview":{"receipt":"1","lines":[{"line":1,"qty":"1"},{"line":2,"qty":"1"}]}}
 {"return_preview":{"receipt":"1","lines":[{"line":1,"qty":"4"}]}}
 {"return_preview":{"receipt":"9","lines":[{"line":1,"qty":"1"}]}}
 {"return":{"receipt":"1","lines":[{"line":1,"qty":"3"}]}}
 {"approve":{"operator":"2001","pin":"2222"}}
 "#;
-    let out = run_script(work.path(), script);
+    let out = run_script(work.path(), &script);
     let refund = &out[8]["refund"];
     assert_eq!(out[8]["ok"], true, "{}", out[8]);
     assert_eq!(refund["total"], "50.60", "{refund}");

@@ -293,9 +293,7 @@ impl super::Terminal {
         let receipt = parse_receipt(code, &self.config.store.id, &self.config.terminal.id)?;
         Ok((receipt, returnable(&self.store.terminal, receipt)?))
     }
-}
 
-impl super::Terminal {
     /// The refund `lines` of the sale a receipt code names would make, and to which
     /// tenders, as `return` would record it now; nothing is recorded or changed.
     pub fn return_preview(
