@@ -6,10 +6,10 @@
 //! purchase frequency.
 //!
 //! Both pickers order the pool the same way after their first key, so only that key is
-//! compared: the sum of the engine's rates (the exponent of its scores, with the period
-//! set to the campaign's run) of the coupon's products (personal purchase frequency: the
-//! member's purchase lines of them), then the member's weekly spend in the coupon's
-//! categories, then how many members bought its products.
+//! compared: the engine's coupon affinity, what the member spent on the coupon's products
+//! ([`coupon_affinity`]; personal purchase frequency: the member's purchase lines of
+//! them), then the member's weekly spend in the coupon's categories, then how many
+//! members bought its products.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
@@ -20,7 +20,7 @@ use chrono::NaiveDate;
 use flate2::read::MultiGzDecoder;
 
 use super::load::Loaded;
-use crate::domain::lists::ranking::score_all;
+use crate::domain::lists::offers::coupon_affinity;
 use crate::domain::lists::{Params, prepare};
 
 /// Coupons each household is given in a Type A campaign.
@@ -55,7 +55,6 @@ fn read_gz(dir: &Path, name: &str) -> Result<Vec<csv::StringRecord>> {
 pub fn run(dir: &Path, loaded: &Loaded, params: &Params) -> Result<Vec<CampaignResult>> {
     let descriptions = read_gz(dir, "campaign_descriptions.csv.gz")?;
     let mut campaigns: BTreeMap<String, NaiveDate> = BTreeMap::new();
-    let mut ends: HashMap<String, NaiveDate> = HashMap::new();
     for r in &descriptions {
         if r.get(1) == Some("Type A") {
             let date = |column: usize, what: &str| {
@@ -63,8 +62,10 @@ pub fn run(dir: &Path, loaded: &Loaded, params: &Params) -> Result<Vec<CampaignR
                     .with_context(|| format!("campaign {:?}: bad {what} date", r.get(0)))
             };
             let (start, end) = (date(2, "start")?, date(3, "end")?);
+            if end < start {
+                anyhow::bail!("campaign {:?} ends before it starts", r.get(0));
+            }
             campaigns.insert(r.get(0).unwrap_or("").to_string(), start);
-            ends.insert(r.get(0).unwrap_or("").to_string(), end);
         }
     }
     let mut households: HashMap<String, Vec<String>> = HashMap::new();
@@ -103,13 +104,6 @@ pub fn run(dir: &Path, loaded: &Loaded, params: &Params) -> Result<Vec<CampaignR
     let mut results = Vec::new();
     for (campaign, start) in &campaigns {
         let as_of = start.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
-        // The engine scores each product for the campaign's whole run (its last day
-        // included), the window its coupons can be used in.
-        let mut params = params.clone();
-        params.period_days = u32::try_from((ends[campaign] - *start).num_days() + 1)
-            .unwrap_or(params.period_days)
-            .max(1);
-        let params = &params;
         let (groups, uses, population) = prepare(&loaded.catalogue, &loaded.members, as_of, params);
         let pool = pools.get(campaign).cloned().unwrap_or_default();
         let coupon_popularity: HashMap<&str, u64> = pool
@@ -140,9 +134,6 @@ pub fn run(dir: &Path, loaded: &Loaded, params: &Params) -> Result<Vec<CampaignR
             let Some(m) = loaded.member(household) else {
                 continue;
             };
-            let own: HashMap<u32, f64> = score_all(&groups[m], &population, as_of, params)
-                .into_iter()
-                .collect();
             let lines: HashMap<u32, u32> = groups[m]
                 .groups
                 .iter()
@@ -190,8 +181,9 @@ pub fn run(dir: &Path, loaded: &Loaded, params: &Params) -> Result<Vec<CampaignR
             };
             // A coupon is used when any of its products is bought: the engine's scores are
             // log-rates, so the coupon's rate is the sum of its products' rates.
-            let engine =
-                pick(&|ps: &[u32]| ps.iter().filter_map(|p| own.get(p).map(|s| s.exp())).sum());
+            // The coupons whose products the member spent most on: a coupon is worth
+            // most where the member's own spend is.
+            let engine = pick(&|ps: &[u32]| coupon_affinity(&groups[m], ps) as f64);
             let frequency = pick(&|ps: &[u32]| {
                 ps.iter()
                     .map(|p| f64::from(lines.get(p).copied().unwrap_or(0)))

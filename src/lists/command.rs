@@ -9,8 +9,9 @@ use ed25519_dalek::SigningKey;
 use storepos_drivers::Device as _;
 
 use super::load::{Loaded, load};
-use super::{backtest, deals, evaluate, generate, parse_moment, print};
+use super::{backtest, deals, evaluate, fit, generate, parse_moment, print};
 use crate::config::Config;
+use crate::domain::lists::rerank::{FitSettings, Reranker};
 use crate::domain::lists::{Deal, Params};
 use crate::domain::money::Money;
 use crate::store::members;
@@ -21,6 +22,8 @@ pub enum ListsCommand {
     Generate(GenerateArgs),
     /// Recall@10/20, NDCG@10 and hit rate@10 of the lists against what members bought after the cut-off, beside two baselines.
     Evaluate(EvaluateArgs),
+    /// Fit the trees that re-order the top of each list on the store's own past (labelled cut-offs) and write them as a model file.
+    Fit(FitArgs),
     /// Coupon targeting on the Complete Journey's Type A campaigns (a folder of its .csv.gz files) against personal purchase frequency.
     Backtest(BacktestArgs),
     /// Print members' lists on the receipt printer, signed with HQ's key (`hq.key_file`).
@@ -35,6 +38,33 @@ pub struct CommonArgs {
     /// Engine settings as JSON (e.g. '{"scoring":{"steady":1.2}}'); unknown keys are refused.
     #[arg(long, value_name = "JSON")]
     pub params: Option<String>,
+    /// The list model (from `storepos lists fit`) instead of the one built in, or `none` to rank by the linear score alone.
+    #[arg(long, value_name = "FILE|none")]
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// Cut-offs to learn from (RFC 3339 or a date): each with the period after it must lie in the store's history.
+    #[arg(long, value_name = "DATETIME", required = true)]
+    pub as_of: Vec<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// How many of each member's products, best by the linear score, the model re-orders.
+    #[arg(long, default_value_t = 50)]
+    pub candidates: usize,
+    /// Trees to grow.
+    #[arg(long, default_value_t = 300)]
+    pub trees: usize,
+    /// Depth of each tree.
+    #[arg(long, default_value_t = 6)]
+    pub depth: usize,
+    /// Step of each tree.
+    #[arg(long, default_value_t = 0.05)]
+    pub learning_rate: f32,
+    /// Where to write the model (JSON; `.gz` is gzip'd).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -73,6 +103,9 @@ pub struct BacktestArgs {
     pub dir: PathBuf,
     #[arg(long, value_name = "JSON")]
     pub params: Option<String>,
+    /// The list model, or `none` (see `lists evaluate --model`).
+    #[arg(long, value_name = "FILE|none")]
+    pub model: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -108,11 +141,77 @@ pub fn params(config: &Config, common: &CommonArgs) -> Result<Params> {
         None => Params::default(),
     };
     params.period_days = common.period_days;
+    match common.model.as_deref() {
+        None => {}
+        Some("none") => params.reranker = None,
+        Some(path) => params.reranker = Some(std::sync::Arc::new(read_model(Path::new(path))?)),
+    }
     params.day_offset_seconds = i64::from(config.store.offset().local_minus_utc());
     if params.period_days == 0 {
         bail!("--period-days must be at least 1");
     }
     Ok(params)
+}
+
+/// Reads a model file written by `storepos lists fit` (gzip'd when it ends in `.gz`).
+fn read_model(path: &Path) -> Result<Reranker> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let json = if path.extension().is_some_and(|e| e == "gz") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text)
+            .with_context(|| format!("{} is not gzip'd text", path.display()))?;
+        text
+    } else {
+        String::from_utf8(bytes).with_context(|| format!("{} is not text", path.display()))?
+    };
+    Reranker::from_json(&json).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+fn run_fit(config: &Config, args: FitArgs) -> Result<()> {
+    let params = params(config, &args.common)?;
+    if args.candidates == 0 {
+        bail!("--candidates must be at least 1");
+    }
+    let cutoffs = args
+        .as_of
+        .iter()
+        .map(|t| parse_moment(t))
+        .collect::<Result<Vec<_>>>()?;
+    let loaded = load_store(config)?;
+    let started = std::time::Instant::now();
+    let (model, report) = fit::fit(
+        &loaded,
+        &cutoffs,
+        &params,
+        args.candidates,
+        &FitSettings {
+            trees: args.trees,
+            depth: args.depth,
+            learning_rate: args.learning_rate,
+            ..FitSettings::default()
+        },
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    let json = model.to_json();
+    let bytes = if args.out.extension().is_some_and(|e| e == "gz") {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(json.as_bytes())?;
+        gz.finish()?
+    } else {
+        json.into_bytes()
+    };
+    std::fs::write(&args.out, bytes)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    println!(
+        "fitted {} trees on {} candidates of {} member periods ({} bought) in {:.1} s; written to {}",
+        model.trees(),
+        report.rows,
+        report.members,
+        report.bought,
+        started.elapsed().as_secs_f64(),
+        args.out.display()
+    );
+    Ok(())
 }
 
 fn load_store(config: &Config) -> Result<Loaded> {
@@ -173,6 +272,7 @@ pub fn run(config: &Config, command: ListsCommand) -> Result<()> {
             let common = CommonArgs {
                 period_days: 14,
                 params: args.params,
+                model: args.model,
             };
             let params = params(config, &common)?;
             let loaded = load_store(config)?;
@@ -181,6 +281,7 @@ pub fn run(config: &Config, command: ListsCommand) -> Result<()> {
             Ok(())
         }
         ListsCommand::Print(args) => run_print(config, args),
+        ListsCommand::Fit(args) => run_fit(config, args),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod backtest;
 pub mod command;
 pub mod deals;
 pub mod evaluate;
+pub mod fit;
 pub mod generate;
 pub mod load;
 pub mod print;

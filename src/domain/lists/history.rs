@@ -31,6 +31,8 @@ pub struct ProductGroup {
     /// Lines bought (several on one day count once in `days` but each here).
     pub lines: u32,
     pub spend: i64,
+    /// Spend on the last purchase day alone (above the usual: stocked up).
+    pub last_day_spend: i64,
 }
 
 /// A member's history before the cut-off, grouped per product.
@@ -74,13 +76,16 @@ impl PurchaseGroups {
             let product = lines[i].0;
             let start = out.days.len() as u32;
             let mut spend = 0;
+            let mut last_day_spend = 0;
             let mut count = 0;
             while i < lines.len() && lines[i].0 == product {
                 let day = lines[i].1;
                 if out.days.len() as u32 == start || out.days.last() != Some(&day) {
                     out.days.push(day);
+                    last_day_spend = 0;
                 }
                 spend += lines[i].2;
+                last_day_spend += lines[i].2;
                 count += 1;
                 i += 1;
             }
@@ -90,6 +95,7 @@ impl PurchaseGroups {
                 len: out.days.len() as u32 - start,
                 lines: count,
                 spend,
+                last_day_spend,
             });
         }
         out

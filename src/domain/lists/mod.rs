@@ -31,6 +31,7 @@ pub mod metrics;
 pub mod offers;
 pub mod population;
 pub mod ranking;
+pub mod rerank;
 pub mod segments;
 
 pub mod plan;
@@ -88,6 +89,10 @@ pub struct Params {
     /// Most offers on one list.
     pub max_offers: usize,
     pub scoring: Scoring,
+    /// The trees that re-order the top of each list (see [`rerank`]); none ranks by the
+    /// linear score alone.
+    #[serde(skip)]
+    pub reranker: Option<std::sync::Arc<rerank::Reranker>>,
 }
 
 /// Weights of the ranking score (see [`ranking`]); all are on log scales, so they trade
@@ -165,6 +170,7 @@ impl Default for Params {
             segment_weeks: 26,
             max_offers: 8,
             scoring: Scoring::default(),
+            reranker: Some(rerank::Reranker::shipped()),
         }
     }
 }

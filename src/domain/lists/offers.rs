@@ -17,6 +17,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::history::PurchaseGroups;
 use super::segments::{BrandLoyalty, Segment, Usage};
 use crate::domain::coupon::OfferValue;
 
@@ -226,4 +227,18 @@ pub fn allocate(
 /// Whether the deal's validity overlaps `[from, until)`.
 pub fn overlaps(deal: &Deal, from: DateTime<Utc>, until: DateTime<Utc>) -> bool {
     deal.valid_from < until && deal.valid_until > from
+}
+
+/// How much a coupon covering `products` is worth to a member: what they spent on those
+/// products before the cut-off (minor units). Redemption follows long-run spend rather
+/// than recent purchases: a coupon is used where the member's own money already goes.
+pub fn coupon_affinity(groups: &PurchaseGroups, products: &[u32]) -> i64 {
+    let mut products = products.to_vec();
+    products.sort_unstable();
+    products.dedup();
+    products
+        .iter()
+        .filter_map(|&p| groups.group(p))
+        .map(|g| g.spend)
+        .sum()
 }

@@ -43,6 +43,8 @@ pub struct Population {
     /// its average over the whole history gives for as many days (seasonal products rise
     /// before their season: turkeys before Thanksgiving).
     pub trend: Vec<f64>,
+    /// Per product: what a purchase line of it costs on average, in minor units.
+    pub line_amount: Vec<f64>,
     /// Products by number of buyers, most first (at most [`TOP_SELLERS`]).
     pub top_sellers: Vec<u32>,
     /// Products by purchase days in the last [`TREND_DAYS`], most first (at most
@@ -71,6 +73,8 @@ impl Population {
         let mut occasions = vec![0u32; n];
         let mut buyers = vec![0u32; n];
         let mut recent = vec![0u32; n];
+        let mut spend = vec![0i64; n];
+        let mut lines = vec![0u64; n];
         let mut gaps: Vec<(u32, i32)> = Vec::new();
         let mut first_day = today;
         for member in groups {
@@ -82,6 +86,8 @@ impl Population {
                 let p = g.product as usize;
                 occasions[p] += days.len() as u32;
                 buyers[p] += 1;
+                spend[p] += g.spend;
+                lines[p] += u64::from(g.lines);
                 recent[p] += days.iter().filter(|&&d| d >= today - TREND_DAYS).count() as u32;
                 gaps.extend(days.windows(2).map(|w| (g.product, w[1] - w[0])));
             }
@@ -158,7 +164,13 @@ impl Population {
             .iter_mut()
             .map(|s| segments::usage_thresholds(s))
             .collect();
+        let line_amount = spend
+            .iter()
+            .zip(&lines)
+            .map(|(&s, &l)| if l == 0 { 0.0 } else { s as f64 / l as f64 })
+            .collect();
         Population {
+            line_amount,
             repeat_share,
             quick_repeat_share,
             interval_days,

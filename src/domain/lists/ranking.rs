@@ -31,6 +31,7 @@ use super::Params;
 use super::features::{CategoryDays, ProductFeatures, features};
 use super::history::PurchaseGroups;
 use super::population::Population;
+use super::rerank::{FEATURES, MemberContext, Reranker, feature_row};
 
 /// Why a product is on the list.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -134,6 +135,17 @@ pub fn score_all(
         .collect()
 }
 
+/// The features and score of every product the member bought before `as_of`, in
+/// product order.
+pub fn features_all(
+    groups: &PurchaseGroups,
+    population: &Population,
+    as_of: DateTime<Utc>,
+    params: &Params,
+) -> Vec<(f64, ProductFeatures)> {
+    scored(groups, population, as_of, params).collect()
+}
+
 /// Ranks the products of one member (history grouped and cut at `as_of`) and keeps the
 /// first `params.list_len`, best first; ties go to the lower product index.
 pub fn rank(
@@ -162,11 +174,24 @@ pub fn rank(
             .then(a.1.cmp(&b.1))
     });
     let keep = params.list_len;
-    if scored.len() > keep && keep > 0 {
-        scored.select_nth_unstable_by(keep - 1, by_score);
-        scored.truncate(keep);
+    let reranker = params.reranker.as_deref();
+    let shortlist = reranker.map_or(keep, |r| r.candidates.max(keep));
+    if scored.len() > shortlist && shortlist > 0 {
+        scored.select_nth_unstable_by(shortlist - 1, by_score);
+        scored.truncate(shortlist);
     }
     scored.sort_by(by_score);
+    if let Some(model) = reranker {
+        rescore(
+            &mut scored,
+            model,
+            groups,
+            population,
+            params.day_of(as_of),
+            params.period_days,
+        );
+        scored.sort_by(by_score);
+    }
     scored.truncate(keep);
     let mut items: Vec<RankedItem> = scored
         .into_iter()
@@ -221,6 +246,69 @@ pub fn rank(
         }
     }
     items
+}
+
+/// Replaces the linear scores of the first `model.candidates` (best first) by the
+/// model's log-odds; any further ones keep their order below all of them.
+fn rescore(
+    scored: &mut [(f64, ProductFeatures)],
+    model: &Reranker,
+    groups: &PurchaseGroups,
+    population: &Population,
+    today: i32,
+    period_days: u32,
+) {
+    let n = scored.len().min(model.candidates);
+    let member = MemberContext::of(groups, today, period_days, &population.category_of);
+    let rows: Vec<[f64; FEATURES]> = scored[..n]
+        .iter()
+        .enumerate()
+        .map(|(i, (linear, f))| feature_row(f, *linear, i, groups, population, &member))
+        .collect();
+    let odds = model.predict(&rows);
+    let floor = odds.iter().copied().fold(f64::INFINITY, f64::min);
+    let first_rest = scored.get(n).map_or(0.0, |s| s.0);
+    for (s, o) in scored[..n].iter_mut().zip(odds) {
+        s.0 = o;
+    }
+    for s in &mut scored[n..] {
+        s.0 = floor - 1.0 - (first_rest - s.0);
+    }
+}
+
+/// The candidate rows of one member for fitting a [`Reranker`]: the features of their
+/// top `candidates` products by the linear score, best first, with the product of each.
+pub fn candidate_rows(
+    groups: &PurchaseGroups,
+    population: &Population,
+    as_of: DateTime<Utc>,
+    params: &Params,
+    candidates: usize,
+) -> Vec<(u32, [f64; FEATURES])> {
+    let mut scored: Vec<(f64, ProductFeatures)> =
+        scored(groups, population, as_of, params).collect();
+    scored.sort_by(|a, b| {
+        b.0.partial_cmp(&a.0)
+            .unwrap_or(Ordering::Equal)
+            .then(a.1.product.cmp(&b.1.product))
+    });
+    scored.truncate(candidates);
+    let member = MemberContext::of(
+        groups,
+        params.day_of(as_of),
+        params.period_days,
+        &population.category_of,
+    );
+    scored
+        .iter()
+        .enumerate()
+        .map(|(i, (linear, f))| {
+            (
+                f.product,
+                feature_row(f, *linear, i, groups, population, &member),
+            )
+        })
+        .collect()
 }
 
 /// The plain reason printed for a product the member bought before.

@@ -1,0 +1,470 @@
+//! The second pass of the ranking: gradient-boosted trees that re-order the top of each
+//! member's list by the probability that each product is bought in the period.
+//!
+//! The log-linear score ([`super::ranking::score`]) adds its terms up, so it cannot say
+//! that recency matters much for a weekly staple and little for a monthly one, or that a
+//! member whose shopping has slowed drops their occasional products first. The trees see
+//! the same features, the linear score itself and a few figures about the member's own
+//! shopping, and learn such interactions from the store's past: for a cut-off in the past
+//! each candidate is labelled by whether the member bought it in the period after
+//! (`storepos lists fit`). Only each member's top [`Reranker::candidates`] by the linear
+//! score are re-ordered, so the trees only ever separate plausible products.
+//!
+//! A model is plain data (its trees as JSON); the engine ships one fitted on the Complete
+//! Journey at cut-offs before those `lists evaluate` is shown at, and a store can fit its
+//! own.
+
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, OnceLock};
+
+use forust_ml::objective::ObjectiveType;
+use forust_ml::{GradientBooster, Matrix};
+use serde::{Deserialize, Serialize};
+
+use super::features::ProductFeatures;
+use super::history::PurchaseGroups;
+use super::population::Population;
+
+/// The features each candidate is described by, in the model's column order. A model
+/// names them, so one fitted for another set is refused rather than misread.
+pub const FEATURE_NAMES: [&str; FEATURES] = [
+    "linear_score",
+    "linear_position",
+    "purchase_days",
+    "recent_frequency",
+    "steady_frequency",
+    "days_since_last",
+    "own_interval",
+    "interval",
+    "due_in",
+    "days_since_first",
+    "lines_per_day",
+    "spend_per_day",
+    "category_days",
+    "category_days_since_last",
+    "trips_since_first",
+    "trips_since_last",
+    "repeat_share",
+    "quick_repeat_share",
+    "buyers",
+    "trend",
+    "population_interval",
+    "member_trips",
+    "member_recent_trips",
+    "member_days_since_trip",
+    "member_products",
+    "member_trips_per_week",
+    "member_lines_per_trip",
+    "trip_share",
+    "cycle_ratio",
+    "recent_to_steady",
+    "streak",
+    "recent_days",
+    "frequency_position",
+    "category_recent_days",
+    "window_share_since_first",
+    "window_share",
+    "recent_window_share",
+    "decayed_window_share",
+    "last_spend_ratio",
+    "price_ratio",
+];
+
+/// Number of features.
+pub const FEATURES: usize = 40;
+
+/// Days of the member's recent shopping the context looks at.
+const RECENT_DAYS: i32 = 28;
+
+/// What the member's shopping as a whole looks like at the cut-off.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberContext {
+    pub trips: u32,
+    pub recent_trips: u32,
+    pub days_since_trip: i32,
+    pub products: u32,
+    pub trips_per_week: f64,
+    /// Distinct products per shopping day, on average.
+    pub lines_per_trip: f64,
+    /// Each product's purchase days and last day, most first: the order of the
+    /// own-most-frequent list, to find a product's place in it.
+    frequency_order: Vec<(u32, i32)>,
+    /// Per category the member bought in recently, the distinct days they did.
+    recent_category_days: Vec<(u32, u32)>,
+    today: i32,
+    /// The period-long windows back from the cut-off (0 the last) in which the member
+    /// shopped at all, most recent first.
+    active_windows: Vec<i32>,
+    period_days: i32,
+}
+
+impl MemberContext {
+    /// The context of a member's grouped history; `today` is the cut-off's day number.
+    pub fn of(
+        groups: &PurchaseGroups,
+        today: i32,
+        period_days: u32,
+        category_of: &[Option<u32>],
+    ) -> MemberContext {
+        let trips = &groups.trip_days;
+        let period_days = period_days.max(1) as i32;
+        let mut active_windows: Vec<i32> = trips
+            .iter()
+            .rev()
+            .map(|&d| (today - d) / period_days)
+            .collect();
+        active_windows.dedup();
+        let mut frequency_order: Vec<(u32, i32)> = groups
+            .groups
+            .iter()
+            .map(|g| {
+                let days = g.days(groups);
+                (days.len() as u32, *days.last().unwrap_or(&0))
+            })
+            .collect();
+        frequency_order.sort_unstable_by(|a, b| b.cmp(a));
+        let mut recent: Vec<(u32, i32)> = Vec::new();
+        let mut day_total = 0usize;
+        for g in &groups.groups {
+            let days = g.days(groups);
+            day_total += days.len();
+            if let Some(c) = category_of.get(g.product as usize).copied().flatten() {
+                recent.extend(
+                    days.iter()
+                        .filter(|&&d| d >= today - RECENT_DAYS)
+                        .map(|&d| (c, d)),
+                );
+            }
+        }
+        recent.sort_unstable();
+        recent.dedup();
+        let mut recent_category_days: Vec<(u32, u32)> = Vec::new();
+        for (c, _) in recent {
+            match recent_category_days.last_mut() {
+                Some(e) if e.0 == c => e.1 += 1,
+                _ => recent_category_days.push((c, 1)),
+            }
+        }
+        let first = trips.first().copied().unwrap_or(today);
+        let weeks = (f64::from(today - first) / 7.0).max(1.0);
+        MemberContext {
+            trips: trips.len() as u32,
+            recent_trips: (trips.len() - trips.partition_point(|&d| d < today - RECENT_DAYS))
+                as u32,
+            days_since_trip: trips.last().map_or(0, |&d| today - d),
+            products: groups.groups.len() as u32,
+            trips_per_week: trips.len() as f64 / weeks,
+            lines_per_trip: day_total as f64 / trips.len().max(1) as f64,
+            frequency_order,
+            recent_category_days,
+            today,
+            active_windows,
+            period_days,
+        }
+    }
+
+    /// The product's place in the member's own-most-frequent order (0 first).
+    fn frequency_position(&self, purchase_days: u32, last: i32) -> usize {
+        self.frequency_order
+            .partition_point(|&e| e > (purchase_days, last))
+    }
+
+    fn recent_category_days(&self, category: Option<u32>) -> u32 {
+        category
+            .and_then(|c| {
+                self.recent_category_days
+                    .binary_search_by_key(&c, |e| e.0)
+                    .ok()
+            })
+            .map_or(0, |i| self.recent_category_days[i].1)
+    }
+}
+
+/// The feature row of one candidate: its features, its linear score and place, the
+/// population's figures for the product and the member's context.
+pub fn feature_row(
+    f: &ProductFeatures,
+    linear: f64,
+    position: usize,
+    groups: &PurchaseGroups,
+    population: &Population,
+    member: &MemberContext,
+) -> [f64; FEATURES] {
+    let p = f.product as usize;
+    let group = groups.group(f.product);
+    let days = group.map_or(&[][..], |g| g.days(groups));
+    let (last_spend_ratio, price_ratio) = group.map_or((1.0, 1.0), |g| {
+        let per_day = g.spend as f64 / days.len().max(1) as f64;
+        let per_line = g.spend as f64 / f64::from(g.lines.max(1));
+        (
+            g.last_day_spend as f64 / per_day.max(1.0),
+            per_line / population.line_amount[p].max(1.0),
+        )
+    });
+    let last = days.last().copied().unwrap_or(member.today);
+    let trips = &groups.trip_days;
+    let streak = trips
+        .iter()
+        .rev()
+        .take_while(|d| days.binary_search(d).is_ok())
+        .count();
+    let recent_days = days.len() - days.partition_point(|&d| d < member.today - RECENT_DAYS);
+    let windows = window_shares(days, member);
+    [
+        linear,
+        position as f64,
+        f64::from(f.purchase_days),
+        f.recent_frequency,
+        f.steady_frequency,
+        f64::from(f.days_since_last),
+        f.own_interval.unwrap_or(f64::NAN),
+        f.interval,
+        f.due_in,
+        f64::from(f.days_since_first),
+        f.lines_per_day,
+        f.spend as f64 / f64::from(f.purchase_days.max(1)),
+        f64::from(f.category_days),
+        f64::from(f.category_days_since_last),
+        f64::from(f.trips_since_first),
+        f64::from(f.trips_since_last),
+        population.repeat_share[p],
+        population.quick_repeat_share[p],
+        f64::from(population.buyers[p]),
+        population.trend[p],
+        population.interval_days[p],
+        f64::from(member.trips),
+        f64::from(member.recent_trips),
+        f64::from(member.days_since_trip),
+        f64::from(member.products),
+        member.trips_per_week,
+        member.lines_per_trip,
+        f64::from(f.purchase_days) / f64::from(f.trips_since_first.max(1)),
+        f64::from(f.days_since_last) / f.interval.max(1.0),
+        f.recent_frequency / f.steady_frequency.max(1e-9),
+        streak as f64,
+        recent_days as f64,
+        member.frequency_position(f.purchase_days, last) as f64,
+        f64::from(member.recent_category_days(population.category_of[p])),
+        windows[0],
+        windows[1],
+        windows[2],
+        windows[3],
+        last_spend_ratio,
+        price_ratio,
+    ]
+}
+
+/// Windows checked for the recent window share.
+const RECENT_WINDOWS: usize = 4;
+/// Weight of each older window in the decayed window share.
+const WINDOW_DECAY: f64 = 0.8;
+
+/// Of the windows (one period long, back from the cut-off) in which the member shopped,
+/// the share that included the product: since its first purchase, overall, in the last
+/// few, and decayed. What a list predicts is just that: bought in the next window, given
+/// the member shops in it.
+fn window_shares(days: &[i32], member: &MemberContext) -> [f64; 4] {
+    let mut with: Vec<i32> = days
+        .iter()
+        .rev()
+        .map(|&d| (member.today - d) / member.period_days)
+        .collect();
+    with.dedup();
+    let first = with.last().copied().unwrap_or(0);
+    let active = &member.active_windows;
+    let since_first = active.partition_point(|&w| w <= first).max(1);
+    let (mut recent, mut decayed, mut norm, mut weight) = (0.0, 0.0, 0.0, 1.0);
+    for (i, w) in active.iter().enumerate() {
+        let hit = f64::from(u8::from(with.binary_search(w).is_ok()));
+        if i < RECENT_WINDOWS {
+            recent += hit;
+        }
+        decayed += weight * hit;
+        norm += weight;
+        weight *= WINDOW_DECAY;
+    }
+    [
+        with.len() as f64 / since_first as f64,
+        with.len() as f64 / active.len().max(1) as f64,
+        recent / active.len().clamp(1, RECENT_WINDOWS) as f64,
+        decayed / norm.max(1e-9),
+    ]
+}
+
+/// A fitted model as stored: the trees and what they expect.
+#[derive(Serialize, Deserialize)]
+struct StoredModel {
+    features: Vec<String>,
+    candidates: usize,
+    booster: GradientBooster,
+}
+
+/// Gradient-boosted trees over [`FEATURE_NAMES`], giving the log-odds that a candidate is
+/// bought in the period.
+pub struct Reranker {
+    booster: GradientBooster,
+    /// How many of each member's products, best by the linear score first, are re-ordered.
+    pub candidates: usize,
+    /// A hash of the stored model, to tell models apart.
+    fingerprint: u64,
+}
+
+impl std::fmt::Debug for Reranker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reranker")
+            .field("candidates", &self.candidates)
+            .field("trees", &self.booster.trees.len())
+            .field("fingerprint", &format_args!("{:016x}", self.fingerprint))
+            .finish()
+    }
+}
+
+impl PartialEq for Reranker {
+    fn eq(&self, other: &Self) -> bool {
+        self.fingerprint == other.fingerprint && self.candidates == other.candidates
+    }
+}
+
+fn fingerprint(json: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    json.hash(&mut h);
+    h.finish()
+}
+
+/// The model fitted on the Complete Journey, shipped with the engine (gzip'd JSON).
+const SHIPPED_MODEL: &[u8] = include_bytes!("rerank-model.json.gz");
+
+impl Reranker {
+    /// Reads a stored model, refusing one fitted for other features.
+    pub fn from_json(json: &str) -> Result<Reranker, String> {
+        let stored: StoredModel =
+            serde_json::from_str(json).map_err(|e| format!("not a list model: {e}"))?;
+        if stored.features != FEATURE_NAMES {
+            return Err(format!(
+                "the model was fitted on other features ({}) than this engine computes",
+                stored.features.join(", ")
+            ));
+        }
+        if stored.candidates == 0 {
+            return Err("the model re-orders no candidates".into());
+        }
+        Ok(Reranker {
+            booster: stored.booster,
+            candidates: stored.candidates,
+            fingerprint: fingerprint(json),
+        })
+    }
+
+    /// The model as stored.
+    pub fn to_json(&self) -> String {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            features: &'a [&'a str],
+            candidates: usize,
+            booster: &'a GradientBooster,
+        }
+        serde_json::to_string(&Out {
+            features: &FEATURE_NAMES,
+            candidates: self.candidates,
+            booster: &self.booster,
+        })
+        .expect("a model serialises")
+    }
+
+    /// The model shipped with the engine, read once.
+    pub fn shipped() -> Arc<Reranker> {
+        static MODEL: OnceLock<Arc<Reranker>> = OnceLock::new();
+        MODEL
+            .get_or_init(|| {
+                let mut json = String::new();
+                std::io::Read::read_to_string(
+                    &mut flate2::read::GzDecoder::new(SHIPPED_MODEL),
+                    &mut json,
+                )
+                .expect("the shipped model is gzip'd text");
+                Arc::new(Reranker::from_json(&json).expect("the shipped model is valid"))
+            })
+            .clone()
+    }
+
+    /// Fits trees to candidate rows labelled 1 (bought in the period) or 0, each with a
+    /// weight, with the shape the `settings` give; `candidates` is how many of each member's products the
+    /// rows were drawn from.
+    pub fn fit(
+        rows: &[[f64; FEATURES]],
+        labels: &[f64],
+        weights: &[f64],
+        settings: &FitSettings,
+        candidates: usize,
+    ) -> Result<Reranker, String> {
+        if rows.is_empty() || rows.len() != labels.len() || rows.len() != weights.len() {
+            return Err("no labelled candidates to fit on".into());
+        }
+        let data = column_major(rows);
+        let matrix = Matrix::new(&data, rows.len(), FEATURES);
+        let mut booster = GradientBooster::default()
+            .set_objective_type(ObjectiveType::LogLoss)
+            .set_iterations(settings.trees)
+            .set_learning_rate(settings.learning_rate)
+            .set_max_depth(settings.depth)
+            .set_min_leaf_weight(settings.min_leaf_weight)
+            .set_seed(1);
+        booster
+            .fit(&matrix, labels, weights, None)
+            .map_err(|e| format!("fitting failed: {e}"))?;
+        let mut model = Reranker {
+            booster,
+            candidates,
+            fingerprint: 0,
+        };
+        model.fingerprint = fingerprint(&model.to_json());
+        Ok(model)
+    }
+
+    /// The log-odds of each row.
+    pub fn predict(&self, rows: &[[f64; FEATURES]]) -> Vec<f64> {
+        if rows.is_empty() {
+            return Vec::new();
+        }
+        let data = column_major(rows);
+        self.booster
+            .predict(&Matrix::new(&data, rows.len(), FEATURES), false)
+    }
+
+    /// Trees in the model.
+    pub fn trees(&self) -> usize {
+        self.booster.trees.len()
+    }
+}
+
+/// The shape of the trees a fit grows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitSettings {
+    pub trees: usize,
+    pub depth: usize,
+    pub learning_rate: f32,
+    /// Least hessian weight in a leaf: keeps leaves from chasing a handful of members.
+    pub min_leaf_weight: f32,
+}
+
+impl Default for FitSettings {
+    fn default() -> Self {
+        FitSettings {
+            trees: 300,
+            depth: 6,
+            learning_rate: 0.05,
+            min_leaf_weight: 20.0,
+        }
+    }
+}
+
+/// Rows as the column-major buffer the trees read.
+fn column_major(rows: &[[f64; FEATURES]]) -> Vec<f64> {
+    let mut data = vec![0.0; rows.len() * FEATURES];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            data[c * rows.len() + r] = *v;
+        }
+    }
+    data
+}
