@@ -277,6 +277,113 @@ fn evaluate_and_backtest_print_their_tables() {
 }
 
 #[test]
+fn fit_learns_a_model_from_the_stores_past_that_evaluate_and_generate_use() {
+    let store = Store::new(true);
+    let model = store.path("model.json.gz");
+    store
+        .cmd()
+        .args([
+            "lists",
+            "fit",
+            "--as-of",
+            "2017-02-27",
+            "--as-of",
+            "2017-03-06",
+            "--as-of",
+            "2017-03-13",
+            "--candidates",
+            "5",
+            "--trees",
+            "20",
+            "--out",
+        ])
+        .arg(&model)
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::is_match(r"fitted 20 trees on \d+ candidates of \d+ member periods")
+                .unwrap(),
+        );
+    // The model file is gzip'd JSON naming the features it was fitted on.
+    let mut json = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(std::fs::File::open(&model).unwrap()),
+        &mut json,
+    )
+    .unwrap();
+    assert!(
+        json.contains("\"window_share_since_first\""),
+        "{}",
+        &json[..200]
+    );
+    for model_arg in [model.to_str().unwrap(), "none"] {
+        store
+            .cmd()
+            .args([
+                "lists",
+                "evaluate",
+                "--as-of",
+                "2017-03-27T05:00:00Z",
+                "--model",
+                model_arg,
+            ])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("4 members with history before"));
+    }
+    let with_model = store.generate(
+        "m.csv",
+        &[
+            "--min-weekly-spend",
+            "0",
+            "--model",
+            model.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        with_model.lines().any(|r| r.starts_with("1,1001,")),
+        "{with_model}"
+    );
+
+    // A model that is not one, or is missing, is refused with its name and nothing runs.
+    let bad = store.path("bad.json");
+    std::fs::write(&bad, "{\"features\":[\"price\"],\"candidates\":5").unwrap();
+    store
+        .cmd()
+        .args(["lists", "generate", "--as-of", "2017-03-27", "--model"])
+        .arg(&bad)
+        .arg("--out")
+        .arg(store.path("never.csv"))
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("bad.json").and(predicate::str::contains("not a list model")),
+        );
+    assert!(!store.path("never.csv").exists());
+    store
+        .cmd()
+        .args([
+            "lists",
+            "evaluate",
+            "--as-of",
+            "2017-03-27",
+            "--model",
+            "missing.json",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("cannot read missing.json"));
+    // Cut-offs with nothing bought after them give nothing to learn from.
+    store
+        .cmd()
+        .args(["lists", "fit", "--as-of", "2016-01-01", "--out"])
+        .arg(store.path("empty.json"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no labelled candidates"));
+}
+
+#[test]
 fn print_signs_keeps_and_prints_the_list() {
     let store = Store::new(false);
     let saved = store.path("printed");
@@ -402,6 +509,7 @@ fn lists_commands_have_help() {
         vec!["lists", "generate", "--help"],
         vec!["lists", "evaluate", "--help"],
         vec!["lists", "backtest", "--help"],
+        vec!["lists", "fit", "--help"],
         vec!["lists", "print", "--help"],
         vec!["bench", "lists", "--help"],
     ] {

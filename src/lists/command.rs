@@ -46,18 +46,26 @@ pub struct CommonArgs {
 #[derive(Debug, Args)]
 pub struct FitArgs {
     /// Cut-offs to learn from (RFC 3339 or a date): each with the period after it must lie in the store's history.
-    #[arg(long, value_name = "DATETIME", required = true)]
+    #[arg(long, value_name = "DATETIME", required_unless_present = "from")]
     pub as_of: Vec<String>,
+    /// Also every --step-days from this cut-off ...
+    #[arg(long, value_name = "DATETIME", requires = "to")]
+    pub from: Option<String>,
+    /// ... up to this one.
+    #[arg(long, value_name = "DATETIME", requires = "from")]
+    pub to: Option<String>,
+    #[arg(long, default_value_t = 7)]
+    pub step_days: u32,
     #[command(flatten)]
     pub common: CommonArgs,
     /// How many of each member's products, best by the linear score, the model re-orders.
     #[arg(long, default_value_t = 50)]
     pub candidates: usize,
     /// Trees to grow.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 500)]
     pub trees: usize,
     /// Depth of each tree.
-    #[arg(long, default_value_t = 6)]
+    #[arg(long, default_value_t = 4)]
     pub depth: usize,
     /// Step of each tree.
     #[arg(long, default_value_t = 0.05)]
@@ -172,11 +180,21 @@ fn run_fit(config: &Config, args: FitArgs) -> Result<()> {
     if args.candidates == 0 {
         bail!("--candidates must be at least 1");
     }
-    let cutoffs = args
+    let mut cutoffs = args
         .as_of
         .iter()
         .map(|t| parse_moment(t))
         .collect::<Result<Vec<_>>>()?;
+    if let (Some(from), Some(to)) = (&args.from, &args.to) {
+        let (mut at, to) = (parse_moment(from)?, parse_moment(to)?);
+        if args.step_days == 0 || to < at {
+            bail!("--from must not be after --to, and --step-days must be at least 1");
+        }
+        while at <= to {
+            cutoffs.push(at);
+            at += chrono::Duration::days(i64::from(args.step_days));
+        }
+    }
     let loaded = load_store(config)?;
     let started = std::time::Instant::now();
     let (model, report) = fit::fit(

@@ -19,6 +19,8 @@
 //! - [`segments`]: brand loyalty × usage per category, nine segments;
 //! - [`eligibility`]: average weekly spend over the recent weeks against a threshold;
 //! - [`ranking`]: the score and the reason of each product, and the ranked list;
+//! - [`rerank`]: gradient-boosted trees that re-order the top of each list by the
+//!   probability of a purchase in the period;
 //! - [`offers`]: deals matched to lists, their value scaled to the member, budgets kept;
 //! - [`coupons`]: the planned offers as HQ-signed coupons on a signed shopping list;
 //! - [`metrics`]: recall, NDCG and hit rate of ranked lists against what was bought.

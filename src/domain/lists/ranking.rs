@@ -20,6 +20,10 @@
 //! - days and shopping trips since the last purchase, days since the first, the share of
 //!   trips since the first that included it, and lines per purchase day.
 //!
+//! With a [`Reranker`] in the settings (the shipped one by default), the top of this
+//! order goes through a second pass: the trees re-order it by the probability of a
+//! purchase in the period (see [`super::rerank`]), and their log-odds become the scores.
+//!
 //! Members who bought fewer products than a list holds get the population's best sellers
 //! after their own products, below every one of them.
 
@@ -133,17 +137,6 @@ pub fn score_all(
     scored(groups, population, as_of, params)
         .map(|(score, f)| (f.product, score))
         .collect()
-}
-
-/// The features and score of every product the member bought before `as_of`, in
-/// product order.
-pub fn features_all(
-    groups: &PurchaseGroups,
-    population: &Population,
-    as_of: DateTime<Utc>,
-    params: &Params,
-) -> Vec<(f64, ProductFeatures)> {
-    scored(groups, population, as_of, params).collect()
 }
 
 /// Ranks the products of one member (history grouped and cut at `as_of`) and keeps the

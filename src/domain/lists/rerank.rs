@@ -450,8 +450,8 @@ pub struct FitSettings {
 impl Default for FitSettings {
     fn default() -> Self {
         FitSettings {
-            trees: 300,
-            depth: 6,
+            trees: 500,
+            depth: 4,
             learning_rate: 0.05,
             min_leaf_weight: 20.0,
         }
@@ -467,4 +467,114 @@ fn column_major(rows: &[[f64; FEATURES]]) -> Vec<f64> {
         }
     }
     data
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows whose label depends on two features together: bought when the product is
+    /// due (days since last below its interval) and the member shops often. Neither
+    /// feature alone separates them.
+    fn interaction_rows(n: usize, seed: u64) -> (Vec<[f64; FEATURES]>, Vec<f64>) {
+        let mut state = seed;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut rows = Vec::with_capacity(n);
+        let mut labels = Vec::with_capacity(n);
+        for _ in 0..n {
+            let mut row = [0.0; FEATURES];
+            for v in row.iter_mut() {
+                *v = next();
+            }
+            let due = row[5] < row[7];
+            let frequent = row[25] > 0.5;
+            labels.push(f64::from(u8::from(due == frequent)));
+            rows.push(row);
+        }
+        (rows, labels)
+    }
+
+    fn small() -> FitSettings {
+        FitSettings {
+            trees: 60,
+            depth: 4,
+            learning_rate: 0.3,
+            min_leaf_weight: 1.0,
+        }
+    }
+
+    #[test]
+    fn fitted_trees_learn_an_interaction_of_two_features() {
+        let (rows, labels) = interaction_rows(4_000, 7);
+        let model = Reranker::fit(&rows, &labels, &vec![1.0; rows.len()], &small(), 10).unwrap();
+        let (test, truth) = interaction_rows(1_000, 99);
+        let odds = model.predict(&test);
+        let right = odds
+            .iter()
+            .zip(&truth)
+            .filter(|(o, t)| (**o > 0.0) == (**t > 0.5))
+            .count();
+        assert!(right > 850, "{right} of 1000 classified right");
+    }
+
+    #[test]
+    fn a_model_reads_back_as_written_and_a_wrong_one_is_refused() {
+        let (rows, labels) = interaction_rows(500, 3);
+        let model = Reranker::fit(&rows, &labels, &vec![1.0; rows.len()], &small(), 10).unwrap();
+        let json = model.to_json();
+        let back = Reranker::from_json(&json).unwrap();
+        assert_eq!(back, model);
+        assert_eq!(back.predict(&rows[..20]), model.predict(&rows[..20]));
+
+        let other = json.replacen("\"linear_score\"", "\"something_else\"", 1);
+        let err = Reranker::from_json(&other).unwrap_err();
+        assert!(err.contains("other features"), "{err}");
+        let err = Reranker::from_json(&json[..json.len() / 2]).unwrap_err();
+        assert!(err.starts_with("not a list model"), "{err}");
+        let none = json.replacen("\"candidates\":10", "\"candidates\":0", 1);
+        assert!(Reranker::from_json(&none).is_err());
+        assert!(Reranker::fit(&[], &[], &[], &small(), 10).is_err());
+    }
+
+    #[test]
+    fn the_shipped_model_is_valid_and_reorders_more_than_a_list_holds() {
+        let model = Reranker::shipped();
+        assert!(model.trees() > 0);
+        assert!(model.candidates >= super::super::Params::default().list_len);
+    }
+
+    #[test]
+    fn window_shares_count_the_windows_the_member_shopped_in() {
+        // Period 14; cut-off day 100. The member shopped in windows 0, 1, 2 and 4; the
+        // product was bought on days 80 and 40, in windows 1 and 4.
+        let member = MemberContext {
+            trips: 4,
+            recent_trips: 2,
+            days_since_trip: 1,
+            products: 1,
+            trips_per_week: 0.5,
+            lines_per_trip: 1.0,
+            frequency_order: Vec::new(),
+            recent_category_days: Vec::new(),
+            today: 100,
+            active_windows: vec![0, 1, 2, 4],
+            period_days: 14,
+        };
+        let shares = window_shares(&[40, 80], &member);
+        assert_eq!(shares[0], 2.0 / 4.0); // since its first purchase: windows 4, 2, 1, 0
+        assert_eq!(shares[1], 2.0 / 4.0);
+        assert_eq!(shares[2], 2.0 / 4.0);
+        // Decayed: window 1 (weight 0.8) and window 4 (weight 0.8^3) of 1 + 0.8 + 0.64 + 0.512.
+        let expected = (0.8 + 0.512) / (1.0 + 0.8 + 0.64 + 0.512);
+        assert!((shares[3] - expected).abs() < 1e-12);
+        // Bought only in the last window: all of the windows since.
+        let shares = window_shares(&[99], &member);
+        assert_eq!(shares[0], 1.0);
+        assert_eq!(shares[1], 0.25);
+    }
 }

@@ -559,3 +559,79 @@ fn of_two_products_bought_alike_the_one_from_a_category_bought_more_often_ranks_
     let place = |p: u32| ranked.iter().position(|&q| q == p).unwrap();
     assert!(place(0) < place(2), "{ranked:?}");
 }
+
+#[test]
+fn the_reranker_reorders_the_top_of_the_list_by_its_trees() {
+    // Product p is bought every (p + 1) weeks: the weekly one comes first by the linear
+    // score.
+    let mut purchases = Vec::new();
+    for p in 0..5u32 {
+        let every = 7 * (i64::from(p) + 1);
+        purchases.extend((0..70 / every).map(|k| buy(p, k * every, 100)));
+    }
+    let members = vec![member("1", purchases)];
+    let as_of = day(70);
+    let linear = Params {
+        list_len: 4,
+        reranker: None,
+        ..Params::default()
+    };
+    let (groups, _, population) = prepare(&catalogue(), &members, as_of, &linear);
+    let linear_order: Vec<u32> = rank(&groups[0], &population, as_of, &linear)
+        .iter()
+        .map(|i| i.product)
+        .collect();
+    assert_eq!(linear_order.len(), 4);
+    assert_eq!(linear_order[0], 0);
+
+    // Trees taught that the last of the five candidates is the one bought.
+    let rows = ranking::candidate_rows(&groups[0], &population, as_of, &linear, 50);
+    assert_eq!(rows.len(), 5);
+    let last = rows[4].0;
+    assert!(!linear_order.contains(&last));
+    let x: Vec<_> = (0..40).flat_map(|_| rows.iter().map(|r| r.1)).collect();
+    let y: Vec<f64> = (0..40)
+        .flat_map(|_| rows.iter().map(|r| f64::from(u8::from(r.0 == last))))
+        .collect();
+    let settings = rerank::FitSettings {
+        trees: 30,
+        depth: 3,
+        learning_rate: 0.3,
+        min_leaf_weight: 1.0,
+    };
+    let model = rerank::Reranker::fit(&x, &y, &vec![1.0; x.len()], &settings, 50).unwrap();
+    let params = Params {
+        reranker: Some(std::sync::Arc::new(model)),
+        ..linear.clone()
+    };
+    let ranked = rank(&groups[0], &population, as_of, &params);
+    assert_eq!(ranked.len(), 4);
+    assert_eq!(ranked[0].product, last, "{ranked:?}");
+    assert!(ranked.windows(2).all(|w| w[0].score >= w[1].score));
+    // Reasons still come from the member's own history.
+    assert!(
+        ranked[0].reason.starts_with("usually every "),
+        "{}",
+        ranked[0].reason
+    );
+}
+
+#[test]
+fn coupon_affinity_is_the_members_spend_on_the_coupons_products() {
+    let m = member(
+        "1",
+        vec![
+            buy(0, 1, 250),
+            buy(0, 8, 250),
+            buy(2, 3, 400),
+            buy(4, 200, 9_000),
+        ],
+    );
+    let params = Params::default();
+    let groups = PurchaseGroups::build(&m, day(100), &params);
+    assert_eq!(offers::coupon_affinity(&groups, &[0, 2]), 900);
+    // A product listed twice counts once; one never bought adds nothing, nor does a
+    // purchase after the cut-off.
+    assert_eq!(offers::coupon_affinity(&groups, &[0, 0, 1]), 500);
+    assert_eq!(offers::coupon_affinity(&groups, &[4]), 0);
+}
