@@ -179,8 +179,6 @@ pub fn run(dir: &Path, loaded: &Loaded, params: &Params) -> Result<Vec<CampaignR
                     .map(|k| k.3)
                     .collect()
             };
-            // A coupon is used when any of its products is bought: the engine's scores are
-            // log-rates, so the coupon's rate is the sum of its products' rates.
             // The coupons whose products the member spent most on: a coupon is worth
             // most where the member's own spend is.
             let engine = pick(&|ps: &[u32]| coupon_affinity(&groups[m], ps) as f64);

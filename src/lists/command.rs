@@ -111,9 +111,6 @@ pub struct BacktestArgs {
     pub dir: PathBuf,
     #[arg(long, value_name = "JSON")]
     pub params: Option<String>,
-    /// The list model, or `none` (see `lists evaluate --model`).
-    #[arg(long, value_name = "FILE|none")]
-    pub model: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -161,18 +158,10 @@ pub fn params(config: &Config, common: &CommonArgs) -> Result<Params> {
     Ok(params)
 }
 
-/// Reads a model file written by `storepos lists fit` (gzip'd when it ends in `.gz`).
+/// Reads a model file written by `storepos lists fit`.
 fn read_model(path: &Path) -> Result<Reranker> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let json = if path.extension().is_some_and(|e| e == "gz") {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text)
-            .with_context(|| format!("{} is not gzip'd text", path.display()))?;
-        text
-    } else {
-        String::from_utf8(bytes).with_context(|| format!("{} is not text", path.display()))?
-    };
-    Reranker::from_json(&json).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    Reranker::from_bytes(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 fn run_fit(config: &Config, args: FitArgs) -> Result<()> {
@@ -210,14 +199,7 @@ fn run_fit(config: &Config, args: FitArgs) -> Result<()> {
         },
     )
     .map_err(|e| anyhow::anyhow!(e))?;
-    let json = model.to_json();
-    let bytes = if args.out.extension().is_some_and(|e| e == "gz") {
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        gz.write_all(json.as_bytes())?;
-        gz.finish()?
-    } else {
-        json.into_bytes()
-    };
+    let bytes = model.to_file_bytes(args.out.extension().is_some_and(|e| e == "gz"));
     std::fs::write(&args.out, bytes)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     println!(
@@ -290,7 +272,7 @@ pub fn run(config: &Config, command: ListsCommand) -> Result<()> {
             let common = CommonArgs {
                 period_days: 14,
                 params: args.params,
-                model: args.model,
+                model: None,
             };
             let params = params(config, &common)?;
             let loaded = load_store(config)?;

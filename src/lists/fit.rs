@@ -20,13 +20,24 @@ pub struct FitReport {
     pub members: usize,
 }
 
-/// The labelled candidate rows of one cut-off, and how many members gave them.
-pub fn labelled_rows(
+/// Labelled candidate rows, each weighted so that every member's period counts once, as
+/// recall counts it.
+#[derive(Debug, Default)]
+struct Labelled {
+    rows: Vec<[f64; FEATURES]>,
+    labels: Vec<f64>,
+    weights: Vec<f64>,
+    members: usize,
+}
+
+/// Adds the labelled candidate rows of one cut-off.
+fn add_cutoff(
+    out: &mut Labelled,
     loaded: &Loaded,
     as_of: DateTime<Utc>,
     params: &Params,
     candidates: usize,
-) -> (Vec<[f64; FEATURES]>, Vec<f64>, Vec<f64>, usize) {
+) {
     let mut linear = params.clone();
     linear.reranker = None;
     let end = as_of + Duration::days(i64::from(params.period_days));
@@ -34,7 +45,7 @@ pub fn labelled_rows(
     let indices: Vec<usize> = (0..groups.len()).collect();
     let per_member = parallel_map(&indices, |&i| {
         if groups[i].is_empty() {
-            return Vec::new();
+            return (Vec::new(), Vec::new(), 0.0);
         }
         let mut bought: Vec<u32> = loaded.members[i]
             .purchases
@@ -43,28 +54,29 @@ pub fn labelled_rows(
             .map(|p| p.product)
             .collect();
         if bought.is_empty() {
-            return Vec::new();
+            return (Vec::new(), Vec::new(), 0.0);
         }
         bought.sort_unstable();
         bought.dedup();
-        candidate_rows(&groups[i], &population, as_of, &linear, candidates)
+        let (rows, labels) = candidate_rows(&groups[i], &population, as_of, &linear, candidates)
             .into_iter()
             .map(|(product, row)| {
                 let label = f64::from(u8::from(bought.binary_search(&product).is_ok()));
-                (row, label, 1.0 / bought.len() as f64)
+                (row, label)
             })
-            .collect::<Vec<_>>()
+            .unzip();
+        // Weighted by everything the member bought in the period, as recall divides.
+        (rows, labels, 1.0 / bought.len() as f64)
     });
-    let members = per_member.iter().filter(|m| !m.is_empty()).count();
-    let mut rows = Vec::new();
-    let mut labels = Vec::new();
-    let mut weights = Vec::new();
-    for (row, label, weight) in per_member.into_iter().flatten() {
-        rows.push(row);
-        labels.push(label);
-        weights.push(weight);
+    for (rows, labels, weight) in per_member {
+        if rows.is_empty() {
+            continue;
+        }
+        out.members += 1;
+        out.weights.extend(std::iter::repeat_n(weight, rows.len()));
+        out.rows.extend(rows);
+        out.labels.extend(labels);
     }
-    (rows, labels, weights, members)
 }
 
 /// Fits a model on the cut-offs given.
@@ -75,29 +87,24 @@ pub fn fit(
     candidates: usize,
     settings: &FitSettings,
 ) -> Result<(Reranker, FitReport), String> {
-    let mut rows = Vec::new();
-    let mut labels = Vec::new();
-    let mut weights = Vec::new();
-    let mut members = 0;
+    let mut labelled = Labelled::default();
     for &as_of in cutoffs {
-        let (r, l, w, m) = labelled_rows(loaded, as_of, params, candidates);
-        rows.extend(r);
-        labels.extend(l);
-        weights.extend(w);
-        members += m;
+        add_cutoff(&mut labelled, loaded, as_of, params, candidates);
     }
-    if std::env::var_os("LISTS_FIT_UNWEIGHTED").is_some() {
-        weights.iter_mut().for_each(|w| *w = 1.0);
-    } else {
-        // Scaled so the weights sum to the number of rows, as unit weights would.
-        let mean = weights.iter().sum::<f64>() / weights.len().max(1) as f64;
-        weights.iter_mut().for_each(|w| *w /= mean);
-    }
+    // Scaled so the weights sum to the number of rows, as unit weights would.
+    let mean = labelled.weights.iter().sum::<f64>() / labelled.weights.len().max(1) as f64;
+    labelled.weights.iter_mut().for_each(|w| *w /= mean);
     let report = FitReport {
-        rows: rows.len(),
-        bought: labels.iter().filter(|&&l| l > 0.5).count(),
-        members,
+        rows: labelled.rows.len(),
+        bought: labelled.labels.iter().filter(|&&l| l > 0.5).count(),
+        members: labelled.members,
     };
-    let model = Reranker::fit(&rows, &labels, &weights, settings, candidates)?;
+    let model = Reranker::fit(
+        &labelled.rows,
+        &labelled.labels,
+        &labelled.weights,
+        settings,
+        candidates,
+    )?;
     Ok((model, report))
 }

@@ -20,7 +20,7 @@
 //! - days and shopping trips since the last purchase, days since the first, the share of
 //!   trips since the first that included it, and lines per purchase day.
 //!
-//! With a [`Reranker`] in the settings (the shipped one by default), the top of this
+//! With a [`super::rerank::Reranker`] in the settings (the shipped one by default), the top of this
 //! order goes through a second pass: the trees re-order it by the probability of a
 //! purchase in the period (see [`super::rerank`]), and their log-odds become the scores.
 //!
@@ -35,7 +35,7 @@ use super::Params;
 use super::features::{CategoryDays, ProductFeatures, features};
 use super::history::PurchaseGroups;
 use super::population::Population;
-use super::rerank::{FEATURES, MemberContext, Reranker, feature_row};
+use super::rerank::{FEATURES, MemberContext, feature_row};
 
 /// Why a product is on the list.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -147,13 +147,24 @@ pub fn rank(
     as_of: DateTime<Utc>,
     params: &Params,
 ) -> Vec<RankedItem> {
-    let mut scored: Vec<(f64, ProductFeatures)> =
-        scored(groups, population, as_of, params).collect();
-    let by_score = |a: &(f64, ProductFeatures), b: &(f64, ProductFeatures)| {
-        b.0.partial_cmp(&a.0)
-            .unwrap_or(Ordering::Equal)
-            .then(a.1.product.cmp(&b.1.product))
-    };
+    let keep = params.list_len;
+    let reranker = params.reranker.as_deref();
+    let shortlist = reranker.map_or(keep, |r| r.candidates.max(keep));
+    let mut scored = best_first(groups, population, as_of, params, shortlist);
+    if let Some(model) = reranker {
+        let today = params.day_of(as_of);
+        let n = scored.len().min(model.candidates);
+        let odds = model.predict(&candidate_features(
+            &scored[..n],
+            groups,
+            population,
+            today,
+            params.period_days,
+        ));
+        rescore(&mut scored, &odds);
+        scored.sort_by(by_score);
+    }
+    scored.truncate(keep);
     let mut newcomers: Vec<(f64, u32)> = population
         .selling_now
         .iter()
@@ -166,26 +177,6 @@ pub fn rank(
             .unwrap_or(Ordering::Equal)
             .then(a.1.cmp(&b.1))
     });
-    let keep = params.list_len;
-    let reranker = params.reranker.as_deref();
-    let shortlist = reranker.map_or(keep, |r| r.candidates.max(keep));
-    if scored.len() > shortlist && shortlist > 0 {
-        scored.select_nth_unstable_by(shortlist - 1, by_score);
-        scored.truncate(shortlist);
-    }
-    scored.sort_by(by_score);
-    if let Some(model) = reranker {
-        rescore(
-            &mut scored,
-            model,
-            groups,
-            population,
-            params.day_of(as_of),
-            params.period_days,
-        );
-        scored.sort_by(by_score);
-    }
-    scored.truncate(keep);
     let mut items: Vec<RankedItem> = scored
         .into_iter()
         .map(|(score, f)| RankedItem {
@@ -241,27 +232,54 @@ pub fn rank(
     items
 }
 
-/// Replaces the linear scores of the first `model.candidates` (best first) by the
-/// model's log-odds; any further ones keep their order below all of them.
-fn rescore(
-    scored: &mut [(f64, ProductFeatures)],
-    model: &Reranker,
+/// Best first, then the lower product index.
+fn by_score(a: &(f64, ProductFeatures), b: &(f64, ProductFeatures)) -> Ordering {
+    b.0.partial_cmp(&a.0)
+        .unwrap_or(Ordering::Equal)
+        .then(a.1.product.cmp(&b.1.product))
+}
+
+/// The member's `n` best products by the linear score, best first.
+fn best_first(
+    groups: &PurchaseGroups,
+    population: &Population,
+    as_of: DateTime<Utc>,
+    params: &Params,
+    n: usize,
+) -> Vec<(f64, ProductFeatures)> {
+    let mut scored: Vec<(f64, ProductFeatures)> =
+        scored(groups, population, as_of, params).collect();
+    if scored.len() > n && n > 0 {
+        scored.select_nth_unstable_by(n - 1, by_score);
+    }
+    scored.truncate(n);
+    scored.sort_by(by_score);
+    scored
+}
+
+/// The re-ranking features of products already in linear order (their place is one).
+fn candidate_features(
+    scored: &[(f64, ProductFeatures)],
     groups: &PurchaseGroups,
     population: &Population,
     today: i32,
     period_days: u32,
-) {
-    let n = scored.len().min(model.candidates);
+) -> Vec<[f64; FEATURES]> {
     let member = MemberContext::of(groups, today, period_days, &population.category_of);
-    let rows: Vec<[f64; FEATURES]> = scored[..n]
+    scored
         .iter()
         .enumerate()
         .map(|(i, (linear, f))| feature_row(f, *linear, i, groups, population, &member))
-        .collect();
-    let odds = model.predict(&rows);
+        .collect()
+}
+
+/// Gives the first `odds.len()` (best first) the model's log-odds as scores; any further
+/// ones keep their order below all of them.
+fn rescore(scored: &mut [(f64, ProductFeatures)], odds: &[f64]) {
+    let n = odds.len();
     let floor = odds.iter().copied().fold(f64::INFINITY, f64::min);
     let first_rest = scored.get(n).map_or(0.0, |s| s.0);
-    for (s, o) in scored[..n].iter_mut().zip(odds) {
+    for (s, &o) in scored[..n].iter_mut().zip(odds) {
         s.0 = o;
     }
     for s in &mut scored[n..] {
@@ -269,7 +287,7 @@ fn rescore(
     }
 }
 
-/// The candidate rows of one member for fitting a [`Reranker`]: the features of their
+/// The candidate rows of one member for fitting a [`super::rerank::Reranker`]: the features of their
 /// top `candidates` products by the linear score, best first, with the product of each.
 pub fn candidate_rows(
     groups: &PurchaseGroups,
@@ -278,30 +296,15 @@ pub fn candidate_rows(
     params: &Params,
     candidates: usize,
 ) -> Vec<(u32, [f64; FEATURES])> {
-    let mut scored: Vec<(f64, ProductFeatures)> =
-        scored(groups, population, as_of, params).collect();
-    scored.sort_by(|a, b| {
-        b.0.partial_cmp(&a.0)
-            .unwrap_or(Ordering::Equal)
-            .then(a.1.product.cmp(&b.1.product))
-    });
-    scored.truncate(candidates);
-    let member = MemberContext::of(
+    let scored = best_first(groups, population, as_of, params, candidates);
+    let rows = candidate_features(
+        &scored,
         groups,
+        population,
         params.day_of(as_of),
         params.period_days,
-        &population.category_of,
     );
-    scored
-        .iter()
-        .enumerate()
-        .map(|(i, (linear, f))| {
-            (
-                f.product,
-                feature_row(f, *linear, i, groups, population, &member),
-            )
-        })
-        .collect()
+    scored.iter().map(|s| s.1.product).zip(rows).collect()
 }
 
 /// The plain reason printed for a product the member bought before.

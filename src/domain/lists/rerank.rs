@@ -371,25 +371,44 @@ impl Reranker {
         .expect("a model serialises")
     }
 
+    /// Reads a stored model as written by [`Reranker::to_file_bytes`]: its JSON, gzip'd
+    /// or not (told by the gzip magic number, not the file's name).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Reranker, String> {
+        if bytes.starts_with(&[0x1f, 0x8b]) {
+            let mut json = String::new();
+            std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(bytes), &mut json)
+                .map_err(|e| format!("not a gzip'd list model: {e}"))?;
+            Reranker::from_json(&json)
+        } else {
+            let json = std::str::from_utf8(bytes).map_err(|_| "not a list model: not text")?;
+            Reranker::from_json(json)
+        }
+    }
+
+    /// The model as stored in a file: its JSON, gzip'd when `gzip`.
+    pub fn to_file_bytes(&self, gzip: bool) -> Vec<u8> {
+        let json = self.to_json();
+        if !gzip {
+            return json.into_bytes();
+        }
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut gz, json.as_bytes()).expect("writing to memory");
+        gz.finish().expect("writing to memory")
+    }
+
     /// The model shipped with the engine, read once.
     pub fn shipped() -> Arc<Reranker> {
         static MODEL: OnceLock<Arc<Reranker>> = OnceLock::new();
         MODEL
             .get_or_init(|| {
-                let mut json = String::new();
-                std::io::Read::read_to_string(
-                    &mut flate2::read::GzDecoder::new(SHIPPED_MODEL),
-                    &mut json,
-                )
-                .expect("the shipped model is gzip'd text");
-                Arc::new(Reranker::from_json(&json).expect("the shipped model is valid"))
+                Arc::new(Reranker::from_bytes(SHIPPED_MODEL).expect("the shipped model is valid"))
             })
             .clone()
     }
 
     /// Fits trees to candidate rows labelled 1 (bought in the period) or 0, each with a
-    /// weight, with the shape the `settings` give; `candidates` is how many of each member's products the
-    /// rows were drawn from.
+    /// weight, with the shape the `settings` give; `candidates` is how many of each
+    /// member's products the rows were drawn from.
     pub fn fit(
         rows: &[[f64; FEATURES]],
         labels: &[f64],
