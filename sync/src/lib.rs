@@ -11,6 +11,7 @@ pub mod checkpoint;
 pub mod envelope;
 pub mod outbox;
 pub mod uploader;
+pub mod wire;
 
 pub use backoff::Backoff;
 pub use envelope::Envelope;
