@@ -490,7 +490,7 @@ fn run_hq(config: &Config, what: HqCommand) -> Result<()> {
                 let addr = listen.parse().with_context(|| {
                     format!("'{listen}' is not an address such as 127.0.0.1:8640")
                 })?;
-                let admin = config.hq.admin_token.clone();
+                let api = crate::hq::api::ApiSettings::from_config(&config.hq);
                 let jobs = crate::hq::schedule::Jobs {
                     expiry: config.loyalty.points.expiry,
                     key_file: config.hq.key_file.clone(),
@@ -501,9 +501,9 @@ fn run_hq(config: &Config, what: HqCommand) -> Result<()> {
                 let _abort_on_exit = AbortOnDrop(schedule);
                 match (&config.hq.tls_cert, &config.hq.tls_key) {
                     (Some(cert), Some(key)) => {
-                        crate::hq::serve_tls(store, addr, admin, cert, key).await
+                        crate::hq::serve_tls(store, addr, api, cert, key).await
                     }
-                    _ => crate::hq::serve(store, addr, admin).await,
+                    _ => crate::hq::serve(store, addr, api).await,
                 }
             }
             HqCommand::Register { store: s, terminal } => {

@@ -143,6 +143,14 @@ pub struct HqConfig {
     /// For terminals with `token`: seconds between fetches of HQ's data sets while the
     /// terminal runs (applied between sales).
     pub refresh_every: u64,
+    /// For `storepos hq serve`: member lookups one terminal token may make per minute;
+    /// beyond it HQ answers 429 (a till looks a member up once per customer at most).
+    pub member_lookups_per_minute: u32,
+    /// For `storepos hq serve`: seconds a client may take to send a request's headers (and
+    /// its first request on a new connection) before HQ closes the connection.
+    pub header_timeout: u64,
+    /// For `storepos hq serve`: seconds a request's body may take to arrive.
+    pub body_timeout: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -194,6 +202,11 @@ impl Default for TerminalConfig {
     }
 }
 
+/// Member lookups per minute a terminal token may make at HQ: a till looks a member up once
+/// per customer at most, so this is far above a counter's pace and far below what walking
+/// through card numbers would need.
+pub const DEFAULT_MEMBER_LOOKUPS_PER_MINUTE: u32 = 120;
+
 impl Default for HqConfig {
     fn default() -> Self {
         HqConfig {
@@ -206,6 +219,9 @@ impl Default for HqConfig {
             tls_key: None,
             ca_file: None,
             admin_token: None,
+            member_lookups_per_minute: DEFAULT_MEMBER_LOOKUPS_PER_MINUTE,
+            header_timeout: 10,
+            body_timeout: 30,
             refresh_every: 300,
         }
     }
@@ -350,6 +366,20 @@ impl Config {
             return Err(invalid(
                 &format!("barcode.variable_measure[{index}].{}", e.field),
                 e.message,
+            ));
+        }
+        for (key, value) in [
+            ("hq.header_timeout", self.hq.header_timeout),
+            ("hq.body_timeout", self.hq.body_timeout),
+        ] {
+            if !(1..=3600).contains(&value) {
+                return Err(invalid(key, "must be 1 to 3600 (seconds)".into()));
+            }
+        }
+        if self.hq.member_lookups_per_minute == 0 {
+            return Err(invalid(
+                "hq.member_lookups_per_minute",
+                "must be at least 1".into(),
             ));
         }
         if self.hq.refresh_every == 0 {

@@ -154,7 +154,7 @@ async fn start(
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let app = crate::hq::api::router(store.clone(), None);
+    let app = crate::hq::api::router(store.clone(), crate::hq::api::ApiSettings::default());
     tokio::spawn(async move { axum::serve(listener, app).await });
     let token = store
         .register_terminal(&config.store.id, &config.terminal.id)

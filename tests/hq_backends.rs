@@ -186,7 +186,13 @@ fn a_store_price_reaches_that_store_catalogue_only(db: Database) {
         .iter()
         .map(|s| rt.block_on(store.register_terminal(s, "T01")).unwrap())
         .collect();
-    let app = storepos::hq::api::router(store.clone(), Some("staff".into()));
+    let app = storepos::hq::api::router(
+        store.clone(),
+        storepos::hq::api::ApiSettings {
+            admin_token: Some("staff".into()),
+            ..Default::default()
+        },
+    );
     let listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();

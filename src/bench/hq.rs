@@ -153,7 +153,7 @@ pub fn hq(config: &Config, args: &HqBenchArgs) -> Result<()> {
         let store = HqStore::open(&ingest_db.url()).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let app = crate::hq::api::router(store.clone(), None);
+        let app = crate::hq::api::router(store.clone(), crate::hq::api::ApiSettings::default());
         tokio::spawn(async move { axum::serve(listener, app).await });
 
         let mut work = Vec::new();

@@ -34,20 +34,82 @@ pub struct Metrics {
     member_lookups: AtomicU64,
 }
 
+/// Largest request body HQ reads. A batch of the uploader's 500 sales of a dozen lines is
+/// about 2 MB; a larger batch is answered 413 and the uploader halves it.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// Most events one request may carry (the uploader sends 500).
+pub const MAX_EVENTS_PER_REQUEST: usize = 1_000;
+
+/// What the API is configured with.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// The bearer token of HQ staff tools (`hq.admin_token`); none disables the admin API.
+    pub admin_token: Option<String>,
+    /// Member lookups one terminal token may make per minute (`hq.member_lookups_per_minute`);
+    /// 0 uses [`DEFAULT_LOOKUPS_PER_MINUTE`].
+    pub member_lookups_per_minute: u32,
+    /// How long a client may take to send a request's headers, and its first request on a
+    /// new connection (`hq.header_timeout`): a connection that opens and says nothing is
+    /// closed after it, so half-open connections cannot pile up.
+    pub header_timeout: std::time::Duration,
+    /// How long a request's body may take to arrive once its headers have
+    /// (`hq.body_timeout`).
+    pub body_timeout: std::time::Duration,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        let hq = crate::config::HqConfig::default();
+        ApiSettings {
+            admin_token: None,
+            member_lookups_per_minute: hq.member_lookups_per_minute,
+            header_timeout: std::time::Duration::from_secs(hq.header_timeout),
+            body_timeout: std::time::Duration::from_secs(hq.body_timeout),
+        }
+    }
+}
+
+impl ApiSettings {
+    /// The settings `hq.*` configures.
+    pub fn from_config(hq: &crate::config::HqConfig) -> ApiSettings {
+        ApiSettings {
+            admin_token: hq.admin_token.clone(),
+            member_lookups_per_minute: hq.member_lookups_per_minute,
+            header_timeout: std::time::Duration::from_secs(hq.header_timeout),
+            body_timeout: std::time::Duration::from_secs(hq.body_timeout),
+        }
+    }
+}
+
+/// See [`crate::config::DEFAULT_MEMBER_LOOKUPS_PER_MINUTE`].
+pub const DEFAULT_LOOKUPS_PER_MINUTE: u32 = crate::config::DEFAULT_MEMBER_LOOKUPS_PER_MINUTE;
+
+/// Per terminal: how fast it may look members up.
+type LookupLimiter = governor::DefaultKeyedRateLimiter<(String, String)>;
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: HqStore,
     pub metrics: Arc<Metrics>,
     /// The bearer token of HQ staff tools (`hq.admin_token`); none disables the admin API.
     pub admin_token: Option<Arc<str>>,
+    lookups: Arc<LookupLimiter>,
 }
 
 /// The routes of the API.
-pub fn router(store: HqStore, admin_token: Option<String>) -> Router {
+pub fn router(store: HqStore, settings: ApiSettings) -> Router {
+    let per_minute = match settings.member_lookups_per_minute {
+        0 => DEFAULT_LOOKUPS_PER_MINUTE,
+        n => n,
+    };
+    let per_minute = std::num::NonZeroU32::new(per_minute).unwrap_or(std::num::NonZeroU32::MIN);
     let state = AppState {
         store,
         metrics: Arc::new(Metrics::default()),
-        admin_token: admin_token.map(Arc::from),
+        admin_token: settings.admin_token.map(Arc::from),
+        lookups: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
+            per_minute,
+        ))),
     };
     Router::new()
         .route("/health", get(health))
@@ -70,8 +132,12 @@ pub fn router(store: HqStore, admin_token: Option<String>) -> Router {
         .route("/v1/admin/prices/{store}", axum::routing::put(put_prices))
         .route("/v1/admin/promotions", axum::routing::put(put_promotions))
         .route("/v1/admin/report", get(report))
-        // A batch of 500 large sales is a few megabytes; the default 2 MB is too tight.
-        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
+        // A batch of 500 sales is a few megabytes; the default 2 MB is too tight.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // A client that sends its body slowly is cut off (its headers: see `hq::serve`).
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            settings.body_timeout,
+        ))
         .with_state(state)
 }
 
@@ -236,11 +302,11 @@ async fn ingest(
     body: Result<Json<EventBatch>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(batch) = body?;
-    if batch.events.len() > 10_000 {
+    if batch.events.len() > MAX_EVENTS_PER_REQUEST {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_many",
-            "send at most 10,000 events at once",
+            format!("send at most {MAX_EVENTS_PER_REQUEST} events at once"),
         ));
     }
     state.metrics.batches.fetch_add(1, Ordering::Relaxed);
@@ -257,10 +323,29 @@ async fn ingest(
 
 async fn member(
     State(state): State<AppState>,
-    Authenticated(_): Authenticated,
+    Authenticated(from): Authenticated,
     Path(card): Path<String>,
 ) -> Result<Response, ApiError> {
     state.metrics.member_lookups.fetch_add(1, Ordering::Relaxed);
+    if let Err(not_until) = state
+        .lookups
+        .check_key(&(from.store_id.clone(), from.terminal_id.clone()))
+    {
+        let wait = not_until.wait_time_from(governor::clock::Clock::now(
+            &governor::clock::DefaultClock::default(),
+        ));
+        let seconds = wait.as_secs() + 1;
+        let mut answer = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_lookups",
+            format!("this terminal looks members up too fast; retry in {seconds} s"),
+        )
+        .into_response();
+        answer
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        return Ok(answer);
+    }
     if crate::domain::member::validate_card_number(&card).is_err() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -199,6 +199,9 @@ impl HqStore {
         store_id: &str,
         settings: &crate::settings::StoreSettings,
     ) -> Result<(), HqError> {
+        if !super::prices::store_id_ok(store_id) {
+            return Err(HqError::Invalid(format!("'{store_id}' is not a store id")));
+        }
         settings
             .apply_to(&crate::config::Config::default())
             .map_err(HqError::Invalid)?;

@@ -11,6 +11,7 @@
 //! - [`admin`]: points expiry, coupon issuance and the reconciliation report;
 //! - [`catalogue`], [`prices`]: the data sets HQ staff administer for the stores' tills;
 //! - [`lists`]: the biweekly personalised shopping lists and the manufacturer report;
+//! - [`sequence`]: a terminal's acknowledgement and the gaps above it, bounded;
 //! - [`schedule`]: what `hq serve` runs by itself (daily expiry, the lists when due).
 
 pub mod admin;
@@ -22,19 +23,25 @@ mod ledger;
 pub mod lists;
 pub mod prices;
 pub mod schedule;
+mod sequence;
 pub mod store;
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 
 pub use store::{HqStore, IngestReply, TerminalId};
 
-/// Runs the service over HTTPS with the PEM certificate chain and key until interrupted.
+/// How long HQ waits for requests in flight when asked to stop.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Runs the service over HTTPS with the PEM certificate chain and key until interrupted
+/// (Ctrl-C or SIGTERM).
 pub async fn serve_tls(
     store: HqStore,
     listen: SocketAddr,
-    admin_token: Option<String>,
+    settings: api::ApiSettings,
     cert: &std::path::Path,
     key: &std::path::Path,
 ) -> Result<()> {
@@ -49,30 +56,79 @@ pub async fn serve_tls(
                 key.display()
             )
         })?;
-    tracing::info!("HQ listening on https://{listen}/");
-    println!("HQ listening on https://{listen}/");
-    axum_server::bind_rustls(listen, tls)
-        .serve(api::router(store, admin_token).into_make_service())
+    let listener = bind(listen)?;
+    let addr = listener.local_addr()?;
+    tracing::info!("HQ listening on https://{addr}/");
+    println!("HQ listening on https://{addr}/");
+    let server = axum_server::from_tcp_rustls(listener, tls)?;
+    with_limits(server, settings.header_timeout)
+        .serve(api::router(store, settings).into_make_service())
         .await
         .context("HQ service stopped")?;
     Ok(())
 }
 
-/// Runs the service until interrupted.
-pub async fn serve(store: HqStore, listen: SocketAddr, admin_token: Option<String>) -> Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
+/// Runs the service until interrupted (Ctrl-C or SIGTERM).
+pub async fn serve(store: HqStore, listen: SocketAddr, settings: api::ApiSettings) -> Result<()> {
+    let listener = bind(listen)?;
     let addr = listener.local_addr()?;
     tracing::info!("HQ listening on http://{addr}/");
     println!("HQ listening on http://{addr}/");
-    axum::serve(listener, api::router(store, admin_token))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+    let server = axum_server::from_tcp(listener)?;
+    with_limits(server, settings.header_timeout)
+        .serve(api::router(store, settings).into_make_service())
         .await
         .context("HQ service stopped")?;
     Ok(())
+}
+
+fn bind(listen: SocketAddr) -> Result<std::net::TcpListener> {
+    let listener = std::net::TcpListener::bind(listen)
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+/// The connection limits every HQ listener keeps (slow or silent clients are cut off, so
+/// half-open connections cannot pile up), and a graceful stop on Ctrl-C or SIGTERM.
+fn with_limits<A>(
+    mut server: axum_server::Server<std::net::SocketAddr, A>,
+    header_timeout: Duration,
+) -> axum_server::Server<std::net::SocketAddr, A> {
+    server
+        .http_builder()
+        .http1()
+        .header_read_timeout(header_timeout);
+    let handle = axum_server::Handle::new();
+    let stopping = handle.clone();
+    tokio::spawn(async move {
+        stop_requested().await;
+        tracing::info!("HQ stopping");
+        stopping.graceful_shutdown(Some(SHUTDOWN_GRACE));
+    });
+    server.first_request_timeout(header_timeout).handle(handle)
+}
+
+/// Ctrl-C, or SIGTERM (how systemd and container runtimes ask a service to stop).
+async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(e) => {
+                    tracing::warn!("cannot watch for SIGTERM: {e}");
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// A multi-threaded runtime for the HQ commands.

@@ -32,7 +32,7 @@ fn present_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Stri
 }
 
 /// Whether `id` can be a store id (as `store.id` in the configuration).
-fn store_id_ok(id: &str) -> bool {
+pub(crate) fn store_id_ok(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 32
         && id

@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use storepos_sync::Envelope;
 
 use super::db::{DatabaseUrl, Pool, Query, Tx, query};
+use super::sequence::advance;
 
 use crate::domain::member::{CardStatus, Consent, Member, MemberCard};
 use crate::store::sales::SaleRecord;
@@ -57,12 +58,8 @@ pub struct TerminalId {
     pub terminal_id: String,
 }
 
-/// HQ's answer to a batch of events.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct IngestReply {
-    pub acked_seq: u64,
-    pub missing: Vec<u64>,
-}
+/// HQ's answer to a batch of events (the wire type both ends share).
+pub use storepos_sync::wire::IngestReply;
 
 #[derive(Clone)]
 pub struct HqStore {
@@ -441,53 +438,6 @@ async fn store_sale_event(
     .execute(&mut *tx)
     .await?;
     Ok(stored == 1)
-}
-
-/// Moves the terminal's acknowledgement (`acked`, read with its row locked) over every
-/// contiguous event now held, and lists the gaps below the highest sequence seen.
-async fn advance(tx: &mut Tx, from: &TerminalId, acked: i64) -> Result<IngestReply, HqError> {
-    // Above the acknowledgement, the n-th held event in order is contiguous iff its
-    // sequence is acked + n; the acknowledgement moves to the last such one.
-    let row = query(
-        "UPDATE terminals SET acked_seq = COALESCE(
-             (SELECT MAX(seq) FROM (
-                  SELECT seq, seq - ROW_NUMBER() OVER (ORDER BY seq) AS offset_from_rank
-                  FROM events WHERE store_id = $1 AND terminal_id = $2 AND seq > $3) held
-              WHERE offset_from_rank = $3), $3)
-         WHERE store_id = $1 AND terminal_id = $2
-         RETURNING acked_seq,
-             (SELECT COALESCE(MAX(seq), 0) FROM events WHERE store_id = $1 AND terminal_id = $2)",
-    )
-    .bind(&from.store_id)
-    .bind(&from.terminal_id)
-    .bind(acked)
-    .fetch_one(&mut *tx)
-    .await?;
-    let (acked, highest): (i64, i64) = (row.get(0), row.get(1));
-    let mut missing = Vec::new();
-    if highest > acked {
-        // Gaps (rare: lost or reordered batches): list what is missing below the highest.
-        let held: Vec<i64> = query(
-            "SELECT seq FROM events WHERE store_id = $1 AND terminal_id = $2 AND seq > $3 ORDER BY seq",
-        )
-        .bind(&from.store_id)
-        .bind(&from.terminal_id)
-        .bind(acked)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-        let mut expected = acked + 1;
-        for seq in held {
-            missing.extend((expected..seq).map(|s| s as u64));
-            expected = seq + 1;
-        }
-    }
-    Ok(IngestReply {
-        acked_seq: acked as u64,
-        missing,
-    })
 }
 
 async fn upsert_member_tx(tx: &mut Tx, m: &Member) -> Result<(), HqError> {

@@ -1,0 +1,323 @@
+//! Hostile input for `POST /v1/events`, on PostgreSQL and on the embedded SQLite file: an
+//! honest till sells to members (points earned and redeemed, an enrolment, a complaint)
+//! and uploads through its own uploader; then another store's terminal token sends
+//! thousands of envelopes mutated from the honest events (re-addressed, renumbered,
+//! re-kinded, payload fields replaced by huge numbers, NULs, other members' ids, other
+//! types, and the takeover moves: another store's card, a foreign member, minted points).
+//! HQ answers every request with a status below 500, stays up, and what the honest till
+//! sent is exactly what HQ holds for its members; the honest till's next sales still go
+//! through.
+
+mod common;
+
+use serde_json::{Value, json};
+
+use common::hq::{Database, Hq, import_demo_members, register, setup};
+
+crate::on_each_backend!(another_stores_token_changes_nothing_the_honest_till_said);
+
+/// A small deterministic generator (xorshift64*), so a failure replays.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// Every path to a node of `v` (object keys and array indexes).
+fn paths(v: &Value, here: &mut Vec<Value>, out: &mut Vec<Vec<Value>>) {
+    out.push(here.clone());
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                here.push(json!(k));
+                paths(child, here, out);
+                here.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                here.push(json!(i));
+                paths(child, here, out);
+                here.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn node<'a>(v: &'a mut Value, path: &[Value]) -> &'a mut Value {
+    path.iter().fold(v, |v, step| match step {
+        Value::String(k) => &mut v[k.as_str()],
+        Value::Number(i) => &mut v[i.as_u64().unwrap() as usize],
+        _ => unreachable!(),
+    })
+}
+
+/// Values an attacker puts in place of a field.
+fn hostile_value(rng: &mut Rng, honest: &HonestFacts) -> Value {
+    match rng.below(16) {
+        0 => json!(i64::MAX),
+        1 => json!(u64::MAX),
+        2 => json!(1_i64 << 62),
+        3 => json!(-1_000_000_000_i64),
+        4 => json!(1_000_000),
+        5 => json!("a\u{0}b"),
+        6 => json!("x".repeat(10_000)),
+        7 => Value::Null,
+        8 => json!([]),
+        9 => json!({}),
+        10 => json!(rng.pick(&honest.members).clone()),
+        11 => json!(rng.pick(&honest.cards).clone()),
+        12 => json!("adjust"),
+        13 => json!("S001"),
+        14 => json!(1.5),
+        _ => json!(true),
+    }
+}
+
+/// What the honest till's events name, for the attacker to aim at.
+struct HonestFacts {
+    members: Vec<String>,
+    cards: Vec<String>,
+}
+
+/// One envelope mutated from an honest one, sent as terminal S002/T09.
+fn mutate(rng: &mut Rng, honest: &[Value], facts: &HonestFacts) -> Value {
+    let mut e = rng.pick(honest).clone();
+    e["store_id"] = json!("S002");
+    e["terminal_id"] = json!("T09");
+    if rng.below(2) == 0 {
+        e["id"] = json!(uuid::Uuid::now_v7());
+    }
+    e["seq"] = match rng.below(8) {
+        0 => json!(0),
+        1 => json!(u64::MAX),
+        2 => json!(1_u64 << 60),
+        3 => json!(rng.below(5_000_000)),
+        _ => json!(1 + rng.below(300)),
+    };
+    if rng.below(10) == 0 {
+        e["kind"] = json!(*rng.pick(&[
+            "sale.completed",
+            "return.completed",
+            "member.enrolled",
+            "card.replaced",
+            "complaint.recorded",
+            "points.adjusted",
+            "Sale.Completed",
+            "",
+        ]));
+    }
+    // One to four fields of the payload replaced or removed.
+    for _ in 0..=rng.below(4) {
+        let mut all = Vec::new();
+        paths(&e["payload"], &mut Vec::new(), &mut all);
+        let path = rng.pick(&all).clone();
+        let payload = &mut e["payload"];
+        if rng.below(6) == 0 && !path.is_empty() {
+            let (last, parent) = path.split_last().unwrap();
+            match (node(payload, parent), last) {
+                (Value::Object(map), Value::String(k)) => {
+                    map.remove(k);
+                }
+                (Value::Array(items), Value::Number(i)) => {
+                    items.remove(i.as_u64().unwrap() as usize);
+                }
+                _ => {}
+            }
+        } else {
+            *node(payload, &path) = hostile_value(rng, facts);
+        }
+    }
+    // The takeover moves, aimed at the honest till's members.
+    if rng.below(4) == 0 {
+        let member = rng.pick(&facts.members).clone();
+        let card = rng.pick(&facts.cards).clone();
+        e["kind"] = json!(*rng.pick(&["member.enrolled", "card.replaced"]));
+        e["payload"] = if e["kind"] == "member.enrolled" {
+            json!({"member": {"id": member, "name": "Mallory", "phone": "13900000000",
+                "cards": [{"number": card, "status": "active"}], "tier": "gold",
+                "home_store": "S002", "consent": {"marketing": true, "profiling": true},
+                "points_balance": 1_000_000}})
+        } else {
+            json!({"member_id": member, "blocked": card, "new_card": "7700000000009999"})
+        };
+    }
+    e
+}
+
+/// Rows of HQ's tables that hold what the honest till's members are, as text.
+fn honest_state(db: &Database) -> Vec<String> {
+    let queries = [
+        "SELECT id || '|' || name || '|' || COALESCE(phone, '') || '|' || COALESCE(home_store, '')
+                || '|' || tier FROM members ORDER BY id",
+        "SELECT card || '|' || member_id || '|' || status FROM member_cards ORDER BY card",
+        "SELECT member_id || '|' || CAST(balance AS TEXT) FROM point_accounts ORDER BY member_id",
+        "SELECT id || '|' || member_id || '|' || kind || '|' || CAST(points AS TEXT)
+         FROM point_transfers ORDER BY id",
+        "SELECT coupon_id || '|' || store_id FROM coupon_redemptions ORDER BY coupon_id",
+    ];
+    queries.iter().flat_map(|q| texts(db, q)).collect()
+}
+
+fn texts(db: &Database, sql: &str) -> Vec<String> {
+    match db {
+        Database::Postgres { .. } => {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async {
+                use sqlx::Row;
+                let pool = sqlx::PgPool::connect(&db.url()).await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.get::<String, _>(0))
+                    .collect()
+            })
+        }
+        Database::Sqlite { dir } => {
+            let conn = rusqlite::Connection::open(dir.path().join("hq.db")).unwrap();
+            let mut stmt = conn.prepare(sql).unwrap();
+            stmt.query_map([], |r| r.get::<_, String>(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        }
+    }
+}
+
+/// The till's outbox, as the envelopes it sent.
+fn outbox(dir: &std::path::Path) -> Vec<Value> {
+    let conn = rusqlite::Connection::open(dir.join("store/terminal.db")).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT id, seq, kind, payload, at FROM outbox ORDER BY seq")
+        .unwrap();
+    stmt.query_map([], |r| {
+        let payload: String = r.get(3)?;
+        let at: String = r.get(4)?;
+        Ok(
+            json!({"id": r.get::<_, String>(0)?, "store_id": "S001", "terminal_id": "T01",
+                  "seq": r.get::<_, i64>(1)?, "kind": r.get::<_, String>(2)?,
+                  "payload": serde_json::from_str::<Value>(&payload).unwrap(),
+                  "at": chrono::DateTime::parse_from_rfc3339(&at).unwrap()
+                      .with_timezone(&chrono::Utc)}),
+        )
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+const HONEST_SALES: &str = r#"{"sign_in":{"operator":"1001","pin":"1234"}}
+{"open_shift":{"float":"0"}}
+{"member":"6200123412341234"}
+{"scan":"6904000000111"}
+{"tender":{"points":200}}
+{"tender":{"cash":"34.00"}}
+{"member":"6200123412345678"}
+{"scan":"6920000000159"}
+{"tender":{"card":"39.90","ref":"K1"}}
+{"complaint":{"member":"6200123412345678","content":"Rice bag torn"}}
+{"enroll":{"name":"Wang Fang","phone":"13700137000"}}
+{"scan":"6904000000111"}
+{"tender":{"cash":"50.00"}}
+{"status":{}}
+"#;
+
+fn another_stores_token_changes_nothing_the_honest_till_said(db: Database) {
+    let (work, _token) = setup(&db);
+    import_demo_members(work.path());
+    let attacker = register(work.path(), "S002", "T09");
+    let hq = Hq::start(work.path());
+    let out = common::run_script(work.path(), HONEST_SALES);
+    for (i, answer) in out.iter().enumerate() {
+        assert_eq!(answer["ok"], true, "honest line {}: {answer}", i + 1);
+    }
+    assert_eq!(
+        out.last().unwrap()["sync"]["backlog"],
+        0,
+        "{}",
+        out.last().unwrap()
+    );
+    let honest = outbox(work.path());
+    assert!(honest.len() >= 4, "{honest:?}");
+    let before = honest_state(&db);
+    let facts = HonestFacts {
+        members: texts(&db, "SELECT id FROM members ORDER BY id"),
+        cards: texts(&db, "SELECT card FROM member_cards ORDER BY card"),
+    };
+
+    let http = reqwest::blocking::Client::new();
+    let mut rng = Rng(0x5eed_cafe_f00d_0001);
+    let mut statuses = std::collections::BTreeMap::new();
+    for round in 0..1_500 {
+        let n = 1 + rng.below(4);
+        let events: Vec<Value> = (0..n).map(|_| mutate(&mut rng, &honest, &facts)).collect();
+        // Now and then the envelope still names the honest till: refused as foreign.
+        let mut body = json!({ "events": events });
+        if rng.below(20) == 0 {
+            body["events"][0]["store_id"] = json!("S001");
+            body["events"][0]["terminal_id"] = json!("T01");
+        }
+        let r = http
+            .post(format!("{}v1/events", hq.url))
+            .bearer_auth(&attacker)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .unwrap_or_else(|e| panic!("round {round}: HQ did not answer: {e}"));
+        let status = r.status().as_u16();
+        let text = r.text().unwrap();
+        assert!(status < 500, "round {round}: {status} {text} for {body}");
+        assert!(
+            serde_json::from_str::<Value>(&text).is_ok(),
+            "round {round}: not JSON: {text}"
+        );
+        *statuses.entry(status).or_insert(0) += 1;
+    }
+    assert!(
+        statuses.len() > 1,
+        "every attack answered alike: {statuses:?}"
+    );
+    let after = honest_state(&db);
+    let changed: Vec<_> = after.iter().filter(|r| !before.contains(r)).collect();
+    // The attacker may sell and enrol for its own store; nothing else may change.
+    let foreign: Vec<_> = changed
+        .iter()
+        .filter(|r| !r.contains("S002") && !r.contains("/T09/"))
+        .collect();
+    assert!(
+        foreign.is_empty() && before.iter().all(|r| after.contains(r)),
+        "HQ's records of the honest till's members changed: {foreign:?} (statuses {statuses:?})"
+    );
+
+    // The honest till is not blocked: its next sale reaches HQ.
+    let out = common::run_script(
+        work.path(),
+        "{\"sign_in\":{\"operator\":\"1001\",\"pin\":\"1234\"}}\n{\"member\":\"6200123412345678\"}\n\
+         {\"scan\":\"6920000000159\"}\n{\"tender\":{\"card\":\"39.90\",\"ref\":\"K2\"}}\n{\"status\":{}}\n",
+    );
+    assert_eq!(out[3]["ok"], true, "{}", out[3]);
+    assert_eq!(out[4]["sync"]["backlog"], 0, "{}", out[4]);
+    assert_eq!(
+        db.scalar(
+            "SELECT COUNT(*) FROM sales WHERE store_id = 'S001' AND terminal_id = 'T01'",
+            &[]
+        ),
+        4
+    );
+}
