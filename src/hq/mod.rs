@@ -7,6 +7,8 @@
 //!   migrations, chosen by the URL in `hq.database`;
 //! - [`store`]: the exactly-once ingest, members and the points ledger (`ingest_pg`: its
 //!   set-based form for runs of sales on PostgreSQL; `ledger`: applying points transfers);
+//! - [`rules`]: what a terminal's token may say, what HQ derives and checks before it
+//!   applies an event, and the parking of refused events and answering of conflicts;
 //! - [`api`]: the HTTP routes (axum on tokio);
 //! - [`admin`]: points expiry, coupon issuance and the reconciliation report;
 //! - [`catalogue`], [`prices`]: the data sets HQ staff administer for the stores' tills;
@@ -21,6 +23,7 @@ mod ingest_pg;
 mod ledger;
 pub mod lists;
 pub mod prices;
+pub mod rules;
 pub mod schedule;
 pub mod store;
 
@@ -28,7 +31,8 @@ use std::net::SocketAddr;
 
 use anyhow::{Context, Result};
 
-pub use store::{HqStore, IngestReply, TerminalId};
+pub use store::{HqStore, TerminalId};
+pub use storepos_sync::wire::IngestReply;
 
 /// Runs the service over HTTPS with the PEM certificate chain and key until interrupted.
 pub async fn serve_tls(
