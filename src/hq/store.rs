@@ -323,7 +323,10 @@ impl HqStore {
             }
         }
         let fresh = match rules::sequence::screen(&mut tx, &from, &in_range).await? {
-            Ok(fresh) => fresh,
+            Ok(screened) => {
+                refused.extend(screened.parked_again);
+                screened.fresh
+            }
             Err(conflict) => {
                 // Nothing of the batch is applied; the conflict is kept on its own.
                 drop(tx);
@@ -370,6 +373,7 @@ impl HqStore {
         }
         super::ingest_pg::ingest_sales(&mut tx, &run).await?;
         let mut reply = advance(&mut tx, &from, acked).await?;
+        refused.sort_by_key(|r| r.seq);
         reply.refused = refused;
         tx.commit().await?;
         Ok(Some((from, reply)))

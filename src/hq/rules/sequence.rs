@@ -21,7 +21,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 use storepos_sync::Envelope;
-use storepos_sync::wire::{MAX_SEQ, MAX_SEQ_AHEAD, SeqConflict};
+use storepos_sync::wire::{MAX_SEQ, MAX_SEQ_AHEAD, Refusal, SeqConflict};
 use uuid::Uuid;
 
 use super::{Refused, payload_hash};
@@ -55,13 +55,22 @@ pub struct Fresh<'a> {
     pub hash: String,
 }
 
-/// The batch's events HQ does not hold yet, in order and each once; or the first
-/// conflict with what HQ holds (or within the batch).
+/// A batch screened against what HQ holds.
+pub struct Screened<'a> {
+    /// The events HQ does not hold yet, in order and each once.
+    pub fresh: Vec<Fresh<'a>>,
+    /// Resends of events HQ parked, with their refusal again (the till may have missed
+    /// the first answer).
+    pub parked_again: Vec<Refusal>,
+}
+
+/// The batch's events HQ does not hold yet and the resends of parked ones; or the conflict
+/// with the lowest sequence with what HQ holds (or within the batch).
 pub async fn screen<'a>(
     tx: &mut Tx,
     from: &TerminalId,
     events: &[&'a Envelope],
-) -> Result<Result<Vec<Fresh<'a>>, SeqConflict>, HqError> {
+) -> Result<Result<Screened<'a>, SeqConflict>, HqError> {
     let conflict = |seq: u64, held_id: Uuid, sent_id: Uuid, message: String| {
         Ok(Err(SeqConflict {
             seq,
@@ -98,8 +107,12 @@ pub async fn screen<'a>(
         by_seq.insert(e.seq, (e, hash.clone()));
         batch.push(Fresh { event: e, hash });
     }
+    let mut parked_again = Vec::new();
     if batch.is_empty() {
-        return Ok(Ok(batch));
+        return Ok(Ok(Screened {
+            fresh: batch,
+            parked_again,
+        }));
     }
     let seqs = Value::Array(batch.iter().map(|f| Value::from(f.event.seq)).collect());
     let ids = Value::Array(
@@ -109,11 +122,13 @@ pub async fn screen<'a>(
             .collect(),
     );
     let held = Query::dialects(
-        "SELECT store_id, terminal_id, seq, id::text, kind, payload_hash FROM events
+        "SELECT store_id, terminal_id, seq, id::text, kind, payload_hash, refused_rule,
+                refused_message FROM events
          WHERE (store_id = $1 AND terminal_id = $2
                 AND seq IN (SELECT (jsonb_array_elements_text($3))::int8))
             OR id IN (SELECT (jsonb_array_elements_text($4))::uuid)",
-        "SELECT store_id, terminal_id, seq, id, kind, payload_hash FROM events
+        "SELECT store_id, terminal_id, seq, id, kind, payload_hash, refused_rule,
+                refused_message FROM events
          WHERE (store_id = $1 AND terminal_id = $2 AND seq IN (SELECT value FROM json_each($3)))
             OR id IN (SELECT value FROM json_each($4))",
     )
@@ -124,6 +139,7 @@ pub async fn screen<'a>(
     .fetch_all(&mut *tx)
     .await?;
     let mut duplicates = Vec::new();
+    let mut conflicts = Vec::new();
     for r in held {
         let (store, terminal, seq) = (r.get::<String>(0), r.get::<String>(1), r.get::<i64>(2));
         let id = parse_id(&r.get::<String>(3))?;
@@ -135,31 +151,45 @@ pub async fn screen<'a>(
                 // Events stored before hashes were kept compare by id and kind.
                 && hash.as_ref().is_none_or(|h| h == sent_hash);
             if !same {
-                return conflict(
-                    seq as u64,
-                    id,
-                    sent.id,
-                    format!(
+                conflicts.push(SeqConflict {
+                    seq: seq as u64,
+                    held_id: id,
+                    sent_id: sent.id,
+                    message: format!(
                         "HQ holds event {id} ({kind}) under sequence {seq}; this terminal now sends \
                          {} ({}) there: its data directory has lost part of its life",
                         sent.id, sent.kind
                     ),
-                );
+                });
+                continue;
+            }
+            if let Some(rule) = r.get::<Option<String>>(6) {
+                parked_again.push(Refusal {
+                    seq: seq as u64,
+                    id,
+                    rule,
+                    message: r.get::<Option<String>>(7).unwrap_or_default(),
+                    parked: true,
+                });
             }
             duplicates.push(id);
             continue;
         }
         if let Some(sent_seq) = by_id.get(&id) {
-            return conflict(
-                *sent_seq,
-                id,
-                id,
-                format!(
+            conflicts.push(SeqConflict {
+                seq: *sent_seq,
+                held_id: id,
+                sent_id: id,
+                message: format!(
                     "HQ holds event {id} under {store}/{terminal} sequence {seq}, not sequence {sent_seq}"
                 ),
-            );
+            });
         }
     }
+    if let Some(first) = conflicts.into_iter().min_by_key(|c| c.seq) {
+        return Ok(Err(first));
+    }
+    parked_again.sort_by_key(|r| r.seq);
     batch.retain(|f| !duplicates.contains(&f.event.id));
     // A receipt number names one sale of the terminal.
     let mut receipts: HashMap<u64, Uuid> = HashMap::new();
@@ -188,6 +218,7 @@ pub async fn screen<'a>(
         .bind(numbers)
         .fetch_all(&mut *tx)
         .await?;
+        let mut conflicts = Vec::new();
         for r in held {
             let n = r.get::<i64>(0) as u64;
             let held_id = parse_id(&r.get::<String>(1))?;
@@ -197,20 +228,26 @@ pub async fn screen<'a>(
                     .iter()
                     .find(|f| f.event.id == sent)
                     .map_or(0, |f| f.event.seq);
-                return conflict(
+                conflicts.push(SeqConflict {
                     seq,
                     held_id,
-                    sent,
-                    format!(
+                    sent_id: sent,
+                    message: format!(
                         "receipt {n} of {}/{} is sale event {held_id} at HQ; event {sent} sends \
                          another sale under it",
                         from.store_id, from.terminal_id
                     ),
-                );
+                });
             }
         }
+        if let Some(first) = conflicts.into_iter().min_by_key(|c| c.seq) {
+            return Ok(Err(first));
+        }
     }
-    Ok(Ok(batch))
+    Ok(Ok(Screened {
+        fresh: batch,
+        parked_again,
+    }))
 }
 
 /// The receipt number of a sale or return event, when it is one a receipt can have.
