@@ -504,10 +504,11 @@ fn sequences_out_of_range_are_refused_and_not_stored(db: Database) {
         rules,
         [
             ("seq_out_of_range", false),
+            ("seq_too_far_ahead", false),
             ("seq_out_of_range", false),
-            ("seq_out_of_range", false),
-            ("seq_too_far_ahead", false)
-        ]
+            ("seq_out_of_range", false)
+        ],
+        "in sequence order"
     );
     assert_eq!(reply.acked_seq, 1);
     assert_eq!(db.scalar("SELECT COUNT(*) FROM events", &[]), 1);
