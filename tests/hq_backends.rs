@@ -64,7 +64,11 @@ fn many_terminals_at_once_with_every_batch_twice_apply_each_event_once(db: Datab
     for t in 0..TERMINALS {
         ids.extend([0, 2].map(|k| format!("M{t:02}{k}")));
     }
-    members(&rt, &store, &ids.iter().map(String::as_str).collect::<Vec<_>>());
+    members(
+        &rt,
+        &store,
+        &ids.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     rt.block_on(async {
         let mut tasks = tokio::task::JoinSet::new();
         for (t, till) in tills.iter().enumerate() {
@@ -108,14 +112,21 @@ fn many_terminals_at_once_with_every_batch_twice_apply_each_event_once(db: Datab
     let total = TERMINALS as i64 * SALES as i64;
     assert_eq!(db.scalar("SELECT COUNT(*) FROM events", &[]), total);
     assert_eq!(db.scalar("SELECT COUNT(*) FROM sales", &[]), total);
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM point_transfers", &[]), total);
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM point_transfers", &[]),
+        total
+    );
     let balance = |member: &str| {
         db.scalar(
             "SELECT balance FROM point_accounts WHERE member_id = $1",
             &[member],
         )
     };
-    assert_eq!(balance("SHARED"), total / 2, "one point per odd sale, each once");
+    assert_eq!(
+        balance("SHARED"),
+        total / 2,
+        "one point per odd sale, each once"
+    );
     for t in 0..TERMINALS {
         for k in [0, 2] {
             assert_eq!(balance(&format!("M{t:02}{k}")), 5 * SALES as i64 / 4);

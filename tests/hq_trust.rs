@@ -75,7 +75,12 @@ fn state(db: &Database) -> Vec<i64> {
     all
 }
 
-fn ingest(rt: &tokio::runtime::Runtime, store: &HqStore, t: &TerminalId, events: &[Envelope]) -> IngestReply {
+fn ingest(
+    rt: &tokio::runtime::Runtime,
+    store: &HqStore,
+    t: &TerminalId,
+    events: &[Envelope],
+) -> IngestReply {
     rt.block_on(store.ingest(t, events)).unwrap()
 }
 
@@ -87,7 +92,13 @@ fn parked_rules(reply: &IngestReply) -> Vec<&str> {
 
 fn enrolment(seq: u64, id: &str, card: &str, home: &str) -> Envelope {
     let m = member(id, card, home);
-    envelope("S002", "T01", seq, "member.enrolled", json!({ "member": m }))
+    envelope(
+        "S002",
+        "T01",
+        seq,
+        "member.enrolled",
+        json!({ "member": m }),
+    )
 }
 
 fn another_stores_enrolment_takes_no_card_and_no_member(db: Database) {
@@ -114,7 +125,10 @@ fn another_stores_enrolment_takes_no_card_and_no_member(db: Database) {
     );
     assert_eq!(reply.acked_seq, 3, "parked events hold their sequence");
     assert_eq!(state(&db), before, "nothing of a refused enrolment applied");
-    let (zw, balance) = rt.block_on(store.member_by_card("6200123412341234")).unwrap().unwrap();
+    let (zw, balance) = rt
+        .block_on(store.member_by_card("6200123412341234"))
+        .unwrap()
+        .unwrap();
     assert_eq!((zw.id.as_str(), balance), ("ZW", 500));
     // A blocked card at enrolment is refused; an honest enrolment of S002 is applied.
     let mut blocked = member("X4", "6200999900003333", "S002");
@@ -124,13 +138,22 @@ fn another_stores_enrolment_takes_no_card_and_no_member(db: Database) {
         &store,
         &s002,
         &[
-            envelope("S002", "T01", 4, "member.enrolled", json!({ "member": blocked })),
+            envelope(
+                "S002",
+                "T01",
+                4,
+                "member.enrolled",
+                json!({ "member": blocked }),
+            ),
             enrolment(5, "X5", "6200999900005555", "S002"),
         ],
     );
     assert_eq!(parked_rules(&reply), ["blocked_card"]);
     assert_eq!(reply.acked_seq, 5);
-    let (x5, _) = rt.block_on(store.member_by_card("6200999900005555")).unwrap().unwrap();
+    let (x5, _) = rt
+        .block_on(store.member_by_card("6200999900005555"))
+        .unwrap()
+        .unwrap();
     assert_eq!(x5.home_store.as_deref(), Some("S002"));
     let refused = rt.block_on(store.refused_events(Some("S002"))).unwrap();
     assert_eq!(refused.len(), 4, "{refused:?}");
@@ -158,7 +181,12 @@ fn another_store_cannot_block_a_members_card(db: Database) {
         &rt,
         &store,
         &till("S002", "T01"),
-        &[replacement(1, "S002", "6200123412341234", "6200999900001111")],
+        &[replacement(
+            1,
+            "S002",
+            "6200123412341234",
+            "6200999900001111",
+        )],
     );
     assert_eq!(parked_rules(&reply), ["not_home_store"]);
     assert_eq!(state(&db), before);
@@ -179,7 +207,12 @@ fn another_store_cannot_block_a_members_card(db: Database) {
         &rt,
         &store,
         &s001,
-        &[replacement(3, "S001", "6200123412341234", "6200999900001111")],
+        &[replacement(
+            3,
+            "S001",
+            "6200123412341234",
+            "6200999900001111",
+        )],
     );
     assert!(reply.refused.is_empty(), "{reply:?}");
     assert_eq!(
@@ -231,9 +264,18 @@ fn a_sale_cannot_mint_points_or_use_a_transfer_a_till_never_makes(db: Database) 
         ]
     );
     assert_eq!(reply.acked_seq, 6);
-    assert_eq!(state(&db), before, "no refused sale applied, not even its sale row");
+    assert_eq!(
+        state(&db),
+        before,
+        "no refused sale applied, not even its sale row"
+    );
     // What the programme gives is applied.
-    let reply = ingest(&rt, &store, &s002, &[member_sale("S002", "T01", 7, "ZW", 5, 100)]);
+    let reply = ingest(
+        &rt,
+        &store,
+        &s002,
+        &[member_sale("S002", "T01", 7, "ZW", 5, 100)],
+    );
     assert!(reply.refused.is_empty(), "{reply:?}");
     let (_, balance) = rt.block_on(store.member("ZW")).unwrap().unwrap();
     assert_eq!(balance, 500 + 5 - 100);
@@ -274,7 +316,11 @@ fn a_foreign_till_cannot_book_another_tills_transfer_ids(db: Database) {
     assert!(reply.refused.is_empty(), "{reply:?}");
     assert_eq!(reply.acked_seq, 7);
     let (_, balance) = rt.block_on(store.member("ZW")).unwrap().unwrap();
-    assert_eq!(balance, 500 - 600 + 10, "the real redemption and earning both applied");
+    assert_eq!(
+        balance,
+        500 - 600 + 10,
+        "the real redemption and earning both applied"
+    );
     let report = rt.block_on(store.reconciliation()).unwrap();
     let overdrafts = report["point_overdrafts"].as_array().unwrap();
     assert_eq!(overdrafts.len(), 1, "{report}");
@@ -321,9 +367,27 @@ fn nul_characters_are_parked_and_never_block_the_events_behind(db: Database) {
         &store,
         &s002,
         &[
-            envelope("S002", "T01", 1, "complaint.recorded", complaint(1, None, "cold\u{0}milk")),
-            envelope("S002", "T01", 2, "member.enrolled", json!({ "member": named })),
-            envelope("S002", "T01", 3, "complaint.recorded", complaint(2, Some("ZW"), "queue")),
+            envelope(
+                "S002",
+                "T01",
+                1,
+                "complaint.recorded",
+                complaint(1, None, "cold\u{0}milk"),
+            ),
+            envelope(
+                "S002",
+                "T01",
+                2,
+                "member.enrolled",
+                json!({ "member": named }),
+            ),
+            envelope(
+                "S002",
+                "T01",
+                3,
+                "complaint.recorded",
+                complaint(2, Some("ZW"), "queue"),
+            ),
         ],
     );
     assert_eq!(parked_rules(&reply), ["nul_character", "nul_character"]);
@@ -336,14 +400,23 @@ fn nul_characters_are_parked_and_never_block_the_events_behind(db: Database) {
         &rt,
         &store,
         &s002,
-        &[envelope("S002", "T01", 4, "complaint.recorded", complaint(3, None, "ok"))],
+        &[envelope(
+            "S002",
+            "T01",
+            4,
+            "complaint.recorded",
+            complaint(3, None, "ok"),
+        )],
     );
     assert!(reply.refused.is_empty(), "{reply:?}");
     assert_eq!(reply.acked_seq, 4);
     assert_eq!(db.scalar("SELECT COUNT(*) FROM complaints", &[]), 2);
     let parked = rt.block_on(store.refused_events(Some("S002"))).unwrap();
     assert_eq!(
-        parked.iter().map(|p| (p.seq, p.rule.as_str())).collect::<Vec<_>>(),
+        parked
+            .iter()
+            .map(|p| (p.seq, p.rule.as_str()))
+            .collect::<Vec<_>>(),
         [(1, "nul_character"), (2, "nul_character")]
     );
     assert_eq!(
@@ -364,12 +437,27 @@ fn unknown_kinds_are_refused_and_parked(db: Database) {
         &store,
         &till("S001", "T01"),
         &[
-            envelope("S001", "T01", 1, "blob.stored", json!({"data": "x".repeat(1000)})),
-            envelope("S001", "T01", 2, "complaint.recorded", complaint(1, None, "ok")),
+            envelope(
+                "S001",
+                "T01",
+                1,
+                "blob.stored",
+                json!({"data": "x".repeat(1000)}),
+            ),
+            envelope(
+                "S001",
+                "T01",
+                2,
+                "complaint.recorded",
+                complaint(1, None, "ok"),
+            ),
         ],
     );
     assert_eq!(parked_rules(&reply), ["unknown_kind"]);
-    assert!(reply.refused[0].message.contains("blob.stored"), "{reply:?}");
+    assert!(
+        reply.refused[0].message.contains("blob.stored"),
+        "{reply:?}"
+    );
     assert_eq!(reply.acked_seq, 2);
     assert_eq!(db.scalar("SELECT COUNT(*) FROM complaints", &[]), 1);
 }
@@ -396,7 +484,13 @@ fn member_return(seq: u64, original: u64, transfers: &[(&str, u32, i64)]) -> Env
             "id": format!("{key}:{kind}:{n}"), "member_id": "ZW", "kind": kind,
             "points": points, "at": "2017-12-04T01:00:00Z", "source": key,
             "expires_at": null})).collect::<Vec<_>>()});
-    envelope("S001", "T01", seq, "return.completed", json!({"receipt_no": seq, "sale": sale}))
+    envelope(
+        "S001",
+        "T01",
+        seq,
+        "return.completed",
+        json!({"receipt_no": seq, "sale": sale}),
+    )
 }
 
 fn a_return_gives_back_no_more_than_its_sale_moved(db: Database) {
@@ -436,8 +530,20 @@ fn a_return_gives_back_no_more_than_its_sale_moved(db: Database) {
         ]
     );
     assert_eq!(state(&db), before);
-    let reply = ingest(&rt, &store, &s001, &[member_return(7, 1, &[("reverse", 0, 50), ("reverse", 1, -2)])]);
-    assert!(reply.refused.is_empty(), "what is left may be moved: {reply:?}");
+    let reply = ingest(
+        &rt,
+        &store,
+        &s001,
+        &[member_return(
+            7,
+            1,
+            &[("reverse", 0, 50), ("reverse", 1, -2)],
+        )],
+    );
+    assert!(
+        reply.refused.is_empty(),
+        "what is left may be moved: {reply:?}"
+    );
     let (_, balance) = rt.block_on(store.member("ZW")).unwrap().unwrap();
     assert_eq!(balance, 500 + 8 - 200 + 150 - 6 + 50 - 2);
 }
@@ -464,7 +570,11 @@ fn a_lost_terminal_db_resending_other_events_gets_a_recorded_conflict(db: Databa
         (conflict.seq, conflict.held_id, conflict.sent_id),
         (1, first[0].id, second[0].id)
     );
-    assert_eq!(state(&db), before, "nothing of the batch applied, not even seq 4");
+    assert_eq!(
+        state(&db),
+        before,
+        "nothing of the batch applied, not even seq 4"
+    );
     assert_eq!(ingest(&rt, &store, &s001, &[]).acked_seq, 3);
     // The same content under another id, a held id under another sequence, a held
     // receipt number under a new sequence: each a conflict too.
@@ -488,7 +598,15 @@ fn sequences_out_of_range_are_refused_and_not_stored(db: Database) {
     let rt = runtime();
     let store = chain(&rt, &db);
     let s001 = till("S001", "T01");
-    let at = |seq: u64| envelope("S001", "T01", seq, "complaint.recorded", complaint(seq as i64 % 1000 + 1, None, "x"));
+    let at = |seq: u64| {
+        envelope(
+            "S001",
+            "T01",
+            seq,
+            "complaint.recorded",
+            complaint(seq as i64 % 1000 + 1, None, "x"),
+        )
+    };
     let reply = ingest(
         &rt,
         &store,
@@ -536,7 +654,13 @@ fn http_answers_422_with_refusals_and_409_with_the_conflict(db: Database) {
             (r.status().as_u16(), r.json().await.unwrap())
         })
     };
-    let good = envelope("S002", "T01", 2, "complaint.recorded", complaint(1, None, "ok"));
+    let good = envelope(
+        "S002",
+        "T01",
+        2,
+        "complaint.recorded",
+        complaint(1, None, "ok"),
+    );
     let batch = [enrolment(1, "X1", "6200123412341234", "S002"), good];
     let (status, body) = post(&batch);
     assert_eq!(status, 422, "{body}");
@@ -545,7 +669,10 @@ fn http_answers_422_with_refusals_and_409_with_the_conflict(db: Database) {
     assert_eq!(body["refused"][0]["parked"], true);
     assert_eq!(body["error"]["code"], "refused");
     assert!(
-        body["error"]["message"].as_str().unwrap().contains("card_taken"),
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("card_taken"),
         "{body}"
     );
     // The same batch again: held, the same answer.
@@ -557,10 +684,20 @@ fn http_answers_422_with_refusals_and_409_with_the_conflict(db: Database) {
     let answer: storepos_sync::wire::ConflictAnswer = serde_json::from_value(body).unwrap();
     assert_eq!(answer.error.code, "seq_conflict");
     assert_eq!(
-        (answer.conflict.seq, answer.conflict.held_id, answer.conflict.sent_id),
+        (
+            answer.conflict.seq,
+            answer.conflict.held_id,
+            answer.conflict.sent_id
+        ),
         (2, batch[1].id, other.id)
     );
-    let good = envelope("S002", "T01", 3, "complaint.recorded", complaint(2, None, "ok"));
+    let good = envelope(
+        "S002",
+        "T01",
+        3,
+        "complaint.recorded",
+        complaint(2, None, "ok"),
+    );
     let (status, body) = post(&[good]);
     assert_eq!((status, &body["acked_seq"]), (200, &json!(3)), "{body}");
 }

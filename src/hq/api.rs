@@ -105,7 +105,11 @@ impl From<HqError> for ApiError {
         if data_error(&e) {
             // Values the database cannot take (SQLSTATE class 22: a character it cannot
             // store, a number out of range) are the request's fault, not the database's.
-            return ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "data_error", e.to_string());
+            return ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "data_error",
+                e.to_string(),
+            );
         }
         match e {
             HqError::Conflict(c) => ApiError::new(StatusCode::CONFLICT, "seq_conflict", c.message),

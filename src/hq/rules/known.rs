@@ -161,7 +161,9 @@ impl Known {
             for r in rows {
                 let receipt = r.get::<i64>(0) as u64;
                 let original: Option<i64> = r.get(1);
-                let kind = r.get::<Option<String>>(3).and_then(|k| TransferKind::parse(&k));
+                let kind = r
+                    .get::<Option<String>>(3)
+                    .and_then(|k| TransferKind::parse(&k));
                 let points: i64 = r.get::<Option<i64>>(4).unwrap_or(0);
                 match original {
                     None => {
@@ -242,7 +244,8 @@ impl Wanted {
                     }
                     // Numbers no GTIN or receipt can be are left out (the rules refuse
                     // them), so every key fits the columns it is compared with.
-                    w.gtins.extend(sale.lines.iter().map(|l| l.gtin).filter(|g| *g < MAX_GTIN));
+                    w.gtins
+                        .extend(sale.lines.iter().map(|l| l.gtin).filter(|g| *g < MAX_GTIN));
                     w.originals.extend(
                         sale.original_receipt
                             .filter(|n| *n <= storepos_sync::wire::MAX_SEQ),

@@ -38,10 +38,7 @@ pub(super) fn enrolment(known: &mut Known, m: &Member) -> Result<(), Refused> {
         })?;
         if known.cards.contains_key(&c.number) || m.cards[..i].iter().any(|o| o.number == c.number)
         {
-            return refuse(
-                "card_taken",
-                format!("card {} is already issued", c.number),
-            );
+            return refuse("card_taken", format!("card {} is already issued", c.number));
         }
         if c.status == CardStatus::Blocked {
             return refuse(
@@ -122,7 +119,10 @@ pub(super) fn card_replaced(known: &mut Known, r: &CardReplacement) -> Result<()
 /// A `complaint.recorded` event.
 pub(super) fn complaint(known: &mut Known, c: &Complaint) -> Result<(), Refused> {
     if c.id < 1 {
-        return refuse("bad_payload", format!("complaint id {} is not positive", c.id));
+        return refuse(
+            "bad_payload",
+            format!("complaint id {} is not positive", c.id),
+        );
     }
     if let Some(m) = &c.member_id
         && !known.members.contains_key(m)

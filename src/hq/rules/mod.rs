@@ -44,7 +44,8 @@
 //! - a NUL character (U+0000) in any string of the payload (`nul_character`): PostgreSQL
 //!   cannot store it, and the rule is the same on both backends;
 //! - a kind HQ does not know (`unknown_kind`); a payload that does not have its kind's
-//!   types (`bad_payload`).
+//!   types (`bad_payload`); an instant (the event's, a transfer's) outside the years
+//!   1970–9999 (`bad_time`).
 //!
 //! A refused event whose sequence is in range is *parked* (see [`sequence`]): stored with
 //! its rule and message and a sanitised payload, nothing of it applied, its sequence held.
@@ -126,6 +127,12 @@ pub(super) fn parse(e: &Envelope) -> Result<Draft, Refused> {
             "the event holds a NUL character (U+0000), which HQ does not store",
         );
     }
+    if !sane_time(e.at) {
+        return refuse(
+            "bad_time",
+            format!("the event's time {} is outside the years 1970–9999", e.at),
+        );
+    }
     let typed = |key: &str| -> Result<&Value, Refused> {
         match e.payload.get(key) {
             Some(v) => Ok(v),
@@ -177,6 +184,13 @@ pub(super) fn check(known: &mut Known, e: &Envelope, draft: &Draft) -> Result<()
     }
 }
 
+/// Whether an instant is one every backend stores (PostgreSQL's range is narrower than
+/// what a timestamp can say); a till's clock is never outside these years.
+pub(super) fn sane_time(t: chrono::DateTime<chrono::Utc>) -> bool {
+    use chrono::Datelike;
+    (1970..=9999).contains(&t.year())
+}
+
 /// Whether any string (or key) of a JSON document holds a NUL.
 fn has_nul(v: &Value) -> bool {
     match v {
@@ -194,7 +208,9 @@ pub(super) fn sanitized(v: &Value) -> Value {
     match v {
         Value::String(s) => Value::String(clean(s)),
         Value::Array(a) => Value::Array(a.iter().map(sanitized).collect()),
-        Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (clean(k), sanitized(v))).collect()),
+        Value::Object(o) => {
+            Value::Object(o.iter().map(|(k, v)| (clean(k), sanitized(v))).collect())
+        }
         other => other.clone(),
     }
 }
@@ -243,6 +259,14 @@ mod tests {
         assert_eq!(parse(&e).err().unwrap().rule, "bad_payload");
         let e = event("sale.completed", json!({"receipt_no": -1, "sale": {}}));
         assert_eq!(parse(&e).err().unwrap().rule, "bad_payload");
+    }
+
+    #[test]
+    fn instants_outside_what_every_backend_stores_are_refused() {
+        let mut e = event("complaint.recorded", json!({}));
+        e.at = "0001-01-01T00:00:00Z".parse().unwrap();
+        assert_eq!(parse(&e).err().unwrap().rule, "bad_time");
+        assert!(sane_time("2017-12-04T01:00:00Z".parse().unwrap()));
     }
 
     #[test]

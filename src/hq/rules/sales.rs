@@ -91,14 +91,16 @@ pub(super) fn check(
         seen.push(t.id.as_str());
     }
     if !loyalty.transfers.is_empty() && !known.members.contains_key(member) {
-        return refuse(
-            "unknown_member",
-            format!("HQ holds no member {member}"),
-        );
+        return refuse("unknown_member", format!("HQ holds no member {member}"));
     }
     let sum = |f: &dyn Fn(&Transfer) -> bool| -> i64 {
         // Each transfer is within MAX_POINTS, so a sale's few cannot overflow.
-        loyalty.transfers.iter().filter(|t| f(t)).map(|t| t.points).sum()
+        loyalty
+            .transfers
+            .iter()
+            .filter(|t| f(t))
+            .map(|t| t.points)
+            .sum()
     };
     match kind {
         SaleKind::Sale => {
@@ -188,6 +190,12 @@ fn transfer(kind: SaleKind, key: &str, member: &str, t: &Transfer) -> Result<(),
             ),
         );
     }
+    if !super::sane_time(t.at) || t.expires_at.is_some_and(|x| !super::sane_time(x)) {
+        return refuse(
+            "bad_time",
+            format!("transfer {} is dated outside the years 1970–9999", t.id),
+        );
+    }
     check_transfer(t).map_err(|err| Refused {
         rule: "transfer_invalid",
         message: err.to_string(),
@@ -199,10 +207,7 @@ fn transfer(kind: SaleKind, key: &str, member: &str, t: &Transfer) -> Result<(),
         (_, other) => {
             return refuse(
                 "transfer_kind_not_allowed",
-                format!(
-                    "a till's {} makes no {other} transfer",
-                    kind.as_str()
-                ),
+                format!("a till's {} makes no {other} transfer", kind.as_str()),
             );
         }
     };

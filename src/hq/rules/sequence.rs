@@ -91,7 +91,10 @@ pub async fn screen<'a>(
                     e.seq,
                     held.id,
                     e.id,
-                    format!("the batch sends two different events under sequence {}", e.seq),
+                    format!(
+                        "the batch sends two different events under sequence {}",
+                        e.seq
+                    ),
                 );
             }
             continue;
@@ -101,7 +104,10 @@ pub async fn screen<'a>(
                 e.seq,
                 e.id,
                 e.id,
-                format!("the batch sends event {} under sequences {seq} and {}", e.id, e.seq),
+                format!(
+                    "the batch sends event {} under sequences {seq} and {}",
+                    e.id, e.seq
+                ),
             );
         }
         by_seq.insert(e.seq, (e, hash.clone()));
