@@ -141,6 +141,15 @@ fn sale_event(store: &str, terminal: &str, seq: u64) -> Value {
            "at": "2017-12-04T01:00:00Z"})
 }
 
+/// A regular of `store`, whose card number is their id.
+fn bench_member(id: &str, store: &str) -> Result<crate::domain::member::Member> {
+    Ok(serde_json::from_value(json!({
+        "id": id, "name": "Bench", "phone": null, "email": null, "address": null,
+        "cards": [{"number": id, "status": "active"}], "card_opened": null,
+        "tier": "standard", "home_store": store,
+        "consent": {"marketing": false, "profiling": false}, "points_balance": 0}))?)
+}
+
 pub fn hq(config: &Config, args: &HqBenchArgs) -> Result<()> {
     anyhow::ensure!(
         args.terminals > 0 && args.sales > 0 && args.batch > 0,
@@ -160,6 +169,11 @@ pub fn hq(config: &Config, args: &HqBenchArgs) -> Result<()> {
         for t in 0..args.terminals {
             let (s, id) = (format!("S{:03}", t % 10), format!("T{t:03}"));
             let token = store.register_terminal(&s, &id).await?;
+            // HQ applies points only for members it holds: the terminal's regulars.
+            for n in 0..50 {
+                let member = format!("B{id}{n:03}");
+                store.upsert_member(&bench_member(&member, &s)?).await?;
+            }
             let events: Vec<Value> = (1..=args.sales as u64).map(|n| sale_event(&s, &id, n)).collect();
             work.push((token, events));
         }

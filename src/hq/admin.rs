@@ -1,6 +1,7 @@
 //! HQ administration that runs beside the API: the scheduled expiry of points, coupon
 //! issuance with HQ's signing key, and the reconciliation report (coupons redeemed twice
-//! by offline tills, redemptions that found the points already spent elsewhere).
+//! by offline tills, redemptions that found the points already spent elsewhere, events HQ
+//! refused and parked, and sequence conflicts it answered).
 
 use std::path::Path;
 
@@ -143,8 +144,11 @@ impl HqStore {
     }
 
     /// The reconciliation report: coupons redeemed again after the first redemption won,
-    /// with their cost, and points redemptions that overdrew a balance.
+    /// with their cost, points redemptions that overdrew a balance, the events HQ refused
+    /// and parked (with their rule), and the sequence conflicts it answered.
     pub async fn reconciliation(&self) -> Result<serde_json::Value, HqError> {
+        let refused = self.refused_events(None).await?;
+        let seq_conflicts = self.seq_conflicts().await?;
         let conflicts = query(
             "SELECT c.coupon_id, c.store_id, c.terminal_id, c.receipt_no, c.amount, c.at,
                     r.store_id, r.terminal_id, r.receipt_no
@@ -174,6 +178,10 @@ impl HqStore {
                 "shortfall": r.get::<i64>(2),
                 "at": r.get::<DateTime<Utc>>(3),
             })).collect::<Vec<_>>(),
+            "refused_event_count": refused.len(),
+            "refused_events": refused,
+            "seq_conflict_count": seq_conflicts.len(),
+            "seq_conflicts": seq_conflicts,
         }))
     }
 }

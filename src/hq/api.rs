@@ -19,6 +19,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 use storepos_sync::Envelope;
+use storepos_sync::wire::{ConflictAnswer, ErrorBody, IngestReply};
 
 use super::store::{HqError, HqStore, TerminalId};
 
@@ -167,7 +168,17 @@ impl IntoResponse for ApiError {
 
 impl From<HqError> for ApiError {
     fn from(e: HqError) -> ApiError {
+        if data_error(&e) {
+            // Values the database cannot take (SQLSTATE class 22: a character it cannot
+            // store, a number out of range) are the request's fault, not the database's.
+            return ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "data_error",
+                e.to_string(),
+            );
+        }
         match e {
+            HqError::Conflict(c) => ApiError::new(StatusCode::CONFLICT, "seq_conflict", c.message),
             HqError::ForeignEvent { .. } => {
                 ApiError::new(StatusCode::FORBIDDEN, "foreign_event", e.to_string())
             }
@@ -187,6 +198,12 @@ impl From<HqError> for ApiError {
             }
         }
     }
+}
+
+/// Whether a database error is one of the data it was given (SQLSTATE class 22).
+fn data_error(e: &HqError) -> bool {
+    matches!(e, HqError::Db(sqlx::Error::Database(d))
+        if d.code().is_some_and(|c| c.starts_with("22")))
 }
 
 impl From<JsonRejection> for ApiError {
@@ -315,10 +332,36 @@ async fn ingest(
         .events
         .fetch_add(batch.events.len() as u64, Ordering::Relaxed);
     // The token is checked by the statement that locks the terminal's row.
-    match state.store.ingest_as(&token, &batch.events).await? {
-        Some((_, reply)) => Ok(Json(reply).into_response()),
-        None => Err(state.refused("this terminal token is not registered")),
+    match state.store.ingest_as(&token, &batch.events).await {
+        Ok(Some((_, reply))) => Ok(ingest_answer(reply)),
+        Ok(None) => Err(state.refused("this terminal token is not registered")),
+        Err(HqError::Conflict(conflict)) => {
+            let answer = ConflictAnswer {
+                error: ErrorBody {
+                    code: "seq_conflict".into(),
+                    message: conflict.message.clone(),
+                },
+                conflict,
+            };
+            Ok((StatusCode::CONFLICT, Json(answer)).into_response())
+        }
+        Err(e) => Err(e.into()),
     }
+}
+
+/// 200 with the reply when every event is held and none refused; 422 with the reply and
+/// the first refusal as the error when HQ refused some (parked or not stored).
+fn ingest_answer(reply: IngestReply) -> Response {
+    let Some(first) = reply.refused.first() else {
+        return Json(reply).into_response();
+    };
+    let error = json!({
+        "code": "refused",
+        "message": format!("event {} ({}): {}", first.seq, first.rule, first.message),
+    });
+    let mut body = serde_json::to_value(&reply).unwrap_or_else(|_| json!({}));
+    body["error"] = error;
+    (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
 }
 
 async fn member(

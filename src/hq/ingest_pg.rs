@@ -4,7 +4,9 @@
 //! PostgreSQL every statement is a round trip and a plan to run, so HQ's ingest rate is set
 //! by how many statements a batch costs far more than by how many rows it writes.
 //!
-//! The invariants are those of the row path, kept the same way:
+//! The events of a run have passed HQ's rules ([`super::rules`]) and are new (the ingest
+//! screened them against what HQ holds). The invariants are those of the row path, kept
+//! the same way:
 //! - **exactly once**: events are stored with `ON CONFLICT DO NOTHING` and only the ones
 //!   this statement stored go on; a sale row is written only for a new event, and only a
 //!   new sale row's transfers and coupons are applied; transfers are keyed by their ids;
@@ -32,6 +34,8 @@ use super::store::{HqError, redeem_coupons};
 /// A parsed sale or return event of the batch.
 pub(super) struct SaleEvent<'a> {
     pub event: &'a Envelope,
+    /// SHA-256 of the payload's canonical encoding (see [`super::rules::sequence`]).
+    pub hash: &'a str,
     pub receipt_no: u64,
     pub sale: SaleRecord,
 }
@@ -115,17 +119,19 @@ async fn store_run(
         "WITH input AS (
              SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int8[], $5::text[],
                                   $6::jsonb[], $7::timestamptz[], $8::int8[], $9::text[],
-                                  $10::text[], $11::int8[], $12::int8[])
+                                  $10::text[], $11::int8[], $12::int8[], $21::text[],
+                                  $22::int8[])
                  AS i(id, store_id, terminal_id, seq, kind, payload, at, receipt_no,
-                      sale_kind, member_id, total, tax)),
+                      sale_kind, member_id, total, tax, payload_hash, original_receipt)),
          ev AS (
-             INSERT INTO events (id, store_id, terminal_id, seq, kind, payload, at)
-             SELECT id, store_id, terminal_id, seq, kind, payload, at FROM input
+             INSERT INTO events (id, store_id, terminal_id, seq, kind, payload, at, payload_hash)
+             SELECT id, store_id, terminal_id, seq, kind, payload, at, payload_hash FROM input
              ON CONFLICT DO NOTHING RETURNING id),
          sa AS (
-             INSERT INTO sales (store_id, terminal_id, receipt_no, kind, member_id, total, tax, at, event_id)
+             INSERT INTO sales (store_id, terminal_id, receipt_no, kind, member_id, total, tax, at,
+                                event_id, original_receipt)
              SELECT i.store_id, i.terminal_id, i.receipt_no, i.sale_kind, i.member_id, i.total,
-                    i.tax, i.at, i.id
+                    i.tax, i.at, i.id, i.original_receipt
              FROM input i JOIN ev ON ev.id = i.id
              ON CONFLICT DO NOTHING RETURNING event_id),
          tr AS (
@@ -165,6 +171,12 @@ async fn store_run(
     .bind(transfers.iter().map(|(t, _)| t.source.as_str()).collect::<Vec<_>>())
     .bind(transfers.iter().map(|(t, _)| t.expires_at).collect::<Vec<_>>())
     .bind(transfers.iter().map(|(_, e)| *e).collect::<Vec<_>>())
+    .bind(run.iter().map(|s| s.hash).collect::<Vec<_>>())
+    .bind(
+        run.iter()
+            .map(|s| s.sale.original_receipt.map(|n| n as i64))
+            .collect::<Vec<_>>(),
+    )
     .fetch_all(&mut *conn)
     .await?;
     let mut applied = Applied {

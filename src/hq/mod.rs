@@ -7,6 +7,8 @@
 //!   migrations, chosen by the URL in `hq.database`;
 //! - [`store`]: the exactly-once ingest, members and the points ledger (`ingest_pg`: its
 //!   set-based form for runs of sales on PostgreSQL; `ledger`: applying points transfers);
+//! - [`rules`]: what a terminal's token may say, what HQ derives and checks before it
+//!   applies an event, and the parking of refused events and answering of conflicts;
 //! - [`api`]: the HTTP routes (axum on tokio);
 //! - [`admin`]: points expiry, coupon issuance and the reconciliation report;
 //! - [`catalogue`], [`prices`]: the data sets HQ staff administer for the stores' tills;
@@ -22,6 +24,7 @@ mod ingest_pg;
 mod ledger;
 pub mod lists;
 pub mod prices;
+pub mod rules;
 pub mod schedule;
 mod sequence;
 pub mod store;
@@ -31,7 +34,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-pub use store::{HqStore, IngestReply, TerminalId};
+pub use store::{HqStore, TerminalId};
+pub use storepos_sync::wire::IngestReply;
 
 /// How long HQ waits for requests in flight when asked to stop.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);

@@ -20,8 +20,10 @@
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 use storepos_sync::Envelope;
+use storepos_sync::wire::{IngestReply, Refusal, SeqConflict};
 
 use super::db::{DatabaseUrl, Pool, Query, Tx, query};
+use super::rules::{self, Draft, Known, Refused};
 use super::sequence::advance;
 
 use crate::domain::member::{CardStatus, Consent, Member, MemberCard};
@@ -49,6 +51,9 @@ pub enum HqError {
         store: String,
         terminal: String,
     },
+    /// HQ holds another event where the batch puts one (see [`super::rules::sequence`]).
+    #[error("sequence {}: {}", .0.seq, .0.message)]
+    Conflict(SeqConflict),
 }
 
 /// A terminal as its credentials identify it.
@@ -57,9 +62,6 @@ pub struct TerminalId {
     pub store_id: String,
     pub terminal_id: String,
 }
-
-/// HQ's answer to a batch of events (the wire type both ends share).
-pub use storepos_sync::wire::IngestReply;
 
 #[derive(Clone)]
 pub struct HqStore {
@@ -73,6 +75,15 @@ fn token_hash(token: &str) -> String {
 /// Whether an error is a serialization failure (or a busy SQLite file) worth retrying.
 fn retryable(e: &HqError) -> bool {
     matches!(e, HqError::Db(d) if super::db::retryable(d))
+}
+
+/// Whether an ingest is worth running again: a retryable failure, or a unique key another
+/// batch took between this batch's reads and its writes (two tills enrolling one card at
+/// once); run again, the batch reads that key as taken and its rules refuse it.
+fn ingest_retryable(e: &HqError) -> bool {
+    retryable(e)
+        || matches!(e, HqError::Db(sqlx::Error::Database(d))
+            if d.code().as_deref() == Some("23505"))
 }
 
 /// How often a transaction is run again after a retryable failure before it gives up.
@@ -277,7 +288,7 @@ impl HqStore {
         let mut attempt = 0;
         loop {
             match self.ingest_once(&sender, events).await {
-                Err(e) if retryable(&e) && attempt < RETRIES => attempt += 1,
+                Err(e) if ingest_retryable(&e) && attempt < RETRIES => attempt += 1,
                 other => return other,
             }
         }
@@ -304,38 +315,67 @@ impl HqStore {
                 terminal: e.terminal_id.clone(),
             });
         }
-        if !tx.is_sqlite() {
-            // PostgreSQL: each run of sales and returns is stored set-based; other events
-            // in between keep their place in the order.
-            let mut run = Vec::new();
-            for e in events {
-                if is_sale(e) {
-                    let (receipt_no, sale) = parse_sale(e)?;
+        let mut refused = Vec::new();
+        let mut in_range = Vec::with_capacity(events.len());
+        for e in events {
+            match rules::sequence::in_bounds(e.seq, acked as u64) {
+                Ok(()) => in_range.push(e),
+                Err(r) => refused.push(refusal(e, &r, false)),
+            }
+        }
+        let fresh = match rules::sequence::screen(&mut tx, &from, &in_range).await? {
+            Ok(screened) => {
+                refused.extend(screened.parked_again);
+                screened.fresh
+            }
+            Err(conflict) => {
+                // Nothing of the batch is applied; the conflict is kept on its own.
+                drop(tx);
+                rules::sequence::record_conflict(&self.pool, &from, &conflict).await?;
+                return Err(HqError::Conflict(conflict));
+            }
+        };
+        let drafts: Vec<Result<Draft, Refused>> =
+            fresh.iter().map(|f| rules::parse(f.event)).collect();
+        let readable: Vec<&Draft> = drafts.iter().filter_map(|d| d.as_ref().ok()).collect();
+        let mut known = Known::fetch(&mut tx, &from, &readable).await?;
+        let mut run = Vec::new();
+        for (f, draft) in fresh.iter().zip(drafts) {
+            let e = f.event;
+            let verdict = draft.and_then(|d| rules::check(&mut known, e, &d).map(|()| d));
+            match verdict {
+                Ok(Draft::Sale { receipt_no, sale }) if !tx.is_sqlite() => {
+                    // PostgreSQL: each run of sales and returns is stored set-based; other
+                    // events in between keep their place in the order.
                     run.push(super::ingest_pg::SaleEvent {
                         event: e,
+                        hash: f.hash.as_str(),
                         receipt_no,
                         sale,
                     });
-                    continue;
                 }
-                super::ingest_pg::ingest_sales(&mut tx, &run).await?;
-                run.clear();
-                store_other_event(&mut tx, e).await?;
-            }
-            super::ingest_pg::ingest_sales(&mut tx, &run).await?;
-        } else {
-            for e in events {
-                if is_sale(e) {
-                    let (receipt_no, sale) = parse_sale(e)?;
-                    if store_sale_event(&mut tx, e, receipt_no, &sale).await? {
-                        apply_sale_loyalty(&mut tx, e, receipt_no, &sale).await?;
-                    }
-                    continue;
+                Ok(Draft::Sale { receipt_no, sale }) => {
+                    store_sale_event(&mut tx, e, &f.hash, receipt_no, &sale).await?;
+                    apply_sale_loyalty(&mut tx, e, receipt_no, &sale).await?;
                 }
-                store_other_event(&mut tx, e).await?;
+                Ok(other) => {
+                    super::ingest_pg::ingest_sales(&mut tx, &run).await?;
+                    run.clear();
+                    insert_event(&mut tx, e, &f.hash, None).await?;
+                    apply(&mut tx, e, &other).await?;
+                }
+                Err(r) => {
+                    super::ingest_pg::ingest_sales(&mut tx, &run).await?;
+                    run.clear();
+                    insert_event(&mut tx, e, &f.hash, Some(&r)).await?;
+                    refused.push(refusal(e, &r, true));
+                }
             }
         }
-        let reply = advance(&mut tx, &from, acked).await?;
+        super::ingest_pg::ingest_sales(&mut tx, &run).await?;
+        let mut reply = advance(&mut tx, &from, acked).await?;
+        refused.sort_by_key(|r| r.seq);
+        reply.refused = refused;
         tx.commit().await?;
         Ok(Some((from, reply)))
     }
@@ -380,51 +420,63 @@ async fn lock_terminal(
     }))
 }
 
-fn is_sale(e: &Envelope) -> bool {
-    matches!(e.kind.as_str(), "sale.completed" | "return.completed")
-}
-
-/// Stores an event other than a sale or return and, if it is new, applies it.
-async fn store_other_event(tx: &mut Tx, e: &Envelope) -> Result<(), HqError> {
-    if insert_event(tx, e).await? {
-        apply(tx, e).await?;
+/// What a refused event's answer says.
+fn refusal(e: &Envelope, r: &Refused, parked: bool) -> Refusal {
+    Refusal {
+        seq: e.seq,
+        id: e.id,
+        rule: r.rule.to_string(),
+        message: r.message.clone(),
+        parked,
     }
-    Ok(())
 }
 
-/// Stores an event under its id and (store, terminal, seq); true if it was new.
-async fn insert_event(tx: &mut Tx, e: &Envelope) -> Result<bool, HqError> {
-    let inserted = query(
-        "INSERT INTO events (id, store_id, terminal_id, seq, kind, payload, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT DO NOTHING",
+/// Stores an event under its id and (store, terminal, seq) with its payload hash; a
+/// refused one is parked with its rule, its kind and payload with every NUL replaced.
+async fn insert_event(
+    tx: &mut Tx,
+    e: &Envelope,
+    hash: &str,
+    refused: Option<&Refused>,
+) -> Result<(), HqError> {
+    let (kind, payload) = match refused {
+        Some(_) => (rules::sanitized_kind(&e.kind), rules::sanitized(&e.payload)),
+        None => (e.kind.clone(), e.payload.clone()),
+    };
+    query(
+        "INSERT INTO events (id, store_id, terminal_id, seq, kind, payload, at, payload_hash,
+                             refused_rule, refused_message)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(e.id)
     .bind(&e.store_id)
     .bind(&e.terminal_id)
     .bind(e.seq as i64)
-    .bind(&e.kind)
-    .bind(&e.payload)
+    .bind(kind)
+    .bind(payload)
     .bind(e.at)
+    .bind(hash)
+    .bind(refused.map(|r| r.rule))
+    .bind(refused.map(|r| rules::sanitized_kind(&r.message)))
     .execute(&mut *tx)
     .await?;
-    Ok(inserted == 1)
+    Ok(())
 }
 
-/// Stores a sale or return event with its sale row, one after the other (the row path;
-/// PostgreSQL takes [`super::ingest_pg`]); true if the event and its sale row are new.
+/// Stores a new sale or return event with its sale row, one after the other (the row
+/// path; PostgreSQL takes [`super::ingest_pg`]).
 async fn store_sale_event(
     tx: &mut Tx,
     e: &Envelope,
+    hash: &str,
     receipt_no: u64,
     sale: &SaleRecord,
-) -> Result<bool, HqError> {
-    if !insert_event(tx, e).await? {
-        return Ok(false);
-    }
-    let stored = query(
-        "INSERT INTO sales (store_id, terminal_id, at, event_id, receipt_no, kind, member_id, total, tax)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+) -> Result<(), HqError> {
+    insert_event(tx, e, hash, None).await?;
+    query(
+        "INSERT INTO sales (store_id, terminal_id, at, event_id, receipt_no, kind, member_id, total,
+                            tax, original_receipt)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&e.store_id)
     .bind(&e.terminal_id)
@@ -435,9 +487,44 @@ async fn store_sale_event(
     .bind(&sale.member_id)
     .bind(sale.total + sale.rounding)
     .bind(sale.tax)
+    .bind(sale.original_receipt.map(|n| n as i64))
     .execute(&mut *tx)
     .await?;
-    Ok(stored == 1)
+    Ok(())
+}
+
+/// A new member, their cards and their (empty) account; fails on a member id or card
+/// that exists.
+async fn insert_member_tx(tx: &mut Tx, m: &Member) -> Result<(), HqError> {
+    query(
+        "INSERT INTO members (id, name, phone, email, tier, home_store, card_opened,
+                              consent_marketing, consent_profiling, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&m.id)
+    .bind(&m.name)
+    .bind(&m.phone)
+    .bind(&m.email)
+    .bind(&m.tier)
+    .bind(&m.home_store)
+    .bind(m.card_opened)
+    .bind(m.consent.marketing)
+    .bind(m.consent.profiling)
+    .bind(chrono::Utc::now())
+    .execute(&mut *tx)
+    .await?;
+    for c in &m.cards {
+        query("INSERT INTO member_cards (card, member_id, status) VALUES ($1, $2, 'active')")
+            .bind(&c.number)
+            .bind(&m.id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    query("INSERT INTO point_accounts (member_id) VALUES ($1) ON CONFLICT DO NOTHING")
+        .bind(&m.id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }
 
 async fn upsert_member_tx(tx: &mut Tx, m: &Member) -> Result<(), HqError> {
@@ -484,81 +571,45 @@ async fn upsert_member_tx(tx: &mut Tx, m: &Member) -> Result<(), HqError> {
     Ok(())
 }
 
-/// Applies one newly stored event other than a sale or return (those are stored with their
-/// sale row by the ingest, then [`apply_sale_loyalty`]).
-async fn apply(tx: &mut Tx, e: &Envelope) -> Result<(), HqError> {
-    let bad = |message: String| HqError::BadEvent {
-        seq: e.seq,
-        kind: e.kind.clone(),
-        message,
-    };
-    match e.kind.as_str() {
-        "member.enrolled" => {
-            let member: Member = serde_json::from_value(e.payload["member"].clone())
-                .map_err(|err| bad(err.to_string()))?;
-            upsert_member_tx(tx, &member).await
-        }
-        "card.replaced" => {
-            let field = |k: &str| {
-                e.payload[k]
-                    .as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| bad(format!("no {k}")))
-            };
-            let (member, blocked, new_card) =
-                (field("member_id")?, field("blocked")?, field("new_card")?);
-            query("UPDATE member_cards SET status = 'blocked' WHERE card = $1")
-                .bind(&blocked)
+/// Applies one newly stored event other than a sale or return, its rules passed (those
+/// are stored with their sale row by the ingest, then [`apply_sale_loyalty`]). Members
+/// and cards are inserted, never upserted: the rules found them new, and a key another
+/// batch took meanwhile fails this one, which then runs again and is refused.
+async fn apply(tx: &mut Tx, e: &Envelope, draft: &Draft) -> Result<(), HqError> {
+    match draft {
+        Draft::Enrolment(m) => insert_member_tx(tx, m).await,
+        Draft::CardReplaced(r) => {
+            query("UPDATE member_cards SET status = 'blocked' WHERE card = $1 AND member_id = $2")
+                .bind(&r.blocked)
+                .bind(&r.member_id)
                 .execute(&mut *tx)
                 .await?;
-            query(
-                "INSERT INTO member_cards (card, member_id, status) VALUES ($1, $2, 'active')
-                 ON CONFLICT (card) DO NOTHING",
-            )
-            .bind(&new_card)
-            .bind(&member)
-            .execute(&mut *tx)
-            .await?;
+            query("INSERT INTO member_cards (card, member_id, status) VALUES ($1, $2, 'active')")
+                .bind(&r.new_card)
+                .bind(&r.member_id)
+                .execute(&mut *tx)
+                .await?;
             Ok(())
         }
-        "complaint.recorded" => {
-            let c = &e.payload["complaint"];
+        Draft::Complaint(c) => {
             query(
                 "INSERT INTO complaints (store_id, terminal_id, local_id, member_id, body, at)
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
             )
             .bind(&e.store_id)
             .bind(&e.terminal_id)
-            .bind(
-                c["id"]
-                    .as_i64()
-                    .ok_or_else(|| bad("no complaint id".into()))?,
-            )
-            .bind(c["member_id"].as_str())
-            .bind(c)
+            .bind(c.id)
+            .bind(&c.member_id)
+            .bind(&e.payload["complaint"])
             .bind(e.at)
             .execute(&mut *tx)
             .await?;
             Ok(())
         }
-        // Kinds this HQ does not know yet are kept (stored above) and acknowledged.
-        _ => Ok(()),
+        Draft::Sale { .. } => Err(HqError::Invalid(
+            "a sale is stored with its sale row, not as another event".into(),
+        )),
     }
-}
-
-/// A sale or return event's receipt number and record.
-fn parse_sale(e: &Envelope) -> Result<(u64, SaleRecord), HqError> {
-    let bad = |message: String| HqError::BadEvent {
-        seq: e.seq,
-        kind: e.kind.clone(),
-        message,
-    };
-    let receipt_no = e.payload["receipt_no"]
-        .as_u64()
-        .ok_or_else(|| bad("no receipt_no".into()))?;
-    let sale = <SaleRecord as serde::Deserialize>::deserialize(&e.payload["sale"])
-        .map_err(|err| bad(err.to_string()))?;
-    Ok((receipt_no, sale))
 }
 
 /// A new sale's ledger transfers and coupon redemptions.

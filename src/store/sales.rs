@@ -173,17 +173,33 @@ impl SaleRecord {
         if self.lines.is_empty() {
             return unbalanced("no lines".into());
         }
-        let amounts: i64 = self.lines.iter().map(|l| l.amount).sum();
-        let discounts: i64 = self.lines.iter().map(|l| l.discount).sum();
-        let taxes: i64 = self.lines.iter().map(|l| l.tax).sum();
+        // Checked sums: a record from elsewhere (HQ reads tills' events) may carry any
+        // number, and one that overflows does not add up.
+        fn sum(mut values: impl Iterator<Item = i64>) -> Option<i64> {
+            values.try_fold(0i64, |acc, v| acc.checked_add(v))
+        }
+        let overflow = || unbalanced("amounts beyond what can be added up".into());
+        let (Some(amounts), Some(discounts), Some(taxes), Some(paid)) = (
+            sum(self.lines.iter().map(|l| l.amount)),
+            sum(self.lines.iter().map(|l| l.discount)),
+            sum(self.lines.iter().map(|l| l.tax)),
+            sum(self.tenders.iter().map(|t| t.amount)),
+        ) else {
+            return overflow();
+        };
         if amounts != self.subtotal || discounts != self.discount || taxes != self.tax {
             return unbalanced(format!(
                 "lines give subtotal {amounts}, discount {discounts}, tax {taxes}; header says {}, {}, {}",
                 self.subtotal, self.discount, self.tax
             ));
         }
-        let paid: i64 = self.tenders.iter().map(|t| t.amount).sum();
-        if paid - self.change != self.total + self.rounding {
+        let (Some(received), Some(due)) = (
+            paid.checked_sub(self.change),
+            self.total.checked_add(self.rounding),
+        ) else {
+            return overflow();
+        };
+        if received != due {
             return unbalanced(format!(
                 "tenders {paid} less change {} do not pay total {} with rounding {}",
                 self.change, self.total, self.rounding

@@ -2,6 +2,7 @@
 //! through the real binary.
 #![allow(dead_code)]
 
+pub mod events;
 pub mod hq;
 
 use assert_cmd::Command;
