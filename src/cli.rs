@@ -190,8 +190,15 @@ pub enum ImportCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum JournalCommand {
-    /// Check receipt numbers, the hash chain and every signature; report the first bad entry.
-    Verify,
+    /// Check receipt numbers, the hash chain and every signature, and the sales tables
+    /// against their entries; report the first bad entry.
+    Verify {
+        /// Also compare the journal with the anchors HQ keeps of this terminal's sales
+        /// (each entry's hash and signing key): finds removed entries, rewritten and
+        /// re-signed entries, and a replaced key.
+        #[arg(long)]
+        against_hq: bool,
+    },
     /// Write the journal as JSON lines.
     Export {
         /// Output file (default: standard output).
@@ -403,32 +410,7 @@ fn run_journal(config: &Config, command: JournalCommand) -> Result<()> {
     use crate::journal;
     let store = open_store(config)?;
     match command {
-        JournalCommand::Verify => {
-            let count: i64 = store
-                .terminal
-                .query_row("SELECT COUNT(*) FROM journal", [], |r| r.get(0))?;
-            if count == 0 {
-                println!("journal is empty");
-                return Ok(());
-            }
-            let sealer = journal::Sealer::load(store.dir())?;
-            let v = journal::verify(&store.terminal, &sealer.verifying_key())?;
-            match v.first_bad {
-                None => {
-                    println!(
-                        "journal verified: {} entries, chain and signatures intact",
-                        v.entries
-                    );
-                    Ok(())
-                }
-                Some(bad) => anyhow::bail!(
-                    "journal entry {} is bad: {} ({} entries read)",
-                    bad.receipt_no,
-                    bad.reason,
-                    v.entries
-                ),
-            }
-        }
+        JournalCommand::Verify { against_hq } => verify_journal(config, &store, against_hq),
         JournalCommand::Export { out } => {
             let n = match out {
                 Some(path) => {
@@ -446,6 +428,66 @@ fn run_journal(config: &Config, command: JournalCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `journal verify`: the chain and signatures, the sales tables against their entries, and
+/// with `against_hq` the journal against the anchors HQ holds.
+fn verify_journal(config: &Config, store: &Store, against_hq: bool) -> Result<()> {
+    use crate::journal;
+    let count: i64 = store
+        .terminal
+        .query_row("SELECT COUNT(*) FROM journal", [], |r| r.get(0))?;
+    let bad = |b: journal::BadEntry, read: String| {
+        anyhow::anyhow!("journal entry {} is bad: {} ({read})", b.receipt_no, b.reason)
+    };
+    // An empty journal has nothing to sign, but HQ may still hold anchors of its entries.
+    let key = if count > 0 || against_hq {
+        Some(journal::Sealer::load(store.dir())?.verifying_key())
+    } else {
+        None
+    };
+    if let Some(key) = &key
+        && count > 0
+    {
+        let v = journal::verify(&store.terminal, key)?;
+        if let Some(b) = v.first_bad {
+            return Err(bad(b, format!("{} entries read", v.entries)));
+        }
+    }
+    let sales = crate::store::sales_audit::verify_sales(&store.terminal)?;
+    if let Some(b) = sales.first_bad {
+        return Err(bad(b, format!("{} sales compared", sales.sales)));
+    }
+    if count == 0 {
+        println!("journal is empty");
+    } else {
+        println!(
+            "journal verified: {count} entries, chain and signatures intact, \
+             {} sales rows match their entries",
+            sales.sales
+        );
+    }
+    let Some(key) = key.filter(|_| against_hq) else {
+        return Ok(());
+    };
+    let client = crate::terminal::hq_client::HqClient::for_sync(&config.hq)
+        .context("--against-hq needs HQ credentials (`hq.token`)")?;
+    let anchors = client
+        .journal_anchors()
+        .map_err(|e| anyhow::anyhow!("HQ's anchors of this journal: {e}"))?;
+    let check = journal::verify_against(&store.terminal, &key, &anchors)?;
+    if let Some(b) = check.first_bad {
+        return Err(bad(
+            b,
+            format!("compared with HQ's {} anchors of this terminal", check.anchors),
+        ));
+    }
+    println!(
+        "journal matches HQ: {} entries anchored at HQ, {} not yet",
+        check.entries - check.unanchored,
+        check.unanchored
+    );
+    Ok(())
 }
 
 fn run_import(config: &Config, what: ImportCommand) -> Result<()> {
@@ -711,19 +753,42 @@ fn sync_now(config: &Config, timeout: u64) -> Result<()> {
     let mut backoff = storepos_sync::Backoff::default();
     loop {
         match uploader.run_once() {
-            Ok(report) if report.backlog == 0 => {
-                println!("in sync: HQ has every event up to {}", report.acked_seq);
-                return pull_checkpoints(config);
+            Ok(report) => {
+                for r in &report.refused {
+                    println!(
+                        "HQ refused event {} ({}): {}; {}",
+                        r.seq,
+                        r.rule,
+                        r.message,
+                        if r.parked {
+                            "HQ keeps it and applied nothing of it"
+                        } else {
+                            "HQ did not store it"
+                        }
+                    );
+                }
+                if report.backlog == 0 {
+                    println!("in sync: HQ has every event up to {}", report.acked_seq);
+                    let refused = uploader.refusal_count().unwrap_or(0);
+                    if refused > 0 {
+                        println!(
+                            "HQ has refused {refused} event(s) of this terminal in all \
+                             (recorded in terminal.db)"
+                        );
+                    }
+                    return pull_checkpoints(config, deadline, timeout);
+                }
+                if report.acknowledged > 0 {
+                    backoff.reset();
+                    continue;
+                }
+                tracing::warn!(
+                    "sync: HQ acknowledged nothing new (missing {})",
+                    storepos_sync::describe_missing(&report.missing, report.missing_total)
+                );
             }
-            Ok(report) if report.acknowledged > 0 => {
-                backoff.reset();
-                continue;
-            }
-            Ok(report) => tracing::warn!(
-                "sync: HQ acknowledged nothing new (missing {:?})",
-                report.missing
-            ),
-            Err(e) if e.is_local() => return Err(anyhow::anyhow!("{e}")),
+            // A conflict stops the uploads until the data directory is restored.
+            Err(e) if e.is_local() || e.is_conflict() => return Err(anyhow::anyhow!("{e}")),
             Err(e) => tracing::warn!("sync: {e}"),
         }
         if std::time::Instant::now() >= deadline {
@@ -734,13 +799,16 @@ fn sync_now(config: &Config, timeout: u64) -> Result<()> {
     }
 }
 
-/// Fetches and applies HQ's data sets for this store: catalogue, promotions, members.
-fn pull_checkpoints(config: &Config) -> Result<()> {
+/// Fetches and applies HQ's data sets for this store: catalogue, promotions, members. HQ
+/// away during the fetch is asked again until `deadline`.
+fn pull_checkpoints(config: &Config, deadline: std::time::Instant, timeout: u64) -> Result<()> {
     use crate::terminal::datasets;
-    use crate::terminal::hq_client::HqClient;
-    let client = HqClient::for_sync(&config.hq).context("no HQ token (`hq.token`)")?;
     let mut store = open_store(config)?;
-    let sets = datasets::fetch(&client).map_err(|e| anyhow::anyhow!("data sets: {e}"))?;
+    let sets = datasets::fetch_until(&config.hq, deadline).map_err(|e| {
+        anyhow::anyhow!(
+            "every event is at HQ, but HQ's data sets could not be fetched within {timeout} s: {e}"
+        )
+    })?;
     let applied = datasets::apply(&mut store, config, &sets)?;
     println!("catalogue: {} products from HQ", applied.products);
     println!("promotions: {} from HQ", applied.promotions);

@@ -8,12 +8,14 @@
 //! - [`store`]: the exactly-once ingest, members and the points ledger (`ingest_pg`: its
 //!   set-based form for runs of sales on PostgreSQL; `ledger`: applying points transfers);
 //! - [`api`]: the HTTP routes (axum on tokio);
+//! - [`anchors`]: the journal anchors of a terminal's sales, for `journal verify --against-hq`;
 //! - [`admin`]: points expiry, coupon issuance and the reconciliation report;
 //! - [`catalogue`], [`prices`]: the data sets HQ staff administer for the stores' tills;
 //! - [`lists`]: the biweekly personalised shopping lists and the manufacturer report;
 //! - [`schedule`]: what `hq serve` runs by itself (daily expiry, the lists when due).
 
 pub mod admin;
+pub mod anchors;
 pub mod api;
 pub mod catalogue;
 pub mod db;
