@@ -438,7 +438,11 @@ fn verify_journal(config: &Config, store: &Store, against_hq: bool) -> Result<()
         .terminal
         .query_row("SELECT COUNT(*) FROM journal", [], |r| r.get(0))?;
     let bad = |b: journal::BadEntry, read: String| {
-        anyhow::anyhow!("journal entry {} is bad: {} ({read})", b.receipt_no, b.reason)
+        anyhow::anyhow!(
+            "journal entry {} is bad: {} ({read})",
+            b.receipt_no,
+            b.reason
+        )
     };
     // An empty journal has nothing to sign, but HQ may still hold anchors of its entries.
     let key = if count > 0 || against_hq {
@@ -479,7 +483,10 @@ fn verify_journal(config: &Config, store: &Store, against_hq: bool) -> Result<()
     if let Some(b) = check.first_bad {
         return Err(bad(
             b,
-            format!("compared with HQ's {} anchors of this terminal", check.anchors),
+            format!(
+                "compared with HQ's {} anchors of this terminal",
+                check.anchors
+            ),
         ));
     }
     println!(

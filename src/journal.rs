@@ -365,7 +365,10 @@ pub fn verify_against(
         let mut stmt = conn.prepare("SELECT receipt_no, hash FROM journal")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            local.insert(r.get::<_, i64>(0)? as u64, hex::encode(r.get::<_, Vec<u8>>(1)?));
+            local.insert(
+                r.get::<_, i64>(0)? as u64,
+                hex::encode(r.get::<_, Vec<u8>>(1)?),
+            );
         }
     }
     let last_local = local.keys().next_back().copied().unwrap_or(0);
@@ -406,8 +409,7 @@ pub fn verify_against(
             break;
         }
     }
-    let anchored: std::collections::BTreeSet<u64> =
-        sorted.iter().map(|a| a.receipt_no).collect();
+    let anchored: std::collections::BTreeSet<u64> = sorted.iter().map(|a| a.receipt_no).collect();
     Ok(AnchorCheck {
         anchors: anchors.len() as u64,
         entries: local.len() as u64,

@@ -348,3 +348,152 @@ fn hq_ends_with_exactly_what_the_terminals_recorded_whatever_the_network_did(db:
     }
     drop(hq);
 }
+
+/// A proxy in front of HQ that passes every request but drops the connection of the next
+/// `drops` data-set requests (`GET /v1/checkpoints/…`) unanswered, as an HQ that goes away
+/// in the middle of a `sync` would.
+struct CheckpointDropper {
+    port: u16,
+    drops: Arc<AtomicU64>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl CheckpointDropper {
+    fn start(target: u16) -> CheckpointDropper {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let drops = Arc::new(AtomicU64::new(0));
+        let dropped = Arc::new(AtomicU64::new(0));
+        let (left, count) = (drops.clone(), dropped.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { continue };
+                let (left, count) = (left.clone(), count.clone());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(client.try_clone().unwrap());
+                    let Some(request) = read_request(&mut reader) else {
+                        return;
+                    };
+                    let is_checkpoint = request.starts_with(b"GET /v1/checkpoints/");
+                    let drop_it = is_checkpoint
+                        && left
+                            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                            .is_ok();
+                    if drop_it {
+                        count.fetch_add(1, Ordering::SeqCst);
+                    } else if let Some(answer) = forward(target, &request) {
+                        let _ = client.write_all(&answer);
+                    }
+                    let _ = client.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        });
+        CheckpointDropper {
+            port,
+            drops,
+            dropped,
+        }
+    }
+}
+
+/// A till with sales HQ has not received yet, its HQ address the dropping proxy.
+fn till_behind_a_dropper() -> (Database, tempfile::TempDir, Hq, CheckpointDropper) {
+    let db = Database::sqlite();
+    let (work, _) = common::hq::setup(&db);
+    let hq = Hq::start(work.path());
+    let config_path = work.path().join("storepos.toml");
+    let config = std::fs::read_to_string(&config_path).unwrap();
+    let hq_url = config
+        .lines()
+        .find(|l| l.starts_with("url = "))
+        .unwrap()
+        .to_string();
+    // Sell while HQ cannot be reached, so `sync` has events to upload.
+    let offline = format!("url = \"http://127.0.0.1:{}/\"", free_port());
+    std::fs::write(&config_path, config.replace(&hq_url, &offline)).unwrap();
+    let mut sales = String::from(
+        "{\"sign_in\":{\"operator\":\"1001\",\"pin\":\"1234\"}}\n{\"open_shift\":{\"float\":\"0\"}}\n",
+    );
+    for item in ITEMS {
+        sales.push_str(&format!(
+            "{{\"scan\":\"{item}\"}}\n{{\"tender\":{{\"cash\":\"500.00\"}}}}\n"
+        ));
+    }
+    let answers = common::run_script(work.path(), &sales);
+    assert!(answers.iter().all(|a| a["ok"] == true), "{answers:?}");
+    let hq_port: u16 = hq_url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches("/\"")
+        .parse()
+        .unwrap();
+    let dropper = CheckpointDropper::start(hq_port);
+    let through = format!("url = \"http://127.0.0.1:{}/\"", dropper.port);
+    std::fs::write(&config_path, config.replace(&hq_url, &through)).unwrap();
+    (db, work, hq, dropper)
+}
+
+fn backlog(work: &std::path::Path) -> i64 {
+    rusqlite::Connection::open(work.join("store/terminal.db"))
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM outbox WHERE acked = 0", [], |r| {
+            r.get(0)
+        })
+        .unwrap()
+}
+
+#[test]
+fn sync_fetches_the_data_sets_again_when_hq_drops_during_the_fetch() {
+    let (db, work, hq, dropper) = till_behind_a_dropper();
+    assert!(backlog(work.path()) > 0, "the till has events to upload");
+    dropper.drops.store(3, Ordering::SeqCst);
+    let out =
+        run_ok(storepos(work.path()).args(["--data-dir", "store", "sync", "--timeout", "30"]));
+    assert!(out.contains("in sync"), "{out}");
+    assert!(
+        out.contains("catalogue:") && out.contains("members:"),
+        "{out}"
+    );
+    assert_eq!(
+        dropper.dropped.load(Ordering::SeqCst),
+        3,
+        "HQ went away thrice"
+    );
+    assert_eq!(backlog(work.path()), 0);
+    let sales: i64 = rusqlite::Connection::open(work.path().join("store/terminal.db"))
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM sales", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM sales", &[]), sales);
+    drop(hq);
+}
+
+#[test]
+fn sync_gives_up_on_the_data_sets_only_when_its_time_is_up() {
+    let (_db, work, hq, dropper) = till_behind_a_dropper();
+    dropper.drops.store(u64::MAX, Ordering::SeqCst);
+    let started = std::time::Instant::now();
+    let out = storepos(work.path())
+        .args(["--data-dir", "store", "sync", "--timeout", "3"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("every event is at HQ") && stderr.contains("within 3 s"),
+        "{stderr}"
+    );
+    assert!(
+        dropper.dropped.load(Ordering::SeqCst) > 1,
+        "asked more than once"
+    );
+    assert!(took >= Duration::from_secs(3), "gave up after {took:?}");
+    assert!(
+        took < Duration::from_secs(10),
+        "ran past its time: {took:?}"
+    );
+    assert_eq!(backlog(work.path()), 0, "the upload itself succeeded");
+    drop(hq);
+}

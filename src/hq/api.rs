@@ -462,8 +462,8 @@ async fn journal_anchors(
     Authenticated(from): Authenticated,
     query: Result<axum::extract::Query<AnchorsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let axum::extract::Query(query) = query
-        .map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", r.body_text()))?;
+    let axum::extract::Query(query) =
+        query.map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", r.body_text()))?;
     let page = state.store.journal_anchors(&from, query.after_seq).await?;
     Ok(Json(page).into_response())
 }

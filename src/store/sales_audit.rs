@@ -24,7 +24,8 @@ pub struct SalesCheck {
 /// rows differ, lack their entry, or whose entry lacks its rows.
 pub fn verify_sales(conn: &Connection) -> Result<SalesCheck, StoreError> {
     let mut sales = 0;
-    let mut entries = conn.prepare("SELECT receipt_no, kind, at, body FROM journal ORDER BY receipt_no")?;
+    let mut entries =
+        conn.prepare("SELECT receipt_no, kind, at, body FROM journal ORDER BY receipt_no")?;
     let mut rows = entries.query([])?;
     let mut first_bad = None;
     while let Some(r) = rows.next()? {
@@ -86,7 +87,9 @@ fn compare(
              FROM sales WHERE receipt_no = ?1",
         )?
         .query_row([receipt_no], |r| {
-            (0..14).map(|i| r.get::<_, Sql>(i)).collect::<Result<Vec<_>, _>>()
+            (0..14)
+                .map(|i| r.get::<_, Sql>(i))
+                .collect::<Result<Vec<_>, _>>()
         })
         .optional()?;
     let Some(header) = header else {
@@ -264,14 +267,26 @@ mod tests {
     #[test]
     fn every_kind_of_edit_to_the_sales_tables_names_its_receipt() {
         for (edit, says) in [
-            ("UPDATE sales SET total = total - 100 WHERE receipt_no = 3", "total"),
-            ("UPDATE sales SET member_id = 'M1' WHERE receipt_no = 3", "member_id"),
+            (
+                "UPDATE sales SET total = total - 100 WHERE receipt_no = 3",
+                "total",
+            ),
+            (
+                "UPDATE sales SET member_id = 'M1' WHERE receipt_no = 3",
+                "member_id",
+            ),
             (
                 "UPDATE sale_lines SET quantity = 2000 WHERE receipt_no = 3 AND line_no = 2",
                 "quantity",
             ),
-            ("DELETE FROM sale_lines WHERE receipt_no = 3 AND line_no = 3", "lines"),
-            ("UPDATE sale_tenders SET kind = 'card' WHERE receipt_no = 3", "kind"),
+            (
+                "DELETE FROM sale_lines WHERE receipt_no = 3 AND line_no = 3",
+                "lines",
+            ),
+            (
+                "UPDATE sale_tenders SET kind = 'card' WHERE receipt_no = 3",
+                "kind",
+            ),
             ("DELETE FROM sale_tenders WHERE receipt_no = 3", "tenders"),
             (
                 "DELETE FROM sale_lines WHERE receipt_no = 3;

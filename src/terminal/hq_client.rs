@@ -159,9 +159,7 @@ impl HqClient {
 impl HqClient {
     /// Every journal anchor HQ holds for this terminal (its own sales' events), fetched a
     /// page at a time.
-    pub fn journal_anchors(
-        &self,
-    ) -> Result<Vec<storepos_sync::anchor::HeldAnchor>, HqUnavailable> {
+    pub fn journal_anchors(&self) -> Result<Vec<storepos_sync::anchor::HeldAnchor>, HqUnavailable> {
         let mut anchors = Vec::new();
         let mut after = 0u64;
         loop {

@@ -255,7 +255,9 @@ fn the_background_thread_reports_refusals_and_ends_on_a_conflict() {
     thread.join().unwrap();
 
     // A restarted till's thread says why at once and sends nothing.
-    let (thread, status) = terminal.uploader(&hq.url()).spawn(Arc::new(AtomicBool::new(false)));
+    let (thread, status) = terminal
+        .uploader(&hq.url())
+        .spawn(Arc::new(AtomicBool::new(false)));
     thread.join().unwrap();
     assert!(status.halted().unwrap().contains("sequence 7"));
     assert_eq!(status.refused(), 2);
