@@ -6,6 +6,9 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, Source};
+
+mod journal;
+mod sync;
 use crate::import;
 use crate::store::{Identity, Store, history, members};
 
@@ -286,7 +289,7 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
         }
         Command::Import(what) => run_import(&config, what),
         Command::Hq(what) => run_hq(&config, what),
-        Command::Sync { timeout } => sync_now(&config, timeout),
+        Command::Sync { timeout } => sync::sync_now(&config, timeout),
         Command::Lists(what) => crate::lists::command::run(&config, what),
         Command::Terminal(args) => {
             anyhow::ensure!(
@@ -381,7 +384,7 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
                 anyhow::bail!("some devices need attention (see above)")
             }
         }
-        Command::Journal(j) => run_journal(&config, j),
+        Command::Journal(j) => journal::run_journal(&config, j),
         Command::Config(c) => {
             match c {
                 ConfigCommand::Show => print!("{}", config.to_toml()),
@@ -404,97 +407,6 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
         Command::Bench(BenchCommand::Hq(args)) => crate::bench::hq(&config, &args),
         Command::Bench(BenchCommand::Lists(args)) => crate::bench::lists(&config, &args),
     }
-}
-
-fn run_journal(config: &Config, command: JournalCommand) -> Result<()> {
-    use crate::journal;
-    let store = open_store(config)?;
-    match command {
-        JournalCommand::Verify { against_hq } => verify_journal(config, &store, against_hq),
-        JournalCommand::Export { out } => {
-            let n = match out {
-                Some(path) => {
-                    let mut file = std::io::BufWriter::new(
-                        std::fs::File::create(&path)
-                            .with_context(|| format!("cannot create {}", path.display()))?,
-                    );
-                    let n = journal::export(&store.terminal, &mut file)?;
-                    std::io::Write::flush(&mut file)?;
-                    n
-                }
-                None => journal::export(&store.terminal, &mut std::io::stdout().lock())?,
-            };
-            tracing::info!(entries = n, "journal exported");
-            Ok(())
-        }
-    }
-}
-
-/// `journal verify`: the chain and signatures, the sales tables against their entries, and
-/// with `against_hq` the journal against the anchors HQ holds.
-fn verify_journal(config: &Config, store: &Store, against_hq: bool) -> Result<()> {
-    use crate::journal;
-    let count: i64 = store
-        .terminal
-        .query_row("SELECT COUNT(*) FROM journal", [], |r| r.get(0))?;
-    let bad = |b: journal::BadEntry, read: String| {
-        anyhow::anyhow!(
-            "journal entry {} is bad: {} ({read})",
-            b.receipt_no,
-            b.reason
-        )
-    };
-    // An empty journal has nothing to sign, but HQ may still hold anchors of its entries.
-    let key = if count > 0 || against_hq {
-        Some(journal::Sealer::load(store.dir())?.verifying_key())
-    } else {
-        None
-    };
-    if let Some(key) = &key
-        && count > 0
-    {
-        let v = journal::verify(&store.terminal, key)?;
-        if let Some(b) = v.first_bad {
-            return Err(bad(b, format!("{} entries read", v.entries)));
-        }
-    }
-    let sales = crate::store::sales_audit::verify_sales(&store.terminal)?;
-    if let Some(b) = sales.first_bad {
-        return Err(bad(b, format!("{} sales compared", sales.sales)));
-    }
-    if count == 0 {
-        println!("journal is empty");
-    } else {
-        println!(
-            "journal verified: {count} entries, chain and signatures intact, \
-             {} sales rows match their entries",
-            sales.sales
-        );
-    }
-    let Some(key) = key.filter(|_| against_hq) else {
-        return Ok(());
-    };
-    let client = crate::terminal::hq_client::HqClient::for_sync(&config.hq)
-        .context("--against-hq needs HQ credentials (`hq.token`)")?;
-    let anchors = client
-        .journal_anchors()
-        .map_err(|e| anyhow::anyhow!("HQ's anchors of this journal: {e}"))?;
-    let check = journal::verify_against(&store.terminal, &key, &anchors)?;
-    if let Some(b) = check.first_bad {
-        return Err(bad(
-            b,
-            format!(
-                "compared with HQ's {} anchors of this terminal",
-                check.anchors
-            ),
-        ));
-    }
-    println!(
-        "journal matches HQ: {} entries anchored at HQ, {} not yet",
-        check.entries - check.unanchored,
-        check.unanchored
-    );
-    Ok(())
 }
 
 fn run_import(config: &Config, what: ImportCommand) -> Result<()> {
@@ -750,92 +662,9 @@ pub(crate) fn finish_upload(
     let _ = thread.join();
 }
 
-fn sync_now(config: &Config, timeout: u64) -> Result<()> {
-    let store = open_store(config)?;
-    let dir = store.dir().to_path_buf();
-    drop(store);
-    let mut uploader = open_uploader(config, &dir)?
-        .context("no HQ token (`hq.token`): register this terminal with `storepos hq register`")?;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(timeout);
-    let mut backoff = storepos_sync::Backoff::default();
-    loop {
-        match uploader.run_once() {
-            Ok(report) => {
-                for r in &report.refused {
-                    println!(
-                        "HQ refused event {} ({}): {}; {}",
-                        r.seq,
-                        r.rule,
-                        r.message,
-                        if r.parked {
-                            "HQ keeps it and applied nothing of it"
-                        } else {
-                            "HQ did not store it"
-                        }
-                    );
-                }
-                if report.backlog == 0 {
-                    println!("in sync: HQ has every event up to {}", report.acked_seq);
-                    let refused = uploader.refusal_count().unwrap_or(0);
-                    if refused > 0 {
-                        println!(
-                            "HQ has refused {refused} event(s) of this terminal in all \
-                             (recorded in terminal.db)"
-                        );
-                    }
-                    return pull_checkpoints(config, deadline, timeout);
-                }
-                if report.acknowledged > 0 {
-                    backoff.reset();
-                    continue;
-                }
-                tracing::warn!(
-                    "sync: HQ acknowledged nothing new (missing {})",
-                    storepos_sync::describe_missing(&report.missing, report.missing_total)
-                );
-            }
-            // A conflict stops the uploads until the data directory is restored.
-            Err(e) if e.is_local() || e.is_conflict() => return Err(anyhow::anyhow!("{e}")),
-            Err(e) => tracing::warn!("sync: {e}"),
-        }
-        if std::time::Instant::now() >= deadline {
-            let left = uploader.backlog().unwrap_or(0);
-            anyhow::bail!("{left} events are still waiting for HQ after {timeout} s");
-        }
-        std::thread::sleep(backoff.next_delay().min(std::time::Duration::from_secs(2)));
-    }
-}
-
-/// Fetches and applies HQ's data sets for this store: catalogue, promotions, members. HQ
-/// away during the fetch is asked again until `deadline`.
-fn pull_checkpoints(config: &Config, deadline: std::time::Instant, timeout: u64) -> Result<()> {
-    use crate::terminal::datasets;
-    let mut store = open_store(config)?;
-    let sets = datasets::fetch_until(&config.hq, deadline).map_err(|e| {
-        anyhow::anyhow!(
-            "every event is at HQ, but HQ's data sets could not be fetched within {timeout} s: {e}"
-        )
-    })?;
-    let applied = datasets::apply(&mut store, config, &sets)?;
-    println!("catalogue: {} products from HQ", applied.products);
-    println!("promotions: {} from HQ", applied.promotions);
-    println!("operators: {} from HQ", applied.operators);
-    println!("coupons: {} from HQ", applied.codes);
-    println!(
-        "members: {} from HQ, balances as of event {}",
-        applied.members, sets.members.as_of_seq
-    );
-    match applied.settings {
-        Some(Err(e)) => anyhow::bail!("settings: {e}"),
-        Some(Ok(())) => println!("settings: from HQ"),
-        None => {}
-    }
-    Ok(())
-}
-
 /// The uploader of the terminal whose data directory is `dir`, trusting HQ's certificate
 /// authority when `hq.ca_file` names one; none without HQ credentials (`hq.token`).
-fn open_uploader(
+pub(crate) fn open_uploader(
     config: &Config,
     dir: &std::path::Path,
 ) -> Result<Option<storepos_sync::Uploader>> {

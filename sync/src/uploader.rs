@@ -9,8 +9,9 @@
 //! next attempt sends again from the lowest unacknowledged event; HQ applies each event
 //! once, so sending one twice is harmless.
 //!
-//! The uploader keeps no state of its own worth saving: where it stands is the outbox's
-//! acknowledged flags, so it resumes correctly after a restart, a crash or a power cut.
+//! The uploader keeps no state of its own: where it stands is the outbox's acknowledged
+//! flags (and a recorded conflict, see below), all in `terminal.db`, so it resumes
+//! correctly after a restart, a crash or a power cut.
 //!
 //! Refusals and conflicts (see [`crate::wire`]): a 422 that is an [`IngestReply`] names
 //! events HQ refused; they are recorded in `terminal.db` ([`crate::refusals`]) and the
@@ -454,6 +455,13 @@ impl Uploader {
             s.acked_seq = self.acked_seq;
             s.backlog = self.backlog().unwrap_or(0);
             s.refused = self.refusal_count().unwrap_or(0);
+            // Known before the thread's first turn, so no reader sees a halted uploader
+            // as merely idle.
+            if let Some(conflict) = &self.conflict {
+                let why = UploadError::Conflict(conflict.clone()).to_string();
+                s.last_error = Some(why.clone());
+                s.halted = Some(why);
+            }
         }
         let shared = Arc::clone(&status);
         let handle = std::thread::Builder::new()
