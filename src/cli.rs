@@ -6,6 +6,9 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, Source};
+
+mod journal;
+mod sync;
 use crate::import;
 use crate::store::{Identity, Store, history, members};
 
@@ -190,8 +193,15 @@ pub enum ImportCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum JournalCommand {
-    /// Check receipt numbers, the hash chain and every signature; report the first bad entry.
-    Verify,
+    /// Check receipt numbers, the hash chain and every signature, and the sales tables
+    /// against their entries; report the first bad entry.
+    Verify {
+        /// Also compare the journal with the anchors HQ keeps of this terminal's sales
+        /// (each entry's hash and signing key): finds removed entries, rewritten and
+        /// re-signed entries, and a replaced key.
+        #[arg(long)]
+        against_hq: bool,
+    },
     /// Write the journal as JSON lines.
     Export {
         /// Output file (default: standard output).
@@ -279,7 +289,7 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
         }
         Command::Import(what) => run_import(&config, what),
         Command::Hq(what) => run_hq(&config, what),
-        Command::Sync { timeout } => sync_now(&config, timeout),
+        Command::Sync { timeout } => sync::sync_now(&config, timeout),
         Command::Lists(what) => crate::lists::command::run(&config, what),
         Command::Terminal(args) => {
             anyhow::ensure!(
@@ -374,7 +384,7 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
                 anyhow::bail!("some devices need attention (see above)")
             }
         }
-        Command::Journal(j) => run_journal(&config, j),
+        Command::Journal(j) => journal::run_journal(&config, j),
         Command::Config(c) => {
             match c {
                 ConfigCommand::Show => print!("{}", config.to_toml()),
@@ -396,55 +406,6 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
         Command::Bench(BenchCommand::Ui(args)) => crate::bench::ui(&config, &args),
         Command::Bench(BenchCommand::Hq(args)) => crate::bench::hq(&config, &args),
         Command::Bench(BenchCommand::Lists(args)) => crate::bench::lists(&config, &args),
-    }
-}
-
-fn run_journal(config: &Config, command: JournalCommand) -> Result<()> {
-    use crate::journal;
-    let store = open_store(config)?;
-    match command {
-        JournalCommand::Verify => {
-            let count: i64 = store
-                .terminal
-                .query_row("SELECT COUNT(*) FROM journal", [], |r| r.get(0))?;
-            if count == 0 {
-                println!("journal is empty");
-                return Ok(());
-            }
-            let sealer = journal::Sealer::load(store.dir())?;
-            let v = journal::verify(&store.terminal, &sealer.verifying_key())?;
-            match v.first_bad {
-                None => {
-                    println!(
-                        "journal verified: {} entries, chain and signatures intact",
-                        v.entries
-                    );
-                    Ok(())
-                }
-                Some(bad) => anyhow::bail!(
-                    "journal entry {} is bad: {} ({} entries read)",
-                    bad.receipt_no,
-                    bad.reason,
-                    v.entries
-                ),
-            }
-        }
-        JournalCommand::Export { out } => {
-            let n = match out {
-                Some(path) => {
-                    let mut file = std::io::BufWriter::new(
-                        std::fs::File::create(&path)
-                            .with_context(|| format!("cannot create {}", path.display()))?,
-                    );
-                    let n = journal::export(&store.terminal, &mut file)?;
-                    std::io::Write::flush(&mut file)?;
-                    n
-                }
-                None => journal::export(&store.terminal, &mut std::io::stdout().lock())?,
-            };
-            tracing::info!(entries = n, "journal exported");
-            Ok(())
-        }
     }
 }
 
@@ -701,66 +662,9 @@ pub(crate) fn finish_upload(
     let _ = thread.join();
 }
 
-fn sync_now(config: &Config, timeout: u64) -> Result<()> {
-    let store = open_store(config)?;
-    let dir = store.dir().to_path_buf();
-    drop(store);
-    let mut uploader = open_uploader(config, &dir)?
-        .context("no HQ token (`hq.token`): register this terminal with `storepos hq register`")?;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(timeout);
-    let mut backoff = storepos_sync::Backoff::default();
-    loop {
-        match uploader.run_once() {
-            Ok(report) if report.backlog == 0 => {
-                println!("in sync: HQ has every event up to {}", report.acked_seq);
-                return pull_checkpoints(config);
-            }
-            Ok(report) if report.acknowledged > 0 => {
-                backoff.reset();
-                continue;
-            }
-            Ok(report) => tracing::warn!(
-                "sync: HQ acknowledged nothing new (missing {:?})",
-                report.missing
-            ),
-            Err(e) if e.is_local() => return Err(anyhow::anyhow!("{e}")),
-            Err(e) => tracing::warn!("sync: {e}"),
-        }
-        if std::time::Instant::now() >= deadline {
-            let left = uploader.backlog().unwrap_or(0);
-            anyhow::bail!("{left} events are still waiting for HQ after {timeout} s");
-        }
-        std::thread::sleep(backoff.next_delay().min(std::time::Duration::from_secs(2)));
-    }
-}
-
-/// Fetches and applies HQ's data sets for this store: catalogue, promotions, members.
-fn pull_checkpoints(config: &Config) -> Result<()> {
-    use crate::terminal::datasets;
-    use crate::terminal::hq_client::HqClient;
-    let client = HqClient::for_sync(&config.hq).context("no HQ token (`hq.token`)")?;
-    let mut store = open_store(config)?;
-    let sets = datasets::fetch(&client).map_err(|e| anyhow::anyhow!("data sets: {e}"))?;
-    let applied = datasets::apply(&mut store, config, &sets)?;
-    println!("catalogue: {} products from HQ", applied.products);
-    println!("promotions: {} from HQ", applied.promotions);
-    println!("operators: {} from HQ", applied.operators);
-    println!("coupons: {} from HQ", applied.codes);
-    println!(
-        "members: {} from HQ, balances as of event {}",
-        applied.members, sets.members.as_of_seq
-    );
-    match applied.settings {
-        Some(Err(e)) => anyhow::bail!("settings: {e}"),
-        Some(Ok(())) => println!("settings: from HQ"),
-        None => {}
-    }
-    Ok(())
-}
-
 /// The uploader of the terminal whose data directory is `dir`, trusting HQ's certificate
 /// authority when `hq.ca_file` names one; none without HQ credentials (`hq.token`).
-fn open_uploader(
+pub(crate) fn open_uploader(
     config: &Config,
     dir: &std::path::Path,
 ) -> Result<Option<storepos_sync::Uploader>> {

@@ -112,8 +112,9 @@ pub fn run(config: &Config, dir: &Path) -> Result<()> {
         // A kept store whose earlier events went to an HQ database since recreated: this
         // HQ lacks them and rightly acknowledges nothing past the gap.
         println!(
-            "HQ lacks events {:?} an earlier HQ acknowledged; the till keeps its {} newer events",
-            report.missing, report.backlog
+            "HQ lacks events {} an earlier HQ acknowledged; the till keeps its {} newer events",
+            storepos_sync::describe_missing(&report.missing, report.missing_total),
+            report.backlog
         );
         return Ok(());
     }

@@ -8,6 +8,14 @@
 //! - each hash is signed with the terminal's Ed25519 key, so the chain cannot be rebuilt
 //!   without the key.
 //!
+//! The key sits beside the journal, so whoever can edit the data directory can cut the
+//! journal's tail, or rewrite entries and sign them again (with this key or a new one), and
+//! [`verify`] alone cannot tell. The chain is therefore anchored outside the till: each
+//! sale's event carries its entry's hash and the signer's public key ([`Entry::anchor`]),
+//! HQ keeps them, and [`verify_against`] compares the journal with what HQ holds: an
+//! anchored receipt missing here is a cut, another hash a rewrite, another key a
+//! replaced key.
+//!
 //! Entries are appended inside the caller's transaction (the one that also writes the sale
 //! and its outbox event), so a journal entry exists exactly when its transaction does.
 
@@ -18,6 +26,7 @@ use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
+use storepos_sync::anchor::{HeldAnchor, JournalAnchor};
 
 /// File in the data directory holding the terminal's signing key (owner-only permissions).
 pub const KEY_FILE: &str = "terminal.key";
@@ -61,6 +70,8 @@ pub struct Entry {
     pub prev_hash: [u8; 32],
     pub hash: [u8; 32],
     pub signature: [u8; 64],
+    /// The public key of the signer (not stored in the journal: it is the terminal's key).
+    pub key: [u8; 32],
 }
 
 /// The hash of an entry: SHA-256 over the previous hash and the length-prefixed fields.
@@ -189,6 +200,7 @@ pub fn seal(sealer: &Sealer, head: Head, kind: &str, at: DateTime<Utc>, body: St
         prev_hash: head.hash,
         hash,
         signature,
+        key: sealer.key.verifying_key().to_bytes(),
     }
 }
 
@@ -198,6 +210,14 @@ impl Entry {
         Head {
             receipt_no: self.receipt_no,
             hash: self.hash,
+        }
+    }
+
+    /// What the entry's event carries to HQ: its hash and the signer's public key.
+    pub fn anchor(&self) -> JournalAnchor {
+        JournalAnchor {
+            hash: hex::encode(self.hash),
+            key: hex::encode(self.key),
         }
     }
 }
@@ -314,6 +334,87 @@ pub fn verify(conn: &Connection, key: &VerifyingKey) -> Result<Verification, Jou
     Ok(Verification {
         entries,
         first_bad: None,
+    })
+}
+
+/// What [`verify_against`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnchorCheck {
+    /// Anchors HQ holds for this terminal.
+    pub anchors: u64,
+    /// Entries of the local journal.
+    pub entries: u64,
+    /// Local entries HQ holds no anchor for yet (not uploaded, or sold before anchoring).
+    pub unanchored: u64,
+    /// The lowest receipt whose anchor the journal does not match, and why.
+    pub first_bad: Option<BadEntry>,
+}
+
+/// Compares the journal with the anchors HQ holds for this terminal, by receipt number:
+/// a receipt HQ holds that the journal lacks means entries were removed; another key than
+/// `key` (the key the journal verifies with) means the key was replaced and the journal
+/// signed again; another hash means the entry was rewritten (and signed again, if
+/// [`verify`] passes). Reports the lowest receipt that differs.
+pub fn verify_against(
+    conn: &Connection,
+    key: &VerifyingKey,
+    anchors: &[HeldAnchor],
+) -> Result<AnchorCheck, JournalError> {
+    let mut local = std::collections::BTreeMap::new();
+    {
+        let mut stmt = conn.prepare("SELECT receipt_no, hash FROM journal")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            local.insert(
+                r.get::<_, i64>(0)? as u64,
+                hex::encode(r.get::<_, Vec<u8>>(1)?),
+            );
+        }
+    }
+    let last_local = local.keys().next_back().copied().unwrap_or(0);
+    let key_hex = hex::encode(key.to_bytes());
+    let mut sorted: Vec<&HeldAnchor> = anchors.iter().collect();
+    sorted.sort_by_key(|a| (a.receipt_no, a.seq));
+    let mut first_bad = None;
+    for anchor in &sorted {
+        let bad = |reason: String| BadEntry {
+            receipt_no: anchor.receipt_no,
+            reason,
+        };
+        let found = match local.get(&anchor.receipt_no) {
+            None => Some(bad(format!(
+                "HQ holds receipt {} (event {}) but the journal here {}: entries were removed",
+                anchor.receipt_no,
+                anchor.seq,
+                if last_local == 0 {
+                    "is empty".to_string()
+                } else {
+                    format!("ends at receipt {last_local}")
+                }
+            ))),
+            Some(_) if !anchor.key.eq_ignore_ascii_case(&key_hex) => Some(bad(format!(
+                "HQ holds it signed with key {}, the journal here is signed with key {}: \
+                 the signing key was replaced and the journal signed again",
+                anchor.key, key_hex
+            ))),
+            Some(hash) if !anchor.hash.eq_ignore_ascii_case(hash) => Some(bad(format!(
+                "HQ holds it with hash {}, the entry here hashes to {hash}: the entry was \
+                 rewritten and the chain signed again",
+                anchor.hash
+            ))),
+            Some(_) => None,
+        };
+        if found.is_some() {
+            first_bad = found;
+            break;
+        }
+    }
+    let anchored: std::collections::BTreeSet<u64> = sorted.iter().map(|a| a.receipt_no).collect();
+    Ok(AnchorCheck {
+        anchors: anchors.len() as u64,
+        entries: local.len() as u64,
+        unanchored: local.keys().filter(|n| !anchored.contains(n)).count() as u64,
+        first_bad,
     })
 }
 
@@ -451,6 +552,109 @@ mod tests {
                 "byte {i}"
             );
         }
+    }
+
+    /// The anchors HQ would hold had every entry of the journal been uploaded.
+    fn anchors_of(conn: &Connection, sealer: &Sealer) -> Vec<HeldAnchor> {
+        let mut stmt = conn
+            .prepare("SELECT receipt_no, hash FROM journal ORDER BY receipt_no")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
+            .unwrap()
+            .map(|row| {
+                let (n, hash) = row.unwrap();
+                HeldAnchor {
+                    seq: n as u64,
+                    receipt_no: n as u64,
+                    hash: hex::encode(hash),
+                    key: hex::encode(sealer.verifying_key().to_bytes()),
+                }
+            })
+            .collect()
+    }
+
+    /// Signs the journal again from `from` on, as whoever holds `sealer` could.
+    fn resign(conn: &Connection, sealer: &Sealer, from: u64) {
+        let entries: Vec<(u64, String, String, String)> = conn
+            .prepare("SELECT receipt_no, kind, at, body FROM journal WHERE receipt_no >= ?1 ORDER BY receipt_no")
+            .unwrap()
+            .query_map([from as i64], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        conn.execute("DELETE FROM journal WHERE receipt_no >= ?1", [from as i64])
+            .unwrap();
+        for (receipt_no, kind, at, body) in entries {
+            let prev_hash = head(conn).unwrap().hash;
+            let hash = entry_hash(&prev_hash, receipt_no, &kind, &at, &body);
+            let entry = Entry {
+                receipt_no,
+                kind,
+                at,
+                body,
+                prev_hash,
+                hash,
+                signature: sealer.key.sign(&hash).to_bytes(),
+                key: sealer.verifying_key().to_bytes(),
+            };
+            insert(conn, &entry).unwrap();
+        }
+    }
+
+    #[test]
+    fn the_journal_agrees_with_its_anchors_until_cut_rewritten_or_resigned() {
+        let (conn, sealer) = journal_with(5);
+        let anchors = anchors_of(&conn, &sealer);
+        let check = verify_against(&conn, &sealer.verifying_key(), &anchors[..4]).unwrap();
+        assert_eq!((check.anchors, check.entries, check.unanchored), (4, 5, 1));
+        assert_eq!(check.first_bad, None);
+
+        // Cut: the last two entries go; the rest still verifies on its own.
+        conn.execute("DELETE FROM journal WHERE receipt_no >= 4", [])
+            .unwrap();
+        assert_eq!(first_bad(&conn, &sealer), None);
+        let bad = verify_against(&conn, &sealer.verifying_key(), &anchors)
+            .unwrap()
+            .first_bad
+            .unwrap();
+        assert_eq!(bad.receipt_no, 4);
+        assert!(bad.reason.contains("removed"), "{}", bad.reason);
+    }
+
+    #[test]
+    fn a_rewritten_entry_signed_again_with_the_key_differs_from_its_anchor() {
+        let (conn, sealer) = journal_with(5);
+        let anchors = anchors_of(&conn, &sealer);
+        conn.execute(
+            "UPDATE journal SET body = replace(body, '12.30', '2.30') WHERE receipt_no = 3",
+            [],
+        )
+        .unwrap();
+        resign(&conn, &sealer, 3);
+        assert_eq!(first_bad(&conn, &sealer), None, "locally it passes");
+        let bad = verify_against(&conn, &sealer.verifying_key(), &anchors)
+            .unwrap()
+            .first_bad
+            .unwrap();
+        assert_eq!(bad.receipt_no, 3);
+        assert!(bad.reason.contains("rewritten"), "{}", bad.reason);
+    }
+
+    #[test]
+    fn a_journal_signed_again_with_a_new_key_differs_from_its_anchors() {
+        let (conn, sealer) = journal_with(3);
+        let anchors = anchors_of(&conn, &sealer);
+        let forger = Sealer::from_secret([9; 32]);
+        resign(&conn, &forger, 1);
+        assert_eq!(first_bad(&conn, &forger), None, "locally it passes");
+        let bad = verify_against(&conn, &forger.verifying_key(), &anchors)
+            .unwrap()
+            .first_bad
+            .unwrap();
+        assert_eq!(bad.receipt_no, 1);
+        assert!(bad.reason.contains("key was replaced"), "{}", bad.reason);
     }
 
     #[test]

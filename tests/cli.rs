@@ -501,15 +501,15 @@ fn journal_verify_finds_a_tampered_byte_and_export_writes_json_lines() {
     storepos(work.path()).arg("init").assert().success();
     let data = work.path().join("storepos-data");
     {
-        let conn = rusqlite::Connection::open(data.join("terminal.db")).unwrap();
+        // Real sales: verify also checks each entry's sales rows.
+        let mut conn = rusqlite::Connection::open(data.join("terminal.db")).unwrap();
         let sealer = storepos::journal::Sealer::load_or_create(&data).unwrap();
         for i in 1..=4 {
-            storepos::journal::append(
-                &conn,
+            storepos::store::sales::commit(
+                &mut conn,
                 &sealer,
-                "sale",
+                &storepos::store::sales::sample_sale(2, i),
                 chrono::Utc::now(),
-                &serde_json::json!({ "receipt": i, "total": "10.00" }).to_string(),
             )
             .unwrap();
         }
@@ -529,7 +529,7 @@ fn journal_verify_finds_a_tampered_byte_and_export_writes_json_lines() {
 
     let conn = rusqlite::Connection::open(data.join("terminal.db")).unwrap();
     conn.execute(
-        "UPDATE journal SET body = replace(body, '10.00', '1.00') WHERE receipt_no = 2",
+        "UPDATE journal SET body = replace(body, '\"Item 1\"', '\"Item 7\"') WHERE receipt_no = 2",
         [],
     )
     .unwrap();

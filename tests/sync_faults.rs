@@ -348,3 +348,301 @@ fn hq_ends_with_exactly_what_the_terminals_recorded_whatever_the_network_did(db:
     }
     drop(hq);
 }
+
+/// What [`HqProxy`] does to event uploads.
+const PASS: u8 = 0;
+/// Forward, then answer as an HQ that refused (parked) the batch's first event: a 422.
+const REFUSE_FIRST: u8 = 1;
+/// Answer a 409: HQ holds another event under the batch's first sequence.
+const CONFLICT: u8 = 2;
+
+/// A proxy in front of HQ that drops the connection of the next `drops` data-set requests
+/// (`GET /v1/checkpoints/…`) unanswered, as an HQ that goes away in the middle of a `sync`
+/// would, and answers event uploads as `events` says.
+struct HqProxy {
+    port: u16,
+    drops: Arc<AtomicU64>,
+    dropped: Arc<AtomicU64>,
+    events: Arc<std::sync::atomic::AtomicU8>,
+    posts: Arc<AtomicU64>,
+}
+
+/// The body of an HTTP message (after the blank line).
+fn body_of(message: &[u8]) -> serde_json::Value {
+    let at = message
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(message.len(), |i| i + 4);
+    serde_json::from_slice(&message[at..]).unwrap_or_default()
+}
+
+fn http_answer(status: u16, body: &serde_json::Value) -> Vec<u8> {
+    let body = body.to_string();
+    format!(
+        "HTTP/1.1 {status} Scripted\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// How the proxy answers one upload.
+fn answer_events(mode: u8, target: u16, request: &[u8]) -> Option<Vec<u8>> {
+    let first = body_of(request)["events"][0].clone();
+    match mode {
+        CONFLICT => Some(http_answer(
+            409,
+            &serde_json::json!({
+                "error": {"code": "seq_conflict", "message": "HQ holds another event"},
+                "conflict": {
+                    "seq": first["seq"],
+                    "held_id": "01890a5d-ac96-774b-bcce-b302099a8057",
+                    "sent_id": first["id"],
+                    "message": format!("HQ holds another event under sequence {}", first["seq"]),
+                },
+            }),
+        )),
+        REFUSE_FIRST => {
+            let held = body_of(&forward(target, request)?);
+            Some(http_answer(
+                422,
+                &serde_json::json!({
+                    "acked_seq": held["acked_seq"],
+                    "refused": [{
+                        "seq": first["seq"],
+                        "id": first["id"],
+                        "rule": "points_not_earned",
+                        "message": "the sale claims points the programme does not give",
+                        "parked": true,
+                    }],
+                    "error": {"code": "refused", "message": "an event broke HQ's rules"},
+                }),
+            ))
+        }
+        _ => forward(target, request),
+    }
+}
+
+impl HqProxy {
+    fn start(target: u16) -> HqProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let proxy = HqProxy {
+            port,
+            drops: Arc::new(AtomicU64::new(0)),
+            dropped: Arc::new(AtomicU64::new(0)),
+            events: Arc::new(std::sync::atomic::AtomicU8::new(PASS)),
+            posts: Arc::new(AtomicU64::new(0)),
+        };
+        let (left, count, events, posts) = (
+            proxy.drops.clone(),
+            proxy.dropped.clone(),
+            proxy.events.clone(),
+            proxy.posts.clone(),
+        );
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { continue };
+                let (left, count, events, posts) =
+                    (left.clone(), count.clone(), events.clone(), posts.clone());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(client.try_clone().unwrap());
+                    let Some(request) = read_request(&mut reader) else {
+                        return;
+                    };
+                    let answer = if request.starts_with(b"POST /v1/events") {
+                        posts.fetch_add(1, Ordering::SeqCst);
+                        answer_events(events.load(Ordering::SeqCst), target, &request)
+                    } else if request.starts_with(b"GET /v1/checkpoints/")
+                        && left
+                            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                            .is_ok()
+                    {
+                        count.fetch_add(1, Ordering::SeqCst);
+                        None
+                    } else {
+                        forward(target, &request)
+                    };
+                    if let Some(answer) = answer {
+                        let _ = client.write_all(&answer);
+                    }
+                    let _ = client.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        });
+        proxy
+    }
+}
+
+/// A till with sales HQ has not received yet, its HQ address the proxy.
+fn till_behind_a_proxy() -> (Database, tempfile::TempDir, Hq, HqProxy) {
+    let db = Database::sqlite();
+    let (work, _) = common::hq::setup(&db);
+    let hq = Hq::start(work.path());
+    let config_path = work.path().join("storepos.toml");
+    let config = std::fs::read_to_string(&config_path).unwrap();
+    let hq_url = config
+        .lines()
+        .find(|l| l.starts_with("url = "))
+        .unwrap()
+        .to_string();
+    // Sell while HQ cannot be reached, so `sync` has events to upload.
+    let offline = format!("url = \"http://127.0.0.1:{}/\"", free_port());
+    std::fs::write(&config_path, config.replace(&hq_url, &offline)).unwrap();
+    let mut sales = String::from(
+        "{\"sign_in\":{\"operator\":\"1001\",\"pin\":\"1234\"}}\n{\"open_shift\":{\"float\":\"0\"}}\n",
+    );
+    for item in ITEMS {
+        sales.push_str(&format!(
+            "{{\"scan\":\"{item}\"}}\n{{\"tender\":{{\"cash\":\"500.00\"}}}}\n"
+        ));
+    }
+    let answers = common::run_script(work.path(), &sales);
+    assert!(answers.iter().all(|a| a["ok"] == true), "{answers:?}");
+    let hq_port: u16 = hq_url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches("/\"")
+        .parse()
+        .unwrap();
+    let dropper = HqProxy::start(hq_port);
+    let through = format!("url = \"http://127.0.0.1:{}/\"", dropper.port);
+    std::fs::write(&config_path, config.replace(&hq_url, &through)).unwrap();
+    (db, work, hq, dropper)
+}
+
+fn backlog(work: &std::path::Path) -> i64 {
+    rusqlite::Connection::open(work.join("store/terminal.db"))
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM outbox WHERE acked = 0", [], |r| {
+            r.get(0)
+        })
+        .unwrap()
+}
+
+#[test]
+fn sync_fetches_the_data_sets_again_when_hq_drops_during_the_fetch() {
+    let (db, work, hq, dropper) = till_behind_a_proxy();
+    assert!(backlog(work.path()) > 0, "the till has events to upload");
+    dropper.drops.store(3, Ordering::SeqCst);
+    let out =
+        run_ok(storepos(work.path()).args(["--data-dir", "store", "sync", "--timeout", "30"]));
+    assert!(out.contains("in sync"), "{out}");
+    assert!(
+        out.contains("catalogue:") && out.contains("members:"),
+        "{out}"
+    );
+    assert_eq!(
+        dropper.dropped.load(Ordering::SeqCst),
+        3,
+        "HQ went away thrice"
+    );
+    assert_eq!(backlog(work.path()), 0);
+    let sales: i64 = rusqlite::Connection::open(work.path().join("store/terminal.db"))
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM sales", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM sales", &[]), sales);
+    drop(hq);
+}
+
+#[test]
+fn sync_gives_up_on_the_data_sets_only_when_its_time_is_up() {
+    let (_db, work, hq, dropper) = till_behind_a_proxy();
+    dropper.drops.store(u64::MAX, Ordering::SeqCst);
+    let started = std::time::Instant::now();
+    let out = storepos(work.path())
+        .args(["--data-dir", "store", "sync", "--timeout", "3"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("every event is at HQ") && stderr.contains("within 3 s"),
+        "{stderr}"
+    );
+    assert!(
+        dropper.dropped.load(Ordering::SeqCst) > 1,
+        "asked more than once"
+    );
+    assert!(took >= Duration::from_secs(3), "gave up after {took:?}");
+    assert!(
+        took < Duration::from_secs(10),
+        "ran past its time: {took:?}"
+    );
+    assert_eq!(backlog(work.path()), 0, "the upload itself succeeded");
+    drop(hq);
+}
+
+#[test]
+fn sync_lists_what_hq_refused_and_the_till_status_counts_it() {
+    let (_db, work, hq, proxy) = till_behind_a_proxy();
+    proxy.events.store(REFUSE_FIRST, Ordering::SeqCst);
+    let out =
+        run_ok(storepos(work.path()).args(["--data-dir", "store", "sync", "--timeout", "30"]));
+    assert!(
+        out.contains("HQ refused event 1 (points_not_earned)") && out.contains("applied nothing"),
+        "{out}"
+    );
+    assert!(out.contains("in sync"), "{out}");
+    assert_eq!(backlog(work.path()), 0, "a parked event is held at HQ");
+    let recorded: i64 = rusqlite::Connection::open(work.path().join("store/terminal.db"))
+        .unwrap()
+        .query_row(
+            "SELECT COUNT(*) FROM outbox_refusals WHERE seq = 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(recorded, 1);
+    let status = common::run_script(work.path(), "{\"status\":{}}\n");
+    assert_eq!(status[0]["sync"]["refused"], 1, "{status:?}");
+    drop(hq);
+}
+
+#[test]
+fn sync_stops_and_says_why_when_hq_holds_other_events_under_its_sequences() {
+    let (_db, work, hq, proxy) = till_behind_a_proxy();
+    proxy.events.store(CONFLICT, Ordering::SeqCst);
+    for round in 0..2 {
+        let started = std::time::Instant::now();
+        let out = storepos(work.path())
+            .args(["--data-dir", "store", "sync", "--timeout", "20"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        for says in [
+            "uploading is stopped",
+            "sequence 1",
+            "lost events",
+            "backup",
+            "new terminal id",
+        ] {
+            assert!(
+                stderr.contains(says),
+                "round {round}: {says:?} missing: {stderr}"
+            );
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "it did not wait for its timeout"
+        );
+    }
+    assert_eq!(
+        proxy.posts.load(Ordering::SeqCst),
+        1,
+        "nothing sent after the conflict"
+    );
+    // The till keeps selling; its status says why nothing reaches HQ.
+    let status = common::run_script(work.path(), "{\"status\":{}}\n");
+    let halted = status[0]["sync"]["halted"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(halted.contains("sequence 1"), "{status:?}");
+    assert_eq!(proxy.posts.load(Ordering::SeqCst), 1);
+    assert!(backlog(work.path()) > 0, "the events stay in the outbox");
+    drop(hq);
+}

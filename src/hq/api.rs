@@ -133,6 +133,7 @@ pub fn router(store: HqStore, settings: ApiSettings) -> Router {
         .route("/v1/admin/prices/{store}", axum::routing::put(put_prices))
         .route("/v1/admin/promotions", axum::routing::put(put_promotions))
         .route("/v1/admin/report", get(report))
+        .route("/v1/journal/anchors", get(journal_anchors))
         // A batch of 500 sales is a few megabytes; the default 2 MB is too tight.
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         // A client that sends its body slowly is cut off (its headers: see `hq::serve`).
@@ -574,4 +575,23 @@ async fn settings_checkpoint(
     let checkpoint =
         storepos_sync::checkpoint::Checkpoint::new("settings", &from.store_id, as_of, settings);
     Ok(Json(checkpoint).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnchorsQuery {
+    #[serde(default)]
+    after_seq: u64,
+}
+
+/// The journal anchors HQ holds for the asking terminal (and only for it), a page at a time.
+async fn journal_anchors(
+    State(state): State<AppState>,
+    Authenticated(from): Authenticated,
+    query: Result<axum::extract::Query<AnchorsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let axum::extract::Query(query) =
+        query.map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", r.body_text()))?;
+    let page = state.store.journal_anchors(&from, query.after_seq).await?;
+    Ok(Json(page).into_response())
 }

@@ -10,6 +10,7 @@
 //! - [`rules`]: what a terminal's token may say, what HQ derives and checks before it
 //!   applies an event, and the parking of refused events and answering of conflicts;
 //! - [`api`]: the HTTP routes (axum on tokio);
+//! - [`anchors`]: the journal anchors of a terminal's sales, for `journal verify --against-hq`;
 //! - [`admin`]: points expiry, coupon issuance and the reconciliation report;
 //! - [`catalogue`], [`prices`]: the data sets HQ staff administer for the stores' tills;
 //! - [`lists`]: the biweekly personalised shopping lists and the manufacturer report;
@@ -17,6 +18,7 @@
 //! - [`schedule`]: what `hq serve` runs by itself (daily expiry, the lists when due).
 
 pub mod admin;
+pub mod anchors;
 pub mod api;
 pub mod catalogue;
 pub mod db;

@@ -16,6 +16,7 @@ pub mod members;
 pub mod operators;
 pub mod promotions;
 pub mod sales;
+pub mod sales_audit;
 mod schema;
 pub mod shifts;
 pub mod suspended;

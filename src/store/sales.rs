@@ -260,8 +260,12 @@ pub fn commit_sealed(
     let (record, entry) = (&sealed.record, &sealed.entry);
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     journal::insert(&tx, entry)?;
+    // The sale verbatim as the journal hashed it, and the entry's anchor (its hash and the
+    // signer's key), which HQ keeps so the journal can be checked against it.
+    let anchor =
+        serde_json::to_string(&entry.anchor()).map_err(|e| SaleError::Unbalanced(e.to_string()))?;
     let payload = format!(
-        r#"{{"receipt_no":{},"sale":{}}}"#,
+        r#"{{"receipt_no":{},"sale":{},"journal":{anchor}}}"#,
         entry.receipt_no, entry.body
     );
     let kind = match record.kind {

@@ -5,7 +5,7 @@ use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 
 /// Schema version of `terminal.db` after all migrations.
-pub const TERMINAL_VERSION: i64 = 10;
+pub const TERMINAL_VERSION: i64 = 11;
 /// Schema version of `catalogue.db` after all migrations.
 pub const CATALOGUE_VERSION: i64 = 3;
 
@@ -22,6 +22,8 @@ pub fn migrate_terminal(conn: &mut Connection) -> Result<(), rusqlite_migration:
         M::up(super::loyalty::SCHEMA),
         // The uploader reads the unacknowledged tail; acknowledged rows stay for the record.
         M::up("CREATE INDEX outbox_pending ON outbox (seq) WHERE acked = 0;"),
+        // What HQ refused of the outbox, and a sequence conflict that stops the uploads.
+        M::up(storepos_sync::refusals::SCHEMA),
     ])
     .to_latest(conn)
 }

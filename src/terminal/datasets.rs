@@ -7,7 +7,8 @@
 //! start of a command when no sale is in progress (empty basket, no tender, no member, no
 //! sale waiting for its commit), so the prices, promotions and points a sale started with
 //! stay the ones it finishes with. Each data set is applied in one transaction, as
-//! `storepos sync` applies them.
+//! `storepos sync` applies them; `sync` fetches with [`fetch_until`], which asks again
+//! while HQ is away, within the command's time.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 use storepos_sync::checkpoint::Checkpoint;
 
 use super::hq_client::{self, HqClient, HqUnavailable};
-use crate::config::Config;
+use crate::config::{Config, HqConfig};
 use crate::domain::member::Member;
 use crate::domain::org::Operator;
 use crate::domain::product::Product;
@@ -46,6 +47,35 @@ pub fn fetch(client: &HqClient) -> Result<DataSets, HqUnavailable> {
         coupons: client.checkpoint("coupons")?,
         members: client.checkpoint("members")?,
     })
+}
+
+/// Longest wait between two attempts of [`fetch_until`].
+const RETRY_CAP: Duration = Duration::from_secs(2);
+
+/// Fetches every data set, asking again with growing delays while HQ cannot be reached or
+/// cannot serve (a 5xx, a damaged transfer), until `deadline`; no request runs past it.
+/// Another refusal (a 4xx) is returned at once; when time runs out, the last failure.
+pub fn fetch_until(hq: &HqConfig, deadline: Instant) -> Result<DataSets, HqUnavailable> {
+    let mut backoff = storepos_sync::Backoff::new(Duration::from_millis(100), RETRY_CAP);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let client = HqClient::for_sync_within(hq, left).ok_or_else(|| HqUnavailable::Refused {
+            status: 401,
+            message: "this terminal has no HQ token (`hq.token`)".into(),
+        })?;
+        match fetch(&client) {
+            Ok(sets) => return Ok(sets),
+            Err(e) if !e.is_transient() => return Err(e),
+            Err(e) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(e);
+                }
+                tracing::warn!("data sets not fetched, trying again: {e}");
+                std::thread::sleep(backoff.next_delay().min(left));
+            }
+        }
+    }
 }
 
 /// What applying the data sets did.

@@ -477,6 +477,8 @@ pub(super) fn respond(
                 "acked_seq": s.acked_seq,
                 "last_error": s.last_error,
                 "last_success": s.last_success,
+                "refused": s.refused,
+                "halted": s.halted,
             }));
         }
         Outcome::Sale(done) => answer.sale = Some(views::sale_view(done, currency)),

@@ -1,7 +1,9 @@
 //! The terminal's calls to HQ made while selling: only the lookup of a member whose card
 //! this till has never seen (one card works in every store). Everything else reaches HQ
 //! through the outbox. A lookup waits at most [`LOOKUP_TIMEOUT`]; offline, the till says
-//! so and sells on without the member.
+//! so and sells on without the member. Away from the counter: HQ's data sets
+//! ([`HqClient::checkpoint`]) and the journal anchors HQ holds for this terminal
+//! ([`HqClient::journal_anchors`]).
 
 use std::time::Duration;
 
@@ -10,6 +12,8 @@ use crate::domain::member::Member;
 
 /// Longest a cashier waits for HQ to answer a member lookup.
 pub const LOOKUP_TIMEOUT: Duration = Duration::from_millis(1500);
+/// Longest one request for a whole data set may take.
+pub const SYNC_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct HqClient {
     base: url::Url,
@@ -24,6 +28,17 @@ pub enum HqUnavailable {
     Offline(String),
     #[error("HQ refused the lookup ({status}): {message}")]
     Refused { status: u16, message: String },
+}
+
+impl HqUnavailable {
+    /// Whether asking again later may help: HQ could not be reached, answered damaged
+    /// data, or answered that it cannot serve now (5xx).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            HqUnavailable::Offline(_) => true,
+            HqUnavailable::Refused { status, .. } => *status >= 500,
+        }
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -41,7 +56,13 @@ impl HqClient {
 
     /// A client for whole data sets, which may take longer than a lookup.
     pub fn for_sync(hq: &HqConfig) -> Option<HqClient> {
-        HqClient::with_timeout(hq, Duration::from_secs(60))
+        HqClient::with_timeout(hq, SYNC_TIMEOUT)
+    }
+
+    /// A client for whole data sets whose requests never take longer than `limit` (and
+    /// never longer than [`SYNC_TIMEOUT`]), for a command that must end in time.
+    pub fn for_sync_within(hq: &HqConfig, limit: Duration) -> Option<HqClient> {
+        HqClient::with_timeout(hq, limit.clamp(Duration::from_millis(100), SYNC_TIMEOUT))
     }
 
     fn with_timeout(hq: &HqConfig, timeout: Duration) -> Option<HqClient> {
@@ -132,6 +153,42 @@ impl HqClient {
         Err(HqUnavailable::Offline(format!(
             "the {dataset} data set came damaged: {last}"
         )))
+    }
+}
+
+impl HqClient {
+    /// Every journal anchor HQ holds for this terminal (its own sales' events), fetched a
+    /// page at a time.
+    pub fn journal_anchors(&self) -> Result<Vec<storepos_sync::anchor::HeldAnchor>, HqUnavailable> {
+        let mut anchors = Vec::new();
+        let mut after = 0u64;
+        loop {
+            let url = self
+                .base
+                .join(&format!("v1/journal/anchors?after_seq={after}"))
+                .map_err(|e| HqUnavailable::Offline(e.to_string()))?;
+            let answer = self
+                .http
+                .get(url)
+                .bearer_auth(&self.token)
+                .send()
+                .map_err(|e| HqUnavailable::Offline(e.to_string()))?;
+            if !answer.status().is_success() {
+                return Err(HqUnavailable::Refused {
+                    status: answer.status().as_u16(),
+                    message: answer.text().unwrap_or_default(),
+                });
+            }
+            let page: storepos_sync::anchor::AnchorsPage = answer
+                .json()
+                .map_err(|e| HqUnavailable::Offline(format!("unreadable answer: {e}")))?;
+            anchors.extend(page.anchors);
+            match page.next_after {
+                // A page that does not move forward would loop for ever.
+                Some(next) if next > after => after = next,
+                _ => return Ok(anchors),
+            }
+        }
     }
 }
 

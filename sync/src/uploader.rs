@@ -9,13 +9,21 @@
 //! next attempt sends again from the lowest unacknowledged event; HQ applies each event
 //! once, so sending one twice is harmless.
 //!
-//! The uploader keeps no state of its own worth saving: where it stands is the outbox's
-//! acknowledged flags, so it resumes correctly after a restart, a crash or a power cut.
+//! The uploader keeps no state of its own: where it stands is the outbox's acknowledged
+//! flags (and a recorded conflict, see below), all in `terminal.db`, so it resumes
+//! correctly after a restart, a crash or a power cut.
+//!
+//! Refusals and conflicts (see [`crate::wire`]): a 422 that is an [`IngestReply`] names
+//! events HQ refused; they are recorded in `terminal.db` ([`crate::refusals`]) and the
+//! answer acknowledges as a 200 does (HQ holds a parked event; it applies nothing of it).
+//! A 409 [`ConflictAnswer`] means HQ holds other events under this terminal's sequences:
+//! the conflict is recorded and the uploader sends nothing more under this terminal's
+//! identity, this run or any later one, and says why ([`UploadError::Conflict`]).
 //!
 //! HTTP contract: `POST {hq_url}/v1/events` with `Authorization: Bearer {token}` and body
-//! `{"events": [Envelope, ...]}`; HQ answers 200 with `{"acked_seq": N, "missing": [...]}`.
-//! Any other status is a failure. The client is blocking: use it from its own thread
-//! ([`Uploader::spawn`]), not from inside an async runtime.
+//! `{"events": [Envelope, ...]}`; HQ answers as [`crate::wire`] states. Any other answer is
+//! a failure. The client is blocking: use it from its own thread ([`Uploader::spawn`]),
+//! not from inside an async runtime.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,11 +34,13 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use rusqlite::{Connection, OpenFlags};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::backoff::{self, Backoff};
 use crate::envelope::Envelope;
 use crate::outbox::{self, Origin, OutboxError};
+use crate::refusals;
+use crate::wire::{ConflictAnswer, IngestReply, Refusal, SeqConflict, SeqRange};
 
 /// Events sent in one request unless configured otherwise.
 pub const DEFAULT_BATCH_SIZE: usize = 500;
@@ -53,13 +63,22 @@ pub enum UploadError {
     /// HQ answered with another status that is not 200 (a 4xx, or an unexpected 1xx/2xx/3xx).
     #[error("HQ rejected the upload (HTTP {status}): {body}")]
     Rejected { status: u16, body: String },
+    /// HQ holds other events under this terminal's sequences (a 409): the terminal's data
+    /// directory lost part of its life. Recorded; nothing more is sent under this identity.
+    #[error(
+        "uploading is stopped: HQ holds another event under sequence {} (HQ's {}, this \
+         terminal's {}): this terminal's data directory has lost events. Restore terminal.db \
+         from a backup, or re-provision the till with a new terminal id. HQ said: {}",
+        .0.seq, .0.held_id, .0.sent_id, .0.message
+    )]
+    Conflict(SeqConflict),
     /// HQ answered with a 5xx: it is up but cannot take events now.
     #[error("HQ is unavailable (HTTP {status}): {body}")]
     Unavailable { status: u16, body: String },
     /// No answer: connection refused or reset, DNS failure, timeout.
     #[error("HQ is unreachable: {0}")]
     Unreachable(String),
-    /// HQ answered 200 but not with `{"acked_seq": N, "missing": [...]}`.
+    /// HQ answered 200 but not with an [`IngestReply`].
     #[error("HQ's answer could not be read: {0}")]
     BadAnswer(String),
     /// The terminal's own database failed.
@@ -85,6 +104,11 @@ impl UploadError {
         matches!(self, UploadError::Refused { .. })
     }
 
+    /// Whether HQ found a sequence conflict: uploads under this identity are stopped.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, UploadError::Conflict(_))
+    }
+
     /// Whether the failure is local to the terminal (its database or settings) rather
     /// than anything HQ did.
     pub fn is_local(&self) -> bool {
@@ -103,8 +127,12 @@ pub struct UploadReport {
     pub hq_acked_seq: Option<u64>,
     /// Highest sequence acknowledged in the outbox after this attempt.
     pub acked_seq: u64,
-    /// Sequences HQ said it lacks.
-    pub missing: Vec<u64>,
+    /// Sequences HQ said it lacks (the lowest ranges; see `missing_total`).
+    pub missing: Vec<SeqRange>,
+    /// How many sequences HQ lacks in all.
+    pub missing_total: u64,
+    /// Events of this request HQ refused (a 422), now recorded in `terminal.db`.
+    pub refused: Vec<Refusal>,
     /// Events still waiting for acknowledgement.
     pub backlog: u64,
 }
@@ -114,11 +142,24 @@ struct EventsRequest<'a> {
     events: &'a [Envelope],
 }
 
-#[derive(Deserialize)]
-struct EventsAnswer {
-    acked_seq: u64,
-    #[serde(default)]
-    missing: Vec<u64>,
+/// Gaps as a reader wants them: `5, 9–12 (7 in all)`; empty when nothing is missing.
+pub fn describe_missing(missing: &[SeqRange], total: u64) -> String {
+    let mut text = missing
+        .iter()
+        .map(|r| {
+            if r.first == r.last {
+                r.first.to_string()
+            } else {
+                format!("{}–{}", r.first, r.last)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let listed: u64 = missing.iter().map(SeqRange::count).sum();
+    if total > listed {
+        text.push_str(&format!(" ({total} in all)"));
+    }
+    text
 }
 
 /// Moves outbox events to HQ. Owns its own connection to the terminal database.
@@ -138,6 +179,8 @@ pub struct Uploader {
     client: reqwest::blocking::Client,
     /// Highest acknowledged sequence in the outbox; only this uploader moves it.
     acked_seq: u64,
+    /// The conflict that stopped uploads under this identity, as recorded.
+    conflict: Option<SeqConflict>,
 }
 
 impl std::fmt::Debug for Uploader {
@@ -181,8 +224,10 @@ impl Uploader {
         }
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(OutboxError::from)?;
-        // Also proves the outbox table is there.
+        // Also proves the outbox and refusal tables are there.
         let acked_seq = outbox::acknowledged_up_to(&conn)?;
+        refusals::count(&conn)?;
+        let conflict = refusals::conflict(&conn, &origin)?;
         let client = reqwest::blocking::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("storepos-sync/", env!("CARGO_PKG_VERSION")))
@@ -201,6 +246,7 @@ impl Uploader {
             backoff_cap: backoff::DEFAULT_CAP,
             client,
             acked_seq,
+            conflict,
         })
     }
 
@@ -259,11 +305,30 @@ impl Uploader {
         Ok(outbox::backlog(&self.conn)?)
     }
 
+    /// The conflict that stopped uploads under this terminal's identity, if any.
+    pub fn conflict(&self) -> Option<&SeqConflict> {
+        self.conflict.as_ref()
+    }
+
+    /// How many refusals of HQ's the terminal has recorded in all.
+    pub fn refusal_count(&self) -> Result<u64, UploadError> {
+        Ok(refusals::count(&self.conn)?)
+    }
+
+    /// The refusals recorded, lowest sequence first, at most `limit`.
+    pub fn refusals(&self, limit: usize) -> Result<Vec<refusals::RecordedRefusal>, UploadError> {
+        Ok(refusals::list(&self.conn, limit)?)
+    }
+
     /// One attempt: sends up to a batch of pending events, lowest sequence first, and
     /// acknowledges locally what HQ's answer acknowledges, capped at the highest sequence
-    /// sent. With nothing pending it makes no request. A 413 (payload too large) halves
-    /// the next batch; successes grow it back to the configured size.
+    /// sent, recording the refusals it names in the same transaction. With nothing pending
+    /// it makes no request; after a conflict it makes none either. A 413 (payload too
+    /// large) halves the next batch; successes grow it back to the configured size.
     pub fn run_once(&mut self) -> Result<UploadReport, UploadError> {
+        if let Some(conflict) = &self.conflict {
+            return Err(UploadError::Conflict(conflict.clone()));
+        }
         let batch = outbox::pending(&self.conn, &self.origin, self.limit)?;
         let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
             return Ok(UploadReport {
@@ -272,6 +337,8 @@ impl Uploader {
                 hq_acked_seq: None,
                 acked_seq: self.acked_seq,
                 missing: Vec::new(),
+                missing_total: 0,
+                refused: Vec::new(),
                 backlog: 0,
             });
         };
@@ -281,6 +348,11 @@ impl Uploader {
         let highest_sent = last.seq;
         let answer = match self.post(&batch) {
             Ok(answer) => answer,
+            Err(UploadError::Conflict(conflict)) => {
+                refusals::record_conflict(&self.conn, &self.origin, &conflict, Utc::now())?;
+                self.conflict = Some(conflict.clone());
+                return Err(UploadError::Conflict(conflict));
+            }
             Err(e) => {
                 if matches!(e, UploadError::Rejected { status: 413, .. }) {
                     // Too big for HQ: smaller batches until it fits.
@@ -290,27 +362,40 @@ impl Uploader {
             }
         };
         self.limit = self.limit.saturating_mul(2).min(self.batch_size);
+        // Only refusals of events this request sent are HQ's to make.
+        let refused: Vec<Refusal> = answer
+            .refused
+            .into_iter()
+            .filter(|r| batch.iter().any(|e| e.seq == r.seq && e.id == r.id))
+            .collect();
         // HQ may hold more than this batch (an earlier answer was lost), but only what was
         // sent in this request is known to be the events HQ holds.
         let upto = answer.acked_seq.min(highest_sent);
+        let tx = self.conn.transaction().map_err(OutboxError::from)?;
+        refusals::record(&tx, &refused, Utc::now())?;
         let acknowledged = if upto > self.acked_seq {
-            let n = outbox::acknowledge(&self.conn, upto)?;
-            self.acked_seq = upto;
-            n
+            outbox::acknowledge(&tx, upto)?
         } else {
             0
         };
+        tx.commit().map_err(OutboxError::from)?;
+        if upto > self.acked_seq {
+            self.acked_seq = upto;
+        }
+        debug_assert!(self.acked_seq <= highest_sent || acknowledged == 0);
         Ok(UploadReport {
             sent: batch.len(),
             acknowledged,
             hq_acked_seq: Some(answer.acked_seq),
             acked_seq: self.acked_seq,
             missing: answer.missing,
+            missing_total: answer.missing_total,
+            refused,
             backlog: outbox::backlog(&self.conn)?,
         })
     }
 
-    fn post(&self, batch: &[Envelope]) -> Result<EventsAnswer, UploadError> {
+    fn post(&self, batch: &[Envelope]) -> Result<IngestReply, UploadError> {
         let response = self
             .client
             .post(&self.endpoint)
@@ -327,6 +412,20 @@ impl Uploader {
         if status == StatusCode::OK {
             return serde_json::from_str(&body)
                 .map_err(|e| UploadError::BadAnswer(format!("{e}; body: {}", snippet(&body))));
+        }
+        if status == StatusCode::UNPROCESSABLE_ENTITY {
+            // Refusals: HQ holds (or dropped) the events it names and answers how far it
+            // holds the rest. Any other 422 is a rejection of the whole request.
+            if let Ok(reply) = serde_json::from_str::<IngestReply>(&body)
+                && !reply.refused.is_empty()
+            {
+                return Ok(reply);
+            }
+        }
+        if status == StatusCode::CONFLICT
+            && let Ok(answer) = serde_json::from_str::<ConflictAnswer>(&body)
+        {
+            return Err(UploadError::Conflict(answer.conflict));
         }
         let (code, body) = (status.as_u16(), snippet(&body));
         Err(match status {
@@ -346,12 +445,23 @@ impl Uploader {
     /// [`SyncStatus::nudge`]; after a failure it waits a backoff delay (slowly, near the
     /// cap, when credentials are refused). To stop promptly, set `stop` and nudge; else the
     /// thread notices within a quarter of a second, plus any request in flight.
+    ///
+    /// After a conflict (recorded now or by an earlier run) the thread records why in the
+    /// status and ends: it sends nothing more.
     pub fn spawn(mut self, stop: Arc<AtomicBool>) -> (JoinHandle<()>, Arc<SyncStatus>) {
         let status = Arc::new(SyncStatus::new());
         {
             let mut s = status.state();
             s.acked_seq = self.acked_seq;
             s.backlog = self.backlog().unwrap_or(0);
+            s.refused = self.refusal_count().unwrap_or(0);
+            // Known before the thread's first turn, so no reader sees a halted uploader
+            // as merely idle.
+            if let Some(conflict) = &self.conflict {
+                let why = UploadError::Conflict(conflict.clone()).to_string();
+                s.last_error = Some(why.clone());
+                s.halted = Some(why);
+            }
         }
         let shared = Arc::clone(&status);
         let handle = std::thread::Builder::new()
@@ -374,7 +484,8 @@ impl Uploader {
                     status.wait(self.poll_interval, true, stop);
                 }
                 Ok(report) => {
-                    status.record_answer(&report);
+                    let refused = self.refusal_count().ok();
+                    status.record_answer(&report, refused);
                     if report.backlog == 0 {
                         backoff.reset();
                         status.wait(self.poll_interval, true, stop);
@@ -384,6 +495,10 @@ impl Uploader {
                         // HQ answered but took nothing new: don't resend in a tight loop.
                         status.wait(backoff.next_delay(), false, stop);
                     }
+                }
+                Err(e) if e.is_conflict() => {
+                    status.record_halt(&e, self.backlog().ok());
+                    return;
                 }
                 Err(e) => {
                     let backlog = self.backlog().ok();
@@ -451,6 +566,10 @@ pub struct SyncSnapshot {
     pub last_error: Option<String>,
     /// When HQ last answered with 200.
     pub last_success: Option<DateTime<Utc>>,
+    /// Refusals of HQ's the terminal has recorded in all (events HQ keeps but did not apply).
+    pub refused: u64,
+    /// Why uploading is stopped for good (a sequence conflict at HQ); `None` while it runs.
+    pub halted: Option<String>,
 }
 
 /// Sync state shared between the upload thread and the rest of the terminal. Reading it
@@ -500,6 +619,14 @@ impl SyncStatus {
         self.state().last_success
     }
 
+    pub fn refused(&self) -> u64 {
+        self.state().refused
+    }
+
+    pub fn halted(&self) -> Option<String> {
+        self.state().halted.clone()
+    }
+
     fn state(&self) -> MutexGuard<'_, SyncSnapshot> {
         lock(&self.state)
     }
@@ -514,18 +641,26 @@ impl SyncStatus {
         s.acked_seq = report.acked_seq;
     }
 
-    fn record_answer(&self, report: &UploadReport) {
+    fn record_answer(&self, report: &UploadReport, refused_in_all: Option<u64>) {
         let hq = report.hq_acked_seq.unwrap_or(0);
-        let remark = if hq < report.acked_seq {
+        let missing = describe_missing(&report.missing, report.missing_total);
+        let remark = if let Some(first) = report.refused.first() {
+            Some(format!(
+                "HQ refused {} event(s), first seq {} ({}): {}",
+                report.refused.len(),
+                first.seq,
+                first.rule,
+                first.message
+            ))
+        } else if hq < report.acked_seq {
             Some(format!(
                 "HQ says it holds events only up to {hq}, but acknowledged up to {} before; \
-                 missing {:?}",
-                report.acked_seq, report.missing
+                 missing {missing}",
+                report.acked_seq
             ))
         } else if report.acknowledged == 0 && report.backlog > 0 {
             Some(format!(
-                "HQ acknowledged nothing new (holds up to {hq}, missing {:?})",
-                report.missing
+                "HQ acknowledged nothing new (holds up to {hq}, missing {missing})"
             ))
         } else {
             None
@@ -536,6 +671,18 @@ impl SyncStatus {
         s.acked_seq = report.acked_seq;
         s.last_error = remark;
         s.last_success = Some(Utc::now());
+        if let Some(n) = refused_in_all {
+            s.refused = n;
+        }
+    }
+
+    fn record_halt(&self, error: &UploadError, backlog: Option<u64>) {
+        let mut s = self.state();
+        if let Some(backlog) = backlog {
+            s.backlog = backlog;
+        }
+        s.last_error = Some(error.to_string());
+        s.halted = Some(error.to_string());
     }
 
     fn record_failure(&self, error: &UploadError, backlog: Option<u64>) {

@@ -6,6 +6,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use storepos_sync::wire::SeqRange;
 use storepos_sync::{Backoff, Envelope, UploadError};
 use support::{Hq, Reply, Terminal, contract};
 
@@ -90,7 +91,8 @@ fn a_gap_at_hq_makes_the_uploader_resend_from_there_and_never_ack_past_hq() {
     assert_eq!(first.sent, 10);
     assert_eq!(first.hq_acked_seq, Some(4));
     assert_eq!((first.acked_seq, first.acknowledged), (4, 4));
-    assert_eq!(first.missing, vec![5]);
+    assert_eq!(first.missing, vec![SeqRange { first: 5, last: 5 }]);
+    assert_eq!(first.missing_total, 1);
     assert_eq!(first.backlog, 21);
     assert_eq!(terminal.outbox_state(), (4, 21));
 

@@ -19,7 +19,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 use serde_json::{Value, json};
 use storepos_sync::outbox::{self, Origin};
-use storepos_sync::{Envelope, Uploader};
+use storepos_sync::wire::{IngestReply, SeqRange};
+use storepos_sync::{Envelope, Uploader, refusals};
 
 pub const TOKEN: &str = "t0ken-S001-T01";
 
@@ -57,18 +58,36 @@ impl Held {
         }
     }
 
-    /// `{"acked_seq": highest contiguous, "missing": gaps below the highest seen}`.
-    pub fn answer(&self) -> Reply {
+    /// What HQ answers: the highest contiguous sequence and the gaps below the highest
+    /// seen, as ranges.
+    pub fn reply(&self) -> IngestReply {
         let mut acked = 0;
         while self.0.contains_key(&(acked + 1)) {
             acked += 1;
         }
         let top = self.0.keys().next_back().copied().unwrap_or(0);
-        let missing: Vec<u64> = (1..top).filter(|s| !self.0.contains_key(s)).collect();
-        Reply::Status(
-            200,
-            json!({ "acked_seq": acked, "missing": missing }).to_string(),
-        )
+        let mut missing: Vec<SeqRange> = Vec::new();
+        for seq in (1..top).filter(|s| !self.0.contains_key(s)) {
+            match missing.last_mut() {
+                Some(range) if range.last + 1 == seq => range.last = seq,
+                _ => missing.push(SeqRange {
+                    first: seq,
+                    last: seq,
+                }),
+            }
+        }
+        let missing_total = missing.iter().map(SeqRange::count).sum();
+        IngestReply {
+            acked_seq: acked,
+            missing,
+            missing_total,
+            refused: Vec::new(),
+        }
+    }
+
+    /// [`Held::reply`] as a 200 answer.
+    pub fn answer(&self) -> Reply {
+        Reply::Status(200, serde_json::to_string(&self.reply()).unwrap())
     }
 }
 
@@ -214,6 +233,7 @@ impl Terminal {
         let conn = Connection::open(&path).unwrap();
         conn.execute_batch("PRAGMA journal_mode=WAL;").unwrap();
         conn.execute_batch(outbox::SCHEMA).unwrap();
+        conn.execute_batch(refusals::SCHEMA).unwrap();
         let terminal = Terminal { _dir: dir, path };
         let events = terminal.append(n);
         (terminal, events)
