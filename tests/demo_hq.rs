@@ -55,6 +55,6 @@ fn the_demo_uses_postgresql_when_hq_database_names_it() {
     assert!(!work.path().join("kept/hq.db").exists());
     // Run again on the kept store: the recreated database lacks the first run's events.
     demo(work.path()).stdout(predicate::str::contains(
-        "HQ lacks events [1, 2, 3, 4] an earlier HQ acknowledged",
+        "HQ lacks events 1–4 an earlier HQ acknowledged",
     ));
 }
