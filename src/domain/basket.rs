@@ -8,7 +8,8 @@
 //!
 //! Invariant (property-tested): the total equals the sum of the line nets, and every line's
 //! net equals its gross minus all its discounts, to the minor unit; in exclusive tax mode the
-//! total is the sum of the nets plus the tax. No line's net is ever negative.
+//! total is the sum of the nets plus the tax. No line's net is ever negative. A line of an
+//! item sold by the unit holds a whole number of units; only weighed items take fractions.
 
 use super::coupon::OfferLine;
 use super::money::{Currency, Money, Quantity, div_round_half_away};
@@ -32,6 +33,8 @@ pub enum BasketError {
     WeighedItem { line: u32, name: String },
     #[error("quantity must be above zero, got {0}")]
     NonPositiveQuantity(Quantity),
+    #[error("{name} is sold by the unit: the quantity must be a whole number, got {quantity}")]
+    FractionalUnits { name: String, quantity: Quantity },
     #[error("{what} must not be negative, got {amount}")]
     NegativeAmount { what: &'static str, amount: Money },
     #[error("line {line}: discount {discount} is above the line amount {amount}")]
@@ -223,6 +226,7 @@ impl Basket {
         if item.quantity.milli() <= 0 {
             return Err(BasketError::NonPositiveQuantity(item.quantity));
         }
+        check_units(&item.product, item.quantity)?;
         self.check_amount("line amount", item.amount)?;
         let unit_price = match item.quantity.whole_units() {
             Some(n) if !item.product.weighed && item.amount.minor() % n == 0 => {
@@ -257,6 +261,7 @@ impl Basket {
         if quantity.milli() <= 0 {
             return Err(BasketError::NonPositiveQuantity(quantity));
         }
+        check_units(&line.product, quantity)?;
         let amount = times(line.unit_price, quantity)?;
         let overridden = match &line.price_override {
             Some(o) => Some(times(o.unit_price, quantity)?),
@@ -539,6 +544,18 @@ fn times(price: Money, quantity: Quantity) -> Result<Money, BasketError> {
         return Err(BasketError::TooLarge);
     }
     Ok(amount)
+}
+
+/// Refuses a fraction of an item sold by the unit (half a shampoo); weighed items take any
+/// positive weight.
+pub fn check_units(product: &Product, quantity: Quantity) -> Result<(), BasketError> {
+    if !product.weighed && quantity.whole_units().is_none() {
+        return Err(BasketError::FractionalUnits {
+            name: product.name.clone(),
+            quantity,
+        });
+    }
+    Ok(())
 }
 
 fn required(text: &str, error: BasketError) -> Result<String, BasketError> {
