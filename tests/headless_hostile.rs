@@ -296,7 +296,13 @@ fn durable(work: &Path) -> Vec<String> {
 
 #[test]
 fn hostile_lines_get_one_answer_each_and_refusals_change_nothing() {
-    let lines = generate(0x5EED_F00D, 3000);
+    for seed in [0x5EED_F00D, 0x0BAD_C0DE] {
+        hostile_run(seed);
+    }
+}
+
+fn hostile_run(seed: u64) {
+    let lines = generate(seed, 3000);
     let hostile = tempfile::tempdir().unwrap();
     common::seed(hostile.path());
     let replay = tempfile::tempdir().unwrap();
@@ -332,6 +338,18 @@ fn hostile_lines_get_one_answer_each_and_refusals_change_nothing() {
         }
     }
     let sales = answers.iter().filter(|a| a.get("sale").is_some()).count();
+    let mut codes = std::collections::BTreeMap::new();
+    for a in &answers {
+        *codes
+            .entry(a["error"]["code"].as_str().unwrap_or("ok").to_string())
+            .or_insert(0) += 1;
+    }
+    eprintln!(
+        "seed {seed:#x}: {} lines, {} answered: {} taken, {refused} refused, {sales} sales; {codes:?}",
+        lines.len(),
+        answers.len(),
+        taken.len()
+    );
     assert!(refused > 500, "the mix refuses plenty: {refused}");
     assert!(sales > 20, "the mix completes sales: {sales}");
     assert!(taken.len() > 800, "the mix takes plenty: {}", taken.len());
