@@ -600,7 +600,7 @@ fn enrolled_card_numbers_do_not_follow_from_one_another() {
                 }
             })
             .sum();
-        sum % 10 == 0
+        sum.is_multiple_of(10)
     };
     let mut numbers = Vec::new();
     for card in &cards {
