@@ -22,6 +22,12 @@ use super::tax::{self, TaxBreakdown, TaxMode, TaxRate};
 /// The largest amount a single line may carry, in minor units; keeps every sum exact.
 pub const MAX_LINE_AMOUNT: i64 = 1_000_000_000_000;
 
+/// The most lines one basket holds (voided ones included), far above any real sale.
+pub const MAX_LINES: usize = 10_000;
+
+// Every sum over a basket's lines, and over a hundred such baskets, fits in `i64`.
+const _: () = assert!((MAX_LINES as i64) * MAX_LINE_AMOUNT < i64::MAX / 100);
+
 /// Why a basket operation was refused. A refused operation changes nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BasketError {
@@ -58,6 +64,8 @@ pub enum BasketError {
     },
     #[error("amount is too large for one line")]
     TooLarge,
+    #[error("a basket holds at most {MAX_LINES} lines: finish this sale and start another")]
+    TooManyLines,
 }
 
 /// A manual discount: a share in basis points (1000 = 10%) or a fixed amount.
@@ -228,6 +236,9 @@ impl Basket {
         }
         check_units(&item.product, item.quantity)?;
         self.check_amount("line amount", item.amount)?;
+        if self.lines.len() >= MAX_LINES {
+            return Err(BasketError::TooManyLines);
+        }
         let unit_price = match item.quantity.whole_units() {
             Some(n) if !item.product.weighed && item.amount.minor() % n == 0 => {
                 Money::from_minor(item.amount.minor() / n, self.currency)
