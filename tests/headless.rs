@@ -615,3 +615,57 @@ fn enrolled_card_numbers_do_not_follow_from_one_another() {
         assert!((pair[1] - pair[0]).abs() > 1_000, "{cards:?}");
     }
 }
+
+/// Peak resident memory of a running process in kB (`VmHWM` in `/proc/PID/status`).
+fn peak_rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/PID/status")
+}
+
+#[test]
+fn a_line_of_200_mib_is_refused_without_being_held_in_memory() {
+    use std::io::{BufRead, Write};
+    let work = tempfile::tempdir().unwrap();
+    seed(work.path());
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("storepos"))
+        .current_dir(work.path())
+        .env_remove("STOREPOS_CONFIG")
+        .args([
+            "--data-dir",
+            "store",
+            "terminal",
+            "--headless",
+            "--script",
+            "-",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut answers = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    stdin.write_all(b"{\"status\":{}}\n").unwrap();
+    answers.next().unwrap().unwrap();
+    let before = peak_rss_kb(child.id());
+    // 200 MiB of one line, written in pieces so this test does not hold it either.
+    stdin.write_all(b"{\"scan\":\"").unwrap();
+    let piece = vec![b'7'; 1 << 20];
+    for _ in 0..200 {
+        stdin.write_all(&piece).unwrap();
+    }
+    stdin.write_all(b"\"}\n").unwrap();
+    let answer: serde_json::Value =
+        serde_json::from_str(&answers.next().unwrap().unwrap()).unwrap();
+    assert_eq!(code(&answer), "bad_request", "{answer}");
+    let after = peak_rss_kb(child.id());
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    assert!(
+        after < before + 32 * 1024,
+        "peak memory grew from {before} kB to {after} kB reading one long line"
+    );
+}
