@@ -84,6 +84,12 @@ pub fn survey(dir: &Path) -> Result<Survey, StoreError> {
 
 /// Refuses a directory whose sales file is lost or empty, or whose catalogue is empty.
 pub fn check(dir: &Path) -> Result<(), StoreError> {
+    check_terminal(dir)?;
+    check_catalogue(dir)
+}
+
+/// Refuses a directory whose sales file is lost (it served a till before) or empty.
+pub fn check_terminal(dir: &Path) -> Result<(), StoreError> {
     let survey = survey(dir)?;
     let lost = |what: String| StoreError::Lost {
         dir: dir.to_path_buf(),
@@ -91,20 +97,21 @@ pub fn check(dir: &Path) -> Result<(), StoreError> {
         remedy: REMEDY,
     };
     match survey.terminal {
-        FileState::Empty => {
-            return Err(lost(format!(
-                "{TERMINAL_FILE} is empty (0 bytes): its sales, journal and outbox are gone"
-            )));
-        }
-        FileState::Missing if survey.lived() => {
-            return Err(lost(format!(
-                "{TERMINAL_FILE} is missing, but the directory served a till before ({} present)",
-                survey.evidence.join(", ")
-            )));
-        }
-        FileState::Missing | FileState::Present => {}
+        FileState::Empty => Err(lost(format!(
+            "{TERMINAL_FILE} is empty (0 bytes): its sales, journal and outbox are gone"
+        ))),
+        FileState::Missing if survey.lived() => Err(lost(format!(
+            "{TERMINAL_FILE} is missing, but the directory served a till before ({} present)",
+            survey.evidence.join(", ")
+        ))),
+        FileState::Missing | FileState::Present => Ok(()),
     }
-    if survey.catalogue == FileState::Empty {
+}
+
+/// Refuses an empty (0-byte) catalogue: a missing one is fetched again, an empty one is a
+/// fault to explain.
+pub fn check_catalogue(dir: &Path) -> Result<(), StoreError> {
+    if state(&dir.join(CATALOGUE_FILE))? == FileState::Empty {
         return Err(StoreError::Lost {
             dir: dir.to_path_buf(),
             what: format!(

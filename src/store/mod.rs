@@ -124,11 +124,8 @@ impl Store {
         identity: Identity,
     ) -> Result<(Store, PathBuf), StoreError> {
         let aside = lifecycle::set_aside(dir, lost_terminal, &identity.terminal_id)?;
-        lifecycle::check(dir).or_else(|e| match e {
-            // The sales file is new by design here; only an empty catalogue still counts.
-            StoreError::Lost { what, .. } if what.starts_with(TERMINAL_FILE) => Ok(()),
-            other => Err(other),
-        })?;
+        // The sales file is new by design here; an empty catalogue was set aside.
+        lifecycle::check_catalogue(dir)?;
         Ok((Store::open_checked(dir, identity)?, aside))
     }
 
