@@ -488,6 +488,17 @@ impl Basket {
         }
     }
 
+    /// Whether the manual discounts of this basket as `priced` (line and ticket discounts
+    /// together) exceed `limit_bp` of what its lines cost after promotions. Each discount is
+    /// rounded once and may exceed its exact share by half a minor unit, which is allowed.
+    pub fn manual_discount_exceeds(&self, priced: &PricedBasket, limit_bp: u32) -> bool {
+        let base = i128::from(priced.subtotal.minor() - priced.promotion_discount.minor());
+        let manual = i128::from(priced.manual_discount.minor());
+        let discounts = self.counted().filter(|l| l.discount.is_some()).count()
+            + usize::from(self.ticket_discount.is_some());
+        manual * 10_000 > base * i128::from(limit_bp) + 5_000 * discounts as i128
+    }
+
     fn counted(&self) -> impl Iterator<Item = &Line> {
         self.lines.iter().filter(|l| !l.voided)
     }

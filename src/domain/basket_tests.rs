@@ -635,6 +635,42 @@ proptest! {
     }
 
     #[test]
+    fn the_manual_discount_limit_counts_line_and_ticket_discounts_together(
+        prices in proptest::collection::vec(1_000i64..50_000, 1..4),
+        line_bp in 0u32..=3_000,
+        ticket_bp in 0u32..=3_000,
+        with_ticket in any::<bool>(),
+    ) {
+        let limit = 1_000;
+        let mut b = Basket::new(CNY);
+        for (k, price) in prices.iter().enumerate() {
+            b.add_item(item(product(k % 3, *price), 1)).unwrap();
+        }
+        b.discount_line(1, Discount::Percent(line_bp), "test").unwrap();
+        if with_ticket {
+            b.discount_ticket(Discount::Percent(ticket_bp), "test").unwrap();
+        }
+        let priced = b.price(&ctx(&[], false, TaxMode::Inclusive));
+        let exceeds = b.manual_discount_exceeds(&priced, limit);
+        // The exact discount, unrounded, in 10^-8 minor units: the line's share of its
+        // price, then the ticket's share of what is left.
+        let total = i128::from(prices.iter().sum::<i64>());
+        let (line_bp, ticket_bp) = (i128::from(line_bp), i128::from(ticket_bp) * i128::from(with_ticket));
+        let first = line_bp * i128::from(prices[0]);
+        let exact = first * 10_000 + ticket_bp * (total * 10_000 - first);
+        // Its share of the basket is `exact / (total * 10^4)` basis points. Rounding and
+        // the half-unit allowance move the decision by at most 2 minor units, 20 basis
+        // points of the smallest basket here (10.00).
+        let share_above = |bp: i128| exact > bp * total * 10_000;
+        if share_above(i128::from(limit) + 25) {
+            prop_assert!(exceeds, "{exact} passed the limit on {total}");
+        }
+        if !share_above(i128::from(limit) - 25) {
+            prop_assert!(!exceeds, "{exact} was held above the limit on {total}");
+        }
+    }
+
+    #[test]
     fn unit_lines_hold_whole_units_only(ops in proptest::collection::vec(op(), 0..30)) {
         let mut b = Basket::new(CNY);
         for op in &ops {

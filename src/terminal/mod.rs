@@ -577,20 +577,10 @@ impl Terminal {
         self.run_or_hold(action, "a discount above the cashier's limit", over_limit)
     }
 
-    /// Whether a basket's manual discounts (line and ticket together) exceed
-    /// [`CASHIER_DISCOUNT_LIMIT_BP`] of what its lines cost after promotions. Each rounded
-    /// discount may exceed its exact share by half a minor unit, which is allowed for.
+    /// Whether a basket's manual discounts (line and ticket together) exceed what a cashier
+    /// may give, [`CASHIER_DISCOUNT_LIMIT_BP`].
     fn over_cashier_limit(&self, basket: &Basket) -> bool {
-        let priced = self.price_of(basket);
-        let base = i128::from(priced.subtotal.minor() - priced.promotion_discount.minor());
-        let manual = i128::from(priced.manual_discount.minor());
-        let discounts = basket
-            .lines()
-            .iter()
-            .filter(|l| l.discount.is_some())
-            .count()
-            + usize::from(basket.ticket_discount().is_some());
-        manual * 10_000 > base * i128::from(CASHIER_DISCOUNT_LIMIT_BP) + 5_000 * discounts as i128
+        basket.manual_discount_exceeds(&self.price_of(basket), CASHIER_DISCOUNT_LIMIT_BP)
     }
 
     pub fn void_sale(&mut self) -> Result<(), CommandError> {
