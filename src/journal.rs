@@ -109,8 +109,8 @@ impl Sealer {
             return Err(JournalError::Key {
                 path: path.display().to_string(),
                 message: format!(
-                    "is missing, but the journal holds {entries} entries signed with it: restore \
-                     the key from a backup (a new key would not verify them)"
+                    "is missing, but the journal's entries ({entries}) were signed with it: \
+                     restore the key from a backup (a new key would not verify them)"
                 ),
             });
         }
