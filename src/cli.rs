@@ -36,8 +36,10 @@ pub enum Command {
     /// demo products, members and operators and prices sample baskets (scans, in-store
     /// labels, a misread barcode) with their VAT.
     Demo(DemoArgs),
-    /// Create the data directory and bring its databases to the current schema.
-    Init,
+    /// Create the data directory and bring its databases to the current schema; with
+    /// `--reprovision`, give a directory that lost its terminal.db a new life under a new
+    /// terminal id.
+    Init(InitArgs),
     /// Run the terminal. `--headless --script FILE` (or `-` for standard input) reads JSON
     /// Lines commands and answers each with one JSON line.
     Terminal(TerminalArgs),
@@ -166,6 +168,19 @@ pub struct DemoArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The directory lost its terminal.db (missing, empty or unreadable) and no backup is
+    /// left: set the old files aside in the directory and start a new sales file. HQ holds
+    /// the lost terminal's sequence, so the new life needs a new terminal id.
+    #[arg(long, requires = "terminal")]
+    pub reprovision: bool,
+    /// The new terminal id (with --reprovision); it must differ from `terminal.id` and from
+    /// every id the directory served before.
+    #[arg(long, value_name = "NEW_ID", requires = "reprovision")]
+    pub terminal: Option<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct TerminalArgs {
     /// Run without a screen, driven by a script.
     #[arg(long, requires = "script")]
@@ -265,6 +280,31 @@ pub fn open_store_at(config: &Config, dir: &Path) -> Result<Store> {
     )?)
 }
 
+/// `init --reprovision`: a new sales file under `new_id` in a directory that lost its own.
+fn reprovision(config: &Config, new_id: &str) -> Result<()> {
+    anyhow::ensure!(
+        crate::config::valid_id(new_id),
+        "terminal id '{new_id}' must be 1–32 letters, digits, '-' or '_'"
+    );
+    let identity = Identity {
+        store_id: config.store.id.clone(),
+        terminal_id: new_id.to_string(),
+        currency: config.store.currency,
+    };
+    let (store, aside) = Store::reprovision(&config.data_dir, &config.terminal.id, identity)?;
+    println!(
+        "data directory {} re-provisioned for terminal {new_id}; the old files are in {}",
+        store.dir().display(),
+        aside.display()
+    );
+    println!(
+        "next: set `terminal.id = \"{new_id}\"` in the configuration and register it with HQ \
+         (`storepos hq register --store {} --terminal {new_id}`) for its `hq.token`",
+        config.store.id
+    );
+    Ok(())
+}
+
 /// Runs a parsed command line.
 pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
     match cli.command {
@@ -282,11 +322,14 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
             }
             crate::ui::launch::run_demo_in(&config, dir, args.fullscreen)
         }
-        Command::Init => {
-            let store = open_store(&config)?;
-            println!("data directory {} is ready", store.dir().display());
-            Ok(())
-        }
+        Command::Init(args) => match args.terminal {
+            Some(new_id) => reprovision(&config, &new_id),
+            None => {
+                let store = open_store(&config)?;
+                println!("data directory {} is ready", store.dir().display());
+                Ok(())
+            }
+        },
         Command::Import(what) => run_import(&config, what),
         Command::Hq(what) => run_hq(&config, what),
         Command::Sync { timeout } => sync::sync_now(&config, timeout),

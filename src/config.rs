@@ -35,6 +35,69 @@ pub struct Config {
     pub devices: storepos_drivers::DeviceConfigs,
     pub loyalty: LoyaltyConfig,
     pub logging: LoggingConfig,
+    pub limits: LimitsConfig,
+}
+
+/// Ceilings on the amounts a cashier types, in the store's currency (decimal strings,
+/// validated when the configuration is loaded). They keep every sum of a shift exact: each
+/// is at most [`LimitsConfig::HARD_CEILING_MINOR`] minor units.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// One tender (cash, card, voucher).
+    pub max_tender: String,
+    /// The float, cash in, cash out and counted cash.
+    pub max_cash: String,
+    /// A price override or an amount discount.
+    pub max_price: String,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_tender: "1000000".into(),
+            max_cash: "1000000".into(),
+            max_price: "1000000".into(),
+        }
+    }
+}
+
+impl LimitsConfig {
+    /// No ceiling may exceed this many minor units: the largest line amount, so a shift of
+    /// millions of movements still sums exactly in `i64`.
+    pub const HARD_CEILING_MINOR: i64 = crate::domain::basket::MAX_LINE_AMOUNT;
+
+    /// A ceiling in minor units of `currency` (validated when the configuration is loaded).
+    pub fn minor(text: &str, currency: Currency) -> i64 {
+        crate::domain::money::Money::parse(text, currency)
+            .map_or(Self::HARD_CEILING_MINOR, |m| m.minor())
+    }
+
+    fn validate(&self, currency: Currency) -> Result<(), (&'static str, String)> {
+        for (key, text) in [
+            ("limits.max_tender", &self.max_tender),
+            ("limits.max_cash", &self.max_cash),
+            ("limits.max_price", &self.max_price),
+        ] {
+            match crate::domain::money::Money::parse(text, currency) {
+                Ok(m) if m.minor() > 0 && m.minor() <= Self::HARD_CEILING_MINOR => {}
+                _ => {
+                    return Err((
+                        key,
+                        format!(
+                            "'{text}' must be a positive amount in {} of at most {}",
+                            currency.code(),
+                            crate::domain::money::Money::from_minor(
+                                Self::HARD_CEILING_MINOR,
+                                currency
+                            )
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The loyalty programme and the key personalised coupons are checked against.
@@ -178,6 +241,7 @@ impl Default for Config {
             devices: storepos_drivers::DeviceConfigs::default(),
             loyalty: LoyaltyConfig::default(),
             logging: LoggingConfig::default(),
+            limits: LimitsConfig::default(),
         }
     }
 }
@@ -244,6 +308,15 @@ fn deserialize_currency<'de, D: Deserializer<'de>>(d: D) -> Result<Currency, D::
     parse_currency(&code).map_err(serde::de::Error::custom)
 }
 
+/// Whether `id` is a valid store or terminal id: 1–32 ASCII letters, digits, `-` or `_`.
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// A configuration that could not be used, with the file and key it is about.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -306,12 +379,7 @@ impl Config {
             key: key.to_string(),
             message,
         };
-        let id_ok = |s: &str| {
-            !s.is_empty()
-                && s.len() <= 32
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        };
+        let id_ok = valid_id;
         if !id_ok(&self.store.id) {
             return Err(invalid(
                 "store.id",
@@ -414,6 +482,9 @@ impl Config {
                 "loyalty.coupon_key",
                 "must be an Ed25519 public key as 64 hex digits".into(),
             ));
+        }
+        if let Err((key, message)) = self.limits.validate(self.store.currency) {
+            return Err(invalid(key, message));
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.logging.level) {
             return Err(invalid("logging.level", e.to_string()));
@@ -555,6 +626,19 @@ mod tests {
         );
         let err = parse("[devices.scanner]\nkind = \"laser\"\n").unwrap_err();
         assert!(key_of(err).starts_with("devices.scanner"));
+    }
+
+    #[test]
+    fn amount_ceilings_are_validated() {
+        let c = parse("[limits]\nmax_tender = \"500.00\"\n").unwrap();
+        assert_eq!(
+            LimitsConfig::minor(&c.limits.max_tender, c.store.currency),
+            50_000
+        );
+        for bad in ["0", "-5", "abc", "100000000000"] {
+            let err = parse(&format!("[limits]\nmax_cash = \"{bad}\"\n")).unwrap_err();
+            assert_eq!(key_of(err), "limits.max_cash", "{bad}");
+        }
     }
 
     #[test]

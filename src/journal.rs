@@ -110,6 +110,24 @@ impl Sealer {
         Sealer::load_or_create(dir)
     }
 
+    /// The key of the journal in `conn`: created only while the journal is empty. A key lost
+    /// beside a journal with entries is an error naming its file, never a new key, which
+    /// would sign new entries that no longer chain to a verifiable past.
+    pub fn for_journal(dir: &Path, conn: &Connection) -> Result<Sealer, JournalError> {
+        let entries: i64 = conn.query_row("SELECT COUNT(*) FROM journal", [], |r| r.get(0))?;
+        let path = dir.join(KEY_FILE);
+        if entries > 0 && !path.exists() {
+            return Err(JournalError::Key {
+                path: path.display().to_string(),
+                message: format!(
+                    "is missing, but the journal's entries ({entries}) were signed with it: \
+                     restore the key from a backup (a new key would not verify them)"
+                ),
+            });
+        }
+        Sealer::load_or_create(dir)
+    }
+
     /// Loads the key from the data directory, creating it on first use.
     pub fn load_or_create(dir: &Path) -> Result<Sealer, JournalError> {
         let path = dir.join(KEY_FILE);

@@ -255,21 +255,215 @@ fn configuration_file_is_honoured_and_data_dir_overrides_it() {
 }
 
 #[test]
-fn migrations_start_from_an_empty_file() {
+fn empty_database_files_are_refused_not_a_fresh_start() {
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("d");
     std::fs::create_dir(&data).unwrap();
     std::fs::File::create(data.join("terminal.db")).unwrap();
-    std::fs::File::create(data.join("catalogue.db")).unwrap();
+    storepos(work.path())
+        .args(["--data-dir", "d", "init"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("terminal.db is empty (0 bytes)"))
+        .stderr(predicate::str::contains("--reprovision"));
+    assert_eq!(
+        std::fs::metadata(data.join("terminal.db")).unwrap().len(),
+        0
+    );
+    // An empty catalogue beside a good sales file is refused the same way.
+    std::fs::remove_file(data.join("terminal.db")).unwrap();
     storepos(work.path())
         .args(["--data-dir", "d", "init"])
         .assert()
         .success();
-    let conn = rusqlite::Connection::open(data.join("terminal.db")).unwrap();
+    std::fs::remove_file(data.join("catalogue.db")).unwrap();
+    std::fs::File::create(data.join("catalogue.db")).unwrap();
+    storepos(work.path())
+        .args(["--data-dir", "d", "product", "6901234567892"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("catalogue.db is empty (0 bytes)"))
+        .stderr(predicate::str::contains("storepos sync"));
+    // A brand-new directory still starts from nothing.
+    storepos(work.path())
+        .args(["--data-dir", "new", "init"])
+        .assert()
+        .success();
+    let conn = rusqlite::Connection::open(work.path().join("new/terminal.db")).unwrap();
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, storepos::store::TERMINAL_VERSION);
+}
+
+/// Seeds the demo catalogue into `work/store` and sells `sales` waters there.
+fn a_till_with_sales(work: &Path, sales: usize) {
+    for (what, text) in [
+        ("products", storepos::demo::PRODUCTS_CSV),
+        ("operators", storepos::demo::OPERATORS_CSV),
+    ] {
+        let file = write(work, &format!("{what}.csv"), text);
+        storepos(work)
+            .args(["--data-dir", "store", "import", what])
+            .arg(&file)
+            .assert()
+            .success();
+    }
+    let mut script = String::from(
+        "{\"sign_in\":{\"operator\":\"1001\",\"pin\":\"1234\"}}\n{\"open_shift\":{\"float\":\"0\"}}\n",
+    );
+    for _ in 0..sales {
+        script.push_str("{\"scan\":\"6901234567892\"}\n{\"tender\":{\"cash\":\"2.00\"}}\n");
+    }
+    sell(work, &script).success();
+}
+
+fn sell(work: &Path, script: &str) -> assert_cmd::assert::Assert {
+    storepos(work)
+        .args([
+            "--data-dir",
+            "store",
+            "terminal",
+            "--headless",
+            "--script",
+            "-",
+        ])
+        .write_stdin(script.to_string())
+        .assert()
+}
+
+#[test]
+fn a_lost_terminal_db_is_refused_until_restored_or_reprovisioned() {
+    let work = tempfile::tempdir().unwrap();
+    a_till_with_sales(work.path(), 3);
+    let data = work.path().join("store");
+    let backup = work.path().join("backup.db");
+    {
+        let conn = rusqlite::Connection::open(data.join("terminal.db")).unwrap();
+        conn.execute("VACUUM INTO ?1", [backup.to_str().unwrap()])
+            .unwrap();
+    }
+    for f in ["terminal.db", "terminal.db-wal", "terminal.db-shm"] {
+        let _ = std::fs::remove_file(data.join(f));
+    }
+    let refused = |args: &[&str]| {
+        storepos(work.path())
+            .args(["--data-dir", "store"])
+            .args(args)
+            .write_stdin("{\"status\":{}}\n")
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains("terminal.db is missing"))
+            .stderr(predicate::str::contains("restore terminal.db"))
+            .stderr(predicate::str::contains(
+                "storepos init --reprovision --terminal NEW_ID",
+            ));
+    };
+    refused(&["terminal", "--headless", "--script", "-"]);
+    refused(&["init"]);
+    refused(&["sync", "--timeout", "1"]);
+    refused(&["journal", "verify"]);
+    refused(&["demo", "--headless", "--keep", "store"]);
+    assert!(!data.join("terminal.db").exists(), "nothing was re-created");
+
+    // Re-provisioning under the lost id is refused: HQ holds its sequence.
+    storepos(work.path())
+        .args([
+            "--data-dir",
+            "store",
+            "init",
+            "--reprovision",
+            "--terminal",
+            "T01",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("already served"));
+    storepos(work.path())
+        .args([
+            "--data-dir",
+            "store",
+            "init",
+            "--reprovision",
+            "--terminal",
+            "T02",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("terminal.id = \"T02\""));
+    let aside: Vec<_> = std::fs::read_dir(&data)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("set-aside-"))
+        .collect();
+    assert_eq!(aside.len(), 1);
+    assert!(aside[0].path().join("terminal.key").exists());
+    // The configuration still names the lost terminal: refused, naming the key.
+    sell(work.path(), "{\"status\":{}}\n")
+        .failure()
+        .stderr(predicate::str::contains("terminal.id"));
+    write(work.path(), "storepos.toml", "[terminal]\nid = \"T02\"\n");
+    let out = sell(
+        work.path(),
+        "{\"sign_in\":{\"operator\":\"1001\",\"pin\":\"1234\"}}\n{\"open_shift\":{\"float\":\"0\"}}\n{\"scan\":\"6901234567892\"}\n{\"tender\":{\"cash\":\"2.00\"}}\n",
+    )
+    .success()
+    .get_output()
+    .stdout
+    .clone();
+    assert!(String::from_utf8_lossy(&out).contains("R/S001/T02/00000001"));
+    storepos(work.path())
+        .args(["--data-dir", "store", "journal", "verify"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_restored_terminal_db_carries_on_where_it_was() {
+    let work = tempfile::tempdir().unwrap();
+    a_till_with_sales(work.path(), 2);
+    let data = work.path().join("store");
+    let backup = work.path().join("backup.db");
+    {
+        let conn = rusqlite::Connection::open(data.join("terminal.db")).unwrap();
+        conn.execute("VACUUM INTO ?1", [backup.to_str().unwrap()])
+            .unwrap();
+    }
+    std::fs::write(data.join("terminal.db"), b"").unwrap();
+    for f in ["terminal.db-wal", "terminal.db-shm"] {
+        let _ = std::fs::remove_file(data.join(f));
+    }
+    sell(work.path(), "{\"status\":{}}\n")
+        .failure()
+        .stderr(predicate::str::contains("terminal.db is empty"));
+    std::fs::copy(&backup, data.join("terminal.db")).unwrap();
+    let out = sell(
+        work.path(),
+        "{\"sign_in\":{\"operator\":\"1001\",\"pin\":\"1234\"}}\n{\"scan\":\"6901234567892\"}\n{\"tender\":{\"cash\":\"2.00\"}}\n",
+    )
+    .success()
+    .get_output()
+    .stdout
+    .clone();
+    assert!(String::from_utf8_lossy(&out).contains("R/S001/T01/00000003"));
+}
+
+#[test]
+fn a_missing_signing_key_beside_a_journal_is_an_error_not_a_new_key() {
+    let work = tempfile::tempdir().unwrap();
+    a_till_with_sales(work.path(), 1);
+    let key = work.path().join("store/terminal.key");
+    std::fs::remove_file(&key).unwrap();
+    sell(work.path(), "{\"status\":{}}\n")
+        .failure()
+        .stderr(predicate::str::contains("terminal.key"))
+        .stderr(predicate::str::contains("restore"));
+    assert!(!key.exists(), "no new key was made");
+    storepos(work.path())
+        .args(["--data-dir", "store", "journal", "verify"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("terminal.key"));
 }
 
 #[test]

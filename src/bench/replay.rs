@@ -39,6 +39,9 @@ fn open_terminal(
     from: &std::path::Path,
     dir: &std::path::Path,
 ) -> Result<Terminal> {
+    // A new till first, then the imported catalogue in place of its empty one: a catalogue
+    // with content beside no terminal.db would be a till that lost its sales file.
+    drop(crate::cli::open_store_at(config, dir)?);
     std::fs::copy(
         from.join(crate::store::CATALOGUE_FILE),
         dir.join(crate::store::CATALOGUE_FILE),

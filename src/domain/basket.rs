@@ -8,7 +8,8 @@
 //!
 //! Invariant (property-tested): the total equals the sum of the line nets, and every line's
 //! net equals its gross minus all its discounts, to the minor unit; in exclusive tax mode the
-//! total is the sum of the nets plus the tax. No line's net is ever negative.
+//! total is the sum of the nets plus the tax. No line's net is ever negative. A line of an
+//! item sold by the unit holds a whole number of units; only weighed items take fractions.
 
 use super::coupon::OfferLine;
 use super::money::{Currency, Money, Quantity, div_round_half_away};
@@ -21,6 +22,12 @@ use super::tax::{self, TaxBreakdown, TaxMode, TaxRate};
 /// The largest amount a single line may carry, in minor units; keeps every sum exact.
 pub const MAX_LINE_AMOUNT: i64 = 1_000_000_000_000;
 
+/// The most lines one basket holds (voided ones included), far above any real sale.
+pub const MAX_LINES: usize = 10_000;
+
+// Every sum over a basket's lines, and over a hundred such baskets, fits in `i64`.
+const _: () = assert!((MAX_LINES as i64) * MAX_LINE_AMOUNT < i64::MAX / 100);
+
 /// Why a basket operation was refused. A refused operation changes nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BasketError {
@@ -32,6 +39,8 @@ pub enum BasketError {
     WeighedItem { line: u32, name: String },
     #[error("quantity must be above zero, got {0}")]
     NonPositiveQuantity(Quantity),
+    #[error("{name} is sold by the unit: the quantity must be a whole number, got {quantity}")]
+    FractionalUnits { name: String, quantity: Quantity },
     #[error("{what} must not be negative, got {amount}")]
     NegativeAmount { what: &'static str, amount: Money },
     #[error("line {line}: discount {discount} is above the line amount {amount}")]
@@ -55,6 +64,8 @@ pub enum BasketError {
     },
     #[error("amount is too large for one line")]
     TooLarge,
+    #[error("a basket holds at most {MAX_LINES} lines: finish this sale and start another")]
+    TooManyLines,
 }
 
 /// A manual discount: a share in basis points (1000 = 10%) or a fixed amount.
@@ -223,7 +234,11 @@ impl Basket {
         if item.quantity.milli() <= 0 {
             return Err(BasketError::NonPositiveQuantity(item.quantity));
         }
+        check_units(&item.product, item.quantity)?;
         self.check_amount("line amount", item.amount)?;
+        if self.lines.len() >= MAX_LINES {
+            return Err(BasketError::TooManyLines);
+        }
         let unit_price = match item.quantity.whole_units() {
             Some(n) if !item.product.weighed && item.amount.minor() % n == 0 => {
                 Money::from_minor(item.amount.minor() / n, self.currency)
@@ -257,6 +272,7 @@ impl Basket {
         if quantity.milli() <= 0 {
             return Err(BasketError::NonPositiveQuantity(quantity));
         }
+        check_units(&line.product, quantity)?;
         let amount = times(line.unit_price, quantity)?;
         let overridden = match &line.price_override {
             Some(o) => Some(times(o.unit_price, quantity)?),
@@ -472,6 +488,17 @@ impl Basket {
         }
     }
 
+    /// Whether the manual discounts of this basket as `priced` (line and ticket discounts
+    /// together) exceed `limit_bp` of what its lines cost after promotions. Each discount is
+    /// rounded once and may exceed its exact share by half a minor unit, which is allowed.
+    pub fn manual_discount_exceeds(&self, priced: &PricedBasket, limit_bp: u32) -> bool {
+        let base = i128::from(priced.subtotal.minor() - priced.promotion_discount.minor());
+        let manual = i128::from(priced.manual_discount.minor());
+        let discounts = self.counted().filter(|l| l.discount.is_some()).count()
+            + usize::from(self.ticket_discount.is_some());
+        manual * 10_000 > base * i128::from(limit_bp) + 5_000 * discounts as i128
+    }
+
     fn counted(&self) -> impl Iterator<Item = &Line> {
         self.lines.iter().filter(|l| !l.voided)
     }
@@ -539,6 +566,18 @@ fn times(price: Money, quantity: Quantity) -> Result<Money, BasketError> {
         return Err(BasketError::TooLarge);
     }
     Ok(amount)
+}
+
+/// Refuses a fraction of an item sold by the unit (half a shampoo); weighed items take any
+/// positive weight.
+pub fn check_units(product: &Product, quantity: Quantity) -> Result<(), BasketError> {
+    if !product.weighed && quantity.whole_units().is_none() {
+        return Err(BasketError::FractionalUnits {
+            name: product.name.clone(),
+            quantity,
+        });
+    }
+    Ok(())
 }
 
 fn required(text: &str, error: BasketError) -> Result<String, BasketError> {

@@ -396,6 +396,8 @@ enum Op {
     Add(usize, i64, i64),
     AddWeighed(i64, i64),
     SetQuantity(u32, i64),
+    /// Any quantity in thousandths, fractions of units included.
+    SetQuantityMilli(u32, i64),
     Void(u32),
     Override(u32, i64, bool),
     DiscountLine(u32, Discount, bool),
@@ -414,6 +416,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (0usize..3, 0i64..2_000, -1i64..5).prop_map(|(k, p, n)| Op::Add(k, p, n)),
         1 => (1i64..3_000, -100i64..3_000).prop_map(|(p, g)| Op::AddWeighed(p, g)),
         1 => (0u32..8, -1i64..6).prop_map(|(l, n)| Op::SetQuantity(l, n)),
+        1 => (0u32..8, -1i64..6_000).prop_map(|(l, m)| Op::SetQuantityMilli(l, m)),
         1 => (0u32..8).prop_map(Op::Void),
         1 => (0u32..8, -100i64..2_000, any::<bool>()).prop_map(|(l, p, ok)| Op::Override(l, p, ok)),
         1 => (0u32..8, discount(), any::<bool>()).prop_map(|(l, d, ok)| Op::DiscountLine(l, d, ok)),
@@ -446,6 +449,7 @@ fn run(b: &mut Basket, op: &Op) -> Result<(), BasketError> {
             .map(|_| ())
         }
         Op::SetQuantity(l, n) => b.set_quantity(*l, Quantity::units(*n)),
+        Op::SetQuantityMilli(l, m) => b.set_quantity(*l, Quantity::from_milli(*m)),
         Op::Void(l) => b.void_line(*l),
         Op::Override(l, p, ok) => {
             b.override_price(*l, cny(*p), "reason", if *ok { "op" } else { "" })
@@ -629,4 +633,76 @@ proptest! {
         }
         prop_assert!(refused <= ops.len());
     }
+
+    #[test]
+    fn the_manual_discount_limit_counts_line_and_ticket_discounts_together(
+        prices in proptest::collection::vec(1_000i64..50_000, 1..4),
+        line_bp in 0u32..=3_000,
+        ticket_bp in 0u32..=3_000,
+        with_ticket in any::<bool>(),
+    ) {
+        let limit = 1_000;
+        let mut b = Basket::new(CNY);
+        for (k, price) in prices.iter().enumerate() {
+            b.add_item(item(product(k % 3, *price), 1)).unwrap();
+        }
+        b.discount_line(1, Discount::Percent(line_bp), "test").unwrap();
+        if with_ticket {
+            b.discount_ticket(Discount::Percent(ticket_bp), "test").unwrap();
+        }
+        let priced = b.price(&ctx(&[], false, TaxMode::Inclusive));
+        let exceeds = b.manual_discount_exceeds(&priced, limit);
+        // The exact discount, unrounded, in 10^-8 minor units: the line's share of its
+        // price, then the ticket's share of what is left.
+        let total = i128::from(prices.iter().sum::<i64>());
+        let (line_bp, ticket_bp) = (i128::from(line_bp), i128::from(ticket_bp) * i128::from(with_ticket));
+        let first = line_bp * i128::from(prices[0]);
+        let exact = first * 10_000 + ticket_bp * (total * 10_000 - first);
+        // Its share of the basket is `exact / (total * 10^4)` basis points. Rounding and
+        // the half-unit allowance move the decision by at most 2 minor units, 20 basis
+        // points of the smallest basket here (10.00).
+        let share_above = |bp: i128| exact > bp * total * 10_000;
+        if share_above(i128::from(limit) + 25) {
+            prop_assert!(exceeds, "{exact} passed the limit on {total}");
+        }
+        if !share_above(i128::from(limit) - 25) {
+            prop_assert!(!exceeds, "{exact} was held above the limit on {total}");
+        }
+    }
+
+    #[test]
+    fn unit_lines_hold_whole_units_only(ops in proptest::collection::vec(op(), 0..30)) {
+        let mut b = Basket::new(CNY);
+        for op in &ops {
+            let result = run(&mut b, op);
+            if let Op::SetQuantityMilli(l, m) = op
+                && let Some(line) = b.line(*l)
+                && m % 1000 != 0
+                && !line.product.weighed
+            {
+                prop_assert!(result.is_err(), "{:?} took a fraction of a unit", op);
+            }
+        }
+        for line in b.lines() {
+            prop_assert!(
+                line.product.weighed || line.quantity.whole_units().is_some(),
+                "line {:?} holds a fraction of a unit",
+                line
+            );
+        }
+    }
+}
+
+#[test]
+fn a_basket_holds_at_most_its_line_limit() {
+    let mut b = Basket::new(CNY);
+    for _ in 0..MAX_LINES {
+        b.add_item(item(product(0, 100), 1)).unwrap();
+    }
+    let before = b.clone();
+    assert_eq!(
+        b.add_item(item(product(0, 100), 1)),
+        Err(BasketError::TooManyLines)
+    );
+    assert_eq!(b, before);
 }

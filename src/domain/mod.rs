@@ -15,6 +15,7 @@ mod promotion_engine;
 pub mod rounding;
 pub mod scan;
 pub mod tax;
+pub mod text;
 
 pub use gs1::{Gtin, GtinError, ScannedItem, VariableMeasureLayout};
 pub use member::Member;

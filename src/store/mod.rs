@@ -10,6 +10,7 @@
 
 pub mod catalogue;
 pub mod history;
+pub mod lifecycle;
 pub mod loyalty;
 pub mod member_view;
 pub mod members;
@@ -59,6 +60,27 @@ pub enum StoreError {
         store: String,
         currency: String,
     },
+    #[error(
+        "data directory {path} was provisioned for terminal {recorded}, but the configuration says terminal {terminal} (key `terminal.id`)"
+    )]
+    TerminalMismatch {
+        path: PathBuf,
+        recorded: String,
+        terminal: String,
+    },
+    /// A data directory that lost a file it cannot live without (see [`lifecycle`]).
+    #[error("data directory {dir}: {what}; {remedy}")]
+    Lost {
+        dir: PathBuf,
+        what: String,
+        remedy: &'static str,
+    },
+    #[error(
+        "{path} cannot be read ({message}); restore it from a backup, or re-provision this till with `storepos init --reprovision --terminal NEW_ID`"
+    )]
+    Unreadable { path: PathBuf, message: String },
+    #[error("cannot re-provision: {0}")]
+    Reprovision(String),
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("stored data is inconsistent: {0}")]
@@ -82,18 +104,56 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating and migrating as needed) the data directory for this store.
+    /// Opens (creating and migrating as needed) the data directory for this store. A
+    /// directory that served a till before and lost its `terminal.db`, or holds an empty
+    /// one, is refused (see [`lifecycle`]).
     pub fn open(dir: &Path, identity: Identity) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
             path: dir.to_path_buf(),
             source,
         })?;
+        lifecycle::check(dir)?;
+        Store::open_checked(dir, identity)
+    }
+
+    /// Gives a directory whose `terminal.db` is lost a new life as terminal
+    /// `identity.terminal_id`: the old files are set aside (the folder is returned),
+    /// `lost_terminal` is retired, and a new store is created.
+    pub fn reprovision(
+        dir: &Path,
+        lost_terminal: &str,
+        identity: Identity,
+    ) -> Result<(Store, PathBuf), StoreError> {
+        let aside = lifecycle::set_aside(dir, lost_terminal, &identity.terminal_id)?;
+        // The sales file is new by design here; an empty catalogue was set aside.
+        lifecycle::check_catalogue(dir)?;
+        Ok((Store::open_checked(dir, identity)?, aside))
+    }
+
+    fn open_checked(dir: &Path, identity: Identity) -> Result<Store, StoreError> {
         let terminal_path = dir.join(TERMINAL_FILE);
-        let mut terminal = open_connection(&terminal_path, Durability::Full)?;
-        schema::migrate_terminal(&mut terminal).map_err(|source| StoreError::Migrate {
-            path: terminal_path.clone(),
-            source,
-        })?;
+        let unreadable = |e: StoreError| match e {
+            StoreError::Open { path, source } => StoreError::Unreadable {
+                path,
+                message: source.to_string(),
+            },
+            StoreError::Migrate { path, source } => StoreError::Unreadable {
+                path,
+                message: source.to_string(),
+            },
+            StoreError::Corrupt(message) => StoreError::Unreadable {
+                path: terminal_path.clone(),
+                message,
+            },
+            other => other,
+        };
+        let mut terminal = open_connection(&terminal_path, Durability::Full).map_err(unreadable)?;
+        schema::migrate_terminal(&mut terminal)
+            .map_err(|source| StoreError::Migrate {
+                path: terminal_path.clone(),
+                source,
+            })
+            .map_err(unreadable)?;
         check_identity(&terminal, &terminal_path, &identity)?;
         let catalogue_path = dir.join(CATALOGUE_FILE);
         let mut catalogue = open_connection(&catalogue_path, Durability::Normal)?;
@@ -174,6 +234,17 @@ fn check_identity(conn: &Connection, path: &Path, identity: &Identity) -> Result
                     recorded_currency: currency,
                     store: identity.store_id.clone(),
                     currency: identity.currency.code().to_string(),
+                });
+            }
+            // Receipt numbers and outbox sequences belong to one terminal id: another id on
+            // this file would reuse them under a name HQ holds other events for.
+            if let Some(recorded) = get("terminal_id")?
+                && recorded != identity.terminal_id
+            {
+                return Err(StoreError::TerminalMismatch {
+                    path: path.to_path_buf(),
+                    recorded,
+                    terminal: identity.terminal_id.clone(),
                 });
             }
         }

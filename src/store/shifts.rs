@@ -182,7 +182,24 @@ pub fn report(conn: &Connection, shift_id: i64) -> Result<ShiftReport, StoreErro
     let (_, cash_out) = moved("out")?;
     let (no_sales, _) = moved("no_sale")?;
     let cash_tendered = by_tender.get("cash").copied().unwrap_or(0);
-    let expected_cash = float + cash_tendered - change + cash_in + cash_out;
+    let expected_cash = float
+        .checked_add(cash_tendered)
+        .and_then(|v| v.checked_sub(change))
+        .and_then(|v| v.checked_add(cash_in))
+        .and_then(|v| v.checked_add(cash_out))
+        .ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "shift {shift_id}: expected cash exceeds the range of amounts"
+            ))
+        })?;
+    let over_short = match counted {
+        Some(c) => Some(c.checked_sub(expected_cash).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "shift {shift_id}: over/short exceeds the range of amounts"
+            ))
+        })?),
+        None => None,
+    };
     Ok(ShiftReport {
         shift_id,
         sales,
@@ -194,9 +211,9 @@ pub fn report(conn: &Connection, shift_id: i64) -> Result<ShiftReport, StoreErro
         by_department,
         float,
         cash_in,
-        cash_out: -cash_out,
+        cash_out: cash_out.checked_neg().unwrap_or(i64::MAX),
         no_sales,
         expected_cash,
-        over_short: counted.map(|c| c - expected_cash),
+        over_short,
     })
 }

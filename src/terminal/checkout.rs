@@ -105,7 +105,7 @@ impl Terminal {
         if self.basket.lines().iter().all(|l| l.voided) {
             return Err(CommandError::EmptyBasket);
         }
-        let amount = self.money(amount)?;
+        let amount = self.amount(amount, Ceiling::Tender)?;
         if amount.minor() <= 0 {
             return Err(CommandError::Invalid("a tender must be positive".into()));
         }

@@ -11,11 +11,56 @@ use crate::domain::member::{CardStatus, Member, MemberCard, normalize_phone};
 use crate::store::loyalty::{self, Complaint};
 use crate::store::members;
 
+/// Random digits in an issued card number: 10^10 possible numbers per till.
+pub const CARD_RANDOM_DIGITS: usize = 10;
+
+/// [`CARD_RANDOM_DIGITS`] digits from the operating system's randomness and their Luhn check
+/// digit.
+fn random_card_digits() -> Result<String, CommandError> {
+    let mut digits = String::with_capacity(CARD_RANDOM_DIGITS + 1);
+    while digits.len() < CARD_RANDOM_DIGITS {
+        let mut byte = [0u8; 1];
+        getrandom::fill(&mut byte)
+            .map_err(|e| CommandError::Invalid(format!("no randomness for a card number: {e}")))?;
+        // 250 = 25 × 10: taking bytes below it keeps every digit equally likely.
+        if byte[0] < 250 {
+            digits.push(char::from(b'0' + byte[0] % 10));
+        }
+    }
+    digits.push(luhn_digit(&digits));
+    Ok(digits)
+}
+
+/// The Luhn check digit of a string of ASCII digits.
+fn luhn_digit(digits: &str) -> char {
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 0 {
+                let doubled = d * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                d
+            }
+        })
+        .sum();
+    char::from(b'0' + ((10 - sum % 10) % 10) as u8)
+}
+
 impl Terminal {
     /// Enrols a new member at the till with a new card, attaches them to the sale and tells
     /// HQ (the event is durable before the answer).
     pub fn enroll(&mut self, e: Enrolment) -> Result<String, CommandError> {
         self.selling()?;
+        Terminal::plain("the name", &e.name)?;
+        for (field, text) in [("the phone", &e.phone), ("the e-mail", &e.email)] {
+            if let Some(text) = text {
+                Terminal::plain(field, text)?;
+            }
+        }
         let name = e.name.trim().to_string();
         if name.is_empty() || name.chars().count() > 64 {
             return Err(CommandError::Invalid(
@@ -76,6 +121,8 @@ impl Terminal {
         old_card: &str,
     ) -> Result<String, CommandError> {
         self.selling()?;
+        Terminal::plain("the member", member_id)?;
+        Terminal::plain("the card", old_card)?;
         let mut member = members::by_id(self.catalogue(), member_id)?
             .ok_or_else(|| CommandError::UnknownMember(member_id.to_string()))?;
         let Some(old) = member.cards.iter_mut().find(|c| c.number == old_card) else {
@@ -109,6 +156,17 @@ impl Terminal {
     /// Records a complaint or piece of feedback and its event for HQ, in one transaction.
     pub fn complaint(&mut self, mut c: Complaint) -> Result<i64, CommandError> {
         let operator = self.signed_in()?.id.clone();
+        Terminal::plain("the complaint", &c.content)?;
+        Terminal::plain("the channel", &c.channel)?;
+        for (field, text) in [
+            ("the member", &c.member_id),
+            ("the handling", &c.handling),
+            ("the outcome", &c.outcome),
+        ] {
+            if let Some(text) = text {
+                Terminal::plain(field, text)?;
+            }
+        }
         if c.content.trim().is_empty() {
             return Err(CommandError::Invalid(
                 "say what the complaint is about".into(),
@@ -176,28 +234,24 @@ impl Terminal {
         Ok(())
     }
 
-    /// A new card number: store, terminal and a sequence kept in `terminal.db`, so two
-    /// tills never issue the same number.
+    /// A new card number: store and terminal (so two tills never issue the same number),
+    /// then [`CARD_RANDOM_DIGITS`] random digits and a Luhn check digit, so a card number
+    /// cannot be guessed from the one issued before it. A number already on file here is
+    /// drawn again.
     fn next_card_number(&mut self) -> Result<String, CommandError> {
-        let conn = &self.store.terminal;
-        let next: i64 = conn
-            .query_row(
-                "SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'next_card'), 1)",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(crate::store::StoreError::from)?;
-        conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('next_card', ?1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [(next + 1).to_string()],
-        )
-        .map_err(crate::store::StoreError::from)?;
         let prefix: String = format!("{}{}", self.config.store.id, self.config.terminal.id)
             .chars()
             .filter(char::is_ascii_alphanumeric)
             .collect();
-        Ok(format!("{prefix}{next:06}"))
+        for _ in 0..8 {
+            let card = format!("{prefix}{}", random_card_digits()?);
+            if members::by_card(self.catalogue(), &card)?.is_none() {
+                return Ok(card);
+            }
+        }
+        Err(CommandError::Invalid(
+            "could not draw an unused card number; try again".into(),
+        ))
     }
 
     /// The member's sheet at the till (as Metro's per-member view): purchases and spend
@@ -258,5 +312,36 @@ impl Terminal {
             store_id: self.config.store.id.clone(),
             terminal_id: self.config.terminal.id.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_check_digit_is_luhn() {
+        // 7992739871 has the classic check digit 3.
+        assert_eq!(luhn_digit("7992739871"), '3');
+        let digits = random_card_digits().unwrap();
+        assert_eq!(digits.len(), CARD_RANDOM_DIGITS + 1);
+        let (body, check) = digits.split_at(CARD_RANDOM_DIGITS);
+        assert_eq!(luhn_digit(body).to_string(), check);
+    }
+
+    #[test]
+    fn card_numbers_in_a_row_are_not_a_sequence() {
+        let drawn: Vec<u64> = (0..50)
+            .map(|_| {
+                random_card_digits().unwrap()[..CARD_RANDOM_DIGITS]
+                    .parse()
+                    .unwrap()
+            })
+            .collect();
+        let steps: std::collections::HashSet<i128> = drawn
+            .windows(2)
+            .map(|w| i128::from(w[1]) - i128::from(w[0]))
+            .collect();
+        assert!(steps.len() > 40, "{drawn:?}");
     }
 }

@@ -5,7 +5,8 @@
 //! `{"ok":false,"error":{"code":"…","message":"…"}}`; when a sale completes it also
 //! carries `sale` with the receipt number, amounts as decimal strings and the receipt text.
 //! Unknown actions and malformed lines are refused with code `bad_request` and change
-//! nothing.
+//! nothing. A refusal's message quotes at most a short prefix of the input
+//! ([`MAX_MESSAGE_CHARS`]).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -383,7 +384,14 @@ struct Answer<'a> {
     refund: Option<Box<serde_json::Value>>,
 }
 
+/// The most characters of a refusal's message: input quoted in it is cut to a short prefix.
+pub const MAX_MESSAGE_CHARS: usize = 240;
+
 pub(super) fn refusal(code: &str, message: &str) -> String {
+    let message: std::borrow::Cow<'_, str> = match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((cut, _)) => format!("{}…", &message[..cut]).into(),
+        None => message.into(),
+    };
     json!({"ok": false, "error": {"code": code, "message": message}}).to_string()
 }
 

@@ -45,6 +45,13 @@ pub enum CommandError {
     BadCredentials,
     #[error("{0}")]
     Amount(#[from] MoneyError),
+    #[error("{amount} is above the largest {what} this till takes, {max} (key `{key}`)")]
+    AboveLimit {
+        what: &'static str,
+        amount: Money,
+        max: Money,
+        key: &'static str,
+    },
     #[error("{0}")]
     Scan(#[from] ScanError),
     #[error("{0}")]
@@ -82,7 +89,7 @@ impl CommandError {
             CommandError::NotSignedIn => "not_signed_in",
             CommandError::NoShift => "no_shift",
             CommandError::BadCredentials => "bad_credentials",
-            CommandError::Amount(_) => "bad_amount",
+            CommandError::Amount(_) | CommandError::AboveLimit { .. } => "bad_amount",
             CommandError::Scan(ScanError::Barcode(_)) => "bad_barcode",
             CommandError::Scan(ScanError::UnknownItem(_) | ScanError::UnknownPlu { .. }) => {
                 "unknown_item"
@@ -137,8 +144,17 @@ pub struct Completed {
     pub receipt_text: String,
 }
 
-/// Largest discount a cashier may give without approval, in basis points.
+/// Largest discount a cashier may give without approval, in basis points: the sale's manual
+/// discounts together (line and ticket), as a share of what its lines cost after promotions.
 pub const CASHIER_DISCOUNT_LIMIT_BP: u32 = 1000;
+
+/// Which ceiling of `[limits]` an amount typed at the till is held to.
+#[derive(Debug, Clone, Copy)]
+enum Ceiling {
+    Tender,
+    Cash,
+    Price,
+}
 
 /// A sale from the committer known to be durable, its receipt not yet made.
 pub struct Settled {
@@ -206,8 +222,8 @@ impl Terminal {
         // The settings HQ last sent for this store's tills, laid over the configuration.
         let base_config = config;
         let config = crate::settings::effective(&base_config, store.dir());
-        let sealer =
-            Sealer::load_or_create(store.dir()).map_err(|e| CommandError::Commit(e.to_string()))?;
+        let sealer = Sealer::for_journal(store.dir(), &store.terminal)
+            .map_err(|e| CommandError::Invalid(e.to_string()))?;
         let committer = committer::Committer::start(store.dir())?;
         let head =
             journal::head(&store.terminal).map_err(|e| CommandError::Commit(e.to_string()))?;
@@ -331,6 +347,32 @@ impl Terminal {
 
     fn money(&self, text: &str) -> Result<Money, CommandError> {
         Ok(Money::parse(text, self.config.store.currency)?)
+    }
+
+    /// Refuses typed text holding a control character before anything is written.
+    fn plain(field: &str, text: &str) -> Result<(), CommandError> {
+        crate::domain::text::check_plain(field, text).map_err(CommandError::Invalid)
+    }
+
+    /// An amount typed at the till, held to its ceiling in `[limits]` (either sign).
+    fn amount(&self, text: &str, ceiling: Ceiling) -> Result<Money, CommandError> {
+        let amount = self.money(text)?;
+        let limits = &self.config.limits;
+        let (what, key, limit) = match ceiling {
+            Ceiling::Tender => ("tender", "limits.max_tender", &limits.max_tender),
+            Ceiling::Cash => ("cash amount", "limits.max_cash", &limits.max_cash),
+            Ceiling::Price => ("price or discount", "limits.max_price", &limits.max_price),
+        };
+        let max = crate::config::LimitsConfig::minor(limit, self.currency());
+        if amount.minor().unsigned_abs() > max.unsigned_abs() {
+            return Err(CommandError::AboveLimit {
+                what,
+                amount,
+                max: Money::from_minor(max, self.currency()),
+                key,
+            });
+        }
+        Ok(amount)
     }
 
     /// The signed-in operator's id.
@@ -480,10 +522,12 @@ impl Terminal {
         reason: &str,
     ) -> Result<(), CommandError> {
         self.selling()?;
-        let price = self.money(price)?;
+        Terminal::plain("the reason", reason)?;
+        let price = self.amount(price, Ceiling::Price)?;
+        // Tried on a copy, so an override the basket refuses is refused before approval.
         self.basket
-            .line(line)
-            .ok_or(BasketError::UnknownLine(line))?;
+            .clone()
+            .override_price(line, price, reason, "(trial)")?;
         let action = Pending::PriceOverride {
             line,
             price,
@@ -500,6 +544,7 @@ impl Terminal {
         reason: &str,
     ) -> Result<(), CommandError> {
         self.selling()?;
+        Terminal::plain("the reason", reason)?;
         let discount = match (percent, amount) {
             (Some(p), None) => {
                 let bp = parse_scaled(p, 2)?;
@@ -508,23 +553,34 @@ impl Terminal {
                         .map_err(|_| CommandError::Invalid(format!("'{p}' is not a percentage")))?,
                 )
             }
-            (None, Some(a)) => Discount::Amount(self.money(a)?),
+            (None, Some(a)) => Discount::Amount(self.amount(a, Ceiling::Price)?),
             _ => {
                 return Err(CommandError::Invalid(
                     "give either percent or amount".into(),
                 ));
             }
         };
-        let over_limit = match discount {
-            Discount::Percent(bp) => bp > CASHIER_DISCOUNT_LIMIT_BP,
-            Discount::Amount(_) => true,
-        };
+        // Tried on a copy first: what the basket refuses (over 100 %, above the line) is
+        // refused before anyone is asked to approve it, and the cashier's limit is judged on
+        // the sale's manual discounts with this one.
+        let mut trial = self.basket.clone();
+        match line {
+            Some(line) => trial.discount_line(line, discount, reason)?,
+            None => trial.discount_ticket(discount, reason)?,
+        }
+        let over_limit = matches!(discount, Discount::Amount(_)) || self.over_cashier_limit(&trial);
         let action = Pending::Discount {
             line,
             discount,
             reason: reason.to_string(),
         };
         self.run_or_hold(action, "a discount above the cashier's limit", over_limit)
+    }
+
+    /// Whether a basket's manual discounts (line and ticket together) exceed what a cashier
+    /// may give, [`CASHIER_DISCOUNT_LIMIT_BP`].
+    fn over_cashier_limit(&self, basket: &Basket) -> bool {
+        basket.manual_discount_exceeds(&self.price_of(basket), CASHIER_DISCOUNT_LIMIT_BP)
     }
 
     pub fn void_sale(&mut self) -> Result<(), CommandError> {
@@ -586,6 +642,7 @@ impl Terminal {
                 let operator = self.signed_in()?.id.clone();
                 let mut record = returns::build(
                     &self.store.terminal,
+                    &self.store.catalogue,
                     receipt,
                     &lines,
                     &operator,
@@ -615,6 +672,7 @@ impl Terminal {
         // approval later rebuilds it, as other returns may have happened meanwhile.
         let mut record = returns::build(
             &self.store.terminal,
+            &self.store.catalogue,
             receipt,
             &lines,
             &operator,

@@ -2,16 +2,18 @@
 //! and build the refund as a `return` record (negative amounts) paid back to the original
 //! tenders — card refunds to the card with its reference first, the rest in cash.
 //!
-//! Invariant: a line can never be refunded for more than was sold on it, counting every
-//! earlier return of the same receipt.
+//! Invariants: a line can never be refunded for more than was sold on it, counting every
+//! earlier return of the same receipt; an item sold by the unit comes back in whole units.
 //!
 //! `return_preview` builds the same refund without recording anything, so a cashier (and
 //! the supervisor asked to approve it) sees the amount before the return is made.
 
 use rusqlite::{Connection, OptionalExtension};
 
+use crate::domain::gs1::Gtin;
 use crate::domain::money::{Money, Quantity, div_round_half_away};
 use crate::domain::tax::TaxMode;
+use crate::store::Catalogue;
 use crate::store::sales::{SaleKind, SaleLine, SaleRecord, TenderLine};
 
 use super::CommandError;
@@ -55,6 +57,7 @@ pub fn parse_receipt(code: &str, store_id: &str, terminal_id: &str) -> Result<u6
 /// Builds the refund record for `lines` of sale `receipt_no`.
 pub fn build(
     conn: &Connection,
+    catalogue: &Catalogue,
     receipt_no: u64,
     lines: &[ReturnLine],
     operator_id: &str,
@@ -117,6 +120,17 @@ pub fn build(
             )));
         };
         let qty = sold.quantity;
+        // Items sold by the unit come back in whole units; a product no longer in the
+        // catalogue counts as one when it was sold in whole units.
+        let unit_item = Gtin::from_gtin14_value(sold.gtin)
+            .and_then(|g| catalogue.product_by_gtin(g).ok().flatten())
+            .map_or(qty % 1000 == 0, |p| !p.weighed);
+        if unit_item && want.qty.whole_units().is_none() {
+            return Err(CommandError::Invalid(format!(
+                "line {}: {} is sold by the unit: return whole units, not {}",
+                want.line, sold.name, want.qty
+            )));
+        }
         let returned: i64 = conn
             .query_row(
                 "SELECT COALESCE(SUM(l.quantity), 0) FROM sale_lines l JOIN sales s
@@ -305,6 +319,7 @@ impl super::Terminal {
         let receipt = parse_receipt(receipt, &self.config.store.id, &self.config.terminal.id)?;
         let record = build(
             &self.store.terminal,
+            &self.store.catalogue,
             receipt,
             lines,
             &operator,

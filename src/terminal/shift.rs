@@ -1,14 +1,14 @@
 //! The cashier's shift and the drawer around it: opening with a float, cash in and out,
 //! no-sale openings, parking and resuming baskets, and the X and Z reports.
 
-use super::{CommandError, Effect, Pending, Terminal};
+use super::{Ceiling, CommandError, Effect, Pending, Terminal};
 use crate::domain::basket::Basket;
 use crate::store::{shifts, suspended};
 
 impl Terminal {
     pub fn open_shift(&mut self, float: &str) -> Result<(), CommandError> {
         self.signed_in()?;
-        let float = self.money(float)?;
+        let float = self.amount(float, Ceiling::Cash)?;
         if float.is_negative() {
             return Err(CommandError::Invalid("the float cannot be negative".into()));
         }
@@ -41,13 +41,14 @@ impl Terminal {
         reason: &str,
     ) -> Result<(), CommandError> {
         self.open_shift_id()?;
+        Terminal::plain("the reason", reason)?;
         if reason.trim().is_empty() {
             return Err(CommandError::Invalid("a reason is required".into()));
         }
         let amount = match kind {
             "no_sale" => 0,
             _ => {
-                let m = self.money(amount)?;
+                let m = self.amount(amount, Ceiling::Cash)?;
                 if m.minor() <= 0 {
                     return Err(CommandError::Invalid("the amount must be positive".into()));
                 }
@@ -159,10 +160,24 @@ impl Terminal {
                 "finish or void the open sale first".into(),
             ));
         }
-        let counted = self.money(counted)?;
+        let counted = self.amount(counted, Ceiling::Cash)?;
+        if counted.is_negative() {
+            return Err(CommandError::Invalid(
+                "the counted cash cannot be negative".into(),
+            ));
+        }
         let at = self.now().to_rfc3339();
-        shifts::close(&self.store.terminal, shift, counted.minor(), &at)?;
+        // The shift closes only with its Z report: a report that cannot be made leaves the
+        // shift open, as the transaction is dropped uncommitted.
+        let tx = self
+            .store
+            .terminal
+            .unchecked_transaction()
+            .map_err(crate::store::StoreError::from)?;
+        shifts::close(&tx, shift, counted.minor(), &at)?;
+        let report = shifts::report(&tx, shift)?;
+        tx.commit().map_err(crate::store::StoreError::from)?;
         self.shift = None;
-        Ok(shifts::report(&self.store.terminal, shift)?)
+        Ok(report)
     }
 }
