@@ -13,7 +13,10 @@ use serde_json::{Value, json};
 
 use common::hq::{Database, Hq, register, setup, storepos};
 
-crate::on_each_backend!(any_sequence_number_gets_a_bounded_answer_and_hq_stays_up);
+crate::on_each_backend!(
+    any_sequence_number_gets_a_bounded_answer_and_hq_stays_up,
+    refused_events_cannot_fill_hqs_disk,
+);
 
 /// The configuration `setup` wrote, with `extra` lines added to its `[hq]` table.
 fn with_hq_settings(dir: &std::path::Path, extra: &str) {
@@ -276,4 +279,37 @@ fn sigterm_stops_hq_gracefully() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "HQ ended with {status} on SIGTERM");
+}
+
+fn refused_events_cannot_fill_hqs_disk(db: Database) {
+    let (work, token) = setup(&db);
+    let hq = Hq::start(work.path());
+    // Events of a kind HQ does not know, each with megabytes of payload, and one payload
+    // past the largest an event may carry.
+    let big = "x".repeat(3 * 1024 * 1024);
+    for seq in 1..=4u64 {
+        let event = json!({"id": uuid::Uuid::now_v7(), "store_id": "S001", "terminal_id": "T01",
+            "seq": seq, "kind": format!("telemetry.{}", "k".repeat(500)),
+            "payload": {"blob": big}, "at": "2017-12-04T01:00:00Z"});
+        let (status, body) = post(&hq, &token, events(vec![event]));
+        assert_eq!(status, 422, "{}", &body[..body.len().min(300)]);
+        assert!(body.contains("unknown_kind"), "{}", &body[..body.len().min(300)]);
+        assert!(body.len() < 2_000, "{} bytes", body.len());
+    }
+    let huge = "y".repeat(9 * 1024 * 1024);
+    let mut sale = sale(5);
+    sale["payload"]["padding"] = json!(huge);
+    let (status, body) = post(&hq, &token, events(vec![sale]));
+    assert_eq!(status, 422, "{}", &body[..body.len().min(300)]);
+    assert!(body.contains("event_too_large"), "{}", &body[..body.len().min(300)]);
+    // Parked, so the till is not blocked, but kept only as their size and hash.
+    let stored = db.scalar(
+        "SELECT CAST(COALESCE(SUM(LENGTH(CAST(payload AS TEXT)) + LENGTH(kind)), 0) AS BIGINT)
+         FROM events",
+        &[],
+    );
+    assert!(stored < 2_000, "{stored} bytes of parked events");
+    let (status, body) = post(&hq, &token, events(vec![sale(6)]));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"acked_seq\":6"), "{body}");
 }

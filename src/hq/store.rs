@@ -440,7 +440,7 @@ async fn insert_event(
     refused: Option<&Refused>,
 ) -> Result<(), HqError> {
     let (kind, payload) = match refused {
-        Some(_) => (rules::sanitized_kind(&e.kind), rules::sanitized(&e.payload)),
+        Some(_) => rules::parked_copy(&e.kind, &e.payload),
         None => (e.kind.clone(), e.payload.clone()),
     };
     query(

@@ -41,6 +41,7 @@
 //! - complaint: typed fields (`bad_payload`), its member, if any, exists (`unknown_member`).
 //!
 //! **Refused whatever the kind**
+//! - a payload larger than [`MAX_EVENT_BYTES`] (`event_too_large`);
 //! - a NUL character (U+0000) in any string of the payload (`nul_character`): PostgreSQL
 //!   cannot store it, and the rule is the same on both backends;
 //! - a kind HQ does not know (`unknown_kind`); a payload that does not have its kind's
@@ -48,7 +49,8 @@
 //!   1970–9999 (`bad_time`).
 //!
 //! A refused event whose sequence is in range is *parked* (see [`sequence`]): stored with
-//! its rule and message and a sanitised payload, nothing of it applied, its sequence held.
+//! its rule and message and a sanitised payload (only its size past
+//! [`MAX_PARKED_PAYLOAD_BYTES`]), nothing of it applied, its sequence held.
 
 pub(super) mod known;
 mod members;
@@ -77,7 +79,24 @@ pub const UNCHECKED_EXTRA_PER_UNIT: i64 = 1_000;
 /// …plus this multiple of the line's base points.
 pub const UNCHECKED_MULTIPLIER: i64 = 10;
 
+/// Largest payload one event may carry (its JSON encoding): a sale of the till's 10,000
+/// lines at their longest fits well within it.
+pub const MAX_EVENT_BYTES: usize = 8 * 1024 * 1024;
+/// Largest copy of a refused event's payload HQ parks; a larger one is kept only as its
+/// size and hash, so refused events cannot fill HQ's disk.
+pub const MAX_PARKED_PAYLOAD_BYTES: usize = 64 * 1024;
+/// Longest kind HQ parks (a longer one is cut).
+const MAX_PARKED_KIND_CHARS: usize = 64;
+
 const _: () = assert!(MAX_AMOUNT < i64::MAX / 1_000_000 && MAX_POINTS < MAX_AMOUNT);
+const _: () = assert!(MAX_PARKED_PAYLOAD_BYTES < MAX_EVENT_BYTES);
+const _: () = {
+    let mut i = 0;
+    while i < KINDS.len() {
+        assert!(KINDS[i].len() <= MAX_PARKED_KIND_CHARS);
+        i += 1;
+    }
+};
 
 /// Why HQ would not apply an event: a stable rule name and a message for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,6 +140,13 @@ pub const KINDS: [&str; 5] = [
 /// Reads an event into its kind's types: refused for a NUL anywhere, an unknown kind or a
 /// payload without its kind's fields.
 pub(super) fn parse(e: &Envelope) -> Result<Draft, Refused> {
+    let bytes = e.payload.to_string().len();
+    if bytes > MAX_EVENT_BYTES {
+        return refuse(
+            "event_too_large",
+            format!("the event's payload is {bytes} bytes; HQ takes at most {MAX_EVENT_BYTES}"),
+        );
+    }
     if e.kind.contains('\0') || has_nul(&e.payload) {
         return refuse(
             "nul_character",
@@ -215,9 +241,25 @@ pub(super) fn sanitized(v: &Value) -> Value {
     }
 }
 
-/// An event kind as HQ stores it (a parked event's NUL replaced).
+/// An event kind as HQ stores it (a parked event's NUL replaced, cut to a stated length;
+/// the kinds HQ applies are all shorter).
 pub(super) fn sanitized_kind(kind: &str) -> String {
     kind.replace('\0', "\u{FFFD}")
+        .chars()
+        .take(MAX_PARKED_KIND_CHARS)
+        .collect()
+}
+
+/// What HQ keeps of a refused event: its kind cut to a stated length and its payload with
+/// every NUL replaced, or, past [`MAX_PARKED_PAYLOAD_BYTES`], only the payload's size (the
+/// event's payload hash still identifies what was sent).
+pub(super) fn parked_copy(kind: &str, payload: &Value) -> (String, Value) {
+    let kind = sanitized_kind(kind);
+    let bytes = payload.to_string().len();
+    if bytes > MAX_PARKED_PAYLOAD_BYTES {
+        return (kind, serde_json::json!({ "omitted_bytes": bytes }));
+    }
+    (kind, sanitized(payload))
 }
 
 /// The SHA-256 (hex) of a payload's canonical encoding (`serde_json`'s), which tells a
