@@ -204,15 +204,15 @@ pub async fn screen<'a>(
     // A receipt number names one sale of the terminal.
     let mut receipts: HashMap<u64, Uuid> = HashMap::new();
     for f in &batch {
-        if let Some(n) = sale_receipt(f.event) {
-            if let Some(other) = receipts.insert(n, f.event.id) {
-                return conflict(
-                    f.event.seq,
-                    other,
-                    f.event.id,
-                    format!("the batch sends two sales under receipt number {n}"),
-                );
-            }
+        if let Some(n) = sale_receipt(f.event)
+            && let Some(other) = receipts.insert(n, f.event.id)
+        {
+            return conflict(
+                f.event.seq,
+                other,
+                f.event.id,
+                format!("the batch sends two sales under receipt number {n}"),
+            );
         }
     }
     if !receipts.is_empty() {
