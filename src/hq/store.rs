@@ -3,10 +3,15 @@
 //! terminal events. The rules here are written once for both backends.
 //!
 //! Invariants kept here:
-//! - **exactly once**: an event is stored once per (store, terminal, seq); only a newly
-//!   stored event is applied, and everything it derives (ledger transfers, sales, coupon
-//!   redemptions) is keyed by ids from the event, so retries, duplicates and reordering
-//!   change nothing;
+//! - **trust**: an event is applied only after HQ's rules ([`super::rules`]) passed it:
+//!   what a till's token may say, what HQ derives itself and what it checks against its
+//!   records; a refused event is parked (stored, never applied, its sequence held) or,
+//!   with its sequence out of range, not stored; a batch that contradicts what HQ holds
+//!   under a sequence is a conflict and applies nothing;
+//! - **exactly once**: an event is stored once per (store, terminal, seq), and a resend is
+//!   recognised by its id, kind and payload hash; only a newly stored event is applied, and
+//!   everything it derives (ledger transfers, sales, coupon redemptions) is keyed by ids
+//!   from the event, so retries, duplicates and reordering change nothing;
 //! - **acknowledgement**: a terminal's `acked_seq` is the highest sequence below which HQ
 //!   holds every event; gaps are reported as missing and never acknowledged;
 //! - **points are a ledger**: balances move only by immutable transfers, each applied with

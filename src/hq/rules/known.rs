@@ -1,6 +1,6 @@
 //! What HQ holds that a batch's rules need, read once per batch (a few statements, each
-//! over every key the batch names, the same SQL shape on both backends: the keys go in as
-//! one JSON array) and then kept up to date as the batch's events pass, so an event sees
+//! over every key the batch names: the keys go in as one JSON array, which PostgreSQL
+//! joins from, one index probe per key, and SQLite reads with `json_each`) and then kept up to date as the batch's events pass, so an event sees
 //! what the events before it in the batch did (a member enrolled, then their first sale).
 
 use std::collections::{HashMap, HashSet};
@@ -85,7 +85,8 @@ impl Known {
         let mut known = Known::new(from.clone(), program);
         if !wanted.members.is_empty() {
             let rows = Query::dialects(
-                "SELECT id, home_store FROM members WHERE id IN (SELECT jsonb_array_elements_text($1))",
+                "SELECT m.id, m.home_store FROM jsonb_array_elements_text($1) AS k(id)
+                 JOIN members m ON m.id = k.id",
                 "SELECT id, home_store FROM members WHERE id IN (SELECT value FROM json_each($1))",
             )
             .bind(json_list(&wanted.members))
@@ -102,8 +103,8 @@ impl Known {
         }
         if !wanted.cards.is_empty() {
             let rows = Query::dialects(
-                "SELECT card, member_id, status FROM member_cards
-                 WHERE card IN (SELECT jsonb_array_elements_text($1))",
+                "SELECT c.card, c.member_id, c.status FROM jsonb_array_elements_text($1) AS k(card)
+                 JOIN member_cards c ON c.card = k.card",
                 "SELECT card, member_id, status FROM member_cards
                  WHERE card IN (SELECT value FROM json_each($1))",
             )
@@ -123,8 +124,8 @@ impl Known {
         if !wanted.gtins.is_empty() {
             let gtins: Vec<Value> = wanted.gtins.iter().map(|g| Value::from(*g)).collect();
             let rows = Query::dialects(
-                "SELECT record FROM products
-                 WHERE gtin IN (SELECT (jsonb_array_elements_text($1))::int8)",
+                "SELECT p.record FROM jsonb_array_elements_text($1) AS k(gtin)
+                 JOIN products p ON p.gtin = k.gtin::int8",
                 "SELECT record FROM products WHERE gtin IN (SELECT value FROM json_each($1))",
             )
             .bind(Value::Array(gtins))
@@ -143,10 +144,14 @@ impl Known {
             let originals: Vec<Value> = wanted.originals.iter().map(|n| Value::from(*n)).collect();
             let rows = Query::dialects(
                 "SELECT s.receipt_no, s.original_receipt, s.member_id, t.kind, t.points
-                 FROM sales s LEFT JOIN point_transfers t ON t.event_id = s.event_id
-                 WHERE s.store_id = $1 AND s.terminal_id = $2
-                   AND (s.receipt_no IN (SELECT (jsonb_array_elements_text($3))::int8)
-                        OR s.original_receipt IN (SELECT (jsonb_array_elements_text($3))::int8))",
+                 FROM (SELECT s.* FROM jsonb_array_elements_text($3) AS k(n)
+                       JOIN sales s ON s.store_id = $1 AND s.terminal_id = $2
+                        AND s.receipt_no = k.n::int8
+                       UNION
+                       SELECT s.* FROM jsonb_array_elements_text($3) AS k(n)
+                       JOIN sales s ON s.store_id = $1 AND s.terminal_id = $2
+                        AND s.original_receipt = k.n::int8) s
+                 LEFT JOIN point_transfers t ON t.event_id = s.event_id",
                 "SELECT s.receipt_no, s.original_receipt, s.member_id, t.kind, t.points
                  FROM sales s LEFT JOIN point_transfers t ON t.event_id = s.event_id
                  WHERE s.store_id = $1 AND s.terminal_id = $2

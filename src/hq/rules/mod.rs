@@ -112,7 +112,9 @@ pub(super) fn refuse<T>(rule: &'static str, message: impl Into<String>) -> Resul
     })
 }
 
-/// An event read into its kind's types, not yet checked against HQ's records.
+/// An event read into its kind's types, not yet checked against HQ's records (they live
+/// only while their batch is ingested, so the sale's size beside the others matters little).
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Draft {
     Sale { receipt_no: u64, sale: SaleRecord },
     Enrolment(Member),

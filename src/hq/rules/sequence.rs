@@ -128,11 +128,15 @@ pub async fn screen<'a>(
             .collect(),
     );
     let held = Query::dialects(
-        "SELECT store_id, terminal_id, seq, id::text, kind, payload_hash, refused_rule,
-                refused_message FROM events
-         WHERE (store_id = $1 AND terminal_id = $2
-                AND seq IN (SELECT (jsonb_array_elements_text($3))::int8))
-            OR id IN (SELECT (jsonb_array_elements_text($4))::uuid)",
+        // PostgreSQL: driven from the keys, one index probe each.
+        "SELECT e.store_id, e.terminal_id, e.seq, e.id::text, e.kind, e.payload_hash,
+                e.refused_rule, e.refused_message
+         FROM jsonb_array_elements_text($3) AS k(seq)
+         JOIN events e ON e.store_id = $1 AND e.terminal_id = $2 AND e.seq = k.seq::int8
+         UNION
+         SELECT e.store_id, e.terminal_id, e.seq, e.id::text, e.kind, e.payload_hash,
+                e.refused_rule, e.refused_message
+         FROM jsonb_array_elements_text($4) AS k(id) JOIN events e ON e.id = k.id::uuid",
         "SELECT store_id, terminal_id, seq, id, kind, payload_hash, refused_rule,
                 refused_message FROM events
          WHERE (store_id = $1 AND terminal_id = $2 AND seq IN (SELECT value FROM json_each($3)))
@@ -200,22 +204,22 @@ pub async fn screen<'a>(
     // A receipt number names one sale of the terminal.
     let mut receipts: HashMap<u64, Uuid> = HashMap::new();
     for f in &batch {
-        if let Some(n) = sale_receipt(f.event) {
-            if let Some(other) = receipts.insert(n, f.event.id) {
-                return conflict(
-                    f.event.seq,
-                    other,
-                    f.event.id,
-                    format!("the batch sends two sales under receipt number {n}"),
-                );
-            }
+        if let Some(n) = sale_receipt(f.event)
+            && let Some(other) = receipts.insert(n, f.event.id)
+        {
+            return conflict(
+                f.event.seq,
+                other,
+                f.event.id,
+                format!("the batch sends two sales under receipt number {n}"),
+            );
         }
     }
     if !receipts.is_empty() {
         let numbers = Value::Array(receipts.keys().map(|n| Value::from(*n)).collect());
         let held = Query::dialects(
-            "SELECT receipt_no, event_id::text FROM sales WHERE store_id = $1 AND terminal_id = $2
-               AND receipt_no IN (SELECT (jsonb_array_elements_text($3))::int8)",
+            "SELECT s.receipt_no, s.event_id::text FROM jsonb_array_elements_text($3) AS k(n)
+             JOIN sales s ON s.store_id = $1 AND s.terminal_id = $2 AND s.receipt_no = k.n::int8",
             "SELECT receipt_no, event_id FROM sales WHERE store_id = $1 AND terminal_id = $2
                AND receipt_no IN (SELECT value FROM json_each($3))",
         )
