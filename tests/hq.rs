@@ -86,7 +86,7 @@ fn bad_requests_get_4xx_replays_change_nothing_and_tokens_are_scoped(db: Databas
     let batch = |events: Vec<Value>| json!({ "events": events }).to_string();
 
     // Event 2 before 1: HQ keeps it, reports 1 missing, acknowledges nothing yet.
-    let (first, second, third) = (event(1, 10), event(2, 20), event(3, 30));
+    let (first, second, third) = (event(1, 1), event(2, 2), event(3, 3));
     let (status, reply) = post(&token, batch(vec![second.clone()]));
     assert_eq!(
         (status, &reply["acked_seq"], &reply["missing"]),
@@ -105,7 +105,7 @@ fn bad_requests_get_4xx_replays_change_nothing_and_tokens_are_scoped(db: Databas
     // changes nothing either.
     let (_, reply) = post(&token, batch(vec![first, third]));
     assert_eq!(reply["acked_seq"], 3);
-    let (status, reply) = post(&token, batch(vec![event(1, 10), event(3, 30)]));
+    let (status, reply) = post(&token, batch(vec![event(1, 1), event(3, 3)]));
     assert_eq!(status, 409, "{reply}");
     assert_eq!(reply["conflict"]["seq"], 1, "{reply}");
     let member = http
@@ -115,14 +115,14 @@ fn bad_requests_get_4xx_replays_change_nothing_and_tokens_are_scoped(db: Databas
         .unwrap()
         .json::<Value>()
         .unwrap();
-    assert_eq!(member["points_balance"], 900 + 10 + 20 + 30, "{member}");
+    assert_eq!(member["points_balance"], 900 + 1 + 2 + 3, "{member}");
 
     // Another store's token cannot send this terminal's events.
-    let (status, reply) = post(&other, batch(vec![event(4, 40)]));
+    let (status, reply) = post(&other, batch(vec![event(4, 4)]));
     assert_eq!(status, 403, "{reply}");
     // No token, a wrong token, truncated JSON, wrong shapes: 4xx with a message.
     assert_eq!(post("nope", batch(vec![])).0, 401);
-    let full = batch(vec![event(4, 40)]);
+    let full = batch(vec![event(4, 4)]);
     for body in [
         full[..full.len() / 2].to_string(),
         "{}".into(),

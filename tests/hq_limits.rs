@@ -293,15 +293,23 @@ fn refused_events_cannot_fill_hqs_disk(db: Database) {
             "payload": {"blob": big}, "at": "2017-12-04T01:00:00Z"});
         let (status, body) = post(&hq, &token, events(vec![event]));
         assert_eq!(status, 422, "{}", &body[..body.len().min(300)]);
-        assert!(body.contains("unknown_kind"), "{}", &body[..body.len().min(300)]);
+        assert!(
+            body.contains("unknown_kind"),
+            "{}",
+            &body[..body.len().min(300)]
+        );
         assert!(body.len() < 2_000, "{} bytes", body.len());
     }
     let huge = "y".repeat(9 * 1024 * 1024);
-    let mut sale = sale(5);
-    sale["payload"]["padding"] = json!(huge);
-    let (status, body) = post(&hq, &token, events(vec![sale]));
+    let mut padded = sale(5);
+    padded["payload"]["padding"] = json!(huge);
+    let (status, body) = post(&hq, &token, events(vec![padded]));
     assert_eq!(status, 422, "{}", &body[..body.len().min(300)]);
-    assert!(body.contains("event_too_large"), "{}", &body[..body.len().min(300)]);
+    assert!(
+        body.contains("event_too_large"),
+        "{}",
+        &body[..body.len().min(300)]
+    );
     // Parked, so the till is not blocked, but kept only as their size and hash.
     let stored = db.scalar(
         "SELECT CAST(COALESCE(SUM(LENGTH(CAST(payload AS TEXT)) + LENGTH(kind)), 0) AS BIGINT)

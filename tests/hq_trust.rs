@@ -279,6 +279,16 @@ fn a_sale_cannot_mint_points_or_use_a_transfer_a_till_never_makes(db: Database) 
     assert!(reply.refused.is_empty(), "{reply:?}");
     let (_, balance) = rt.block_on(store.member("ZW")).unwrap().unwrap();
     assert_eq!(balance, 500 + 5 - 100);
+    // Products HQ's catalogue does not hold (8.29 of them here) may carry bonuses HQ cannot
+    // check, but never worth more than was paid for them: 82 points of 0.10, not 83.
+    let over = member_sale("S002", "T01", 8, "ZW", 83, 0);
+    let reply = ingest(&rt, &store, &s002, &[over]);
+    assert_eq!(parked_rules(&reply), ["points_not_earned"]);
+    let within = member_sale("S002", "T01", 9, "ZW", 80, 0);
+    let reply = ingest(&rt, &store, &s002, &[within]);
+    assert!(reply.refused.is_empty(), "{reply:?}");
+    let (_, balance) = rt.block_on(store.member("ZW")).unwrap().unwrap();
+    assert_eq!(balance, 500 + 5 - 100 + 80);
 }
 
 fn a_foreign_till_cannot_book_another_tills_transfer_ids(db: Database) {

@@ -73,11 +73,6 @@ pub const MAX_AMOUNT: i64 = 1_000_000_000_000;
 pub const MAX_POINTS: i64 = 1_000_000_000;
 /// Largest quantity of one line, in thousandths: 10,000 units (or kilograms).
 pub const MAX_QUANTITY_MILLI: i64 = 10_000_000;
-/// A product HQ's catalogue does not hold (a till's locally imported catalogue) may earn
-/// bonus points HQ cannot check: at most this many per whole unit sold…
-pub const UNCHECKED_EXTRA_PER_UNIT: i64 = 1_000;
-/// …plus this multiple of the line's base points.
-pub const UNCHECKED_MULTIPLIER: i64 = 10;
 
 /// Largest payload one event may carry (its JSON encoding): a sale of the till's 10,000
 /// lines at their longest fits well within it.

@@ -7,18 +7,15 @@
 //! eligible spend), at the programme's most generous tier. The programme is the store's
 //! (`store_settings` at HQ), else the default [`PointsProgram`]. A line's category and
 //! product bonus are those of HQ's catalogue; a product HQ's catalogue does not hold (a
-//! till with a locally imported catalogue) earns as an uncategorised product, plus at most
-//! [`UNCHECKED_EXTRA_PER_UNIT`] points per unit and [`UNCHECKED_MULTIPLIER`] times its
-//! base for the bonuses HQ cannot check.
+//! till with a locally imported catalogue) earns as an uncategorised product, plus, for the
+//! bonuses HQ cannot check, at most the points worth the line's net amount: a bonus is never
+//! worth more than what was paid for the line.
 
 use storepos_sync::Envelope;
 use storepos_sync::wire::MAX_SEQ;
 
 use super::known::Sold;
-use super::{
-    Known, MAX_AMOUNT, MAX_POINTS, MAX_QUANTITY_MILLI, Refused, UNCHECKED_EXTRA_PER_UNIT,
-    UNCHECKED_MULTIPLIER, refuse,
-};
+use super::{Known, MAX_AMOUNT, MAX_POINTS, MAX_QUANTITY_MILLI, Refused, refuse};
 use crate::domain::loyalty::{EarnLine, Transfer, TransferKind, check_transfer, transfer_id};
 use crate::domain::product::BonusPoints;
 use crate::store::sales::{SaleKind, SaleRecord};
@@ -304,7 +301,7 @@ fn points_tendered(sale: &SaleRecord) -> Result<i64, Refused> {
 /// The most points the programme gives for the sale's lines (see the module docs).
 fn most_points(known: &Known, sale: &SaleRecord) -> i64 {
     let program = &known.program;
-    let earn_per_point = i128::from(program.earn_per_point.max(1));
+    let point_value = i128::from(program.point_value.max(1));
     let paid_with_points: i64 = sale
         .tenders
         .iter()
@@ -321,10 +318,7 @@ fn most_points(known: &Known, sale: &SaleRecord) -> i64 {
                 Some((category, bonus)) => (category.clone(), *bonus),
                 None => {
                     if net > 0 {
-                        let units = i128::from(l.quantity.max(0) / 1000);
-                        let base = i128::from(net) / earn_per_point + 1;
-                        unchecked += i128::from(UNCHECKED_EXTRA_PER_UNIT) * units
-                            + i128::from(UNCHECKED_MULTIPLIER - 1) * base;
+                        unchecked += i128::from(net) / point_value;
                     }
                     (None, BonusPoints::None)
                 }
