@@ -190,8 +190,14 @@ mod tests {
             message: "card 62001 belongs to another member".into(),
             parked: true,
         };
-        assert_eq!(record(&conn, std::slice::from_ref(&refusal), Utc::now()).unwrap(), 1);
-        assert_eq!(record(&conn, std::slice::from_ref(&refusal), Utc::now()).unwrap(), 0);
+        assert_eq!(
+            record(&conn, std::slice::from_ref(&refusal), Utc::now()).unwrap(),
+            1
+        );
+        assert_eq!(
+            record(&conn, std::slice::from_ref(&refusal), Utc::now()).unwrap(),
+            0
+        );
         assert_eq!(count(&conn).unwrap(), 1);
         assert_eq!(list(&conn, 10).unwrap()[0].refusal, refusal);
     }
