@@ -501,21 +501,14 @@ async fn store_sale_event(
 /// A new member, their cards and their (empty) account; fails on a member id or card
 /// that exists.
 async fn insert_member_tx(tx: &mut Tx, m: &Member) -> Result<(), HqError> {
-    query(
-        "INSERT INTO members (id, name, phone, email, tier, home_store, card_opened,
-                              consent_marketing, consent_profiling, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    member_row(
+        query(
+            "INSERT INTO members (id, name, phone, email, tier, home_store, card_opened,
+                                  consent_marketing, consent_profiling, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        ),
+        m,
     )
-    .bind(&m.id)
-    .bind(&m.name)
-    .bind(&m.phone)
-    .bind(&m.email)
-    .bind(&m.tier)
-    .bind(&m.home_store)
-    .bind(m.card_opened)
-    .bind(m.consent.marketing)
-    .bind(m.consent.profiling)
-    .bind(chrono::Utc::now())
     .execute(&mut *tx)
     .await?;
     for c in &m.cards {
@@ -532,8 +525,22 @@ async fn insert_member_tx(tx: &mut Tx, m: &Member) -> Result<(), HqError> {
     Ok(())
 }
 
+/// A member's columns bound to `$1`…`$10` in the order both member statements take.
+fn member_row(q: Query, m: &Member) -> Query {
+    q.bind(&m.id)
+        .bind(&m.name)
+        .bind(&m.phone)
+        .bind(&m.email)
+        .bind(&m.tier)
+        .bind(&m.home_store)
+        .bind(m.card_opened)
+        .bind(m.consent.marketing)
+        .bind(m.consent.profiling)
+        .bind(chrono::Utc::now())
+}
+
 async fn upsert_member_tx(tx: &mut Tx, m: &Member) -> Result<(), HqError> {
-    query(
+    let upsert = query(
         "INSERT INTO members (id, name, phone, email, tier, home_store, card_opened,
                               consent_marketing, consent_profiling, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -541,19 +548,8 @@ async fn upsert_member_tx(tx: &mut Tx, m: &Member) -> Result<(), HqError> {
              email = EXCLUDED.email, tier = EXCLUDED.tier, home_store = EXCLUDED.home_store,
              card_opened = EXCLUDED.card_opened, consent_marketing = EXCLUDED.consent_marketing,
              consent_profiling = EXCLUDED.consent_profiling, updated_at = EXCLUDED.updated_at",
-    )
-    .bind(&m.id)
-    .bind(&m.name)
-    .bind(&m.phone)
-    .bind(&m.email)
-    .bind(&m.tier)
-    .bind(&m.home_store)
-    .bind(m.card_opened)
-    .bind(m.consent.marketing)
-    .bind(m.consent.profiling)
-    .bind(chrono::Utc::now())
-    .execute(&mut *tx)
-    .await?;
+    );
+    member_row(upsert, m).execute(&mut *tx).await?;
     for c in &m.cards {
         let status = match c.status {
             CardStatus::Active => "active",
