@@ -31,7 +31,7 @@ pub fn park(
 
 /// Takes a parked basket out; `None` if there is no such id.
 pub fn take(conn: &mut Connection, id: i64) -> Result<Option<String>, StoreError> {
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let basket: Option<String> = tx
         .query_row("SELECT basket FROM suspended WHERE id = ?1", [id], |r| {
             r.get(0)

@@ -197,7 +197,7 @@ impl Terminal {
         let tx = self
             .store
             .terminal
-            .transaction()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(crate::store::StoreError::from)?;
         let id = loyalty::add_complaint(&tx, &c)?;
         c.id = id;
@@ -214,7 +214,10 @@ impl Terminal {
         Ok(id)
     }
 
-    /// Writes one event to the outbox in its own durable transaction.
+    /// Writes one event to the outbox in its own durable transaction, taken `IMMEDIATE` like
+    /// a sale's: it reads the outbox's last sequence before it writes, and a deferred
+    /// transaction whose snapshot the uploader's acknowledgement made stale fails at once
+    /// ("database is locked") instead of waiting its turn.
     fn record_event(
         &mut self,
         kind: &str,
@@ -225,7 +228,7 @@ impl Terminal {
         let tx = self
             .store
             .terminal
-            .transaction()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(crate::store::StoreError::from)?;
         outbox::append(&tx, &origin, kind, payload, at)
             .map_err(|e| CommandError::Commit(e.to_string()))?;

@@ -371,7 +371,12 @@ impl Uploader {
         // HQ may hold more than this batch (an earlier answer was lost), but only what was
         // sent in this request is known to be the events HQ holds.
         let upto = answer.acked_seq.min(highest_sent);
-        let tx = self.conn.transaction().map_err(OutboxError::from)?;
+        // Immediate: the write lock is taken (waiting out the till's commits) before
+        // anything is read, so the transaction never has to upgrade a stale snapshot.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(OutboxError::from)?;
         refusals::record(&tx, &refused, Utc::now())?;
         let acknowledged = if upto > self.acked_seq {
             outbox::acknowledge(&tx, upto)?
