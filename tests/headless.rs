@@ -4,7 +4,7 @@
 use assert_cmd::Command;
 
 mod common;
-use common::{run_script, seed};
+use common::{run_bytes, run_script, seed};
 
 #[test]
 fn a_scripted_sale_with_approval_completes_and_is_journaled() {
@@ -289,34 +289,6 @@ fn a_suspended_basket_survives_a_restart_and_resumes_with_its_discounts() {
     assert_eq!(resumed["lines"][1]["amount"], "5.58"); // 0.800 kg x 6.98
     assert_eq!(out[5]["sale"]["total"], "55.58");
     assert_eq!(out[6]["error"]["code"], "invalid", "a basket resumes once");
-}
-
-/// Runs raw bytes (not necessarily UTF-8) through `terminal --headless --script -` in the
-/// store `work/store`, with an optional configuration file; returns the answers.
-fn run_bytes(work: &std::path::Path, input: Vec<u8>) -> Vec<serde_json::Value> {
-    let out = Command::cargo_bin("storepos")
-        .unwrap()
-        .current_dir(work)
-        .env_remove("STOREPOS_CONFIG")
-        .args([
-            "--data-dir",
-            "store",
-            "terminal",
-            "--headless",
-            "--script",
-            "-",
-        ])
-        .write_stdin(input)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    String::from_utf8(out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 fn code(answer: &serde_json::Value) -> &str {

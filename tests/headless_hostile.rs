@@ -7,34 +7,12 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
 mod common;
 
 /// The longest line the till takes (`MAX_LINE_BYTES`, stated in the README).
 const MAX_LINE_BYTES: usize = 64 * 1024;
-
-/// SplitMix64: a seeded generator, so a failure replays exactly.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
 
 const GTINS: &[&str] = &[
     "6901234567892",
@@ -76,7 +54,7 @@ const QUANTITIES: &[&str] = &["1", "2", "3", "0.5", "0.001", "1.250", "0", "-1",
 const PERCENTS: &[&str] = &["1", "5", "10", "10.01", "50", "100", "100.01", "150", "-5"];
 
 /// A command a cashier or script might send.
-fn valid(rng: &mut Rng) -> String {
+fn valid(rng: &mut common::Rng) -> String {
     let amount = rng.pick(AMOUNTS);
     let small = rng.pick(&["1.00", "2.00", "5.00", "10.00", "60.00", "100.00"]);
     let line = 1 + rng.below(4);
@@ -151,7 +129,7 @@ fn valid(rng: &mut Rng) -> String {
 }
 
 /// A command damaged the ways input gets damaged, or written to hurt.
-fn mutated(rng: &mut Rng) -> Vec<u8> {
+fn mutated(rng: &mut common::Rng) -> Vec<u8> {
     let mut bytes = valid(rng).into_bytes();
     if bytes.starts_with(br#"{"enroll""#) {
         // Left whole: a mutation that removed its NUL would enrol with a random card.
@@ -189,7 +167,7 @@ fn mutated(rng: &mut Rng) -> Vec<u8> {
 
 /// The input lines: a start that gets the till selling, then a hostile mix.
 fn generate(seed: u64, count: usize) -> Vec<Vec<u8>> {
-    let mut rng = Rng(seed);
+    let mut rng = common::Rng(seed);
     let mut lines: Vec<Vec<u8>> = [
         r#"{"set_clock":"2017-12-04T09:00:00+08:00"}"#,
         r#"{"sign_in":{"operator":"1001","pin":"1234"}}"#,
@@ -241,35 +219,7 @@ fn run(work: &Path, lines: &[Vec<u8>]) -> Vec<Value> {
         input.extend_from_slice(line);
         input.push(b'\n');
     }
-    let output = Command::cargo_bin("storepos")
-        .unwrap()
-        .current_dir(work)
-        .env_remove("STOREPOS_CONFIG")
-        .env("RUST_BACKTRACE", "1")
-        .args([
-            "--data-dir",
-            "store",
-            "terminal",
-            "--headless",
-            "--script",
-            "-",
-        ])
-        .write_stdin(input)
-        .timeout(std::time::Duration::from_secs(240))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!stderr.contains("panicked"), "the till panicked:\n{stderr}");
-    assert!(
-        output.status.success(),
-        "exit {:?}:\n{stderr}",
-        output.status
-    );
-    String::from_utf8(output.stdout)
-        .expect("answers are UTF-8")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each answer is one JSON line"))
-        .collect()
+    common::run_bytes(work, input)
 }
 
 /// What the till made durable, minus what is random by design (event ids, signatures).

@@ -12,29 +12,10 @@ mod common;
 
 use serde_json::{Value, json};
 
+use common::Rng;
 use common::hq::{Database, Hq, import_demo_members, register, setup};
 
 crate::on_each_backend!(another_stores_token_changes_nothing_the_honest_till_said);
-
-/// A small deterministic generator (xorshift64*), so a failure replays.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
 
 /// Every path to a node of `v` (object keys and array indexes).
 fn paths(v: &Value, here: &mut Vec<Value>, out: &mut Vec<Vec<Value>>) {

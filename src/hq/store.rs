@@ -340,8 +340,10 @@ impl HqStore {
                 return Err(HqError::Conflict(conflict));
             }
         };
-        let drafts: Vec<Result<Draft, Refused>> =
-            fresh.iter().map(|f| rules::parse(f.event)).collect();
+        let drafts: Vec<Result<Draft, Refused>> = fresh
+            .iter()
+            .map(|f| rules::parse_sized(f.event, f.bytes))
+            .collect();
         let readable: Vec<&Draft> = drafts.iter().filter_map(|d| d.as_ref().ok()).collect();
         let mut known = Known::fetch(&mut tx, &from, &readable).await?;
         let mut run = Vec::new();

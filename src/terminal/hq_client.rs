@@ -126,24 +126,10 @@ impl HqClient {
     where
         T: serde::Serialize + serde::de::DeserializeOwned,
     {
-        let url = self
-            .base
-            .join(&format!("v1/checkpoints/{dataset}"))
-            .map_err(|e| HqUnavailable::Offline(e.to_string()))?;
+        let path = format!("v1/checkpoints/{dataset}");
         let mut last = String::new();
         for _ in 0..3 {
-            let answer = self
-                .http
-                .get(url.clone())
-                .bearer_auth(&self.token)
-                .send()
-                .map_err(|e| HqUnavailable::Offline(e.to_string()))?;
-            if !answer.status().is_success() {
-                return Err(HqUnavailable::Refused {
-                    status: answer.status().as_u16(),
-                    message: answer.text().unwrap_or_default(),
-                });
-            }
+            let answer = self.get_ok(&path)?;
             match answer.json::<storepos_sync::checkpoint::Checkpoint<T>>() {
                 Ok(c) if c.is_intact() => return Ok(c),
                 Ok(_) => last = "its checksum does not match".into(),
@@ -157,28 +143,34 @@ impl HqClient {
 }
 
 impl HqClient {
+    /// `GET {hq}/{path}` with this terminal's token; any answer but a success is refused.
+    fn get_ok(&self, path: &str) -> Result<reqwest::blocking::Response, HqUnavailable> {
+        let url = self
+            .base
+            .join(path)
+            .map_err(|e| HqUnavailable::Offline(e.to_string()))?;
+        let answer = self
+            .http
+            .get(url)
+            .bearer_auth(&self.token)
+            .send()
+            .map_err(|e| HqUnavailable::Offline(e.to_string()))?;
+        if !answer.status().is_success() {
+            return Err(HqUnavailable::Refused {
+                status: answer.status().as_u16(),
+                message: answer.text().unwrap_or_default(),
+            });
+        }
+        Ok(answer)
+    }
+
     /// Every journal anchor HQ holds for this terminal (its own sales' events), fetched a
     /// page at a time.
     pub fn journal_anchors(&self) -> Result<Vec<storepos_sync::anchor::HeldAnchor>, HqUnavailable> {
         let mut anchors = Vec::new();
         let mut after = 0u64;
         loop {
-            let url = self
-                .base
-                .join(&format!("v1/journal/anchors?after_seq={after}"))
-                .map_err(|e| HqUnavailable::Offline(e.to_string()))?;
-            let answer = self
-                .http
-                .get(url)
-                .bearer_auth(&self.token)
-                .send()
-                .map_err(|e| HqUnavailable::Offline(e.to_string()))?;
-            if !answer.status().is_success() {
-                return Err(HqUnavailable::Refused {
-                    status: answer.status().as_u16(),
-                    message: answer.text().unwrap_or_default(),
-                });
-            }
+            let answer = self.get_ok(&format!("v1/journal/anchors?after_seq={after}"))?;
             let page: storepos_sync::anchor::AnchorsPage = answer
                 .json()
                 .map_err(|e| HqUnavailable::Offline(format!("unreadable answer: {e}")))?;
@@ -263,7 +255,9 @@ pub fn apply_codes(
     store: &mut crate::store::Store,
     checkpoint: &storepos_sync::checkpoint::Checkpoint<crate::hq::catalogue::SignedCode>,
 ) -> Result<usize, crate::store::StoreError> {
-    let tx = store.terminal.transaction()?;
+    let tx = store
+        .terminal
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     for c in &checkpoint.items {
         crate::store::loyalty::keep_code(&tx, &c.kind, &c.id, &c.member_id, &c.code)?;
     }

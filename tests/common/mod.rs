@@ -9,10 +9,17 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 pub fn run_script(dir: &std::path::Path, script: &str) -> Vec<Value> {
-    let out = Command::cargo_bin("storepos")
+    run_bytes(dir, script.as_bytes().to_vec())
+}
+
+/// Runs raw bytes (not necessarily UTF-8) through `terminal --headless --script -` in the
+/// store `dir/store` and returns the answers; the till must neither panic nor fail.
+pub fn run_bytes(dir: &std::path::Path, input: Vec<u8>) -> Vec<Value> {
+    let output = Command::cargo_bin("storepos")
         .unwrap()
         .current_dir(dir)
         .env_remove("STOREPOS_CONFIG")
+        .env("RUST_BACKTRACE", "1")
         .args([
             "--data-dir",
             "store",
@@ -21,17 +28,45 @@ pub fn run_script(dir: &std::path::Path, script: &str) -> Vec<Value> {
             "--script",
             "-",
         ])
-        .write_stdin(script)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    String::from_utf8(out)
-        .unwrap()
+        .write_stdin(input)
+        .timeout(std::time::Duration::from_secs(240))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "the till panicked:\n{stderr}");
+    assert!(
+        output.status.success(),
+        "exit {:?}:\n{stderr}",
+        output.status
+    );
+    String::from_utf8(output.stdout)
+        .expect("answers are UTF-8")
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|l| serde_json::from_str(l).expect("each answer is one JSON line"))
         .collect()
+}
+
+/// SplitMix64: a small seeded generator for the hostile-input tests, so a failure
+/// replays exactly.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
 }
 
 /// Loads the demo catalogue, members and operators through the importers (no promotions,

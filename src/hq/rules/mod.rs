@@ -137,13 +137,6 @@ pub const KINDS: [&str; 5] = [
 /// Reads an event into its kind's types: refused for a NUL anywhere, an unknown kind or a
 /// payload without its kind's fields.
 pub(super) fn parse(e: &Envelope) -> Result<Draft, Refused> {
-    let bytes = e.payload.to_string().len();
-    if bytes > MAX_EVENT_BYTES {
-        return refuse(
-            "event_too_large",
-            format!("the event's payload is {bytes} bytes; HQ takes at most {MAX_EVENT_BYTES}"),
-        );
-    }
     if e.kind.contains('\0') || has_nul(&e.payload) {
         return refuse(
             "nul_character",
@@ -260,10 +253,24 @@ pub(super) fn parked_copy(kind: &str, payload: &Value) -> (String, Value) {
 }
 
 /// The SHA-256 (hex) of a payload's canonical encoding (`serde_json`'s), which tells a
-/// resend of an event from another event under the same sequence.
-pub fn payload_hash(payload: &Value) -> String {
+/// resend of an event from another event under the same sequence, and the encoding's
+/// length (encoded once for both).
+pub fn payload_digest(payload: &Value) -> (String, usize) {
     use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(payload.to_string().as_bytes()))
+    let text = payload.to_string();
+    (hex::encode(Sha256::digest(text.as_bytes())), text.len())
+}
+
+/// Reads an event of `bytes` encoded payload bytes into its kind's types ([`parse`]), first
+/// refusing a payload larger than [`MAX_EVENT_BYTES`].
+pub(super) fn parse_sized(e: &Envelope, bytes: usize) -> Result<Draft, Refused> {
+    if bytes > MAX_EVENT_BYTES {
+        return refuse(
+            "event_too_large",
+            format!("the event's payload is {bytes} bytes; HQ takes at most {MAX_EVENT_BYTES}"),
+        );
+    }
+    parse(e)
 }
 
 #[cfg(test)]
@@ -285,7 +292,7 @@ mod tests {
         assert_eq!(parse(&e).err().unwrap().rule, "nul_character");
         let clean = sanitized(&payload);
         assert!(!has_nul(&clean), "{clean}");
-        assert_ne!(payload_hash(&clean), payload_hash(&payload));
+        assert_ne!(payload_digest(&clean).0, payload_digest(&payload).0);
     }
 
     #[test]

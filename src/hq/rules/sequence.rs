@@ -24,7 +24,7 @@ use storepos_sync::Envelope;
 use storepos_sync::wire::{MAX_SEQ, MAX_SEQ_AHEAD, Refusal, SeqConflict};
 use uuid::Uuid;
 
-use super::{Refused, payload_hash};
+use super::{Refused, payload_digest};
 use crate::hq::TerminalId;
 use crate::hq::db::{Pool, Query, Tx, query};
 use crate::hq::store::{HqError, HqStore};
@@ -53,6 +53,8 @@ pub fn in_bounds(seq: u64, acked: u64) -> Result<(), Refused> {
 pub struct Fresh<'a> {
     pub event: &'a Envelope,
     pub hash: String,
+    /// The length of the payload's encoding (the one hashed).
+    pub bytes: usize,
 }
 
 /// A batch screened against what HQ holds.
@@ -84,7 +86,7 @@ pub async fn screen<'a>(
     let mut by_id: HashMap<Uuid, u64> = HashMap::new();
     let mut batch: Vec<Fresh> = Vec::with_capacity(events.len());
     for e in events {
-        let hash = payload_hash(&e.payload);
+        let (hash, bytes) = payload_digest(&e.payload);
         if let Some((held, held_hash)) = by_seq.get(&e.seq) {
             if held.id != e.id || held.kind != e.kind || *held_hash != hash {
                 return conflict(
@@ -111,7 +113,11 @@ pub async fn screen<'a>(
             );
         }
         by_seq.insert(e.seq, (e, hash.clone()));
-        batch.push(Fresh { event: e, hash });
+        batch.push(Fresh {
+            event: e,
+            hash,
+            bytes,
+        });
     }
     let mut parked_again = Vec::new();
     if batch.is_empty() {
