@@ -3,7 +3,7 @@
 //! sales. A price HQ changes while a sale is in progress leaves that sale's prices alone;
 //! the next sale has the new price.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Stdio};

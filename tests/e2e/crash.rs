@@ -2,7 +2,7 @@
 //! moments, again and again, and the store must hold only whole sales, each with its
 //! journal entry and outbox event, gap-free receipt numbers and a journal that verifies.
 
-mod common;
+use crate::common;
 
 use std::hash::{BuildHasher, Hasher};
 use std::process::{Command, Stdio};

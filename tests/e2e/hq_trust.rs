@@ -7,7 +7,7 @@
 //! conflict, recorded, and nothing of its batch is applied. Every refusal leaves HQ's
 //! members, cards, balances and transfers as they were.
 
-mod common;
+use crate::common;
 
 use common::events::{complaint, envelope, member, member_sale};
 use common::hq::Database;

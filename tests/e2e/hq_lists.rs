@@ -5,7 +5,7 @@
 //! and the manufacturer report counts offers issued and redeemed with their cost and names
 //! no member.
 
-mod common;
+use crate::common;
 
 use chrono::{DateTime, Duration, Utc};
 use common::hq::Database;

@@ -5,7 +5,7 @@
 //! first three; `journal verify --against-hq` compares the journal with the anchors HQ
 //! keeps and names the first bad receipt. Edits to the sales tables are found locally.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -8,7 +8,7 @@
 //! sent is exactly what HQ holds for its members; the honest till's next sales still go
 //! through.
 
-mod common;
+use crate::common;
 
 use serde_json::{Value, json};
 

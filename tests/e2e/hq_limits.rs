@@ -3,7 +3,7 @@
 //! off; member lookups are rate-limited per terminal; a request carries a bounded number
 //! of events; store settings need a store id; SIGTERM stops HQ gracefully.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

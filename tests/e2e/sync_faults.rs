@@ -7,7 +7,7 @@
 //! made, with no transfer applied twice. It runs on PostgreSQL and on the embedded SQLite
 //! file (where the three tills' writes serialize).
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-mod common;
+use crate::common;
 
 /// The longest line the till takes (`MAX_LINE_BYTES`, stated in the README).
 const MAX_LINE_BYTES: usize = 64 * 1024;

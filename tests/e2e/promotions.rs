@@ -2,7 +2,7 @@
 //! with the documented best result, inside their time windows, shown per line and printed
 //! on the receipt; a bad promotions file imports nothing.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use common::{run_script, seed, seed_with_promotions};

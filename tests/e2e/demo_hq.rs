@@ -3,8 +3,6 @@
 //! PostgreSQL `hq.database` is honoured, and a kept store whose earlier events that HQ
 //! lacks is reported, not waited on forever.
 
-mod common;
-
 use predicates::prelude::*;
 
 fn demo(dir: &std::path::Path) -> assert_cmd::assert::Assert {

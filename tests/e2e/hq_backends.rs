@@ -9,7 +9,7 @@
 //! (PostgreSQL stores runs of sales set-based, SQLite row by row). Every event is one an
 //! honest till makes: its members are HQ's, its transfers derive from its receipt.
 
-mod common;
+use crate::common;
 
 use common::hq::Database;
 use serde_json::json;

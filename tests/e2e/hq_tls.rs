@@ -2,7 +2,7 @@
 //! a terminal trusting that authority (`hq.ca_file`) looks members up and uploads its
 //! events; a terminal that does not trust it cannot talk to HQ and sells on offline.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,7 @@
 //! requests get 4xx with a message; replays change nothing; a terminal's token is refused
 //! for another store's events.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

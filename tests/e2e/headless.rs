@@ -3,7 +3,7 @@
 
 use assert_cmd::Command;
 
-mod common;
+use crate::common;
 use common::{run_bytes, run_script, seed};
 
 #[test]

@@ -4,7 +4,7 @@
 //! its journal entry and outbox event, receipt numbers have no gaps, the journal verifies,
 //! and every sale whose answer the terminal wrote before it died is in the store.
 
-mod common;
+use crate::common;
 
 use std::hash::{BuildHasher, Hasher};
 use std::io::{BufRead, Write};

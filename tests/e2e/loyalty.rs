@@ -3,7 +3,7 @@
 //! coupons and shopping lists verified offline (forged, used, expired and foreign ones
 //! refused), enrolment, card replacement, complaints and the member view.
 
-mod common;
+use crate::common;
 
 use chrono::{DateTime, TimeZone, Utc};
 use common::{run_script, seed};

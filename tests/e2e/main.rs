@@ -1,0 +1,29 @@
+//! StorePOS end to end: the real binary, the real HQ (embedded SQLite and PostgreSQL), the
+//! touch UI through Slint's testing backend. One test binary, one module per area, so the
+//! workspace links StorePOS into a test executable once rather than once per area.
+
+mod common;
+
+mod cli;
+mod counter;
+mod crash;
+mod crash_headless;
+mod demo_hq;
+mod headless;
+mod headless_hostile;
+mod hq;
+mod hq_backends;
+mod hq_hostile;
+mod hq_limits;
+mod hq_lists;
+mod hq_refresh;
+mod hq_tls;
+mod hq_trust;
+mod journal_anchor;
+mod lists;
+mod loyalty;
+mod pipeline;
+mod promotions;
+mod sync_faults;
+mod ui_screenshots;
+mod ui_till;
