@@ -421,6 +421,15 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
         Command::Doctor => {
             let report = storepos_drivers::doctor_report(&config.devices);
             println!("{}", report.to_string().trim_end());
+            for file in hq_keys_on_this_machine(&config) {
+                println!(
+                    "WARNING  HQ's private coupon-signing key is on this machine at {}: a till must \
+                     not hold it (whoever reads this disk can sign coupons and lists every till \
+                     accepts). Move it to HQ and delete it here; tills need only HQ's public key \
+                     (loyalty.coupon_key).",
+                    file.display()
+                );
+            }
             if report.all_ok() {
                 Ok(())
             } else {
@@ -494,13 +503,25 @@ fn run_hq(config: &Config, what: HqCommand) -> Result<()> {
                 let addr = listen.parse().with_context(|| {
                     format!("'{listen}' is not an address such as 127.0.0.1:8640")
                 })?;
-                let api = crate::hq::api::ApiSettings::from_config(&config.hq);
+                let mut api = crate::hq::api::ApiSettings::from_config(&config.hq);
                 let jobs = crate::hq::schedule::Jobs {
                     expiry: config.loyalty.points.expiry,
-                    key_file: config.hq.key_file.clone(),
-                    params: hq_list_params(config),
+                    key_file: config.hq.key_file(),
+                    params: crate::hq::lists::params_for(config),
                     currency: config.store.currency,
                 };
+                // HQ alone holds the key: it signs the fortnight's lists and the lists
+                // stores ask for one member.
+                match crate::hq::admin::signing_key(&jobs.key_file) {
+                    Ok(key) => {
+                        api.lists = Some(std::sync::Arc::new(crate::hq::api::ListSigner {
+                            key,
+                            params: jobs.params.clone(),
+                            currency: jobs.currency,
+                        }))
+                    }
+                    Err(e) => tracing::warn!("lists asked for by stores are refused: {e:#}"),
+                }
                 let schedule = tokio::spawn(crate::hq::schedule::run(store.clone(), jobs));
                 let _abort_on_exit = AbortOnDrop(schedule);
                 match (&config.hq.tls_cert, &config.hq.tls_key) {
@@ -516,7 +537,7 @@ fn run_hq(config: &Config, what: HqCommand) -> Result<()> {
                 Ok(())
             }
             HqCommand::CouponKey => {
-                let key = crate::hq::admin::signing_key(&config.hq.key_file)?;
+                let key = crate::hq::admin::signing_key(&config.hq.key_file())?;
                 println!("{}", hex::encode(key.verifying_key().to_bytes()));
                 Ok(())
             }
@@ -570,7 +591,7 @@ fn run_hq(config: &Config, what: HqCommand) -> Result<()> {
                     funded_by: Some("store".into()),
                     title,
                 };
-                let key = crate::hq::admin::signing_key(&config.hq.key_file)?;
+                let key = crate::hq::admin::signing_key(&config.hq.key_file())?;
                 let signed = store.issue_coupon(&key, coupon).await?;
                 println!("{}\n{}", signed.full_code(), signed.short_code());
                 Ok(())
@@ -612,10 +633,15 @@ fn run_hq(config: &Config, what: HqCommand) -> Result<()> {
                     Some(t) => crate::lists::parse_moment(&t)?,
                     None => chrono::Utc::now(),
                 };
-                let key = crate::hq::admin::signing_key(&config.hq.key_file)?;
+                let key = crate::hq::admin::signing_key(&config.hq.key_file())?;
                 let start = crate::hq::lists::period_start(at);
                 let run = store
-                    .make_lists(&key, start, &hq_list_params(config), config.store.currency)
+                    .make_lists(
+                        &key,
+                        start,
+                        &crate::hq::lists::params_for(config),
+                        config.store.currency,
+                    )
                     .await?;
                 println!("{}", serde_json::to_string_pretty(&run)?);
                 Ok(())
@@ -646,11 +672,16 @@ fn run_hq(config: &Config, what: HqCommand) -> Result<()> {
 }
 
 /// The engine's settings for HQ's lists: the defaults, in the chain's local time.
-fn hq_list_params(config: &Config) -> crate::domain::lists::Params {
-    crate::domain::lists::Params {
-        day_offset_seconds: i64::from(config.store.offset().local_minus_utc()),
-        ..Default::default()
+/// Files where HQ's coupon-signing key would be on this machine, that exist: `hq.key_file`
+/// (or its default name in the working directory) and the same name in the data directory.
+fn hq_keys_on_this_machine(config: &Config) -> Vec<std::path::PathBuf> {
+    let named = config.hq.key_file();
+    let mut places = vec![named.clone()];
+    if let Some(name) = named.file_name() {
+        places.push(config.data_dir.join(name));
     }
+    places.dedup();
+    places.into_iter().filter(|p| p.is_file()).collect()
 }
 
 /// Stops a background task when the command that started it ends.

@@ -188,8 +188,11 @@ pub struct HqConfig {
     pub database: String,
     /// For `storepos hq serve`: the address it listens on.
     pub listen: String,
-    /// For `storepos hq`: the file holding its coupon-signing key (created on first use).
-    pub key_file: PathBuf,
+    /// For `storepos hq` only: the file holding its coupon-signing key (created on first
+    /// use; `storepos-hq.key` when unset). A till refuses a configuration that names it:
+    /// whoever holds a till's disk could sign coupons every till accepts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<PathBuf>,
     /// For `storepos hq serve`: its TLS certificate chain and private key (PEM); with both
     /// set it serves HTTPS only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -266,6 +269,31 @@ impl Default for TerminalConfig {
     }
 }
 
+/// HQ's coupon-signing key file when `hq.key_file` is unset.
+pub const DEFAULT_HQ_KEY_FILE: &str = "storepos-hq.key";
+
+impl HqConfig {
+    /// HQ's coupon-signing key file: `hq.key_file`, else [`DEFAULT_HQ_KEY_FILE`].
+    pub fn key_file(&self) -> PathBuf {
+        self.key_file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_HQ_KEY_FILE))
+    }
+}
+
+impl Config {
+    /// Refuses what a till must never run with: HQ's private coupon-signing key. Tills
+    /// verify HQ's signatures with its public key (`loyalty.coupon_key`) and print the
+    /// lists HQ signed; a chain's hundreds of tills must not each hold the key that makes
+    /// coupons every one of them accepts offline.
+    pub fn check_till(&self) -> Result<(), ConfigError> {
+        if let Some(file) = &self.hq.key_file {
+            return Err(ConfigError::TillHoldsHqKey { file: file.clone() });
+        }
+        Ok(())
+    }
+}
+
 /// Member lookups per minute a terminal token may make at HQ: a till looks a member up once
 /// per customer at most, so this is far above a counter's pace and far below what walking
 /// through card numbers would need.
@@ -278,7 +306,7 @@ impl Default for HqConfig {
             token: None,
             database: "sqlite://storepos-hq.db".into(),
             listen: "127.0.0.1:8640".into(),
-            key_file: PathBuf::from("storepos-hq.key"),
+            key_file: None,
             tls_cert: None,
             tls_key: None,
             ca_file: None,
@@ -333,6 +361,14 @@ pub enum ConfigError {
     },
     #[error("configuration file {path} is not valid TOML: {message}")]
     Syntax { path: PathBuf, message: String },
+    #[error(
+        "hq.key_file names HQ's private coupon-signing key ({}), which a till never holds: \
+         whoever reads a till's disk could sign coupons and lists that every till accepts. \
+         Remove hq.key_file from this till's configuration: HQ keeps the key, and tills check \
+         HQ's signatures with loyalty.coupon_key and print the lists HQ signed",
+        file.display()
+    )]
+    TillHoldsHqKey { file: PathBuf },
 }
 
 /// Where the configuration came from, for `config show` and the log.

@@ -307,19 +307,55 @@ pub fn with_demo_coupon_key(config: &Config) -> Config {
     config
 }
 
-/// The demo HQ's key file in the demo directory.
-const DEMO_KEY_FILE: &str = "hq.key";
+/// The lists the demo HQ makes for the demo members this period, from the purchase
+/// history in the demo store: what the fortnight's run at HQ signs with HQ's key and sends
+/// the store in its coupons data set. (The demo HQ is this binary; a real HQ's key never
+/// reaches a till.)
+pub fn demo_lists(
+    store: &Store,
+    config: &Config,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<crate::hq::catalogue::SignedCode>> {
+    let loaded = crate::lists::load::load(store.catalogue.conn())?;
+    let mut params = crate::hq::lists::params_for(config);
+    params.period_days = crate::hq::lists::PERIOD_DAYS as u32;
+    let start = crate::hq::lists::period_start(now);
+    let plan =
+        crate::domain::lists::plan_lists(&loaded.catalogue, &loaded.members, &[], start, &params);
+    let key = demo_hq_key();
+    plan.lists
+        .iter()
+        .filter(|l| !l.items.is_empty())
+        .map(|list| {
+            let signed = crate::domain::lists::coupons::sign_member_list(
+                list,
+                &[],
+                &loaded.catalogue,
+                &key,
+                crate::domain::coupon::LIST_ITEMS_MAX,
+            )?;
+            Ok(crate::hq::catalogue::SignedCode {
+                kind: "list".into(),
+                id: signed.id().to_string(),
+                member_id: list.member_id.clone(),
+                code: signed.full_code(),
+            })
+        })
+        .collect()
+}
 
-/// The configuration with the demo HQ's public key (unless one is set) and, for signing
-/// shopping lists at the till, its key written to `dir/hq.key` as `hq.key_file`. A till
-/// whose configured public key is another one keeps it, and its lists stay unsigned.
-pub fn with_demo_hq(config: &Config, dir: &Path) -> Result<Config> {
-    let mut config = with_demo_coupon_key(config);
-    let file = dir.join(DEMO_KEY_FILE);
-    std::fs::write(&file, hex::encode(demo_hq_key().to_bytes()))
-        .with_context(|| format!("writing the demo HQ key to {}", file.display()))?;
-    config.hq.key_file = file;
-    Ok(config)
+/// Keeps the demo HQ's lists of this period in the demo till, as its coupons data set
+/// would bring them; returns how many.
+pub fn keep_demo_lists(
+    store: &Store,
+    config: &Config,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize> {
+    let lists = demo_lists(store, config, now)?;
+    for l in &lists {
+        crate::store::loyalty::keep_code(&store.terminal, &l.kind, &l.id, &l.member_id, &l.code)?;
+    }
+    Ok(lists.len())
 }
 
 /// A product bought on a demo visit (GTIN) and what was paid for it, in minor units.

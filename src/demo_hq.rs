@@ -36,9 +36,23 @@ pub(crate) struct RunningHq {
 
 /// Starts the demo HQ for the till at `dir` and leaves it serving, or says why it could
 /// not (its database did not open or answer within five seconds).
-pub(crate) fn start_beside(config: &Config, dir: &Path) -> Result<RunningHq> {
+pub(crate) fn start_beside(
+    config: &Config,
+    dir: &Path,
+    till: &crate::store::Store,
+) -> Result<RunningHq> {
     let runtime = crate::hq::runtime()?;
-    let (_store, addr, token) = bring_up(&runtime, config, dir)?;
+    let (store, addr, token) = bring_up(&runtime, config, dir)?;
+    // The demo members' history lives in the demo store, not in HQ's events: HQ makes
+    // this fortnight's lists from it, as its run would from the sales it received.
+    let loaded = crate::lists::load::load(till.catalogue.conn())?;
+    runtime.block_on(store.make_lists_from(
+        &crate::demo::demo_hq_key(),
+        crate::hq::lists::period_start(chrono::Utc::now()),
+        &loaded,
+        &crate::hq::lists::params_for(config),
+        config.store.currency,
+    ))?;
     Ok(RunningHq {
         _runtime: runtime,
         addr,
@@ -155,7 +169,15 @@ async fn start(
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let app = crate::hq::api::router(store.clone(), crate::hq::api::ApiSettings::default());
+    let settings = crate::hq::api::ApiSettings {
+        lists: Some(std::sync::Arc::new(crate::hq::api::ListSigner {
+            key: crate::demo::demo_hq_key(),
+            params: crate::hq::lists::params_for(config),
+            currency: config.store.currency,
+        })),
+        ..crate::hq::api::ApiSettings::default()
+    };
+    let app = crate::hq::api::router(store.clone(), settings);
     tokio::spawn(async move { axum::serve(listener, app).await });
     let token = store
         .register_terminal(&config.store.id, &config.terminal.id)

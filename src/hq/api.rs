@@ -56,6 +56,9 @@ pub struct ApiSettings {
     /// How long a request's body may take to arrive once its headers have
     /// (`hq.body_timeout`).
     pub body_timeout: std::time::Duration,
+    /// HQ's coupon-signing key and list settings, for lists a store asks for one member
+    /// (`POST /v1/lists/{member}`); none answers those asks 503.
+    pub lists: Option<Arc<ListSigner>>,
 }
 
 impl Default for ApiSettings {
@@ -66,9 +69,31 @@ impl Default for ApiSettings {
             member_lookups_per_minute: hq.member_lookups_per_minute,
             header_timeout: std::time::Duration::from_secs(hq.header_timeout),
             body_timeout: std::time::Duration::from_secs(hq.body_timeout),
+            lists: None,
         }
     }
 }
+
+/// What HQ signs a store's ask for a member's list with.
+pub struct ListSigner {
+    pub key: ed25519_dalek::SigningKey,
+    pub params: crate::domain::lists::Params,
+    pub currency: crate::domain::money::Currency,
+}
+
+impl std::fmt::Debug for ListSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key itself.
+        f.debug_struct("ListSigner")
+            .field("key", &hex::encode(self.key.verifying_key().to_bytes()))
+            .field("currency", &self.currency)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Lists one terminal may ask HQ to make per minute: a member asks at the counter now and
+/// then; far more is a till walking through the chain's members.
+pub const LIST_ASKS_PER_MINUTE: u32 = 10;
 
 impl ApiSettings {
     /// The settings `hq.*` configures.
@@ -78,6 +103,7 @@ impl ApiSettings {
             member_lookups_per_minute: hq.member_lookups_per_minute,
             header_timeout: std::time::Duration::from_secs(hq.header_timeout),
             body_timeout: std::time::Duration::from_secs(hq.body_timeout),
+            lists: None,
         }
     }
 }
@@ -95,6 +121,8 @@ pub struct AppState {
     /// The bearer token of HQ staff tools (`hq.admin_token`); none disables the admin API.
     pub admin_token: Option<Arc<str>>,
     lookups: Arc<LookupLimiter>,
+    list_asks: Arc<LookupLimiter>,
+    lists: Option<Arc<ListSigner>>,
 }
 
 /// The routes of the API.
@@ -111,6 +139,10 @@ pub fn router(store: HqStore, settings: ApiSettings) -> Router {
         lookups: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
             per_minute,
         ))),
+        list_asks: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
+            std::num::NonZeroU32::new(LIST_ASKS_PER_MINUTE).expect("a positive constant"),
+        ))),
+        lists: settings.lists,
     };
     Router::new()
         .route("/health", get(health))
@@ -118,6 +150,7 @@ pub fn router(store: HqStore, settings: ApiSettings) -> Router {
         .route("/openapi.json", get(openapi))
         .route("/v1/events", post(ingest))
         .route("/v1/members/{card}", get(member))
+        .route("/v1/lists/{member}", post(list_on_demand))
         .route("/v1/checkpoints/members", get(members_checkpoint))
         .route("/v1/checkpoints/catalogue", get(catalogue_checkpoint))
         .route("/v1/checkpoints/promotions", get(promotions_checkpoint))
@@ -365,29 +398,119 @@ fn ingest_answer(reply: IngestReply) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
 }
 
+/// A 429 answer with `Retry-After` when the terminal is over its limit.
+fn too_fast(
+    limiter: &LookupLimiter,
+    from: &TerminalId,
+    code: &'static str,
+    what: &str,
+) -> Option<Response> {
+    let not_until = limiter
+        .check_key(&(from.store_id.clone(), from.terminal_id.clone()))
+        .err()?;
+    let wait = not_until.wait_time_from(governor::clock::Clock::now(
+        &governor::clock::DefaultClock::default(),
+    ));
+    let seconds = wait.as_secs() + 1;
+    let mut answer = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        code,
+        format!("{what}; retry in {seconds} s"),
+    )
+    .into_response();
+    answer
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+    Some(answer)
+}
+
+/// A member's list of the current period, made and signed by HQ if it has none yet, for
+/// a store that prints it at the counter: only the member's home store may ask.
+async fn list_on_demand(
+    State(state): State<AppState>,
+    Authenticated(from): Authenticated,
+    Path(member): Path<String>,
+) -> Result<Response, ApiError> {
+    if let Some(answer) = too_fast(
+        &state.list_asks,
+        &from,
+        "too_many_list_asks",
+        "this terminal asks for lists too fast",
+    ) {
+        return Ok(answer);
+    }
+    if crate::domain::coupon::check_member_id(&member).is_err() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_member",
+            format!("'{member}' is not a member id"),
+        ));
+    }
+    let Some(signer) = state.lists.clone() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "lists_unavailable",
+            "this HQ makes no lists (it has no coupon-signing key)",
+        ));
+    };
+    let made = state
+        .store
+        .list_on_demand(
+            &signer.key,
+            &member,
+            &from.store_id,
+            chrono::Utc::now(),
+            &signer.params,
+            signer.currency,
+        )
+        .await
+        .map_err(|e| match e.downcast::<HqError>() {
+            Ok(e) => ApiError::from(e),
+            Err(e) => {
+                tracing::error!("hq: list for {member}: {e:#}");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "HQ could not make the list; retry later",
+                )
+            }
+        })?;
+    use super::lists::OnDemand;
+    match made {
+        OnDemand::List(code) => Ok(Json(code).into_response()),
+        OnDemand::UnknownMember => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_member",
+            format!("HQ has no member {member}"),
+        )),
+        OnDemand::NotHome(home) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_home_store",
+            format!(
+                "member {member} belongs to store {home:?}, not {}: only the member's home store asks for their list",
+                from.store_id
+            ),
+        )),
+        OnDemand::NoHistory => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_history",
+            format!("HQ holds no purchases of member {member} to make a list from"),
+        )),
+    }
+}
+
 async fn member(
     State(state): State<AppState>,
     Authenticated(from): Authenticated,
     Path(card): Path<String>,
 ) -> Result<Response, ApiError> {
     state.metrics.member_lookups.fetch_add(1, Ordering::Relaxed);
-    if let Err(not_until) = state
-        .lookups
-        .check_key(&(from.store_id.clone(), from.terminal_id.clone()))
-    {
-        let wait = not_until.wait_time_from(governor::clock::Clock::now(
-            &governor::clock::DefaultClock::default(),
-        ));
-        let seconds = wait.as_secs() + 1;
-        let mut answer = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_lookups",
-            format!("this terminal looks members up too fast; retry in {seconds} s"),
-        )
-        .into_response();
-        answer
-            .headers_mut()
-            .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+    if let Some(answer) = too_fast(
+        &state.lookups,
+        &from,
+        "too_many_lookups",
+        "this terminal looks members up too fast",
+    ) {
         return Ok(answer);
     }
     if crate::domain::member::validate_card_number(&card).is_err() {

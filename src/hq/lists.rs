@@ -34,6 +34,15 @@ pub const PERIOD_DAYS: i64 = 14;
 /// How far back purchases are read for a list (the engine weighs recent ones most).
 const HISTORY_DAYS: i64 = 371;
 
+/// HQ's list settings for the chain configured in `config`: the engine's defaults, days
+/// cut at the stores' local midnight.
+pub fn params_for(config: &crate::config::Config) -> Params {
+    Params {
+        day_offset_seconds: i64::from(config.store.offset().local_minus_utc()),
+        ..Params::default()
+    }
+}
+
 /// The first period's start: a Monday, midnight UTC.
 fn epoch() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
@@ -58,6 +67,60 @@ pub struct ListRun {
     /// Members who qualified and got a list.
     pub lists: usize,
     pub offers: usize,
+}
+
+/// What a store's ask for one member's list came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OnDemand {
+    /// The member's signed list of the current period.
+    List(super::catalogue::SignedCode),
+    UnknownMember,
+    /// The member belongs to another store (named) or to none.
+    NotHome(String),
+    /// HQ holds no purchases of the member to make a list from.
+    NoHistory,
+}
+
+/// Signs a member's list and keeps it with its offers (each row once: ids derive from the
+/// member, the deal and the period).
+async fn keep_list(
+    tx: &mut super::db::Tx,
+    list: &crate::domain::lists::MemberList,
+    deals: &[crate::domain::lists::Deal],
+    catalogue: &[ProductInfo],
+    key: &SigningKey,
+) -> anyhow::Result<()> {
+    let signed = sign_member_list(list, deals, catalogue, key, LIST_ITEMS_MAX)
+        .with_context(|| format!("signing the list of member {}", list.member_id))?;
+    query(
+        "INSERT INTO shopping_lists (id, member_id, period_start, period_end, code, issued_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(signed.id())
+    .bind(&list.member_id)
+    .bind(list.period_start)
+    .bind(list.period_end)
+    .bind(signed.full_code())
+    .bind(Utc::now())
+    .execute(&mut *tx)
+    .await?;
+    for offer in &list.offers {
+        let deal = &deals[offer.deal];
+        query(
+            "INSERT INTO list_offers (coupon_id, list_id, deal_id, funded_by, segment, max_value, period_start)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (coupon_id) DO NOTHING",
+        )
+        .bind(coupon_id(&list.member_id, &deal.id, list.period_start))
+        .bind(signed.id())
+        .bind(&deal.id)
+        .bind(deal.funding.funded_by())
+        .bind(offer.segment.name())
+        .bind(offer.reserved)
+        .bind(list.period_start)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
 }
 
 impl HqStore {
@@ -101,11 +164,13 @@ impl HqStore {
             .collect())
     }
 
-    /// Every member purchase the tills reported in `[from, until)`, with HQ's catalogue.
+    /// Every member purchase the tills reported in `[from, until)` (of one member when
+    /// `only` names one), with HQ's catalogue.
     async fn list_input(
         &self,
         from: DateTime<Utc>,
         until: DateTime<Utc>,
+        only: Option<&str>,
     ) -> Result<Loaded, HqError> {
         let mut loaded = Loaded::from_parts(self.list_catalogue().await?, Vec::new());
         let rows = query(
@@ -128,6 +193,9 @@ impl HqStore {
             let Some(member) = sale.member_id else {
                 continue;
             };
+            if only.is_some_and(|m| m != member) {
+                continue;
+            }
             let purchases = histories.entry(member).or_default();
             for line in &sale.lines {
                 purchases.push(Purchase {
@@ -165,14 +233,27 @@ impl HqStore {
         params: &Params,
         currency: Currency,
     ) -> anyhow::Result<ListRun> {
+        let loaded = self
+            .list_input(start - Duration::days(HISTORY_DAYS), start, None)
+            .await?;
+        self.make_lists_from(key, start, &loaded, params, currency)
+            .await
+    }
+
+    /// Makes, signs and keeps the lists of the period starting at `start` from the
+    /// catalogue and purchase histories in `loaded` (HQ's own, or a store's history handed
+    /// to it, as the demo HQ is); running it again for the same period adds nothing.
+    pub async fn make_lists_from(
+        &self,
+        key: &SigningKey,
+        start: DateTime<Utc>,
+        loaded: &Loaded,
+        params: &Params,
+        currency: Currency,
+    ) -> anyhow::Result<ListRun> {
         let mut params = params.clone();
         params.period_days = PERIOD_DAYS as u32;
-        let loaded = self
-            .list_input(start - Duration::days(HISTORY_DAYS), start)
-            .await?;
-        let deals = self
-            .deals_with_budget_left(&loaded, start, currency)
-            .await?;
+        let deals = self.deals_with_budget_left(loaded, start, currency).await?;
         let plan = plan_lists(&loaded.catalogue, &loaded.members, &deals, start, &params);
         let end = start + Duration::days(PERIOD_DAYS);
         let mut run = ListRun {
@@ -184,36 +265,7 @@ impl HqStore {
         };
         let mut tx = self.pool().begin().await?;
         for list in plan.lists.iter().filter(|l| !l.items.is_empty()) {
-            let signed = sign_member_list(list, &deals, &loaded.catalogue, key, LIST_ITEMS_MAX)
-                .with_context(|| format!("signing the list of member {}", list.member_id))?;
-            query(
-                "INSERT INTO shopping_lists (id, member_id, period_start, period_end, code, issued_at)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(signed.id())
-            .bind(&list.member_id)
-            .bind(start)
-            .bind(end)
-            .bind(signed.full_code())
-            .bind(Utc::now())
-            .execute(&mut tx)
-            .await?;
-            for offer in &list.offers {
-                let deal = &deals[offer.deal];
-                query(
-                    "INSERT INTO list_offers (coupon_id, list_id, deal_id, funded_by, segment, max_value, period_start)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (coupon_id) DO NOTHING",
-                )
-                .bind(coupon_id(&list.member_id, &deal.id, start))
-                .bind(signed.id())
-                .bind(&deal.id)
-                .bind(deal.funding.funded_by())
-                .bind(offer.segment.name())
-                .bind(offer.reserved)
-                .bind(start)
-                .execute(&mut tx)
-                .await?;
-            }
+            keep_list(&mut tx, list, &deals, &loaded.catalogue, key).await?;
             run.lists += 1;
             run.offers += list.offers.len();
         }
@@ -231,6 +283,78 @@ impl HqStore {
         .await?;
         tx.commit().await?;
         Ok(run)
+    }
+
+    /// The list of the current period for one member, made and signed now if HQ has none
+    /// yet (a member asks at a counter of `store_id` and did not qualify for the
+    /// fortnight's run). Only the member's home store may ask; the period is always the
+    /// one `now` falls in, so no store can have lists made for other periods; a list
+    /// already made (by the run or an earlier ask) is answered as it is.
+    pub async fn list_on_demand(
+        &self,
+        key: &SigningKey,
+        member_id: &str,
+        store_id: &str,
+        now: DateTime<Utc>,
+        params: &Params,
+        currency: Currency,
+    ) -> anyhow::Result<OnDemand> {
+        let Some((member, _)) = self.member(member_id).await? else {
+            return Ok(OnDemand::UnknownMember);
+        };
+        if member.home_store.as_deref() != Some(store_id) {
+            return Ok(OnDemand::NotHome(member.home_store.unwrap_or_default()));
+        }
+        let start = period_start(now);
+        if let Some(code) = self.kept_list(member_id, start).await? {
+            return Ok(OnDemand::List(code));
+        }
+        let loaded = self
+            .list_input(start - Duration::days(HISTORY_DAYS), start, Some(member_id))
+            .await?;
+        let mut params = params.clone();
+        params.period_days = PERIOD_DAYS as u32;
+        // Asked for by name: made whatever the member spent lately.
+        params.min_weekly_spend = i64::MIN;
+        let deals = self
+            .deals_with_budget_left(&loaded, start, currency)
+            .await?;
+        let plan = plan_lists(&loaded.catalogue, &loaded.members, &deals, start, &params);
+        let Some(list) = plan
+            .lists
+            .iter()
+            .find(|l| l.member_id == member_id && !l.items.is_empty())
+        else {
+            return Ok(OnDemand::NoHistory);
+        };
+        let mut tx = self.pool().begin().await?;
+        keep_list(&mut tx, list, &deals, &loaded.catalogue, key).await?;
+        tx.commit().await?;
+        // Another ask may have kept its list first: the one kept is the answer.
+        Ok(match self.kept_list(member_id, start).await? {
+            Some(code) => OnDemand::List(code),
+            None => anyhow::bail!("the list of member {member_id} was kept and is gone"),
+        })
+    }
+
+    /// The list HQ keeps for a member and period, as stores receive it.
+    async fn kept_list(
+        &self,
+        member_id: &str,
+        start: DateTime<Utc>,
+    ) -> Result<Option<super::catalogue::SignedCode>, HqError> {
+        let row =
+            query("SELECT id, code FROM shopping_lists WHERE member_id = $1 AND period_start = $2")
+                .bind(member_id)
+                .bind(start)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(row.map(|r| super::catalogue::SignedCode {
+            kind: "list".into(),
+            id: r.get(0),
+            member_id: member_id.to_string(),
+            code: r.get(1),
+        }))
     }
 
     /// The deals feed, each budget less what other periods' offers already reserved.

@@ -26,7 +26,7 @@ pub enum ListsCommand {
     Fit(FitArgs),
     /// Coupon targeting on the Complete Journey's Type A campaigns (a folder of its .csv.gz files) against personal purchase frequency.
     Backtest(BacktestArgs),
-    /// Print members' lists on the receipt printer, signed with HQ's key (`hq.key_file`).
+    /// Print the lists HQ signed for this store's members on the receipt printer (one member, asking HQ when it sent none, or every list of the period).
     Print(PrintArgs),
 }
 
@@ -115,22 +115,16 @@ pub struct BacktestArgs {
 
 #[derive(Debug, Args)]
 pub struct PrintArgs {
-    /// The member whose list to print.
+    /// The member (id or card) whose list to print: HQ's list of this period, asked of HQ
+    /// when the till has none.
     #[arg(long, conflicts_with = "all", required_unless_present = "all")]
     pub member: Option<String>,
-    /// Every qualifying member's list (progress on standard error).
+    /// Every list HQ sent this store for the current period (progress on standard error).
     #[arg(long)]
     pub all: bool,
-    /// The moment the list starts (RFC 3339 or a date; default now).
+    /// The moment whose period's lists print (RFC 3339 or a date; default now).
     #[arg(long, value_name = "DATETIME")]
     pub as_of: Option<String>,
-    #[command(flatten)]
-    pub common: CommonArgs,
-    /// Least average weekly spend for --all, e.g. 25.00 (a single --member is printed anyway).
-    #[arg(long, value_name = "AMOUNT", default_value = "25.00")]
-    pub min_weekly_spend: String,
-    #[arg(long, value_name = "FILE")]
-    pub deals: Option<PathBuf>,
     /// Tips by department (TOML: DEPARTMENT = ["tip", …]; default: built in).
     #[arg(long, value_name = "FILE")]
     pub tips: Option<PathBuf>,
@@ -228,7 +222,7 @@ fn read_deals(path: Option<&Path>, loaded: &Loaded, config: &Config) -> Result<V
 /// HQ's signing key from `hq.key_file`; it must exist already (HQ makes it) and match the
 /// tills' `loyalty.coupon_key` when that is set, or the tills would refuse what it signs.
 pub fn hq_key(config: &Config) -> Result<SigningKey> {
-    let path = &config.hq.key_file;
+    let path = &config.hq.key_file();
     if !path.exists() {
         bail!(
             "no HQ signing key at {} (hq.key_file): make it at HQ with `storepos hq coupon-key`",
@@ -323,52 +317,60 @@ fn run_generate(config: &Config, args: GenerateArgs) -> Result<()> {
 }
 
 fn run_print(config: &Config, args: PrintArgs) -> Result<()> {
+    config.check_till()?;
     let as_of = match &args.as_of {
         Some(t) => parse_moment(t)?,
         None => chrono::Utc::now(),
     };
-    let mut params = params(config, &args.common)?;
-    params.min_weekly_spend = match &args.member {
-        Some(_) => i64::MIN,
-        None => Money::parse(&args.min_weekly_spend, config.store.currency)
-            .context("--min-weekly-spend")?
-            .minor(),
-    };
-    let key = hq_key(config)?;
+    let key = config.loyalty.coupon_key().context(
+        "no HQ public key (loyalty.coupon_key): lists cannot be verified, so none are printed",
+    )?;
     let tips = print::Tips::from_file(args.tips.as_deref())?;
     let store = crate::cli::open_store(config)?;
-    let loaded = load(store.catalogue.conn())?;
-    if let Some(id) = &args.member
-        && loaded.member(id).is_none()
-    {
-        bail!("member {id} has no purchase history here: no list to print");
-    }
-    let deals = read_deals(args.deals.as_deref(), &loaded, config)?;
-    let plan = super::generate::plan(&loaded, &deals, as_of, &params);
-    let chosen: Vec<&crate::domain::lists::MemberList> = plan
-        .lists
-        .iter()
-        .filter(|l| !l.items.is_empty())
-        .filter(|l| args.member.as_deref().is_none_or(|m| l.member_id == m))
-        .collect();
+    let conn = store.catalogue.conn();
+    let chosen = match &args.member {
+        Some(m) => {
+            let member = match members::by_id(conn, m)? {
+                Some(found) => Some(found),
+                None => members::by_card(conn, m)?,
+            }
+            .with_context(|| format!("no member matches '{m}'"))?;
+            let mut kept = crate::terminal::lists::current_lists(
+                &store.terminal,
+                &key,
+                as_of,
+                Some(&member.id),
+            )?;
+            match kept.pop() {
+                Some(list) => vec![list],
+                None => vec![crate::terminal::lists::ask_hq_for_list(
+                    config,
+                    &store.terminal,
+                    &member.id,
+                    &key,
+                    as_of,
+                )?],
+            }
+        }
+        None => crate::terminal::lists::current_lists(&store.terminal, &key, as_of, None)?,
+    };
     let mut devices = storepos_drivers::build_all(&config.devices);
     devices.printer.start().context("receipt printer")?;
     if let Some(dir) = &args.save {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let total = chosen.len();
-    for (n, list) in chosen.into_iter().enumerate() {
-        let name = members::by_id(store.catalogue.conn(), &list.member_id)?
+    for (n, signed) in chosen.iter().enumerate() {
+        let list = &signed.list;
+        let name = members::by_id(conn, &list.member_id)?
             .map_or_else(|| list.member_id.clone(), |m| m.name);
         let cx = print::PrintContext {
             store_name: &config.store.name,
             member_name: &name,
             currency: config.store.currency,
-            deals: &deals,
-            loaded: &loaded,
             tips: &tips,
         };
-        let (signed, rows) = print::sign_and_lay_out(list, &key, &store.terminal, &cx)?;
+        let rows = print::layout(signed, &cx);
         devices
             .printer
             .print(&print::to_document(&rows))
@@ -396,7 +398,7 @@ fn run_print(config: &Config, args: PrintArgs) -> Result<()> {
                 signed.id(),
                 name,
                 list.items.len(),
-                list.offers.len()
+                list.coupons.len()
             );
         }
     }

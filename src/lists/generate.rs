@@ -26,13 +26,22 @@ pub fn plan(loaded: &Loaded, deals: &[Deal], as_of: DateTime<Utc>, params: &Para
 
 /// An offer's value as printed: `0.50 off`, `20% off (up to 2.00)`.
 pub fn value_text(offer: &PlannedOffer, currency: Currency) -> String {
+    offer_value_text(offer.value, offer.max_discount, currency)
+}
+
+/// An offer's value as printed: "5.00 off", "20% off (up to 8.00)".
+pub fn offer_value_text(
+    value: OfferValue,
+    max_discount: Option<i64>,
+    currency: Currency,
+) -> String {
     let money = |m: i64| Money::from_minor(m, currency).to_string();
-    match offer.value {
+    match value {
         OfferValue::AmountOff(a) => format!("{} off", money(a)),
         OfferValue::PercentOff(bp) => {
             let pct = crate::domain::money::format_scaled(i64::from(bp), 2);
             let pct = pct.trim_end_matches('0').trim_end_matches('.');
-            match offer.max_discount {
+            match max_discount {
                 Some(cap) => format!("{pct}% off (up to {})", money(cap)),
                 None => format!("{pct}% off"),
             }

@@ -1,8 +1,9 @@
-//! A member's list laid out for the receipt printer: the member, the items grouped by
-//! department with their reasons, the offers with their values, one code that redeems
-//! every offer (the signed list: a QR code when its full form fits, else its short CODE128
-//! form, which the store's tills resolve from their kept codes), and a few tips by
-//! department from configurable content.
+//! A member's list, as HQ signed it, laid out for the receipt printer: the member, the
+//! items grouped by department with their reasons, the offers with their values, one code
+//! that redeems every offer (the signed list: a QR code when its full form fits, else its
+//! short CODE128 form, which the store's tills resolve from their kept codes), and a few
+//! tips by department from configurable content. Everything printed comes from the signed
+//! list, so the member holds exactly what HQ made.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,10 +13,8 @@ use storepos_drivers::printer::document::{Block, QrLevel};
 use storepos_drivers::{Document, PrinterProfile, TextStyle};
 use unicode_width::UnicodeWidthStr;
 
-use super::generate::{offer_rows, value_text};
-use super::load::Loaded;
-use crate::domain::coupon::{QR_BYTE_CAPACITY, SignedList};
-use crate::domain::lists::{Deal, MemberList};
+use super::generate::offer_value_text;
+use crate::domain::coupon::{OfferTarget, OfferValue, QR_BYTE_CAPACITY, SignedList};
 use crate::domain::money::{Currency, Money};
 
 /// The tips printed at the foot of a list when no other content is given.
@@ -93,13 +92,14 @@ pub struct PrintContext<'a> {
     pub store_name: &'a str,
     pub member_name: &'a str,
     pub currency: Currency,
-    pub deals: &'a [Deal],
-    pub loaded: &'a Loaded,
     pub tips: &'a Tips,
 }
 
-/// Lays out a member's list with its signed code.
-pub fn layout(list: &MemberList, signed: &SignedList, cx: &PrintContext<'_>) -> Vec<Row> {
+/// Lays out a member's list as HQ signed it (a till prints it as it is, never signs): the
+/// items by department with their reasons, the offers the list carries, and the list's
+/// own code, which redeems every offer at once.
+pub fn layout(signed: &SignedList, cx: &PrintContext<'_>) -> Vec<Row> {
+    let list = &signed.list;
     let mut rows = vec![
         Row::Title(cx.store_name.to_string()),
         Row::Heading("YOUR SHOPPING LIST".into()),
@@ -111,47 +111,56 @@ pub fn layout(list: &MemberList, signed: &SignedList, cx: &PrintContext<'_>) -> 
         )),
         Row::Rule,
     ];
-    let at_row = offer_rows(list, cx.deals, cx.loaded);
     let mut departments: Vec<(&str, Vec<usize>)> = Vec::new();
     for (i, item) in list.items.iter().enumerate() {
-        let d = cx.loaded.catalogue[item.product as usize]
-            .department
-            .as_deref()
-            .unwrap_or("OTHER");
+        let d = item.department.as_deref().unwrap_or("OTHER");
         match departments.iter_mut().find(|(name, _)| *name == d) {
             Some((_, items)) => items.push(i),
             None => departments.push((d, vec![i])),
         }
     }
+    let on_offer = |gtin: crate::domain::gs1::Gtin| {
+        list.coupons
+            .iter()
+            .any(|c| c.coupon.offer.target == OfferTarget::Product(gtin))
+    };
     for (department, items) in &departments {
         rows.push(Row::Heading(department.to_string()));
         for &i in items {
             let item = &list.items[i];
-            let name = &cx.loaded.catalogue[item.product as usize].name;
-            let flag = if at_row.contains(&Some(i)) { " *" } else { "" };
-            rows.extend(wrapped(&format!("[ ] {name}{flag}"), "    "));
-            rows.extend(wrapped(&format!("    {}", item.reason), "    "));
+            let flag = if on_offer(item.gtin) { " *" } else { "" };
+            rows.extend(wrapped(&format!("[ ] {}{flag}", item.name), "    "));
+            if !item.reason.is_empty() {
+                rows.extend(wrapped(&format!("    {}", item.reason), "    "));
+            }
         }
     }
-    if !list.offers.is_empty() {
+    if !list.coupons.is_empty() {
         rows.push(Row::Rule);
         rows.push(Row::Heading("YOUR OFFERS (*)".into()));
-        let mut total = 0;
-        for offer in &list.offers {
+        let mut worth = Some(0i64);
+        for signed in &list.coupons {
+            let offer = &signed.coupon.offer;
             rows.push(Row::Pair(
-                cx.deals[offer.deal].title.clone(),
-                value_text(offer, cx.currency),
+                signed.coupon.title.clone(),
+                offer_value_text(offer.value, offer.max_discount, cx.currency),
             ));
-            total += offer.reserved;
+            let most = match offer.value {
+                OfferValue::AmountOff(a) => Some(offer.max_discount.map_or(a, |cap| a.min(cap))),
+                OfferValue::PercentOff(_) => offer.max_discount,
+            };
+            worth = worth.zip(most).map(|(w, m)| w.saturating_add(m));
         }
-        rows.push(Row::Pair(
-            "Worth up to".into(),
-            Money::from_minor(total, cx.currency).to_string(),
-        ));
+        if let Some(total) = worth {
+            rows.push(Row::Pair(
+                "Worth up to".into(),
+                Money::from_minor(total, cx.currency).to_string(),
+            ));
+        }
     }
     rows.push(Row::Rule);
     rows.push(code_row(signed));
-    rows.push(Row::Text(if list.offers.is_empty() {
+    rows.push(Row::Text(if list.coupons.is_empty() {
         "Scan at the till with your card.".into()
     } else {
         "Scan at the till: every offer applies at once.".into()
@@ -217,33 +226,6 @@ pub fn code_row(signed: &SignedList) -> Row {
         }
     }
     Row::Code128(signed.short_code())
-}
-
-/// Signs a member's list with HQ's key, keeps its full code in the till's store (so its
-/// short code redeems here offline) and lays it out.
-pub fn sign_and_lay_out(
-    list: &MemberList,
-    key: &ed25519_dalek::SigningKey,
-    terminal: &rusqlite::Connection,
-    cx: &PrintContext<'_>,
-) -> Result<(SignedList, Vec<Row>)> {
-    let signed = crate::domain::lists::coupons::sign_member_list(
-        list,
-        cx.deals,
-        &cx.loaded.catalogue,
-        key,
-        crate::domain::coupon::LIST_ITEMS_MAX,
-    )
-    .with_context(|| format!("signing the list of member {}", list.member_id))?;
-    crate::store::loyalty::keep_code(
-        terminal,
-        "list",
-        signed.id(),
-        &list.member_id,
-        &signed.full_code(),
-    )?;
-    let rows = layout(list, &signed, cx);
-    Ok((signed, rows))
 }
 
 /// Renders rows as plain text `columns` wide (for the screen and tests).

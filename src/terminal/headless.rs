@@ -98,9 +98,11 @@ pub enum Command {
     },
     Complaint(ComplaintArgs),
     MemberView(MemberViewArgs),
-    /// Print a member's shopping list for the period starting now.
+    /// Print the shopping list HQ signed for a member for the period now falls in (asking
+    /// HQ to make it when the till has none).
     PrintList(PrintListArgs),
-    /// The members a batch run prints shopping lists for (those who qualify now).
+    /// The members a batch run prints shopping lists for (those HQ sent a list of the
+    /// current period).
     ListBatch {},
     /// Sync with HQ: online or not, and the backlog of unacknowledged events.
     Status {},
@@ -132,12 +134,11 @@ fn counter() -> String {
     "counter".into()
 }
 
-/// `{"print_list":{"member":"…"}}`, optionally with a deals feed `"deals":"FILE"`.
+/// `{"print_list":{"member":"…"}}`: the member's list HQ signed for this period.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PrintListArgs {
     pub member: String,
-    pub deals: Option<String>,
 }
 
 /// `{"member_view":{}}` for the member on the sale, `{"member_view":"ID"}` for another.
@@ -317,7 +318,7 @@ pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, Command
                 .map(|v| Outcome::MemberView(Box::new(v)))
         }
         Command::PrintList(args) => terminal
-            .print_list(&args.member, args.deals.as_deref())
+            .print_list(&args.member)
             .map(|v| Outcome::PrintedList(Box::new(v))),
         Command::ListBatch {} => terminal.list_batch().map(Outcome::ListBatch),
     }

@@ -117,6 +117,37 @@ impl HqClient {
 }
 
 impl HqClient {
+    /// The member's shopping list of the current period, as HQ signed it (made now if HQ
+    /// had none); the caller verifies it.
+    pub fn list_for(
+        &self,
+        member_id: &str,
+    ) -> Result<crate::hq::catalogue::SignedCode, HqUnavailable> {
+        let mut url = self
+            .base
+            .join("v1/lists/")
+            .map_err(|e| HqUnavailable::Offline(e.to_string()))?;
+        url.path_segments_mut()
+            .map_err(|_| HqUnavailable::Offline("HQ's URL cannot take a path".into()))?
+            .pop_if_empty()
+            .push(member_id);
+        let answer = self
+            .http
+            .post(url)
+            .bearer_auth(&self.token)
+            .send()
+            .map_err(|e| HqUnavailable::Offline(e.to_string()))?;
+        if !answer.status().is_success() {
+            return Err(HqUnavailable::Refused {
+                status: answer.status().as_u16(),
+                message: answer.text().unwrap_or_default(),
+            });
+        }
+        answer
+            .json()
+            .map_err(|e| HqUnavailable::Offline(format!("unreadable answer: {e}")))
+    }
+
     /// A data set as HQ holds it for this store, checked against its checksum; a damaged
     /// transfer is fetched again (three tries).
     pub fn checkpoint<T>(

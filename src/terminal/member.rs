@@ -231,7 +231,7 @@ impl Terminal {
         }
     }
 
-    fn coupon_key(&self) -> Result<ed25519_dalek::VerifyingKey, CommandError> {
+    pub(super) fn coupon_key(&self) -> Result<ed25519_dalek::VerifyingKey, CommandError> {
         self.config.loyalty.coupon_key().ok_or_else(|| {
             CommandError::Coupon(
                 "this till has no HQ coupon key (loyalty.coupon_key): coupons cannot be checked"

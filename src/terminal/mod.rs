@@ -11,7 +11,7 @@ pub mod effects;
 mod enrolment;
 pub mod headless;
 pub mod hq_client;
-mod lists;
+pub mod lists;
 pub mod member;
 mod points;
 pub mod returns;
@@ -219,6 +219,9 @@ pub struct Terminal {
 
 impl Terminal {
     pub fn open(store: Store, config: Config) -> Result<Terminal, CommandError> {
+        config
+            .check_till()
+            .map_err(|e| CommandError::Invalid(e.to_string()))?;
         // The settings HQ last sent for this store's tills, laid over the configuration.
         let base_config = config;
         let config = crate::settings::effective(&base_config, store.dir());

@@ -74,15 +74,19 @@ pub fn prepare_demo(config: &Config, dir: &Path) -> Result<(Terminal, DemoServic
     let mut store = crate::cli::open_store_at(config, dir)?;
     crate::demo::seed(&mut store)?;
     crate::demo::seed_history(&store, chrono::Utc::now())?;
-    let mut config = crate::demo::with_demo_hq(config, dir)?;
-    let (hq, offline) = match crate::demo_hq::start_beside(&config, dir) {
+    let mut config = crate::demo::with_demo_coupon_key(config);
+    let (hq, offline) = match crate::demo_hq::start_beside(&config, dir, &store) {
         Ok(hq) => {
             config.hq.url = url::Url::parse(&format!("http://{}/", hq.addr))
                 .context("the demo HQ's address")?;
             config.hq.token = Some(hq.token.clone());
             (Some(hq), None)
         }
-        Err(e) => (None, Some(format!("{e:#}"))),
+        Err(e) => {
+            // Offline, the till prints the lists HQ sent it last.
+            crate::demo::keep_demo_lists(&store, &config, chrono::Utc::now())?;
+            (None, Some(format!("{e:#}")))
+        }
     };
     let uploader = match &hq {
         Some(_) => crate::cli::start_uploader(&config, dir)?,

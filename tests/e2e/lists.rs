@@ -1,6 +1,6 @@
 //! End-to-end tests of `storepos lists …` on a tiny Complete Journey-shaped fixture made
 //! here: generate (and that purchases after the cut-off change nothing), evaluate, the
-//! coupon backtest, printing with HQ's key, and the headless `print_list` and `list_batch`.
+//! coupon backtest, printing the lists HQ signed, and the headless `print_list` and `list_batch`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -121,14 +121,16 @@ impl Store {
                 .verifying_key()
                 .to_bytes(),
         );
+        // HQ's tools read its key; the till's configuration names none (a till refuses it).
+        let till = format!(
+            "data_dir = \"{}\"\n[store]\ncurrency = \"USD\"\nutc_offset = \"-05:00\"\n[loyalty]\ncoupon_key = \"{public}\"\n",
+            work.path().join("data").display(),
+        );
+        std::fs::write(work.path().join("till.toml"), &till).unwrap();
         let cfg = work.path().join("us.toml");
         std::fs::write(
             &cfg,
-            format!(
-                "data_dir = \"{}\"\n[store]\ncurrency = \"USD\"\nutc_offset = \"-05:00\"\n[hq]\nkey_file = \"{}\"\n[loyalty]\ncoupon_key = \"{public}\"\n",
-                work.path().join("data").display(),
-                key_file.display()
-            ),
+            format!("{till}[hq]\nkey_file = \"{}\"\n", key_file.display()),
         )
         .unwrap();
         let store = Store { work, cfg };
@@ -143,6 +145,25 @@ impl Store {
 
     fn cmd(&self) -> Command {
         storepos(self.work.path(), &self.cfg)
+    }
+
+    /// A command of the store's till, whose configuration holds no HQ key.
+    fn till(&self) -> Command {
+        storepos(self.work.path(), &self.path("till.toml"))
+    }
+
+    /// HQ signs the lists of 2017-03-27 (with its key, as its fortnight's run does) and
+    /// the till keeps them (as its coupons data set brings them).
+    fn hq_sends_lists(&self) {
+        self.generate(
+            "sent.csv",
+            &["--codes", self.path("sent.txt").to_str().unwrap()],
+        );
+        self.till()
+            .args(["import", "codes"])
+            .arg(self.path("sent.txt"))
+            .assert()
+            .success();
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -384,11 +405,12 @@ fn fit_learns_a_model_from_the_stores_past_that_evaluate_and_generate_use() {
 }
 
 #[test]
-fn print_signs_keeps_and_prints_the_list() {
+fn print_prints_the_lists_hq_signed_and_signs_nothing() {
     let store = Store::new(false);
+    store.hq_sends_lists();
     let saved = store.path("printed");
     store
-        .cmd()
+        .till()
         .args([
             "lists",
             "print",
@@ -420,20 +442,40 @@ fn print_signs_keeps_and_prints_the_list() {
         "{text}"
     );
     store
-        .cmd()
+        .till()
         .args(["lists", "print", "--all", "--as-of", "2017-03-27T05:00:00Z"])
         .assert()
         .success()
         .stderr(predicate::str::contains("[1/3] member 1"))
         .stdout(predicate::str::contains("printed 3 lists"));
-    // Without HQ's key nothing is signed.
-    std::fs::remove_file(store.path("hq.key")).unwrap();
+    // Household 4 got no list from HQ, and this till has no HQ link to ask for one.
     store
-        .cmd()
-        .args(["lists", "print", "--member", "1"])
+        .till()
+        .args([
+            "lists",
+            "print",
+            "--member",
+            "4",
+            "--as-of",
+            "2017-03-27T05:00:00Z",
+        ])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("no HQ signing key"));
+        .stderr(predicate::str::contains("no HQ link"));
+    // A till configured with HQ's key file prints nothing and says why.
+    store
+        .cmd()
+        .args([
+            "lists",
+            "print",
+            "--member",
+            "1",
+            "--as-of",
+            "2017-03-27T05:00:00Z",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("which a till never holds"));
 }
 
 #[test]
@@ -447,6 +489,7 @@ fn the_headless_terminal_prints_a_members_list() {
         .arg(&ops)
         .assert()
         .success();
+    store.hq_sends_lists();
     let script = store.path("script.jsonl");
     std::fs::write(
         &script,
@@ -465,7 +508,7 @@ fn the_headless_terminal_prints_a_members_list() {
     )
     .unwrap();
     let out = store
-        .cmd()
+        .till()
         .args(["terminal", "--headless", "--script"])
         .arg(&script)
         .assert()
@@ -489,8 +532,8 @@ fn the_headless_terminal_prints_a_members_list() {
             .contains("usually every 7 days")
     );
     assert_eq!(lines[3]["error"]["code"], "unknown_member");
-    // A batch prints for the households spending 25.00 a week or more over the eight
-    // weeks before the clock: not household 4, who came once.
+    // A batch prints the lists HQ sent: the households spending 25.00 a week or more over
+    // the eight weeks before the period, not household 4, who came once.
     assert_eq!(
         lines[4]["batch"],
         serde_json::json!(["1", "2", "3"]),

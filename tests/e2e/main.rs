@@ -15,6 +15,7 @@ mod hq;
 mod hq_backends;
 mod hq_hostile;
 mod hq_limits;
+mod hq_list_print;
 mod hq_lists;
 mod hq_refresh;
 mod hq_tls;

@@ -78,10 +78,12 @@ fn distinct_colours(frame: &Frame) -> usize {
 fn render_every_screen(width: u32, height: u32) {
     let frame = offscreen::install(width, height, false).unwrap();
     let store_dir = tempfile::tempdir().unwrap();
-    let config = storepos::demo::with_demo_hq(&Config::default(), store_dir.path()).unwrap();
+    let config = storepos::demo::with_demo_coupon_key(&Config::default());
     let mut store = storepos::cli::open_store_at(&config, store_dir.path()).unwrap();
     storepos::demo::seed(&mut store).unwrap();
-    storepos::demo::seed_history(&store, chrono::Utc::now()).unwrap();
+    let now = chrono::Utc::now();
+    storepos::demo::seed_history(&store, now).unwrap();
+    storepos::demo::keep_demo_lists(&store, &config, now).unwrap();
     let terminal = Terminal::open(store, config.clone()).unwrap();
     let (app, _controller) = storepos::ui::launch::build(&config, terminal, true).unwrap();
     app.show().unwrap();

@@ -19,18 +19,14 @@ struct Till {
     controller: Rc<RefCell<Controller>>,
 }
 
-/// A till on the demo store. `lists` gives it the demo HQ's key and the demo members'
-/// purchase history, so it can print their shopping lists; without, it has no key.
+/// A till on the demo store. `lists` gives it HQ's public key, the demo members' purchase
+/// history and the lists the demo HQ signed for them this period, as its coupons data set
+/// brings them; without, it has no HQ public key and so prints no list. Neither holds any
+/// HQ private key.
 fn till_with(lists: bool) -> Till {
     i_slint_backend_testing::init_no_event_loop();
     let dir = tempfile::tempdir().unwrap();
-    let config = demo_config(dir.path(), lists);
-    let mut store = storepos::cli::open_store_at(&config, dir.path()).unwrap();
-    storepos::demo::seed(&mut store).unwrap();
-    if lists {
-        storepos::demo::seed_history(&store, chrono::Utc::now()).unwrap();
-    }
-    let terminal = Terminal::open(store, config.clone()).unwrap();
+    let (config, terminal) = demo_terminal(dir.path(), lists);
     let (app, controller) = storepos::ui::launch::build(&config, terminal, false).unwrap();
     app.show().unwrap();
     Till {
@@ -40,14 +36,21 @@ fn till_with(lists: bool) -> Till {
     }
 }
 
-fn demo_config(dir: &std::path::Path, lists: bool) -> Config {
-    if lists {
-        storepos::demo::with_demo_hq(&Config::default(), dir).unwrap()
+fn demo_terminal(dir: &std::path::Path, lists: bool) -> (Config, Terminal) {
+    let config = if lists {
+        storepos::demo::with_demo_coupon_key(&Config::default())
     } else {
-        let mut config = storepos::demo::with_demo_coupon_key(&Config::default());
-        config.hq.key_file = dir.join("no-such.key");
-        config
+        Config::default()
+    };
+    let mut store = storepos::cli::open_store_at(&config, dir).unwrap();
+    storepos::demo::seed(&mut store).unwrap();
+    if lists {
+        let now = chrono::Utc::now();
+        storepos::demo::seed_history(&store, now).unwrap();
+        storepos::demo::keep_demo_lists(&store, &config, now).unwrap();
     }
+    let terminal = Terminal::open(store, config.clone()).unwrap();
+    (config, terminal)
 }
 
 fn till() -> Till {
@@ -443,7 +446,7 @@ fn the_language_switches_at_runtime() {
 }
 
 #[test]
-fn list_printing_is_shown_as_unavailable_without_hqs_key() {
+fn list_printing_is_shown_as_unavailable_without_hqs_public_key() {
     let t = till();
     t.sign_in("1001", "1234");
     t.click("Manager");
@@ -462,13 +465,9 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 
 #[test]
 fn a_manager_prints_a_members_list_and_a_batch_through_the_list_engine() {
-    // Who qualifies for a batch, as the terminal core says on the same store.
+    // Whose lists HQ sent, as the terminal core says on the same store.
     let dir = tempfile::tempdir().unwrap();
-    let config = demo_config(dir.path(), true);
-    let mut store = storepos::cli::open_store_at(&config, dir.path()).unwrap();
-    storepos::demo::seed(&mut store).unwrap();
-    storepos::demo::seed_history(&store, chrono::Utc::now()).unwrap();
-    let mut terminal = Terminal::open(store, config).unwrap();
+    let (_, mut terminal) = demo_terminal(dir.path(), true);
     storepos::terminal::headless::answer(
         &mut terminal,
         r#"{"sign_in":{"operator":"9001","pin":"9999"}}"#,
@@ -488,17 +487,29 @@ fn a_manager_prints_a_members_list_and_a_batch_through_the_list_engine() {
     assert!(t.pos().get_lists_available());
     assert_eq!(t.printed(), 0);
 
-    // 李娜 spends too little for a batch, but her list prints when asked for by card.
-    t.key("Manager pad", "6200123412345678");
+    // 张伟's list, asked for by card, prints as HQ signed it.
+    t.key("Manager pad", "6200123412341234");
     t.click("Print for member");
     assert_eq!(t.pos().get_error_message(), "");
     let notice = t.value_of("Notice");
-    assert!(notice.contains("6200123412345678"), "{notice}");
+    assert!(notice.contains("6200123412341234"), "{notice}");
     let jobs = t.jobs();
     assert_eq!(jobs.len(), 1, "one list printed");
     assert!(jobs[0].complete);
     assert!(contains(&jobs[0].bytes, "YOUR SHOPPING LIST"));
-    assert!(contains(&jobs[0].bytes, "Store choice wholemeal bread"));
+    assert!(contains(&jobs[0].bytes, "Yili pure milk"));
+
+    // 李娜 spends too little for the fortnight's lists, and this till has no HQ link to
+    // ask for one: it says so and prints nothing.
+    t.key("Manager pad", "6200123412345678");
+    t.click("Print for member");
+    assert!(
+        t.pos().get_error_message().contains("no HQ link"),
+        "{}",
+        t.pos().get_error_message()
+    );
+    assert_eq!(t.printed(), 1);
+    t.click("Dismiss");
 
     // A card nobody holds is refused and prints nothing.
     t.key("Manager pad", "6200000000000000");
@@ -595,7 +606,7 @@ fn the_windowed_demo_runs_beside_a_local_hq_and_its_backlog_drains() {
         app,
         controller,
     };
-    // The demo's lists sign with its HQ's key.
+    // The demo's lists are verified with its HQ's public key.
     assert!(t.pos().get_lists_available());
     t.sign_in("1001", "1234");
     t.scan("6901234567892");

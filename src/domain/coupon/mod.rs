@@ -59,7 +59,7 @@ pub use error::{CodeKind, CouponError, CouponRefusal};
 pub use list::{LIST_COUPONS_MAX, LIST_ITEMS_MAX, ListItem, ShoppingList, SignedList, sign_list};
 pub use offer::{Offer, OfferLine, OfferSaving, OfferTarget, OfferValue};
 pub use signed::{Coupon, SignedCoupon, sign};
-pub use validate::{ID_MAX, validate_id};
+pub use validate::{ID_MAX, check_member_id, validate_id};
 
 #[cfg(test)]
 mod tests;

@@ -34,7 +34,7 @@ pub(super) fn check_text(field: &str, text: &str, min: usize, max: usize) -> Res
     Ok(())
 }
 
-pub(super) fn check_member_id(member_id: &str) -> Result<(), String> {
+pub fn check_member_id(member_id: &str) -> Result<(), String> {
     check_text("member id", member_id, 1, MEMBER_ID_MAX)?;
     if member_id.chars().any(char::is_whitespace) {
         return Err("member id must not contain spaces".into());
