@@ -131,19 +131,7 @@ impl HqClient {
             .map_err(|_| HqUnavailable::Offline("HQ's URL cannot take a path".into()))?
             .pop_if_empty()
             .push(member_id);
-        let answer = self
-            .http
-            .post(url)
-            .bearer_auth(&self.token)
-            .send()
-            .map_err(|e| HqUnavailable::Offline(e.to_string()))?;
-        if !answer.status().is_success() {
-            return Err(HqUnavailable::Refused {
-                status: answer.status().as_u16(),
-                message: answer.text().unwrap_or_default(),
-            });
-        }
-        answer
+        self.send_ok(self.http.post(url))?
             .json()
             .map_err(|e| HqUnavailable::Offline(format!("unreadable answer: {e}")))
     }
@@ -180,9 +168,15 @@ impl HqClient {
             .base
             .join(path)
             .map_err(|e| HqUnavailable::Offline(e.to_string()))?;
-        let answer = self
-            .http
-            .get(url)
+        self.send_ok(self.http.get(url))
+    }
+
+    /// Sends a request with this terminal's token; any answer but a success is refused.
+    fn send_ok(
+        &self,
+        request: reqwest::blocking::RequestBuilder,
+    ) -> Result<reqwest::blocking::Response, HqUnavailable> {
+        let answer = request
             .bearer_auth(&self.token)
             .send()
             .map_err(|e| HqUnavailable::Offline(e.to_string()))?;
