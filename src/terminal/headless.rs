@@ -56,12 +56,12 @@ pub enum Command {
     VoidSale {},
     SetClock(String),
     Return {
-        receipt: String,
+        receipt: ReceiptArg,
         lines: Vec<ReturnLineArgs>,
     },
     /// The refund a `return` of these lines would make; nothing is recorded.
     ReturnPreview {
-        receipt: String,
+        receipt: ReceiptArg,
         lines: Vec<ReturnLineArgs>,
     },
     CashIn {
@@ -132,6 +132,24 @@ pub struct ComplaintArgs {
 
 fn counter() -> String {
     "counter".into()
+}
+
+/// A receipt as scripts name it: its code (`"R/S001/T01/00000001"`, or `"1"`), or its
+/// number as a sale's answer gives it (`receipt_no`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum ReceiptArg {
+    Number(u64),
+    Code(String),
+}
+
+impl ReceiptArg {
+    fn text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            ReceiptArg::Number(n) => n.to_string().into(),
+            ReceiptArg::Code(code) => code.as_str().into(),
+        }
+    }
 }
 
 /// `{"print_list":{"member":"…"}}`: the member's list HQ signed for this period.
@@ -208,10 +226,10 @@ pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, Command
         Command::VoidLine(line) => terminal.void_line(line).map(nothing),
         Command::Approve { operator, pin } => terminal.approve(&operator, &pin).map(sale),
         Command::Return { receipt, lines } => terminal
-            .return_items(&receipt, return_lines(lines)?)
+            .return_items(&receipt.text(), return_lines(lines)?)
             .map(sale),
         Command::ReturnPreview { receipt, lines } => terminal
-            .return_preview(&receipt, &return_lines(lines)?)
+            .return_preview(&receipt.text(), &return_lines(lines)?)
             .map(|v| Outcome::ReturnPreview(Box::new(v))),
         Command::Discount {
             line,

@@ -120,7 +120,19 @@ pub struct SaleView<'a> {
     pub change: Text<Money>,
     pub lines: Vec<SaleLineView<'a>>,
     pub tenders: Vec<TenderView<'a>>,
+    /// The member's points on this sale, when a member was on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub points: Option<PointsView>,
     pub receipt: &'a str,
+}
+
+/// What a sale did to its member's points, as the till saw it.
+#[derive(Debug, Serialize)]
+pub struct PointsView {
+    pub earned: i64,
+    pub redeemed: i64,
+    /// The member's balance after the sale.
+    pub balance: i64,
 }
 
 pub fn sale_view(done: &Completed, currency: Currency) -> SaleView<'_> {
@@ -152,6 +164,11 @@ pub fn sale_view(done: &Completed, currency: Currency) -> SaleView<'_> {
                 reference: t.reference.as_deref(),
             })
             .collect(),
+        points: r.loyalty.as_ref().map(|l| PointsView {
+            earned: l.earned,
+            redeemed: l.redeemed,
+            balance: l.balance_after,
+        }),
         receipt: &done.receipt_text,
     }
 }

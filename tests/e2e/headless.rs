@@ -156,6 +156,8 @@ fn a_return_preview_shows_the_refund_and_records_nothing() {
 {"return_preview":{"receipt":"9","lines":[{"line":1,"qty":"1"}]}}
 {"return":{"receipt":"1","lines":[{"line":1,"qty":"3"}]}}
 {"approve":{"operator":"2001","pin":"2222"}}
+{"return_preview":{"receipt":1,"lines":[{"line":2,"qty":"1"}]}}
+{"return_preview":{"receipt":-1,"lines":[{"line":1,"qty":"1"}]}}
 "#;
     let out = run_script(work.path(), &script);
     let refund = &out[8]["refund"];
@@ -174,6 +176,11 @@ fn a_return_preview_shows_the_refund_and_records_nothing() {
     // The preview recorded nothing: all three waters can still come back, as receipt 2.
     assert_eq!(out[12]["sale"]["total"], "-6.00", "{}", out[12]);
     assert_eq!(out[12]["sale"]["receipt_no"], 2);
+    // The receipt as the sale's answer gives it (`receipt_no`, a number) is taken too;
+    // a number no receipt can have is refused as bad input.
+    assert_eq!(out[13]["ok"], true, "{}", out[13]);
+    assert_eq!(out[13]["refund"]["total"], "48.60", "{}", out[13]);
+    assert_eq!(out[14]["ok"], false, "{}", out[14]);
 }
 
 #[test]

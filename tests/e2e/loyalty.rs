@@ -100,6 +100,10 @@ fn a_member_earns_pays_with_points_and_a_return_reverses_both_exactly() {
         "{receipt}"
     );
     assert!(receipt.contains("12331"), "{receipt}");
+    // The same figures as fields of the answer, not only in the receipt's text.
+    assert_eq!(sale["points"]["earned"], 31, "{sale}");
+    assert_eq!(sale["points"]["redeemed"], 500, "{sale}");
+    assert_eq!(sale["points"]["balance"], 12331, "{sale}");
     assert_eq!(
         out[7]["member"],
         Value::Null,
