@@ -119,6 +119,8 @@ pub struct ShiftReport {
     /// Tax per VAT rate in basis points.
     pub by_tax_rate: BTreeMap<u32, i64>,
     pub by_department: BTreeMap<String, i64>,
+    /// Change handed back in cash (tenders count what was handed over).
+    pub change: i64,
     pub float: i64,
     pub cash_in: i64,
     pub cash_out: i64,
@@ -209,6 +211,7 @@ pub fn report(conn: &Connection, shift_id: i64) -> Result<ShiftReport, StoreErro
         by_tender,
         by_tax_rate,
         by_department,
+        change,
         float,
         cash_in,
         cash_out: cash_out.checked_neg().unwrap_or(i64::MAX),

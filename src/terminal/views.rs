@@ -183,6 +183,8 @@ pub struct ReportView {
     pub by_tender: Entries,
     pub by_tax_rate: Entries,
     pub by_department: Entries,
+    /// Change handed back in cash: cash tendered less this is what cash sales took.
+    pub change: Text<Money>,
     pub float: Text<Money>,
     pub cash_in: Text<Money>,
     pub cash_out: Text<Money>,
@@ -233,6 +235,7 @@ pub fn report_view(r: &ShiftReport, currency: Currency) -> ReportView {
                 .map(|(k, v)| (k.clone(), m(*v)))
                 .collect(),
         ),
+        change: m(r.change),
         float: m(r.float),
         cash_in: m(r.cash_in),
         cash_out: m(r.cash_out),

@@ -114,6 +114,7 @@ pub fn report_facts(r: &ReportView) -> Vec<Fact> {
     for (k, v) in &r.by_tender.0 {
         rows.push(fact("tender", k.as_str(), v.0.to_string()));
     }
+    rows.push(fact("change-given", "", r.change.0.to_string()));
     for (k, v) in &r.by_tax_rate.0 {
         rows.push(fact("vat", k.as_str(), v.0.to_string()));
     }

@@ -224,6 +224,8 @@ fn a_shift_survives_a_restart_and_closes_with_x_and_z_reports() {
     assert_eq!(x["by_tax_rate"]["9%"], "4.46"); // 54.00 x 9/109
     // 200 float + 10 cash - 8 change + 50 in - 20 out = 232.
     assert_eq!(x["expected_cash"], "232.00", "{x}");
+    // Change given is shown, so cash tendered less change is what cash sales took.
+    assert_eq!(x["change"], "8.00", "{x}");
     assert_eq!(x["no_sales"], 1);
     assert_eq!(x["over_short"], serde_json::Value::Null);
     assert_eq!(out[7]["error"]["code"], "invalid");
