@@ -182,9 +182,12 @@ pub struct InitArgs {
 
 #[derive(Debug, Args)]
 pub struct TerminalArgs {
-    /// Run without a screen, driven by a script.
-    #[arg(long, requires = "script")]
+    /// Run without a screen, driven by a script (without it: the touch UI, which needs a display).
+    #[arg(long, requires = "script", conflicts_with = "fullscreen")]
     pub headless: bool,
+    /// Fill the screen, as on a till, instead of a window.
+    #[arg(long)]
+    pub fullscreen: bool,
     /// JSON Lines script; `-` reads standard input.
     #[arg(long, value_name = "FILE")]
     pub script: Option<PathBuf>,
@@ -335,22 +338,17 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
         Command::Sync { timeout } => sync::sync_now(&config, timeout),
         Command::Lists(what) => crate::lists::command::run(&config, what),
         Command::Terminal(args) => {
-            anyhow::ensure!(
-                args.headless,
-                "the touch UI is not available yet: use --headless --script FILE"
-            );
-            let store = open_store(&config)?;
-            let mut counter = crate::terminal::effects::Counter::start(&config.devices);
-            let dir = store.dir().to_path_buf();
-            let uploader = start_uploader(&config, &dir)?;
-            let refresher = crate::terminal::datasets::Refresher::start(&config);
-            let mut terminal = crate::terminal::Terminal::open(store, config)?;
-            if let Some((_, status, _)) = &uploader {
-                terminal.set_sync(status.clone());
+            if !args.headless {
+                if !crate::ui::launch::has_display() {
+                    return Err(NoDisplay.into());
+                }
+                return crate::ui::launch::run_till(&config, args.fullscreen);
             }
-            if let Some(r) = refresher {
-                terminal.set_refresher(r);
-            }
+            let crate::till::RunningTill {
+                mut terminal,
+                mut counter,
+                services,
+            } = crate::till::RunningTill::open(&config, &config.data_dir)?;
             let script = args.script.expect("clap requires --script with --headless");
             let stdout = std::io::stdout().lock();
             let input: Box<dyn std::io::Read> = if script.as_os_str() == "-" {
@@ -363,9 +361,7 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
             };
             crate::terminal::serve::serve(&mut terminal, input, stdout, Some(&mut counter))?;
             drop(terminal);
-            if let Some((stop, status, thread)) = uploader {
-                finish_upload(&stop, &status, thread, &dir);
-            }
+            services.finish();
             Ok(())
         }
         Command::Product { code } => {
@@ -684,6 +680,14 @@ fn hq_keys_on_this_machine(config: &Config) -> Vec<std::path::PathBuf> {
     places.into_iter().filter(|p| p.is_file()).collect()
 }
 
+/// `storepos terminal` without `--headless` where no display is there: the caller exits 2.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "no display to open the touch UI on (neither DISPLAY nor WAYLAND_DISPLAY is set); \
+     run the till under a graphical session, or use --headless --script FILE"
+)]
+pub struct NoDisplay;
+
 /// Stops a background task when the command that started it ends.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
@@ -691,77 +695,4 @@ impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
     }
-}
-
-pub(crate) type RunningUploader = (
-    std::sync::Arc<std::sync::atomic::AtomicBool>,
-    std::sync::Arc<storepos_sync::SyncStatus>,
-    std::thread::JoinHandle<()>,
-);
-
-/// Starts the outbox uploader when the terminal has HQ credentials (`hq.token`).
-pub(crate) fn start_uploader(
-    config: &Config,
-    dir: &std::path::Path,
-) -> Result<Option<RunningUploader>> {
-    let Some(uploader) = open_uploader(config, dir)? else {
-        return Ok(None);
-    };
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (thread, status) = uploader.spawn(stop.clone());
-    Ok(Some((stop, status, thread)))
-}
-
-/// Gives the uploader a few seconds to send what the session left, then stops it; what it
-/// could not send stays in the outbox for next time.
-pub(crate) fn finish_upload(
-    stop: &std::sync::atomic::AtomicBool,
-    status: &storepos_sync::SyncStatus,
-    thread: std::thread::JoinHandle<()>,
-    dir: &std::path::Path,
-) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
-    status.nudge();
-    let conn = rusqlite::Connection::open(dir.join(crate::store::TERMINAL_FILE)).ok();
-    let backlog = || {
-        conn.as_ref()
-            .and_then(|c| storepos_sync::outbox::backlog(c).ok())
-            .unwrap_or(0)
-    };
-    while backlog() > 0 && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    status.nudge();
-    let _ = thread.join();
-}
-
-/// The uploader of the terminal whose data directory is `dir`, trusting HQ's certificate
-/// authority when `hq.ca_file` names one; none without HQ credentials (`hq.token`).
-pub(crate) fn open_uploader(
-    config: &Config,
-    dir: &std::path::Path,
-) -> Result<Option<storepos_sync::Uploader>> {
-    let Some(token) = &config.hq.token else {
-        return Ok(None);
-    };
-    let origin = storepos_sync::outbox::Origin {
-        store_id: config.store.id.clone(),
-        terminal_id: config.terminal.id.clone(),
-    };
-    let uploader = storepos_sync::Uploader::open(
-        dir.join(crate::store::TERMINAL_FILE),
-        origin,
-        config.hq.url.as_str(),
-        token,
-    )
-    .map_err(|e| anyhow::anyhow!("uploader: {e}"))?;
-    let Some(path) = &config.hq.ca_file else {
-        return Ok(Some(uploader));
-    };
-    let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    uploader
-        .with_root_certificate(&pem)
-        .map(Some)
-        .map_err(|e| anyhow::anyhow!("{e}"))
 }

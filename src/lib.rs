@@ -26,4 +26,5 @@ pub mod receipt;
 pub mod settings;
 pub mod store;
 pub mod terminal;
+pub mod till;
 pub mod ui;

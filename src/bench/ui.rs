@@ -95,9 +95,9 @@ pub fn ui(config: &Config, args: &UiBenchArgs) -> Result<()> {
 fn till(config: &Config, args: &UiBenchArgs, dir: &std::path::Path) -> Result<()> {
     let mut screen =
         crate::ui::offscreen::install(1024, 768, true).map_err(|e| anyhow::anyhow!(e))?;
-    let store = crate::cli::open_store_at(config, dir)?;
-    let terminal = crate::terminal::Terminal::open(store, config.clone())?;
-    let (app, controller) = crate::ui::launch::build(config, terminal, false)?;
+    let till = crate::till::RunningTill::open(config, dir)?;
+    let (app, controller) =
+        crate::ui::launch::build_with(config, till.terminal, till.counter, false)?;
     app.show()?;
     screen.draw();
     println!("ready");

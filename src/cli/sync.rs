@@ -4,8 +4,9 @@
 
 use anyhow::{Context, Result};
 
-use super::{open_store, open_uploader};
+use super::open_store;
 use crate::config::Config;
+use crate::till::open_uploader;
 
 pub(super) fn sync_now(config: &Config, timeout: u64) -> Result<()> {
     let store = open_store(config)?;

@@ -6,7 +6,7 @@
 //! till's events there and the background refresher bringing HQ's data sets back. When
 //! HQ cannot start, the till sells offline and says so.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -31,24 +31,109 @@ pub fn build(
     terminal: Terminal,
     demo: bool,
 ) -> Result<(AppWindow, std::rc::Rc<std::cell::RefCell<Controller>>)> {
+    build_with(config, terminal, Counter::start(&config.devices), demo)
+}
+
+/// Builds the till's window on `terminal` with the counter's devices already started.
+pub fn build_with(
+    config: &Config,
+    terminal: Terminal,
+    counter: Counter,
+    demo: bool,
+) -> Result<(AppWindow, std::rc::Rc<std::cell::RefCell<Controller>>)> {
     let app = AppWindow::new().context("cannot create the till's window")?;
     let pos = app.global::<Pos>();
     pos.set_store_name(format!("{} · {}", config.store.name, config.terminal.id).into());
     pos.set_demo_devices(demo);
-    let counter = Counter::start(&config.devices);
     let controller = Controller::attach(&app, terminal, counter);
     Ok((app, controller))
 }
 
-/// What runs beside the windowed demo's till: the demo HQ and the uploader, while HQ is up.
+/// Shows the window full screen, or as a window, and runs it until it is closed.
+fn show_and_run(
+    app: &AppWindow,
+    controller: &std::rc::Rc<std::cell::RefCell<Controller>>,
+    fullscreen: bool,
+) -> Result<()> {
+    Controller::start_timers(
+        controller,
+        Duration::from_millis(20),
+        Duration::from_secs(2),
+    );
+    // The window system's window appears once the event loop runs: place it then (looked
+    // for every 20 ms, for at most two seconds).
+    let placing = std::rc::Rc::new(slint::Timer::default());
+    if fullscreen {
+        let weak = app.as_weak();
+        let timer = std::rc::Rc::downgrade(&placing);
+        let tries = std::cell::Cell::new(0u32);
+        placing.start(
+            slint::TimerMode::Repeated,
+            Duration::from_millis(20),
+            move || {
+                tries.set(tries.get() + 1);
+                let Some(app) = weak.upgrade() else { return };
+                let placed = fill_the_screen(&app);
+                if !placed && tries.get() < 100 {
+                    return;
+                }
+                if !placed {
+                    tracing::warn!("the screen's size is unknown; full screen is up to the window system");
+                    app.window().set_fullscreen(true);
+                }
+                if let Some(timer) = timer.upgrade() {
+                    timer.stop();
+                }
+            },
+        );
+    }
+    let run = app.run().context("the till's window");
+    drop(placing);
+    run
+}
+
+/// Full screen on any display: asks the window manager (Wayland compositors and X window
+/// managers honour it), and also places the window over the whole monitor itself, since a
+/// bare X server (a kiosk with no window manager) honours no such request. Then takes the
+/// keyboard focus, so a keyboard-wedge scanner types into the till from the first second.
+fn fill_the_screen(app: &AppWindow) -> bool {
+    use slint::winit_030::WinitWindowAccessor as _;
+    let placed = app.window().with_winit_window(|w| {
+        let Some(monitor) = w.current_monitor().or_else(|| w.primary_monitor()) else {
+            return false;
+        };
+        w.set_outer_position(monitor.position());
+        let _ = w.request_inner_size(monitor.size());
+        w.focus_window();
+        true
+    });
+    if placed == Some(true) {
+        app.window().set_fullscreen(true);
+    }
+    placed == Some(true)
+}
+
+/// Runs the configured store's till in the touch UI: its own catalogue, members and
+/// operators, its configured devices and HQ (uploader and data-set refresher when it has
+/// `hq.token`), windowed or full screen. No demo strip, no demo HQ.
+pub fn run_till(config: &Config, fullscreen: bool) -> Result<()> {
+    let till = crate::till::RunningTill::open(config, &config.data_dir)?;
+    let (app, controller) = build_with(config, till.terminal, till.counter, false)?;
+    let run = show_and_run(&app, &controller, fullscreen);
+    drop(controller);
+    drop(app);
+    till.services.finish();
+    run
+}
+
+/// What runs beside the windowed demo's till: the demo HQ and the till's uploader.
 pub struct DemoServices {
     /// The till's configuration: the demo HQ's key, URL and token when HQ runs.
     pub config: Config,
     /// Why the till is offline (HQ could not start); none while HQ runs.
     pub offline: Option<String>,
     hq: Option<crate::demo_hq::RunningHq>,
-    uploader: Option<crate::cli::RunningUploader>,
-    dir: PathBuf,
+    till: crate::till::TillServices,
 }
 
 impl DemoServices {
@@ -59,9 +144,7 @@ impl DemoServices {
 
     /// Gives the uploader a few seconds to send what is left, then stops it and HQ.
     pub fn finish(self) {
-        if let Some((stop, status, thread)) = self.uploader {
-            crate::cli::finish_upload(&stop, &status, thread, &self.dir);
-        }
+        self.till.finish();
         drop(self.hq);
     }
 }
@@ -70,7 +153,7 @@ impl DemoServices {
 /// the demo members' purchase history for their shopping lists): starts the demo HQ,
 /// points the till at it with the uploader and the data-set refresher running. If HQ does
 /// not start, the till is prepared offline and [`DemoServices::offline`] says why.
-pub fn prepare_demo(config: &Config, dir: &Path) -> Result<(Terminal, DemoServices)> {
+pub fn prepare_demo(config: &Config, dir: &Path) -> Result<(Terminal, Counter, DemoServices)> {
     let mut store = crate::cli::open_store_at(config, dir)?;
     crate::demo::seed(&mut store)?;
     crate::demo::seed_history(&store, chrono::Utc::now())?;
@@ -88,43 +171,21 @@ pub fn prepare_demo(config: &Config, dir: &Path) -> Result<(Terminal, DemoServic
             (None, Some(format!("{e:#}")))
         }
     };
-    let uploader = match &hq {
-        Some(_) => crate::cli::start_uploader(&config, dir)?,
-        None => None,
-    };
-    let refresher = hq
-        .as_ref()
-        .and_then(|_| crate::terminal::datasets::Refresher::start(&config));
-    let mut terminal = Terminal::open(store, config.clone())?;
-    if let Some((_, status, _)) = &uploader {
-        terminal.set_sync(status.clone());
-    }
-    if let Some(r) = refresher {
-        terminal.set_refresher(r);
-    }
+    let till = crate::till::RunningTill::start(&config, store)?;
     let services = DemoServices {
         config,
         offline,
         hq,
-        uploader,
-        dir: dir.to_path_buf(),
+        till: till.services,
     };
-    Ok((terminal, services))
+    Ok((till.terminal, till.counter, services))
 }
 
 /// Runs the demo store in `dir` (seeded if empty) in a window, or full screen.
 pub fn run_demo(config: &Config, dir: &Path, fullscreen: bool) -> Result<()> {
-    let (terminal, services) = prepare_demo(config, dir)?;
+    let (terminal, counter, services) = prepare_demo(config, dir)?;
     let config = services.config.clone();
-    let (app, controller) = build(&config, terminal, true)?;
-    Controller::start_timers(
-        &controller,
-        Duration::from_millis(20),
-        Duration::from_secs(2),
-    );
-    if fullscreen {
-        app.window().set_fullscreen(true);
-    }
+    let (app, controller) = build_with(&config, terminal, counter, true)?;
     println!(
         "{} — touch UI, data in {}. Sign in as 1001 with PIN 1234 (supervisor 2001/2222, manager 9001/9999).",
         config.store.name,
@@ -138,11 +199,11 @@ pub fn run_demo(config: &Config, dir: &Path, fullscreen: bool) -> Result<()> {
             controller.borrow().say_offline(reason);
         }
     }
-    app.run().context("the till's window")?;
+    let run = show_and_run(&app, &controller, fullscreen);
     drop(controller);
     drop(app);
     services.finish();
-    Ok(())
+    run
 }
 
 /// Runs the demo store in the touch UI, in `dir` or a fresh temporary directory.

@@ -26,5 +26,6 @@ mod loyalty;
 mod pipeline;
 mod promotions;
 mod sync_faults;
+mod till_window;
 mod ui_screenshots;
 mod ui_till;

@@ -595,11 +595,12 @@ fn a_member_found_by_name_and_a_complaint_typed_on_the_on_screen_keyboard() {
 fn the_windowed_demo_runs_beside_a_local_hq_and_its_backlog_drains() {
     i_slint_backend_testing::init_no_event_loop();
     let dir = tempfile::tempdir().unwrap();
-    let (terminal, services) =
+    let (terminal, counter, services) =
         storepos::ui::launch::prepare_demo(&Config::default(), dir.path()).unwrap();
     assert_eq!(services.offline, None, "HQ started");
     assert!(services.hq_url().unwrap().starts_with("http://127.0.0.1:"));
-    let (app, controller) = storepos::ui::launch::build(&services.config, terminal, false).unwrap();
+    let (app, controller) =
+        storepos::ui::launch::build_with(&services.config, terminal, counter, false).unwrap();
     app.show().unwrap();
     let t = Till {
         _dir: dir,
@@ -635,7 +636,8 @@ fn the_windowed_demo_stays_offline_and_says_so_when_hq_cannot_start() {
     let mut config = Config::default();
     // A PostgreSQL server nobody runs: HQ's database does not open.
     config.hq.database = "postgres://postgres@127.0.0.1:1/storepos".into();
-    let (terminal, services) = storepos::ui::launch::prepare_demo(&config, dir.path()).unwrap();
+    let (terminal, counter, services) =
+        storepos::ui::launch::prepare_demo(&config, dir.path()).unwrap();
     let reason = services.offline.clone().expect("HQ did not start");
     assert!(
         reason.contains("PostgreSQL") || reason.contains("did not answer"),
@@ -643,7 +645,8 @@ fn the_windowed_demo_stays_offline_and_says_so_when_hq_cannot_start() {
     );
     assert_eq!(services.hq_url(), None);
     assert_eq!(services.config.hq.token, None);
-    let (app, controller) = storepos::ui::launch::build(&services.config, terminal, false).unwrap();
+    let (app, controller) =
+        storepos::ui::launch::build_with(&services.config, terminal, counter, false).unwrap();
     app.show().unwrap();
     controller.borrow().say_offline(&reason);
     controller.borrow_mut().refresh_status();
