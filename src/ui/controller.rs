@@ -30,7 +30,12 @@ pub struct Controller {
     pub(super) batch_timer: Timer,
     pub(super) returns: Option<ReturnDraft>,
     timers: Vec<Timer>,
+    /// Clears a notice once it has been read.
+    notice_timer: Timer,
 }
+
+/// How long a notice ("refund done", "list printed") stays on screen.
+pub const NOTICE_SHOWN_FOR: Duration = Duration::from_secs(5);
 
 /// Why a command did not take effect, as the screens show it.
 pub(super) struct Refusal {
@@ -69,6 +74,7 @@ impl Controller {
             batch_timer: Timer::default(),
             returns: None,
             timers: Vec::new(),
+            notice_timer: Timer::default(),
         }));
         bind(app, &controller);
         super::manager::bind(app, &controller);
@@ -189,6 +195,13 @@ impl Controller {
             p.set_notice_args(rows(args));
             p.set_notice_kind(kind.into());
         });
+        let app = self.app.clone();
+        self.notice_timer
+            .start(TimerMode::SingleShot, NOTICE_SHOWN_FOR, move || {
+                if let Some(app) = app.upgrade() {
+                    app.global::<Pos>().set_notice_kind(SharedString::new());
+                }
+            });
     }
 
     /// Binds the basket, totals, member badge and payment state to the screens.

@@ -33,7 +33,7 @@ mod generated {
     slint::include_modules!();
 }
 
-pub use controller::Controller;
+pub use controller::{Controller, NOTICE_SHOWN_FOR};
 pub use generated::{
     AppWindow, BasketLine, Entry, Fact, MemberRow, Pos, QuickKey, ReturnRow, Screen,
 };

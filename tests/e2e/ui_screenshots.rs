@@ -55,6 +55,37 @@ impl Shooter {
     }
 }
 
+/// The Pay button's text sits on one line inside it, in both languages: no text pixels
+/// (white) touch its top or bottom edge, where a wrapped, clipped amount would show.
+fn pay_button_shows_its_whole_amount(s: &mut Shooter) {
+    let pay = ElementHandle::find_by_accessible_label(&s.app, "Pay")
+        .find(|e| e.accessible_role() == Some(AccessibleRole::Button))
+        .expect("the Pay button");
+    for language in ["en", "zh_CN"] {
+        s.app.global::<Pos>().invoke_set_language(language.into());
+        s.frame.redraw();
+        let (at, size) = (pay.absolute_position(), pay.size());
+        let (x0, y0) = (at.x.ceil() as u32, at.y.ceil() as u32);
+        let (x1, y1) = (
+            (at.x + size.width).floor() as u32,
+            (at.y + size.height).floor() as u32,
+        );
+        let white = |x: u32, y: u32| {
+            let p = s.frame.pixel(x, y);
+            p.r > 200 && p.g > 200 && p.b > 200
+        };
+        for y in (y0 + 2..y0 + 8).chain(y1 - 8..y1 - 2) {
+            for x in x0 + 8..x1 - 8 {
+                assert!(
+                    !white(x, y),
+                    "{language}: the Pay button's text reaches its edge at ({x}, {y}): it wraps"
+                );
+            }
+        }
+    }
+    s.app.global::<Pos>().invoke_set_language("en".into());
+}
+
 /// Taps the one element labelled `label`, as a finger would.
 fn tap(app: &AppWindow, label: &str) {
     let found: Vec<_> = ElementHandle::find_by_accessible_label(app, label)
@@ -117,7 +148,10 @@ fn render_every_screen(width: u32, height: u32) {
         pos().invoke_scan(code.into());
     }
     pos().invoke_key_item("4664".into(), "0.850".into());
+    pos().invoke_scan("6920000000159".into());
     assert_eq!(pos().get_error_message(), "");
+    assert!(pos().get_total().len() >= 6, "a total of 100.00 or more");
+    pay_button_shows_its_whole_amount(&mut s);
     s.shoot("04-checkout-member-basket");
 
     pos().invoke_scan("6900000000014".into());
@@ -128,6 +162,12 @@ fn render_every_screen(width: u32, height: u32) {
     pos().invoke_price_override(1, "40.00".into());
     assert_ne!(pos().get_approval_what(), "");
     s.shoot("06-approval");
+    // A wrong PIN: the refusal shows over the prompt, undimmed.
+    pos().invoke_approve("2001".into(), "0000".into());
+    assert_eq!(pos().get_error_code(), "bad_credentials");
+    assert_ne!(pos().get_approval_what(), "");
+    s.shoot("06b-approval-wrong-pin");
+    pos().invoke_dismiss_error();
     pos().invoke_cancel_approval();
 
     pos().set_screen(Screen::Member);

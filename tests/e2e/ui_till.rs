@@ -76,6 +76,21 @@ impl Till {
         found[0].invoke_accessible_default_action();
     }
 
+    /// Where the element labelled `label` lies: x, y, width, height in logical pixels.
+    fn rect(&self, label: &str) -> (f32, f32, f32, f32) {
+        let e = ElementHandle::find_by_accessible_label(&self.app, label)
+            .next()
+            .unwrap_or_else(|| panic!("no element labelled {label:?}"));
+        let (at, size) = (e.absolute_position(), e.size());
+        (at.x, at.y, size.width, size.height)
+    }
+
+    /// Whether the elements labelled `a` and `b` lie over each other.
+    fn overlap(&self, a: &str, b: &str) -> bool {
+        let (a, b) = (self.rect(a), self.rect(b));
+        a.0 < b.0 + b.2 && b.0 < a.0 + a.2 && a.1 < b.1 + b.3 && b.1 < a.1 + a.3
+    }
+
     fn exists(&self, label: &str) -> bool {
         ElementHandle::find_by_accessible_label(&self.app, label)
             .next()
@@ -337,6 +352,9 @@ fn a_refund_needs_a_supervisor_and_a_wrong_pin_changes_nothing() {
     t.click("Approve");
     assert_eq!(t.pos().get_error_code(), "bad_credentials");
     assert_eq!(t.printed(), 1, "only the sale's receipt so far");
+    // The refusal shows over the approval prompt, clear of its buttons.
+    assert!(t.exists("Error"));
+    assert!(!t.overlap("Error", "Next") && !t.overlap("Error", "Cancel"));
 
     t.click("Cancel");
     t.click("Refund");
@@ -351,6 +369,15 @@ fn a_refund_needs_a_supervisor_and_a_wrong_pin_changes_nothing() {
         t.value_of("Notice")
     );
     assert_eq!(t.printed(), 2, "the refund's receipt printed");
+    // The notice lies over nothing a cashier taps, and goes once it has been read.
+    for label in ["Find receipt", "Back to basket", "Refund"] {
+        assert!(!t.overlap("Notice", label), "the notice lies over {label}");
+    }
+    i_slint_backend_testing::mock_elapsed_time(
+        storepos::ui::NOTICE_SHOWN_FOR + Duration::from_millis(100),
+    );
+    slint::platform::update_timers_and_animations();
+    assert!(!t.exists("Notice"), "the notice is still shown");
     // What is left of the line can still come back, no more.
     t.key("Receipt pad", "1");
     t.click("Find receipt");
@@ -369,6 +396,12 @@ fn an_unknown_item_is_shown_and_changes_nothing() {
     assert_eq!(t.pos().get_error_code(), "unknown_item");
     assert!(t.exists("Error"));
     assert_eq!(t.lines().len(), 1);
+    // The refusal is a strip: the basket and the action row stay in view and in reach.
+    let (_, _, _, height) = t.rect("Error");
+    assert!(height < 200.0, "the error banner is {height} px high");
+    for label in ["Pay", "Enter code", "Total"] {
+        assert!(!t.overlap("Error", label), "the error banner lies over {label}");
+    }
     t.click("Dismiss");
     assert_eq!(t.pos().get_error_message(), "");
     // A misread (bad check digit) is refused the same way.
