@@ -78,7 +78,9 @@ fn show_and_run(
                     return;
                 }
                 if !placed {
-                    tracing::warn!("the screen's size is unknown; full screen is up to the window system");
+                    tracing::warn!(
+                        "the screen's size is unknown; full screen is up to the window system"
+                    );
                     app.window().set_fullscreen(true);
                 }
                 if let Some(timer) = timer.upgrade() {
