@@ -11,7 +11,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::domain::gs1::VariableMeasureLayout;
 use crate::domain::money::{Currency, parse_currency};
-use crate::domain::tax::TaxMode;
+use crate::domain::tax::{TaxMode, TaxRates};
+use crate::receipt::Language;
 
 /// The defaults as a commented file (`storepos config default`); a test keeps it equal to
 /// `Config::default()`.
@@ -144,6 +145,17 @@ pub struct StoreConfig {
     /// Card and other electronic tenders are never rounded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cash_rounding: Option<String>,
+    /// `zh` or `en`: the language of the store's receipts, and the one the touch UI
+    /// starts in.
+    pub language: Language,
+    /// The VAT rates the store uses, in percent (`["13", "9", "6", "0", "3"]`, China's).
+    /// A product file's `tax_rate` must be one of them; a fraction (`0.13`) is read as the
+    /// configured rate it stands for (13 %).
+    #[serde(
+        serialize_with = "serialize_tax_rates",
+        deserialize_with = "deserialize_tax_rates"
+    )]
+    pub tax_rates: TaxRates,
 }
 
 impl StoreConfig {
@@ -259,6 +271,8 @@ impl Default for StoreConfig {
             tax_mode: TaxMode::Inclusive,
             utc_offset: "+08:00".into(),
             cash_rounding: None,
+            language: Language::Zh,
+            tax_rates: TaxRates::default(),
         }
     }
 }
@@ -334,6 +348,15 @@ fn serialize_currency<S: Serializer>(c: &Currency, s: S) -> Result<S::Ok, S::Err
 fn deserialize_currency<'de, D: Deserializer<'de>>(d: D) -> Result<Currency, D::Error> {
     let code = String::deserialize(d)?;
     parse_currency(&code).map_err(serde::de::Error::custom)
+}
+
+fn serialize_tax_rates<S: Serializer>(rates: &TaxRates, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(rates.rates().iter().map(|r| r.percent_text()))
+}
+
+fn deserialize_tax_rates<'de, D: Deserializer<'de>>(d: D) -> Result<TaxRates, D::Error> {
+    let texts = Vec::<String>::deserialize(d)?;
+    TaxRates::parse(&texts).map_err(serde::de::Error::custom)
 }
 
 /// Whether `id` is a valid store or terminal id: 1–32 ASCII letters, digits, `-` or `_`.
@@ -675,6 +698,53 @@ mod tests {
             let err = parse(&format!("[limits]\nmax_cash = \"{bad}\"\n")).unwrap_err();
             assert_eq!(key_of(err), "limits.max_cash", "{bad}");
         }
+    }
+
+    #[test]
+    fn the_store_language_is_zh_or_en() {
+        assert_eq!(Config::default().store.language, Language::Zh);
+        let c = parse("[store]\nlanguage = \"en\"\n").unwrap();
+        assert_eq!(c.store.language, Language::En);
+        assert_eq!(parse(&c.to_toml()).unwrap(), c);
+        for bad in ["de", "EN", "english", ""] {
+            let err = parse(&format!("[store]\nlanguage = \"{bad}\"\n")).unwrap_err();
+            let message = err.to_string();
+            assert!(
+                message.contains("`zh`") && message.contains("`en`"),
+                "{message}"
+            );
+            assert_eq!(key_of(err), "store.language", "{bad}");
+        }
+        assert_eq!(
+            key_of(parse("[store]\nlanguage = 1\n").unwrap_err()),
+            "store.language"
+        );
+    }
+
+    #[test]
+    fn the_store_tax_rates_are_validated() {
+        assert_eq!(
+            Config::default().store.tax_rates,
+            crate::domain::tax::TaxRates::parse(&["13", "9", "6", "0", "3"]).unwrap()
+        );
+        let c = parse("[store]\ntax_rates = [\"7\", \"19%\", \"0\"]\n").unwrap();
+        assert_eq!(c.store.tax_rates.to_string(), "7%, 19%, 0%");
+        let text = c.to_toml();
+        assert!(text.contains(r#""19","#) && !text.contains('%'), "{text}");
+        assert_eq!(parse(&c.to_toml()).unwrap(), c);
+        for bad in [
+            "[]",
+            "[\"13\", \"13\"]",
+            "[\"13\", \"0.13\"]",
+            "[\"130\"]",
+            "[\"thirteen\"]",
+            "\"13\"",
+        ] {
+            let err = parse(&format!("[store]\ntax_rates = {bad}\n")).unwrap_err();
+            assert!(key_of(err).starts_with("store.tax_rates"), "{bad}");
+        }
+        let err = parse("[store]\ntax_rates = [\"13\", \"0.13\"]\n").unwrap_err();
+        assert!(err.to_string().contains("ambiguous"), "{err}");
     }
 
     #[test]

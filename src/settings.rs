@@ -1,5 +1,5 @@
 //! Store settings HQ administers for all the tills of a store: the receipt header (store
-//! name and address), cash rounding and the points programme. HQ checks them before it
+//! name and address), the receipt language, cash rounding and the points programme. HQ checks them before it
 //! stores them; a till keeps the last set it received in its data directory and lays it
 //! over its own configuration when it opens. A set that does not fit is refused whole and
 //! the till keeps what it had.
@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::domain::loyalty::PointsProgram;
+use crate::receipt::Language;
 
 /// File in the data directory holding the settings HQ last sent.
 pub const FILE: &str = "hq-settings.json";
@@ -19,6 +20,9 @@ pub struct StoreSettings {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
+    /// The store's language (`zh` or `en`): receipts, and the touch UI at start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
     /// Cash rounding step, e.g. `0.10`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cash_rounding: Option<String>,
@@ -35,6 +39,9 @@ impl StoreSettings {
         }
         if let Some(address) = &self.address {
             c.store.address = address.clone();
+        }
+        if let Some(language) = self.language {
+            c.store.language = language;
         }
         if self.cash_rounding.is_some() {
             c.store.cash_rounding = self.cash_rounding.clone();
@@ -93,12 +100,14 @@ mod tests {
         let good = StoreSettings {
             name: Some("分店".into()),
             cash_rounding: Some("0.10".into()),
+            language: Some(Language::En),
             ..StoreSettings::default()
         };
         keep(&config, dir.path(), &good).unwrap();
         let c = effective(&config, dir.path());
         assert_eq!(c.store.name, "分店");
         assert_eq!(c.store.cash_step(), 10);
+        assert_eq!(c.store.language, Language::En);
         // A set that does not fit is refused and the kept one stays.
         let bad = StoreSettings {
             cash_rounding: Some("ten".into()),
@@ -106,6 +115,10 @@ mod tests {
         };
         assert!(keep(&config, dir.path(), &bad).is_err());
         assert_eq!(effective(&config, dir.path()).store.name, "分店");
+        // A language HQ's settings cannot name is refused whole too.
+        let unknown: Result<StoreSettings, _> =
+            serde_json::from_str(r#"{"name": "X", "language": "de"}"#);
+        assert!(unknown.is_err());
         // A damaged file is ignored whole.
         std::fs::write(dir.path().join(FILE), "{\"name\": ").unwrap();
         assert_eq!(effective(&config, dir.path()), config);

@@ -58,6 +58,124 @@ impl fmt::Display for TaxRate {
     }
 }
 
+impl TaxRate {
+    /// The percentage without its sign, as a configuration writes it: `13`, `7.25`.
+    pub fn percent_text(self) -> String {
+        let text = format_scaled(i64::from(self.0), 2);
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// The VAT rates a store uses (`store.tax_rates`), in the order configured. Every rate a
+/// product file gives is checked against them, so a rate off by a factor of 100 (`0.13`
+/// meant as 13 %) or a typo is refused instead of being sold at a wrong VAT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaxRates(Vec<TaxRate>);
+
+impl Default for TaxRates {
+    /// China's rates: 13 % (most goods), 9 %, 6 %, 0 % and 3 % (small-scale taxpayers).
+    fn default() -> Self {
+        TaxRates(vec![
+            TaxRate::CN_STANDARD,
+            TaxRate::CN_REDUCED,
+            TaxRate::CN_SERVICES,
+            TaxRate::ZERO,
+            TaxRate(300),
+        ])
+    }
+}
+
+impl TaxRates {
+    /// Checks a configured list: not empty, no rate twice, and never a rate together with
+    /// a hundred times it (`0.13` would then be ambiguous between them).
+    pub fn new(rates: Vec<TaxRate>) -> Result<TaxRates, String> {
+        if rates.is_empty() {
+            return Err("must name at least one VAT rate, e.g. [\"13\", \"9\"]".into());
+        }
+        for (i, r) in rates.iter().enumerate() {
+            if rates[..i].contains(r) {
+                return Err(format!("{r} is listed twice"));
+            }
+        }
+        for r in &rates {
+            if r.0 > 0 && r.0 < 100 && rates.contains(&TaxRate(r.0 * 100)) {
+                return Err(format!(
+                    "{r} and {} cannot both be rates: a fraction such as {} in a product file \
+                     would be ambiguous",
+                    TaxRate(r.0 * 100),
+                    format_scaled(i64::from(r.0), 4)
+                        .trim_end_matches('0')
+                        .trim_end_matches('.')
+                ));
+            }
+        }
+        Ok(TaxRates(rates))
+    }
+
+    /// Parses configured percentages (`"13"`, `"9%"`, `"7.25"`) and checks them as [`TaxRates::new`].
+    pub fn parse<S: AsRef<str>>(texts: &[S]) -> Result<TaxRates, String> {
+        let rates = texts
+            .iter()
+            .map(|t| TaxRate::parse_percent(t.as_ref()).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
+        TaxRates::new(rates)
+    }
+
+    pub fn rates(&self) -> &[TaxRate] {
+        &self.0
+    }
+
+    pub fn contains(&self, rate: TaxRate) -> bool {
+        self.0.contains(&rate)
+    }
+
+    /// Reads a product file's rate: a percentage that is one of these rates (`13`, `9%`),
+    /// or a fraction below 1 without `%` whose percentage is (`0.13` is 13 %). Anything
+    /// else is refused, naming the rates allowed.
+    pub fn read(&self, input: &str) -> Result<TaxRate, String> {
+        let text = input.trim();
+        let literal = TaxRate::parse_percent(text);
+        if let Ok(rate) = literal
+            && self.contains(rate)
+        {
+            return Ok(rate);
+        }
+        // `0.13` meant as 13 %: a fraction, never when the file wrote `%` itself.
+        let fraction = (!text.ends_with('%'))
+            .then(|| parse_scaled(text, 4).ok())
+            .flatten()
+            .filter(|bp| (1..10_000).contains(bp))
+            .map(|bp| TaxRate(bp as u32));
+        if let Some(rate) = fraction
+            && self.contains(rate)
+        {
+            return Ok(rate);
+        }
+        match (literal, fraction) {
+            (Err(e), None) => Err(e.to_string()),
+            (Ok(rate), None) => Err(format!(
+                "{rate} is not one of this store's VAT rates ({self}; key `store.tax_rates`)"
+            )),
+            (_, Some(as_fraction)) => Err(format!(
+                "'{text}' is not one of this store's VAT rates ({self}; key `store.tax_rates`), \
+                 neither as a percentage nor as the fraction {as_fraction}"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for TaxRates {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, rate) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{rate}")?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TaxRateError {
     #[error("'{0}' is not a tax rate in percent (e.g. 13 or 9%): {1}")]
@@ -158,6 +276,62 @@ mod tests {
         for bad in ["", "abc", "-5", "101", "13.555", "13%%"] {
             assert!(TaxRate::parse_percent(bad).is_err(), "accepted {bad:?}");
         }
+    }
+
+    #[test]
+    fn a_store_reads_fractions_of_its_rates_and_refuses_other_rates() {
+        let china = TaxRates::default();
+        assert_eq!(china.to_string(), "13%, 9%, 6%, 0%, 3%");
+        assert_eq!(china.read("13").unwrap(), TaxRate::CN_STANDARD);
+        assert_eq!(china.read(" 9% ").unwrap(), TaxRate::CN_REDUCED);
+        assert_eq!(china.read("0").unwrap(), TaxRate::ZERO);
+        assert_eq!(china.read("0.00").unwrap(), TaxRate::ZERO);
+        // Fractions of a configured rate.
+        assert_eq!(china.read("0.13").unwrap(), TaxRate::CN_STANDARD);
+        assert_eq!(china.read("0.09").unwrap(), TaxRate::CN_REDUCED);
+        assert_eq!(china.read("0.03").unwrap(), TaxRate(300));
+        // Not a configured rate, whichever way it is read.
+        let err = china.read("0.07").unwrap_err();
+        assert!(err.contains("13%, 9%, 6%, 0%, 3%"), "{err}");
+        assert!(err.contains("store.tax_rates"), "{err}");
+        for bad in ["7", "0.5", "1", "0.13%", "20%"] {
+            let err = china.read(bad).unwrap_err();
+            assert!(err.contains("13%, 9%, 6%, 0%, 3%"), "{bad}: {err}");
+        }
+        assert!(china.read("130").unwrap_err().contains("outside"));
+        assert!(china.read("abc").is_err());
+        assert!(china.read("").is_err());
+        assert!(china.read("-0.13").is_err());
+        // A store with 7 % and 6.5 %.
+        let other = TaxRates::parse(&["7", "6.5", "0"]).unwrap();
+        assert_eq!(other.read("7").unwrap().basis_points(), 700);
+        assert_eq!(other.read("0.07").unwrap().basis_points(), 700);
+        assert_eq!(other.read("0.065").unwrap().basis_points(), 650);
+        assert!(other.read("13").is_err());
+    }
+
+    #[test]
+    fn configured_rates_are_checked() {
+        assert!(TaxRates::parse::<&str>(&[]).is_err());
+        assert!(
+            TaxRates::parse(&["13", "13%"])
+                .unwrap_err()
+                .contains("twice")
+        );
+        assert!(
+            TaxRates::parse(&["13", "0.13"])
+                .unwrap_err()
+                .contains("ambiguous")
+        );
+        assert!(TaxRates::parse(&["101"]).is_err());
+        assert!(TaxRates::parse(&["x"]).is_err());
+        assert_eq!(
+            TaxRates::parse(&["13", "9", "6", "0", "3"]).unwrap(),
+            TaxRates::default()
+        );
+        assert_eq!(TaxRate(725).percent_text(), "7.25");
+        assert_eq!(TaxRate::ZERO.percent_text(), "0");
+        assert_eq!(TaxRate::CN_STANDARD.percent_text(), "13");
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! - purchase history: every transaction line.
 //!
 //! The amounts are dollars; they are taken as they are into the store's currency, which
-//! must have two decimals. Like every import it is all or nothing, and running it again
+//! must have two decimals. The data set has no VAT: products are sold at 0 %, which must be
+//! one of the store's `store.tax_rates`. Like every import it is all or nothing, and running it again
 //! replaces what an earlier run loaded.
 
 use std::collections::HashMap;
@@ -106,6 +107,16 @@ pub fn import(catalogue: &mut Catalogue, dir: &Path) -> Result<ImportSummary, Im
             message: format!(
                 "the Complete Journey is priced in dollars and cents; this store's currency {} does not have two decimals (key `store.currency`)",
                 currency.code()
+            ),
+        });
+    }
+    // The data set carries no VAT: its products are sold at 0 %, which the store must use.
+    if !catalogue.tax_rates().contains(TaxRate::ZERO) {
+        return Err(ImportError::Format {
+            path: dir.to_path_buf(),
+            message: format!(
+                "the Complete Journey has no VAT rates and its products are imported at 0%, which is not one of this store's VAT rates ({}; key `store.tax_rates`)",
+                catalogue.tax_rates()
             ),
         });
     }
@@ -411,5 +422,28 @@ mod tests {
         );
         assert!(gtin.to_string().starts_with("04"));
         assert_eq!(card_for_household(900), "8800000900");
+    }
+
+    #[test]
+    fn a_store_without_a_zero_rate_refuses_the_data_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = crate::store::Store::open(
+            &dir.path().join("store"),
+            crate::store::Identity {
+                store_id: "S001".into(),
+                terminal_id: "T01".into(),
+                currency: iso_currency::Currency::USD,
+            },
+        )
+        .unwrap();
+        store
+            .catalogue
+            .set_tax_rates(crate::domain::tax::TaxRates::parse(&["13", "9"]).unwrap());
+        let err = import(&mut store.catalogue, dir.path()).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("0%") && message.contains("store.tax_rates"),
+            "{message}"
+        );
     }
 }

@@ -14,7 +14,7 @@ use super::{Errors, ImportError, ImportSummary};
 use crate::domain::gs1::Gtin;
 use crate::domain::money::Money;
 use crate::domain::product::{BonusPoints, BrandType, Product};
-use crate::domain::tax::TaxRate;
+use crate::domain::tax::TaxRates;
 use crate::store::catalogue::ProductWriter;
 use crate::store::{Catalogue, StoreError};
 
@@ -32,11 +32,13 @@ pub const OPTIONAL: &[&str] = &[
     "restricted",
 ];
 
-/// Parses one row into a product, or says what is wrong with it.
+/// Parses one row into a product, or says what is wrong with it. Its `tax_rate` must be
+/// one of the store's `rates` (a fraction such as `0.13` is read as 13 % when 13 is one).
 pub fn parse_row(
     cols: &Columns,
     row: &csv::StringRecord,
     currency: Currency,
+    rates: &TaxRates,
 ) -> Result<Product, String> {
     let gtin = Gtin::parse(cols.get(row, "gtin")).map_err(|e| format!("gtin: {e}"))?;
     let name = cols.get(row, "name");
@@ -44,8 +46,9 @@ pub fn parse_row(
         return Err("name: must not be empty".into());
     }
     let price = parse_price(cols.get(row, "price"), currency).map_err(|e| format!("price: {e}"))?;
-    let tax_rate =
-        TaxRate::parse_percent(cols.get(row, "tax_rate")).map_err(|e| format!("tax_rate: {e}"))?;
+    let tax_rate = rates
+        .read(cols.get(row, "tax_rate"))
+        .map_err(|e| format!("tax_rate: {e}"))?;
     let member_price = cols
         .opt(row, "member_price")
         .map(|t| parse_price(t, currency))
@@ -117,7 +120,8 @@ fn parse_price(text: &str, currency: Currency) -> Result<Money, String> {
     Ok(price)
 }
 
-/// Imports a products CSV into the catalogue, all or nothing.
+/// Imports a products CSV into the catalogue, all or nothing; every `tax_rate` must be one
+/// of the catalogue's [`Catalogue::tax_rates`].
 pub fn import(catalogue: &mut Catalogue, path: &Path) -> Result<ImportSummary, ImportError> {
     import_from(catalogue, path, csvfile::open(path)?)
 }
@@ -134,6 +138,7 @@ pub fn import_from<R: std::io::Read + Send>(
     mut reader: csv::Reader<R>,
 ) -> Result<ImportSummary, ImportError> {
     let currency = catalogue.currency();
+    let rates = catalogue.tax_rates().clone();
     let header = csvfile::header(path, &mut reader)?;
     let cols = Columns::resolve(path, &header, REQUIRED, OPTIONAL)?;
     // A large page cache keeps the load in memory until the commit writes it out in one
@@ -149,7 +154,7 @@ pub fn import_from<R: std::io::Read + Send>(
     let mut writer = ProductWriter::new(&tx)?;
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<(u64, Product)>>(16);
     let (parsed, mut write_errors) = std::thread::scope(|scope| {
-        let parser = scope.spawn(move || parse_all(path, reader, &cols, currency, sender));
+        let parser = scope.spawn(move || parse_all(path, reader, &cols, currency, &rates, sender));
         let mut write_errors = Errors::default();
         for batch in receiver {
             for (line, product) in batch {
@@ -186,6 +191,7 @@ fn parse_all<R: std::io::Read>(
     mut reader: csv::Reader<R>,
     cols: &Columns,
     currency: Currency,
+    rates: &TaxRates,
     sender: std::sync::mpsc::SyncSender<Vec<(u64, Product)>>,
 ) -> Result<(u64, Errors), ImportError> {
     let mut errors = Errors::default();
@@ -193,7 +199,7 @@ fn parse_all<R: std::io::Read>(
     let mut seen_plu: FxHashMap<u32, u64> = FxHashMap::default();
     let mut batch = Vec::with_capacity(BATCH);
     let rows = csvfile::each_row(path, &mut reader, &mut errors, |line, record, errors| {
-        let product = match parse_row(cols, record, currency) {
+        let product = match parse_row(cols, record, currency, rates) {
             Ok(p) => p,
             Err(message) => {
                 errors.push(line, message);
@@ -246,12 +252,101 @@ fn write_error(product: &Product, e: StoreError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::tax::TaxRate;
 
     fn row(header: &str, line: &str) -> Result<Product, String> {
         let h = csv::StringRecord::from(header.split(',').collect::<Vec<_>>());
         let cols = Columns::resolve(Path::new("t.csv"), &h, REQUIRED, OPTIONAL).unwrap();
         let r = csv::StringRecord::from(line.split(',').collect::<Vec<_>>());
-        parse_row(&cols, &r, Currency::CNY)
+        parse_row(&cols, &r, Currency::CNY, &TaxRates::default())
+    }
+
+    fn open_store(rates: TaxRates) -> (tempfile::TempDir, crate::store::Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = crate::store::Store::open(
+            dir.path(),
+            crate::store::Identity {
+                store_id: "S001".into(),
+                terminal_id: "T01".into(),
+                currency: Currency::CNY,
+            },
+        )
+        .unwrap();
+        store.catalogue.set_tax_rates(rates);
+        (dir, store)
+    }
+
+    fn import_text(catalogue: &mut Catalogue, text: &str) -> Result<ImportSummary, ImportError> {
+        let reader = csvfile::reader(text.as_bytes());
+        import_from(catalogue, Path::new("p.csv"), reader)
+    }
+
+    fn count(catalogue: &Catalogue) -> i64 {
+        catalogue
+            .conn()
+            .query_row("SELECT COUNT(*) FROM products", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_fraction_of_a_configured_rate_is_read_as_that_rate() {
+        let h = "gtin,name,price,tax_rate";
+        let p = row(h, "6901234567892,A,1.00,0.13").unwrap();
+        assert_eq!(p.tax_rate, TaxRate::CN_STANDARD);
+        let p = row(h, "6901234567892,A,1.00,0.09").unwrap();
+        assert_eq!(p.tax_rate, TaxRate::CN_REDUCED);
+        let p = row(h, "6901234567892,A,1.00,13%").unwrap();
+        assert_eq!(p.tax_rate, TaxRate::CN_STANDARD);
+    }
+
+    #[test]
+    fn a_rate_the_store_does_not_use_is_refused_with_the_rates_allowed() {
+        let h = "gtin,name,price,tax_rate";
+        for rate in ["0.07", "7", "0.13%", "19"] {
+            let err = row(h, &format!("6901234567892,A,1.00,{rate}")).unwrap_err();
+            assert!(err.starts_with("tax_rate: "), "{rate}: {err}");
+            assert!(err.contains("13%, 9%, 6%, 0%, 3%"), "{rate}: {err}");
+        }
+    }
+
+    #[test]
+    fn an_import_reads_rates_against_the_store_and_is_all_or_nothing() {
+        // 0.13 is stored as 13 %, not 0.13 %.
+        let (_dir, mut store) = open_store(TaxRates::default());
+        let cat = &mut store.catalogue;
+        import_text(
+            cat,
+            "gtin,name,price,tax_rate\n6901234567892,A,1.13,0.13\n6920000000463,B,1.09,9\n",
+        )
+        .unwrap();
+        let a = cat
+            .product_by_gtin(Gtin::parse("6901234567892").unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(a.tax_rate.basis_points(), 1300);
+        // One bad line (0.07 in a store without 7 %) imports nothing, naming it and the rates.
+        let (_dir, mut store) = open_store(TaxRates::default());
+        let cat = &mut store.catalogue;
+        let err = import_text(
+            cat,
+            "gtin,name,price,tax_rate\n6901234567892,A,1.00,13\n6920000000463,B,1.00,0.07\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.row_errors().len(), 1, "{err}");
+        assert_eq!(err.row_errors()[0].line, 3);
+        let message = err.to_string();
+        assert!(message.contains("line 3: tax_rate"), "{message}");
+        assert!(message.contains("13%, 9%, 6%, 0%, 3%"), "{message}");
+        assert_eq!(count(cat), 0);
+        // A store configured with 7 % takes it, as 7 or as 0.07.
+        let (_dir, mut store) = open_store(TaxRates::parse(&["19", "7", "0"]).unwrap());
+        let cat = &mut store.catalogue;
+        import_text(
+            cat,
+            "gtin,name,price,tax_rate\n6901234567892,A,1.00,7\n6920000000463,B,1.00,0.07\n",
+        )
+        .unwrap();
+        assert_eq!(count(cat), 2);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::domain::gs1::Gtin;
 use crate::domain::money::Money;
 use crate::domain::product::{BonusPoints, BrandType, Product};
-use crate::domain::tax::TaxRate;
+use crate::domain::tax::{TaxRate, TaxRates};
 
 use super::StoreError;
 
@@ -33,11 +33,28 @@ const BY_PLU_SQL: &str = concat!(
 pub struct Catalogue {
     conn: Connection,
     currency: Currency,
+    /// The VAT rates products may have here (`store.tax_rates`); the importers check them.
+    tax_rates: TaxRates,
 }
 
 impl Catalogue {
+    /// A catalogue allowing the default VAT rates until [`Catalogue::set_tax_rates`] says
+    /// which the store uses.
     pub fn new(conn: Connection, currency: Currency) -> Self {
-        Catalogue { conn, currency }
+        Catalogue {
+            conn,
+            currency,
+            tax_rates: TaxRates::default(),
+        }
+    }
+
+    /// The VAT rates the store uses (`store.tax_rates`).
+    pub fn tax_rates(&self) -> &TaxRates {
+        &self.tax_rates
+    }
+
+    pub fn set_tax_rates(&mut self, rates: TaxRates) {
+        self.tax_rates = rates;
     }
 
     pub fn conn(&self) -> &Connection {

@@ -85,6 +85,9 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// Data that would make the store wrong, refused before anything was written.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// Which store owns a data directory; recorded when the directory is first created.

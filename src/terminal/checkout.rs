@@ -8,6 +8,13 @@ use chrono::{DateTime, Utc};
 use super::*;
 
 impl Terminal {
+    /// The store's language (`store.language`, or the one HQ's settings for the store
+    /// give): receipts print in it, and the touch UI starts in it
+    /// ([`Language::ui_translation`] names its translation).
+    pub fn store_language(&self) -> Language {
+        self.config.store.language
+    }
+
     /// In pipelined mode a tender that completes the sale hands it to the committer and
     /// returns at once with a fresh basket, so the next customer's items can be scanned
     /// while the sale reaches the disk. The caller then must call [`Terminal::settle`]
@@ -334,7 +341,7 @@ impl Terminal {
                 .format("%Y-%m-%d %H:%M")
                 .to_string(),
         };
-        let rows = receipt::layout(&header, &record, self.language);
+        let rows = receipt::layout(&header, &record, self.store_language());
         let receipt_text = receipt::to_text(&rows, 42);
         // Cash in or out of the drawer opens it; card-only sales leave it shut.
         if record.tenders.iter().any(|t| t.kind == "cash") || record.change != 0 {

@@ -92,10 +92,11 @@ pub struct Applied {
 }
 
 /// Applies every data set, each in one transaction; HQ's settings are kept for the till
-/// (see [`crate::settings::keep`]).
+/// (see [`crate::settings::keep`]). A catalogue with a product at a VAT rate the store
+/// does not use (`store.tax_rates`) is refused, and nothing after it is applied.
 pub fn apply(store: &mut Store, config: &Config, sets: &DataSets) -> Result<Applied, StoreError> {
     Ok(Applied {
-        products: hq_client::apply_catalogue(store, &sets.catalogue)?,
+        products: hq_client::apply_catalogue(store, &sets.catalogue, &config.store.tax_rates)?,
         promotions: hq_client::apply_promotions(store, &sets.promotions)?,
         operators: hq_client::apply_operators(store, &sets.operators)?,
         settings: sets

@@ -229,13 +229,34 @@ pub fn apply_members(
 
 /// Applies HQ's catalogue: every product replaced, and products HQ no longer lists removed,
 /// in one transaction. An empty data set (HQ does not administer the catalogue yet) leaves
-/// the till's own.
+/// the till's own. A catalogue with a product at a VAT rate the store does not use
+/// (`rates`, from `store.tax_rates`) is refused whole and the till keeps the one it had.
 pub fn apply_catalogue(
     store: &mut crate::store::Store,
     checkpoint: &storepos_sync::checkpoint::Checkpoint<crate::domain::product::Product>,
+    rates: &crate::domain::tax::TaxRates,
 ) -> Result<usize, crate::store::StoreError> {
     if checkpoint.items.is_empty() {
         return Ok(0);
+    }
+    let mut foreign = checkpoint
+        .items
+        .iter()
+        .filter(|p| !rates.contains(p.tax_rate));
+    if let Some(first) = foreign.next() {
+        let others = foreign.count();
+        return Err(crate::store::StoreError::Refused(format!(
+            "HQ's catalogue was not applied: product {} ({}) has VAT rate {}{}, not one of \
+             this store's VAT rates ({rates}; key `store.tax_rates`); the till keeps the \
+             catalogue it had",
+            first.gtin,
+            first.name,
+            first.tax_rate,
+            match others {
+                0 => String::new(),
+                n => format!(" (and {n} more products at such rates)"),
+            }
+        )));
     }
     let tx = store.catalogue.conn_mut().transaction()?;
     tx.execute_batch(
@@ -306,4 +327,88 @@ pub fn apply_operators(
     }
     tx.commit()?;
     Ok(checkpoint.items.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::gs1::Gtin;
+    use crate::domain::money::{Currency, Money};
+    use crate::domain::product::{BonusPoints, BrandType, Product};
+    use crate::domain::tax::{TaxRate, TaxRates};
+    use storepos_sync::checkpoint::Checkpoint;
+
+    fn product(gtin: &str, minor: i64, bp: u32) -> Product {
+        Product {
+            gtin: Gtin::parse(gtin).unwrap(),
+            name: format!("P{gtin}"),
+            name_en: None,
+            price: Money::from_minor(minor, Currency::CNY),
+            tax_rate: TaxRate::from_basis_points(bp).unwrap(),
+            department: None,
+            category: None,
+            brand_type: BrandType::Unknown,
+            manufacturer: None,
+            member_price: None,
+            bonus_points: BonusPoints::None,
+            weighed: false,
+            plu: None,
+            restricted: false,
+            external_id: None,
+        }
+    }
+
+    #[test]
+    fn a_catalogue_with_a_rate_the_store_does_not_use_is_refused_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = crate::store::Store::open(
+            dir.path(),
+            crate::store::Identity {
+                store_id: "S001".into(),
+                terminal_id: "T01".into(),
+                currency: Currency::CNY,
+            },
+        )
+        .unwrap();
+        let rates = TaxRates::default();
+        let water = "6901234567892";
+        let first = Checkpoint::new("catalogue", "S001", 0, vec![product(water, 200, 1300)]);
+        assert_eq!(apply_catalogue(&mut store, &first, &rates).unwrap(), 1);
+        // 13 basis points (0.13 %) where 13 % was meant: nothing of the set is applied.
+        let wrong = Checkpoint::new(
+            "catalogue",
+            "S001",
+            0,
+            vec![product(water, 180, 1300), product("6920000000463", 698, 13)],
+        );
+        let err = apply_catalogue(&mut store, &wrong, &rates)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("6920000000463") && err.contains("0.13%"),
+            "{err}"
+        );
+        assert!(err.contains("13%, 9%, 6%, 0%, 3%") && err.contains("store.tax_rates"));
+        let kept = store
+            .catalogue
+            .product_by_gtin(Gtin::parse(water).unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            kept.price.minor(),
+            200,
+            "the till keeps the catalogue it had"
+        );
+        // 7 % is refused where the store does not use it and taken where it does.
+        let seven = Checkpoint::new("catalogue", "S001", 0, vec![product(water, 180, 700)]);
+        assert!(apply_catalogue(&mut store, &seven, &rates).is_err());
+        let with_seven = TaxRates::parse(&["13", "7"]).unwrap();
+        assert_eq!(apply_catalogue(&mut store, &seven, &with_seven).unwrap(), 1);
+        let now = store
+            .catalogue
+            .product_by_gtin(Gtin::parse(water).unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(now.tax_rate.basis_points(), 700);
+    }
 }

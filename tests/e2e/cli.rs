@@ -104,6 +104,80 @@ fn a_bad_row_imports_nothing_and_names_its_line() {
 }
 
 #[test]
+fn tax_rates_are_read_against_the_rates_the_store_configured() {
+    let work = tempfile::tempdir().unwrap();
+    // A fraction of a configured rate: 0.13 is 13 %, never 0.13 %.
+    let fractions = write(
+        work.path(),
+        "fractions.csv",
+        "gtin,name,price,tax_rate\n6901234567892,矿泉水,2.00,0.13\n036000291452,Tissues,9.90,9\n",
+    );
+    storepos(work.path())
+        .args(["import", "products"])
+        .arg(&fractions)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 products imported"));
+    storepos(work.path())
+        .args(["product", "6901234567892"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("VAT 13%"));
+    // 0.07 is neither a rate nor the fraction of one of China's rates: the file is refused
+    // with the line and the rates allowed, and its good line is not imported either.
+    let seven =
+        "gtin,name,price,tax_rate\n6920000000463,香蕉,6.98,9\n4006381333931,Pen,1.00,0.07\n";
+    let file = write(work.path(), "seven.csv", seven);
+    storepos(work.path())
+        .args(["import", "products"])
+        .arg(&file)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("line 3: tax_rate"))
+        .stderr(predicate::str::contains("13%, 9%, 6%, 0%, 3%"))
+        .stderr(predicate::str::contains("store.tax_rates"))
+        .stderr(predicate::str::contains("nothing was imported"));
+    for code in ["6920000000463", "4006381333931"] {
+        storepos(work.path())
+            .args(["product", code])
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains("unknown item"));
+    }
+    // A store that configured 7 % takes the same file, and 7 itself.
+    let berlin = tempfile::tempdir().unwrap();
+    write(
+        berlin.path(),
+        "storepos.toml",
+        "[store]\ncurrency = \"EUR\"\nutc_offset = \"+01:00\"\ntax_rates = [\"19\", \"7\", \"9\", \"0\"]\n",
+    );
+    let file = write(berlin.path(), "seven.csv", seven);
+    storepos(berlin.path())
+        .args(["import", "products"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 products imported"));
+    storepos(berlin.path())
+        .args(["product", "4006381333931"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("VAT 7%"));
+    let file = write(
+        berlin.path(),
+        "more.csv",
+        "gtin,name,price,tax_rate\n036000291452,Tissues,9.90,7\n6901234567892,Wasser,2.00,13\n",
+    );
+    storepos(berlin.path())
+        .args(["import", "products"])
+        .arg(&file)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("line 3: tax_rate: 13%"))
+        .stderr(predicate::str::contains("19%, 7%, 9%, 0%"));
+}
+
+#[test]
 fn header_problems_are_reported_on_line_one() {
     let work = tempfile::tempdir().unwrap();
     for (csv, expected) in [
@@ -210,6 +284,12 @@ fn a_bad_configuration_names_the_key_and_changes_nothing() {
         ("[hq]\nurl = \"nowhere\"\n", "hq.url"),
         ("data_dir = \"x\"\n[stor]\nid = \"S1\"\n", "stor"),
         ("[store\n", "not valid TOML"),
+        ("[store]\nlanguage = \"de\"\n", "store.language"),
+        (
+            "[store]\ntax_rates = [\"13\", \"0.13\"]\n",
+            "store.tax_rates",
+        ),
+        ("[store]\ntax_rates = []\n", "store.tax_rates"),
     ] {
         let cfg = write(work.path(), "bad.toml", text);
         storepos(work.path())

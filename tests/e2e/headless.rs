@@ -92,6 +92,45 @@ fn cash_is_rounded_to_the_configured_step_and_cards_are_not() {
     assert_eq!(card["change"], "0.00");
 }
 
+/// Sells a bottle of water for cash in the store `dir` and returns the receipt text.
+fn water_receipt(dir: &std::path::Path) -> String {
+    let script = r#"{"sign_in":{"operator":"1001","pin":"1234"}}
+{"open_shift":{"float":"0"}}
+{"scan":"6901234567892"}
+{"tender":{"cash":"5.00"}}
+"#;
+    let out = run_script(dir, script);
+    assert_eq!(out[3]["ok"], true, "{}", out[3]);
+    out[3]["sale"]["receipt"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn receipts_print_in_the_language_the_store_configured() {
+    // The default store prints Chinese.
+    let work = tempfile::tempdir().unwrap();
+    seed(work.path());
+    let receipt = water_receipt(work.path());
+    for label in ["销售", "合计", "谢谢惠顾"] {
+        assert!(receipt.contains(label), "{label} missing:\n{receipt}");
+    }
+    assert!(!receipt.contains("TOTAL"), "{receipt}");
+    // A Berlin store in euros with `language = "en"` prints English.
+    let berlin = tempfile::tempdir().unwrap();
+    std::fs::write(
+        berlin.path().join("storepos.toml"),
+        "[store]\ncurrency = \"EUR\"\nutc_offset = \"+01:00\"\nlanguage = \"en\"\n",
+    )
+    .unwrap();
+    seed(berlin.path());
+    let receipt = water_receipt(berlin.path());
+    for label in ["SALE", "TOTAL", "Thank you", "Cash"] {
+        assert!(receipt.contains(label), "{label} missing:\n{receipt}");
+    }
+    for label in ["销售", "合计", "谢谢惠顾", "现金"] {
+        assert!(!receipt.contains(label), "{label} printed:\n{receipt}");
+    }
+}
+
 /// Sale 1 of the return tests: water x3 (6.00) and milk 12-pack (54.00 - 10% = 48.60),
 /// paid 20.00 by card, the rest in cash (its answer is line 7).
 const MIXED_TENDER_SALE: &str = r#"{"sign_in":{"operator":"1001","pin":"1234"}}
