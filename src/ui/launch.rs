@@ -45,7 +45,10 @@ pub fn build_with(
     let pos = app.global::<Pos>();
     pos.set_store_name(format!("{} · {}", config.store.name, config.terminal.id).into());
     pos.set_demo_devices(demo);
+    // The screens start in the store's language (`store.language`, or HQ's settings).
+    let language = terminal.store_language().ui_translation();
     let controller = Controller::attach(&app, terminal, counter);
+    pos.invoke_set_language(language.into());
     Ok((app, controller))
 }
 

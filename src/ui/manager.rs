@@ -186,12 +186,13 @@ pub(super) fn bind(app: &AppWindow, controller: &Shared) {
         ($($action:tt)*) => { bind_action!(pos, controller, $($action)*) };
     }
     on!(on_x_report, |c| c.report(json!({"report": "x"}), "x"));
-    on!(on_close_shift, |c, counted| {
-        c.report(json!({"close_shift": {"counted": counted.as_str()}}), "z");
-        if !c.terminal.shift_open() {
-            c.after_sign_in();
-        }
-    });
+    // The Z report stays on screen with its over/short; leaving it, a closed shift sends
+    // the operator to open the next one.
+    on!(on_close_shift, |c, counted| c.report(
+        json!({"close_shift": {"counted": counted.as_str()}}),
+        "z"
+    ));
+    on!(on_leave_manager, |c| c.after_sign_in());
     on!(on_cash_in, |c, amount, reason| c.run(
         json!({"cash_in": {"amount": amount.as_str(), "reason": reason.as_str()}})
     ));

@@ -61,7 +61,17 @@ mod tests {
                     let text = std::fs::read_to_string(&path).unwrap();
                     for piece in text.split("@tr(\"").skip(1) {
                         let end = piece.find('"').unwrap();
-                        out.push(piece[..end].to_string());
+                        let first = &piece[..end];
+                        // `@tr("context" => "text")`: the po file keys it as msgctxt + msgid.
+                        let rest = piece[end + 1..].trim_start();
+                        match rest.strip_prefix("=>") {
+                            Some(after) => {
+                                let text = after.trim_start().strip_prefix('"').unwrap();
+                                let text = &text[..text.find('"').unwrap()];
+                                out.push(format!("msgctxt \"{first}\"\nmsgid \"{text}\""));
+                            }
+                            None => out.push(format!("msgid \"{first}\"")),
+                        }
                     }
                 }
             }
@@ -86,7 +96,7 @@ mod tests {
         let missing: Vec<_> = strings
             .iter()
             .filter(|s| {
-                let key = format!("msgid \"{s}\"\nmsgstr \"");
+                let key = format!("{s}\nmsgstr \"");
                 po.find(&key)
                     .is_none_or(|i| po[i + key.len()..].starts_with('"'))
             })

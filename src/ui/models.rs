@@ -105,12 +105,22 @@ pub fn report_facts(r: &ReportView) -> Vec<Fact> {
         (Some(a), Some(b)) => format!("{a}–{b}"),
         _ => "—".into(),
     };
+    // What the cashier counts against comes first: expected cash and, in a Z report, the
+    // over/short, then where the takings came from.
     let mut rows = vec![
         fact("shift", "", r.shift.to_string()),
         fact("sales", "", r.sales.to_string()),
         fact("returns", "", r.returns.to_string()),
         fact("receipts", "", receipts),
+        fact("expected-cash", "", r.expected_cash.0.to_string()),
     ];
+    if let Some(v) = &r.over_short {
+        rows.push(fact("over-short", "", v.0.to_string()));
+    }
+    rows.push(fact("float", "", r.float.0.to_string()));
+    rows.push(fact("cash-in", "", r.cash_in.0.to_string()));
+    rows.push(fact("cash-out", "", r.cash_out.0.to_string()));
+    rows.push(fact("no-sales", "", r.no_sales.to_string()));
     for (k, v) in &r.by_tender.0 {
         rows.push(fact("tender", k.as_str(), v.0.to_string()));
     }
@@ -120,14 +130,6 @@ pub fn report_facts(r: &ReportView) -> Vec<Fact> {
     }
     for (k, v) in &r.by_department.0 {
         rows.push(fact("department", k.as_str(), v.0.to_string()));
-    }
-    rows.push(fact("float", "", r.float.0.to_string()));
-    rows.push(fact("cash-in", "", r.cash_in.0.to_string()));
-    rows.push(fact("cash-out", "", r.cash_out.0.to_string()));
-    rows.push(fact("no-sales", "", r.no_sales.to_string()));
-    rows.push(fact("expected-cash", "", r.expected_cash.0.to_string()));
-    if let Some(v) = &r.over_short {
-        rows.push(fact("over-short", "", v.0.to_string()));
     }
     rows
 }

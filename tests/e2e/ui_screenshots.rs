@@ -109,7 +109,8 @@ fn distinct_colours(frame: &Frame) -> usize {
 fn render_every_screen(width: u32, height: u32) {
     let frame = offscreen::install(width, height, false).unwrap();
     let store_dir = tempfile::tempdir().unwrap();
-    let config = storepos::demo::with_demo_coupon_key(&Config::default());
+    let mut config = storepos::demo::with_demo_coupon_key(&Config::default());
+    config.store.language = storepos::receipt::Language::En;
     let mut store = storepos::cli::open_store_at(&config, store_dir.path()).unwrap();
     storepos::demo::seed(&mut store).unwrap();
     let now = chrono::Utc::now();
@@ -211,7 +212,15 @@ fn render_every_screen(width: u32, height: u32) {
     }
     assert_eq!(pos().get_lists_progress(), 1.0);
     assert_eq!(pos().get_error_message(), "");
+    for key in ["5", "0", "0"] {
+        tap(&app, &format!("Manager pad {key}"));
+    }
     s.shoot("11-manager");
+    // The Z report with the 500.00 keyed as counted: it stays on screen with its over/short.
+    tap(&app, "Z report");
+    assert_eq!(pos().get_error_message(), "");
+    assert_eq!(pos().get_report_kind(), "z");
+    s.shoot("12-z-report");
 
     assert!(s.shots.len() >= 24);
 }

@@ -36,11 +36,19 @@ fn till_with(lists: bool) -> Till {
     }
 }
 
+/// The default store, in English: the screens start in the store's language, and these
+/// tests find their elements by their English labels.
+fn english() -> Config {
+    let mut config = Config::default();
+    config.store.language = storepos::receipt::Language::En;
+    config
+}
+
 fn demo_terminal(dir: &std::path::Path, lists: bool) -> (Config, Terminal) {
     let config = if lists {
-        storepos::demo::with_demo_coupon_key(&Config::default())
+        storepos::demo::with_demo_coupon_key(&english())
     } else {
-        Config::default()
+        english()
     };
     let mut store = storepos::cli::open_store_at(&config, dir).unwrap();
     storepos::demo::seed(&mut store).unwrap();
@@ -185,7 +193,7 @@ impl Till {
 /// figures the UI must show.
 fn headless(lines: &[&str]) -> Vec<Value> {
     let dir = tempfile::tempdir().unwrap();
-    let config = storepos::demo::with_demo_coupon_key(&Config::default());
+    let config = storepos::demo::with_demo_coupon_key(&english());
     let mut store = storepos::cli::open_store_at(&config, dir.path()).unwrap();
     storepos::demo::seed(&mut store).unwrap();
     let mut terminal = Terminal::open(store, config).unwrap();
@@ -400,7 +408,10 @@ fn an_unknown_item_is_shown_and_changes_nothing() {
     let (_, _, _, height) = t.rect("Error");
     assert!(height < 200.0, "the error banner is {height} px high");
     for label in ["Pay", "Enter code", "Total"] {
-        assert!(!t.overlap("Error", label), "the error banner lies over {label}");
+        assert!(
+            !t.overlap("Error", label),
+            "the error banner lies over {label}"
+        );
     }
     t.click("Dismiss");
     assert_eq!(t.pos().get_error_message(), "");
@@ -629,7 +640,7 @@ fn the_windowed_demo_runs_beside_a_local_hq_and_its_backlog_drains() {
     i_slint_backend_testing::init_no_event_loop();
     let dir = tempfile::tempdir().unwrap();
     let (terminal, counter, services) =
-        storepos::ui::launch::prepare_demo(&Config::default(), dir.path()).unwrap();
+        storepos::ui::launch::prepare_demo(&english(), dir.path()).unwrap();
     assert_eq!(services.offline, None, "HQ started");
     assert!(services.hq_url().unwrap().starts_with("http://127.0.0.1:"));
     let (app, controller) =
@@ -666,7 +677,7 @@ fn the_windowed_demo_runs_beside_a_local_hq_and_its_backlog_drains() {
 fn the_windowed_demo_stays_offline_and_says_so_when_hq_cannot_start() {
     i_slint_backend_testing::init_no_event_loop();
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
+    let mut config = english();
     // A PostgreSQL server nobody runs: HQ's database does not open.
     config.hq.database = "postgres://postgres@127.0.0.1:1/storepos".into();
     let (terminal, counter, services) =
@@ -704,4 +715,37 @@ fn the_windowed_demo_stays_offline_and_says_so_when_hq_cannot_start() {
     t.controller.borrow_mut().refresh_status();
     assert_eq!(t.pos().get_backlog(), 1);
     services.finish();
+}
+
+#[test]
+fn the_z_report_closes_the_shift_and_stays_on_screen_with_over_short() {
+    let t = till();
+    t.sign_in("9001", "9999");
+    t.scan("6901234567892");
+    t.click("Pay");
+    t.click("Cash 2.00");
+    assert!(t.pos().get_sale_done());
+    t.click("New sale");
+    t.click("Manager");
+    // 200.00 float + 2.00 cash sale: 202.00 expected; 201.50 counted is 0.50 short.
+    t.key("Manager pad", "201.50");
+    t.click("Z report");
+    assert_eq!(t.pos().get_error_message(), "");
+    assert_eq!(
+        t.pos().get_screen(),
+        Screen::Manager,
+        "the Z report stays on screen"
+    );
+    assert_eq!(t.pos().get_report_kind(), "z");
+    use slint::Model;
+    let report: Vec<_> = t.pos().get_report().iter().collect();
+    let over_short = report
+        .iter()
+        .find(|f| f.key == "over-short")
+        .expect("the Z report has its over/short");
+    assert_eq!(over_short.value, "-0.50");
+    assert!(!t.controller.borrow().terminal().shift_open());
+    // Leaving the report, the next operator opens a new shift.
+    t.click("Back to basket");
+    assert_eq!(t.pos().get_screen(), Screen::SignIn);
 }
