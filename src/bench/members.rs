@@ -3,7 +3,9 @@
 //! phone, one or two cards (some blocked) and often an e-mail address; they are written
 //! through the real `members::upsert` in one transaction, then random existing members are
 //! looked up through `members::find` by card and by phone, and names are searched by a
-//! family-name prefix, by the full name and by part of a Chinese name.
+//! family-name prefix, by the full name, by part of a Chinese name, and, as the till's
+//! Latin-only keyboard types Chinese names, by their pinyin (whole or a prefix) and by
+//! their pinyin initials.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -14,7 +16,7 @@ use hdrhistogram::Histogram;
 use super::work_dir;
 use crate::config::Config;
 use crate::domain::member::{CardStatus, Consent, Member, MemberCard};
-use crate::store::members::{self, MatchedBy, MemberMatch, name_key};
+use crate::store::members::{self, MatchedBy, MemberMatch, name_key, pinyin_spellings};
 
 #[derive(Debug, clap::Args)]
 pub struct MembersBenchArgs {
@@ -25,7 +27,7 @@ pub struct MembersBenchArgs {
     #[arg(long, default_value_t = 100_000)]
     pub lookups: u64,
     /// Timed name searches of each kind (family-name prefix, full name, part of a Chinese
-    /// name).
+    /// name, pinyin, pinyin initials).
     #[arg(long, default_value_t = 20_000)]
     pub searches: u64,
     /// Results a lookup asks for: a till screen's worth.
@@ -360,6 +362,8 @@ pub fn members(config: &Config, args: &MembersBenchArgs) -> Result<()> {
     let mut family = Series::new("name: family-name prefix")?;
     let mut full = Series::new("name: full name")?;
     let mut part = Series::new("name: part of a Chinese name")?;
+    let mut pinyin = Series::new("name: pinyin (whole or a prefix)")?;
+    let mut initials = Series::new("name: pinyin initials")?;
     for _ in 0..args.searches {
         let (member, chinese) = generated(rng.next() % args.members);
         let key = name_key(&member.name);
@@ -394,10 +398,37 @@ pub fn members(config: &Config, args: &MembersBenchArgs) -> Result<()> {
             found.iter().all(|m| m.member.name.contains(&inner)) && !found.is_empty(),
             "'{inner}' found a name without it, or nobody"
         );
+        // A Chinese name typed in pinyin: the whole of it or its first letters (at least
+        // three), then its initials, as a cashier would on a Latin keyboard.
+        let (full, first_letters) = pinyin_spellings(&name_key(&other.name));
+        let spelled = &full[0];
+        let shortest = spelled.len().min(3);
+        let typed = &spelled[..shortest + rng.below(spelled.len() - shortest + 1)];
+        for (series, query) in [(&mut pinyin, typed), (&mut initials, &first_letters[0])] {
+            let found = series.time(conn, query, args.limit)?;
+            ensure!(!found.is_empty(), "'{query}' ({}) found nobody", other.name);
+            // Every pinyin match spells the query; the others are Latin names it begins.
+            for m in &found {
+                let (full, firsts) = pinyin_spellings(&name_key(&m.member.name));
+                let spells = full.iter().chain(&firsts).any(|s| s.starts_with(query));
+                ensure!(
+                    match m.matched {
+                        MatchedBy::Pinyin => spells,
+                        MatchedBy::Name => name_key(&m.member.name)
+                            .split(' ')
+                            .any(|word| word.starts_with(query)),
+                        _ => false,
+                    },
+                    "'{query}' found {} as {:?}",
+                    m.member.name,
+                    m.matched
+                );
+            }
+        }
     }
     by_card.print(2.0, 0.99);
     by_phone.print(2.0, 0.99);
-    for series in [&family, &full, &part] {
+    for series in [&family, &full, &part, &pinyin, &initials] {
         series.print(20.0, 0.99);
     }
     Ok(())

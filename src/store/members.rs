@@ -10,9 +10,13 @@
 //!   character, so a prefix of the whole name, of any word, or any part of a Chinese name
 //!   (2–4 characters, not split into words) is a prefix of some term;
 //! - phones: the digits reversed, so the last digits of a phone are a prefix of a term;
-//! - e-mail addresses: in lower case.
+//! - e-mail addresses: in lower case;
+//! - the pinyin of a name's Han characters ([`pinyin_spellings`]), whole (`zhangwei`) and as
+//!   initials (`zw`), so a Chinese name is found from the till's Latin-only keyboard by
+//!   typing the start of either.
 
 use chrono::NaiveDate;
+use pinyin::ToPinyinMulti;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use rustc_hash::FxHashSet;
 use serde::Serialize;
@@ -143,7 +147,8 @@ fn read_member(r: &Row<'_>) -> rusqlite::Result<Member> {
 /// The `member_search` table (see the module documentation); rows go with their member.
 pub(super) const SEARCH_SCHEMA: &str = "
 CREATE TABLE member_search (
-    kind      INTEGER NOT NULL,   -- NAME_START, NAME_WORD, NAME_INNER, PHONE_REVERSED, EMAIL
+    kind      INTEGER NOT NULL,   -- NAME_START, NAME_WORD, NAME_INNER, PHONE_REVERSED, EMAIL,
+                                  -- PINYIN, PINYIN_INITIALS
     term      TEXT NOT NULL,
     member_id TEXT NOT NULL REFERENCES members (id) ON DELETE CASCADE,
     PRIMARY KEY (kind, term, member_id)
@@ -161,6 +166,13 @@ const NAME_INNER: i64 = 2;
 const PHONE_REVERSED: i64 = 3;
 /// The e-mail address in lower case.
 const EMAIL: i64 = 4;
+/// The pinyin of the name's Han characters, without tones or spaces (`zhangwei`).
+const PINYIN: i64 = 5;
+/// The first letter of the pinyin of each of the name's Han characters (`zw`).
+const PINYIN_INITIALS: i64 = 6;
+
+/// Spellings of one name indexed at most, for its full pinyin and for its initials each.
+const MAX_PINYIN_SPELLINGS: usize = 16;
 
 /// Characters of a name that take part in search; longer names are cut here, which keeps
 /// the number and size of a member's terms bounded.
@@ -183,6 +195,9 @@ pub enum MatchedBy {
     Email,
     /// The query is the name, a prefix of it or of one of its words, or part of a CJK name.
     Name,
+    /// The query (Latin letters) is the start of the pinyin of the member's Chinese name
+    /// (`zhangw` for 张伟) or of its initials (`zw`).
+    Pinyin,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -193,9 +208,11 @@ pub struct MemberMatch {
 
 /// Finds members by whatever the cashier typed or the reader sent, at most `limit` of them,
 /// each once, ordered by the strength of the match: card, id, exact phone, e-mail, exact
-/// name, then name prefixes (before phone suffixes for digits), word prefixes and parts
-/// of CJK names. Within one kind, matches come in the binary order of the matching part of
-/// the name (or phone), so an exact name comes before the longer names it begins.
+/// name, then name prefixes (before phone suffixes for digits), pinyin prefixes (a query of
+/// Latin letters only, spaces ignored: `zhangwei`, `Zhang Wei`), pinyin initials (`zw`),
+/// word prefixes and parts of CJK names. Within one kind, matches come in the binary order
+/// of the matching part of the name (or phone, or pinyin), so an exact name comes before the
+/// longer names it begins.
 pub fn find(conn: &Connection, query: &str, limit: usize) -> Result<Vec<MemberMatch>, StoreError> {
     let query = query.trim();
     let mut found = Found {
@@ -249,6 +266,10 @@ pub fn find(conn: &Connection, query: &str, limit: usize) -> Result<Vec<MemberMa
         let reversed: String = digits.chars().rev().collect();
         found.add_prefixed(conn, PHONE_REVERSED, &reversed, &MatchedBy::Phone)?;
     }
+    if let Some(spelled) = pinyin_query(&key) {
+        found.add_prefixed(conn, PINYIN, &spelled, &MatchedBy::Pinyin)?;
+        found.add_prefixed(conn, PINYIN_INITIALS, &spelled, &MatchedBy::Pinyin)?;
+    }
     if by_name {
         found.add_prefixed(conn, NAME_WORD, &key, &MatchedBy::Name)?;
         if key.starts_with(is_cjk) {
@@ -274,6 +295,26 @@ pub fn rebuild_search_index(conn: &Connection) -> Result<u64, StoreError> {
         members += 1;
     }
     Ok(members)
+}
+
+/// The migration hook that adds the pinyin terms of the members stored before search by
+/// pinyin existed (their other terms are already there).
+pub(super) fn pinyin_index_hook(tx: &rusqlite::Transaction<'_>) -> rusqlite_migration::HookResult {
+    use rusqlite_migration::HookError;
+    let index = || -> Result<(), StoreError> {
+        let mut stmt = tx.prepare("SELECT id, name FROM members")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let id: String = r.get(0)?;
+            let name: String = r.get(1)?;
+            insert_pinyin_terms(tx, &id, &name_key(&name))?;
+        }
+        Ok(())
+    };
+    index().map_err(|e| match e {
+        StoreError::Sql(e) => HookError::RusqliteError(e),
+        other => HookError::Hook(other.to_string()),
+    })
 }
 
 /// The migration hook that fills `member_search` for members stored before it existed.
@@ -320,6 +361,92 @@ fn is_cjk(c: char) -> bool {
         | '\u{20000}'..='\u{3134F}')
 }
 
+/// The spellings of the pinyin of a name key's Han characters, without tones or spaces, in
+/// lower case: the whole pinyin (`张伟` → `zhangwei`) and the initials (`zw`), each
+/// list deduplicated and most likely first. Other characters (Latin words, kana, digits)
+/// are left out; a name without Han characters has none.
+///
+/// Polyphonic characters: EVERY reading is indexed, not only the most common one. Names are
+/// where the rarer readings are the norm (the family names 曾 Zēng, 单 Shàn, 解 Xiè, 区 Ōu,
+/// 仇 Qiú, 朴 Piáo are listed after céng, dān, jiě, qū, chóu, pǔ), and at a till a member not
+/// found is worse than one more candidate on the list. Readings that differ only in tone
+/// count once. To keep a member's terms bounded, a character whose readings would take the
+/// spellings past [`MAX_PINYIN_SPELLINGS`] adds only its most common (first) reading.
+/// `ü` (`lǚ` 吕, `nǚ` 女) is spelled both `v`, as input methods type it, and `u`.
+pub fn pinyin_spellings(key: &str) -> (Vec<String>, Vec<String>) {
+    let mut full = vec![String::new()];
+    let mut initials = vec![String::new()];
+    let mut any = false;
+    for c in key.chars() {
+        let Some(multi) = c.to_pinyin_multi() else {
+            continue;
+        };
+        let mut readings: Vec<String> = Vec::new();
+        for reading in multi {
+            for spelling in latin_spellings(reading.plain()) {
+                if !readings.contains(&spelling) {
+                    readings.push(spelling);
+                }
+            }
+        }
+        let mut firsts: Vec<String> = Vec::new();
+        for reading in &readings {
+            let first = reading[..1].to_string();
+            if !firsts.contains(&first) {
+                firsts.push(first);
+            }
+        }
+        if readings.is_empty() {
+            continue;
+        }
+        any = true;
+        full = extend_spellings(full, &readings);
+        initials = extend_spellings(initials, &firsts);
+    }
+    if any {
+        (full, initials)
+    } else {
+        (Vec::new(), Vec::new())
+    }
+}
+
+/// Every spelling followed by every reading, or, past [`MAX_PINYIN_SPELLINGS`], by the first.
+fn extend_spellings(spellings: Vec<String>, readings: &[String]) -> Vec<String> {
+    if spellings.len() * readings.len() > MAX_PINYIN_SPELLINGS {
+        return spellings.into_iter().map(|s| s + &readings[0]).collect();
+    }
+    spellings
+        .iter()
+        .flat_map(|s| readings.iter().map(move |r| format!("{s}{r}")))
+        .collect()
+}
+
+/// A toneless reading as the Latin keyboard types it: ASCII letters, `ü` as `v` and as `u`,
+/// `ê` as `e`. Empty for anything else.
+fn latin_spellings(plain: &str) -> Vec<String> {
+    let plain = plain.replace('ê', "e");
+    let spellings = if plain.contains('ü') {
+        vec![plain.replace('ü', "v"), plain.replace('ü', "u")]
+    } else {
+        vec![plain]
+    };
+    spellings
+        .into_iter()
+        .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase()))
+        .collect()
+}
+
+/// A name query as pinyin search compares it: a name key of Latin letters only, spaces
+/// removed (`Zhang Wei` → `zhangwei`); `ü` is `v`. `None` for any other query.
+fn pinyin_query(key: &str) -> Option<String> {
+    let spelled: String = key
+        .chars()
+        .filter(|&c| c != ' ')
+        .map(|c| if c == 'ü' { 'v' } else { c })
+        .collect();
+    (!spelled.is_empty() && spelled.bytes().all(|b| b.is_ascii_lowercase())).then_some(spelled)
+}
+
 /// The search terms of a name key, each with its kind.
 fn name_terms(key: &str) -> impl Iterator<Item = (i64, &str)> {
     let mut previous = None;
@@ -349,6 +476,7 @@ fn insert_terms(
     for (kind, term) in name_terms(&key) {
         insert.execute(params![kind, term, id])?;
     }
+    insert_pinyin_terms(conn, id, &key)?;
     if let Some(phone) = phone {
         let reversed: String = phone.chars().rev().filter(char::is_ascii_digit).collect();
         if !reversed.is_empty() {
@@ -360,6 +488,25 @@ fn insert_terms(
     }
     Ok(())
 }
+
+fn insert_pinyin_terms(conn: &Connection, id: &str, key: &str) -> Result<(), StoreError> {
+    let mut insert = conn.prepare_cached(
+        "INSERT OR IGNORE INTO member_search (kind, term, member_id) VALUES (?1, ?2, ?3)",
+    )?;
+    let (full, initials) = pinyin_spellings(key);
+    for (kind, spellings) in [(PINYIN, full), (PINYIN_INITIALS, initials)] {
+        for term in spellings {
+            insert.execute(params![kind, term, id])?;
+        }
+    }
+    Ok(())
+}
+
+/// The members with a term of kind ?1 from ?2 (included) to ?3 (excluded), in term order:
+/// a range of the primary key, read in its order.
+const PREFIX_QUERY: &str = "SELECT member_id FROM member_search
+     WHERE kind = ?1 AND term >= ?2 AND term < ?3
+     ORDER BY term, member_id";
 
 fn collect_ids(
     conn: &Connection,
@@ -433,10 +580,7 @@ impl Found {
         }
         // Every string starting with `prefix` sorts below `prefix` + the last code point.
         let end = format!("{prefix}{}", char::MAX);
-        let mut stmt = conn.prepare_cached(
-            "SELECT member_id FROM member_search WHERE kind = ?1 AND term >= ?2 AND term < ?3
-             ORDER BY term, member_id",
-        )?;
+        let mut stmt = conn.prepare_cached(PREFIX_QUERY)?;
         // Read lazily: a member may have several terms in the range, so no row count
         // known in advance is enough, and the scan stops as soon as the answer is full.
         let mut rows = stmt.query(params![kind, prefix, end])?;

@@ -205,7 +205,8 @@ fn stronger_matches_come_first() {
     add(&conn, "7", "Wangari Maathai", None, None);
     // Exact name, then prefix of the name, then a later part of it.
     assert_eq!(ids(&conn, "王"), ["2", "3", "4"]);
-    assert_eq!(ids(&conn, "wang"), ["6", "7", "5"]);
+    // Latin names from their start, then the pinyin of 王 and 王伟, then a later word.
+    assert_eq!(ids(&conn, "wang"), ["6", "7", "2", "3", "5"]);
 
     // A card, an id and a phone before the phone suffixes of others.
     let mut card_holder = member("X", "Xavier", None, None);
@@ -267,13 +268,30 @@ fn upsert_keeps_the_search_terms_right_after_a_change() {
         Some("13911112222"),
         Some("ln@example.com"),
     );
-    for stale in ["张", "伟", "8000", "13800138000", "zw@example.com"] {
+    for stale in [
+        "张",
+        "伟",
+        "8000",
+        "13800138000",
+        "zw@example.com",
+        "zw",
+        "zhangwei",
+    ] {
         assert!(
             ids(&conn, stale).is_empty(),
             "{stale} still finds the member"
         );
     }
-    for fresh in ["李", "娜", "lin", "2222", "13911112222", "ln@example.com"] {
+    for fresh in [
+        "李",
+        "娜",
+        "lin",
+        "2222",
+        "13911112222",
+        "ln@example.com",
+        "ln",
+        "linuo",
+    ] {
         assert_eq!(ids(&conn, fresh), ["M1"], "{fresh}");
     }
     let terms: i64 = conn
@@ -283,8 +301,9 @@ fn upsert_keeps_the_search_terms_right_after_a_change() {
             |r| r.get(0),
         )
         .unwrap();
-    // 李娜 lina, 娜 lina, lina; the phone; the e-mail.
-    assert_eq!(terms, 5);
+    // 李娜 lina, 娜 lina, lina; the phone; the e-mail; the pinyin lina and linuo (娜 is nà
+    // or nuó) and the initials ln.
+    assert_eq!(terms, 8);
 }
 
 #[test]
@@ -334,4 +353,145 @@ fn names_are_normalised_for_search() {
             (NAME_WORD, "wang"),
         ]
     );
+}
+
+/// The names of the members a lookup finds, in order.
+fn names(conn: &Connection, query: &str) -> Vec<String> {
+    find(conn, query, 50)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.member.name)
+        .collect()
+}
+
+#[test]
+fn chinese_names_are_found_by_pinyin_and_its_initials() {
+    let conn = db();
+    add(&conn, "1", "张伟", None, None);
+    add(&conn, "2", "李娜", None, None);
+    add(&conn, "3", "欧阳娜娜", None, None);
+    add(&conn, "4", "Emily Chen", None, None);
+    add(&conn, "5", "张小伟", None, None);
+    for query in ["zw", "zhangwei", "ZhangWei", "Zhang Wei", "zhangw", "ZW"] {
+        assert_eq!(
+            found(&conn, query, 10),
+            [("1".to_string(), MatchedBy::Pinyin)],
+            "{query}"
+        );
+    }
+    // Prefixes of the whole pinyin and of the initials, in term order.
+    assert_eq!(names(&conn, "zhang"), ["张伟", "张小伟"]);
+    assert_eq!(names(&conn, "z"), ["张伟", "张小伟"]);
+    assert_eq!(names(&conn, "zx"), ["张小伟"]);
+    assert_eq!(names(&conn, "zhangxiaow"), ["张小伟"]);
+    assert_eq!(names(&conn, "ouyang"), ["欧阳娜娜"]);
+    assert_eq!(names(&conn, "oynn"), ["欧阳娜娜"]);
+    assert_eq!(names(&conn, "lina"), ["李娜"]);
+    // Latin names are found as before, and not through pinyin.
+    assert_eq!(
+        found(&conn, "emily", 10),
+        [("4".to_string(), MatchedBy::Name)]
+    );
+    assert_eq!(
+        found(&conn, "chen", 10),
+        [("4".to_string(), MatchedBy::Name)]
+    );
+    // Chinese queries work as before.
+    assert_eq!(
+        found(&conn, "张伟", 10),
+        [("1".to_string(), MatchedBy::Name)]
+    );
+    assert_eq!(ids(&conn, "伟"), ["1", "5"]);
+    // Only from the start: neither the middle of the pinyin nor of the initials.
+    assert!(ids(&conn, "wei").is_empty());
+    assert!(ids(&conn, "hangwei").is_empty());
+    assert!(ids(&conn, "w").is_empty());
+    // Letters only: a query with digits is not pinyin.
+    assert!(ids(&conn, "zw1").is_empty());
+}
+
+#[test]
+fn polyphonic_characters_are_found_by_every_reading() {
+    let conn = db();
+    // 曾 is céng or zēng (the family name); 单 dān, chán or shàn (the family name).
+    add(&conn, "1", "曾伟", None, None);
+    add(&conn, "2", "单明", None, None);
+    add(&conn, "3", "吕芳", None, None);
+    for query in ["zengwei", "cengwei", "zw", "cw"] {
+        assert_eq!(ids(&conn, query), ["1"], "{query}");
+    }
+    for query in ["shanming", "danming", "sm", "dm"] {
+        assert_eq!(ids(&conn, query), ["2"], "{query}");
+    }
+    // ü as input methods type it (v) and as it is often written without the dots (u).
+    for query in ["lvfang", "lufang", "lf"] {
+        assert_eq!(ids(&conn, query), ["3"], "{query}");
+    }
+}
+
+#[test]
+fn pinyin_spellings_are_bounded_and_most_common_first() {
+    let (full, initials) = pinyin_spellings(&name_key("张伟"));
+    assert_eq!(
+        (full, initials),
+        (vec!["zhangwei".to_string()], vec!["zw".to_string()])
+    );
+    let (full, _) = pinyin_spellings(&name_key("曾伟"));
+    assert_eq!(full, ["cengwei", "zengwei"]);
+    // Latin and other characters are left out; a name without Han characters has none.
+    let (full, initials) = pinyin_spellings(&name_key("李娜 Lina"));
+    assert_eq!(full, ["lina", "linuo"]);
+    assert_eq!(initials, ["ln"]);
+    assert_eq!(pinyin_spellings("emily chen"), (Vec::new(), Vec::new()));
+    // A long name of many-reading characters keeps a bounded number of terms.
+    let (full, initials) = pinyin_spellings(&name_key(&"单和长行".repeat(16)));
+    assert!(full.len() <= MAX_PINYIN_SPELLINGS, "{}", full.len());
+    assert!(initials.len() <= MAX_PINYIN_SPELLINGS);
+    assert!(full[0].starts_with("danhe"), "{}", full[0]);
+}
+
+#[test]
+fn pinyin_prefixes_are_searched_through_the_index() {
+    let conn = db();
+    let plan: Vec<String> = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {PREFIX_QUERY}"))
+        .unwrap()
+        .query_map(params![PINYIN, "zw", "zw\u{10FFFF}"], |r| r.get(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        plan.iter()
+            .any(|step| step.contains("SEARCH member_search USING PRIMARY KEY")),
+        "{plan:?}"
+    );
+    assert!(
+        !plan.iter().any(|step| step.contains("TEMP B-TREE")),
+        "{plan:?}"
+    );
+}
+
+#[test]
+fn the_pinyin_migration_indexes_members_stored_before_it() {
+    let mut conn = db();
+    // A catalogue as it was before search by pinyin: the other terms only.
+    conn.execute_batch(
+        "INSERT INTO members (id, name) VALUES ('P1', '张伟'), ('P2', 'Emily Chen');
+         PRAGMA user_version = 3;",
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO member_search (kind, term, member_id) VALUES (?1, '张伟', 'P1')",
+        [NAME_START],
+    )
+    .unwrap();
+    assert!(ids(&conn, "zw").is_empty());
+    migrate_catalogue(&mut conn).unwrap();
+    assert_eq!(ids(&conn, "zw"), ["P1"]);
+    assert_eq!(ids(&conn, "zhangwei"), ["P1"]);
+    assert_eq!(ids(&conn, "张伟"), ["P1"]);
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, crate::store::CATALOGUE_VERSION);
 }

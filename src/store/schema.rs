@@ -7,7 +7,7 @@ use rusqlite_migration::{M, Migrations};
 /// Schema version of `terminal.db` after all migrations.
 pub const TERMINAL_VERSION: i64 = 11;
 /// Schema version of `catalogue.db` after all migrations.
-pub const CATALOGUE_VERSION: i64 = 3;
+pub const CATALOGUE_VERSION: i64 = 4;
 
 pub fn migrate_terminal(conn: &mut Connection) -> Result<(), rusqlite_migration::Error> {
     Migrations::new(vec![
@@ -35,6 +35,12 @@ pub fn migrate_catalogue(conn: &mut Connection) -> Result<(), rusqlite_migration
         M::up_with_hook(
             super::members::SEARCH_SCHEMA,
             super::members::search_index_hook,
+        ),
+        // Search by pinyin: new kinds of `member_search` terms, no new table; the hook adds
+        // them for the members already stored.
+        M::up_with_hook(
+            "-- member_search: PINYIN and PINYIN_INITIALS terms",
+            super::members::pinyin_index_hook,
         ),
     ])
     .to_latest(conn)

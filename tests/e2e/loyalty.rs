@@ -433,3 +433,35 @@ fn signed_codes_from_hq_let_short_codes_redeem_offline() {
     assert_eq!(out[4]["member"]["offers"][0]["id"], "C200", "{}", out[4]);
     assert_eq!(out[5]["basket"]["total"], "48.60", "{}", out[5]);
 }
+
+#[test]
+fn a_chinese_name_is_found_by_its_pinyin_from_a_latin_keyboard() {
+    let work = tempfile::tempdir().unwrap();
+    seed(work.path());
+    // 李娜 (lina) and 刘洋 (liuyang) both begin with "li".
+    let script = start()
+        + r#"{"member":"zw"}
+{"clear_member":{}}
+{"member":"li"}
+{"member":"ZhangWei"}
+{"clear_member":{}}
+{"member":"liuy"}
+{"member":"qq"}
+"#;
+    let out = run_script(work.path(), &script);
+    assert_eq!(out[3]["ok"], true, "{}", out[3]);
+    assert_eq!(out[3]["member"]["id"], ZHANG, "{}", out[3]);
+    assert_eq!(out[3]["member"]["name"], "张伟", "{}", out[3]);
+    // More than one match attaches nobody and lists the candidates to choose from.
+    let candidates: Vec<&str> = out[5]["candidates"]
+        .as_array()
+        .unwrap_or_else(|| panic!("candidates: {}", out[5]))
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(candidates, ["李娜", "刘洋"], "{}", out[5]);
+    assert!(out[5]["member"].is_null(), "{}", out[5]);
+    assert_eq!(out[6]["member"]["name"], "张伟", "{}", out[6]);
+    assert_eq!(out[8]["member"]["name"], "刘洋", "{}", out[8]);
+    assert_eq!(out[9]["error"]["code"], "unknown_member", "{}", out[9]);
+}
