@@ -32,6 +32,15 @@ pub struct Controller {
     timers: Vec<Timer>,
     /// Clears a notice once it has been read.
     notice_timer: Timer,
+    /// The sale just completed, shown until the next sale starts (the basket is already
+    /// empty, so the summary cannot be read from it).
+    last_sale: Option<LastSale>,
+}
+
+/// What the sale-complete panel shows.
+struct LastSale {
+    total: SharedString,
+    tenders: Vec<Entry>,
 }
 
 /// How long a notice ("refund done", "list printed") stays on screen.
@@ -75,6 +84,7 @@ impl Controller {
             returns: None,
             timers: Vec::new(),
             notice_timer: Timer::default(),
+            last_sale: None,
         }));
         bind(app, &controller);
         super::manager::bind(app, &controller);
@@ -204,12 +214,27 @@ impl Controller {
             });
     }
 
+    /// While the sale-complete panel shows, its total and tenders are the completed sale's.
+    fn show_last_sale(&self) {
+        if let Some(done) = &self.last_sale {
+            self.pos(|p| {
+                p.set_total(done.total.clone());
+                p.set_paid(done.total.clone());
+                p.set_tenders(rows(done.tenders.clone()));
+            });
+        }
+    }
+
     /// Binds the basket, totals, member badge and payment state to the screens.
     pub fn refresh(&mut self) {
         let priced = self.terminal.priced();
         let view = views::basket_view(self.terminal.basket(), &priced);
         models::sync_rows(&self.lines, models::basket_lines(&view));
         let count = view.lines.iter().filter(|l| !l.voided).count() as i32;
+        if count > 0 {
+            // The next customer's items: the completed sale is no longer on show.
+            self.last_sale = None;
+        }
         let payment = views::payment_view(&self.terminal, priced.total);
         let badge = views::member_badge(&self.terminal);
         let app = match self.app.upgrade() {
@@ -234,6 +259,7 @@ impl Controller {
                 })
                 .collect(),
         ));
+        self.show_last_sale();
         pos.set_suggested_notes(rows(
             models::suggested_notes(payment.due.0)
                 .into_iter()
@@ -357,22 +383,24 @@ impl Controller {
     fn tender(&mut self, command: Value) {
         if let Some(Outcome::Sale(done)) = self.run(command) {
             let view = views::sale_view(&done, self.terminal.currency());
+            self.last_sale = Some(LastSale {
+                total: view.total.0.to_string().into(),
+                tenders: view
+                    .tenders
+                    .iter()
+                    .map(|t| Entry {
+                        label: t.kind.into(),
+                        value: t.amount.0.to_string().into(),
+                    })
+                    .collect(),
+            });
             self.pos(|p| {
                 p.set_sale_done(true);
                 p.set_change(view.change.0.to_string().into());
                 p.set_receipt_no(view.receipt_no.to_string().into());
-                p.set_tenders(rows(
-                    view.tenders
-                        .iter()
-                        .map(|t| Entry {
-                            label: t.kind.into(),
-                            value: t.amount.0.to_string().into(),
-                        })
-                        .collect(),
-                ));
-                p.set_paid(view.total.0.to_string().into());
-                p.set_total(view.total.0.to_string().into());
+                p.set_receipt_text(view.receipt.into());
             });
+            self.show_last_sale();
         }
     }
 
@@ -489,6 +517,7 @@ fn bind(app: &AppWindow, controller: &Shared) {
         }
     );
     on!(on_new_sale, |c| {
+        c.last_sale = None;
         c.refresh();
         c.pos(|p| {
             p.set_sale_done(false);

@@ -231,6 +231,18 @@ fn a_cash_sale_from_sign_in_to_change_and_receipt() {
     assert_eq!(t.value_of("Change"), "5.53");
     assert_eq!(t.pos().get_receipt_no(), "1");
     assert_eq!(t.printed(), 1, "the receipt printed once");
+    // The receipt it printed is on the screen beside the summary.
+    let receipt = t.value_of("Printed receipt");
+    assert!(
+        receipt.contains("14.47") && receipt.contains("5.53"),
+        "{receipt}"
+    );
+    // A reprint prints it again and leaves the summary as it was.
+    t.click("Reprint");
+    assert_eq!(t.printed(), 2, "reprinted");
+    assert_eq!(t.pos().get_total(), "14.47");
+    assert_eq!(t.value_of("Change"), "5.53");
+    assert_eq!(t.value_of("Printed receipt"), receipt);
 
     t.click("New sale");
     assert_eq!(t.pos().get_screen(), Screen::Checkout);
