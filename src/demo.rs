@@ -298,11 +298,18 @@ fn scan_through(devices: &mut storepos_drivers::Devices, code: &str) -> Result<S
     }
 }
 
-/// The configuration with the demo HQ's public key for coupons and lists, unless one is set.
+/// The demo configuration: the demo HQ's public key for coupons and lists, unless one is
+/// set, and the simulated scale, unless a scale is configured.
 pub fn with_demo_coupon_key(config: &Config) -> Config {
     let mut config = config.clone();
     if config.loyalty.coupon_key.is_none() {
         config.loyalty.coupon_key = Some(hex::encode(demo_hq_key().verifying_key().to_bytes()));
+    }
+    // The demo weighs produce on the simulated scale unless a scale is configured.
+    if config.devices.scale == storepos_drivers::ScaleConfig::None {
+        config.devices.scale = storepos_drivers::ScaleConfig::Simulated {
+            stable_within_ms: 3000,
+        };
     }
     config
 }

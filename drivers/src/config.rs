@@ -10,6 +10,7 @@ use crate::card::{self, CardReader, CardReaderConfig};
 use crate::display::{self, DisplayConfig, LineDisplay, VirtualDisplay};
 use crate::drawer::{self, CashDrawer, DrawerConfig};
 use crate::printer::{self, PrinterConfig, ReceiptPrinter, VirtualPrinter};
+use crate::scale::ScaleConfig;
 use crate::scanner::{self, Scanner, ScannerConfig};
 use crate::sim::{CardReaderSim, ScannerSim};
 
@@ -42,6 +43,8 @@ pub struct DeviceConfigs {
     pub drawer: DrawerConfig,
     /// Customer display.
     pub display: DisplayConfig,
+    /// Weighing scale (none unless configured; the terminal reads it for weighed items).
+    pub scale: ScaleConfig,
 }
 
 /// Handles to the simulators behind simulated devices (for the UI and scripts).
@@ -144,6 +147,9 @@ mod tests {
             path = "/dev/ttyUSB2"
             protocol = "cd5220"
             texts = { welcome = "欢迎光临" }
+            [scale]
+            kind = "serial"
+            path = "/dev/ttyUSB3"
         "#;
         let cfg: DeviceConfigs = toml::from_str(text).unwrap();
         assert!(matches!(
@@ -154,6 +160,13 @@ mod tests {
                 ..
             }
         ));
+        assert_eq!(
+            cfg.scale.stable_within(),
+            std::time::Duration::from_millis(3000)
+        );
+        let sim: DeviceConfigs = toml::from_str("[scale]\nkind = \"simulator\"").unwrap();
+        assert!(matches!(sim.scale, ScaleConfig::Simulated { .. }));
+        assert_eq!(DeviceConfigs::default().scale, ScaleConfig::None);
         let again: DeviceConfigs = toml::from_str(&toml::to_string(&cfg).unwrap()).unwrap();
         assert_eq!(again, cfg);
         assert!(toml::from_str::<DeviceConfigs>("[printer]\npaper = \"76mm\"").is_err());

@@ -31,6 +31,8 @@ pub enum DeviceCategory {
     CashDrawer,
     /// Customer-facing line display.
     LineDisplay,
+    /// Weighing scale.
+    Scale,
 }
 
 impl fmt::Display for DeviceCategory {
@@ -41,6 +43,7 @@ impl fmt::Display for DeviceCategory {
             DeviceCategory::ReceiptPrinter => "receipt printer",
             DeviceCategory::CashDrawer => "cash drawer",
             DeviceCategory::LineDisplay => "line display",
+            DeviceCategory::Scale => "scale",
         })
     }
 }

@@ -12,6 +12,7 @@ use crate::display::DisplayConfig;
 use crate::drawer::DrawerConfig;
 use crate::error::{DeviceError, ErrorKind};
 use crate::printer::PrinterConnection;
+use crate::scale::ScaleConfig;
 use crate::scanner::ScannerConfig;
 
 /// What a configured device is attached to, for hints.
@@ -333,6 +334,14 @@ pub fn report(configs: &DeviceConfigs) -> DoctorReport {
         check(&mut devices.drawer, drawer_attachment),
         check(&mut devices.display, display_attachment),
     ];
+    let mut configured = configured;
+    if let Some((mut scale, _)) = crate::scale::build(&configs.scale) {
+        let attachment = match &configs.scale {
+            ScaleConfig::Serial { path, .. } => Attachment::Serial(path.clone()),
+            _ => Attachment::Simulated,
+        };
+        configured.push(check(&mut scale, attachment));
+    }
     let (serial_ports, serial_error) = match detect_serial() {
         Ok(p) => (p, None),
         Err(e) => (Vec::new(), Some(e)),

@@ -1,5 +1,5 @@
 //! Device drivers for the StorePOS terminal: barcode scanners, card readers, receipt
-//! printers, the cash drawer and the customer line display — everything between the
+//! printers, the cash drawer and the customer line display and the scale — everything between the
 //! terminal and its hardware, testable without hardware.
 //!
 //! The model follows UnifiedPOS: every device has a lifecycle
@@ -20,6 +20,7 @@ pub mod error;
 pub mod port;
 pub mod printer;
 pub mod render;
+pub mod scale;
 pub mod scanner;
 pub mod sim;
 pub mod stream;
@@ -36,5 +37,6 @@ pub use error::{DeviceError, DeviceResult, ErrorKind, ErrorLocus, Stage};
 pub use printer::{
     Document, PrinterConfig, PrinterProfile, ReceiptPrinter, TextStyle, VirtualPrinter,
 };
+pub use scale::{Reading, Scale, ScaleConfig, ScaleError, ScaleSim, ToledoScale};
 pub use scanner::{ScanData, Scanner, ScannerConfig, Symbology};
 pub use sim::{CardReaderSim, ScannerSim};

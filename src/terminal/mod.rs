@@ -78,6 +78,12 @@ pub enum CommandError {
     SettleFirst,
     #[error("could not complete the sale: {0}")]
     Commit(String),
+    /// A weighed item keyed without its weight where no scale can give it.
+    #[error("{0} is sold by weight and no scale is attached: key its weight in kg (qty)")]
+    WeightRequired(String),
+    /// The scale gave no weight: zero, negative, overload, unstable, or not answering.
+    #[error("{0}")]
+    Scale(#[from] storepos_drivers::ScaleError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -106,6 +112,9 @@ impl CommandError {
             CommandError::Coupon(_) => "coupon_refused",
             CommandError::SettleFirst => "busy",
             CommandError::Commit(_) => "commit_failed",
+            CommandError::WeightRequired(_) => "weight_required",
+            CommandError::Scale(storepos_drivers::ScaleError::Device(_)) => "device",
+            CommandError::Scale(_) => "weight",
             CommandError::Store(_) => "store",
         }
     }
@@ -215,6 +224,15 @@ pub struct Terminal {
     /// HQ's data sets fetched in the background, applied between sales.
     refresher: Option<datasets::Refresher>,
     pub language: Language,
+    /// The scale weighed items are read from (`devices.scale`), if any.
+    scale: Option<Weigher>,
+}
+
+/// The configured scale, with its simulator when simulated.
+struct Weigher {
+    device: storepos_drivers::ToledoScale,
+    sim: Option<storepos_drivers::ScaleSim>,
+    within: std::time::Duration,
 }
 
 impl Terminal {
@@ -258,7 +276,50 @@ impl Terminal {
             sync: None,
             refresher: None,
             language: Language::Zh,
-        })
+            scale: None,
+        }
+        .with_scale())
+    }
+
+    /// Starts the scale of `devices.scale`, if one is configured. A scale that does not
+    /// start is logged and tried again at the first weighing.
+    fn with_scale(mut self) -> Terminal {
+        let configured = &self.config.devices.scale;
+        let within = configured.stable_within();
+        self.scale = storepos_drivers::scale::build(configured).map(|(mut device, sim)| {
+            use storepos_drivers::Device;
+            if let Err(e) = device.start() {
+                tracing::warn!("scale did not start: {e}");
+            }
+            Weigher {
+                device,
+                sim,
+                within,
+            }
+        });
+        self
+    }
+
+    /// Whether a scale is configured (weighed items keyed without a weight read it).
+    pub fn has_scale(&self) -> bool {
+        self.scale.is_some()
+    }
+
+    /// The simulated scale's handle (to put weights on it), when the scale is simulated.
+    pub fn scale_simulator(&self) -> Option<storepos_drivers::ScaleSim> {
+        self.scale.as_ref().and_then(|s| s.sim.clone())
+    }
+
+    /// The scale's stable weight now (kg), waiting up to `devices.scale.stable_within_ms`
+    /// for it to settle; zero, negative, overload and a weight still moving are refused.
+    pub fn weigh(&mut self) -> Result<Quantity, CommandError> {
+        use storepos_drivers::Scale;
+        let scale = self
+            .scale
+            .as_mut()
+            .ok_or_else(|| CommandError::WeightRequired("the item".into()))?;
+        let grams = scale.device.stable_weight(scale.within)?;
+        Ok(Quantity::from_milli(i64::from(grams)))
     }
 
     /// Connects the terminal to the uploader: new events wake it, and `sync_status` reports it.
@@ -475,6 +536,16 @@ impl Terminal {
             .ok_or_else(|| ScanError::UnknownItem(format!("PLU {plu}")))?;
         let quantity = match qty {
             Some(q) => Quantity::parse(q)?,
+            // A weighed item without a keyed weight is weighed now; never a silent 1 kg.
+            None if product.weighed => {
+                if self.scale.is_none() {
+                    return Err(CommandError::WeightRequired(format!(
+                        "PLU {plu} ({})",
+                        product.name
+                    )));
+                }
+                self.weigh()?
+            }
             None => Quantity::ONE,
         };
         if quantity.milli() <= 0 {

@@ -25,6 +25,7 @@ mod lists;
 mod loyalty;
 mod pipeline;
 mod promotions;
+mod scale;
 mod sync_faults;
 mod till_window;
 mod ui_screenshots;
