@@ -114,6 +114,8 @@ pub fn apply(store: &mut Store, config: &Config, sets: &DataSets) -> Result<Appl
 pub struct Refresher {
     fetched: mpsc::Receiver<DataSets>,
     stop: Arc<AtomicBool>,
+    /// When the latest fetch ended and whether HQ answered it.
+    last_fetch: Arc<std::sync::Mutex<Option<(chrono::DateTime<chrono::Utc>, bool)>>>,
 }
 
 /// How often the fetcher looks at its stop flag while it waits.
@@ -127,18 +129,29 @@ impl Refresher {
         let (send, fetched) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
+        let last_fetch = Arc::new(std::sync::Mutex::new(None));
+        let record = last_fetch.clone();
+        let note = move |ok: bool| {
+            if let Ok(mut last) = record.lock() {
+                *last = Some((chrono::Utc::now(), ok));
+            }
+        };
         std::thread::Builder::new()
             .name("hq-datasets".into())
             .spawn(move || {
                 while !stopped.load(Ordering::Relaxed) {
                     match fetch(&client) {
                         Ok(sets) => {
+                            note(true);
                             if send.send(sets).is_err() {
                                 return;
                             }
                         }
                         // Offline is normal: the till sells on what it has.
-                        Err(e) => tracing::debug!("data sets not fetched: {e}"),
+                        Err(e) => {
+                            note(!e.is_transient());
+                            tracing::debug!("data sets not fetched: {e}");
+                        }
                     }
                     let next = Instant::now() + every;
                     while Instant::now() < next && !stopped.load(Ordering::Relaxed) {
@@ -147,7 +160,16 @@ impl Refresher {
                 }
             })
             .ok()?;
-        Some(Refresher { fetched, stop })
+        Some(Refresher {
+            fetched,
+            stop,
+            last_fetch,
+        })
+    }
+
+    /// When the latest fetch ended and whether HQ answered it (a refusal is an answer).
+    pub fn last_fetch(&self) -> Option<(chrono::DateTime<chrono::Utc>, bool)> {
+        self.last_fetch.lock().ok().and_then(|last| *last)
     }
 
     /// The newest fetch not yet taken (older ones are superseded by it).

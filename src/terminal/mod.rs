@@ -374,6 +374,12 @@ impl Terminal {
             .map_err(|e| CommandError::Store(StoreError::Corrupt(e.to_string())))?;
         let mut snapshot = self.sync.as_ref().map(|s| s.snapshot()).unwrap_or_default();
         snapshot.backlog = backlog;
+        // The uploader asks HQ only when it has events to send; the data-set fetches ask
+        // every few minutes. Whichever heard from HQ last says whether it is reachable.
+        if let Some((at, answered)) = self.refresher.as_ref().and_then(|r| r.last_fetch()) {
+            let uploaded_since = snapshot.last_success.is_some_and(|t| t > at);
+            snapshot.online = answered || (snapshot.online && uploaded_since);
+        }
         Ok(snapshot)
     }
 
