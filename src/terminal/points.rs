@@ -12,6 +12,38 @@ use crate::store::members;
 use crate::store::sales::TenderLine;
 
 impl Terminal {
+    /// A refusal of the points programme, its amounts written as the store's money (the
+    /// programme counts in minor units).
+    fn loyalty_refusal(&self, e: crate::domain::loyalty::LoyaltyError) -> CommandError {
+        use crate::domain::loyalty::LoyaltyError as E;
+        let money = |minor: i64| crate::domain::money::Money::from_minor(minor, self.currency());
+        CommandError::Invalid(match e {
+            E::ExceedsTotal { value, total } => format!(
+                "points worth {} exceed the {} due",
+                money(value),
+                money(total)
+            ),
+            E::ExceedsShare { value, limit } => format!(
+                "points worth {} exceed the {} that points may pay on this sale",
+                money(value),
+                money(limit)
+            ),
+            E::NegativeRefund { line, amount } => {
+                format!("line {line}: refund amount {} is negative", money(amount))
+            }
+            E::OverReturn {
+                line,
+                sold,
+                returned,
+            } => format!(
+                "line {line}: {} refunded in all, but the line sold for {}",
+                money(returned),
+                money(sold)
+            ),
+            other => other.to_string(),
+        })
+    }
+
     /// The points of the member on the sale: to show, and to redeem here and now
     /// (offline-safe); none without a member.
     pub fn member_points(&self) -> Result<Option<loyalty::MemberPoints>, CommandError> {
@@ -41,7 +73,7 @@ impl Terminal {
             .loyalty
             .points
             .check_redeem(points, available, due)
-            .map_err(|e| CommandError::Invalid(e.to_string()))?;
+            .map_err(|e| self.loyalty_refusal(e))?;
         Ok(TenderLine {
             kind: "points".into(),
             amount: value,
@@ -185,7 +217,7 @@ impl Terminal {
             .collect();
         let reversal = sale
             .reverse(&earlier, already, &now)
-            .map_err(|e| CommandError::Invalid(e.to_string()))?;
+            .map_err(|e| self.loyalty_refusal(e))?;
         let program = &self.config.loyalty.points;
         // Points given back pay that share of the refund; the money refund shrinks by it.
         let refund = -(record.total + record.rounding);

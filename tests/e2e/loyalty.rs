@@ -465,3 +465,29 @@ fn a_chinese_name_is_found_by_its_pinyin_from_a_latin_keyboard() {
     assert_eq!(out[8]["member"]["name"], "刘洋", "{}", out[8]);
     assert_eq!(out[9]["error"]["code"], "unknown_member", "{}", out[9]);
 }
+
+#[test]
+fn refusals_name_amounts_as_money_not_minor_units() {
+    let work = tempfile::tempdir().unwrap();
+    seed(work.path());
+    // 100 points are worth 10.00, more than the 2.00 water costs.
+    let script = start()
+        + &format!(
+            r#"{{"member":"{ZHANG}"}}
+{{"scan":"6901234567892"}}
+{{"tender":{{"points":100}}}}
+"#
+        );
+    let out = run_script(work.path(), &script);
+    let refused = out.last().unwrap();
+    assert_eq!(refused["ok"], false, "{refused}");
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("10.00") && message.contains("2.00"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("1000") && !message.contains(" 200 "),
+        "{message}"
+    );
+}
