@@ -91,6 +91,7 @@ impl Terminal {
         let value = line.amount;
         self.tenders.push(line);
         if value < due {
+            self.show_due(&priced);
             return Ok(None);
         }
         match self.complete(&priced, 0, 0) {
@@ -147,6 +148,7 @@ impl Terminal {
             reference: reference.map(str::to_string),
         });
         if amount.minor() < due_now {
+            self.show_due(&priced);
             return Ok(None);
         }
         match self.complete(&priced, amount.minor() - due_now, rounding) {
@@ -156,6 +158,12 @@ impl Terminal {
                 Err(e)
             }
         }
+    }
+
+    /// Shows the total on the customer display while the sale is being paid.
+    fn show_due(&mut self, priced: &PricedBasket) {
+        self.effects
+            .push(Effect::Display(Show::Total(priced.total.to_string())));
     }
 
     fn complete(
@@ -348,6 +356,11 @@ impl Terminal {
             self.effects.push(Effect::OpenDrawer);
         }
         self.effects.push(Effect::PrintReceipt { receipt_no, rows });
+        if record.kind == SaleKind::Sale {
+            let change = (record.change != 0)
+                .then(|| Money::from_minor(record.change, self.config.store.currency).to_string());
+            self.effects.push(Effect::Display(Show::Change(change)));
+        }
         Completed {
             receipt_no,
             record,

@@ -4,6 +4,13 @@
 //! The terminal core only queues effects; it never waits on hardware. A sale is already
 //! durable when its `PrintReceipt` is queued, so a printer fault (paper out, unplugged)
 //! becomes a warning on the answer and a reprint later, never a lost or half-done sale.
+//!
+//! The customer line display (2 rows of `devices.display.columns`, 20 by default) shows
+//! the item and its price with the running total on every scan, the total when paying,
+//! the change after the sale and a greeting when the till is idle (sign-in, sign-out, a
+//! voided sale). Text is cut or padded by display width (a Chinese character takes two
+//! columns) and encoded as the display is configured (ASCII or GB18030). A display fault
+//! is logged and warned about, and never blocks or fails a sale.
 
 use storepos_drivers::{Device, DeviceConfigs, Devices};
 
@@ -21,6 +28,25 @@ pub enum Effect {
         what: String,
         document: storepos_drivers::Document,
     },
+    /// Show something on the customer line display.
+    Display(Show),
+}
+
+/// What the customer line display shows (amounts as the till formats them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Show {
+    /// The item just scanned or keyed with its amount, and the sale's total below.
+    Item {
+        name: String,
+        price: String,
+        total: String,
+    },
+    /// The total to pay.
+    Total(String),
+    /// After the sale: the thank-you line and the change given, if any.
+    Change(Option<String>),
+    /// The idle greeting.
+    Greeting,
 }
 
 /// The counter's devices: the receipt printer and the cash drawer.
@@ -38,6 +64,14 @@ impl Counter {
         }
         if let Err(e) = devices.drawer.start() {
             tracing::warn!("cash drawer did not start: {e}");
+        }
+        match devices.display.start() {
+            Ok(()) => {
+                if let Err(e) = devices.display.welcome() {
+                    tracing::warn!("customer display: {e}");
+                }
+            }
+            Err(e) => tracing::warn!("customer display did not start: {e}"),
         }
         Counter { devices }
     }
@@ -70,9 +104,32 @@ impl Counter {
                         warnings.push(format!("receipt printer: {e}; print {what} again"));
                     }
                 }
+                Effect::Display(show) => {
+                    if let Err(e) = self.show(&show) {
+                        tracing::warn!("customer display: {e}");
+                        warnings.push(format!(
+                            "customer display: {e}; the sale goes on without it"
+                        ));
+                    }
+                }
             }
         }
         warnings
+    }
+
+    fn show(&mut self, show: &Show) -> storepos_drivers::DeviceResult<()> {
+        let display = &mut self.devices.display;
+        if display.state() != storepos_drivers::LifecycleState::Enabled {
+            // It did not start (unplugged at start-up): try again now.
+            display.stop();
+            display.start()?;
+        }
+        match show {
+            Show::Item { name, price, total } => display.show_item(name, price, total),
+            Show::Total(total) => display.show_total(total),
+            Show::Change(change) => display.thank_you(change.as_deref()),
+            Show::Greeting => display.welcome(),
+        }
     }
 
     /// Prints the last receipt again (after loading paper, or for a customer who asks).

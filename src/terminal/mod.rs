@@ -19,7 +19,7 @@ pub mod serve;
 mod shift;
 pub mod views;
 
-pub use effects::Effect;
+pub use effects::{Effect, Show};
 
 use chrono::{DateTime, Utc};
 
@@ -471,6 +471,7 @@ impl Terminal {
 
     pub fn sign_in(&mut self, id: &str, pin: &str) -> Result<(), CommandError> {
         self.operator = Some(self.check_pin(id, pin)?);
+        self.effects.push(Effect::Display(Show::Greeting));
         Ok(())
     }
 
@@ -485,6 +486,7 @@ impl Terminal {
         }
         self.operator = None;
         self.pending = None;
+        self.effects.push(Effect::Display(Show::Greeting));
         Ok(())
     }
 
@@ -515,7 +517,11 @@ impl Terminal {
             .catalogue
             .resolve_scan(code, &self.config.barcode.variable_measure)
         {
-            Ok(item) => Ok(Some(self.basket.add_item(item)?)),
+            Ok(item) => {
+                let line = self.basket.add_item(item)?;
+                self.show_line(line);
+                Ok(Some(line))
+            }
             Err(ScanError::Barcode(_) | ScanError::UnknownItem(_)) if self.has_in_flight() => {
                 Err(CommandError::SettleFirst)
             }
@@ -566,7 +572,21 @@ impl Terminal {
             quantity,
             amount,
         };
-        Ok(self.basket.add_item(item)?)
+        let line = self.basket.add_item(item)?;
+        self.show_line(line);
+        Ok(line)
+    }
+
+    /// Shows a line just added on the customer display, with the sale's total.
+    fn show_line(&mut self, line_no: u32) {
+        let Some(line) = self.basket.lines().iter().find(|l| l.line_no == line_no) else {
+            return;
+        };
+        let name = line.product.name.clone();
+        let price = line.amount.to_string();
+        let total = self.priced().total.to_string();
+        self.effects
+            .push(Effect::Display(Show::Item { name, price, total }));
     }
 
     /// Changes the quantity of the last line.
@@ -712,6 +732,7 @@ impl Terminal {
                 reason,
             } => self.record_movement(&kind, amount, &reason, approver)?,
             Pending::VoidSale => {
+                self.effects.push(Effect::Display(Show::Greeting));
                 self.basket = Basket::new(self.config.store.currency);
                 self.tenders.clear();
                 self.member = None;

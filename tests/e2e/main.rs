@@ -9,6 +9,7 @@ mod counter;
 mod crash;
 mod crash_headless;
 mod demo_hq;
+mod display;
 mod headless;
 mod headless_hostile;
 mod hq;
