@@ -115,8 +115,11 @@ pub struct Refresher {
     fetched: mpsc::Receiver<DataSets>,
     stop: Arc<AtomicBool>,
     /// When the latest fetch ended and whether HQ answered it.
-    last_fetch: Arc<std::sync::Mutex<Option<(chrono::DateTime<chrono::Utc>, bool)>>>,
+    last_fetch: Arc<std::sync::Mutex<Option<LastFetch>>>,
 }
+
+/// When a fetch ended and whether HQ answered it.
+type LastFetch = (chrono::DateTime<chrono::Utc>, bool);
 
 /// How often the fetcher looks at its stop flag while it waits.
 const POLL: Duration = Duration::from_millis(100);
@@ -168,7 +171,7 @@ impl Refresher {
     }
 
     /// When the latest fetch ended and whether HQ answered it (a refusal is an answer).
-    pub fn last_fetch(&self) -> Option<(chrono::DateTime<chrono::Utc>, bool)> {
+    pub fn last_fetch(&self) -> Option<LastFetch> {
         self.last_fetch.lock().ok().and_then(|last| *last)
     }
 

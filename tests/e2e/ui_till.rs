@@ -771,3 +771,19 @@ fn the_z_report_closes_the_shift_and_stays_on_screen_with_over_short() {
     t.click("Back to basket");
     assert_eq!(t.pos().get_screen(), Screen::SignIn);
 }
+
+#[test]
+fn a_per_kg_quick_key_asks_for_the_weight_when_there_is_no_scale_reading() {
+    let t = till();
+    t.sign_in("1001", "1234");
+    // Nothing keyed and no scale: nothing is added, and the cashier is asked for the weight.
+    t.click("香蕉（每千克）");
+    assert_eq!(t.pos().get_error_code(), "weight_required");
+    assert!(t.lines().is_empty());
+    t.click("Dismiss");
+    // With the weight keyed, the line is added by that weight.
+    t.key("Keypad", "0.75");
+    t.click("香蕉（每千克）");
+    assert_eq!(t.pos().get_error_message(), "");
+    assert_eq!(t.lines()[0].qty, "0.750");
+}
