@@ -145,6 +145,17 @@ pub struct SaleRecord {
     /// What the sale did for its member: points, coupons, shopping list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loyalty: Option<super::loyalty::LoyaltyRecord>,
+    /// The customer's age, confirmed for the sale's age-restricted goods (sales only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_check: Option<AgeCheck>,
+}
+
+/// A cashier's confirmation of the customer's age: who confirmed it, and when. One
+/// confirmation covers every age-restricted item of its sale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgeCheck {
+    pub operator_id: String,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -404,6 +415,7 @@ pub fn sample_sale(lines: usize, seed: u64) -> SaleRecord {
         original_receipt: None,
         shift_id: None,
         loyalty: None,
+        age_check: None,
     }
 }
 

@@ -67,6 +67,7 @@ impl Terminal {
                 self.member = flight.member;
                 self.offers = flight.offers;
                 self.list_id = flight.list_id;
+                self.age_check = flight.age_check;
                 Err(CommandError::Commit(e))
             }
         })
@@ -84,6 +85,7 @@ impl Terminal {
         if self.basket.lines().iter().all(|l| l.voided) {
             return Err(CommandError::EmptyBasket);
         }
+        self.require_age_check()?;
         let priced = self.priced();
         let paid: i64 = self.tenders.iter().map(|t| t.amount).sum();
         let due = priced.total.minor() - paid;
@@ -113,6 +115,7 @@ impl Terminal {
         if self.basket.lines().iter().all(|l| l.voided) {
             return Err(CommandError::EmptyBasket);
         }
+        self.require_age_check()?;
         let amount = self.amount(amount, Ceiling::Tender)?;
         if amount.minor() <= 0 {
             return Err(CommandError::Invalid("a tender must be positive".into()));
@@ -173,6 +176,8 @@ impl Terminal {
         rounding: i64,
     ) -> Result<Option<Completed>, CommandError> {
         let operator_id = self.signed_in()?.id.clone();
+        // No sale of restricted goods completes without its age check, whatever the path.
+        self.require_age_check()?;
         let mut lines = Vec::new();
         for (line, p) in self.basket.lines().iter().zip(&priced.lines) {
             if p.voided {
@@ -225,6 +230,7 @@ impl Terminal {
             original_receipt: None,
             shift_id: self.shift,
             loyalty,
+            age_check: self.age_check.clone(),
         };
         if self.pipelined {
             let head = self.head;
@@ -249,6 +255,7 @@ impl Terminal {
                 member: self.member.take(),
                 offers: std::mem::take(&mut self.offers),
                 list_id: self.list_id.take(),
+                age_check: self.age_check.take(),
             });
             return Ok(None);
         }
@@ -259,6 +266,7 @@ impl Terminal {
         self.member = None;
         self.offers.clear();
         self.list_id = None;
+        self.age_check = None;
         Ok(Some(done))
     }
 

@@ -106,6 +106,10 @@ pub enum Command {
     ListBatch {},
     /// Sync with HQ: online or not, and the backlog of unacknowledged events.
     Status {},
+    /// The cashier's answer to the age check of the sale's restricted items.
+    AgeCheck {
+        confirmed: bool,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -339,6 +343,7 @@ pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, Command
             .print_list(&args.member)
             .map(|v| Outcome::PrintedList(Box::new(v))),
         Command::ListBatch {} => terminal.list_batch().map(Outcome::ListBatch),
+        Command::AgeCheck { confirmed } => terminal.confirm_age(confirmed).map(nothing),
     }
 }
 
@@ -401,6 +406,9 @@ struct Answer<'a> {
     /// The refund `return_preview` shows.
     #[serde(skip_serializing_if = "Option::is_none")]
     refund: Option<Box<serde_json::Value>>,
+    /// The sale's age check: restricted lines waiting for it, or who confirmed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    age_check: Option<super::age_check::AgeCheckView<'a>>,
 }
 
 /// The most characters of a refusal's message: input quoted in it is cut to a short prefix.
@@ -467,6 +475,9 @@ pub(super) fn respond(
         (Ok(outcome), None) => (outcome, Vec::new()),
     };
     let currency = terminal.currency();
+    // A basket shown other than the terminal's (a sale settled in pipelined mode) has
+    // completed: the terminal's age check, if any, is the next sale's.
+    let age_check = shown.is_none().then(|| terminal.age_check_view()).flatten();
     let basket = shown.unwrap_or(&terminal.basket);
     let priced = terminal.price_of(basket);
     let mut answer = Answer {
@@ -485,6 +496,7 @@ pub(super) fn respond(
         list: None,
         batch: None,
         refund: None,
+        age_check,
     };
     match &outcome {
         Outcome::Nothing | Outcome::Reprint => {}

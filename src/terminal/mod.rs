@@ -4,6 +4,7 @@
 //! A sale completes only through [`crate::store::sales::commit`]: the receipt text is made
 //! from the committed record after the transaction is durable.
 
+pub mod age_check;
 mod checkout;
 mod committer;
 pub mod datasets;
@@ -84,6 +85,13 @@ pub enum CommandError {
     /// The scale gave no weight: zero, negative, overload, unstable, or not answering.
     #[error("{0}")]
     Scale(#[from] storepos_drivers::ScaleError),
+    /// Age-restricted items (named) wait for the customer's age to be checked.
+    #[error(
+        "confirm the customer's age for the age-restricted items ({0}): age_check confirmed true, or false to remove them"
+    )]
+    AgeCheckRequired(String),
+    #[error("no age-restricted item is waiting for an age check")]
+    NothingToCheck,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -115,6 +123,8 @@ impl CommandError {
             CommandError::WeightRequired(_) => "weight_required",
             CommandError::Scale(storepos_drivers::ScaleError::Device(_)) => "device",
             CommandError::Scale(_) => "weight",
+            CommandError::AgeCheckRequired(_) => "age_check_required",
+            CommandError::NothingToCheck => "nothing_to_check",
             CommandError::Store(_) => "store",
         }
     }
@@ -185,6 +195,7 @@ struct InFlight {
     member: Option<member::AtTill>,
     offers: Vec<crate::domain::promotion::AttachedOffer>,
     list_id: Option<String>,
+    age_check: Option<sales::AgeCheck>,
 }
 
 pub struct Terminal {
@@ -217,6 +228,8 @@ pub struct Terminal {
     member: Option<member::AtTill>,
     offers: Vec<crate::domain::promotion::AttachedOffer>,
     list_id: Option<String>,
+    /// The customer's age as confirmed for the sale in progress (see [`age_check`]).
+    age_check: Option<sales::AgeCheck>,
     /// HQ, for members this till has never seen (none without `hq.token`).
     hq: Option<hq_client::HqClient>,
     /// The uploader's status, nudged when a new event is durable (none when offline-only).
@@ -272,6 +285,7 @@ impl Terminal {
             member: None,
             offers: Vec::new(),
             list_id: None,
+            age_check: None,
             hq,
             sync: None,
             refresher: None,
@@ -341,6 +355,7 @@ impl Terminal {
             || !self.tenders.is_empty()
             || self.pending.is_some()
             || self.member.is_some()
+            || self.age_check.is_some()
             || self.has_in_flight();
         if selling {
             return;
@@ -486,6 +501,7 @@ impl Terminal {
         }
         self.operator = None;
         self.pending = None;
+        self.age_check = None;
         self.effects.push(Effect::Display(Show::Greeting));
         Ok(())
     }
@@ -738,6 +754,7 @@ impl Terminal {
                 self.member = None;
                 self.offers.clear();
                 self.list_id = None;
+                self.age_check = None;
             }
             Pending::Return { receipt, lines } => {
                 let operator = self.signed_in()?.id.clone();

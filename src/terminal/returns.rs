@@ -191,6 +191,7 @@ pub fn build(
         original_receipt: Some(receipt_no),
         shift_id: None,
         loyalty: None,
+        age_check: None,
     })
 }
 

@@ -123,6 +123,8 @@ impl Terminal {
         self.member = None;
         self.offers.clear();
         self.list_id = None;
+        // The customer's age is checked again when the basket is resumed.
+        self.age_check = None;
         Ok(id)
     }
 
@@ -144,6 +146,8 @@ impl Terminal {
             CommandError::Invalid(format!("suspended basket {id} is unreadable: {e}"))
         })?;
         self.basket = basket;
+        // A check confirmed on the voided sale before does not cover this customer.
+        self.age_check = None;
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod age_check;
 mod cli;
 mod counter;
 mod crash;
