@@ -1,7 +1,8 @@
 //! Binds the screens to the terminal. Every action the screens raise becomes the JSON
 //! command the headless interface takes and runs through [`headless::run`]; its effects go
 //! to the devices and the terminal's views come back to the `Pos` global. Refusals are
-//! shown as they are; an action that needs a supervisor opens the approval prompt. The
+//! shown as they are; an action that needs a supervisor opens the approval prompt, and
+//! restricted items waiting for the customer's age open the age-check prompt. The
 //! manager screen's actions are in [`super::manager`], the returns flow in
 //! [`super::returns`].
 
@@ -16,7 +17,7 @@ use storepos_drivers::{CardSource, DeviceEvent, DeviceStatus, InputDevice};
 use super::lists::BatchRun;
 use super::models;
 use super::returns::ReturnDraft;
-use super::{AppWindow, BasketLine, Entry, MemberRow, Pos, QuickKey, Screen};
+use super::{AgeCheck, AppWindow, BasketLine, Entry, MemberRow, Pos, QuickKey, Screen};
 use crate::terminal::effects::Counter;
 use crate::terminal::headless::{self, Outcome};
 use crate::terminal::{CommandError, Terminal, views};
@@ -237,10 +238,20 @@ impl Controller {
         }
         let payment = views::payment_view(&self.terminal, priced.total);
         let badge = views::member_badge(&self.terminal);
+        let restricted: Vec<&str> = self
+            .terminal
+            .age_check_pending()
+            .iter()
+            .map(|l| l.product.name.as_str())
+            .collect();
         let app = match self.app.upgrade() {
             Some(app) => app,
             None => return,
         };
+        // Restricted items waiting for the customer's age bring up the age-check prompt.
+        let age = app.global::<AgeCheck>();
+        age.set_waiting(!restricted.is_empty());
+        age.set_items(restricted.join(", ").into());
         let pos = app.global::<Pos>();
         pos.set_item_count(count);
         pos.set_subtotal(view.subtotal.0.to_string().into());
@@ -557,6 +568,11 @@ fn bind(app: &AppWindow, controller: &Shared) {
             sim.swipe(&tracks);
         }
     );
+    let age = app.global::<AgeCheck>();
+    bind_action!(age, controller, on_confirm, |c| c
+        .run(json!({"age_check": {"confirmed": true}})));
+    bind_action!(age, controller, on_refuse, |c| c
+        .run(json!({"age_check": {"confirmed": false}})));
     pos.on_mask(|text| "●".repeat(text.chars().count()).into());
     pos.on_drop_last(|text| {
         let mut text = text.to_string();

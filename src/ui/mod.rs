@@ -35,7 +35,7 @@ mod generated {
 
 pub use controller::{Controller, NOTICE_SHOWN_FOR};
 pub use generated::{
-    AppWindow, BasketLine, Entry, Fact, MemberRow, Pos, QuickKey, ReturnRow, Screen,
+    AgeCheck, AppWindow, BasketLine, Entry, Fact, MemberRow, Pos, QuickKey, ReturnRow, Screen,
 };
 
 /// Languages the UI is bundled with: English (the source strings) and Simplified Chinese.

@@ -787,3 +787,54 @@ fn a_per_kg_quick_key_asks_for_the_weight_when_there_is_no_scale_reading() {
     assert_eq!(t.pos().get_error_message(), "");
     assert_eq!(t.lines()[0].qty, "0.750");
 }
+
+#[test]
+fn a_restricted_item_brings_up_the_age_check_and_its_answer_is_kept() {
+    use storepos::ui::AgeCheck;
+    let t = till();
+    let waiting = |t: &Till| t.app.global::<AgeCheck>().get_waiting();
+    t.sign_in("1001", "1234");
+    t.scan("6901234567892");
+    assert!(!waiting(&t), "water needs no age check");
+    assert!(!t.exists("Age confirmed"));
+
+    // Beer: the prompt names it; the line is in the basket but cannot be paid for.
+    t.scan("6908000000140");
+    assert!(waiting(&t));
+    assert_eq!(t.value_of("Age-restricted items"), "青岛啤酒500ml");
+    assert_eq!(t.lines().len(), 2);
+    t.click("Pay");
+    t.click("Cash 8.50");
+    assert!(!t.pos().get_sale_done(), "sold without an age check");
+    assert_eq!(t.pos().get_error_code(), "age_check_required");
+    t.click("Dismiss");
+    t.click("Back to basket");
+
+    // Refused: the beer goes, the water stays.
+    t.click("Refuse and remove");
+    assert!(!waiting(&t));
+    assert!(!t.exists("Refuse and remove"));
+    let lines = t.lines();
+    assert!(!lines[0].voided && lines[1].voided);
+    assert_eq!(t.value_of("Total"), "2.00");
+
+    // Cigarettes: confirmed, then sold; the sale's journal entry names the cashier.
+    t.scan("6909000000116");
+    assert!(waiting(&t));
+    t.click("Age confirmed");
+    assert!(!waiting(&t));
+    assert!(!t.exists("Age confirmed"));
+    assert_eq!(t.value_of("Total"), "47.00");
+    t.click("Pay");
+    t.click("Cash 47.00");
+    assert!(t.pos().get_sale_done());
+    let conn = rusqlite::Connection::open(t._dir.path().join("terminal.db")).unwrap();
+    let body: String = conn
+        .query_row("SELECT body FROM journal WHERE receipt_no = 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let record: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(record["age_check"]["operator_id"], "1001");
+    assert_eq!(record["lines"].as_array().unwrap().len(), 2);
+}
