@@ -193,6 +193,15 @@ fn render_every_screen(width: u32, height: u32) {
     s.shoot("09-payment-done");
     pos().invoke_new_sale();
 
+    // Beer: the age-check prompt; refused, so the next screens start from an empty sale.
+    let age_check = || app.global::<storepos::ui::AgeCheck>();
+    pos().invoke_scan("6908000000140".into());
+    assert!(age_check().get_waiting());
+    s.shoot("09b-age-check");
+    age_check().invoke_refuse();
+    assert!(!age_check().get_waiting());
+    assert_eq!(pos().get_total(), "0.00");
+
     pos().set_screen(Screen::Returns);
     pos().invoke_return_lookup("1".into());
     pos().invoke_return_adjust(2, 1);
