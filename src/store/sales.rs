@@ -466,6 +466,29 @@ mod tests {
     }
 
     #[test]
+    fn a_record_without_an_age_check_reads_and_encodes_as_before() {
+        // A record written before age checks existed: read back, it has none, and it
+        // encodes to the same text, so its journal hash is unchanged.
+        let old = serde_json::to_string(&sample_sale(2, 0)).unwrap();
+        assert!(!old.contains("age_check"));
+        let read: SaleRecord = serde_json::from_str(&old).unwrap();
+        assert_eq!(read.age_check, None);
+        assert_eq!(serde_json::to_string(&read).unwrap(), old);
+        // One with a check keeps who confirmed it and when.
+        let mut checked = sample_sale(1, 0);
+        checked.age_check = Some(AgeCheck {
+            operator_id: "1001".into(),
+            at: "2024-03-01T02:00:00Z".parse().unwrap(),
+        });
+        let text = serde_json::to_string(&checked).unwrap();
+        assert!(
+            text.contains(r#""age_check":{"operator_id":"1001","at":"2024-03-01T02:00:00Z"}"#),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<SaleRecord>(&text).unwrap(), checked);
+    }
+
+    #[test]
     fn a_failure_inside_the_transaction_rolls_everything_back() {
         let (_dir, mut store, sealer) = open();
         commit(&mut store.terminal, &sealer, &sample_sale(1, 0), Utc::now()).unwrap();

@@ -324,4 +324,22 @@ mod tests {
         );
         assert!(matches!(parse(&e), Ok(Draft::Sale { receipt_no: 1, .. })));
     }
+
+    #[test]
+    fn a_sale_with_its_age_check_is_taken() {
+        let mut sale = serde_json::to_value(crate::store::sales::sample_sale(1, 1)).unwrap();
+        sale["age_check"] = json!({"operator_id": "1001", "at": "2024-03-01T02:00:00Z"});
+        let e = event("sale.completed", json!({"receipt_no": 1, "sale": sale}));
+        let draft = parse(&e).unwrap();
+        let Draft::Sale { sale, .. } = &draft else {
+            panic!("a sale");
+        };
+        assert_eq!(sale.age_check.as_ref().unwrap().operator_id, "1001");
+        let from = crate::hq::store::TerminalId {
+            store_id: "S001".into(),
+            terminal_id: "T01".into(),
+        };
+        let mut known = Known::new(from, crate::domain::loyalty::PointsProgram::default());
+        check(&mut known, &e, &draft).unwrap();
+    }
 }
