@@ -173,12 +173,24 @@ impl HqStore {
         only: Option<&str>,
     ) -> Result<Loaded, HqError> {
         let mut loaded = Loaded::from_parts(self.list_catalogue().await?, Vec::new());
-        let rows = query(
-            "SELECT payload, at FROM events
-             WHERE kind = 'sale.completed' AND at >= $1 AND at < $2",
-        )
-        .bind(from)
-        .bind(until)
+        // Only sales HQ applied: a refused (parked) event says nothing about what was bought.
+        let rows = match only {
+            None => query(
+                "SELECT payload, at FROM events
+                 WHERE kind = 'sale.completed' AND refused_rule IS NULL AND at >= $1 AND at < $2",
+            )
+            .bind(from)
+            .bind(until),
+            // One member's: through the sales rows HQ keeps per member (one index range),
+            // not a read of every sale of the chain.
+            Some(member) => query(
+                "SELECT e.payload, e.at FROM sales s JOIN events e ON e.id = s.event_id
+                 WHERE s.member_id = $3 AND e.kind = 'sale.completed' AND s.at >= $1 AND s.at < $2",
+            )
+            .bind(from)
+            .bind(until)
+            .bind(member),
+        }
         .fetch_all(self.pool())
         .await?;
         let mut histories: HashMap<String, Vec<Purchase>> = HashMap::new();
@@ -193,9 +205,6 @@ impl HqStore {
             let Some(member) = sale.member_id else {
                 continue;
             };
-            if only.is_some_and(|m| m != member) {
-                continue;
-            }
             let purchases = histories.entry(member).or_default();
             for line in &sale.lines {
                 purchases.push(Purchase {

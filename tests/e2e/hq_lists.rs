@@ -156,7 +156,20 @@ fn lists_reach_home_stores_once_within_budget_and_report_without_names(db: Datab
             &[(200_000_000_003, 90_000)],
             &[],
         ));
-        store.ingest(&till, &events).await.unwrap();
+        // A sale HQ refuses (it does not add up) is parked, and says nothing about what M3
+        // bought: its 4,000.00 must not make M3 qualify. (Sequence 32 comes later.)
+        let mut refused = sale(
+            &till,
+            seq + 2,
+            "M3",
+            start - Duration::days(3),
+            &[(200_000_000_001, 200_000), (200_000_000_002, 200_000)],
+            &[],
+        );
+        refused.payload["sale"]["total"] = json!(1);
+        events.push(refused);
+        let reply = store.ingest(&till, &events).await.unwrap();
+        assert_eq!(reply.refused.len(), 1, "the unbalanced sale is parked");
 
         let run = store
             .make_lists(&key, start, &params, currency)
