@@ -324,11 +324,9 @@ pub fn demo_lists(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<crate::hq::catalogue::SignedCode>> {
     let loaded = crate::lists::load::load(store.catalogue.conn())?;
-    let mut params = crate::hq::lists::params_for(config);
-    params.period_days = crate::hq::lists::PERIOD_DAYS as u32;
     let start = crate::hq::lists::period_start(now);
     let plan =
-        crate::domain::lists::plan_lists(&loaded.catalogue, &loaded.members, &[], start, &params);
+        crate::hq::lists::period_plan(&loaded, &[], start, &crate::hq::lists::params_for(config));
     let key = demo_hq_key();
     plan.lists
         .iter()

@@ -43,6 +43,22 @@ pub fn params_for(config: &crate::config::Config) -> Params {
     }
 }
 
+/// The engine's lists for the fortnight starting at `start`, from `loaded` with `params`
+/// (the period is always HQ's fixed fortnight): what the run, an ask for one member and the
+/// demo HQ all sign.
+pub fn period_plan(
+    loaded: &Loaded,
+    deals: &[crate::domain::lists::Deal],
+    start: DateTime<Utc>,
+    params: &Params,
+) -> crate::domain::lists::plan::Plan {
+    let params = Params {
+        period_days: PERIOD_DAYS as u32,
+        ..params.clone()
+    };
+    plan_lists(&loaded.catalogue, &loaded.members, deals, start, &params)
+}
+
 /// The first period's start: a Monday, midnight UTC.
 fn epoch() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
@@ -260,10 +276,8 @@ impl HqStore {
         params: &Params,
         currency: Currency,
     ) -> anyhow::Result<ListRun> {
-        let mut params = params.clone();
-        params.period_days = PERIOD_DAYS as u32;
         let deals = self.deals_with_budget_left(loaded, start, currency).await?;
-        let plan = plan_lists(&loaded.catalogue, &loaded.members, &deals, start, &params);
+        let plan = period_plan(loaded, &deals, start, params);
         let end = start + Duration::days(PERIOD_DAYS);
         let mut run = ListRun {
             period_start: start,
@@ -321,14 +335,15 @@ impl HqStore {
         let loaded = self
             .list_input(start - Duration::days(HISTORY_DAYS), start, Some(member_id))
             .await?;
-        let mut params = params.clone();
-        params.period_days = PERIOD_DAYS as u32;
         // Asked for by name: made whatever the member spent lately.
-        params.min_weekly_spend = i64::MIN;
+        let params = Params {
+            min_weekly_spend: i64::MIN,
+            ..params.clone()
+        };
         let deals = self
             .deals_with_budget_left(&loaded, start, currency)
             .await?;
-        let plan = plan_lists(&loaded.catalogue, &loaded.members, &deals, start, &params);
+        let plan = period_plan(&loaded, &deals, start, &params);
         let Some(list) = plan
             .lists
             .iter()

@@ -330,11 +330,8 @@ fn run_print(config: &Config, args: PrintArgs) -> Result<()> {
     let conn = store.catalogue.conn();
     let chosen = match &args.member {
         Some(m) => {
-            let member = match members::by_id(conn, m)? {
-                Some(found) => Some(found),
-                None => members::by_card(conn, m)?,
-            }
-            .with_context(|| format!("no member matches '{m}'"))?;
+            let member = members::by_id_or_card(conn, m)?
+                .with_context(|| format!("no member matches '{m}'"))?;
             let mut kept = crate::terminal::lists::current_lists(
                 &store.terminal,
                 &key,

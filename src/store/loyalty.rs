@@ -384,12 +384,17 @@ pub fn code_for(conn: &Connection, kind: &str, id: &str) -> Result<Option<String
 }
 
 /// The coupons and lists kept for a member: (kind, id, full code).
-/// Every kept shopping list: (member id, full code), in member then list id order.
-pub fn kept_lists(conn: &Connection) -> Result<Vec<(String, String)>, StoreError> {
+/// The kept shopping lists (of one member when `only` names one): (member id, full code),
+/// in member then list id order.
+pub fn kept_lists(
+    conn: &Connection,
+    only: Option<&str>,
+) -> Result<Vec<(String, String)>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT member_id, code FROM signed_codes WHERE kind = 'list' ORDER BY member_id, id",
+        "SELECT member_id, code FROM signed_codes
+         WHERE kind = 'list' AND (?1 IS NULL OR member_id = ?1) ORDER BY member_id, id",
     )?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let rows = stmt.query_map([only], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

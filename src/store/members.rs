@@ -80,6 +80,14 @@ pub fn by_id(conn: &Connection, id: &str) -> Result<Option<Member>, StoreError> 
     member.map(|m| with_cards(conn, m)).transpose()
 }
 
+/// A member by id, else by one of their cards (a manager keys either).
+pub fn by_id_or_card(conn: &Connection, text: &str) -> Result<Option<Member>, StoreError> {
+    match by_id(conn, text)? {
+        Some(m) => Ok(Some(m)),
+        None => by_card(conn, text),
+    }
+}
+
 /// The member a card belongs to, whatever the card's status (the caller refuses blocked cards).
 pub fn by_card(conn: &Connection, card: &str) -> Result<Option<Member>, StoreError> {
     let id: Option<String> = conn

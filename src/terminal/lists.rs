@@ -74,10 +74,7 @@ pub fn current_lists(
     only: Option<&str>,
 ) -> Result<Vec<SignedList>, crate::store::StoreError> {
     let mut out: Vec<SignedList> = Vec::new();
-    for (member, code) in loyalty::kept_lists(conn)? {
-        if only.is_some_and(|m| m != member) {
-            continue;
-        }
+    for (member, code) in loyalty::kept_lists(conn, only)? {
         match verified(&code, &member, key, now) {
             Ok(signed) => match out.last_mut() {
                 Some(last) if last.list.member_id == member => *last = signed,
@@ -145,11 +142,8 @@ impl Terminal {
     /// Prints the list of a member (by id or card number) and returns what was printed.
     pub fn print_list(&mut self, member: &str) -> Result<serde_json::Value, CommandError> {
         self.signed_in()?;
-        let found = match members::by_id(self.catalogue(), member)? {
-            Some(m) => Some(m),
-            None => members::by_card(self.catalogue(), member)?,
-        };
-        let found = found.ok_or_else(|| CommandError::UnknownMember(member.to_string()))?;
+        let found = members::by_id_or_card(self.catalogue(), member)?
+            .ok_or_else(|| CommandError::UnknownMember(member.to_string()))?;
         let (signed, source) = match self.verified_lists(Some(&found.id))?.pop() {
             Some(signed) => (signed, "hq"),
             None => {
