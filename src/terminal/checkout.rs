@@ -3,6 +3,7 @@
 //! mode in which sales commit while the next basket is scanned, and the receipt and
 //! effects of a sale once it is durable.
 
+use crate::said;
 use chrono::{DateTime, Utc};
 
 use super::*;
@@ -118,7 +119,7 @@ impl Terminal {
         self.require_age_check()?;
         let amount = self.amount(amount, Ceiling::Tender)?;
         if amount.minor() <= 0 {
-            return Err(CommandError::Invalid("a tender must be positive".into()));
+            return Err(CommandError::Invalid(said!("a tender must be positive")));
         }
         let priced = self.priced();
         let paid: i64 = self.tenders.iter().map(|t| t.amount).sum();
@@ -129,21 +130,23 @@ impl Terminal {
                 Money::from_minor(due, amount.currency()),
                 self.config.store.cash_step(),
             )
-            .map_err(|e| CommandError::Invalid(e.to_string()))?;
+            .map_err(|e| CommandError::Invalid(e.to_string().into()))?;
             (rounded.amount.minor(), rounded.difference.minor())
         } else {
             (due, 0)
         };
         if kind != "cash" && amount.minor() > due {
-            return Err(CommandError::Invalid(format!(
-                "{kind} tender {amount} exceeds the {} due; only cash gives change",
+            return Err(CommandError::Invalid(said!(
+                "{} tender {} exceeds the {} due; only cash gives change",
+                kind,
+                amount,
                 Money::from_minor(due, amount.currency())
             )));
         }
         if kind == "card" && reference.is_none_or(str::is_empty) {
-            return Err(CommandError::Invalid(
-                "a card payment needs its reference".into(),
-            ));
+            return Err(CommandError::Invalid(said!(
+                "a card payment needs its reference"
+            )));
         }
         self.tenders.push(TenderLine {
             kind: kind.to_string(),

@@ -2,6 +2,7 @@
 //! (the old card blocked), complaints and feedback, and the member's sheet; each change is
 //! an outbox event for HQ, durable before the answer.
 
+use crate::said;
 use chrono::{DateTime, Utc};
 use storepos_sync::outbox::{self, Origin};
 
@@ -21,7 +22,7 @@ fn random_card_digits() -> Result<String, CommandError> {
     while digits.len() < CARD_RANDOM_DIGITS {
         let mut byte = [0u8; 1];
         getrandom::fill(&mut byte)
-            .map_err(|e| CommandError::Invalid(format!("no randomness for a card number: {e}")))?;
+            .map_err(|e| CommandError::Invalid(said!("no randomness for a card number: {}", e)))?;
         // 250 = 25 × 10: taking bytes below it keeps every digit equally likely.
         if byte[0] < 250 {
             digits.push(char::from(b'0' + byte[0] % 10));
@@ -63,9 +64,9 @@ impl Terminal {
         }
         let name = e.name.trim().to_string();
         if name.is_empty() || name.chars().count() > 64 {
-            return Err(CommandError::Invalid(
-                "a name of 1–64 characters is needed".into(),
-            ));
+            return Err(CommandError::Invalid(said!(
+                "a name of 1–64 characters is needed"
+            )));
         }
         let phone = e
             .phone
@@ -73,13 +74,15 @@ impl Terminal {
             .filter(|p| !p.trim().is_empty())
             .map(normalize_phone)
             .transpose()
-            .map_err(CommandError::Invalid)?;
+            .map_err(|e| CommandError::Invalid(e.into()))?;
         if let Some(p) = &phone
             && let Some(existing) = members::by_phone(self.catalogue(), p)?.first()
         {
-            return Err(CommandError::Invalid(format!(
-                "phone {p} already belongs to member {} ({}); look them up instead",
-                existing.id, existing.name
+            return Err(CommandError::Invalid(said!(
+                "phone {} already belongs to member {} ({}); look them up instead",
+                p,
+                existing.id,
+                existing.name
             )));
         }
         let at = self.now();
@@ -126,8 +129,9 @@ impl Terminal {
         let mut member = members::by_id(self.catalogue(), member_id)?
             .ok_or_else(|| CommandError::UnknownMember(member_id.to_string()))?;
         let Some(old) = member.cards.iter_mut().find(|c| c.number == old_card) else {
-            return Err(CommandError::Invalid(format!(
-                "card {old_card} is not one of {}'s cards",
+            return Err(CommandError::Invalid(said!(
+                "card {} is not one of {}'s cards",
+                old_card,
                 member.name
             )));
         };
@@ -168,14 +172,14 @@ impl Terminal {
             }
         }
         if c.content.trim().is_empty() {
-            return Err(CommandError::Invalid(
-                "say what the complaint is about".into(),
-            ));
+            return Err(CommandError::Invalid(said!(
+                "say what the complaint is about"
+            )));
         }
         if c.satisfaction.is_some_and(|s| !(1..=5).contains(&s)) {
-            return Err(CommandError::Invalid(
-                "satisfaction is 1 (very unhappy) to 5".into(),
-            ));
+            return Err(CommandError::Invalid(said!(
+                "satisfaction is 1 (very unhappy) to 5"
+            )));
         }
         if c.member_id.is_none() {
             c.member_id = self.member.as_ref().map(|m| m.member.id.clone());
@@ -252,9 +256,9 @@ impl Terminal {
                 return Ok(card);
             }
         }
-        Err(CommandError::Invalid(
-            "could not draw an unused card number; try again".into(),
-        ))
+        Err(CommandError::Invalid(said!(
+            "could not draw an unused card number; try again"
+        )))
     }
 
     /// The member's sheet at the till (as Metro's per-member view): purchases and spend
@@ -268,7 +272,7 @@ impl Terminal {
                 .member
                 .as_ref()
                 .map(|m| m.member.id.clone())
-                .ok_or_else(|| CommandError::Invalid("no member is on this sale".into()))?,
+                .ok_or_else(|| CommandError::Invalid(said!("no member is on this sale")))?,
         };
         let now = self.now();
         let sheet = crate::store::member_view::sheet(self.catalogue(), &id, now, self.currency())?
@@ -292,7 +296,7 @@ impl Terminal {
             .collect();
         let complaints = loyalty::complaints(terminal, &id)?;
         let mut view = serde_json::to_value(&sheet)
-            .map_err(|e| CommandError::Invalid(format!("member sheet: {e}")))?;
+            .map_err(|e| CommandError::Invalid(said!("member sheet: {}", e)))?;
         if let Some(map) = view.as_object_mut() {
             map.insert("points".into(), points);
             map.insert("coupons_and_lists".into(), codes.into());

@@ -8,6 +8,7 @@
 //! nothing. A refusal's message quotes at most a short prefix of the input
 //! ([`MAX_MESSAGE_CHARS`]).
 
+use crate::said;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -264,9 +265,9 @@ pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, Command
                     return terminal.tender_points(points).map(sale);
                 }
                 _ => {
-                    return Err(CommandError::Invalid(
-                        "a tender names exactly one of cash, card, voucher, points".into(),
-                    ));
+                    return Err(CommandError::Invalid(said!(
+                        "a tender names exactly one of cash, card, voucher, points"
+                    )));
                 }
             };
             terminal
@@ -276,7 +277,7 @@ pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, Command
         Command::VoidSale {} => terminal.void_sale().map(nothing),
         Command::SetClock(text) => {
             let at = chrono::DateTime::parse_from_rfc3339(&text)
-                .map_err(|e| CommandError::Invalid(format!("set_clock: '{text}': {e}")))?;
+                .map_err(|e| CommandError::Invalid(said!("set_clock: '{}': {}", text, e)))?;
             terminal.set_clock(at.with_timezone(&chrono::Utc));
             Ok(Outcome::Nothing)
         }
@@ -289,8 +290,9 @@ pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, Command
         Command::NoSale { reason } => terminal.cash_movement("no_sale", "0", &reason).map(nothing),
         Command::Report(which) => match which.as_str() {
             "x" => terminal.x_report().map(Outcome::Report),
-            other => Err(CommandError::Invalid(format!(
-                "report '{other}' is not known; \"x\" shows the open shift, close_shift gives the Z report"
+            other => Err(CommandError::Invalid(said!(
+                "report '{}' is not known; \"x\" shows the open shift, close_shift gives the Z report",
+                other
             ))),
         },
         Command::CloseShift { counted } => terminal.close_shift(&counted).map(Outcome::Report),

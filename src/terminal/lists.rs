@@ -11,6 +11,7 @@
 //!
 //! [`Config::check_till`]: crate::config::Config::check_till
 
+use crate::said;
 use chrono::{DateTime, Utc};
 use ed25519_dalek::VerifyingKey;
 
@@ -96,22 +97,28 @@ pub fn ask_hq_for_list(
     now: DateTime<Utc>,
 ) -> Result<SignedList, CommandError> {
     let client = HqClient::for_sync_within(&config.hq, LIST_ASK_TIMEOUT).ok_or_else(|| {
-        CommandError::Coupon(format!(
-            "HQ sent no list for member {member_id} this period, and this till has no HQ link \
-             (hq.token) to ask for one: nothing printed"
+        CommandError::Coupon(said!(
+            "HQ sent no list for member {} this period, and this till has no HQ link \
+             (hq.token) to ask for one: nothing printed",
+            member_id
         ))
     })?;
     let code = client.list_for(member_id).map_err(|e| match e {
-        HqUnavailable::Offline(why) => CommandError::Coupon(format!(
-            "HQ cannot be reached ({why}), so no list can be made for member {member_id} now: \
-             nothing printed; ask again when HQ is back"
+        HqUnavailable::Offline(why) => CommandError::Coupon(said!(
+            "HQ cannot be reached ({}), so no list can be made for member {} now: \
+             nothing printed; ask again when HQ is back",
+            why,
+            member_id
         )),
-        HqUnavailable::Refused { status, message } => CommandError::Coupon(format!(
-            "HQ made no list for member {member_id} ({status}): {message}"
+        HqUnavailable::Refused { status, message } => CommandError::Coupon(said!(
+            "HQ made no list for member {} ({}): {}",
+            member_id,
+            status,
+            message
         )),
     })?;
     let signed = verified(&code.code, member_id, key, now)
-        .map_err(|e| CommandError::Coupon(format!("HQ's answer refused: {e}")))?;
+        .map_err(|e| CommandError::Coupon(said!("HQ's answer refused: {}", e)))?;
     loyalty::keep_code(conn, "list", signed.id(), member_id, &code.code)?;
     Ok(signed)
 }
@@ -155,7 +162,7 @@ impl Terminal {
             }
         };
         let tips = Tips::parse(print::DEFAULT_TIPS)
-            .map_err(|e| CommandError::Invalid(format!("{e:#}")))?;
+            .map_err(|e| CommandError::Invalid(format!("{e:#}").into()))?;
         let cx = PrintContext {
             store_name: &self.config.store.name,
             member_name: &found.name,

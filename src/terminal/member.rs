@@ -5,6 +5,7 @@
 //! The rules live in the domain core (`domain::loyalty`, `domain::coupon`); this module
 //! only fetches what they need from the stores and keeps the sale's member state.
 
+use crate::said;
 use storepos_drivers::CardSource;
 use storepos_drivers::card::{CardNumberRule, MsrDecoder};
 
@@ -72,9 +73,9 @@ impl Terminal {
         self.selling()?;
         let query = query.trim();
         if query.is_empty() {
-            return Err(CommandError::Invalid(
-                "give a card, phone, id or name".into(),
-            ));
+            return Err(CommandError::Invalid(said!(
+                "give a card, phone, id or name"
+            )));
         }
         if let Some(member) = members::by_card(self.catalogue(), query)? {
             return self.attach_card(member, query).map(|()| Identified::Member);
@@ -121,7 +122,7 @@ impl Terminal {
             CardSource::MagStripe,
         );
         let card = decoder.decode_frame(raw.trim().as_bytes()).map_err(|e| {
-            CommandError::BadCard(format!("the swipe could not be read ({e}); swipe again"))
+            CommandError::BadCard(said!("the swipe could not be read ({}); swipe again", e))
         })?;
         self.card_presented(&card.card_number)
     }
@@ -136,8 +137,9 @@ impl Terminal {
             .collect::<String>()
             .to_ascii_uppercase();
         if hex.len() < 8 || hex.len() > 20 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(CommandError::BadCard(format!(
-                "'{uid}' is not a card UID (8–20 hex digits); tap again"
+            return Err(CommandError::BadCard(said!(
+                "'{}' is not a card UID (8–20 hex digits); tap again",
+                uid
             )));
         }
         self.card_presented(&hex)
@@ -181,8 +183,9 @@ impl Terminal {
             .iter()
             .any(|c| c.number == card && c.status == CardStatus::Blocked);
         if blocked {
-            return Err(CommandError::BadCard(format!(
-                "card {card} was reported lost or replaced; ask for the member's new card or look them up by phone"
+            return Err(CommandError::BadCard(said!(
+                "card {} was reported lost or replaced; ask for the member's new card or look them up by phone",
+                card
             )));
         }
         self.attach(member, Some(card.to_string()));
@@ -206,9 +209,9 @@ impl Terminal {
     pub fn clear_member(&mut self) -> Result<(), CommandError> {
         self.selling()?;
         if self.tenders.iter().any(|t| t.kind == "points") {
-            return Err(CommandError::Invalid(
-                "points were already tendered: void the sale to change the member".into(),
-            ));
+            return Err(CommandError::Invalid(said!(
+                "points were already tendered: void the sale to change the member"
+            )));
         }
         self.member = None;
         self.offers.clear();
@@ -224,7 +227,7 @@ impl Terminal {
             self.card_presented(card)?;
             return Ok(true);
         }
-        match coupon::parse_printed(code).map_err(|e| CommandError::Coupon(e.to_string()))? {
+        match coupon::parse_printed(code).map_err(|e| CommandError::Coupon(e.to_string().into()))? {
             Some(PrintedCode::Coupon(c)) => self.attach_coupon(c).map(|()| true),
             Some(PrintedCode::List(l)) => self.attach_list(l).map(|()| true),
             None => Ok(false),
@@ -233,18 +236,25 @@ impl Terminal {
 
     pub(super) fn coupon_key(&self) -> Result<ed25519_dalek::VerifyingKey, CommandError> {
         self.config.loyalty.coupon_key().ok_or_else(|| {
-            CommandError::Coupon(
+            CommandError::Coupon(said!(
                 "this till has no HQ coupon key (loyalty.coupon_key): coupons cannot be checked"
-                    .into(),
-            )
+            ))
         })
     }
 
     fn kept_code(&self, kind: &str, id: &str) -> Result<String, CommandError> {
         loyalty::code_for(&self.store.terminal, kind, id)?.ok_or_else(|| {
-            CommandError::Coupon(format!(
-                "{kind} {id} is not known at this till yet; scan its QR code instead"
-            ))
+            CommandError::Coupon(if kind == "list" {
+                said!(
+                    "shopping list {} is not known at this till yet; scan its QR code instead",
+                    id
+                )
+            } else {
+                said!(
+                    "coupon {} is not known at this till yet; scan its QR code instead",
+                    id
+                )
+            })
         })
     }
 
@@ -252,12 +262,13 @@ impl Terminal {
         let signed: SignedCoupon = match code {
             CouponCode::Full(c) => *c,
             CouponCode::Short(id) => match coupon::parse_code(&self.kept_code("coupon", &id)?)
-                .map_err(|e| CommandError::Coupon(e.to_string()))?
+                .map_err(|e| CommandError::Coupon(e.to_string().into()))?
             {
                 CouponCode::Full(c) => *c,
                 CouponCode::Short(_) => {
-                    return Err(CommandError::Coupon(format!(
-                        "coupon {id} is stored damaged"
+                    return Err(CommandError::Coupon(said!(
+                        "coupon {} is stored damaged",
+                        id
                     )));
                 }
             },
@@ -265,7 +276,7 @@ impl Terminal {
         let key = self.coupon_key()?;
         signed
             .verify(&key)
-            .map_err(|e| CommandError::Coupon(e.to_string()))?;
+            .map_err(|e| CommandError::Coupon(e.to_string().into()))?;
         if self.member.is_none() {
             // A personalised coupon identifies its member, as a shopping list does.
             let member = members::by_id(self.catalogue(), &signed.coupon.member_id)?
@@ -282,15 +293,16 @@ impl Terminal {
     ) -> Result<(), CommandError> {
         let id = signed.coupon.id.clone();
         if self.offers.iter().any(|o| o.coupon_id == id) {
-            return Err(CommandError::Coupon(format!(
-                "coupon {id} is already on this sale"
+            return Err(CommandError::Coupon(said!(
+                "coupon {} is already on this sale",
+                id
             )));
         }
         let used = loyalty::coupon_redeemed(&self.store.terminal, &id)?;
         let member = self.member.as_ref().map(|m| m.member.id.as_str());
         signed
             .check_redeemable(key, member, self.now(), used)
-            .map_err(|e| CommandError::Coupon(e.to_string()))?;
+            .map_err(|e| CommandError::Coupon(e.to_string().into()))?;
         self.offers.push(AttachedOffer {
             coupon_id: id,
             title: signed.coupon.title.clone(),
@@ -303,23 +315,23 @@ impl Terminal {
         let signed: SignedList = match code {
             ListCode::Full(l) => *l,
             ListCode::Short(id) => match coupon::parse_list_code(&self.kept_code("list", &id)?)
-                .map_err(|e| CommandError::Coupon(e.to_string()))?
+                .map_err(|e| CommandError::Coupon(e.to_string().into()))?
             {
                 ListCode::Full(l) => *l,
                 ListCode::Short(_) => {
-                    return Err(CommandError::Coupon(format!("list {id} is stored damaged")));
+                    return Err(CommandError::Coupon(said!("list {} is stored damaged", id)));
                 }
             },
         };
         let key = self.coupon_key()?;
         signed
             .verify(&key)
-            .map_err(|e| CommandError::Coupon(e.to_string()))?;
+            .map_err(|e| CommandError::Coupon(e.to_string().into()))?;
         let member_id = signed.list.member_id.clone();
         if let Some(at) = &self.member
             && at.member.id != member_id
         {
-            return Err(CommandError::Coupon(format!(
+            return Err(CommandError::Coupon(said!(
                 "this shopping list belongs to another member, not {}",
                 at.member.name
             )));

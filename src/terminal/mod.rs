@@ -6,6 +6,7 @@
 
 pub mod age_check;
 mod checkout;
+mod chinese;
 mod committer;
 pub mod datasets;
 pub mod effects;
@@ -16,6 +17,7 @@ pub mod lists;
 pub mod member;
 mod points;
 pub mod returns;
+pub mod said;
 pub mod serve;
 mod shift;
 pub mod views;
@@ -31,9 +33,11 @@ use crate::domain::org::{Operator, Role};
 use crate::domain::promotion::{PricingContext, Promotion};
 use crate::journal::{self, Sealer};
 use crate::receipt::{self, Header, Language};
+use crate::said;
 use crate::store::catalogue::ScanError;
 use crate::store::sales::{self, LinePromotion, SaleKind, SaleLine, SaleRecord, TenderLine};
 use crate::store::{Store, StoreError, operators, promotions, shifts};
+pub use said::Said;
 
 /// Why a command was refused. Every refusal leaves the terminal as it was.
 #[derive(Debug, thiserror::Error)]
@@ -66,13 +70,13 @@ pub enum CommandError {
     #[error("the basket is empty")]
     EmptyBasket,
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Said),
     #[error("no member matches '{0}'")]
     UnknownMember(String),
     #[error("{0}")]
-    BadCard(String),
+    BadCard(Said),
     #[error("{0}")]
-    Coupon(String),
+    Coupon(Said),
     /// A scan that is not a product while sales are being committed: member and coupon
     /// checks must see those sales, so the caller settles them and runs the scan again.
     #[error("finish committing the sales in flight first")]
@@ -252,12 +256,12 @@ impl Terminal {
     pub fn open(store: Store, config: Config) -> Result<Terminal, CommandError> {
         config
             .check_till()
-            .map_err(|e| CommandError::Invalid(e.to_string()))?;
+            .map_err(|e| CommandError::Invalid(e.to_string().into()))?;
         // The settings HQ last sent for this store's tills, laid over the configuration.
         let base_config = config;
         let config = crate::settings::effective(&base_config, store.dir());
         let sealer = Sealer::for_journal(store.dir(), &store.terminal)
-            .map_err(|e| CommandError::Invalid(e.to_string()))?;
+            .map_err(|e| CommandError::Invalid(e.to_string().into()))?;
         let committer = committer::Committer::start(store.dir())?;
         let head =
             journal::head(&store.terminal).map_err(|e| CommandError::Commit(e.to_string()))?;
@@ -436,7 +440,7 @@ impl Terminal {
 
     /// Refuses typed text holding a control character before anything is written.
     fn plain(field: &str, text: &str) -> Result<(), CommandError> {
-        crate::domain::text::check_plain(field, text).map_err(CommandError::Invalid)
+        crate::domain::text::check_plain(field, text).map_err(|e| CommandError::Invalid(e.into()))
     }
 
     /// An amount typed at the till, held to its ceiling in `[limits]` (either sign).
@@ -495,9 +499,9 @@ impl Terminal {
     pub fn sign_out(&mut self) -> Result<(), CommandError> {
         self.signed_in()?;
         if !self.basket.is_empty() || !self.tenders.is_empty() {
-            return Err(CommandError::Invalid(
-                "finish, suspend or void the sale before signing out".into(),
-            ));
+            return Err(CommandError::Invalid(said!(
+                "finish, suspend or void the sale before signing out"
+            )));
         }
         self.operator = None;
         self.pending = None;
@@ -556,7 +560,7 @@ impl Terminal {
         self.selling()?;
         let plu: u32 = plu
             .parse()
-            .map_err(|_| CommandError::Invalid(format!("'{plu}' is not a PLU code")))?;
+            .map_err(|_| CommandError::Invalid(said!("'{}' is not a PLU code", plu)))?;
         let product = self
             .store
             .catalogue
@@ -666,14 +670,14 @@ impl Terminal {
                 let bp = parse_scaled(p, 2)?;
                 Discount::Percent(
                     u32::try_from(bp)
-                        .map_err(|_| CommandError::Invalid(format!("'{p}' is not a percentage")))?,
+                        .map_err(|_| CommandError::Invalid(said!("'{}' is not a percentage", p)))?,
                 )
             }
             (None, Some(a)) => Discount::Amount(self.amount(a, Ceiling::Price)?),
             _ => {
-                return Err(CommandError::Invalid(
-                    "give either percent or amount".into(),
-                ));
+                return Err(CommandError::Invalid(said!(
+                    "give either percent or amount"
+                )));
             }
         };
         // Tried on a copy first: what the basket refuses (over 100 %, above the line) is

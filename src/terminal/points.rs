@@ -2,6 +2,7 @@
 //! completed sale earns and redeems (with ledger transfers whose ids derive from the
 //! receipt), and the proportional reversal of both on returns.
 
+use crate::said;
 use chrono::{DateTime, Utc};
 
 use super::{CommandError, Terminal};
@@ -18,29 +19,45 @@ impl Terminal {
         use crate::domain::loyalty::LoyaltyError as E;
         let money = |minor: i64| crate::domain::money::Money::from_minor(minor, self.currency());
         CommandError::Invalid(match e {
-            E::ExceedsTotal { value, total } => format!(
+            E::ExceedsTotal { value, total } => said!(
                 "points worth {} exceed the {} due",
                 money(value),
                 money(total)
             ),
-            E::ExceedsShare { value, limit } => format!(
+            E::ExceedsShare { value, limit } => said!(
                 "points worth {} exceed the {} that points may pay on this sale",
                 money(value),
                 money(limit)
             ),
             E::NegativeRefund { line, amount } => {
-                format!("line {line}: refund amount {} is negative", money(amount))
+                said!("line {}: refund amount {} is negative", line, money(amount))
             }
             E::OverReturn {
                 line,
                 sold,
                 returned,
-            } => format!(
-                "line {line}: {} refunded in all, but the line sold for {}",
+            } => said!(
+                "line {}: {} refunded in all, but the line sold for {}",
+                line,
                 money(returned),
                 money(sold)
             ),
-            other => other.to_string(),
+            E::RedeemNotPositive(points) => {
+                said!("redeem a positive number of points (got {})", points)
+            }
+            E::BelowMinimum { points, min } => said!(
+                "at least {} points per redemption (asked for {})",
+                min,
+                points
+            ),
+            E::AboveMaximum { points, max } => {
+                said!("at most {} points per sale (asked for {})", max, points)
+            }
+            E::InsufficientBalance { available, wanted } => {
+                said!("only {} points available (asked for {})", available, wanted)
+            }
+            E::NothingToPay => said!("nothing is due, so no points can be redeemed"),
+            other => other.to_string().into(),
         })
     }
 
@@ -61,9 +78,9 @@ impl Terminal {
     /// limits; returns the tender line.
     pub(super) fn points_tender(&self, points: i64, due: i64) -> Result<TenderLine, CommandError> {
         if self.member.is_none() {
-            return Err(CommandError::Invalid(
-                "identify the member before paying with points".into(),
-            ));
+            return Err(CommandError::Invalid(said!(
+                "identify the member before paying with points"
+            )));
         }
         let (already, _) = points_tendered(&self.tenders);
         let redeemable = self.member_points()?.map_or(0, |p| p.redeemable);

@@ -8,6 +8,7 @@
 //! `return_preview` builds the same refund without recording anything, so a cashier (and
 //! the supervisor asked to approve it) sees the amount before the return is made.
 
+use crate::said;
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::domain::gs1::Gtin;
@@ -33,14 +34,17 @@ pub fn parse_receipt(code: &str, store_id: &str, terminal_id: &str) -> Result<u6
         Some(rest) => {
             let parts: Vec<&str> = rest.split('/').collect();
             if parts.len() != 3 {
-                return Err(CommandError::Invalid(format!(
-                    "'{code}' is not a receipt code"
+                return Err(CommandError::Invalid(said!(
+                    "'{}' is not a receipt code",
+                    code
                 )));
             }
             if parts[0] != store_id || parts[1] != terminal_id {
-                return Err(CommandError::Invalid(format!(
-                    "receipt {code} is from store {} terminal {}; return it there",
-                    parts[0], parts[1]
+                return Err(CommandError::Invalid(said!(
+                    "receipt {} is from store {} terminal {}; return it there",
+                    code,
+                    parts[0],
+                    parts[1]
                 )));
             }
             parts[2]
@@ -51,7 +55,7 @@ pub fn parse_receipt(code: &str, store_id: &str, terminal_id: &str) -> Result<u6
         .parse::<u64>()
         .ok()
         .filter(|n| *n > 0)
-        .ok_or_else(|| CommandError::Invalid(format!("'{code}' is not a receipt code")))
+        .ok_or_else(|| CommandError::Invalid(said!("'{}' is not a receipt code", code)))
 }
 
 /// Builds the refund record for `lines` of sale `receipt_no`.
@@ -73,19 +77,21 @@ pub fn build(
         .optional()
         .map_err(store_err)?;
     let Some((kind, currency, member_id)) = original else {
-        return Err(CommandError::Invalid(format!(
-            "no sale with receipt {receipt_no} on this terminal"
+        return Err(CommandError::Invalid(said!(
+            "no sale with receipt {} on this terminal",
+            receipt_no
         )));
     };
     if kind != "sale" {
-        return Err(CommandError::Invalid(format!(
-            "receipt {receipt_no} is itself a return"
+        return Err(CommandError::Invalid(said!(
+            "receipt {} is itself a return",
+            receipt_no
         )));
     }
     if lines.is_empty() {
-        return Err(CommandError::Invalid(
-            "name at least one line to return".into(),
-        ));
+        return Err(CommandError::Invalid(said!(
+            "name at least one line to return"
+        )));
     }
     let mut refund_lines = Vec::new();
     for want in lines {
@@ -114,8 +120,9 @@ pub fn build(
             .optional()
             .map_err(store_err)?;
         let Some(sold) = sold else {
-            return Err(CommandError::Invalid(format!(
-                "receipt {receipt_no} has no line {}",
+            return Err(CommandError::Invalid(said!(
+                "receipt {} has no line {}",
+                receipt_no,
                 want.line
             )));
         };
@@ -126,9 +133,11 @@ pub fn build(
             .and_then(|g| catalogue.product_by_gtin(g).ok().flatten())
             .map_or(qty % 1000 == 0, |p| !p.weighed);
         if unit_item && want.qty.whole_units().is_none() {
-            return Err(CommandError::Invalid(format!(
+            return Err(CommandError::Invalid(said!(
                 "line {}: {} is sold by the unit: return whole units, not {}",
-                want.line, sold.name, want.qty
+                want.line,
+                sold.name,
+                want.qty
             )));
         }
         let returned: i64 = conn
@@ -142,7 +151,7 @@ pub fn build(
             .map_err(store_err)?;
         let left = qty - returned;
         if want.qty.milli() <= 0 || want.qty.milli() > left {
-            return Err(CommandError::Invalid(format!(
+            return Err(CommandError::Invalid(said!(
                 "line {}: {} may be returned, not {}",
                 want.line,
                 Quantity::from_milli(left.max(0)),
@@ -263,14 +272,16 @@ pub fn returnable(conn: &Connection, receipt_no: u64) -> Result<Vec<Returnable>,
         .map_err(store_err)?;
     match kind.as_deref() {
         None => {
-            return Err(CommandError::Invalid(format!(
-                "no sale with receipt {receipt_no} on this terminal"
+            return Err(CommandError::Invalid(said!(
+                "no sale with receipt {} on this terminal",
+                receipt_no
             )));
         }
         Some("sale") => {}
         Some(_) => {
-            return Err(CommandError::Invalid(format!(
-                "receipt {receipt_no} is itself a return"
+            return Err(CommandError::Invalid(said!(
+                "receipt {} is itself a return",
+                receipt_no
             )));
         }
     }

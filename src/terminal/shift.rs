@@ -3,6 +3,7 @@
 
 use super::{Ceiling, CommandError, Effect, Pending, Terminal};
 use crate::domain::basket::Basket;
+use crate::said;
 use crate::store::{shifts, suspended};
 
 impl Terminal {
@@ -10,10 +11,10 @@ impl Terminal {
         self.signed_in()?;
         let float = self.amount(float, Ceiling::Cash)?;
         if float.is_negative() {
-            return Err(CommandError::Invalid("the float cannot be negative".into()));
+            return Err(CommandError::Invalid(said!("the float cannot be negative")));
         }
         if self.shift.is_some() {
-            return Err(CommandError::Invalid("a shift is already open".into()));
+            return Err(CommandError::Invalid(said!("a shift is already open")));
         }
         let operator = self.signed_in()?.id.clone();
         let at = self.now().to_rfc3339();
@@ -43,14 +44,14 @@ impl Terminal {
         self.open_shift_id()?;
         Terminal::plain("the reason", reason)?;
         if reason.trim().is_empty() {
-            return Err(CommandError::Invalid("a reason is required".into()));
+            return Err(CommandError::Invalid(said!("a reason is required")));
         }
         let amount = match kind {
             "no_sale" => 0,
             _ => {
                 let m = self.amount(amount, Ceiling::Cash)?;
                 if m.minor() <= 0 {
-                    return Err(CommandError::Invalid("the amount must be positive".into()));
+                    return Err(CommandError::Invalid(said!("the amount must be positive")));
                 }
                 if kind == "out" { -m.minor() } else { m.minor() }
             }
@@ -103,12 +104,12 @@ impl Terminal {
             return Err(CommandError::EmptyBasket);
         }
         if !self.tenders.is_empty() {
-            return Err(CommandError::Invalid(
-                "a tender was already taken: finish or void the sale".into(),
-            ));
+            return Err(CommandError::Invalid(said!(
+                "a tender was already taken: finish or void the sale"
+            )));
         }
         let json = serde_json::to_string(&self.basket)
-            .map_err(|e| CommandError::Invalid(format!("cannot park the basket: {e}")))?;
+            .map_err(|e| CommandError::Invalid(said!("cannot park the basket: {}", e)))?;
         let operator = self.signed_in()?.id.clone();
         let id = suspended::park(
             &self.store.terminal,
@@ -132,18 +133,18 @@ impl Terminal {
     pub fn resume(&mut self, id: &str) -> Result<(), CommandError> {
         self.selling()?;
         if self.basket.lines().iter().any(|l| !l.voided) {
-            return Err(CommandError::Invalid(
-                "finish or suspend the current sale first".into(),
-            ));
+            return Err(CommandError::Invalid(said!(
+                "finish or suspend the current sale first"
+            )));
         }
         let number: i64 = id
             .trim()
             .parse()
-            .map_err(|_| CommandError::Invalid(format!("'{id}' is not a suspended basket id")))?;
+            .map_err(|_| CommandError::Invalid(said!("'{}' is not a suspended basket id", id)))?;
         let json = suspended::take(&mut self.store.terminal, number)?
-            .ok_or_else(|| CommandError::Invalid(format!("no suspended basket {id}")))?;
+            .ok_or_else(|| CommandError::Invalid(said!("no suspended basket {}", id)))?;
         let basket: Basket = serde_json::from_str(&json).map_err(|e| {
-            CommandError::Invalid(format!("suspended basket {id} is unreadable: {e}"))
+            CommandError::Invalid(said!("suspended basket {} is unreadable: {}", id, e))
         })?;
         self.basket = basket;
         // A check confirmed on the voided sale before does not cover this customer.
@@ -160,15 +161,15 @@ impl Terminal {
     pub fn close_shift(&mut self, counted: &str) -> Result<shifts::ShiftReport, CommandError> {
         let shift = self.open_shift_id()?;
         if self.basket.lines().iter().any(|l| !l.voided) {
-            return Err(CommandError::Invalid(
-                "finish or void the open sale first".into(),
-            ));
+            return Err(CommandError::Invalid(said!(
+                "finish or void the open sale first"
+            )));
         }
         let counted = self.amount(counted, Ceiling::Cash)?;
         if counted.is_negative() {
-            return Err(CommandError::Invalid(
-                "the counted cash cannot be negative".into(),
-            ));
+            return Err(CommandError::Invalid(said!(
+                "the counted cash cannot be negative"
+            )));
         }
         let at = self.now().to_rfc3339();
         // The shift closes only with its Z report: a report that cannot be made leaves the

@@ -51,9 +51,21 @@ pub const NOTICE_SHOWN_FOR: Duration = Duration::from_secs(5);
 pub(super) struct Refusal {
     pub code: String,
     pub message: String,
+    /// The message in Chinese, for the Chinese screens; empty where it has none.
+    pub chinese: String,
 }
 
 pub(super) type Shared = Rc<RefCell<Controller>>;
+
+impl From<&CommandError> for Refusal {
+    fn from(e: &CommandError) -> Refusal {
+        Refusal {
+            code: e.code().into(),
+            message: e.to_string(),
+            chinese: e.in_chinese(),
+        }
+    }
+}
 
 impl Controller {
     /// Binds `app` to `terminal` and the devices of `counter` (the scanner and card reader
@@ -147,7 +159,7 @@ impl Controller {
                 if refusal.code == "approval_required" {
                     self.pos(|p| p.set_approval_what(refusal.message.into()));
                 } else {
-                    self.show_error(&refusal.code, &refusal.message);
+                    self.show_refusal(&refusal);
                 }
                 None
             }
@@ -159,7 +171,7 @@ impl Controller {
     /// needing approval is refused with code `approval_required` and what needs it).
     pub(super) fn execute(&mut self, command: Value) -> Result<(Outcome, Vec<String>), Refusal> {
         let result = headless::parse(&command.to_string())
-            .map_err(CommandError::Invalid)
+            .map_err(|e| CommandError::Invalid(e.into()))
             .and_then(|c| headless::run(&mut self.terminal, c));
         let effects = self.terminal.take_effects();
         let done = match result {
@@ -168,26 +180,33 @@ impl Controller {
                 Err(message) => Err(Refusal {
                     code: "device".into(),
                     message,
+                    chinese: String::new(),
                 }),
             },
             Ok(outcome) => Ok((outcome, self.counter.carry_out(effects))),
             Err(CommandError::ApprovalRequired(what)) => Err(Refusal {
                 code: "approval_required".into(),
                 message: what.into(),
+                chinese: String::new(),
             }),
-            Err(e) => Err(Refusal {
-                code: e.code().into(),
-                message: e.to_string(),
-            }),
+            Err(e) => Err(Refusal::from(&e)),
         };
         self.refresh();
         done
     }
 
+    /// Shows a refusal, worded in the screen's language.
+    pub(super) fn show_refusal(&self, refusal: &Refusal) {
+        self.show_error(&refusal.code, &refusal.message);
+        self.pos(|p| p.set_error_message_zh(refusal.chinese.as_str().into()));
+    }
+
+    /// Shows a refusal that has only its English wording (a device's own words).
     pub(super) fn show_error(&self, code: &str, message: &str) {
         self.pos(|p| {
             p.set_error_code(code.into());
             p.set_error_message(message.into());
+            p.set_error_message_zh(SharedString::new());
             p.set_notice_kind(SharedString::new());
         });
     }
@@ -196,6 +215,7 @@ impl Controller {
         self.pos(|p| {
             p.set_error_code(SharedString::new());
             p.set_error_message(SharedString::new());
+            p.set_error_message_zh(SharedString::new());
         });
     }
 
@@ -369,8 +389,15 @@ impl Controller {
         });
     }
 
+    /// A code scanned or typed in the scan field. A short number (up to six digits, shorter
+    /// than any GTIN) is a PLU keyed by the cashier: the item is keyed as its quick key
+    /// would (a weighed one weighed on the scale, or asked for its weight).
     pub fn scan(&mut self, code: &str) {
-        self.run(json!({ "scan": code }));
+        if is_plu(code) {
+            self.run(json!({"key_item": {"plu": code}}));
+        } else {
+            self.run(json!({ "scan": code }));
+        }
     }
 
     fn sign_in(&mut self, operator: &str, pin: &str) {
@@ -521,10 +548,10 @@ fn bind(app: &AppWindow, controller: &Shared) {
         on_tender_points,
         |c, points| match points.trim().parse::<i64>() {
             Ok(n) => c.tender(json!({"tender": {"points": n}})),
-            Err(_) => c.show_error(
-                "bad_amount",
-                &format!("'{points}' is not a number of points")
-            ),
+            Err(_) => c.show_refusal(&Refusal::from(&CommandError::Invalid(crate::said!(
+                "'{}' is not a number of points",
+                points
+            )))),
         }
     );
     on!(on_new_sale, |c| {
@@ -579,4 +606,9 @@ fn bind(app: &AppWindow, controller: &Shared) {
         text.pop();
         text.into()
     });
+}
+
+/// Whether a code typed in the scan field is a PLU: one to six digits (a GTIN has 8 to 14).
+fn is_plu(code: &str) -> bool {
+    (1..=6).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit())
 }

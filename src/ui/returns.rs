@@ -33,7 +33,7 @@ impl Controller {
                 self.show_returns();
                 self.preview_refund();
             }
-            Err(e) => self.show_error(e.code(), &e.to_string()),
+            Err(e) => self.show_refusal(&super::controller::Refusal::from(&e)),
         }
     }
 
@@ -95,7 +95,7 @@ impl Controller {
             Ok(_) => self.show_refund(None),
             Err(refusal) => {
                 self.show_refund(None);
-                self.show_error(&refusal.code, &refusal.message);
+                self.show_refusal(&refusal);
             }
         }
     }

@@ -99,6 +99,29 @@ impl Till {
         a.0 < b.0 + b.2 && b.0 < a.0 + a.2 && a.1 < b.1 + b.3 && b.1 < a.1 + a.3
     }
 
+    /// Presses `keys` on a physical keyboard (or a keyboard-wedge scanner): each is sent
+    /// to the window as a key press and release, to whatever holds the focus.
+    fn press(&self, keys: &[slint::SharedString]) {
+        use slint::platform::WindowEvent;
+        for key in keys {
+            let window = self.app.window();
+            window.dispatch_event(WindowEvent::KeyPressed { text: key.clone() });
+            window.dispatch_event(WindowEvent::KeyReleased { text: key.clone() });
+        }
+    }
+
+    /// Types `text` on a physical keyboard, character by character (`\n` is Enter).
+    fn type_text(&self, text: &str) {
+        let keys: Vec<slint::SharedString> = text
+            .chars()
+            .map(|c| match c {
+                '\n' => slint::platform::Key::Return.into(),
+                c => c.to_string().into(),
+            })
+            .collect();
+        self.press(&keys);
+    }
+
     fn exists(&self, label: &str) -> bool {
         ElementHandle::find_by_accessible_label(&self.app, label)
             .next()
@@ -837,4 +860,79 @@ fn a_restricted_item_brings_up_the_age_check_and_its_answer_is_kept() {
     let record: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(record["age_check"]["operator_id"], "1001");
     assert_eq!(record["lines"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn on_the_chinese_screens_a_refusal_reads_in_chinese_with_its_money() {
+    let t = till();
+    t.sign_in("1001", "1234");
+    t.click("Member");
+    t.key("Member pad", "13800138000");
+    t.click("Find member");
+    t.click("Back to basket");
+    t.scan("6901234567892");
+    t.click("Pay");
+    let due = t.value_of("Due");
+    // More points than the sale is worth: refused, in the screen's language.
+    t.key("Amount pad", "100");
+    t.click("Pay with points");
+    assert_eq!(t.pos().get_error_code(), "invalid");
+    let english = t.value_of("Error");
+    assert_eq!(
+        english,
+        format!("points worth 10.00 exceed the {due} due"),
+        "amounts are money, not minor units"
+    );
+    t.pos().invoke_set_language("zh_CN".into());
+    let chinese = t.value_of("错误");
+    assert_eq!(chinese, format!("积分抵扣 10.00 超过应付的 {due}"));
+    // Switched back, the same refusal reads in English again.
+    t.pos().invoke_set_language("en".into());
+    assert_eq!(t.value_of("Error"), english);
+}
+
+#[test]
+fn the_manager_screens_field_shows_what_a_keyboard_keys() {
+    let t = till();
+    t.sign_in("9001", "9999");
+    t.click("Manager");
+    assert_eq!(t.pos().get_screen(), Screen::Manager);
+    // Typed on a keyboard with nobody tapping the field first.
+    t.type_text("201.5");
+    t.press(&[slint::platform::Key::Backspace.into()]);
+    t.type_text("0");
+    assert_eq!(t.value_of("Amount or member"), "201.0");
+    // The pad keys into the same field.
+    t.key("Manager pad", "5");
+    assert_eq!(t.value_of("Amount or member"), "201.05");
+}
+
+#[test]
+fn a_keyboard_sells_from_scan_to_the_next_sale() {
+    let t = till();
+    t.sign_in("1001", "1234");
+    // A wedge scanner types the code and Enter into the scan field, which holds the focus.
+    t.type_text("6901234567892\n");
+    assert_eq!(t.lines().len(), 1, "{}", t.pos().get_error_message());
+    // A PLU typed in the scan field keys its item: bananas are weighed, and with no scale
+    // the cashier is asked for the weight; nothing is added.
+    t.type_text("4011\n");
+    assert_eq!(t.pos().get_error_code(), "weight_required");
+    assert_eq!(t.lines().len(), 1);
+    t.click("Dismiss");
+    // The total key (F12) goes to payment; Enter with nothing keyed pays the amount due in
+    // cash, and Enter again starts the next sale.
+    t.press(&[slint::platform::Key::F12.into()]);
+    assert_eq!(t.pos().get_screen(), Screen::Payment);
+    t.type_text("\n");
+    assert!(t.pos().get_sale_done(), "{}", t.pos().get_error_message());
+    assert_eq!(t.value_of("Change"), "0.00");
+    t.type_text("\n");
+    assert!(!t.pos().get_sale_done());
+    assert_eq!(t.pos().get_screen(), Screen::Checkout);
+    // Keyed on the keyboard, 5 in cash for a 2.00 item gives 3.00 change.
+    t.type_text("6901234567892\n");
+    t.press(&[slint::platform::Key::F12.into()]);
+    t.type_text("5\n");
+    assert_eq!(t.value_of("Change"), "3.00");
 }
