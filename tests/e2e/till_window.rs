@@ -187,3 +187,261 @@ fn on_a_bare_x_server_the_stores_own_till_fills_the_screen_and_takes_the_keys() 
         "the till is still running"
     );
 }
+
+/// A pseudo-terminal standing in for a serial device: the till opens `path`; the test
+/// holds the master side.
+struct Pty {
+    master: serialport::TTYPort,
+    path: String,
+}
+
+impl Pty {
+    fn new() -> Pty {
+        use serialport::SerialPort;
+        let (master, slave) = serialport::TTYPort::pair().expect("a pseudo-terminal pair");
+        let path = slave.name().expect("the slave's path");
+        drop(slave);
+        Pty { master, path }
+    }
+}
+
+/// Collects whatever the till writes to a pty, on a thread, until the test ends.
+fn record(mut pty: Pty) -> (String, std::sync::Arc<std::sync::Mutex<Vec<u8>>>) {
+    use serialport::SerialPort;
+    use std::io::Read;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let into = seen.clone();
+    pty.master.set_timeout(Duration::from_millis(50)).unwrap();
+    let path = pty.path.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1024];
+        loop {
+            match pty.master.read(&mut buf) {
+                Ok(0) => std::thread::sleep(Duration::from_millis(20)),
+                Ok(n) => into.lock().unwrap().extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    });
+    (path, seen)
+}
+
+/// A Toledo 8217 scale with `kg` on its platter, answering every `W` on a pty.
+fn scale_with(mut pty: Pty, kg: &'static str) -> String {
+    use serialport::SerialPort;
+    use std::io::{Read, Write};
+    pty.master.set_timeout(Duration::from_millis(50)).unwrap();
+    let path = pty.path.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 64];
+        loop {
+            if let Ok(n) = pty.master.read(&mut buf)
+                && buf[..n].contains(&b'W')
+            {
+                let _ = pty.master.write_all(format!("\x02{kg}\r").as_bytes());
+            }
+        }
+    });
+    path
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+/// Waits up to ten seconds for `done`.
+fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < Duration::from_secs(10), "{what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A new store's first sale, as its README tells it: its own CSVs imported, its own
+/// configuration naming the counter's serial devices (here pseudo-terminals: scanner,
+/// scale, card reader, line display) and a receipt printer on a device file, then
+/// `storepos terminal` full screen. The cashier works the keyboard only: signs in, opens
+/// the shift; the scanner scans, a PLU is weighed on the scale, the member swipes their
+/// card, F12 goes to payment, Enter pays the amount due in cash. The line display showed
+/// the item and the change, the receipt was printed, and the sale is in the store.
+#[test]
+fn a_new_store_sells_on_its_own_till_with_its_own_devices() {
+    use std::io::Write;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    for (what, text) in [
+        (
+            "products",
+            "gtin,name,price,tax_rate,name_en,department,category,brand_type,manufacturer,member_price,bonus_points,weighed,plu,restricted\n\
+             6901234567892,Corner mineral water,3.50,13,Corner mineral water,Grocery,Beverages,private,,,,0,,0\n\
+             6920000000463,Gala apples (per kg),12.00,9,Gala apples (per kg),Fresh,Fruit,unknown,,,,1,4132,0\n",
+        ),
+        (
+            "members",
+            "card,name,phone,tier,points,home_store,email\n6200555500001111,Wang Fang,13700137000,standard,0,C01,\n",
+        ),
+        (
+            "operators",
+            "id,name,role,pin\n3001,Liu Yang,cashier,2468\n",
+        ),
+    ] {
+        std::fs::write(dir.join(format!("{what}.csv")), text).unwrap();
+    }
+    let scanner = Pty::new();
+    let mut card = Pty::new();
+    let (display_path, display) = record(Pty::new());
+    let scale_path = scale_with(Pty::new(), "01.250");
+    let printer = dir.join("receipts.bin");
+    std::fs::write(&printer, b"").unwrap();
+    std::fs::write(
+        dir.join("storepos.toml"),
+        format!(
+            r#"[store]
+id = "C01"
+name = "Corner Grocer"
+language = "en"
+
+[terminal]
+id = "T1"
+
+[devices.scanner]
+kind = "serial"
+path = "{scanner}"
+
+[devices.card_reader]
+kind = "mag_stripe"
+path = "{card}"
+
+[devices.display]
+kind = "serial"
+path = "{display_path}"
+encoding = "ascii"
+
+[devices.scale]
+kind = "serial"
+path = "{scale_path}"
+
+[devices.printer.connection]
+kind = "file"
+path = "{printer}"
+"#,
+            scanner = scanner.path,
+            card = card.path,
+            printer = printer.display(),
+        ),
+    )
+    .unwrap();
+    for what in ["products", "members", "operators"] {
+        let out = storepos(dir)
+            .args([
+                "--config",
+                "storepos.toml",
+                "--data-dir",
+                "store",
+                "import",
+                what,
+            ])
+            .arg(format!("{what}.csv"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    }
+
+    let x = Xvfb::start(1024, 768);
+    let till = Till(
+        storepos(dir)
+            .args(["--config", "storepos.toml", "--data-dir", "store"])
+            .args(["terminal", "--fullscreen"])
+            .env("DISPLAY", &x.display)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    eventually("the till fills the screen", || {
+        black_share(&x.screenshot().2) < 0.01
+    });
+    let keys = |args: &[&str]| {
+        let out = x.run("xdotool", args);
+        assert!(out.status.success(), "{out:?}");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let sale_db = dir.join("store").join("terminal.db");
+    let shift_open = || {
+        rusqlite::Connection::open(&sale_db)
+            .and_then(|c| c.query_row("SELECT count(*) FROM shifts", [], |r| r.get::<_, i64>(0)))
+            .unwrap_or(0)
+            > 0
+    };
+    // Sign in and count the opening float, on the keyboard.
+    keys(&["type", "--delay", "30", "3001"]);
+    keys(&["key", "Return"]);
+    keys(&["type", "--delay", "30", "2468"]);
+    keys(&["key", "Return"]);
+    keys(&["type", "--delay", "30", "200"]);
+    keys(&["key", "Return"]);
+    eventually("the shift opens", shift_open);
+
+    // The scanner reads the water; the line display shows it.
+    let mut scanner = scanner;
+    scanner.master.write_all(b"6901234567892\r").unwrap();
+    eventually("the display shows the scanned item", || {
+        contains(&display.lock().unwrap(), "Corner mineral")
+    });
+    // The apples' PLU typed in the scan field: weighed on the scale, 1.250 kg.
+    keys(&["type", "--delay", "30", "4132"]);
+    keys(&["key", "Return"]);
+    eventually("the display shows the weighed apples", || {
+        contains(&display.lock().unwrap(), "15.00")
+    });
+    // The member swipes their card.
+    card.master
+        .write_all(b"%B6200555500001111^WANG/FANG^2712101?;6200555500001111=2712101?\r")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    // The total key, then Enter pays what is due in cash.
+    keys(&["key", "F12"]);
+    keys(&["key", "Return"]);
+    let sale = || {
+        rusqlite::Connection::open(&sale_db).ok().and_then(|c| {
+            c.query_row(
+                "SELECT member_id, total FROM sales WHERE kind = 'sale'",
+                [],
+                |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .ok()
+        })
+    };
+    eventually("the sale is kept", || sale().is_some());
+    let (member, total) = sale().unwrap();
+    assert_eq!(
+        total,
+        350 + 1500,
+        "3.50 water and 1.250 kg of apples at 12.00"
+    );
+    assert!(member.is_some(), "the swiped member is on the sale");
+    eventually("the receipt is printed", || {
+        let printed = std::fs::read(&printer).unwrap();
+        contains(&printed, "Corner Grocer") && contains(&printed, "18.50")
+    });
+    eventually("the display thanks the customer", || {
+        contains(&display.lock().unwrap(), "Thank you")
+    });
+    // The sale-complete panel shows the printed receipt; the screen is kept for a look.
+    let (width, height, pixels) = x.screenshot();
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("ui-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let file = std::fs::File::create(shots.join("new-store-first-sale.png")).unwrap();
+    let mut png = png::Encoder::new(file, width as u32, height as u32);
+    png.set_color(png::ColorType::Rgb);
+    let mut writer = png.write_header().unwrap();
+    writer.write_image_data(&pixels.concat()).unwrap();
+    drop(till);
+}
