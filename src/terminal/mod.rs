@@ -2,7 +2,9 @@
 //! devices) into calls on the pure basket and the durable sale commit.
 //!
 //! A sale completes only through [`crate::store::sales::commit`]: the receipt text is made
-//! from the committed record after the transaction is durable.
+//! from the committed record after the transaction is durable. A refused command is a
+//! [`CommandError`]: a stable code for scripts, its English as `Display`, and its Chinese
+//! from [`CommandError::in_chinese`] (typed errors) or [`Said`] (sentences) for the UI.
 
 pub mod age_check;
 mod checkout;
