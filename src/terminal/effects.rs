@@ -12,6 +12,8 @@
 //! columns) and encoded as the display is configured (ASCII or GB18030). A display fault
 //! is logged and warned about, and never blocks or fails a sale.
 
+use super::Said;
+use crate::said;
 use storepos_drivers::{Device, DeviceConfigs, Devices};
 
 use crate::receipt::{self, Row};
@@ -82,33 +84,36 @@ impl Counter {
     }
 
     /// Carries out effects in order and returns a warning per device fault.
-    pub fn carry_out(&mut self, effects: Vec<Effect>) -> Vec<String> {
+    pub fn carry_out(&mut self, effects: Vec<Effect>) -> Vec<Said> {
         let mut warnings = Vec::new();
         for effect in effects {
             match effect {
                 Effect::OpenDrawer => {
                     if let Err(e) = self.devices.drawer.open_drawer() {
-                        warnings.push(format!("cash drawer: {e}; open it with the key"));
+                        warnings.push(said!("cash drawer: {}; open it with the key", e));
                     }
                 }
                 Effect::PrintReceipt { receipt_no, rows } => {
                     let document = receipt::to_document(&rows);
                     if let Err(e) = self.devices.printer.print(&document) {
-                        warnings.push(format!(
-                            "receipt printer: {e}; sale {receipt_no} is complete, reprint its receipt when the printer is ready"
+                        warnings.push(said!(
+                            "receipt printer: {}; sale {} is complete, reprint its receipt when the printer is ready",
+                            e,
+                            receipt_no
                         ));
                     }
                 }
                 Effect::PrintDocument { what, document } => {
                     if let Err(e) = self.devices.printer.print(&document) {
-                        warnings.push(format!("receipt printer: {e}; print {what} again"));
+                        warnings.push(said!("receipt printer: {}; print {} again", e, what));
                     }
                 }
                 Effect::Display(show) => {
                     if let Err(e) = self.show(&show) {
                         tracing::warn!("customer display: {e}");
-                        warnings.push(format!(
-                            "customer display: {e}; the sale goes on without it"
+                        warnings.push(said!(
+                            "customer display: {}; the sale goes on without it",
+                            e
                         ));
                     }
                 }
@@ -133,10 +138,10 @@ impl Counter {
     }
 
     /// Prints the last receipt again (after loading paper, or for a customer who asks).
-    pub fn reprint(&mut self) -> Result<(), String> {
+    pub fn reprint(&mut self) -> Result<(), Said> {
         self.devices
             .printer
             .reprint_last()
-            .map_err(|e| format!("receipt printer: {e}"))
+            .map_err(|e| said!("receipt printer: {}", e))
     }
 }

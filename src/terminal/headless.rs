@@ -471,9 +471,16 @@ pub(super) fn respond(
         }
         (Ok(Outcome::Reprint), Some(counter)) => match counter.reprint() {
             Ok(()) => (Outcome::Nothing, Vec::new()),
-            Err(message) => return refusal("device", &message),
+            Err(message) => return refusal("device", &message.to_string()),
         },
-        (Ok(outcome), Some(counter)) => (outcome, counter.carry_out(effects)),
+        (Ok(outcome), Some(counter)) => (
+            outcome,
+            counter
+                .carry_out(effects)
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        ),
         (Ok(outcome), None) => (outcome, Vec::new()),
     };
     let currency = terminal.currency();

@@ -279,6 +279,24 @@ pub const CHINESE: &[(&str, &str)] = &[
         "suspended basket {} is unreadable: {}",
         "挂单 {} 无法读取：{}",
     ),
+    // Devices.
+    (
+        "cash drawer: {}; open it with the key",
+        "钱箱：{}；请用钥匙打开",
+    ),
+    (
+        "receipt printer: {}; sale {} is complete, reprint its receipt when the printer is ready",
+        "小票打印机：{}；第 {} 单已完成，打印机就绪后请重打小票",
+    ),
+    (
+        "receipt printer: {}; print {} again",
+        "小票打印机：{}；请重新打印{}",
+    ),
+    (
+        "customer display: {}; the sale goes on without it",
+        "顾客显示屏：{}；交易照常进行",
+    ),
+    ("receipt printer: {}", "小票打印机：{}"),
     // Faults and scripts.
     (
         "no randomness for a card number: {}",

@@ -20,7 +20,7 @@ use super::returns::ReturnDraft;
 use super::{AgeCheck, AppWindow, BasketLine, Entry, MemberRow, Pos, QuickKey, Screen};
 use crate::terminal::effects::Counter;
 use crate::terminal::headless::{self, Outcome};
-use crate::terminal::{CommandError, Terminal, views};
+use crate::terminal::{CommandError, Said, Terminal, views};
 
 pub struct Controller {
     pub(super) terminal: Terminal,
@@ -151,7 +151,12 @@ impl Controller {
                 if warnings.is_empty() {
                     self.clear_error();
                 } else {
-                    self.show_error("device", &warnings.join("\n"));
+                    let join = |words: Vec<String>| words.join("\n");
+                    self.show_refusal(&Refusal {
+                        code: "device".into(),
+                        message: join(warnings.iter().map(ToString::to_string).collect()),
+                        chinese: join(warnings.iter().map(Said::in_chinese).collect()),
+                    });
                 }
                 Some(outcome)
             }
@@ -169,7 +174,7 @@ impl Controller {
     /// Runs one headless command and carries out its effects without showing anything but
     /// the basket: the outcome with any device warnings, or why it was refused (an action
     /// needing approval is refused with code `approval_required` and what needs it).
-    pub(super) fn execute(&mut self, command: Value) -> Result<(Outcome, Vec<String>), Refusal> {
+    pub(super) fn execute(&mut self, command: Value) -> Result<(Outcome, Vec<Said>), Refusal> {
         let result = headless::parse(&command.to_string())
             .map_err(|e| CommandError::Invalid(e.into()))
             .and_then(|c| headless::run(&mut self.terminal, c));
@@ -177,10 +182,10 @@ impl Controller {
         let done = match result {
             Ok(Outcome::Reprint) => match self.counter.reprint() {
                 Ok(()) => Ok((Outcome::Nothing, Vec::new())),
-                Err(message) => Err(Refusal {
+                Err(said) => Err(Refusal {
                     code: "device".into(),
-                    message,
-                    chinese: String::new(),
+                    message: said.to_string(),
+                    chinese: said.in_chinese(),
                 }),
             },
             Ok(outcome) => Ok((outcome, self.counter.carry_out(effects))),

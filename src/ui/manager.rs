@@ -133,7 +133,11 @@ impl Controller {
         run.step(
             |member| match self.execute(json!({"print_list": {"member": member}})) {
                 Ok((_, warnings)) if warnings.is_empty() => Ok(()),
-                Ok((_, warnings)) => Err(warnings.join("; ")),
+                Ok((_, warnings)) => Err(warnings
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")),
                 Err(refusal) => Err(refusal.message),
             },
         );

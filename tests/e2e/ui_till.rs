@@ -475,6 +475,13 @@ fn paper_out_is_a_warning_after_a_completed_sale() {
     assert!(t.pos().get_sale_done(), "the sale is complete");
     assert_eq!(t.pos().get_error_code(), "device");
     assert!(t.pos().get_error_message().contains("reprint"));
+    // On the Chinese screens the warning reads in Chinese.
+    t.pos().invoke_set_language("zh_CN".into());
+    let chinese = t.value_of("错误");
+    assert!(
+        chinese.starts_with("小票打印机：") && chinese.contains("重打小票"),
+        "{chinese}"
+    );
 }
 
 #[test]
