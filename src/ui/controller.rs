@@ -600,6 +600,12 @@ fn bind(app: &AppWindow, controller: &Shared) {
             sim.swipe(&tracks);
         }
     );
+    on!(
+        on_demo_weigh,
+        |c, grams| if let Some(sim) = c.terminal.scale_simulator() {
+            sim.place_settled(i64::from(grams));
+        }
+    );
     let age = app.global::<AgeCheck>();
     bind_action!(age, controller, on_confirm, |c| c
         .run(json!({"age_check": {"confirmed": true}})));

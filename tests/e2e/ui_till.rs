@@ -943,3 +943,28 @@ fn a_keyboard_sells_from_scan_to_the_next_sale() {
     t.type_text("5\n");
     assert_eq!(t.value_of("Change"), "3.00");
 }
+
+#[test]
+fn the_demo_strip_weighs_on_the_simulated_scale_and_scans_a_restricted_item() {
+    // The demo's configuration has the simulated scale.
+    let t = till_with(true);
+    t.sign_in("1001", "1234");
+    t.pos().invoke_demo_weigh(1235);
+    t.click("香蕉（每千克）");
+    assert_eq!(t.pos().get_error_message(), "");
+    assert_eq!(t.lines()[0].qty, "1.235", "weighed on the scale, not 1 kg");
+    t.pos().invoke_demo_scan("6908000000140".into());
+    // The scanner's read reaches the till on its next poll.
+    for _ in 0..50 {
+        t.controller.borrow_mut().poll_devices();
+        if t.lines().len() == 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(t.lines().len(), 2);
+    assert!(
+        t.app.global::<storepos::ui::AgeCheck>().get_waiting(),
+        "the beer waits for the customer's age"
+    );
+}
