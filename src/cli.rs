@@ -274,18 +274,7 @@ pub fn open_store(config: &Config) -> Result<Store> {
 
 /// Opens the store in `dir`; its catalogue takes the products of the configured VAT rates.
 pub fn open_store_at(config: &Config, dir: &Path) -> Result<Store> {
-    let mut store = Store::open(
-        dir,
-        Identity {
-            store_id: config.store.id.clone(),
-            terminal_id: config.terminal.id.clone(),
-            currency: config.store.currency,
-        },
-    )?;
-    store
-        .catalogue
-        .set_tax_rates(config.store.tax_rates.clone());
-    Ok(store)
+    Ok(Store::open_configured(config, dir)?)
 }
 
 /// `init --reprovision`: a new sales file under `new_id` in a directory that lost its own.

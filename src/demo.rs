@@ -104,7 +104,7 @@ pub fn run(config: &Config, dir: Option<&Path>) -> Result<()> {
     let mut devices = storepos_drivers::build_all(&config.devices);
     devices.scanner.start().context("scanner")?;
     devices.printer.start().context("receipt printer")?;
-    let mut store = crate::cli::open_store_at(config, dir)?;
+    let mut store = crate::store::Store::open_configured(config, dir)?;
     seed(&mut store)?;
     let conn = store.catalogue.conn();
     println!(
@@ -207,7 +207,7 @@ pub fn run(config: &Config, dir: Option<&Path>) -> Result<()> {
 
 /// Runs the demo sales script through the headless terminal and prints each receipt.
 fn run_sales(config: &Config, dir: &Path) -> Result<()> {
-    let store = crate::cli::open_store_at(config, dir)?;
+    let store = crate::store::Store::open_configured(config, dir)?;
     let mut config = config.clone();
     let hq = demo_hq_key();
     if config.loyalty.coupon_key.is_none() {

@@ -33,7 +33,7 @@ pub struct TillServices {
 impl RunningTill {
     /// Opens the store in `dir` and starts the till on it.
     pub fn open(config: &Config, dir: &Path) -> Result<RunningTill> {
-        let store = crate::cli::open_store_at(config, dir)?;
+        let store = crate::store::Store::open_configured(config, dir)?;
         RunningTill::start(config, store)
     }
 

@@ -382,7 +382,7 @@ async fn backlog_upload(
 ) -> Result<String> {
     let token = store.register_terminal(&config.store.id, "BACKLOG").await?;
     let dir = tempfile::tempdir()?;
-    let mut local = crate::cli::open_store_at(config, dir.path())?;
+    let mut local = crate::store::Store::open_configured(config, dir.path())?;
     let sealer = crate::journal::Sealer::load_or_create(dir.path())?;
     for i in 0..events {
         crate::store::sales::commit(

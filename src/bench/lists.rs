@@ -22,7 +22,7 @@ pub struct ListsBenchArgs {
 }
 
 pub fn lists(config: &Config, args: &ListsBenchArgs) -> Result<()> {
-    let store = crate::cli::open_store(config)?;
+    let store = crate::store::Store::open_configured(config, &config.data_dir)?;
     let started = Instant::now();
     let loaded = load(store.catalogue.conn())?;
     let load_time = started.elapsed();

@@ -300,7 +300,7 @@ pub fn members(config: &Config, args: &MembersBenchArgs) -> Result<()> {
     let (_temp, dir) = work_dir(args.dir.as_ref())?;
     let store_dir = dir.join("store");
     let _ = std::fs::remove_dir_all(&store_dir);
-    let mut store = crate::cli::open_store_at(config, &store_dir)?;
+    let mut store = crate::store::Store::open_configured(config, &store_dir)?;
     let (mut cards, mut blocked, mut emails) = (0u64, 0u64, 0u64);
     let started = Instant::now();
     let tx = store.catalogue.conn_mut().transaction()?;
@@ -329,7 +329,7 @@ pub fn members(config: &Config, args: &MembersBenchArgs) -> Result<()> {
     );
 
     // Reopen so lookups start from a fresh connection, as a till would after start-up.
-    let store = crate::cli::open_store_at(config, &store_dir)?;
+    let store = crate::store::Store::open_configured(config, &store_dir)?;
     let conn = store.catalogue.conn();
     let mut rng = Rng(0x00C0_FFEE);
     let mut by_card = Series::new("card")?;

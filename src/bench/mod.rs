@@ -97,7 +97,7 @@ pub fn catalogue(config: &Config, args: &CatalogueBenchArgs) -> Result<()> {
 
     let store_dir = dir.join("store");
     let _ = std::fs::remove_dir_all(&store_dir);
-    let mut store = crate::cli::open_store_at(config, &store_dir)?;
+    let mut store = crate::store::Store::open_configured(config, &store_dir)?;
     let started = Instant::now();
     let summary = import::products::import(&mut store.catalogue, &csv)?;
     let seconds = started.elapsed().as_secs_f64();
@@ -110,7 +110,7 @@ pub fn catalogue(config: &Config, args: &CatalogueBenchArgs) -> Result<()> {
     drop(store);
 
     // Reopen so lookups start from a fresh connection, as a till would after start-up.
-    let store = crate::cli::open_store_at(config, &store_dir)?;
+    let store = crate::store::Store::open_configured(config, &store_dir)?;
     let codes: Vec<String> = (0..args.lookups)
         .map(|k| generated_gtin(scatter(k * 7919) % args.products).to_string())
         .collect();
@@ -166,7 +166,7 @@ pub struct PersistBenchArgs {
 pub fn persist(config: &Config, args: &PersistBenchArgs) -> Result<()> {
     use crate::store::sales;
     let (_temp, dir) = work_dir(args.dir.as_ref())?;
-    let mut store = crate::cli::open_store_at(config, &dir)?;
+    let mut store = crate::store::Store::open_configured(config, &dir)?;
     let sealer = crate::journal::Sealer::load_or_create(&dir)?;
     let records: Vec<_> = (0..args.sales.min(10_000))
         .map(|i| sales::sample_sale(args.lines, i))
@@ -259,7 +259,7 @@ pub(super) fn same_rows_rate(
 ) -> Result<f64> {
     use rusqlite::types::Value;
     let _ = std::fs::remove_dir_all(dir);
-    let target = crate::cli::open_store_at(config, dir)?;
+    let target = crate::store::Store::open_configured(config, dir)?;
     let sales: i64 = source.query_row("SELECT COUNT(*) FROM sales", [], |r| r.get(0))?;
     let events: i64 = source.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
     anyhow::ensure!(sales == events, "every sale has exactly one event");

@@ -41,13 +41,13 @@ fn open_terminal(
 ) -> Result<Terminal> {
     // A new till first, then the imported catalogue in place of its empty one: a catalogue
     // with content beside no terminal.db would be a till that lost its sales file.
-    drop(crate::cli::open_store_at(config, dir)?);
+    drop(crate::store::Store::open_configured(config, dir)?);
     std::fs::copy(
         from.join(crate::store::CATALOGUE_FILE),
         dir.join(crate::store::CATALOGUE_FILE),
     )
     .with_context(|| format!("no catalogue in {}", from.display()))?;
-    let store = crate::cli::open_store_at(config, dir)?;
+    let store = crate::store::Store::open_configured(config, dir)?;
     bench_terminal(store, config)
 }
 

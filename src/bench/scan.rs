@@ -39,7 +39,7 @@ pub fn scan(config: &Config, args: &ScanBenchArgs) -> Result<()> {
     write_catalogue(&csv, args.products)?;
     let store_dir = dir.join("store");
     let _ = std::fs::remove_dir_all(&store_dir);
-    let mut store = crate::cli::open_store_at(config, &store_dir)?;
+    let mut store = crate::store::Store::open_configured(config, &store_dir)?;
     crate::import::products::import(&mut store.catalogue, &csv)?;
     let mut terminal = bench_terminal(store, config)?;
     let commands: Vec<String> = (0..args.scans)

@@ -53,7 +53,7 @@ pub fn ui(config: &Config, args: &UiBenchArgs) -> Result<()> {
     let store_dir = dir.join("store");
     let _ = std::fs::remove_dir_all(&store_dir);
     {
-        let mut store = crate::cli::open_store_at(config, &store_dir)?;
+        let mut store = crate::store::Store::open_configured(config, &store_dir)?;
         crate::import::products::import(&mut store.catalogue, &csv)?;
         // Signs the bench cashier in once so the operator exists in the store.
         drop(bench_terminal(store, config)?);

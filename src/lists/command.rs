@@ -209,7 +209,7 @@ fn run_fit(config: &Config, args: FitArgs) -> Result<()> {
 }
 
 fn load_store(config: &Config) -> Result<Loaded> {
-    let store = crate::cli::open_store(config)?;
+    let store = crate::store::Store::open_configured(config, &config.data_dir)?;
     load(store.catalogue.conn())
 }
 
@@ -326,7 +326,7 @@ fn run_print(config: &Config, args: PrintArgs) -> Result<()> {
         "no HQ public key (loyalty.coupon_key): lists cannot be verified, so none are printed",
     )?;
     let tips = print::Tips::from_file(args.tips.as_deref())?;
-    let store = crate::cli::open_store(config)?;
+    let store = crate::store::Store::open_configured(config, &config.data_dir)?;
     let conn = store.catalogue.conn();
     let chosen = match &args.member {
         Some(m) => {

@@ -107,6 +107,27 @@ pub struct Store {
 }
 
 impl Store {
+    /// Opens the data directory `dir` as `config` describes its store and terminal (id,
+    /// currency); its catalogue takes the products of the configured VAT rates. Every
+    /// program that opens a till's data opens it here.
+    pub fn open_configured(
+        config: &crate::config::Config,
+        dir: &Path,
+    ) -> Result<Store, StoreError> {
+        let mut store = Store::open(
+            dir,
+            Identity {
+                store_id: config.store.id.clone(),
+                terminal_id: config.terminal.id.clone(),
+                currency: config.store.currency,
+            },
+        )?;
+        store
+            .catalogue
+            .set_tax_rates(config.store.tax_rates.clone());
+        Ok(store)
+    }
+
     /// Opens (creating and migrating as needed) the data directory for this store. A
     /// directory that served a till before and lost its `terminal.db`, or holds an empty
     /// one, is refused (see [`lifecycle`]).

@@ -159,7 +159,7 @@ impl DemoServices {
 /// points the till at it with the uploader and the data-set refresher running. If HQ does
 /// not start, the till is prepared offline and [`DemoServices::offline`] says why.
 pub fn prepare_demo(config: &Config, dir: &Path) -> Result<(Terminal, Counter, DemoServices)> {
-    let mut store = crate::cli::open_store_at(config, dir)?;
+    let mut store = crate::store::Store::open_configured(config, dir)?;
     crate::demo::seed(&mut store)?;
     crate::demo::seed_history(&store, chrono::Utc::now())?;
     let mut config = crate::demo::with_demo_coupon_key(config);

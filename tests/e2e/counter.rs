@@ -9,7 +9,7 @@ use storepos_drivers::printer::PaperState;
 
 fn open_terminal(dir: &std::path::Path) -> (Terminal, Counter) {
     let config = storepos::config::Config::default();
-    let mut store = storepos::cli::open_store_at(&config, dir).unwrap();
+    let mut store = storepos::store::Store::open_configured(&config, dir).unwrap();
     storepos::demo::seed(&mut store).unwrap();
     let counter = Counter::start(&config.devices);
     (Terminal::open(store, config).unwrap(), counter)

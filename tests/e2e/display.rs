@@ -9,7 +9,7 @@ use storepos::terminal::headless::answer_with;
 use storepos_drivers::display::{DisplayConfig, DisplayEncoding, DisplayProtocol, DisplayTexts};
 
 fn open_terminal(dir: &std::path::Path, config: storepos::config::Config) -> (Terminal, Counter) {
-    let mut store = storepos::cli::open_store_at(&config, dir).unwrap();
+    let mut store = storepos::store::Store::open_configured(&config, dir).unwrap();
     storepos::demo::seed(&mut store).unwrap();
     let counter = Counter::start(&config.devices);
     (Terminal::open(store, config).unwrap(), counter)

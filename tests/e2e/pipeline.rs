@@ -11,7 +11,7 @@ use storepos::terminal::serve::serve;
 fn a_failed_commit_refuses_the_tender_and_replays_what_followed() {
     let dir = tempfile::tempdir().unwrap();
     let config = storepos::config::Config::default();
-    let mut store = storepos::cli::open_store_at(&config, dir.path()).unwrap();
+    let mut store = storepos::store::Store::open_configured(&config, dir.path()).unwrap();
     storepos::demo::seed(&mut store).unwrap();
     let mut terminal = Terminal::open(store, config).unwrap();
 

@@ -10,7 +10,7 @@ use storepos_drivers::ScaleConfig;
 fn open_terminal(dir: &std::path::Path, scale: ScaleConfig) -> Terminal {
     let mut config = storepos::config::Config::default();
     config.devices.scale = scale;
-    let mut store = storepos::cli::open_store_at(&config, dir).unwrap();
+    let mut store = storepos::store::Store::open_configured(&config, dir).unwrap();
     storepos::demo::seed(&mut store).unwrap();
     let mut terminal = Terminal::open(store, config).unwrap();
     for line in [
