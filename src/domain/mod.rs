@@ -13,6 +13,7 @@ pub mod product;
 pub mod promotion;
 mod promotion_engine;
 pub mod rounding;
+pub mod sale;
 pub mod scan;
 pub mod tax;
 pub mod text;

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use serde::{Deserialize, Serialize};
 
 use super::tax::TaxMode;
@@ -83,6 +85,25 @@ pub fn validate_pin(pin: &str) -> Result<(), String> {
         return Err("PIN must be 4–8 digits".to_string());
     }
     Ok(())
+}
+
+/// Hashes a PIN with a fresh random salt.
+pub fn hash_pin(pin: &str) -> String {
+    Argon2::default()
+        .hash_password(pin.as_bytes())
+        .expect("argon2 with default parameters cannot fail on a short PIN")
+        .to_string()
+}
+
+/// Whether `pin` matches the stored hash. A malformed hash never matches.
+pub fn verify_pin(pin: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(pin.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
 }
 
 #[cfg(test)]

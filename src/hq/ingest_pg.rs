@@ -24,7 +24,7 @@ use sqlx::{PgConnection, Row as _};
 use uuid::Uuid;
 
 use crate::domain::loyalty::Transfer;
-use crate::store::sales::SaleRecord;
+use crate::domain::sale::SaleRecord;
 use storepos_sync::Envelope;
 
 use super::db::Tx;

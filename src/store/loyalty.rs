@@ -15,10 +15,10 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
-use serde::{Deserialize, Serialize};
 
 use super::StoreError;
-use crate::domain::loyalty::{Reversal, SaleLoyalty, Transfer, TransferKind};
+use crate::domain::loyalty::{Transfer, TransferKind};
+pub use crate::domain::sale::{Complaint, CouponUse, LoyaltyRecord};
 
 /// Schema of the loyalty tables (a terminal migration).
 pub const SCHEMA: &str = "
@@ -69,55 +69,6 @@ CREATE TABLE signed_codes (
 ) WITHOUT ROWID;
 CREATE INDEX signed_codes_member ON signed_codes (member_id);
 ";
-
-/// A personalised coupon redeemed on a sale.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CouponUse {
-    pub coupon_id: String,
-    pub title: String,
-    /// What it saved (minor units, positive).
-    pub amount: i64,
-}
-
-/// What a sale or return did for its member, recorded with it (and in its journal entry).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LoyaltyRecord {
-    pub member_id: String,
-    /// The card presented, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub card: Option<String>,
-    pub name: String,
-    pub tier: String,
-    /// Points earned by the sale (negative: taken back by a return).
-    pub earned: i64,
-    /// Points paid with (negative: given back by a return).
-    pub redeemed: i64,
-    /// The member's balance as the till saw it before and after.
-    pub balance_before: i64,
-    pub balance_after: i64,
-    /// Per line, for proportional reversal on returns (sales only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sale: Option<SaleLoyalty>,
-    /// What a return moved (returns only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reversal: Option<Reversal>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub coupons: Vec<CouponUse>,
-    /// The shopping list scanned for the sale, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list_id: Option<String>,
-    /// The ledger transfers this sale or return makes.
-    #[serde(default)]
-    pub transfers: Vec<Transfer>,
-    /// Points a return could not take back because the member had spent them (kept under
-    /// the `cap_at_zero` clawback policy so the loss shows in reports).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub uncollected: i64,
-}
-
-fn is_zero(n: &i64) -> bool {
-    *n == 0
-}
 
 /// Writes a sale's loyalty: its transfers, its record and its coupon redemptions. Call
 /// inside the sale's transaction.
@@ -291,25 +242,6 @@ pub fn for_receipt(
         .map(read)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Some((read(json)?, returns)))
-}
-
-/// A complaint or piece of feedback taken at the counter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Complaint {
-    #[serde(default)]
-    pub id: i64,
-    pub member_id: Option<String>,
-    /// `counter`, `phone`, `email`, `app`, …
-    pub channel: String,
-    pub content: String,
-    pub handling: Option<String>,
-    pub outcome: Option<String>,
-    /// 1 (very unhappy) to 5 (very happy), when the member said.
-    pub satisfaction: Option<u8>,
-    /// `open` until an outcome is recorded.
-    pub status: String,
-    pub at: String,
-    pub operator_id: String,
 }
 
 /// Records a complaint and returns its id. Call inside the transaction that also writes

@@ -1,31 +1,11 @@
 //! The operator repository and PIN hashing. PINs are stored only as Argon2id hashes.
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::domain::org::{Operator, Role};
+pub use crate::domain::org::{hash_pin, verify_pin};
 
 use super::StoreError;
-
-/// Hashes a PIN with a fresh random salt.
-pub fn hash_pin(pin: &str) -> String {
-    Argon2::default()
-        .hash_password(pin.as_bytes())
-        .expect("argon2 with default parameters cannot fail on a short PIN")
-        .to_string()
-}
-
-/// Whether `pin` matches the stored hash. A malformed hash never matches.
-pub fn verify_pin(pin: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(pin.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
 
 pub fn upsert(conn: &Connection, op: &Operator) -> Result<(), StoreError> {
     conn.prepare_cached(

@@ -8,7 +8,6 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, TransactionBehavior, params};
-use serde::{Deserialize, Serialize};
 use storepos_sync::outbox;
 
 use crate::journal::{self, Sealer};
@@ -63,100 +62,9 @@ CREATE TABLE sale_tenders (
 ) WITHOUT ROWID;
 ";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SaleKind {
-    Sale,
-    Return,
-}
-
-impl SaleKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SaleKind::Sale => "sale",
-            SaleKind::Return => "return",
-        }
-    }
-}
-
-/// One sold (or returned) line, amounts in minor units.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SaleLine {
-    pub line_no: u32,
-    pub gtin: u64,
-    pub name: String,
-    /// Thousandths of a unit.
-    pub quantity: i64,
-    pub unit_price: i64,
-    /// Before discounts.
-    pub amount: i64,
-    pub discount: i64,
-    pub tax_bp: u32,
-    pub tax: i64,
-    /// For a return: the line of the original sale this refunds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original_line: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub department: Option<String>,
-    /// The promotions that make up part of `discount`, for the receipt.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub promotions: Vec<LinePromotion>,
-}
-
-/// A promotion's saving on one line (positive, minor units).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LinePromotion {
-    pub id: String,
-    pub name: String,
-    pub amount: i64,
-}
-
-/// One tender: cash, card, voucher, points.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TenderLine {
-    pub kind: String,
-    pub amount: i64,
-    pub reference: Option<String>,
-}
-
-/// Everything a completed sale or return records.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SaleRecord {
-    pub kind: SaleKind,
-    pub operator_id: String,
-    pub member_id: Option<String>,
-    pub currency: String,
-    pub lines: Vec<SaleLine>,
-    pub tenders: Vec<TenderLine>,
-    pub subtotal: i64,
-    pub discount: i64,
-    pub tax: i64,
-    /// What the customer owes: subtotal − discount (+ tax in exclusive mode).
-    pub total: i64,
-    /// Cash rounding applied to the total (e.g. −0.03 to reach a 0.10 step).
-    pub rounding: i64,
-    pub change: i64,
-    /// For a return: the receipt number of the sale it refunds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original_receipt: Option<u64>,
-    /// The shift the sale belongs to, for X/Z reports.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shift_id: Option<i64>,
-    /// What the sale did for its member: points, coupons, shopping list.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub loyalty: Option<super::loyalty::LoyaltyRecord>,
-    /// The customer's age, confirmed for the sale's age-restricted goods (sales only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub age_check: Option<AgeCheck>,
-}
-
-/// A cashier's confirmation of the customer's age: who confirmed it, and when. One
-/// confirmation covers every age-restricted item of its sale.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AgeCheck {
-    pub operator_id: String,
-    pub at: DateTime<Utc>,
-}
+pub use crate::domain::sale::{
+    AgeCheck, LinePromotion, SaleKind, SaleLine, SaleRecord, TenderLine, sample_sale,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SaleError {
@@ -170,53 +78,15 @@ pub enum SaleError {
     Store(#[from] StoreError),
 }
 
-impl From<rusqlite::Error> for SaleError {
-    fn from(e: rusqlite::Error) -> Self {
-        SaleError::Store(StoreError::Sql(e))
+impl From<crate::domain::sale::Unbalanced> for SaleError {
+    fn from(e: crate::domain::sale::Unbalanced) -> Self {
+        SaleError::Unbalanced(e.0)
     }
 }
 
-impl SaleRecord {
-    /// Checks that the record is consistent before anything is written: lines add up to
-    /// the subtotal and discount, and the tenders less change pay the rounded total.
-    pub fn check(&self) -> Result<(), SaleError> {
-        let unbalanced = |m: String| Err(SaleError::Unbalanced(m));
-        if self.lines.is_empty() {
-            return unbalanced("no lines".into());
-        }
-        // Checked sums: a record from elsewhere (HQ reads tills' events) may carry any
-        // number, and one that overflows does not add up.
-        fn sum(mut values: impl Iterator<Item = i64>) -> Option<i64> {
-            values.try_fold(0i64, |acc, v| acc.checked_add(v))
-        }
-        let overflow = || unbalanced("amounts beyond what can be added up".into());
-        let (Some(amounts), Some(discounts), Some(taxes), Some(paid)) = (
-            sum(self.lines.iter().map(|l| l.amount)),
-            sum(self.lines.iter().map(|l| l.discount)),
-            sum(self.lines.iter().map(|l| l.tax)),
-            sum(self.tenders.iter().map(|t| t.amount)),
-        ) else {
-            return overflow();
-        };
-        if amounts != self.subtotal || discounts != self.discount || taxes != self.tax {
-            return unbalanced(format!(
-                "lines give subtotal {amounts}, discount {discounts}, tax {taxes}; header says {}, {}, {}",
-                self.subtotal, self.discount, self.tax
-            ));
-        }
-        let (Some(received), Some(due)) = (
-            paid.checked_sub(self.change),
-            self.total.checked_add(self.rounding),
-        ) else {
-            return overflow();
-        };
-        if received != due {
-            return unbalanced(format!(
-                "tenders {paid} less change {} do not pay total {} with rounding {}",
-                self.change, self.total, self.rounding
-            ));
-        }
-        Ok(())
+impl From<rusqlite::Error> for SaleError {
+    fn from(e: rusqlite::Error) -> Self {
+        SaleError::Store(StoreError::Sql(e))
     }
 }
 
@@ -370,53 +240,6 @@ pub fn consistency(conn: &Connection) -> Result<(u64, u64, u64, u64, u64), Store
         one("SELECT COUNT(*) FROM outbox")?,
         one("SELECT COALESCE(MAX(receipt_no), 0) FROM journal")?,
     ))
-}
-
-/// A synthetic but balanced sale of `lines` lines, for benchmarks and crash tests.
-pub fn sample_sale(lines: usize, seed: u64) -> SaleRecord {
-    let lines: Vec<SaleLine> = (0..lines)
-        .map(|i| {
-            let amount = 100 + ((seed + i as u64) * 37 % 5000) as i64;
-            SaleLine {
-                line_no: i as u32 + 1,
-                gtin: 6_901_234_567_892,
-                name: format!("Item {i}"),
-                quantity: 1000,
-                unit_price: amount,
-                amount,
-                discount: 0,
-                tax_bp: 1300,
-                tax: amount * 1300 / 11300,
-                original_line: None,
-                department: None,
-                promotions: Vec::new(),
-            }
-        })
-        .collect();
-    let subtotal = lines.iter().map(|l| l.amount).sum();
-    let tax = lines.iter().map(|l| l.tax).sum();
-    SaleRecord {
-        kind: SaleKind::Sale,
-        operator_id: "1001".into(),
-        member_id: None,
-        currency: "CNY".into(),
-        lines,
-        tenders: vec![TenderLine {
-            kind: "cash".into(),
-            amount: subtotal + 1000,
-            reference: None,
-        }],
-        subtotal,
-        discount: 0,
-        tax,
-        total: subtotal,
-        rounding: 0,
-        change: 1000,
-        original_receipt: None,
-        shift_id: None,
-        loyalty: None,
-        age_check: None,
-    }
 }
 
 #[cfg(test)]

@@ -7,11 +7,9 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
-
+use super::ProductInfo;
 use super::history::PurchaseGroups;
 use super::segments::{self, CategoryUse};
-use super::{Params, ProductInfo};
 
 /// Population interval used for a product with too few observed repurchases, in days
 /// (the median gap between repurchases of the same product in the Complete Journey).
@@ -222,9 +220,4 @@ pub fn median_sorted(values: &[i32]) -> Option<f64> {
     } else {
         (f64::from(values[n / 2 - 1]) + f64::from(values[n / 2])) / 2.0
     })
-}
-
-/// The start of the segment window for a cut-off.
-pub fn segment_window_start(as_of: DateTime<Utc>, params: &Params) -> DateTime<Utc> {
-    as_of - chrono::Duration::weeks(i64::from(params.segment_weeks))
 }

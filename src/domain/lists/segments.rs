@@ -21,7 +21,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::history::MemberHistory;
-use super::population::segment_window_start;
 use super::{DAY, Params, ProductInfo};
 use crate::domain::product::BrandType;
 
@@ -224,4 +223,9 @@ pub fn segment(category_use: &CategoryUse, thresholds: (i64, i64)) -> Segment {
         loyalty(category_use.national_lines, category_use.store_lines),
         usage(category_use.weekly_spend, thresholds),
     )
+}
+
+/// The start of the segment window for a cut-off.
+pub fn segment_window_start(as_of: DateTime<Utc>, params: &Params) -> DateTime<Utc> {
+    as_of - chrono::Duration::weeks(i64::from(params.segment_weeks))
 }

@@ -5,7 +5,7 @@
 use super::known::{CardFacts, MemberFacts};
 use super::{CardReplacement, Known, Refused, refuse};
 use crate::domain::member::{CardStatus, Member, validate_card_number};
-use crate::store::loyalty::Complaint;
+use crate::domain::sale::Complaint;
 
 /// A `member.enrolled` event.
 pub(super) fn enrolment(known: &mut Known, m: &Member) -> Result<(), Refused> {

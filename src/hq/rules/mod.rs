@@ -61,8 +61,8 @@ use serde_json::Value;
 use storepos_sync::Envelope;
 
 use crate::domain::member::Member;
-use crate::store::loyalty::Complaint;
-use crate::store::sales::SaleRecord;
+use crate::domain::sale::Complaint;
+use crate::domain::sale::SaleRecord;
 
 pub(super) use known::Known;
 
@@ -317,7 +317,7 @@ mod tests {
 
     #[test]
     fn a_sale_payload_may_carry_its_journal_entry_beside_it() {
-        let sale = serde_json::to_value(crate::store::sales::sample_sale(1, 1)).unwrap();
+        let sale = serde_json::to_value(crate::domain::sale::sample_sale(1, 1)).unwrap();
         let e = event(
             "sale.completed",
             json!({"receipt_no": 1, "sale": sale, "journal": {"hash": "ab"}}),
@@ -327,7 +327,7 @@ mod tests {
 
     #[test]
     fn a_sale_with_its_age_check_is_taken() {
-        let mut sale = serde_json::to_value(crate::store::sales::sample_sale(1, 1)).unwrap();
+        let mut sale = serde_json::to_value(crate::domain::sale::sample_sale(1, 1)).unwrap();
         sale["age_check"] = json!({"operator_id": "1001", "at": "2024-03-01T02:00:00Z"});
         let e = event("sale.completed", json!({"receipt_no": 1, "sale": sale}));
         let draft = parse(&e).unwrap();

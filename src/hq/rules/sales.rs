@@ -18,7 +18,7 @@ use super::known::Sold;
 use super::{Known, MAX_AMOUNT, MAX_POINTS, MAX_QUANTITY_MILLI, Refused, refuse};
 use crate::domain::loyalty::{EarnLine, Transfer, TransferKind, check_transfer, transfer_id};
 use crate::domain::product::BonusPoints;
-use crate::store::sales::{SaleKind, SaleRecord};
+use crate::domain::sale::{SaleKind, SaleRecord};
 
 /// The receipt key a sale's transfers derive from: `{store}/{terminal}/{receipt_no}`,
 /// as an honest till makes it.
