@@ -6,13 +6,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::card::{self, CardReader, CardReaderConfig};
+use crate::card::{self, CardReader, CardReaderConfig, CardReaderSim};
 use crate::display::{self, DisplayConfig, LineDisplay, VirtualDisplay};
 use crate::drawer::{self, CashDrawer, DrawerConfig};
 use crate::printer::{self, PrinterConfig, ReceiptPrinter, VirtualPrinter};
 use crate::scale::ScaleConfig;
-use crate::scanner::{self, Scanner, ScannerConfig};
-use crate::sim::{CardReaderSim, ScannerSim};
+use crate::scanner::{self, Scanner, ScannerConfig, ScannerSim};
 
 /// Configuration of every device of one terminal.
 ///

@@ -15,9 +15,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::device::{
-    Device, DeviceCategory, DeviceEvent, Health, InputDevice, Lifecycle, LifecycleState,
-};
+use crate::device::{Device, DeviceCategory, DeviceEvent, Health, InputDevice, Lifecycle};
 use crate::error::{DeviceError, DeviceResult, ErrorKind, Stage};
 use crate::port::Port;
 use crate::printer::profile::{char_width, text_width, truncate_to};
@@ -174,7 +172,7 @@ impl LineDisplay {
         let port = Port::new(DeviceCategory::LineDisplay.to_string(), connector);
         let columns = columns.clamp(1, 80);
         Self {
-            lifecycle: Lifecycle::new(port.describe()),
+            lifecycle: Lifecycle::new(DeviceCategory::LineDisplay, port.describe()),
             port,
             protocol,
             encoding,
@@ -311,49 +309,27 @@ impl LineDisplay {
 }
 
 impl Device for LineDisplay {
-    fn category(&self) -> DeviceCategory {
-        DeviceCategory::LineDisplay
+    fn lifecycle(&self) -> &Lifecycle {
+        &self.lifecycle
     }
-    fn name(&self) -> String {
-        self.port.describe()
+    fn lifecycle_mut(&mut self) -> &mut Lifecycle {
+        &mut self.lifecycle
     }
-    fn state(&self) -> LifecycleState {
-        self.lifecycle.state()
-    }
-    fn open(&mut self) -> DeviceResult<()> {
-        self.lifecycle.open()
-    }
-    fn claim(&mut self) -> DeviceResult<()> {
-        if self.lifecycle.state() != LifecycleState::Opened {
-            return self.lifecycle.claim();
-        }
+    fn on_claim(&mut self) -> DeviceResult<()> {
         self.port.connect()?;
         let init = self.init_bytes();
         if let Err(e) = self.port.write_all(&init) {
             self.port.disconnect();
             return Err(e);
         }
-        self.lifecycle.claim()
-    }
-    fn enable(&mut self) -> DeviceResult<()> {
-        self.lifecycle.enable()
-    }
-    fn disable(&mut self) -> DeviceResult<()> {
-        self.lifecycle.disable()
-    }
-    fn release(&mut self) -> DeviceResult<()> {
-        self.lifecycle.release()?;
-        let _ = self.port.write_all(&[0x0C]);
-        self.port.disconnect();
         Ok(())
     }
-    fn close(&mut self) -> DeviceResult<()> {
-        self.lifecycle.close()
+    fn on_release(&mut self) {
+        // Blank the display before letting go of it.
+        let _ = self.port.write_all(&[0x0C]);
+        self.port.disconnect();
     }
-    fn check_health(&mut self) -> Health {
-        if self.lifecycle.state() < LifecycleState::Claimed {
-            return Health::warning(format!("{} is not claimed", self.name()));
-        }
+    fn on_check_health(&mut self) -> Health {
         // A display has no status channel; rewriting the current lines proves the link.
         let bytes = self.lines_bytes(&self.lines.clone());
         match self.send(&bytes) {

@@ -88,7 +88,7 @@ impl CashDrawer {
             core.lock().unwrap_or_else(|p| p.into_inner()).describe()
         );
         Self {
-            lifecycle: Lifecycle::new(name),
+            lifecycle: Lifecycle::new(DeviceCategory::CashDrawer, name),
             core,
             kick,
             open_when_high,
@@ -163,50 +163,31 @@ impl CashDrawer {
 }
 
 impl Device for CashDrawer {
-    fn category(&self) -> DeviceCategory {
-        DeviceCategory::CashDrawer
+    fn lifecycle(&self) -> &Lifecycle {
+        &self.lifecycle
     }
-    fn name(&self) -> String {
-        self.lifecycle.name().to_string()
+    fn lifecycle_mut(&mut self) -> &mut Lifecycle {
+        &mut self.lifecycle
     }
-    fn state(&self) -> LifecycleState {
-        self.lifecycle.state()
-    }
-    fn open(&mut self) -> DeviceResult<()> {
+    fn on_open(&mut self) -> DeviceResult<()> {
         if self.kick.on_ms == 0 {
             return Err(self.err(
                 Stage::Open,
                 ErrorKind::InvalidInput("drawer pulse needs an on time".into()),
             ));
         }
-        self.lifecycle.open()
-    }
-    fn claim(&mut self) -> DeviceResult<()> {
-        if self.lifecycle.state() != LifecycleState::Opened {
-            return self.lifecycle.claim();
-        }
-        self.core().hold()?;
-        self.lifecycle.claim()
-    }
-    fn enable(&mut self) -> DeviceResult<()> {
-        self.lifecycle.enable()
-    }
-    fn disable(&mut self) -> DeviceResult<()> {
-        self.lifecycle.disable()
-    }
-    fn release(&mut self) -> DeviceResult<()> {
-        self.lifecycle.release()?;
-        self.core().unhold();
-        self.last_open = None;
         Ok(())
     }
-    fn close(&mut self) -> DeviceResult<()> {
-        self.lifecycle.close()
+    /// The drawer shares the printer's link: claiming holds it, so it stays connected
+    /// until both the printer and the drawer are released.
+    fn on_claim(&mut self) -> DeviceResult<()> {
+        self.core().hold()
     }
-    fn check_health(&mut self) -> Health {
-        if self.lifecycle.state() < LifecycleState::Claimed {
-            return Health::warning(format!("{} is not claimed", self.name()));
-        }
+    fn on_release(&mut self) {
+        self.core().unhold();
+        self.last_open = None;
+    }
+    fn on_check_health(&mut self) -> Health {
         match self.is_open() {
             Ok(Some(true)) => Health::warning(format!("{}: drawer is open", self.name())),
             Ok(Some(false)) => Health::ok(format!("{}: drawer is closed", self.name())),

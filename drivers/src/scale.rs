@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::device::{Device, DeviceCategory, Health, Lifecycle, LifecycleState};
+use crate::device::{Device, DeviceCategory, Health, Lifecycle};
 use crate::error::{DeviceError, DeviceResult, ErrorKind, Stage};
 use crate::port::Port;
 use crate::transport::{Connector, LinkResult, SerialConnector, Transport};
@@ -217,7 +217,7 @@ impl ToledoScale {
     pub fn new(connector: Box<dyn Connector>) -> Self {
         let port = Port::new(DeviceCategory::Scale.to_string(), connector);
         Self {
-            lifecycle: Lifecycle::new(port.describe()),
+            lifecycle: Lifecycle::new(DeviceCategory::Scale, port.describe()),
             port,
         }
     }
@@ -262,42 +262,19 @@ impl Scale for ToledoScale {
 }
 
 impl Device for ToledoScale {
-    fn category(&self) -> DeviceCategory {
-        DeviceCategory::Scale
+    fn lifecycle(&self) -> &Lifecycle {
+        &self.lifecycle
     }
-    fn name(&self) -> String {
-        self.port.describe()
+    fn lifecycle_mut(&mut self) -> &mut Lifecycle {
+        &mut self.lifecycle
     }
-    fn state(&self) -> LifecycleState {
-        self.lifecycle.state()
+    fn on_claim(&mut self) -> DeviceResult<()> {
+        self.port.connect()
     }
-    fn open(&mut self) -> DeviceResult<()> {
-        self.lifecycle.open()
-    }
-    fn claim(&mut self) -> DeviceResult<()> {
-        if self.lifecycle.state() == LifecycleState::Opened {
-            self.port.connect()?;
-        }
-        self.lifecycle.claim()
-    }
-    fn enable(&mut self) -> DeviceResult<()> {
-        self.lifecycle.enable()
-    }
-    fn disable(&mut self) -> DeviceResult<()> {
-        self.lifecycle.disable()
-    }
-    fn release(&mut self) -> DeviceResult<()> {
-        self.lifecycle.release()?;
+    fn on_release(&mut self) {
         self.port.disconnect();
-        Ok(())
     }
-    fn close(&mut self) -> DeviceResult<()> {
-        self.lifecycle.close()
-    }
-    fn check_health(&mut self) -> Health {
-        if self.lifecycle.state() < LifecycleState::Claimed {
-            return Health::warning(format!("{} is not claimed", self.name()));
-        }
+    fn on_check_health(&mut self) -> Health {
         match self.read() {
             Ok(r) => Health::ok(format!("{} answers: {r:?}", self.name())),
             Err(e) => Health::failed(e.to_string()),

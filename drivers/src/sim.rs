@@ -1,134 +1,14 @@
-//! Simulated scanner and card reader for the demo store and for tests, driven from the UI
-//! or from a script.
+//! Device scripts: lines such as `scan ]E04006381333931`, `swipe ;6012…?`, `tap 04A1B2C3`
+//! and `wait 200`, run against the simulators of the demo store.
 //!
-//! The simulators feed bytes into the same decoders real devices use (over an in-memory
-//! link), so a simulated scan or swipe goes through the same framing, AIM decoding, check
-//! digit and card-number rules — and a garbled one fails the same way.
+//! The simulators themselves live with their devices ([`ScannerSim`] in
+//! [`crate::scanner`], [`CardReaderSim`] in [`crate::card`]); this module only drives them,
+//! so nothing below depends on it.
 
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use crate::card::{CardDecoder, memory_reader};
-use crate::device::DeviceCategory;
-use crate::scanner::{FramedScanDecoder, ScanDecoder};
-use crate::stream::StreamDevice;
-use crate::transport::{MemoryConnector, MemoryEnd, Transport};
-
-/// Shared device side of a simulated serial-like device.
-#[derive(Clone)]
-struct SimLink {
-    connector: MemoryConnector,
-    end: Arc<Mutex<MemoryEnd>>,
-}
-
-impl SimLink {
-    fn new(name: &str) -> Self {
-        let connector = MemoryConnector::new(name);
-        let end = connector.plug_new();
-        Self {
-            connector,
-            end: Arc::new(Mutex::new(end)),
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, MemoryEnd> {
-        self.end.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn send(&self, bytes: &[u8]) -> bool {
-        self.lock().write_all(bytes).is_ok()
-    }
-
-    fn unplug(&self) {
-        self.lock().hang_up();
-    }
-
-    fn replug(&self) {
-        let fresh = self.connector.plug_new();
-        *self.lock() = fresh;
-    }
-}
-
-/// Drives a simulated scanner.
-#[derive(Clone)]
-pub struct ScannerSim {
-    link: SimLink,
-}
-
-impl ScannerSim {
-    /// A simulated scanner (closed) and the handle that drives it.
-    pub fn new() -> (StreamDevice<ScanDecoder>, ScannerSim) {
-        let link = SimLink::new("simulated scanner");
-        let device = StreamDevice::new(
-            DeviceCategory::Scanner,
-            Box::new(link.connector.clone()),
-            ScanDecoder::Framed(FramedScanDecoder::new(b"", b"\r")),
-        )
-        .with_retry_interval(Duration::from_millis(50));
-        (device, ScannerSim { link })
-    }
-
-    /// Scans `payload`: a label, optionally starting with an AIM identifier
-    /// (e.g. `]E04006381333931`). Returns false if the simulated scanner is unplugged.
-    pub fn scan(&self, payload: &str) -> bool {
-        let mut bytes = payload.as_bytes().to_vec();
-        bytes.push(b'\r');
-        self.link.send(&bytes)
-    }
-
-    /// Sends raw bytes, e.g. half a frame, to exercise error handling.
-    pub fn send_raw(&self, bytes: &[u8]) -> bool {
-        self.link.send(bytes)
-    }
-
-    /// Unplugs the simulated scanner.
-    pub fn unplug(&self) {
-        self.link.unplug();
-    }
-
-    /// Plugs it back in.
-    pub fn replug(&self) {
-        self.link.replug();
-    }
-}
-
-/// Drives a simulated card reader (magnetic swipes and NFC taps).
-#[derive(Clone)]
-pub struct CardReaderSim {
-    link: SimLink,
-}
-
-impl CardReaderSim {
-    /// A simulated card reader (closed) and the handle that drives it.
-    pub fn new() -> (StreamDevice<CardDecoder>, CardReaderSim) {
-        let link = SimLink::new("simulated card reader");
-        let device =
-            memory_reader(link.connector.clone()).with_retry_interval(Duration::from_millis(50));
-        (device, CardReaderSim { link })
-    }
-
-    /// Swipes a card whose stripe holds `tracks`, e.g. `;6012345678901234=2712?`.
-    pub fn swipe(&self, tracks: &str) -> bool {
-        let mut bytes = tracks.as_bytes().to_vec();
-        bytes.push(b'\r');
-        self.link.send(&bytes)
-    }
-
-    /// Taps an NFC card with UID `uid_hex`.
-    pub fn tap(&self, uid_hex: &str) -> bool {
-        self.swipe(uid_hex)
-    }
-
-    /// Unplugs the simulated reader.
-    pub fn unplug(&self) {
-        self.link.unplug();
-    }
-
-    /// Plugs it back in.
-    pub fn replug(&self) {
-        self.link.replug();
-    }
-}
+use crate::card::CardReaderSim;
+use crate::scanner::ScannerSim;
 
 /// One step of a device script.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,12 +96,11 @@ pub fn run_script(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::card::{CardSource, CardTrack};
-    use crate::device::{Device, DeviceEvent, DeviceStatus, InputDevice};
+    use crate::device::{Device, DeviceEvent, InputDevice};
     use crate::scanner::Symbology;
 
     #[test]
-    fn simulated_scanner_goes_through_real_decoding() {
+    fn a_script_scans_through_real_decoding() {
         let (mut dev, sim) = ScannerSim::new();
         dev.start().unwrap();
         let steps =
@@ -241,46 +120,19 @@ mod tests {
     }
 
     #[test]
-    fn simulated_reader_unplug_and_replug() {
+    fn a_script_swipes_and_taps() {
         let (mut dev, sim) = CardReaderSim::new();
         dev.start().unwrap();
-        sim.tap("04A1B2C3");
-        match dev.poll_event(Duration::from_secs(1)) {
-            Some(DeviceEvent::Data(c)) => {
-                assert_eq!(c.card_number, "04A1B2C3");
-                assert_eq!((c.track, c.source), (CardTrack::Uid, CardSource::Nfc));
+        let steps = parse_script("tap 04:a1:b2:c3\nswipe ;6012345678901234=2712?").unwrap();
+        run_script(&steps, None, Some(&sim)).unwrap();
+        let mut numbers = Vec::new();
+        while let Some(DeviceEvent::Data(c)) = dev.poll_event(Duration::from_secs(1)) {
+            numbers.push(c.card_number);
+            if numbers.len() == 2 {
+                break;
             }
-            other => panic!("expected a card, got {other:?}"),
         }
-        sim.unplug();
-        assert!(matches!(
-            dev.poll_event(Duration::from_secs(1)),
-            Some(DeviceEvent::Status(DeviceStatus::Offline(_)))
-        ));
-        sim.replug();
-        assert_eq!(
-            dev.poll_event(Duration::from_secs(1)),
-            Some(DeviceEvent::Status(DeviceStatus::Reconnected))
-        );
-        sim.swipe(";6012345678901234=2712?");
-        assert!(matches!(
-            dev.poll_event(Duration::from_secs(1)),
-            Some(DeviceEvent::Data(c)) if c.track == CardTrack::Track2
-        ));
-    }
-
-    #[test]
-    fn reader_thread_forwards_events() {
-        let (mut dev, sim) = ScannerSim::new();
-        dev.start().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let reader = crate::device::ReaderThread::spawn(dev, tx, |e| ("scanner", e));
-        sim.scan("96385074");
-        let (tag, event) = rx.recv_timeout(Duration::from_secs(2)).unwrap();
-        assert_eq!(tag, "scanner");
-        assert!(matches!(event, DeviceEvent::Data(d) if d.symbology == Symbology::Ean8));
-        reader.stop();
-        assert!(!sim.scan("96385074") || rx.recv_timeout(Duration::from_millis(200)).is_err());
+        assert_eq!(numbers, ["04A1B2C3", "6012345678901234"]);
     }
 
     #[test]

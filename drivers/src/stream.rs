@@ -3,8 +3,10 @@
 //! Serial scanners, keyboard-wedge scanners and card readers, HID POS scanners and serial
 //! magnetic-stripe readers all work the same way: bytes arrive, a [`FrameDecoder`] turns
 //! them into data or into an error for a garbled frame, and an idle line with half a frame
-//! means the frame was cut short. [`StreamDevice`] does the lifecycle, the reconnecting
-//! [`Port`] and the event queue once for all of them.
+//! means the frame was cut short. [`StreamDevice`] keeps the reconnecting [`Port`] and the
+//! event queue once for all of them, and hooks the port into the [`Device`] lifecycle
+//! (claim connects, enable drops stale input, release disconnects). Its decoder is chosen
+//! from the configuration; a `Box<dyn FrameDecoder>` is itself a [`FrameDecoder`].
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -37,9 +39,27 @@ pub trait FrameDecoder: Send {
     fn has_partial(&self) -> bool;
 }
 
+/// A boxed decoder is a decoder: a configured scanner or card reader picks its decoder at
+/// run time, and this is the one place that dispatches to it.
+impl<D: FrameDecoder + ?Sized> FrameDecoder for Box<D> {
+    type Output = D::Output;
+
+    fn feed(&mut self, bytes: &[u8], out: &mut Vec<Result<D::Output, ErrorKind>>) {
+        (**self).feed(bytes, out)
+    }
+    fn idle(&mut self) -> Option<ErrorKind> {
+        (**self).idle()
+    }
+    fn reset(&mut self) {
+        (**self).reset()
+    }
+    fn has_partial(&self) -> bool {
+        (**self).has_partial()
+    }
+}
+
 /// An input device made of a connector and a frame decoder.
 pub struct StreamDevice<F: FrameDecoder> {
-    category: DeviceCategory,
     lifecycle: Lifecycle,
     port: Port,
     decoder: F,
@@ -53,10 +73,8 @@ impl<F: FrameDecoder> StreamDevice<F> {
     /// A closed device of `category` reading through `connector` with `decoder`.
     pub fn new(category: DeviceCategory, connector: Box<dyn Connector>, decoder: F) -> Self {
         let port = Port::new(category.to_string(), connector);
-        let name = port.describe();
         Self {
-            category,
-            lifecycle: Lifecycle::new(name),
+            lifecycle: Lifecycle::new(category, port.describe()),
             port,
             decoder,
             queue: VecDeque::new(),
@@ -126,73 +144,49 @@ impl<F: FrameDecoder> StreamDevice<F> {
 }
 
 impl<F: FrameDecoder> Device for StreamDevice<F> {
-    fn category(&self) -> DeviceCategory {
-        self.category
+    fn lifecycle(&self) -> &Lifecycle {
+        &self.lifecycle
     }
 
-    fn name(&self) -> String {
-        self.port.describe()
+    fn lifecycle_mut(&mut self) -> &mut Lifecycle {
+        &mut self.lifecycle
     }
 
-    fn state(&self) -> LifecycleState {
-        self.lifecycle.state()
-    }
-
-    fn open(&mut self) -> DeviceResult<()> {
-        self.lifecycle.open()
-    }
-
-    fn claim(&mut self) -> DeviceResult<()> {
-        if self.lifecycle.state() != LifecycleState::Opened {
-            return self.lifecycle.claim();
-        }
+    fn on_claim(&mut self) -> DeviceResult<()> {
         self.port.connect()?;
         self.decoder.reset();
-        self.lifecycle.claim()
+        Ok(())
     }
 
-    fn enable(&mut self) -> DeviceResult<()> {
-        self.lifecycle.enable()?;
+    fn on_enable(&mut self) -> DeviceResult<()> {
         // Nothing read before enabling is delivered.
         self.port.discard_input();
         self.decoder.reset();
         Ok(())
     }
 
-    fn disable(&mut self) -> DeviceResult<()> {
-        self.lifecycle.disable()?;
+    fn on_disable(&mut self) {
         self.decoder.reset();
         self.queue
             .retain(|e| !matches!(e, DeviceEvent::Data(_) | DeviceEvent::Error(_)));
-        Ok(())
     }
 
-    fn release(&mut self) -> DeviceResult<()> {
-        self.lifecycle.release()?;
+    fn on_release(&mut self) {
         self.port.disconnect();
         self.queue.clear();
-        Ok(())
     }
 
-    fn close(&mut self) -> DeviceResult<()> {
-        self.lifecycle.close()
-    }
-
-    fn check_health(&mut self) -> Health {
-        match self.lifecycle.state() {
-            LifecycleState::Closed | LifecycleState::Opened => {
-                Health::warning(format!("{} is not claimed", self.name()))
+    fn on_check_health(&mut self) -> Health {
+        if self.port.ensure_connected() {
+            while let Some(s) = self.port.take_status() {
+                self.queue.push_back(DeviceEvent::Status(s));
             }
-            _ if self.port.ensure_connected() => {
-                while let Some(s) = self.port.take_status() {
-                    self.queue.push_back(DeviceEvent::Status(s));
-                }
-                Health::ok(format!("{} is connected", self.name()))
-            }
-            _ => Health::failed(format!(
+            Health::ok(format!("{} is connected", self.name()))
+        } else {
+            Health::failed(format!(
                 "{} is not connected; retrying automatically",
                 self.name()
-            )),
+            ))
         }
     }
 }

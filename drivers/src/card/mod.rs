@@ -1,9 +1,14 @@
 //! Card readers: magnetic stripe (serial or keyboard wedge), NFC (PN532 over serial, or a
-//! keyboard-wedge reader typing the UID) and a simulator. All yield [`CardData`].
+//! keyboard-wedge reader typing the UID) and a simulator ([`CardReaderSim`]). All yield
+//! [`CardData`].
+//!
+//! The PN532 is asked for cards ([`Pn532Reader`]); every other reader sends a byte stream
+//! and is a [`StreamDevice`] with the decoder chosen by [`CardReaderConfig::decoder`].
 
 pub mod msr;
 pub mod pn532;
 pub mod pn532_frame;
+pub mod sim;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,11 +17,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::device::{DeviceCategory, InputDevice};
 use crate::error::ErrorKind;
-use crate::sim::CardReaderSim;
 use crate::stream::{FrameDecoder, StreamDevice};
-use crate::transport::{EvdevWedgeConnector, MemoryConnector, SerialConnector};
+use crate::transport::{Connector, EvdevWedgeConnector, SerialConnector};
 pub use msr::{CardField, CardNumberRule, MsrDecoder, TrackChoice};
 pub use pn532::Pn532Reader;
+pub use sim::CardReaderSim;
 
 /// Where a card number was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -135,43 +140,8 @@ impl FrameDecoder for WedgeCardDecoder {
     }
 }
 
-/// Either card decoder, so one stream device type serves every stream-based reader.
-#[derive(Debug, Clone)]
-pub enum CardDecoder {
-    /// Serial magnetic-stripe reader.
-    Msr(MsrDecoder),
-    /// Keyboard-wedge reader (swipe or UID).
-    Wedge(WedgeCardDecoder),
-}
-
-impl FrameDecoder for CardDecoder {
-    type Output = CardData;
-
-    fn feed(&mut self, bytes: &[u8], out: &mut Vec<Result<CardData, ErrorKind>>) {
-        match self {
-            CardDecoder::Msr(d) => d.feed(bytes, out),
-            CardDecoder::Wedge(d) => d.feed(bytes, out),
-        }
-    }
-    fn idle(&mut self) -> Option<ErrorKind> {
-        match self {
-            CardDecoder::Msr(d) => d.idle(),
-            CardDecoder::Wedge(d) => d.idle(),
-        }
-    }
-    fn reset(&mut self) {
-        match self {
-            CardDecoder::Msr(d) => d.reset(),
-            CardDecoder::Wedge(d) => d.reset(),
-        }
-    }
-    fn has_partial(&self) -> bool {
-        match self {
-            CardDecoder::Msr(d) => d.has_partial(),
-            CardDecoder::Wedge(d) => d.has_partial(),
-        }
-    }
-}
+/// Any card decoder, so one stream device type serves every stream-based reader.
+pub type CardDecoder = Box<dyn FrameDecoder<Output = CardData>>;
 
 fn default_msr_baud() -> u32 {
     9600
@@ -239,67 +209,69 @@ pub enum CardReaderConfig {
     },
 }
 
+impl CardReaderConfig {
+    /// The decoder for what this reader sends; the one place a reader's decoder is chosen.
+    /// `None` for the PN532, which answers commands rather than sending a stream.
+    pub fn decoder(&self) -> Option<CardDecoder> {
+        match self {
+            // The simulator types like a keyboard-wedge reader.
+            CardReaderConfig::Simulated => {
+                Some(Box::new(WedgeCardDecoder::new(CardNumberRule::default())))
+            }
+            CardReaderConfig::MagStripe {
+                terminator,
+                lrc,
+                rule,
+                ..
+            } => Some(Box::new(MsrDecoder::new(
+                terminator.as_bytes(),
+                *lrc,
+                rule.clone(),
+                CardSource::MagStripe,
+            ))),
+            CardReaderConfig::Wedge { rule, .. } => {
+                Some(Box::new(WedgeCardDecoder::new(rule.clone())))
+            }
+            CardReaderConfig::Pn532 { .. } => None,
+        }
+    }
+}
+
 /// A card reader of any kind.
 pub type CardReader = Box<dyn InputDevice<Data = CardData>>;
 
 /// Builds the configured card reader (closed). For `Simulated`, the simulator handle that
 /// drives it is returned too.
 pub fn build(config: &CardReaderConfig) -> (CardReader, Option<CardReaderSim>) {
-    let category = DeviceCategory::CardReader;
-    match config {
+    let (connector, frame_gap): (Box<dyn Connector>, Option<Duration>) = match config {
         CardReaderConfig::Simulated => {
             let (reader, sim) = CardReaderSim::new();
-            (Box::new(reader), Some(sim))
+            return (Box::new(reader), Some(sim));
         }
-        CardReaderConfig::MagStripe {
-            path,
-            baud,
-            terminator,
-            lrc,
-            rule,
-        } => (
-            Box::new(StreamDevice::new(
-                category,
-                Box::new(SerialConnector::new(path, *baud)),
-                CardDecoder::Msr(MsrDecoder::new(
-                    terminator.as_bytes(),
-                    *lrc,
-                    rule.clone(),
-                    CardSource::MagStripe,
-                )),
-            )),
-            None,
+        CardReaderConfig::Pn532 { path, baud } => {
+            let connector = Box::new(SerialConnector::new(path, *baud));
+            return (Box::new(Pn532Reader::new(connector)), None);
+        }
+        CardReaderConfig::MagStripe { path, baud, .. } => {
+            (Box::new(SerialConnector::new(path, *baud)), None)
+        }
+        CardReaderConfig::Wedge { device, grab, .. } => (
+            Box::new(EvdevWedgeConnector {
+                device: device.clone(),
+                grab: *grab,
+            }),
+            // Keys arrive one event at a time; allow longer pauses inside a line.
+            Some(Duration::from_millis(500)),
         ),
-        CardReaderConfig::Pn532 { path, baud } => (
-            Box::new(Pn532Reader::new(Box::new(SerialConnector::new(
-                path, *baud,
-            )))),
-            None,
-        ),
-        CardReaderConfig::Wedge { device, grab, rule } => (
-            Box::new(
-                StreamDevice::new(
-                    category,
-                    Box::new(EvdevWedgeConnector {
-                        device: device.clone(),
-                        grab: *grab,
-                    }),
-                    CardDecoder::Wedge(WedgeCardDecoder::new(rule.clone())),
-                )
-                .with_frame_gap(Duration::from_millis(500)),
-            ),
-            None,
-        ),
+    };
+    let Some(decoder) = config.decoder() else {
+        unreachable!("only the PN532 has no decoder, and it was built above");
+    };
+    let mut reader = StreamDevice::new(DeviceCategory::CardReader, connector, decoder);
+    if let Some(gap) = frame_gap {
+        reader = reader.with_frame_gap(gap);
     }
-}
-
-/// A stream card reader over an in-memory connector (used by the simulator).
-pub(crate) fn memory_reader(connector: MemoryConnector) -> StreamDevice<CardDecoder> {
-    StreamDevice::new(
-        DeviceCategory::CardReader,
-        Box::new(connector),
-        CardDecoder::Wedge(WedgeCardDecoder::new(CardNumberRule::default())),
-    )
+    (Box::new(reader), None)
 }
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ impl Pn532Reader {
     pub fn new(connector: Box<dyn Connector>) -> Self {
         let port = Port::new(DeviceCategory::CardReader.to_string(), connector);
         Self {
-            lifecycle: Lifecycle::new(port.describe()),
+            lifecycle: Lifecycle::new(DeviceCategory::CardReader, port.describe()),
             port,
             parser: Pn532Parser::new(),
             queue: VecDeque::new(),
@@ -213,63 +213,40 @@ impl Pn532Reader {
 }
 
 impl Device for Pn532Reader {
-    fn category(&self) -> DeviceCategory {
-        DeviceCategory::CardReader
+    fn lifecycle(&self) -> &Lifecycle {
+        &self.lifecycle
     }
 
-    fn name(&self) -> String {
-        self.port.describe()
+    fn lifecycle_mut(&mut self) -> &mut Lifecycle {
+        &mut self.lifecycle
     }
 
-    fn state(&self) -> LifecycleState {
-        self.lifecycle.state()
-    }
-
-    fn open(&mut self) -> DeviceResult<()> {
-        self.lifecycle.open()
-    }
-
-    fn claim(&mut self) -> DeviceResult<()> {
-        if self.lifecycle.state() != LifecycleState::Opened {
-            return self.lifecycle.claim();
-        }
+    fn on_claim(&mut self) -> DeviceResult<()> {
         self.port.connect()?;
         if let Err(e) = self.initialise() {
             self.port.disconnect();
             return Err(e);
         }
-        self.lifecycle.claim()
+        Ok(())
     }
 
-    fn enable(&mut self) -> DeviceResult<()> {
-        self.lifecycle.enable()?;
+    fn on_enable(&mut self) -> DeviceResult<()> {
         self.present = None;
         self.next_poll = Instant::now();
         Ok(())
     }
 
-    fn disable(&mut self) -> DeviceResult<()> {
-        self.lifecycle.disable()?;
+    fn on_disable(&mut self) {
         self.queue.retain(|e| matches!(e, DeviceEvent::Status(_)));
-        Ok(())
     }
 
-    fn release(&mut self) -> DeviceResult<()> {
-        self.lifecycle.release()?;
+    fn on_release(&mut self) {
         self.port.disconnect();
         self.queue.clear();
         self.needs_init = true;
-        Ok(())
     }
 
-    fn close(&mut self) -> DeviceResult<()> {
-        self.lifecycle.close()
-    }
-
-    fn check_health(&mut self) -> Health {
-        if self.lifecycle.state() < LifecycleState::Claimed {
-            return Health::warning(format!("{} is not claimed", self.name()));
-        }
+    fn on_check_health(&mut self) -> Health {
         if !self.port.ensure_connected() {
             self.drain_status();
             return Health::failed(format!("{} is not connected", self.name()));

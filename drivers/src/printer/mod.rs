@@ -62,16 +62,26 @@ impl PrinterCore {
     }
 
     /// Connects the link for one more holder (printer or drawer).
+    ///
+    /// Invariant: `holders` counts the claimed devices on this link. The lifecycle calls
+    /// `hold` on a successful claim and `unhold` on release, once each, so it never
+    /// exceeds the two devices that can share a link and never goes below zero.
     pub(crate) fn hold(&mut self) -> DeviceResult<()> {
         if self.holders == 0 || !self.port.is_connected() {
             self.port.connect()?;
         }
         self.holders += 1;
+        debug_assert!(
+            self.holders <= 2,
+            "printer link held {} times",
+            self.holders
+        );
         Ok(())
     }
 
     /// Lets go for one holder; disconnects when nobody holds the link.
     pub(crate) fn unhold(&mut self) {
+        debug_assert!(self.holders > 0, "printer link let go more often than held");
         self.holders = self.holders.saturating_sub(1);
         if self.holders == 0 {
             self.port.disconnect();
@@ -186,10 +196,10 @@ pub struct ReceiptPrinter {
 impl ReceiptPrinter {
     /// A closed printer on `connector` with `profile`.
     pub fn new(connector: Box<dyn Connector>, profile: PrinterProfile) -> Self {
-        let port = Port::new(DeviceCategory::ReceiptPrinter.to_string(), connector);
-        let name = port.describe();
+        let category = DeviceCategory::ReceiptPrinter;
+        let port = Port::new(category.to_string(), connector);
         Self {
-            lifecycle: Lifecycle::new(name),
+            lifecycle: Lifecycle::new(category, port.describe()),
             core: Arc::new(Mutex::new(PrinterCore {
                 port,
                 profile,
@@ -289,43 +299,19 @@ impl ReceiptPrinter {
 }
 
 impl Device for ReceiptPrinter {
-    fn category(&self) -> DeviceCategory {
-        DeviceCategory::ReceiptPrinter
+    fn lifecycle(&self) -> &Lifecycle {
+        &self.lifecycle
     }
-    fn name(&self) -> String {
-        self.core_lock().describe()
+    fn lifecycle_mut(&mut self) -> &mut Lifecycle {
+        &mut self.lifecycle
     }
-    fn state(&self) -> LifecycleState {
-        self.lifecycle.state()
+    fn on_claim(&mut self) -> DeviceResult<()> {
+        self.core_lock().hold()
     }
-    fn open(&mut self) -> DeviceResult<()> {
-        self.lifecycle.open()
-    }
-    fn claim(&mut self) -> DeviceResult<()> {
-        if self.lifecycle.state() != LifecycleState::Opened {
-            return self.lifecycle.claim();
-        }
-        self.core_lock().hold()?;
-        self.lifecycle.claim()
-    }
-    fn enable(&mut self) -> DeviceResult<()> {
-        self.lifecycle.enable()
-    }
-    fn disable(&mut self) -> DeviceResult<()> {
-        self.lifecycle.disable()
-    }
-    fn release(&mut self) -> DeviceResult<()> {
-        self.lifecycle.release()?;
+    fn on_release(&mut self) {
         self.core_lock().unhold();
-        Ok(())
     }
-    fn close(&mut self) -> DeviceResult<()> {
-        self.lifecycle.close()
-    }
-    fn check_health(&mut self) -> Health {
-        if self.lifecycle.state() < LifecycleState::Claimed {
-            return Health::warning(format!("{} is not claimed", self.name()));
-        }
+    fn on_check_health(&mut self) -> Health {
         let r = self.core_lock().query_status();
         self.collect_events();
         let name = self.name();

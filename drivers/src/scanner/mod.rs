@@ -1,23 +1,27 @@
 //! Barcode scanners: serial / USB-CDC with prefix/suffix framing, keyboard wedge (evdev),
-//! HID POS (hidraw) and a simulator. All yield [`ScanData`] with the symbology decoded from
-//! the AIM identifier.
+//! HID POS (hidraw) and a simulator ([`ScannerSim`]). All yield [`ScanData`] with the
+//! symbology decoded from the AIM identifier.
+//!
+//! Every scanner is a [`StreamDevice`]: a connector chosen by [`build`] and a decoder chosen
+//! by [`ScannerConfig::decoder`] — framed text ([`FramedScanDecoder`]) or HID POS reports
+//! ([`HidPosDecoder`]).
 
 pub mod aim;
 pub mod framing;
 pub mod hidpos;
+pub mod sim;
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 use crate::device::{DeviceCategory, InputDevice};
-use crate::error::ErrorKind;
-use crate::sim::ScannerSim;
 use crate::stream::{FrameDecoder, StreamDevice};
-use crate::transport::{EvdevWedgeConnector, FileConnector, SerialConnector};
+use crate::transport::{Connector, EvdevWedgeConnector, FileConnector, SerialConnector};
 pub use aim::Symbology;
 pub use framing::FramedScanDecoder;
 pub use hidpos::HidPosDecoder;
+pub use sim::ScannerSim;
 
 /// One barcode read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -30,43 +34,8 @@ pub struct ScanData {
     pub raw: Vec<u8>,
 }
 
-/// Either scanner decoder, so one stream device type serves every scanner.
-#[derive(Debug, Clone)]
-pub enum ScanDecoder {
-    /// Prefix/suffix framed text (serial, USB-CDC, keyboard wedge, simulator).
-    Framed(FramedScanDecoder),
-    /// HID POS reports.
-    HidPos(HidPosDecoder),
-}
-
-impl FrameDecoder for ScanDecoder {
-    type Output = ScanData;
-
-    fn feed(&mut self, bytes: &[u8], out: &mut Vec<Result<ScanData, ErrorKind>>) {
-        match self {
-            ScanDecoder::Framed(d) => d.feed(bytes, out),
-            ScanDecoder::HidPos(d) => d.feed(bytes, out),
-        }
-    }
-    fn idle(&mut self) -> Option<ErrorKind> {
-        match self {
-            ScanDecoder::Framed(d) => d.idle(),
-            ScanDecoder::HidPos(d) => d.idle(),
-        }
-    }
-    fn reset(&mut self) {
-        match self {
-            ScanDecoder::Framed(d) => d.reset(),
-            ScanDecoder::HidPos(d) => d.reset(),
-        }
-    }
-    fn has_partial(&self) -> bool {
-        match self {
-            ScanDecoder::Framed(d) => d.has_partial(),
-            ScanDecoder::HidPos(d) => d.has_partial(),
-        }
-    }
-}
+/// Any scanner decoder, so one stream device type serves every scanner.
+pub type ScanDecoder = Box<dyn FrameDecoder<Output = ScanData>>;
 
 fn default_baud() -> u32 {
     9600
@@ -123,51 +92,42 @@ pub enum ScannerConfig {
     },
 }
 
+impl ScannerConfig {
+    /// The decoder for what this scanner sends; the one place a scanner's decoder is chosen.
+    pub fn decoder(&self) -> ScanDecoder {
+        match self {
+            ScannerConfig::Serial { prefix, suffix, .. } => {
+                Box::new(FramedScanDecoder::new(prefix.as_bytes(), suffix.as_bytes()))
+            }
+            // Both type the label followed by Enter.
+            ScannerConfig::Simulated | ScannerConfig::Wedge { .. } => {
+                Box::new(FramedScanDecoder::new(b"", b"\r"))
+            }
+            ScannerConfig::HidPos { .. } => Box::new(HidPosDecoder::new()),
+        }
+    }
+}
+
 /// A scanner of any kind.
 pub type Scanner = Box<dyn InputDevice<Data = ScanData>>;
 
 /// Builds the configured scanner (closed). For `Simulated`, the simulator handle that
 /// drives it is returned too.
 pub fn build(config: &ScannerConfig) -> (Scanner, Option<ScannerSim>) {
-    let category = DeviceCategory::Scanner;
-    match config {
+    let connector: Box<dyn Connector> = match config {
         ScannerConfig::Simulated => {
             let (scanner, sim) = ScannerSim::new();
-            (Box::new(scanner), Some(sim))
+            return (Box::new(scanner), Some(sim));
         }
-        ScannerConfig::Serial {
-            path,
-            baud,
-            prefix,
-            suffix,
-        } => (
-            Box::new(StreamDevice::new(
-                category,
-                Box::new(SerialConnector::new(path, *baud)),
-                ScanDecoder::Framed(FramedScanDecoder::new(prefix.as_bytes(), suffix.as_bytes())),
-            )),
-            None,
-        ),
-        ScannerConfig::Wedge { device, grab } => (
-            Box::new(StreamDevice::new(
-                category,
-                Box::new(EvdevWedgeConnector {
-                    device: device.clone(),
-                    grab: *grab,
-                }),
-                ScanDecoder::Framed(FramedScanDecoder::new(b"", b"\r")),
-            )),
-            None,
-        ),
-        ScannerConfig::HidPos { device } => (
-            Box::new(StreamDevice::new(
-                category,
-                Box::new(FileConnector::read_only(device)),
-                ScanDecoder::HidPos(HidPosDecoder::new()),
-            )),
-            None,
-        ),
-    }
+        ScannerConfig::Serial { path, baud, .. } => Box::new(SerialConnector::new(path, *baud)),
+        ScannerConfig::Wedge { device, grab } => Box::new(EvdevWedgeConnector {
+            device: device.clone(),
+            grab: *grab,
+        }),
+        ScannerConfig::HidPos { device } => Box::new(FileConnector::read_only(device)),
+    };
+    let scanner = StreamDevice::new(DeviceCategory::Scanner, connector, config.decoder());
+    (Box::new(scanner), None)
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! In-memory duplex transport: two connected ends, for fakes, simulators and tests.
 //!
 //! Either end can be "unplugged" ([`MemoryEnd::hang_up`]); the other then gets
-//! [`ErrorKind::Disconnected`] exactly like a serial device that vanished.
+//! [`ErrorKind::Disconnected`] exactly like a serial device that vanished. `SimLink` is
+//! the device side the scanner and card-reader simulators write into.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -155,6 +156,49 @@ impl Connector for MemoryConnector {
 
     fn describe(&self) -> String {
         format!("memory {}", self.name)
+    }
+}
+
+/// The device side of a simulated serial-like device: what a simulator writes arrives at
+/// the driver through [`SimLink::connector`], and unplugging hangs the link up as a vanished
+/// serial device would. Clones share the link.
+#[derive(Clone)]
+pub(crate) struct SimLink {
+    connector: MemoryConnector,
+    end: Arc<Mutex<MemoryEnd>>,
+}
+
+impl SimLink {
+    pub(crate) fn new(name: &str) -> Self {
+        let connector = MemoryConnector::new(name);
+        let end = connector.plug_new();
+        Self {
+            connector,
+            end: Arc::new(Mutex::new(end)),
+        }
+    }
+
+    /// The connector the driver opens.
+    pub(crate) fn connector(&self) -> Box<dyn Connector> {
+        Box::new(self.connector.clone())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, MemoryEnd> {
+        self.end.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sends bytes to the driver; false while unplugged.
+    pub(crate) fn send(&self, bytes: &[u8]) -> bool {
+        self.lock().write_all(bytes).is_ok()
+    }
+
+    pub(crate) fn unplug(&self) {
+        self.lock().hang_up();
+    }
+
+    pub(crate) fn replug(&self) {
+        let fresh = self.connector.plug_new();
+        *self.lock() = fresh;
     }
 }
 

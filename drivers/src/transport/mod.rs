@@ -64,6 +64,7 @@ impl<C: Connector + ?Sized> Connector for Box<C> {
 }
 
 pub use file::FileConnector;
+pub(crate) use memory::SimLink;
 pub use memory::{MemoryConnector, MemoryEnd, memory_pair};
 pub use serial::SerialConnector;
 pub use tcp::TcpConnector;
