@@ -6,6 +6,7 @@
 //! - [`import`]: CSV and Complete Journey loaders, all-or-nothing;
 //! - [`config`]: the TOML configuration with documented defaults;
 //! - [`lists`]: `storepos lists`, the shopping-list engine's glue to the store;
+//! - [`protocol`]: the events a till sends HQ, typed, read and written by both sides;
 //! - [`cli`]: the command line;
 //! - [`hq`]: the headquarters service terminals sync with.
 //!
@@ -22,6 +23,7 @@ pub mod hq;
 pub mod import;
 pub mod journal;
 pub mod lists;
+pub mod protocol;
 pub mod receipt;
 pub mod settings;
 pub mod store;

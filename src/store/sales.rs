@@ -143,16 +143,9 @@ pub fn commit_sealed(
     journal::insert(&tx, entry)?;
     // The sale verbatim as the journal hashed it, and the entry's anchor (its hash and the
     // signer's key), which HQ keeps so the journal can be checked against it.
-    let anchor =
-        serde_json::to_string(&entry.anchor()).map_err(|e| SaleError::Unbalanced(e.to_string()))?;
-    let payload = format!(
-        r#"{{"receipt_no":{},"sale":{},"journal":{anchor}}}"#,
-        entry.receipt_no, entry.body
-    );
-    let kind = match record.kind {
-        SaleKind::Sale => "sale.completed",
-        SaleKind::Return => "return.completed",
-    };
+    let payload = crate::protocol::sale_payload(entry.receipt_no, &entry.body, &entry.anchor())
+        .map_err(|e| SaleError::Unbalanced(e.to_string()))?;
+    let kind = crate::protocol::Kind::of_sale(record.kind).as_str();
     let (event_id, event_seq) = outbox::append_encoded(&tx, kind, &payload, at)?;
     let receipt_no = entry.receipt_no as i64;
     tx.prepare_cached(

@@ -2,6 +2,7 @@
 //! (the old card blocked), complaints and feedback, and the member's sheet; each change is
 //! an outbox event for HQ, durable before the answer.
 
+use crate::protocol::{self, CardReplacement, ComplaintEvent, Event};
 use crate::said;
 use chrono::{DateTime, Utc};
 use storepos_sync::outbox::{self, Origin};
@@ -109,8 +110,10 @@ impl Terminal {
             consent: e.consent,
             points_balance: 0,
         };
-        let payload = serde_json::json!({ "member": member });
-        self.record_event("member.enrolled", payload, at)?;
+        let event = Event::MemberEnrolled(protocol::Enrolment {
+            member: member.clone(),
+        });
+        self.record_event(&event, at)?;
         members::upsert(self.catalogue(), &member, None)?;
         self.attach(member, Some(card.clone()));
         Ok(card)
@@ -142,10 +145,12 @@ impl Terminal {
             status: CardStatus::Active,
         });
         let at = self.now();
-        let payload = serde_json::json!({
-            "member_id": member.id, "blocked": old_card, "new_card": card,
+        let event = Event::CardReplaced(CardReplacement {
+            member_id: member.id.clone(),
+            blocked: old_card.to_string(),
+            new_card: card.clone(),
         });
-        self.record_event("card.replaced", payload, at)?;
+        self.record_event(&event, at)?;
         members::upsert(self.catalogue(), &member, None)?;
         if self
             .member
@@ -205,14 +210,9 @@ impl Terminal {
             .map_err(crate::store::StoreError::from)?;
         let id = loyalty::add_complaint(&tx, &c)?;
         c.id = id;
-        outbox::append(
-            &tx,
-            &origin,
-            "complaint.recorded",
-            serde_json::json!({ "complaint": c }),
-            at,
-        )
-        .map_err(|e| CommandError::Commit(e.to_string()))?;
+        let event = Event::ComplaintRecorded(ComplaintEvent { complaint: c });
+        outbox::append(&tx, &origin, event.kind().as_str(), event.payload(), at)
+            .map_err(|e| CommandError::Commit(e.to_string()))?;
         tx.commit().map_err(crate::store::StoreError::from)?;
         self.nudge_sync();
         Ok(id)
@@ -222,19 +222,14 @@ impl Terminal {
     /// a sale's: it reads the outbox's last sequence before it writes, and a deferred
     /// transaction whose snapshot the uploader's acknowledgement made stale fails at once
     /// ("database is locked") instead of waiting its turn.
-    fn record_event(
-        &mut self,
-        kind: &str,
-        payload: serde_json::Value,
-        at: DateTime<Utc>,
-    ) -> Result<(), CommandError> {
+    fn record_event(&mut self, event: &Event, at: DateTime<Utc>) -> Result<(), CommandError> {
         let origin = self.origin();
         let tx = self
             .store
             .terminal
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(crate::store::StoreError::from)?;
-        outbox::append(&tx, &origin, kind, payload, at)
+        outbox::append(&tx, &origin, event.kind().as_str(), event.payload(), at)
             .map_err(|e| CommandError::Commit(e.to_string()))?;
         tx.commit().map_err(crate::store::StoreError::from)?;
         self.nudge_sync();

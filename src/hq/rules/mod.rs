@@ -63,6 +63,8 @@ use storepos_sync::Envelope;
 use crate::domain::member::Member;
 use crate::domain::sale::Complaint;
 use crate::domain::sale::SaleRecord;
+pub(super) use crate::protocol::CardReplacement;
+use crate::protocol::{Event, Kind, ReadError};
 
 pub(super) use known::Known;
 
@@ -117,21 +119,13 @@ pub(super) enum Draft {
     Complaint(Complaint),
 }
 
-/// A `card.replaced` event: `blocked` is blocked, `new_card` issued to `member_id`.
-#[derive(Debug, Clone, serde::Deserialize)]
-pub(super) struct CardReplacement {
-    pub member_id: String,
-    pub blocked: String,
-    pub new_card: String,
-}
-
 /// Kinds a till may send.
 pub const KINDS: [&str; 5] = [
-    "sale.completed",
-    "return.completed",
-    "member.enrolled",
-    "card.replaced",
-    "complaint.recorded",
+    Kind::SaleCompleted.as_str(),
+    Kind::ReturnCompleted.as_str(),
+    Kind::MemberEnrolled.as_str(),
+    Kind::CardReplaced.as_str(),
+    Kind::ComplaintRecorded.as_str(),
 ];
 
 /// Reads an event into its kind's types: refused for a NUL anywhere, an unknown kind or a
@@ -149,45 +143,18 @@ pub(super) fn parse(e: &Envelope) -> Result<Draft, Refused> {
             format!("the event's time {} is outside the years 1970–9999", e.at),
         );
     }
-    let typed = |key: &str| -> Result<&Value, Refused> {
-        match e.payload.get(key) {
-            Some(v) => Ok(v),
-            None => refuse("bad_payload", format!("{} without \"{key}\"", e.kind)),
-        }
-    };
-    let bad = |err: serde_json::Error| Refused {
-        rule: "bad_payload",
-        message: format!("{}: {err}", e.kind),
-    };
-    match e.kind.as_str() {
-        "sale.completed" | "return.completed" => {
-            let Some(receipt_no) = typed("receipt_no")?.as_u64() else {
-                return refuse("bad_payload", "receipt_no is not a whole number");
-            };
-            let sale = SaleRecord::deserialize(typed("sale")?).map_err(bad)?;
-            Ok(Draft::Sale { receipt_no, sale })
-        }
-        "member.enrolled" => Ok(Draft::Enrolment(
-            Member::deserialize(typed("member")?).map_err(bad)?,
-        )),
-        "card.replaced" => Ok(Draft::CardReplaced(
-            CardReplacement::deserialize(&e.payload).map_err(bad)?,
-        )),
-        "complaint.recorded" => Ok(Draft::Complaint(
-            Complaint::deserialize(typed("complaint")?).map_err(bad)?,
-        )),
-        other => refuse(
-            "unknown_kind",
-            format!(
-                "HQ does not know events of kind '{}'; it takes {}",
-                other.chars().take(64).collect::<String>(),
-                KINDS.join(", ")
-            ),
-        ),
+    match Event::read(&e.kind, &e.payload) {
+        Ok(Event::Sale { event, .. }) => Ok(Draft::Sale {
+            receipt_no: event.receipt_no,
+            sale: event.sale,
+        }),
+        Ok(Event::MemberEnrolled(enrolment)) => Ok(Draft::Enrolment(enrolment.member)),
+        Ok(Event::CardReplaced(replacement)) => Ok(Draft::CardReplaced(replacement)),
+        Ok(Event::ComplaintRecorded(c)) => Ok(Draft::Complaint(c.complaint)),
+        Err(e @ ReadError::UnknownKind(_)) => refuse("unknown_kind", e.to_string()),
+        Err(e @ ReadError::BadPayload { .. }) => refuse("bad_payload", e.to_string()),
     }
 }
-
-use serde::Deserialize as _;
 
 /// Checks a draft against what HQ holds (and what the batch applied before it) and, if
 /// it passes, records in `known` what applying it will change.

@@ -19,6 +19,7 @@ use super::{Known, MAX_AMOUNT, MAX_POINTS, MAX_QUANTITY_MILLI, Refused, refuse};
 use crate::domain::loyalty::{EarnLine, Transfer, TransferKind, check_transfer, transfer_id};
 use crate::domain::product::BonusPoints;
 use crate::domain::sale::{SaleKind, SaleRecord};
+use crate::protocol::Kind;
 
 /// The receipt key a sale's transfers derive from: `{store}/{terminal}/{receipt_no}`,
 /// as an honest till makes it.
@@ -33,7 +34,7 @@ pub(super) fn check(
     receipt_no: u64,
     sale: &SaleRecord,
 ) -> Result<(), Refused> {
-    let kind = if e.kind == "sale.completed" {
+    let kind = if Kind::parse(&e.kind) == Some(Kind::SaleCompleted) {
         SaleKind::Sale
     } else {
         SaleKind::Return

@@ -268,10 +268,13 @@ pub async fn screen<'a>(
 
 /// The receipt number of a sale or return event, when it is one a receipt can have.
 fn sale_receipt(e: &Envelope) -> Option<u64> {
-    matches!(e.kind.as_str(), "sale.completed" | "return.completed")
-        .then(|| e.payload.get("receipt_no").and_then(Value::as_u64))
-        .flatten()
-        .filter(|n| (1..=MAX_SEQ).contains(n))
+    matches!(
+        crate::protocol::Kind::parse(&e.kind),
+        Some(crate::protocol::Kind::SaleCompleted | crate::protocol::Kind::ReturnCompleted)
+    )
+    .then(|| e.payload.get("receipt_no").and_then(Value::as_u64))
+    .flatten()
+    .filter(|n| (1..=MAX_SEQ).contains(n))
 }
 
 fn parse_id(text: &str) -> Result<Uuid, HqError> {
