@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use ed25519_dalek::SigningKey;
 
+use super::retry::retrying;
 use super::store::{HqError, HqStore};
 use crate::domain::coupon::{Coupon, SignedCoupon, sign};
 use crate::domain::loyalty::{ExpiryPolicy, Transfer, TransferKind, due_expiries, open_lots};
@@ -46,15 +47,24 @@ impl HqStore {
     /// Signs a coupon and records it as issued; returns its printed (QR) form.
     pub async fn issue_coupon(&self, key: &SigningKey, coupon: Coupon) -> Result<SignedCoupon> {
         let signed = sign(coupon, key).map_err(|e| anyhow::anyhow!("{e}"))?;
-        query(
-            "INSERT INTO coupons (id, member_id, code, issued_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code",
-        )
-        .bind(&signed.coupon.id)
-        .bind(&signed.coupon.member_id)
-        .bind(signed.full_code())
-        .bind(Utc::now())
-        .execute(self.pool())
+        let (id, member, code) = (
+            &signed.coupon.id,
+            &signed.coupon.member_id,
+            &signed.full_code(),
+        );
+        retrying("recording a coupon", || async move {
+            query(
+                "INSERT INTO coupons (id, member_id, code, issued_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code",
+            )
+            .bind(id)
+            .bind(member)
+            .bind(code)
+            .bind(Utc::now())
+            .execute(self.pool())
+            .await
+            .map_err(HqError::from)
+        })
         .await?;
         Ok(signed)
     }
@@ -81,13 +91,10 @@ impl HqStore {
         .collect();
         let mut expired = 0;
         for member in members {
-            let mut attempt = 0;
-            expired += loop {
-                match self.expire_member(&member, now, policy).await {
-                    Err(HqError::Db(e)) if super::db::retryable(&e) && attempt < 10 => attempt += 1,
-                    other => break other?,
-                }
-            };
+            expired += retrying("expiring points", || {
+                self.expire_member(&member, now, policy)
+            })
+            .await?;
         }
         Ok(expired)
     }

@@ -4,6 +4,7 @@
 
 use super::db::query;
 
+use super::retry::retrying;
 use super::store::{HqError, HqStore};
 use crate::domain::product::Product;
 use crate::domain::promotion::Promotion;
@@ -11,20 +12,31 @@ use crate::domain::promotion::Promotion;
 impl HqStore {
     /// Inserts or replaces products by GTIN, all in one transaction.
     pub async fn put_products(&self, products: &[Product]) -> Result<usize, HqError> {
-        let mut tx = self.pool().begin().await?;
-        for p in products {
-            let record = serde_json::to_value(p).map_err(|e| HqError::Invalid(e.to_string()))?;
-            query(
-                "INSERT INTO products (gtin, record, updated_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (gtin) DO UPDATE SET record = EXCLUDED.record, updated_at = EXCLUDED.updated_at",
-            )
-            .bind(p.gtin.value() as i64)
-            .bind(record)
-            .bind(chrono::Utc::now())
-            .execute(&mut tx)
-            .await?;
-        }
-        tx.commit().await?;
+        let records = &products
+            .iter()
+            .map(|p| {
+                let record =
+                    serde_json::to_value(p).map_err(|e| HqError::Invalid(e.to_string()))?;
+                Ok((p.gtin.value() as i64, record))
+            })
+            .collect::<Result<Vec<_>, HqError>>()?;
+        retrying("storing products", || async move {
+            let mut tx = self.pool().begin().await?;
+            for (gtin, record) in records {
+                query(
+                    "INSERT INTO products (gtin, record, updated_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (gtin) DO UPDATE SET record = EXCLUDED.record, updated_at = EXCLUDED.updated_at",
+                )
+                .bind(*gtin)
+                .bind(record)
+                .bind(chrono::Utc::now())
+                .execute(&mut tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+        .await?;
         Ok(products.len())
     }
 
@@ -33,21 +45,31 @@ impl HqStore {
         for p in promotions {
             p.validate().map_err(|e| HqError::Invalid(e.to_string()))?;
         }
-        let mut tx = self.pool().begin().await?;
-        for p in promotions {
-            let definition =
-                serde_json::to_value(p).map_err(|e| HqError::Invalid(e.to_string()))?;
-            query(
-                "INSERT INTO promotions (id, definition, updated_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (id) DO UPDATE SET definition = EXCLUDED.definition, updated_at = EXCLUDED.updated_at",
-            )
-            .bind(&p.id)
-            .bind(definition)
-            .bind(chrono::Utc::now())
-            .execute(&mut tx)
-            .await?;
-        }
-        tx.commit().await?;
+        let definitions = &promotions
+            .iter()
+            .map(|p| {
+                let definition =
+                    serde_json::to_value(p).map_err(|e| HqError::Invalid(e.to_string()))?;
+                Ok((&p.id, definition))
+            })
+            .collect::<Result<Vec<_>, HqError>>()?;
+        retrying("storing promotions", || async move {
+            let mut tx = self.pool().begin().await?;
+            for (id, definition) in definitions {
+                query(
+                    "INSERT INTO promotions (id, definition, updated_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (id) DO UPDATE SET definition = EXCLUDED.definition, updated_at = EXCLUDED.updated_at",
+                )
+                .bind(*id)
+                .bind(definition)
+                .bind(chrono::Utc::now())
+                .execute(&mut tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+        .await?;
         Ok(promotions.len())
     }
 
@@ -147,22 +169,31 @@ impl HqStore {
                 ));
             }
         }
-        let mut tx = self.pool().begin().await?;
-        for o in operators {
-            query(
-                "INSERT INTO operators (store_id, id, name, role, pin_hash) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (store_id, id) DO UPDATE SET name = EXCLUDED.name, role = EXCLUDED.role,
-                     pin_hash = EXCLUDED.pin_hash",
-            )
-            .bind(&o.store_id)
-            .bind(&o.id)
-            .bind(&o.name)
-            .bind(o.role.as_str())
-            .bind(crate::store::operators::hash_pin(&o.pin))
-            .execute(&mut tx)
-            .await?;
-        }
-        tx.commit().await?;
+        // Hashed once: a retried transaction stores the same hashes.
+        let hashed = &operators
+            .iter()
+            .map(|o| (o, crate::domain::org::hash_pin(&o.pin)))
+            .collect::<Vec<_>>();
+        retrying("storing operators", || async move {
+            let mut tx = self.pool().begin().await?;
+            for (o, pin_hash) in hashed {
+                query(
+                    "INSERT INTO operators (store_id, id, name, role, pin_hash) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (store_id, id) DO UPDATE SET name = EXCLUDED.name, role = EXCLUDED.role,
+                         pin_hash = EXCLUDED.pin_hash",
+                )
+                .bind(&o.store_id)
+                .bind(&o.id)
+                .bind(&o.name)
+                .bind(o.role.as_str())
+                .bind(pin_hash)
+                .execute(&mut tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+        .await?;
         Ok(operators.len())
     }
 
@@ -205,17 +236,20 @@ impl HqStore {
         settings
             .apply_to(&crate::config::Config::default())
             .map_err(HqError::Invalid)?;
-        let value = serde_json::to_value(settings).map_err(|e| HqError::Invalid(e.to_string()))?;
-        query(
-            "INSERT INTO store_settings (store_id, settings, updated_at) VALUES ($1, $2, $3)
-             ON CONFLICT (store_id) DO UPDATE SET settings = EXCLUDED.settings, updated_at = EXCLUDED.updated_at",
-        )
-        .bind(store_id)
-        .bind(value)
-        .bind(chrono::Utc::now())
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        let value = &serde_json::to_value(settings).map_err(|e| HqError::Invalid(e.to_string()))?;
+        retrying("storing store settings", || async move {
+            query(
+                "INSERT INTO store_settings (store_id, settings, updated_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (store_id) DO UPDATE SET settings = EXCLUDED.settings, updated_at = EXCLUDED.updated_at",
+            )
+            .bind(store_id)
+            .bind(value)
+            .bind(chrono::Utc::now())
+            .execute(self.pool())
+            .await?;
+            Ok(())
+        })
+        .await
     }
 
     /// The settings of a store's tills, if HQ sets any.

@@ -22,6 +22,7 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -33,8 +34,9 @@ use sqlx::sqlite::{
 };
 use sqlx::{Postgres, Row as _, Sqlite, Transaction};
 
-/// PostgreSQL's migrations (`src/hq/migrations/postgres`).
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/hq/migrations/postgres");
+use super::retry::{self, Backoff};
+use super::store::HqError;
+
 /// SQLite's migrations (`src/hq/migrations/sqlite`): the same tables in SQLite's types.
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/hq/migrations/sqlite");
 
@@ -116,31 +118,27 @@ pub enum Pool {
 
 impl Pool {
     /// Connects (creating a SQLite file if missing) and brings the schema up to date.
-    pub async fn open(url: &DatabaseUrl) -> Result<Pool, super::store::HqError> {
+    pub async fn open(url: &DatabaseUrl) -> Result<Pool, HqError> {
         match url {
             DatabaseUrl::Postgres(url) => {
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .connect(url)
                     .await?;
-                POSTGRES_MIGRATIONS.run(&pool).await?;
+                if let Err(e) = migrate_postgres(&pool).await {
+                    pool.close().await;
+                    return Err(e);
+                }
                 Ok(Pool::Postgres(pool))
             }
             DatabaseUrl::Sqlite(path) => {
                 // Two processes creating the same new file at once: the one that loses
                 // the race to switch it to WAL or to migrate it meets a busy file and
                 // tries again, by then on a file the other has set up.
-                let mut attempt = 0;
-                loop {
-                    match open_sqlite(path).await {
-                        Err(e) if attempt < OPEN_RETRIES && opening_busy(&e) => {
-                            attempt += 1;
-                            tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt)))
-                                .await;
-                        }
-                        other => return other,
-                    }
-                }
+                retry::retrying_if(&OPENING, "opening the SQLite file", opening_busy, || {
+                    open_sqlite(path)
+                })
+                .await
             }
         }
     }
@@ -177,10 +175,62 @@ impl Pool {
     }
 }
 
-/// How often opening a SQLite file another process is setting up is tried again.
-const OPEN_RETRIES: u32 = 20;
+/// How opening a SQLite file another process is setting up is tried again (about 3.5 s).
+const OPENING: Backoff = Backoff {
+    first: Duration::from_millis(20),
+    cap: Duration::from_millis(200),
+    attempts: 21,
+};
 
-async fn open_sqlite(path: &Path) -> Result<Pool, super::store::HqError> {
+/// Brings PostgreSQL's schema up to date without an advisory lock (sqlx takes one by
+/// default; some PostgreSQL-compatible engines refuse them). The pending migrations and
+/// their rows in `_sqlx_migrations` are applied in one transaction, so a migration is
+/// recorded exactly when it took effect. Two HQs starting at once on a new database: the
+/// second's DDL or its `_sqlx_migrations` row (the primary key) waits for the first and
+/// then fails; it finds that more migrations are applied than when it began, and starts
+/// again with nothing left to do.
+async fn migrate_postgres(pool: &PgPool) -> Result<(), HqError> {
+    let mut migrator = sqlx::migrate!("src/hq/migrations/postgres");
+    migrator.set_locking(false);
+    let migrator = &migrator;
+    let raced = &AtomicBool::new(false);
+    retry::retrying_if(
+        &retry::WRITES,
+        "migrating the database",
+        |e| raced.load(Ordering::Relaxed) || retry::retryable(e),
+        || async move {
+            let before = applied_migrations(pool).await?;
+            let outcome: Result<(), HqError> = async {
+                let mut tx = pool.begin().await?;
+                // `run` on a borrowed connection trips the compiler's higher-ranked `Send`
+                // check; `run_direct` is sqlx's way around it.
+                migrator.run_direct(None, &mut *tx, false).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+            .await;
+            if outcome.is_err() {
+                let after = applied_migrations(pool).await.ok();
+                raced.store(after.is_some_and(|a| a != before), Ordering::Relaxed);
+            }
+            outcome
+        },
+    )
+    .await
+}
+
+/// The versions `_sqlx_migrations` records as applied (none before it exists).
+async fn applied_migrations(pool: &PgPool) -> Result<Vec<i64>, HqError> {
+    match sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+        .fetch_all(pool)
+        .await
+    {
+        Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some("42P01") => Ok(Vec::new()),
+        other => Ok(other?),
+    }
+}
+
+async fn open_sqlite(path: &Path) -> Result<Pool, HqError> {
     let pool = sqlite_pool(path).await?;
     // SQLite's migrator takes no lock of its own: two processes would both find a
     // migration pending and the second would fail half-way. A lock on a file beside the
@@ -208,8 +258,7 @@ async fn open_sqlite(path: &Path) -> Result<Pool, super::store::HqError> {
 }
 
 /// Whether opening failed only because another connection held the file.
-fn opening_busy(e: &super::store::HqError) -> bool {
-    use super::store::HqError;
+fn opening_busy(e: &HqError) -> bool {
     match e {
         HqError::Db(d) => retryable(d),
         HqError::Migrate(sqlx::migrate::MigrateError::Execute(d)) => retryable(d),

@@ -20,14 +20,16 @@ use ed25519_dalek::SigningKey;
 use serde_json::{Value, json};
 
 use super::db::query;
+use super::retry::retrying;
 use super::store::{HqError, HqStore};
 use crate::domain::coupon::LIST_ITEMS_MAX;
+use crate::domain::coupon::SignedList;
 use crate::domain::lists::coupons::{coupon_id, sign_member_list};
 use crate::domain::lists::{MemberHistory, Params, ProductInfo, Purchase, plan_lists};
 use crate::domain::money::Currency;
 use crate::domain::product::Product;
 use crate::lists::load::Loaded;
-use crate::store::sales::SaleRecord;
+use crate::domain::sale::SaleRecord;
 
 /// Days of one list period.
 pub const PERIOD_DAYS: i64 = 14;
@@ -97,17 +99,25 @@ pub enum OnDemand {
     NoHistory,
 }
 
-/// Signs a member's list and keeps it with its offers (each row once: ids derive from the
-/// member, the deal and the period).
-async fn keep_list(
-    tx: &mut super::db::Tx,
+/// Signs a member's list.
+fn sign_list(
     list: &crate::domain::lists::MemberList,
     deals: &[crate::domain::lists::Deal],
     catalogue: &[ProductInfo],
     key: &SigningKey,
-) -> anyhow::Result<()> {
-    let signed = sign_member_list(list, deals, catalogue, key, LIST_ITEMS_MAX)
-        .with_context(|| format!("signing the list of member {}", list.member_id))?;
+) -> anyhow::Result<SignedList> {
+    sign_member_list(list, deals, catalogue, key, LIST_ITEMS_MAX)
+        .with_context(|| format!("signing the list of member {}", list.member_id))
+}
+
+/// Keeps a signed list with its offers (each row once: ids derive from the member, the
+/// deal and the period).
+async fn keep_list(
+    tx: &mut super::db::Tx,
+    list: &crate::domain::lists::MemberList,
+    signed: &SignedList,
+    deals: &[crate::domain::lists::Deal],
+) -> Result<(), HqError> {
     query(
         "INSERT INTO shopping_lists (id, member_id, period_start, period_end, code, issued_at)
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
@@ -147,19 +157,23 @@ impl HqStore {
         let text: String = deals.iter().map(|d| format!("{d}\n")).collect();
         crate::lists::deals::parse(&text, &loaded, currency)
             .map_err(|e| HqError::Invalid(format!("{e:#}")))?;
-        let mut tx = self.pool().begin().await?;
-        for d in deals {
-            query(
-                "INSERT INTO deals (id, definition, updated_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (id) DO UPDATE SET definition = EXCLUDED.definition, updated_at = EXCLUDED.updated_at",
-            )
-            .bind(d["id"].as_str().unwrap_or_default())
-            .bind(d)
-            .bind(Utc::now())
-            .execute(&mut tx)
-            .await?;
-        }
-        tx.commit().await?;
+        retrying("storing deals", || async move {
+            let mut tx = self.pool().begin().await?;
+            for d in deals {
+                query(
+                    "INSERT INTO deals (id, definition, updated_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (id) DO UPDATE SET definition = EXCLUDED.definition, updated_at = EXCLUDED.updated_at",
+                )
+                .bind(d["id"].as_str().unwrap_or_default())
+                .bind(d)
+                .bind(Utc::now())
+                .execute(&mut tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+        .await?;
         Ok(deals.len())
     }
 
@@ -279,32 +293,39 @@ impl HqStore {
         let deals = self.deals_with_budget_left(loaded, start, currency).await?;
         let plan = period_plan(loaded, &deals, start, params);
         let end = start + Duration::days(PERIOD_DAYS);
-        let mut run = ListRun {
+        let mut signed = Vec::new();
+        for list in plan.lists.iter().filter(|l| !l.items.is_empty()) {
+            signed.push((list, sign_list(list, &deals, &loaded.catalogue, key)?));
+        }
+        let run = ListRun {
             period_start: start,
             period_end: end,
             members: loaded.members.len(),
-            lists: 0,
-            offers: 0,
+            lists: signed.len(),
+            offers: signed.iter().map(|(l, _)| l.offers.len()).sum(),
         };
-        let mut tx = self.pool().begin().await?;
-        for list in plan.lists.iter().filter(|l| !l.items.is_empty()) {
-            keep_list(&mut tx, list, &deals, &loaded.catalogue, key).await?;
-            run.lists += 1;
-            run.offers += list.offers.len();
-        }
-        query(
-            "INSERT INTO list_runs (period_start, period_end, members, lists, offers, made_at)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (period_start) DO NOTHING",
-        )
-        .bind(start)
-        .bind(end)
-        .bind(run.members as i64)
-        .bind(run.lists as i64)
-        .bind(run.offers as i64)
-        .bind(Utc::now())
-        .execute(&mut tx)
+        let (signed, deals, run_ref) = (&signed, &deals, &run);
+        retrying("keeping the period's lists", || async move {
+            let mut tx = self.pool().begin().await?;
+            for (list, code) in signed {
+                keep_list(&mut tx, list, code, deals).await?;
+            }
+            query(
+                "INSERT INTO list_runs (period_start, period_end, members, lists, offers, made_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (period_start) DO NOTHING",
+            )
+            .bind(start)
+            .bind(end)
+            .bind(run_ref.members as i64)
+            .bind(run_ref.lists as i64)
+            .bind(run_ref.offers as i64)
+            .bind(Utc::now())
+            .execute(&mut tx)
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
         .await?;
-        tx.commit().await?;
         Ok(run)
     }
 
@@ -351,9 +372,14 @@ impl HqStore {
         else {
             return Ok(OnDemand::NoHistory);
         };
-        let mut tx = self.pool().begin().await?;
-        keep_list(&mut tx, list, &deals, &loaded.catalogue, key).await?;
-        tx.commit().await?;
+        let (signed, deals) = (&sign_list(list, &deals, &loaded.catalogue, key)?, &deals);
+        retrying("keeping a member's list", || async move {
+            let mut tx = self.pool().begin().await?;
+            keep_list(&mut tx, list, signed, deals).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await?;
         // Another ask may have kept its list first: the one kept is the answer.
         Ok(match self.kept_list(member_id, start).await? {
             Some(code) => OnDemand::List(code),

@@ -14,6 +14,8 @@
 //! - [`admin`]: points expiry, coupon issuance and the reconciliation report;
 //! - [`catalogue`], [`prices`]: the data sets HQ staff administer for the stores' tills;
 //! - [`lists`]: the biweekly personalised shopping lists and the manufacturer report;
+//! - [`retry`]: running a transaction again, after a jittered backoff, when the database
+//!   gave up on it for a reason that may not recur;
 //! - [`sequence`]: a terminal's acknowledgement and the gaps above it, bounded;
 //! - [`schedule`]: what `hq serve` runs by itself (daily expiry, the lists when due).
 
@@ -26,6 +28,7 @@ mod ingest_pg;
 mod ledger;
 pub mod lists;
 pub mod prices;
+pub mod retry;
 pub mod rules;
 pub mod schedule;
 mod sequence;

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use super::db::query;
+use super::retry::retrying;
 use super::store::{HqError, HqStore};
 use crate::domain::gs1::Gtin;
 use crate::domain::money::Money;
@@ -80,33 +81,38 @@ impl HqStore {
             };
             changes.push((gtin.value() as i64, price));
         }
-        let mut tx = self.pool().begin().await?;
-        for (gtin, price) in &changes {
-            match price {
-                Some(price) => {
-                    query(
-                        "INSERT INTO store_prices (store_id, gtin, price, updated_at)
-                         VALUES ($1, $2, $3, $4)
-                         ON CONFLICT (store_id, gtin) DO UPDATE SET price = EXCLUDED.price,
-                             updated_at = EXCLUDED.updated_at",
-                    )
-                    .bind(store_id)
-                    .bind(*gtin)
-                    .bind(*price)
-                    .bind(chrono::Utc::now())
-                    .execute(&mut tx)
-                    .await?;
-                }
-                None => {
-                    query("DELETE FROM store_prices WHERE store_id = $1 AND gtin = $2")
+        let changes = &changes;
+        retrying("storing store prices", || async move {
+            let mut tx = self.pool().begin().await?;
+            for (gtin, price) in changes {
+                match price {
+                    Some(price) => {
+                        query(
+                            "INSERT INTO store_prices (store_id, gtin, price, updated_at)
+                             VALUES ($1, $2, $3, $4)
+                             ON CONFLICT (store_id, gtin) DO UPDATE SET price = EXCLUDED.price,
+                                 updated_at = EXCLUDED.updated_at",
+                        )
                         .bind(store_id)
                         .bind(*gtin)
+                        .bind(*price)
+                        .bind(chrono::Utc::now())
                         .execute(&mut tx)
                         .await?;
+                    }
+                    None => {
+                        query("DELETE FROM store_prices WHERE store_id = $1 AND gtin = $2")
+                            .bind(store_id)
+                            .bind(*gtin)
+                            .execute(&mut tx)
+                            .await?;
+                    }
                 }
             }
-        }
-        tx.commit().await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await?;
         Ok(changes.len())
     }
 

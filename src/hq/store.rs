@@ -20,7 +20,7 @@
 //!   an overdraft for the report: the stated policy for double use across stores;
 //! - a transaction that meets a serialization failure (SQLSTATE 40001, usual on
 //!   distributed engines), a deadlock (40P01) or, on SQLite, a writer still busy after the
-//!   timeout is retried from the start.
+//!   timeout is retried from the start, after a jittered backoff ([`super::retry`]).
 
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
@@ -28,6 +28,7 @@ use storepos_sync::Envelope;
 use storepos_sync::wire::{IngestReply, Refusal, SeqConflict};
 
 use super::db::{DatabaseUrl, Pool, Query, Tx, query};
+use super::retry::{WRITES, retryable, retrying, retrying_if};
 use super::rules::{self, Draft, Known, Refused};
 use super::sequence::advance;
 
@@ -77,11 +78,6 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Whether an error is a serialization failure (or a busy SQLite file) worth retrying.
-fn retryable(e: &HqError) -> bool {
-    matches!(e, HqError::Db(d) if super::db::retryable(d))
-}
-
 /// Whether an ingest is worth running again: a retryable failure, or a unique key another
 /// batch took between this batch's reads and its writes (two tills enrolling one card at
 /// once); run again, the batch reads that key as taken and its rules refuse it.
@@ -90,9 +86,6 @@ fn ingest_retryable(e: &HqError) -> bool {
         || matches!(e, HqError::Db(sqlx::Error::Database(d))
             if d.code().as_deref() == Some("23505"))
 }
-
-/// How often a transaction is run again after a retryable failure before it gives up.
-const RETRIES: u32 = 10;
 
 impl HqStore {
     /// Connects to the database `url` names (`postgres://…`, or `sqlite://PATH` or a plain
@@ -128,14 +121,19 @@ impl HqStore {
             )))
         })?;
         let token = format!("{store_id}.{terminal_id}.{}", hex::encode(secret));
-        query(
-            "INSERT INTO terminals (store_id, terminal_id, token_hash) VALUES ($1, $2, $3)
-             ON CONFLICT (store_id, terminal_id) DO UPDATE SET token_hash = EXCLUDED.token_hash",
-        )
-        .bind(store_id)
-        .bind(terminal_id)
-        .bind(token_hash(&token))
-        .execute(&self.pool)
+        let hash = &token_hash(&token);
+        retrying("registering a terminal", || async move {
+            query(
+                "INSERT INTO terminals (store_id, terminal_id, token_hash) VALUES ($1, $2, $3)
+                 ON CONFLICT (store_id, terminal_id) DO UPDATE SET token_hash = EXCLUDED.token_hash",
+            )
+            .bind(store_id)
+            .bind(terminal_id)
+            .bind(hash)
+            .execute(&self.pool)
+            .await
+            .map_err(HqError::from)
+        })
         .await?;
         Ok(token)
     }
@@ -154,20 +152,13 @@ impl HqStore {
 
     /// Inserts or updates a member and their cards.
     pub async fn upsert_member(&self, m: &Member) -> Result<(), HqError> {
-        let mut attempt = 0;
-        loop {
-            let result = async {
-                let mut tx = self.pool.begin().await?;
-                upsert_member_tx(&mut tx, m).await?;
-                tx.commit().await?;
-                Ok(())
-            }
-            .await;
-            match result {
-                Err(e) if retryable(&e) && attempt < RETRIES => attempt += 1,
-                other => return other,
-            }
-        }
+        retrying("storing a member", || async move {
+            let mut tx = self.pool.begin().await?;
+            upsert_member_tx(&mut tx, m).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     /// A member by any of their cards, with their points balance and whether that card is
@@ -208,20 +199,14 @@ impl HqStore {
             source: format!("opening/{member_id}"),
             expires_at: None,
         };
-        let mut attempt = 0;
-        loop {
-            let result = async {
-                let mut tx = self.pool.begin().await?;
-                super::ledger::post_transfer(&mut tx, &transfer, None).await?;
-                tx.commit().await?;
-                Ok(())
-            }
-            .await;
-            match result {
-                Err(e) if retryable(&e) && attempt < RETRIES => attempt += 1,
-                other => return other,
-            }
-        }
+        let transfer = &transfer;
+        retrying("recording an opening balance", || async move {
+            let mut tx = self.pool.begin().await?;
+            super::ledger::post_transfer(&mut tx, transfer, None).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     /// The members of a store (home store), with their cards and balances, and the sending
@@ -290,13 +275,10 @@ impl HqStore {
         sender: Sender<'_>,
         events: &[Envelope],
     ) -> Result<Option<(TerminalId, IngestReply)>, HqError> {
-        let mut attempt = 0;
-        loop {
-            match self.ingest_once(&sender, events).await {
-                Err(e) if ingest_retryable(&e) && attempt < RETRIES => attempt += 1,
-                other => return other,
-            }
-        }
+        retrying_if(&WRITES, "ingesting events", ingest_retryable, || {
+            self.ingest_once(&sender, events)
+        })
+        .await
     }
 
     async fn ingest_once(
