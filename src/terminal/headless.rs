@@ -7,6 +7,9 @@
 //! Unknown actions and malformed lines are refused with code `bad_request` and change
 //! nothing. A refusal's message quotes at most a short prefix of the input
 //! ([`MAX_MESSAGE_CHARS`]).
+//!
+//! The touch UI builds [`Command`] values itself and calls [`run`]; the JSON is only the
+//! scripts' way in.
 
 use crate::said;
 use serde::{Deserialize, Serialize};
@@ -116,23 +119,39 @@ pub enum Command {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnrollArgs {
-    name: String,
-    phone: Option<String>,
-    email: Option<String>,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
     #[serde(default)]
-    consent: crate::domain::member::Consent,
+    pub consent: crate::domain::member::Consent,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ComplaintArgs {
-    member: Option<String>,
+    /// `None`: the member on the sale.
+    pub member: Option<String>,
     #[serde(default = "counter")]
-    channel: String,
-    content: String,
-    handling: Option<String>,
-    outcome: Option<String>,
-    satisfaction: Option<u8>,
+    pub channel: String,
+    pub content: String,
+    pub handling: Option<String>,
+    pub outcome: Option<String>,
+    pub satisfaction: Option<u8>,
+}
+
+impl ComplaintArgs {
+    /// A complaint taken at the counter about the member on the sale, as scripts send it
+    /// with only `content` and `satisfaction`.
+    pub fn at_counter(content: String, satisfaction: Option<u8>) -> ComplaintArgs {
+        ComplaintArgs {
+            member: None,
+            channel: counter(),
+            content,
+            handling: None,
+            outcome: None,
+            satisfaction,
+        }
+    }
 }
 
 fn counter() -> String {
@@ -185,32 +204,58 @@ pub enum Outcome {
     /// A new card was issued (enrolment or replacement).
     CardIssued(String),
     Complaint(i64),
-    MemberView(Box<serde_json::Value>),
-    PrintedList(Box<serde_json::Value>),
+    /// `json` is the answer's `member_view`; `sheet` the parts of it the till shows.
+    MemberView {
+        json: Box<serde_json::Value>,
+        sheet: Box<views::MemberSheetView>,
+    },
+    /// `json` is the answer's `list`; `list` the parts of it the till shows.
+    PrintedList {
+        json: Box<serde_json::Value>,
+        list: views::PrintedListView,
+    },
     /// Member ids, for `list_batch`.
     ListBatch(Vec<String>),
-    /// The refund a return would make (`return_preview`).
-    ReturnPreview(Box<serde_json::Value>),
+    /// The refund a return would make (`return_preview`): `json` is the answer's `refund`,
+    /// `refund` the same typed.
+    ReturnPreview {
+        json: Box<serde_json::Value>,
+        refund: views::RefundView,
+    },
     Status(storepos_sync::SyncSnapshot),
+}
+
+/// Reads the parts of a view the terminal wrote as JSON that the till shows. The terminal
+/// wrote it, so it reads; were a part missing, the till would show it empty.
+fn typed<T: serde::de::DeserializeOwned + Default>(json: &Value) -> T {
+    T::deserialize(json).unwrap_or_else(|e| {
+        tracing::warn!(
+            "a view does not read as {}: {e}",
+            std::any::type_name::<T>()
+        );
+        T::default()
+    })
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnLineArgs {
-    line: u32,
-    qty: String,
+    pub line: u32,
+    /// A quantity as the receipt prints it: `"2"`, `"1.235"`.
+    pub qty: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// Exactly one of `cash`, `card`, `voucher` and `points` is given.
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenderArgs {
-    cash: Option<String>,
-    card: Option<String>,
-    voucher: Option<String>,
+    pub cash: Option<String>,
+    pub card: Option<String>,
+    pub voucher: Option<String>,
     /// Whole points.
-    points: Option<i64>,
+    pub points: Option<i64>,
     #[serde(rename = "ref")]
-    reference: Option<String>,
+    pub reference: Option<String>,
 }
 
 /// Runs one command.
@@ -235,7 +280,10 @@ pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, Command
             .map(sale),
         Command::ReturnPreview { receipt, lines } => terminal
             .return_preview(&receipt.text(), &return_lines(lines)?)
-            .map(|v| Outcome::ReturnPreview(Box::new(v))),
+            .map(|v| Outcome::ReturnPreview {
+                refund: typed(&v),
+                json: Box::new(v),
+            }),
         Command::Discount {
             line,
             percent,
@@ -339,11 +387,19 @@ pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, Command
             };
             terminal
                 .member_view(id.as_deref())
-                .map(|v| Outcome::MemberView(Box::new(v)))
+                .map(|v| Outcome::MemberView {
+                    sheet: Box::new(typed(&v)),
+                    json: Box::new(v),
+                })
         }
-        Command::PrintList(args) => terminal
-            .print_list(&args.member)
-            .map(|v| Outcome::PrintedList(Box::new(v))),
+        Command::PrintList(args) => {
+            terminal
+                .print_list(&args.member)
+                .map(|v| Outcome::PrintedList {
+                    list: typed(&v),
+                    json: Box::new(v),
+                })
+        }
         Command::ListBatch {} => terminal.list_batch().map(Outcome::ListBatch),
         Command::AgeCheck { confirmed } => terminal.confirm_age(confirmed).map(nothing),
     }
@@ -514,10 +570,10 @@ pub(super) fn respond(
         }
         Outcome::CardIssued(card) => answer.card = Some(card.clone()),
         Outcome::Complaint(id) => answer.complaint = Some(*id),
-        Outcome::MemberView(v) => answer.member_view = Some(v.clone()),
-        Outcome::PrintedList(v) => answer.list = Some(v.clone()),
+        Outcome::MemberView { json, .. } => answer.member_view = Some(json.clone()),
+        Outcome::PrintedList { json, .. } => answer.list = Some(json.clone()),
         Outcome::ListBatch(members) => answer.batch = Some(members.clone()),
-        Outcome::ReturnPreview(v) => answer.refund = Some(v.clone()),
+        Outcome::ReturnPreview { json, .. } => answer.refund = Some(json.clone()),
         Outcome::Status(s) => {
             answer.sync = Some(serde_json::json!({
                 "online": s.online,

@@ -8,7 +8,7 @@
 
 use std::fmt::Display;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 use super::Completed;
 use crate::domain::basket::{Basket, PricedBasket};
@@ -341,4 +341,107 @@ pub fn payment_view(terminal: &super::Terminal, total: Money) -> PaymentView {
             .map(|t| (t.kind.clone(), Text(Money::from_minor(t.amount, currency))))
             .collect(),
     }
+}
+
+/// The member's sheet as the till shows it: the parts of the `member_view` answer the
+/// screens bind. Amounts are in minor units of the store's currency.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MemberSheetView {
+    pub member: SheetMember,
+    pub points: SheetPoints,
+    pub recent: Vec<SheetBasket>,
+    pub spend_by_category: Vec<SheetSpend>,
+    pub largest_purchase: Option<SheetLargest>,
+    pub plan: Vec<SheetPlanned>,
+    pub open_complaints: Vec<SheetComplaint>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SheetMember {
+    pub id: String,
+    pub name: String,
+    pub tier: String,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SheetPoints {
+    pub balance: i64,
+    pub redeemable: i64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SheetBasket {
+    /// RFC 3339.
+    pub at: String,
+    pub total: i64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SheetSpend {
+    pub category: Option<String>,
+    pub department: Option<String>,
+    pub spend: i64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SheetLargest {
+    pub basket: SheetBasket,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SheetPlanned {
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SheetComplaint {
+    pub content: String,
+}
+
+/// A shopping list `print_list` printed: the parts of its answer the till shows.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PrintedListView {
+    /// The short code printed on the list.
+    pub code: String,
+    pub member: String,
+    pub items: u64,
+    pub offers: u64,
+}
+
+/// A refund `return_preview` shows: amounts refunded, as positive decimal strings.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RefundView {
+    pub receipt: u64,
+    pub lines: Vec<RefundLineView>,
+    pub tax: String,
+    pub total: String,
+    pub tenders: Vec<RefundTenderView>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RefundLineView {
+    /// The line of the original receipt.
+    pub line: u32,
+    pub name: String,
+    pub qty: String,
+    pub amount: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RefundTenderView {
+    pub kind: String,
+    pub amount: String,
 }

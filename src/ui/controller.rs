@@ -1,25 +1,26 @@
-//! Binds the screens to the terminal. Every action the screens raise becomes the JSON
-//! command the headless interface takes and runs through [`headless::run`]; its effects go
-//! to the devices and the terminal's views come back to the `Pos` global. Refusals are
-//! shown as they are; an action that needs a supervisor opens the approval prompt, and
-//! restricted items waiting for the customer's age open the age-check prompt. The
-//! manager screen's actions are in [`super::manager`], the returns flow in
-//! [`super::returns`].
+//! The till's state and its checkout actions. Every action the screens raise becomes a
+//! [`Command`] run through [`headless::run`], as the headless interface runs the commands
+//! it reads; its effects go to the devices and the terminal's views come back to the `Pos`
+//! global. Refusals are shown as they are; an action that needs a supervisor opens the
+//! approval prompt, and restricted items waiting for the customer's age open the age-check
+//! prompt. The manager screen's actions and the returns flow build on this module (in
+//! [`super::manager`] and [`super::returns`]); [`super::bind`] connects them all.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use serde_json::{Value, json};
-use slint::{ComponentHandle, ModelRc, SharedString, Timer, TimerMode, VecModel};
+use slint::{ComponentHandle, SharedString, Timer, TimerMode, VecModel};
 use storepos_drivers::{CardSource, DeviceEvent, DeviceStatus, InputDevice};
 
 use super::lists::BatchRun;
-use super::models;
-use super::returns::ReturnDraft;
+use super::models::{self, Refusal, rows};
 use super::{AgeCheck, AppWindow, BasketLine, Entry, MemberRow, Pos, QuickKey, Screen};
 use crate::terminal::effects::Counter;
-use crate::terminal::headless::{self, Outcome};
+use crate::terminal::headless::{
+    self, Command, ComplaintArgs, EnrollArgs, MemberViewArgs, Outcome, TenderArgs,
+};
+use crate::terminal::returns::Returnable;
 use crate::terminal::{CommandError, Said, Terminal, views};
 
 pub struct Controller {
@@ -30,7 +31,7 @@ pub struct Controller {
     pub(super) batch: Option<BatchRun>,
     pub(super) batch_timer: Timer,
     pub(super) returns: Option<ReturnDraft>,
-    timers: Vec<Timer>,
+    pub(super) timers: Vec<Timer>,
     /// Clears a notice once it has been read.
     notice_timer: Timer,
     /// The sale just completed, shown until the next sale starts (the basket is already
@@ -44,33 +45,23 @@ struct LastSale {
     tenders: Vec<Entry>,
 }
 
+/// A return being put together: the receipt, its lines and the units chosen per line.
+pub(super) struct ReturnDraft {
+    pub code: String,
+    pub lines: Vec<Returnable>,
+    pub chosen: Vec<i32>,
+}
+
 /// How long a notice ("refund done", "list printed") stays on screen.
 pub const NOTICE_SHOWN_FOR: Duration = Duration::from_secs(5);
 
-/// Why a command did not take effect, as the screens show it.
-pub(super) struct Refusal {
-    pub code: String,
-    pub message: String,
-    /// The message in Chinese, for the Chinese screens; empty where it has none.
-    pub chinese: String,
-}
-
 pub(super) type Shared = Rc<RefCell<Controller>>;
 
-impl From<&CommandError> for Refusal {
-    fn from(e: &CommandError) -> Refusal {
-        Refusal {
-            code: e.code().into(),
-            message: e.to_string(),
-            chinese: e.in_chinese(),
-        }
-    }
-}
-
 impl Controller {
-    /// Binds `app` to `terminal` and the devices of `counter` (the scanner and card reader
-    /// are started here).
-    pub fn attach(app: &AppWindow, terminal: Terminal, mut counter: Counter) -> Shared {
+    /// A controller of `app` on `terminal` and the devices of `counter` (the scanner and
+    /// card reader are started here), showing the quick keys and the basket. Its actions
+    /// are not connected yet: [`Controller::attach`] does both.
+    pub(super) fn new(app: &AppWindow, terminal: Terminal, mut counter: Counter) -> Shared {
         use storepos_drivers::Device;
         let devices = counter.devices();
         if let Err(e) = devices.scanner.start() {
@@ -81,7 +72,7 @@ impl Controller {
         }
         let lines = Rc::new(VecModel::default());
         let pos = app.global::<Pos>();
-        pos.set_lines(ModelRc::from(lines.clone()));
+        pos.set_lines(slint::ModelRc::from(lines.clone()));
         let lists = terminal.lists_ready();
         pos.set_lists_available(lists.is_ok());
         if let Err(why) = lists {
@@ -99,36 +90,12 @@ impl Controller {
             notice_timer: Timer::default(),
             last_sale: None,
         }));
-        bind(app, &controller);
-        super::manager::bind(app, &controller);
-        super::returns::bind(app, &controller);
         {
             let mut c = controller.borrow_mut();
             c.show_quick_keys();
             c.refresh();
-            c.refresh_status();
         }
         controller
-    }
-
-    /// Polls the devices every `every` and the sync status every `status_every` (the demo
-    /// window does; tests drive [`Controller::poll_devices`] themselves).
-    pub fn start_timers(this: &Shared, every: Duration, status_every: Duration) {
-        let weak = Rc::downgrade(this);
-        let devices = Timer::default();
-        devices.start(TimerMode::Repeated, every, move || {
-            if let Some(c) = weak.upgrade() {
-                c.borrow_mut().poll_devices();
-            }
-        });
-        let weak = Rc::downgrade(this);
-        let status = Timer::default();
-        status.start(TimerMode::Repeated, status_every, move || {
-            if let Some(c) = weak.upgrade() {
-                c.borrow_mut().refresh_status();
-            }
-        });
-        this.borrow_mut().timers.extend([devices, status]);
     }
 
     pub fn terminal(&self) -> &Terminal {
@@ -143,9 +110,9 @@ impl Controller {
         self.app.upgrade().map(|app| f(&app.global::<Pos>()))
     }
 
-    /// Runs one headless command, carries out its effects and shows a refusal or a device
-    /// warning. Returns what the command produced when it was done.
-    pub fn run(&mut self, command: Value) -> Option<Outcome> {
+    /// Runs one command, carries out its effects and shows a refusal or a device warning.
+    /// Returns what the command produced when it was done.
+    pub fn run(&mut self, command: Command) -> Option<Outcome> {
         match self.execute(command) {
             Ok((outcome, warnings)) => {
                 if warnings.is_empty() {
@@ -171,13 +138,11 @@ impl Controller {
         }
     }
 
-    /// Runs one headless command and carries out its effects without showing anything but
-    /// the basket: the outcome with any device warnings, or why it was refused (an action
+    /// Runs one command and carries out its effects without showing anything but the
+    /// basket: the outcome with any device warnings, or why it was refused (an action
     /// needing approval is refused with code `approval_required` and what needs it).
-    pub(super) fn execute(&mut self, command: Value) -> Result<(Outcome, Vec<Said>), Refusal> {
-        let result = headless::parse(&command.to_string())
-            .map_err(|e| CommandError::Invalid(e.into()))
-            .and_then(|c| headless::run(&mut self.terminal, c));
+    pub(super) fn execute(&mut self, command: Command) -> Result<(Outcome, Vec<Said>), Refusal> {
+        let result = headless::run(&mut self.terminal, command);
         let effects = self.terminal.take_effects();
         let done = match result {
             Ok(Outcome::Reprint) => match self.counter.reprint() {
@@ -357,8 +322,8 @@ impl Controller {
             match event {
                 Some(DeviceEvent::Data(card)) => {
                     let command = match card.source {
-                        CardSource::Nfc => json!({ "tap": card.card_number }),
-                        CardSource::MagStripe => json!({ "member": card.card_number }),
+                        CardSource::Nfc => Command::Tap(card.card_number),
+                        CardSource::MagStripe => Command::Member(card.card_number),
                     };
                     self.run(command);
                 }
@@ -399,17 +364,21 @@ impl Controller {
     /// would (a weighed one weighed on the scale, or asked for its weight).
     pub fn scan(&mut self, code: &str) {
         if is_plu(code) {
-            self.run(json!({"key_item": {"plu": code}}));
+            self.run(Command::KeyItem {
+                plu: code.into(),
+                qty: None,
+            });
         } else {
-            self.run(json!({ "scan": code }));
+            self.run(Command::Scan(code.into()));
         }
     }
 
     fn sign_in(&mut self, operator: &str, pin: &str) {
-        if self
-            .run(json!({"sign_in": {"operator": operator, "pin": pin}}))
-            .is_some()
-        {
+        let command = Command::SignIn {
+            operator: operator.into(),
+            pin: pin.into(),
+        };
+        if self.run(command).is_some() {
             self.after_sign_in();
         }
     }
@@ -423,8 +392,8 @@ impl Controller {
         self.pos(|p| p.set_screen(screen));
     }
 
-    fn tender(&mut self, command: Value) {
-        if let Some(Outcome::Sale(done)) = self.run(command) {
+    fn tender(&mut self, tender: TenderArgs) {
+        if let Some(Outcome::Sale(done)) = self.run(Command::Tender(tender)) {
             let view = views::sale_view(&done, self.terminal.currency());
             self.last_sale = Some(LastSale {
                 total: view.total.0.to_string().into(),
@@ -448,7 +417,7 @@ impl Controller {
     }
 
     fn member_lookup(&mut self, query: &str) {
-        let outcome = self.run(json!({ "member": query }));
+        let outcome = self.run(Command::Member(query.into()));
         let candidates = match outcome {
             Some(Outcome::Candidates(list)) => list
                 .iter()
@@ -472,8 +441,9 @@ impl Controller {
     }
 
     fn member_sheet(&mut self) {
-        if let Some(Outcome::MemberView(view)) = self.run(json!({"member_view": {}})) {
-            let entries = models::member_sheet(&view, self.terminal.currency());
+        let command = Command::MemberView(MemberViewArgs::Current {});
+        if let Some(Outcome::MemberView { sheet, .. }) = self.run(command) {
+            let entries = models::member_sheet(&sheet, self.terminal.currency());
             self.pos(|p| p.set_member_sheet(rows(entries)));
         }
     }
@@ -485,31 +455,32 @@ enum Device {
     Printer,
 }
 
-pub(super) fn rows<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
-    ModelRc::new(VecModel::from(items))
-}
-
 /// Optional text: empty means not given.
 fn given(text: &str) -> Option<&str> {
     let t = text.trim();
     (!t.is_empty()).then_some(t)
 }
 
-/// Connects every action of the `Pos` global to the controller.
-fn bind(app: &AppWindow, controller: &Shared) {
+/// A basket line as the screens number it. No line is numbered 0, so a number that is not
+/// a line's is refused by the terminal as any unknown line is.
+fn line_no(line: i32) -> u32 {
+    u32::try_from(line).unwrap_or(0)
+}
+
+/// Connects the sign-in, checkout, payment and member actions and the age-check prompt.
+pub(super) fn bind(app: &AppWindow, controller: &Shared) {
     let pos = app.global::<Pos>();
     macro_rules! on {
         ($($action:tt)*) => { bind_action!(pos, controller, $($action)*) };
     }
     on!(on_sign_in, |c, operator, pin| c.sign_in(&operator, &pin));
-    on!(
-        on_sign_out,
-        |c| if c.run(json!({"sign_out": {}})).is_some() {
-            c.pos(|p| p.set_screen(Screen::SignIn));
-        }
-    );
+    on!(on_sign_out, |c| if c.run(Command::SignOut {}).is_some() {
+        c.pos(|p| p.set_screen(Screen::SignIn));
+    });
     on!(on_open_shift, |c, float| if c
-        .run(json!({"open_shift": {"float": float.as_str()}}))
+        .run(Command::OpenShift {
+            float: float.into()
+        })
         .is_some()
     {
         c.after_sign_in();
@@ -524,19 +495,30 @@ fn bind(app: &AppWindow, controller: &Shared) {
         }
     );
     on!(on_scan, |c, code| c.scan(code.trim()));
-    on!(on_key_item, |c, plu, qty| c.run(
-        json!({"key_item": {"plu": plu.as_str(), "qty": given(&qty)}})
-    ));
+    on!(on_key_item, |c, plu, qty| c.run(Command::KeyItem {
+        plu: plu.into(),
+        qty: given(&qty).map(Into::into),
+    }));
     on!(on_set_quantity, |c, qty| c
-        .run(json!({ "quantity": qty.as_str() })));
-    on!(on_void_line, |c, line| c.run(json!({ "void_line": line })));
+        .run(Command::Quantity(qty.into())));
+    on!(on_void_line, |c, line| c
+        .run(Command::VoidLine(line_no(line))));
     on!(on_line_discount, |c, line, percent| c.run(
-        json!({"discount": {"line": line, "percent": percent.as_str()}})
+        Command::Discount {
+            line: Some(line_no(line)),
+            percent: Some(percent.into()),
+            amount: None,
+            reason: String::new(),
+        }
     ));
     on!(on_price_override, |c, line, price| c.run(
-        json!({"price_override": {"line": line, "price": price.as_str()}})
+        Command::PriceOverride {
+            line: line_no(line),
+            price: price.into(),
+            reason: String::new(),
+        }
     ));
-    on!(on_void_sale, |c| c.run(json!({"void_sale": {}})));
+    on!(on_void_sale, |c| c.run(Command::VoidSale {}));
     on!(on_to_payment, |c| {
         c.refresh();
         c.pos(|p| {
@@ -544,15 +526,24 @@ fn bind(app: &AppWindow, controller: &Shared) {
             p.set_screen(Screen::Payment);
         })
     });
-    on!(on_tender_cash, |c, amount| c
-        .tender(json!({"tender": {"cash": amount.as_str()}})));
+    on!(on_tender_cash, |c, amount| c.tender(TenderArgs {
+        cash: Some(amount.into()),
+        ..TenderArgs::default()
+    }));
     on!(on_tender_card, |c, amount, reference| c.tender(
-        json!({"tender": {"card": amount.as_str(), "ref": reference.as_str()}})
+        TenderArgs {
+            card: Some(amount.into()),
+            reference: Some(reference.into()),
+            ..TenderArgs::default()
+        }
     ));
     on!(
         on_tender_points,
         |c, points| match points.trim().parse::<i64>() {
-            Ok(n) => c.tender(json!({"tender": {"points": n}})),
+            Ok(n) => c.tender(TenderArgs {
+                points: Some(n),
+                ..TenderArgs::default()
+            }),
             Err(_) => c.show_refusal(&Refusal::from(&CommandError::Invalid(crate::said!(
                 "'{}' is not a number of points",
                 points
@@ -569,21 +560,27 @@ fn bind(app: &AppWindow, controller: &Shared) {
     });
     on!(on_member_lookup, |c, query| c.member_lookup(query.trim()));
     on!(on_member_pick, |c, id| c.member_lookup(&id));
-    on!(on_member_clear, |c| c.run(json!({"clear_member": {}})));
+    on!(on_member_clear, |c| c.run(Command::ClearMember {}));
     on!(on_member_sheet_open, |c| c.member_sheet());
     on!(on_enroll, |c, name, phone, email| {
-        if let Some(Outcome::CardIssued(card)) = c.run(
-            json!({"enroll": {"name": name.as_str(), "phone": given(&phone), "email": given(&email)}})
-        )
-        {
+        let enrolment = EnrollArgs {
+            name: name.into(),
+            phone: given(&phone).map(Into::into),
+            email: given(&email).map(Into::into),
+            consent: Default::default(),
+        };
+        if let Some(Outcome::CardIssued(card)) = c.run(Command::Enroll(enrolment)) {
             c.pos(|p| p.set_issued_card(card.into()));
         }
     });
     on!(
         on_complaint,
+        // A satisfaction outside 0–255 is kept out of range, so the terminal refuses it.
         |c, content, satisfaction| if let Some(Outcome::Complaint(id)) =
-            c.run(json!({"complaint": {"content": content.as_str(), "satisfaction": satisfaction}}))
-        {
+            c.run(Command::Complaint(ComplaintArgs::at_counter(
+                content.into(),
+                Some(u8::try_from(satisfaction).unwrap_or(u8::MAX)),
+            ))) {
             c.notice("complaint", &[id.to_string()]);
         }
     );
@@ -608,9 +605,9 @@ fn bind(app: &AppWindow, controller: &Shared) {
     );
     let age = app.global::<AgeCheck>();
     bind_action!(age, controller, on_confirm, |c| c
-        .run(json!({"age_check": {"confirmed": true}})));
+        .run(Command::AgeCheck { confirmed: true }));
     bind_action!(age, controller, on_refuse, |c| c
-        .run(json!({"age_check": {"confirmed": false}})));
+        .run(Command::AgeCheck { confirmed: false }));
     pos.on_mask(|text| "●".repeat(text.chars().count()).into());
     pos.on_drop_last(|text| {
         let mut text = text.to_string();

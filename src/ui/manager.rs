@@ -6,15 +6,14 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use serde_json::{Value, json};
 use slint::{ComponentHandle, TimerMode};
 use storepos_drivers::printer::status::PaperState;
 
-use super::controller::{Controller, Shared, rows};
+use super::controller::{Controller, Shared};
 use super::lists::BatchRun;
-use super::models;
+use super::models::{self, rows};
 use super::{AppWindow, Fact, Pos};
-use crate::terminal::headless::Outcome;
+use crate::terminal::headless::{Command, Outcome, PrintListArgs};
 use crate::terminal::views;
 
 impl Controller {
@@ -74,7 +73,7 @@ impl Controller {
     }
 
     /// Runs an X (`kind` "x") or Z report command and shows its rows.
-    fn report(&mut self, command: Value, kind: &str) {
+    fn report(&mut self, command: Command, kind: &str) {
         if let Some(Outcome::Report(r)) = self.run(command) {
             let view = views::report_view(&r, self.terminal.currency());
             let facts = models::report_facts(&view);
@@ -87,16 +86,22 @@ impl Controller {
 
     /// Prints one member's list (card or member id) through `print_list`.
     fn print_list(&mut self, member: &str) {
-        if let Some(Outcome::PrintedList(list)) =
-            self.run(json!({"print_list": {"member": member}}))
-        {
+        let command = Command::PrintList(PrintListArgs {
+            member: member.into(),
+        });
+        if let Some(Outcome::PrintedList { list, .. }) = self.run(command) {
+            let who = if list.member.is_empty() {
+                member
+            } else {
+                &list.member
+            };
             self.notice(
                 "list-printed",
                 &[
-                    list["code"].as_str().unwrap_or("").to_string(),
-                    list["member"].as_str().unwrap_or(member).to_string(),
-                    list["items"].to_string(),
-                    list["offers"].to_string(),
+                    list.code.clone(),
+                    who.to_string(),
+                    list.items.to_string(),
+                    list.offers.to_string(),
                 ],
             );
         }
@@ -109,7 +114,7 @@ impl Controller {
         if c.batch.as_ref().is_some_and(|run| !run.finished()) {
             return;
         }
-        let Some(Outcome::ListBatch(members)) = c.run(json!({"list_batch": {}})) else {
+        let Some(Outcome::ListBatch(members)) = c.run(Command::ListBatch {}) else {
             return;
         };
         c.batch = Some(BatchRun::new(members));
@@ -130,8 +135,10 @@ impl Controller {
             self.batch_timer.stop();
             return;
         };
-        run.step(
-            |member| match self.execute(json!({"print_list": {"member": member}})) {
+        run.step(|member| {
+            match self.execute(Command::PrintList(PrintListArgs {
+                member: member.into(),
+            })) {
                 Ok((_, warnings)) if warnings.is_empty() => Ok(()),
                 Ok((_, warnings)) => Err(warnings
                     .iter()
@@ -139,8 +146,8 @@ impl Controller {
                     .collect::<Vec<_>>()
                     .join("; ")),
                 Err(refusal) => Err(refusal.message),
-            },
-        );
+            }
+        });
         if run.finished() {
             self.batch_timer.stop();
             if let Some((member, why)) = run.failed.last() {
@@ -189,21 +196,25 @@ pub(super) fn bind(app: &AppWindow, controller: &Shared) {
     macro_rules! on {
         ($($action:tt)*) => { bind_action!(pos, controller, $($action)*) };
     }
-    on!(on_x_report, |c| c.report(json!({"report": "x"}), "x"));
+    on!(on_x_report, |c| c.report(Command::Report("x".into()), "x"));
     // The Z report stays on screen with its over/short; leaving it, a closed shift sends
     // the operator to open the next one.
     on!(on_close_shift, |c, counted| c.report(
-        json!({"close_shift": {"counted": counted.as_str()}}),
+        Command::CloseShift {
+            counted: counted.into()
+        },
         "z"
     ));
     on!(on_leave_manager, |c| c.after_sign_in());
-    on!(on_cash_in, |c, amount, reason| c.run(
-        json!({"cash_in": {"amount": amount.as_str(), "reason": reason.as_str()}})
-    ));
-    on!(on_cash_out, |c, amount, reason| c.run(
-        json!({"cash_out": {"amount": amount.as_str(), "reason": reason.as_str()}})
-    ));
-    on!(on_reprint, |c| c.run(json!({"reprint": {}})));
+    on!(on_cash_in, |c, amount, reason| c.run(Command::CashIn {
+        amount: amount.into(),
+        reason: reason.into(),
+    }));
+    on!(on_cash_out, |c, amount, reason| c.run(Command::CashOut {
+        amount: amount.into(),
+        reason: reason.into(),
+    }));
+    on!(on_reprint, |c| c.run(Command::Reprint {}));
     on!(on_print_list, |c, member| c.print_list(member.trim()));
     on!(on_refresh_status, |c| c.refresh_status());
     on!(on_demo_paper, |c, loaded| c.demo_paper(loaded));

@@ -1,9 +1,12 @@
 //! The touch UI: the Slint screens of `ui/*.slint` bound to the terminal.
 //!
 //! The screens raise actions (callbacks on the `Pos` global); [`Controller`] turns each into
-//! the same JSON command the headless interface takes, runs it through
+//! a [`crate::terminal::headless::Command`], runs it through
 //! [`crate::terminal::headless::run`], carries out its effects on the devices and binds the
-//! terminal's views back to the screens. No price, point or rule is decided here.
+//! terminal's typed views back to the screens. No price, point or rule is decided here.
+//!
+//! The modules depend one way: `bind` connects the actions of `controller` (checkout),
+//! `manager` and `returns`; those two build on `controller`; all of them on `models`.
 
 /// Connects the `Pos` callback `$setter` to the controller: `|c, args…| body` runs with
 /// `c` the borrowed controller, while the controller lives.
@@ -20,6 +23,7 @@ macro_rules! bind_action {
     }};
 }
 
+mod bind;
 mod controller;
 pub mod launch;
 pub mod lists;

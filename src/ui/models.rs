@@ -1,13 +1,37 @@
 //! The terminal's views turned into the rows the screens show. Formatting only: every
 //! amount here was computed by the terminal core and arrives as a decimal string or in
-//! minor units to print.
+//! minor units to print. The other UI modules build on this one; it uses none of them.
 
-use slint::{Model, SharedString, VecModel};
+use slint::{Model, ModelRc, SharedString, VecModel};
 
 use super::{BasketLine, Entry, Fact, ReturnRow};
 use crate::domain::money::{Currency, Money, Quantity};
+use crate::terminal::CommandError;
 use crate::terminal::returns::Returnable;
-use crate::terminal::views::{BasketView, ReportView};
+use crate::terminal::views::{BasketView, MemberSheetView, RefundView, ReportView};
+
+/// Rows as a model a screen's list binds.
+pub fn rows<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
+    ModelRc::new(VecModel::from(items))
+}
+
+/// Why a command did not take effect, as the screens show it.
+pub(super) struct Refusal {
+    pub code: String,
+    pub message: String,
+    /// The message in Chinese, for the Chinese screens; empty where it has none.
+    pub chinese: String,
+}
+
+impl From<&CommandError> for Refusal {
+    fn from(e: &CommandError) -> Refusal {
+        Refusal {
+            code: e.code().into(),
+            message: e.to_string(),
+            chinese: e.in_chinese(),
+        }
+    }
+}
 
 /// The basket's rows as the list shows them.
 pub fn basket_lines(view: &BasketView) -> Vec<BasketLine> {
@@ -20,6 +44,7 @@ pub fn basket_lines(view: &BasketView) -> Vec<BasketLine> {
             price: l.price.0.to_string().into(),
             amount: l.amount.0.to_string().into(),
             discount: l.discount.0.to_string().into(),
+            has_discount: l.discount.0.minor() != 0,
             net: l.net.0.to_string().into(),
             voided: l.voided,
             offers: l
@@ -143,78 +168,57 @@ pub fn health_state(level: &storepos_drivers::HealthLevel) -> &'static str {
     }
 }
 
-/// The member's sheet (the `member_view` answer) as rows the screen words: who, points,
-/// recent baskets, spend by category, the largest purchase and the suggested plan.
-pub fn member_sheet(view: &serde_json::Value, currency: Currency) -> Vec<Fact> {
-    let money = |v: &serde_json::Value| {
-        v.as_i64()
-            .map(|m| Money::from_minor(m, currency).to_string())
-            .unwrap_or_default()
-    };
-    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
-    let count = |v: &serde_json::Value| v.as_i64().unwrap_or_default().to_string();
-    let member = &view["member"];
+/// The member's sheet as rows the screen words: who, points, recent baskets, spend by
+/// category, the largest purchase and the suggested plan.
+pub fn member_sheet(view: &MemberSheetView, currency: Currency) -> Vec<Fact> {
+    let money = |minor: i64| Money::from_minor(minor, currency).to_string();
+    let member = &view.member;
     let mut rows = vec![
-        fact("name", "", text(&member["name"])),
-        fact("member", "", text(&member["id"])),
-        fact("tier", "", text(&member["tier"])),
-        fact("phone", "", text(&member["phone"])),
-        fact("points", "", count(&view["points"]["balance"])),
-        fact("redeemable", "", count(&view["points"]["redeemable"])),
+        fact("name", "", member.name.as_str()),
+        fact("member", "", member.id.as_str()),
+        fact("tier", "", member.tier.as_str()),
+        fact("phone", "", member.phone.as_deref().unwrap_or("")),
+        fact("points", "", view.points.balance.to_string()),
+        fact("redeemable", "", view.points.redeemable.to_string()),
     ];
-    for b in view["recent"].as_array().into_iter().flatten() {
-        let at = text(&b["at"]);
-        rows.push(fact(
-            "visit",
-            at.get(..10).unwrap_or(&at).to_string(),
-            money(&b["total"]),
-        ));
+    for b in &view.recent {
+        let day = b.at.get(..10).unwrap_or(&b.at);
+        rows.push(fact("visit", day, money(b.total)));
     }
-    for c in view["spend_by_category"].as_array().into_iter().flatten() {
-        let name = c["category"]
-            .as_str()
-            .or(c["department"].as_str())
+    for c in &view.spend_by_category {
+        let name = c
+            .category
+            .as_deref()
+            .or(c.department.as_deref())
             .unwrap_or("—");
-        rows.push(fact("spend", name, money(&c["spend"])));
+        rows.push(fact("spend", name, money(c.spend)));
     }
-    if let Some(total) = view["largest_purchase"]["basket"]["total"].as_i64() {
-        rows.push(fact(
-            "largest-purchase",
-            "",
-            Money::from_minor(total, currency).to_string(),
-        ));
+    if let Some(largest) = &view.largest_purchase {
+        rows.push(fact("largest-purchase", "", money(largest.basket.total)));
     }
-    for p in view["plan"].as_array().into_iter().flatten() {
-        rows.push(fact("suggested", "", text(&p["name"])));
+    for p in &view.plan {
+        rows.push(fact("suggested", "", p.name.as_deref().unwrap_or("")));
     }
-    for c in view["open_complaints"].as_array().into_iter().flatten() {
-        rows.push(fact("open-complaint", "", text(&c["content"])));
+    for c in &view.open_complaints {
+        rows.push(fact("open-complaint", "", c.content.as_str()));
     }
     rows
 }
 
-/// A refund the terminal core previewed (the `return_preview` answer): its total, its
-/// lines as "name × quantity" with their amount, and the tenders it goes back to.
-pub fn refund_rows(refund: &serde_json::Value) -> (String, Vec<Entry>, Vec<Fact>) {
-    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
-    let lines = refund["lines"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|l| {
-            entry(
-                format!("{} × {}", text(&l["name"]), text(&l["qty"])),
-                text(&l["amount"]),
-            )
-        })
+/// A refund the terminal core previewed: its total, its lines as "name × quantity" with
+/// their amount, and the tenders it goes back to.
+pub fn refund_rows(refund: &RefundView) -> (String, Vec<Entry>, Vec<Fact>) {
+    let lines = refund
+        .lines
+        .iter()
+        .map(|l| entry(format!("{} × {}", l.name, l.qty), l.amount.as_str()))
         .collect();
-    let tenders = refund["tenders"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|t| fact("tender", text(&t["kind"]), text(&t["amount"])))
+    let tenders = refund
+        .tenders
+        .iter()
+        .map(|t| fact("tender", t.kind.as_str(), t.amount.as_str()))
         .collect();
-    (text(&refund["total"]), lines, tenders)
+    (refund.total.clone(), lines, tenders)
 }
 
 /// The lines of a receipt with how many units the cashier chose to take back. A weighed

@@ -2,22 +2,13 @@
 //! refund the terminal core previews for them, and the `return` command (which a cashier's
 //! supervisor approves).
 
-use serde_json::{Value, json};
 use slint::{ComponentHandle, SharedString};
 
-use super::controller::{Controller, Shared, rows};
-use super::models;
+use super::controller::{Controller, ReturnDraft, Shared};
+use super::models::{self, Refusal, rows};
 use super::{AppWindow, Pos};
-use crate::terminal::headless::Outcome;
-use crate::terminal::returns::Returnable;
-use crate::terminal::views;
-
-/// A return being put together: the receipt, its lines and the units chosen per line.
-pub(super) struct ReturnDraft {
-    code: String,
-    lines: Vec<Returnable>,
-    chosen: Vec<i32>,
-}
+use crate::terminal::headless::{Command, Outcome, ReceiptArg, ReturnLineArgs};
+use crate::terminal::views::{self, RefundView};
 
 impl Controller {
     fn return_lookup(&mut self, code: &str) {
@@ -33,7 +24,7 @@ impl Controller {
                 self.show_returns();
                 self.preview_refund();
             }
-            Err(e) => self.show_refusal(&super::controller::Refusal::from(&e)),
+            Err(e) => self.show_refusal(&Refusal::from(&e)),
         }
     }
 
@@ -67,13 +58,14 @@ impl Controller {
 
     /// The lines and quantities chosen, as the `return` and `return_preview` commands take
     /// them.
-    fn chosen_lines(d: &ReturnDraft) -> Vec<Value> {
+    fn chosen_lines(d: &ReturnDraft) -> Vec<ReturnLineArgs> {
         d.lines
             .iter()
             .zip(&d.chosen)
             .filter(|(_, n)| **n > 0)
-            .map(|(l, n)| {
-                json!({"line": l.line, "qty": models::return_quantity(l.left, *n).to_string()})
+            .map(|(l, n)| ReturnLineArgs {
+                line: l.line,
+                qty: models::return_quantity(l.left, *n).to_string(),
             })
             .collect()
     }
@@ -82,16 +74,17 @@ impl Controller {
     /// chosen shows no refund.
     fn preview_refund(&mut self) {
         let command = match &self.returns {
-            Some(d) if d.chosen.iter().any(|n| *n > 0) => {
-                json!({"return_preview": {"receipt": d.code, "lines": Self::chosen_lines(d)}})
-            }
+            Some(d) if d.chosen.iter().any(|n| *n > 0) => Command::ReturnPreview {
+                receipt: ReceiptArg::Code(d.code.clone()),
+                lines: Self::chosen_lines(d),
+            },
             _ => {
                 self.show_refund(None);
                 return;
             }
         };
         match self.execute(command) {
-            Ok((Outcome::ReturnPreview(refund), _)) => self.show_refund(Some(&refund)),
+            Ok((Outcome::ReturnPreview { refund, .. }, _)) => self.show_refund(Some(&refund)),
             Ok(_) => self.show_refund(None),
             Err(refusal) => {
                 self.show_refund(None);
@@ -100,7 +93,7 @@ impl Controller {
         }
     }
 
-    fn show_refund(&self, refund: Option<&Value>) {
+    fn show_refund(&self, refund: Option<&RefundView>) {
         let (total, lines, tenders) = match refund {
             Some(r) => models::refund_rows(r),
             None => (String::new(), Vec::new(), Vec::new()),
@@ -114,7 +107,10 @@ impl Controller {
 
     fn return_submit(&mut self) {
         let Some(d) = &self.returns else { return };
-        let command = json!({"return": {"receipt": d.code, "lines": Self::chosen_lines(d)}});
+        let command = Command::Return {
+            receipt: ReceiptArg::Code(d.code.clone()),
+            lines: Self::chosen_lines(d),
+        };
         let outcome = self.run(command);
         self.after_return(outcome);
     }
@@ -133,7 +129,10 @@ impl Controller {
     }
 
     fn approve(&mut self, operator: &str, pin: &str) {
-        let outcome = self.run(json!({"approve": {"operator": operator, "pin": pin}}));
+        let outcome = self.run(Command::Approve {
+            operator: operator.into(),
+            pin: pin.into(),
+        });
         if outcome.is_some() {
             self.pos(|p| p.set_approval_what(SharedString::new()));
             self.after_return(outcome);
