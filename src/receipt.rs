@@ -200,7 +200,7 @@ pub fn layout(header: &Header, sale: &SaleRecord, lang: Language) -> Vec<Row> {
         let kind = l
             .tenders
             .iter()
-            .find(|(k, _)| *k == tender.kind)
+            .find(|(k, _)| *k == tender.kind.as_str())
             .map_or(tender.kind.as_str(), |(_, label)| *label);
         let name = match &tender.reference {
             Some(r) => format!("{kind} ({r})"),

@@ -62,10 +62,51 @@ pub struct LinePromotion {
     pub amount: i64,
 }
 
-/// One tender: cash, card, voucher, points.
+/// How a tender paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tender {
+    Cash,
+    Card,
+    Voucher,
+    Points,
+}
+
+impl Tender {
+    /// Every tender, in the order reports list them.
+    pub const ALL: [Tender; 4] = [Tender::Cash, Tender::Card, Tender::Voucher, Tender::Points];
+
+    /// The tender's name in records, reports and the headless interface.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Tender::Cash => "cash",
+            Tender::Card => "card",
+            Tender::Voucher => "voucher",
+            Tender::Points => "points",
+        }
+    }
+
+    /// The tender named `name`, if it is one.
+    pub fn parse(name: &str) -> Option<Tender> {
+        Tender::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+
+    /// Only cash gives change and is rounded to the store's cash step.
+    pub fn is_cash(self) -> bool {
+        self == Tender::Cash
+    }
+}
+
+impl std::fmt::Display for Tender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One tender line of a sale: how and how much, and a card payment's reference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TenderLine {
-    pub kind: String,
+    pub kind: Tender,
     pub amount: i64,
     pub reference: Option<String>,
 }
@@ -251,7 +292,7 @@ pub fn sample_sale(lines: usize, seed: u64) -> SaleRecord {
         currency: "CNY".into(),
         lines,
         tenders: vec![TenderLine {
-            kind: "cash".into(),
+            kind: Tender::Cash,
             amount: subtotal + 1000,
             reference: None,
         }],

@@ -63,7 +63,7 @@ CREATE TABLE sale_tenders (
 ";
 
 pub use crate::domain::sale::{
-    AgeCheck, LinePromotion, SaleKind, SaleLine, SaleRecord, TenderLine, sample_sale,
+    AgeCheck, LinePromotion, SaleKind, SaleLine, SaleRecord, Tender, TenderLine, sample_sale,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -202,7 +202,7 @@ pub fn commit_sealed(
             tender.execute(params![
                 receipt_no,
                 seq as i64 + 1,
-                t.kind,
+                t.kind.as_str(),
                 t.amount,
                 t.reference
             ])?;

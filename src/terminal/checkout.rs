@@ -108,7 +108,7 @@ impl Terminal {
 
     pub fn tender(
         &mut self,
-        kind: &str,
+        kind: Tender,
         amount: &str,
         reference: Option<&str>,
     ) -> Result<Option<Completed>, CommandError> {
@@ -125,7 +125,7 @@ impl Terminal {
         let paid: i64 = self.tenders.iter().map(|t| t.amount).sum();
         let due = priced.total.minor() - paid;
         // Cash settles the rounded remainder; electronic tenders settle it exactly.
-        let (due_now, rounding) = if kind == "cash" {
+        let (due_now, rounding) = if kind.is_cash() {
             let rounded = crate::domain::rounding::round_cash(
                 Money::from_minor(due, amount.currency()),
                 self.config.store.cash_step(),
@@ -135,7 +135,7 @@ impl Terminal {
         } else {
             (due, 0)
         };
-        if kind != "cash" && amount.minor() > due {
+        if !kind.is_cash() && amount.minor() > due {
             return Err(CommandError::Invalid(said!(
                 "{} tender {} exceeds the {} due; only cash gives change",
                 kind,
@@ -143,13 +143,13 @@ impl Terminal {
                 Money::from_minor(due, amount.currency())
             )));
         }
-        if kind == "card" && reference.is_none_or(str::is_empty) {
+        if kind == Tender::Card && reference.is_none_or(str::is_empty) {
             return Err(CommandError::Invalid(said!(
                 "a card payment needs its reference"
             )));
         }
         self.tenders.push(TenderLine {
-            kind: kind.to_string(),
+            kind,
             amount: amount.minor(),
             reference: reference.map(str::to_string),
         });
@@ -363,7 +363,7 @@ impl Terminal {
         let rows = receipt::layout(&header, &record, self.store_language());
         let receipt_text = receipt::to_text(&rows, 42);
         // Cash in or out of the drawer opens it; card-only sales leave it shut.
-        if record.tenders.iter().any(|t| t.kind == "cash") || record.change != 0 {
+        if record.tenders.iter().any(|t| t.kind.is_cash()) || record.change != 0 {
             self.effects.push(Effect::OpenDrawer);
         }
         self.effects.push(Effect::PrintReceipt { receipt_no, rows });

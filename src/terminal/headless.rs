@@ -19,6 +19,7 @@ use super::effects::Counter;
 use super::{CommandError, Completed, Terminal, views};
 use crate::domain::basket::Basket;
 use crate::domain::money::Quantity;
+use crate::domain::sale::Tender;
 use crate::store::shifts::ShiftReport;
 
 #[derive(Debug, Deserialize)]
@@ -306,9 +307,9 @@ pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, Command
             .map(nothing),
         Command::Tender(t) => {
             let (kind, amount) = match (t.cash, t.card, t.voucher, t.points) {
-                (Some(a), None, None, None) => ("cash", a),
-                (None, Some(a), None, None) => ("card", a),
-                (None, None, Some(a), None) => ("voucher", a),
+                (Some(a), None, None, None) => (Tender::Cash, a),
+                (None, Some(a), None, None) => (Tender::Card, a),
+                (None, None, Some(a), None) => (Tender::Voucher, a),
                 (None, None, None, Some(points)) => {
                     return terminal.tender_points(points).map(sale);
                 }

@@ -208,7 +208,11 @@ impl Terminal {
     /// Takes the member (and their offers) off the sale in progress.
     pub fn clear_member(&mut self) -> Result<(), CommandError> {
         self.selling()?;
-        if self.tenders.iter().any(|t| t.kind == "points") {
+        if self
+            .tenders
+            .iter()
+            .any(|t| t.kind == crate::domain::sale::Tender::Points)
+        {
             return Err(CommandError::Invalid(said!(
                 "points were already tendered: void the sale to change the member"
             )));

@@ -37,7 +37,9 @@ use crate::journal::{self, Sealer};
 use crate::receipt::{self, Header, Language};
 use crate::said;
 use crate::store::catalogue::ScanError;
-use crate::store::sales::{self, LinePromotion, SaleKind, SaleLine, SaleRecord, TenderLine};
+use crate::store::sales::{
+    self, LinePromotion, SaleKind, SaleLine, SaleRecord, Tender, TenderLine,
+};
 use crate::store::{Store, StoreError, operators, promotions, shifts};
 pub use said::Said;
 

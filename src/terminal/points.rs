@@ -10,7 +10,7 @@ use crate::domain::basket::PricedBasket;
 use crate::domain::loyalty::{EarnLine, Earned, Reversal, SaleLoyalty, sale_transfers};
 use crate::store::loyalty::{self, CouponUse, LoyaltyRecord};
 use crate::store::members;
-use crate::store::sales::TenderLine;
+use crate::store::sales::{Tender, TenderLine};
 
 impl Terminal {
     /// A refusal of the points programme, its amounts written as the store's money (the
@@ -92,7 +92,7 @@ impl Terminal {
             .check_redeem(points, available, due)
             .map_err(|e| self.loyalty_refusal(e))?;
         Ok(TenderLine {
-            kind: "points".into(),
+            kind: Tender::Points,
             amount: value,
             reference: Some(points.to_string()),
         })
@@ -250,7 +250,7 @@ impl Terminal {
         record.tenders.retain(|t| t.amount != 0);
         if reversal.redeemed_back > 0 {
             record.tenders.push(TenderLine {
-                kind: "points".into(),
+                kind: Tender::Points,
                 amount: -value,
                 reference: Some((-reversal.redeemed_back).to_string()),
             });
@@ -320,7 +320,7 @@ impl Terminal {
 fn points_tendered(tenders: &[TenderLine]) -> (i64, i64) {
     tenders
         .iter()
-        .filter(|t| t.kind == "points")
+        .filter(|t| t.kind == Tender::Points)
         .fold((0, 0), |(points, value), t| {
             let n = t
                 .reference

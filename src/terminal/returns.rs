@@ -15,7 +15,7 @@ use crate::domain::gs1::Gtin;
 use crate::domain::money::{Money, Quantity, div_round_half_away};
 use crate::domain::tax::TaxMode;
 use crate::store::Catalogue;
-use crate::store::sales::{SaleKind, SaleLine, SaleRecord, TenderLine};
+use crate::store::sales::{SaleKind, SaleLine, SaleRecord, Tender, TenderLine};
 
 use super::CommandError;
 
@@ -214,9 +214,18 @@ fn refund_tenders(
     let mut stmt = conn.prepare(
         "SELECT kind, amount, reference FROM sale_tenders WHERE receipt_no = ?1 ORDER BY seq",
     )?;
-    let original: Vec<(String, i64, Option<String>)> = stmt
+    // A tender kind this till does not know was not written by it: refused as read.
+    let original: Vec<(Tender, i64, Option<String>)> = stmt
         .query_map([receipt_no as i64], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            let name: String = r.get(0)?;
+            let kind = Tender::parse(&name).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    0,
+                    rusqlite::types::Type::Text,
+                    format!("'{name}' is not a tender").into(),
+                )
+            })?;
+            Ok((kind, r.get(1)?, r.get(2)?))
         })?
         .collect::<Result<_, _>>()?;
     let mut left = refund;
@@ -224,12 +233,12 @@ fn refund_tenders(
     // Points are given back as points (see `Terminal::return_loyalty`), not as money.
     for (kind, amount, reference) in original
         .iter()
-        .filter(|(k, _, _)| k != "cash" && k != "points")
+        .filter(|(k, _, _)| !matches!(k, Tender::Cash | Tender::Points))
     {
         let part = left.min(*amount);
         if part > 0 {
             out.push(TenderLine {
-                kind: kind.clone(),
+                kind: *kind,
                 amount: -part,
                 reference: reference.clone(),
             });
@@ -238,7 +247,7 @@ fn refund_tenders(
     }
     if left > 0 || out.is_empty() {
         out.push(TenderLine {
-            kind: "cash".into(),
+            kind: Tender::Cash,
             amount: -left,
             reference: None,
         });

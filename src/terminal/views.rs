@@ -159,7 +159,7 @@ pub fn sale_view(done: &Completed, currency: Currency) -> SaleView<'_> {
             .tenders
             .iter()
             .map(|t| TenderView {
-                kind: &t.kind,
+                kind: t.kind.as_str(),
                 amount: m(t.amount),
                 reference: t.reference.as_deref(),
             })
@@ -338,7 +338,12 @@ pub fn payment_view(terminal: &super::Terminal, total: Money) -> PaymentView {
         tenders: terminal
             .tendered()
             .iter()
-            .map(|t| (t.kind.clone(), Text(Money::from_minor(t.amount, currency))))
+            .map(|t| {
+                (
+                    t.kind.as_str().to_string(),
+                    Text(Money::from_minor(t.amount, currency)),
+                )
+            })
             .collect(),
     }
 }

@@ -18,7 +18,7 @@ use super::known::Sold;
 use super::{Known, MAX_AMOUNT, MAX_POINTS, MAX_QUANTITY_MILLI, Refused, refuse};
 use crate::domain::loyalty::{EarnLine, Transfer, TransferKind, check_transfer, transfer_id};
 use crate::domain::product::BonusPoints;
-use crate::domain::sale::{SaleKind, SaleRecord};
+use crate::domain::sale::{SaleKind, SaleRecord, Tender};
 use crate::protocol::Kind;
 
 /// The receipt key a sale's transfers derive from: `{store}/{terminal}/{receipt_no}`,
@@ -282,7 +282,7 @@ fn bounded(sale: &SaleRecord) -> Result<(), Refused> {
 /// reference, as the till writes it).
 fn points_tendered(sale: &SaleRecord) -> Result<i64, Refused> {
     let mut total: i64 = 0;
-    for t in sale.tenders.iter().filter(|t| t.kind == "points") {
+    for t in sale.tenders.iter().filter(|t| t.kind == Tender::Points) {
         let n = t
             .reference
             .as_deref()
@@ -306,7 +306,7 @@ fn most_points(known: &Known, sale: &SaleRecord) -> i64 {
     let paid_with_points: i64 = sale
         .tenders
         .iter()
-        .filter(|t| t.kind == "points")
+        .filter(|t| t.kind == Tender::Points)
         .map(|t| t.amount)
         .sum();
     let mut unchecked: i128 = 0;
