@@ -34,8 +34,8 @@ use sqlx::sqlite::{
 };
 use sqlx::{Postgres, Row as _, Sqlite, Transaction};
 
+use super::error::HqError;
 use super::retry::{self, Backoff};
-use super::store::HqError;
 
 /// SQLite's migrations (`src/hq/migrations/sqlite`): the same tables in SQLite's types.
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/hq/migrations/sqlite");

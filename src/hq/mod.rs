@@ -5,6 +5,7 @@
 //!
 //! - [`db`]: the backends (PostgreSQL, or the embedded SQLite file by default) and their
 //!   migrations, chosen by the URL in `hq.database`;
+//! - [`error`]: [`error::HqError`], used by the backends and the rules alike;
 //! - [`store`]: the exactly-once ingest, members and the points ledger (`ingest_pg`: its
 //!   set-based form for runs of sales on PostgreSQL; `ledger`: applying points transfers);
 //! - [`rules`]: what a terminal's token may say, what HQ derives and checks before it
@@ -24,6 +25,7 @@ pub mod anchors;
 pub mod api;
 pub mod catalogue;
 pub mod db;
+pub mod error;
 mod ingest_pg;
 mod ledger;
 pub mod lists;

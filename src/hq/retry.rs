@@ -8,7 +8,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use super::store::HqError;
+use super::error::HqError;
 
 /// How a failed transaction is tried again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

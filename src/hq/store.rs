@@ -25,42 +25,16 @@
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 use storepos_sync::Envelope;
-use storepos_sync::wire::{IngestReply, Refusal, SeqConflict};
+use storepos_sync::wire::{IngestReply, Refusal};
 
 use super::db::{DatabaseUrl, Pool, Query, Tx, query};
+pub use super::error::HqError;
 use super::retry::{WRITES, retryable, retrying, retrying_if};
 use super::rules::{self, Draft, Known, Refused};
 use super::sequence::advance;
 
 use crate::domain::member::{CardStatus, Consent, Member, MemberCard};
 use crate::store::sales::SaleRecord;
-
-#[derive(Debug, thiserror::Error)]
-pub enum HqError {
-    #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
-    #[error("migrations: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("event {seq} ({kind}) cannot be applied: {message}")]
-    BadEvent {
-        seq: u64,
-        kind: String,
-        message: String,
-    },
-    #[error("{0}")]
-    Invalid(String),
-    #[error("hq.database {0}")]
-    Url(String),
-    #[error("event {seq} names {store}/{terminal}, not the terminal that sent it")]
-    ForeignEvent {
-        seq: u64,
-        store: String,
-        terminal: String,
-    },
-    /// HQ holds another event where the batch puts one (see [`super::rules::sequence`]).
-    #[error("sequence {}: {}", .0.seq, .0.message)]
-    Conflict(SeqConflict),
-}
 
 /// A terminal as its credentials identify it.
 #[derive(Debug, Clone, PartialEq, Eq)]
