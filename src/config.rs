@@ -524,7 +524,7 @@ impl Config {
                 ),
             ));
         }
-        if let Err(e) = crate::hq::db::DatabaseUrl::parse(&self.hq.database) {
+        if let Err(e) = crate::database_url::DatabaseUrl::parse(&self.hq.database) {
             return Err(invalid("hq.database", e));
         }
         if self.hq.tls_cert.is_some() != self.hq.tls_key.is_some() {

@@ -322,7 +322,7 @@ pub fn demo_lists(
     store: &Store,
     config: &Config,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Vec<crate::hq::catalogue::SignedCode>> {
+) -> Result<Vec<crate::protocol::SignedCode>> {
     let loaded = crate::lists::load::load(store.catalogue.conn())?;
     let start = crate::hq::lists::period_start(now);
     let plan =
@@ -339,7 +339,7 @@ pub fn demo_lists(
                 &key,
                 crate::domain::coupon::LIST_ITEMS_MAX,
             )?;
-            Ok(crate::hq::catalogue::SignedCode {
+            Ok(crate::protocol::SignedCode {
                 kind: "list".into(),
                 id: signed.id().to_string(),
                 member_id: list.member_id.clone(),

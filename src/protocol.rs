@@ -5,7 +5,8 @@
 //! sales, which carry the sale exactly as the journal hashed it); HQ reads them back here
 //! ([`Event::read`]), so both sides name the same kinds and fields and the compiler checks
 //! them. A kind HQ does not know (a newer till's) is refused by name
-//! ([`ReadError::UnknownKind`]), never dropped.
+//! ([`ReadError::UnknownKind`]), never dropped. HQ's answers travel the other way:
+//! [`SignedCode`], a coupon or list in a store's coupons data set.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -101,6 +102,16 @@ pub struct CardReplacement {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ComplaintEvent {
     pub complaint: Complaint,
+}
+
+/// A signed coupon or shopping list as stores receive it in their coupons data set: the
+/// full printed code and whose it is (`kind` is `coupon` or `list`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedCode {
+    pub kind: String,
+    pub id: String,
+    pub member_id: String,
+    pub code: String,
 }
 
 /// Why an event could not be read.

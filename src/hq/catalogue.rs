@@ -112,14 +112,7 @@ impl HqStore {
     }
 }
 
-/// A signed coupon or list as stores receive it: the full printed code and whose it is.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SignedCode {
-    pub kind: String,
-    pub id: String,
-    pub member_id: String,
-    pub code: String,
-}
+pub use crate::protocol::SignedCode;
 
 impl HqStore {
     /// The coupons HQ issued to a store's members (home store), then their current

@@ -28,8 +28,8 @@ use crate::domain::lists::coupons::{coupon_id, sign_member_list};
 use crate::domain::lists::{MemberHistory, Params, ProductInfo, Purchase, plan_lists};
 use crate::domain::money::Currency;
 use crate::domain::product::Product;
-use crate::lists::load::Loaded;
 use crate::domain::sale::SaleRecord;
+use crate::lists::load::Loaded;
 
 /// Days of one list period.
 pub const PERIOD_DAYS: i64 = 14;

@@ -34,7 +34,7 @@ use super::rules::{self, Draft, Known, Refused};
 use super::sequence::advance;
 
 use crate::domain::member::{CardStatus, Consent, Member, MemberCard};
-use crate::store::sales::SaleRecord;
+use crate::domain::sale::SaleRecord;
 
 /// A terminal as its credentials identify it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -593,7 +593,7 @@ pub(super) async fn redeem_coupons(
     tx: &mut Tx,
     e: &Envelope,
     receipt_no: u64,
-    loyalty: &crate::store::loyalty::LoyaltyRecord,
+    loyalty: &crate::domain::sale::LoyaltyRecord,
 ) -> Result<(), HqError> {
     for c in &loyalty.coupons {
         let first = query(

@@ -110,6 +110,28 @@ impl Catalogue {
     }
 
     /// Inserts a product or updates the one with the same GTIN (see [`ProductWriter`]).
+    /// Replaces the catalogue with `products` in one transaction: each is written, and
+    /// every product not among them is removed.
+    pub fn replace_products(&mut self, products: &[Product]) -> Result<(), StoreError> {
+        let tx = self.conn_mut().transaction()?;
+        tx.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS listed (gtin INTEGER PRIMARY KEY); DELETE FROM listed;",
+        )?;
+        for p in products {
+            Catalogue::upsert(&tx, p)?;
+            tx.execute(
+                "INSERT OR IGNORE INTO listed (gtin) VALUES (?1)",
+                [p.gtin.value() as i64],
+            )?;
+        }
+        tx.execute(
+            "DELETE FROM products WHERE gtin NOT IN (SELECT gtin FROM listed)",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn upsert(conn: &Connection, p: &Product) -> Result<(), StoreError> {
         ProductWriter::new(conn)?.write(p)
     }

@@ -22,6 +22,19 @@ pub struct HistoryLine {
     pub at: String,
 }
 
+/// What `member_id` spent here since `since` (minor units, after retail discounts).
+pub fn spend_since(
+    conn: &Connection,
+    member_id: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COALESCE(SUM(amount), 0) FROM purchase_history WHERE member_id = ?1 AND at >= ?2",
+        )?
+        .query_row(params![member_id, since.to_rfc3339()], |r| r.get(0))?)
+}
+
 pub fn insert(conn: &Connection, line: &HistoryLine) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO purchase_history

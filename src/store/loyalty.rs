@@ -292,6 +292,19 @@ pub fn complaints(conn: &Connection, member_id: &str) -> Result<Vec<Complaint>, 
 
 /// Keeps a signed coupon or shopping list (its full printed form) so its short code can be
 /// redeemed here offline. The code is verified again whenever it is used.
+/// Keeps HQ's signed codes (coupons and lists), in one durable transaction.
+pub fn keep_codes(
+    conn: &mut Connection,
+    codes: &[crate::protocol::SignedCode],
+) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    for c in codes {
+        keep_code(&tx, &c.kind, &c.id, &c.member_id, &c.code)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 pub fn keep_code(
     conn: &Connection,
     kind: &str,

@@ -16,6 +16,7 @@ pub mod member_view;
 pub mod members;
 pub mod operators;
 pub mod promotions;
+pub mod returns;
 pub mod sales;
 pub mod sales_audit;
 mod schema;

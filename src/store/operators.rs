@@ -7,6 +7,17 @@ pub use crate::domain::org::{hash_pin, verify_pin};
 
 use super::StoreError;
 
+/// Replaces every operator with `operators`, in one transaction.
+pub fn replace_all(conn: &mut Connection, operators: &[Operator]) -> Result<(), StoreError> {
+    let tx = conn.transaction()?;
+    tx.execute("DELETE FROM operators", [])?;
+    for o in operators {
+        upsert(&tx, o)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 pub fn upsert(conn: &Connection, op: &Operator) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT OR REPLACE INTO operators (id, name, role, pin_hash) VALUES (?1, ?2, ?3, ?4)",

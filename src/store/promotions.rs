@@ -7,6 +7,17 @@ use super::StoreError;
 use crate::domain::promotion::Promotion;
 
 /// Inserts or replaces a promotion by id.
+/// Replaces every promotion with `promotions`, in one transaction.
+pub fn replace_all(conn: &mut Connection, promotions: &[Promotion]) -> Result<(), StoreError> {
+    let tx = conn.transaction()?;
+    tx.execute("DELETE FROM promotions", [])?;
+    for p in promotions {
+        upsert(&tx, p)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 pub fn upsert(conn: &Connection, promotion: &Promotion) -> Result<(), StoreError> {
     let definition = serde_json::to_string(promotion)
         .map_err(|e| StoreError::Corrupt(format!("promotion {}: {e}", promotion.id)))?;

@@ -235,6 +235,21 @@ pub fn consistency(conn: &Connection) -> Result<(u64, u64, u64, u64, u64), Store
     ))
 }
 
+/// What the returns of sale `original_receipt` refunded so far, per original line
+/// (positive, minor units, after discounts).
+pub fn refunded_by_line(
+    conn: &Connection,
+    original_receipt: u64,
+) -> Result<Vec<(u32, i64)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT l.original_line, -SUM(l.amount - l.discount) FROM sale_lines l
+         JOIN sales s ON s.receipt_no = l.receipt_no
+         WHERE s.original_receipt = ?1 GROUP BY l.original_line",
+    )?;
+    let rows = stmt.query_map([original_receipt as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,7 +23,7 @@ use crate::domain::member::Member;
 use crate::domain::org::Operator;
 use crate::domain::product::Product;
 use crate::domain::promotion::Promotion;
-use crate::hq::catalogue::SignedCode;
+use crate::protocol::SignedCode;
 use crate::settings::StoreSettings;
 use crate::store::{Store, StoreError};
 

@@ -119,10 +119,7 @@ impl HqClient {
 impl HqClient {
     /// The member's shopping list of the current period, as HQ signed it (made now if HQ
     /// had none); the caller verifies it.
-    pub fn list_for(
-        &self,
-        member_id: &str,
-    ) -> Result<crate::hq::catalogue::SignedCode, HqUnavailable> {
+    pub fn list_for(&self, member_id: &str) -> Result<crate::protocol::SignedCode, HqUnavailable> {
         let mut url = self
             .base
             .join("v1/lists/")
@@ -258,22 +255,7 @@ pub fn apply_catalogue(
             }
         )));
     }
-    let tx = store.catalogue.conn_mut().transaction()?;
-    tx.execute_batch(
-        "CREATE TEMP TABLE IF NOT EXISTS listed (gtin INTEGER PRIMARY KEY); DELETE FROM listed;",
-    )?;
-    for p in &checkpoint.items {
-        crate::store::Catalogue::upsert(&tx, p)?;
-        tx.execute(
-            "INSERT OR IGNORE INTO listed (gtin) VALUES (?1)",
-            [p.gtin.value() as i64],
-        )?;
-    }
-    tx.execute(
-        "DELETE FROM products WHERE gtin NOT IN (SELECT gtin FROM listed)",
-        [],
-    )?;
-    tx.commit()?;
+    store.catalogue.replace_products(&checkpoint.items)?;
     Ok(checkpoint.items.len())
 }
 
@@ -286,12 +268,7 @@ pub fn apply_promotions(
     if checkpoint.items.is_empty() {
         return Ok(0);
     }
-    let tx = store.catalogue.conn_mut().transaction()?;
-    tx.execute("DELETE FROM promotions", [])?;
-    for p in &checkpoint.items {
-        crate::store::promotions::upsert(&tx, p)?;
-    }
-    tx.commit()?;
+    crate::store::promotions::replace_all(store.catalogue.conn_mut(), &checkpoint.items)?;
     Ok(checkpoint.items.len())
 }
 
@@ -299,15 +276,9 @@ pub fn apply_promotions(
 /// here offline; each is verified again when scanned.
 pub fn apply_codes(
     store: &mut crate::store::Store,
-    checkpoint: &storepos_sync::checkpoint::Checkpoint<crate::hq::catalogue::SignedCode>,
+    checkpoint: &storepos_sync::checkpoint::Checkpoint<crate::protocol::SignedCode>,
 ) -> Result<usize, crate::store::StoreError> {
-    let tx = store
-        .terminal
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    for c in &checkpoint.items {
-        crate::store::loyalty::keep_code(&tx, &c.kind, &c.id, &c.member_id, &c.code)?;
-    }
-    tx.commit()?;
+    crate::store::loyalty::keep_codes(&mut store.terminal, &checkpoint.items)?;
     Ok(checkpoint.items.len())
 }
 
@@ -320,12 +291,7 @@ pub fn apply_operators(
     if checkpoint.items.is_empty() {
         return Ok(0);
     }
-    let tx = store.catalogue.conn_mut().transaction()?;
-    tx.execute("DELETE FROM operators", [])?;
-    for o in &checkpoint.items {
-        crate::store::operators::upsert(&tx, o)?;
-    }
-    tx.commit()?;
+    crate::store::operators::replace_all(store.catalogue.conn_mut(), &checkpoint.items)?;
     Ok(checkpoint.items.len())
 }
 

@@ -207,17 +207,7 @@ impl Terminal {
         let Some(sale) = &sold.sale else {
             return Ok(());
         };
-        let mut earlier_stmt = terminal
-            .prepare_cached(
-                "SELECT l.original_line, -SUM(l.amount - l.discount) FROM sale_lines l
-                 JOIN sales s ON s.receipt_no = l.receipt_no
-                 WHERE s.original_receipt = ?1 GROUP BY l.original_line",
-            )
-            .map_err(crate::store::StoreError::from)?;
-        let earlier: Vec<(u32, i64)> = earlier_stmt
-            .query_map([original_receipt as i64], |r| Ok((r.get(0)?, r.get(1)?)))
-            .and_then(|rows| rows.collect())
-            .map_err(crate::store::StoreError::from)?;
+        let earlier = crate::store::sales::refunded_by_line(terminal, original_receipt)?;
         let already = returns
             .iter()
             .filter_map(|r| r.reversal)
@@ -297,14 +287,8 @@ impl Terminal {
         at: DateTime<Utc>,
     ) -> Result<String, CommandError> {
         let program = &self.config.loyalty.points;
-        let since = crate::domain::loyalty::rolling_window_start(at).to_rfc3339();
-        let spend: i64 = self
-            .catalogue()
-            .prepare_cached(
-                "SELECT COALESCE(SUM(amount), 0) FROM purchase_history WHERE member_id = ?1 AND at >= ?2",
-            )
-            .and_then(|mut s| s.query_row(rusqlite::params![member.id, since], |r| r.get(0)))
-            .map_err(crate::store::StoreError::from)?;
+        let since = crate::domain::loyalty::rolling_window_start(at);
+        let spend = crate::store::history::spend_since(self.catalogue(), &member.id, since)?;
         let by_spend = program.tier_for_spend(spend);
         let recorded = program.tier(&member.tier);
         Ok(match (recorded, by_spend) {

@@ -9,12 +9,13 @@
 //! the supervisor asked to approve it) sees the amount before the return is made.
 
 use crate::said;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 
 use crate::domain::gs1::Gtin;
 use crate::domain::money::{Money, Quantity, div_round_half_away};
 use crate::domain::tax::TaxMode;
 use crate::store::Catalogue;
+use crate::store::returns as sold;
 use crate::store::sales::{SaleKind, SaleLine, SaleRecord, Tender, TenderLine};
 
 use super::CommandError;
@@ -67,15 +68,7 @@ pub fn build(
     operator_id: &str,
     mode: TaxMode,
 ) -> Result<SaleRecord, CommandError> {
-    let store_err = |e: rusqlite::Error| CommandError::Store(e.into());
-    let original: Option<(String, String, Option<String>)> = conn
-        .query_row(
-            "SELECT kind, currency, member_id FROM sales WHERE receipt_no = ?1",
-            [receipt_no as i64],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()
-        .map_err(store_err)?;
+    let original = sold::header(conn, receipt_no)?;
     let Some((kind, currency, member_id)) = original else {
         return Err(CommandError::Invalid(said!(
             "no sale with receipt {} on this terminal",
@@ -95,30 +88,7 @@ pub fn build(
     }
     let mut refund_lines = Vec::new();
     for want in lines {
-        let sold: Option<SaleLine> = conn
-            .query_row(
-                "SELECT gtin, name, quantity, unit_price, amount, discount, tax_bp, tax, department
-                 FROM sale_lines WHERE receipt_no = ?1 AND line_no = ?2",
-                [receipt_no as i64, i64::from(want.line)],
-                |r| {
-                    Ok(SaleLine {
-                        line_no: want.line,
-                        gtin: r.get::<_, i64>(0)? as u64,
-                        name: r.get(1)?,
-                        quantity: r.get(2)?,
-                        unit_price: r.get(3)?,
-                        amount: r.get(4)?,
-                        discount: r.get(5)?,
-                        tax_bp: r.get(6)?,
-                        tax: r.get(7)?,
-                        original_line: None,
-                        department: r.get(8)?,
-                        promotions: Vec::new(),
-                    })
-                },
-            )
-            .optional()
-            .map_err(store_err)?;
+        let sold = sold::line(conn, receipt_no, want.line)?;
         let Some(sold) = sold else {
             return Err(CommandError::Invalid(said!(
                 "receipt {} has no line {}",
@@ -140,15 +110,7 @@ pub fn build(
                 want.qty
             )));
         }
-        let returned: i64 = conn
-            .query_row(
-                "SELECT COALESCE(SUM(l.quantity), 0) FROM sale_lines l JOIN sales s
-                 ON s.receipt_no = l.receipt_no
-                 WHERE s.original_receipt = ?1 AND l.original_line = ?2",
-                [receipt_no as i64, i64::from(want.line)],
-                |r| r.get(0),
-            )
-            .map_err(store_err)?;
+        let returned = sold::returned_quantity(conn, receipt_no, want.line)?;
         let left = qty - returned;
         if want.qty.milli() <= 0 || want.qty.milli() > left {
             return Err(CommandError::Invalid(said!(
@@ -183,7 +145,7 @@ pub fn build(
         TaxMode::Inclusive => subtotal - discount,
         TaxMode::Exclusive => subtotal - discount + tax,
     };
-    let tenders = refund_tenders(conn, receipt_no, -total).map_err(store_err)?;
+    let tenders = refund_tenders(conn, receipt_no, -total)?;
     Ok(SaleRecord {
         kind: SaleKind::Return,
         operator_id: operator_id.to_string(),
@@ -210,30 +172,18 @@ fn refund_tenders(
     conn: &Connection,
     receipt_no: u64,
     refund: i64,
-) -> rusqlite::Result<Vec<TenderLine>> {
-    let mut stmt = conn.prepare(
-        "SELECT kind, amount, reference FROM sale_tenders WHERE receipt_no = ?1 ORDER BY seq",
-    )?;
-    // A tender kind this till does not know was not written by it: refused as read.
-    let original: Vec<(Tender, i64, Option<String>)> = stmt
-        .query_map([receipt_no as i64], |r| {
-            let name: String = r.get(0)?;
-            let kind = Tender::parse(&name).ok_or_else(|| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    0,
-                    rusqlite::types::Type::Text,
-                    format!("'{name}' is not a tender").into(),
-                )
-            })?;
-            Ok((kind, r.get(1)?, r.get(2)?))
-        })?
-        .collect::<Result<_, _>>()?;
+) -> Result<Vec<TenderLine>, crate::store::StoreError> {
+    let original = sold::tenders(conn, receipt_no)?;
     let mut left = refund;
     let mut out = Vec::new();
     // Points are given back as points (see `Terminal::return_loyalty`), not as money.
-    for (kind, amount, reference) in original
+    for TenderLine {
+        kind,
+        amount,
+        reference,
+    } in original
         .iter()
-        .filter(|(k, _, _)| !matches!(k, Tender::Cash | Tender::Points))
+        .filter(|t| !matches!(t.kind, Tender::Cash | Tender::Points))
     {
         let part = left.min(*amount);
         if part > 0 {
@@ -255,30 +205,11 @@ fn refund_tenders(
     Ok(out)
 }
 
-/// A line of an earlier sale and how much of it may still come back, for choosing what to
-/// return. Quantities are in thousandths, amounts in minor units.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Returnable {
-    pub line: u32,
-    pub name: String,
-    pub sold: i64,
-    /// Sold less every earlier return of the line; never negative.
-    pub left: i64,
-    /// What the customer paid for the whole line (after discounts).
-    pub paid: i64,
-}
+pub use crate::store::returns::Returnable;
 
 /// The lines of sale `receipt_no` with what is left to return on each.
 pub fn returnable(conn: &Connection, receipt_no: u64) -> Result<Vec<Returnable>, CommandError> {
-    let store_err = |e: rusqlite::Error| CommandError::Store(e.into());
-    let kind: Option<String> = conn
-        .query_row(
-            "SELECT kind FROM sales WHERE receipt_no = ?1",
-            [receipt_no as i64],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(store_err)?;
+    let kind = sold::header(conn, receipt_no)?.map(|(kind, _, _)| kind);
     match kind.as_deref() {
         None => {
             return Err(CommandError::Invalid(said!(
@@ -294,31 +225,7 @@ pub fn returnable(conn: &Connection, receipt_no: u64) -> Result<Vec<Returnable>,
             )));
         }
     }
-    let mut stmt = conn
-        .prepare(
-            "SELECT l.line_no, l.name, l.quantity, l.amount - l.discount,
-                    (SELECT COALESCE(SUM(r.quantity), 0) FROM sale_lines r JOIN sales s
-                     ON s.receipt_no = r.receipt_no
-                     WHERE s.original_receipt = l.receipt_no AND r.original_line = l.line_no)
-             FROM sale_lines l WHERE l.receipt_no = ?1 ORDER BY l.line_no",
-        )
-        .map_err(store_err)?;
-    let rows = stmt
-        .query_map([receipt_no as i64], |r| {
-            let sold: i64 = r.get(2)?;
-            let returned: i64 = r.get(4)?;
-            Ok(Returnable {
-                line: r.get(0)?,
-                name: r.get(1)?,
-                sold,
-                left: (sold - returned).max(0),
-                paid: r.get(3)?,
-            })
-        })
-        .map_err(store_err)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(store_err)?;
-    Ok(rows)
+    Ok(sold::returnable_lines(conn, receipt_no)?)
 }
 
 impl super::Terminal {
