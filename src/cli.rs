@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{Config, Source};
 
 mod journal;
+mod lists;
 mod sync;
 use crate::import;
 use crate::store::{Identity, Store, history, members};
@@ -73,7 +74,7 @@ pub enum Command {
     Hq(HqCommand),
     /// Personalised shopping lists from purchase history: generate, evaluate, backtest, print.
     #[command(subcommand)]
-    Lists(crate::lists::command::ListsCommand),
+    Lists(lists::ListsCommand),
     /// Send this terminal's unacknowledged events to HQ now, retrying until none is left or
     /// the time is up (exit status 1 if some are left).
     Sync {
@@ -308,14 +309,14 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
         Command::Demo(args) => {
             let dir = args.keep.as_deref().or(cli.data_dir.as_deref());
             if args.headless {
-                return crate::demo::run(&config, dir);
+                return crate::demo_hq::run_scripted(&config, dir);
             }
             if !crate::ui::launch::has_display() {
                 println!(
                     "No display (DISPLAY and WAYLAND_DISPLAY are unset): running the scripted \
                      demo without the touch UI."
                 );
-                return crate::demo::run(&config, dir);
+                return crate::demo_hq::run_scripted(&config, dir);
             }
             crate::ui::launch::run_demo_in(&config, dir, args.fullscreen)
         }
@@ -330,7 +331,7 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
         Command::Import(what) => run_import(&config, what),
         Command::Hq(what) => run_hq(&config, what),
         Command::Sync { timeout } => sync::sync_now(&config, timeout),
-        Command::Lists(what) => crate::lists::command::run(&config, what),
+        Command::Lists(what) => lists::run(&config, what),
         Command::Terminal(args) => {
             if !args.headless {
                 if !crate::ui::launch::has_display() {

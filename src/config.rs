@@ -11,8 +11,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::domain::gs1::VariableMeasureLayout;
 use crate::domain::money::{Currency, parse_currency};
+use crate::domain::org::Language;
 use crate::domain::tax::{TaxMode, TaxRates};
-use crate::receipt::Language;
 
 /// The defaults as a commented file (`storepos config default`); a test keeps it equal to
 /// `Config::default()`.

@@ -90,17 +90,10 @@ fn pad_to_width(text: &str, width: usize) -> String {
     format!("{text}{}", " ".repeat(width.saturating_sub(used)))
 }
 
-/// Runs the demo in `dir`, or in a fresh temporary directory.
-pub fn run(config: &Config, dir: Option<&Path>) -> Result<()> {
-    let temp;
-    let keep = dir.is_some();
-    let dir = match dir {
-        Some(d) => d,
-        None => {
-            temp = tempfile::tempdir().context("cannot create a temporary demo directory")?;
-            temp.path()
-        }
-    };
+/// The store's part of the scripted demo in `dir`: seeds the demo store, prints price
+/// checks (their slips kept as PNG files when `keep`) and runs the sales script. HQ's part
+/// follows in [`crate::demo_hq::run_scripted`].
+pub fn run_store(config: &Config, dir: &Path, keep: bool) -> Result<()> {
     let mut devices = storepos_drivers::build_all(&config.devices);
     devices.scanner.start().context("scanner")?;
     devices.printer.start().context("receipt printer")?;
@@ -201,8 +194,7 @@ pub fn run(config: &Config, dir: Option<&Path>) -> Result<()> {
         }
     }
     drop(store);
-    run_sales(config, dir)?;
-    crate::demo_hq::run(config, dir)
+    run_sales(config, dir)
 }
 
 /// Runs the demo sales script through the headless terminal and prints each receipt.

@@ -84,6 +84,22 @@ fn bring_up(
         .map_err(|_| anyhow::anyhow!("its database did not answer in time"))?
 }
 
+/// The scripted demo in `dir`, or in a fresh temporary directory: the store's part, then
+/// HQ's.
+pub fn run_scripted(config: &Config, dir: Option<&Path>) -> Result<()> {
+    let temp;
+    let keep = dir.is_some();
+    let dir = match dir {
+        Some(d) => d,
+        None => {
+            temp = tempfile::tempdir().context("cannot create a temporary demo directory")?;
+            temp.path()
+        }
+    };
+    crate::demo::run_store(config, dir, keep)?;
+    run(config, dir)
+}
+
 /// Brings up the demo HQ and syncs the demo store at `dir` with it.
 pub fn run(config: &Config, dir: &Path) -> Result<()> {
     println!("\n== Headquarters ==");

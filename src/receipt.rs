@@ -8,32 +8,13 @@
 use std::collections::BTreeMap;
 
 use iso_currency::Currency;
-use serde::{Deserialize, Serialize};
 use storepos_drivers::{Document, TextStyle};
 use unicode_width::UnicodeWidthStr;
 
 use crate::domain::money::{Money, Quantity, format_scaled};
 use crate::store::sales::{SaleKind, SaleRecord};
 
-/// The language of a store's receipts (`store.language`): `zh` (Simplified Chinese, the
-/// default) or `en`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Language {
-    #[default]
-    Zh,
-    En,
-}
-
-impl Language {
-    /// The touch UI's bundled translation for this language (`zh_CN` or `en`).
-    pub fn ui_translation(self) -> &'static str {
-        match self {
-            Language::Zh => "zh_CN",
-            Language::En => "en",
-        }
-    }
-}
+pub use crate::domain::org::Language;
 
 /// The labels a receipt prints, per language.
 struct Labels {

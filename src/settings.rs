@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::domain::loyalty::PointsProgram;
-use crate::receipt::Language;
+use crate::domain::org::Language;
 
 /// File in the data directory holding the settings HQ last sent.
 pub const FILE: &str = "hq-settings.json";

@@ -87,6 +87,26 @@ pub fn validate_pin(pin: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The language of a store's receipts and its tills' screens (`store.language`): `zh` (Simplified Chinese, the
+/// default) or `en`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Language {
+    /// The touch UI's bundled translation for this language (`zh_CN` or `en`).
+    pub fn ui_translation(self) -> &'static str {
+        match self {
+            Language::Zh => "zh_CN",
+            Language::En => "en",
+        }
+    }
+}
+
 /// Hashes a PIN with a fresh random salt.
 pub fn hash_pin(pin: &str) -> String {
     Argon2::default()

@@ -221,21 +221,7 @@ async fn sqlite_pool(path: &Path) -> Result<SqlitePool, sqlx::Error> {
         .await
 }
 
-/// Whether an error is worth running the transaction again for: on PostgreSQL a
-/// serialization failure (40001, usual on distributed engines) or a deadlock (40P01: two
-/// ingests moving the same members' accounts in different orders; one is rolled back), on
-/// SQLite a file still busy after its timeout. Either way nothing of the transaction stayed.
-pub fn retryable(e: &sqlx::Error) -> bool {
-    let sqlx::Error::Database(d) = e else {
-        return false;
-    };
-    // SQLITE_BUSY (5) and its extended codes: BUSY_RECOVERY (261), BUSY_SNAPSHOT (517),
-    // BUSY_TIMEOUT (773); SQLITE_LOCKED (6).
-    matches!(
-        d.code().as_deref(),
-        Some("40001" | "40P01" | "5" | "261" | "517" | "773" | "6")
-    )
-}
+pub use super::retry::retryable_db as retryable;
 
 /// A transaction on one of the backends; dropped without [`Tx::commit`] it rolls back.
 pub enum Tx {

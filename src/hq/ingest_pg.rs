@@ -28,8 +28,9 @@ use crate::domain::sale::SaleRecord;
 use storepos_sync::Envelope;
 
 use super::db::Tx;
+use super::error::HqError;
 use super::ledger::record_overdraft;
-use super::store::{HqError, redeem_coupons};
+use super::ledger::redeem_coupons;
 
 /// A parsed sale or return event of the batch.
 pub(super) struct SaleEvent<'a> {

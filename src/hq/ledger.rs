@@ -6,7 +6,8 @@
 //! [`super::ingest_pg`] for runs of sales on PostgreSQL) and by the expiry and adjustments.
 
 use super::db::{Query, Tx, query};
-use super::store::HqError;
+use super::error::HqError;
+use storepos_sync::Envelope;
 
 /// Applies one ledger transfer once: stored under its id, then the member's account moves
 /// with its row locked. A debit that takes the balance below zero (the points were spent
@@ -95,6 +96,46 @@ pub(super) async fn record_overdraft(
 /// itself (the rest was owed before it).
 fn overdraft(balance_after: i64, points: i64) -> Option<i64> {
     (balance_after < 0 && points < 0).then(|| (-balance_after).min(-points))
+}
+
+/// A new sale's coupon redemptions: the first redemption of a single-use coupon wins; a
+/// later one is recorded as a conflict with its cost.
+pub(super) async fn redeem_coupons(
+    tx: &mut Tx,
+    e: &Envelope,
+    receipt_no: u64,
+    loyalty: &crate::domain::sale::LoyaltyRecord,
+) -> Result<(), HqError> {
+    for c in &loyalty.coupons {
+        let first = query(
+            "INSERT INTO coupon_redemptions (coupon_id, member_id, store_id, terminal_id, receipt_no, amount, at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (coupon_id) DO NOTHING",
+        )
+        .bind(&c.coupon_id)
+        .bind(&loyalty.member_id)
+        .bind(&e.store_id)
+        .bind(&e.terminal_id)
+        .bind(receipt_no as i64)
+        .bind(c.amount)
+        .bind(e.at)
+        .execute(&mut *tx)
+        .await?;
+        if first == 0 {
+            query(
+                "INSERT INTO coupon_conflicts (coupon_id, store_id, terminal_id, receipt_no, amount, at)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            )
+            .bind(&c.coupon_id)
+            .bind(&e.store_id)
+            .bind(&e.terminal_id)
+            .bind(receipt_no as i64)
+            .bind(c.amount)
+            .bind(e.at)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

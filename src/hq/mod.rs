@@ -29,10 +29,12 @@ pub mod error;
 mod ingest_pg;
 mod ledger;
 pub mod lists;
+pub mod parked;
 pub mod prices;
 pub mod retry;
 pub mod rules;
 pub mod schedule;
+pub mod sender;
 mod sequence;
 pub mod store;
 
@@ -41,7 +43,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-pub use store::{HqStore, TerminalId};
+pub use sender::TerminalId;
+pub use store::HqStore;
 pub use storepos_sync::wire::IngestReply;
 
 /// How long HQ waits for requests in flight when asked to stop.

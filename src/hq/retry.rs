@@ -1,6 +1,6 @@
 //! Running a transaction again when the database gave up on it for a reason that may not
 //! recur: a serialization failure (40001, usual on distributed engines), a deadlock (40P01)
-//! or, on SQLite, a file still busy after its timeout (see [`super::db::retryable`]).
+//! or, on SQLite, a file still busy after its timeout (see [`retryable_db`]).
 //! Between attempts HQ waits an exponentially growing, jittered delay, so writers that
 //! collided do not collide again in lockstep; after a bounded number of attempts the last
 //! error is returned.
@@ -95,7 +95,7 @@ where
 
 /// Whether an error is a serialization failure, a deadlock or a busy SQLite file.
 pub fn retryable(e: &HqError) -> bool {
-    matches!(e, HqError::Db(d) if super::db::retryable(d))
+    matches!(e, HqError::Db(d) if retryable_db(d))
 }
 
 /// Random bits for the jitter; without the system's randomness, the clock's nanoseconds
@@ -106,6 +106,22 @@ fn jitter() -> u32 {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos())
     })
+}
+
+/// Whether an error is worth running the transaction again for: on PostgreSQL a
+/// serialization failure (40001, usual on distributed engines) or a deadlock (40P01: two
+/// ingests moving the same members' accounts in different orders; one is rolled back), on
+/// SQLite a file still busy after its timeout. Either way nothing of the transaction stayed.
+pub fn retryable_db(e: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(d) = e else {
+        return false;
+    };
+    // SQLITE_BUSY (5) and its extended codes: BUSY_RECOVERY (261), BUSY_SNAPSHOT (517),
+    // BUSY_TIMEOUT (773); SQLITE_LOCKED (6).
+    matches!(
+        d.code().as_deref(),
+        Some("40001" | "40P01" | "5" | "261" | "517" | "773" | "6")
+    )
 }
 
 #[cfg(test)]

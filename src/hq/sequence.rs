@@ -12,7 +12,8 @@
 use storepos_sync::wire::{IngestReply, MAX_MISSING_RANGES, SeqRange};
 
 use super::db::{Tx, query};
-use super::store::{HqError, TerminalId};
+use super::error::HqError;
+use super::sender::TerminalId;
 
 /// Moves the terminal's acknowledgement (`acked`, read with its row locked) over every
 /// contiguous event now held, and lists the gaps below the highest sequence held.

@@ -36,12 +36,7 @@ use super::sequence::advance;
 use crate::domain::member::{CardStatus, Consent, Member, MemberCard};
 use crate::domain::sale::SaleRecord;
 
-/// A terminal as its credentials identify it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TerminalId {
-    pub store_id: String,
-    pub terminal_id: String,
-}
+pub use super::sender::TerminalId;
 
 #[derive(Clone)]
 pub struct HqStore {
@@ -584,47 +579,7 @@ async fn apply_sale_loyalty(
     for t in &loyalty.transfers {
         super::ledger::post_transfer(tx, t, Some(e.id)).await?;
     }
-    redeem_coupons(tx, e, receipt_no, loyalty).await
-}
-
-/// A new sale's coupon redemptions: the first redemption of a single-use coupon wins; a
-/// later one is recorded as a conflict with its cost.
-pub(super) async fn redeem_coupons(
-    tx: &mut Tx,
-    e: &Envelope,
-    receipt_no: u64,
-    loyalty: &crate::domain::sale::LoyaltyRecord,
-) -> Result<(), HqError> {
-    for c in &loyalty.coupons {
-        let first = query(
-            "INSERT INTO coupon_redemptions (coupon_id, member_id, store_id, terminal_id, receipt_no, amount, at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (coupon_id) DO NOTHING",
-        )
-        .bind(&c.coupon_id)
-        .bind(&loyalty.member_id)
-        .bind(&e.store_id)
-        .bind(&e.terminal_id)
-        .bind(receipt_no as i64)
-        .bind(c.amount)
-        .bind(e.at)
-        .execute(&mut *tx)
-        .await?;
-        if first == 0 {
-            query(
-                "INSERT INTO coupon_conflicts (coupon_id, store_id, terminal_id, receipt_no, amount, at)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-            )
-            .bind(&c.coupon_id)
-            .bind(&e.store_id)
-            .bind(&e.terminal_id)
-            .bind(receipt_no as i64)
-            .bind(c.amount)
-            .bind(e.at)
-            .execute(&mut *tx)
-            .await?;
-        }
-    }
-    Ok(())
+    super::ledger::redeem_coupons(tx, e, receipt_no, loyalty).await
 }
 
 /// A member by id with cards and balance, on any connection or transaction.

@@ -5,7 +5,6 @@
 //! on the receipt printer.
 
 pub mod backtest;
-pub mod command;
 pub mod deals;
 pub mod evaluate;
 pub mod fit;

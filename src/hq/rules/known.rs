@@ -10,9 +10,9 @@ use serde_json::Value;
 use super::Draft;
 use crate::domain::loyalty::{PointsProgram, TransferKind};
 use crate::domain::product::{BonusPoints, Product};
-use crate::hq::TerminalId;
 use crate::hq::db::{Query, Tx};
-use crate::hq::store::HqError;
+use crate::hq::error::HqError;
+use crate::hq::sender::TerminalId;
 
 /// A member as the rules see them.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -25,9 +25,9 @@ use storepos_sync::wire::{MAX_SEQ, MAX_SEQ_AHEAD, Refusal, SeqConflict};
 use uuid::Uuid;
 
 use super::{Refused, payload_digest};
-use crate::hq::TerminalId;
 use crate::hq::db::{Pool, Query, Tx, query};
-use crate::hq::store::{HqError, HqStore};
+use crate::hq::error::HqError;
+use crate::hq::sender::TerminalId;
 
 /// Whether HQ stores an event at `seq` from a terminal acknowledged up to `acked`.
 pub fn in_bounds(seq: u64, acked: u64) -> Result<(), Refused> {
@@ -277,7 +277,7 @@ fn sale_receipt(e: &Envelope) -> Option<u64> {
     .filter(|n| (1..=MAX_SEQ).contains(n))
 }
 
-fn parse_id(text: &str) -> Result<Uuid, HqError> {
+pub(crate) fn parse_id(text: &str) -> Result<Uuid, HqError> {
     Uuid::parse_str(text).map_err(|e| HqError::Invalid(format!("stored event id {text}: {e}")))
 }
 
@@ -301,87 +301,4 @@ pub async fn record_conflict(
     .execute(pool)
     .await?;
     Ok(())
-}
-
-/// A parked event, as HQ staff see it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ParkedEvent {
-    pub store_id: String,
-    pub terminal_id: String,
-    pub seq: u64,
-    pub id: Uuid,
-    pub kind: String,
-    pub rule: String,
-    pub message: String,
-    pub received_at: chrono::DateTime<chrono::Utc>,
-}
-
-/// A sequence conflict HQ answered, as HQ staff see it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct RecordedConflict {
-    pub store_id: String,
-    pub terminal_id: String,
-    pub seq: u64,
-    pub held_id: Uuid,
-    pub sent_id: Uuid,
-    pub message: String,
-    pub at: chrono::DateTime<chrono::Utc>,
-}
-
-impl HqStore {
-    /// The parked events of a store (of every store with `None`), by terminal and sequence.
-    pub async fn refused_events(&self, store: Option<&str>) -> Result<Vec<ParkedEvent>, HqError> {
-        let rows = Query::dialects(
-            "SELECT store_id, terminal_id, seq, id::text, kind, refused_rule, refused_message,
-                    received_at
-             FROM events WHERE refused_rule IS NOT NULL AND ($1::text IS NULL OR store_id = $1)
-             ORDER BY store_id, terminal_id, seq",
-            "SELECT store_id, terminal_id, seq, id, kind, refused_rule, refused_message,
-                    received_at
-             FROM events WHERE refused_rule IS NOT NULL AND ($1 IS NULL OR store_id = $1)
-             ORDER BY store_id, terminal_id, seq",
-        )
-        .bind(store)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ParkedEvent {
-                    store_id: r.get(0),
-                    terminal_id: r.get(1),
-                    seq: r.get::<i64>(2) as u64,
-                    id: parse_id(&r.get::<String>(3))?,
-                    kind: r.get(4),
-                    rule: r.get::<Option<String>>(5).unwrap_or_default(),
-                    message: r.get::<Option<String>>(6).unwrap_or_default(),
-                    received_at: r.get(7),
-                })
-            })
-            .collect()
-    }
-
-    /// Every sequence conflict HQ answered, oldest first.
-    pub async fn seq_conflicts(&self) -> Result<Vec<RecordedConflict>, HqError> {
-        let rows = Query::dialects(
-            "SELECT store_id, terminal_id, seq, held_id::text, sent_id::text, message, at
-             FROM seq_conflicts ORDER BY at, store_id, terminal_id, seq",
-            "SELECT store_id, terminal_id, seq, held_id, sent_id, message, at
-             FROM seq_conflicts ORDER BY at, store_id, terminal_id, seq",
-        )
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(RecordedConflict {
-                    store_id: r.get(0),
-                    terminal_id: r.get(1),
-                    seq: r.get::<i64>(2) as u64,
-                    held_id: parse_id(&r.get::<String>(3))?,
-                    sent_id: parse_id(&r.get::<String>(4))?,
-                    message: r.get(5),
-                    at: r.get(6),
-                })
-            })
-            .collect()
-    }
 }

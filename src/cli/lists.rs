@@ -8,12 +8,12 @@ use clap::{Args, Subcommand};
 use ed25519_dalek::SigningKey;
 use storepos_drivers::Device as _;
 
-use super::load::{Loaded, load};
-use super::{backtest, deals, evaluate, fit, generate, parse_moment, print};
 use crate::config::Config;
 use crate::domain::lists::rerank::{FitSettings, Reranker};
 use crate::domain::lists::{Deal, Params};
 use crate::domain::money::Money;
+use crate::lists::load::{Loaded, load};
+use crate::lists::{backtest, deals, evaluate, fit, generate, parse_moment, print};
 use crate::store::members;
 
 #[derive(Debug, Subcommand)]
