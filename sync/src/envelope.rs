@@ -8,6 +8,15 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// The version of the events' wire format this till writes. HQ takes this version and the
+/// one before it, so tills can be upgraded after HQ; an event of a newer version is
+/// refused by name (`unsupported_version`), never dropped.
+pub const VERSION: u32 = 1;
+
+fn first_version() -> u32 {
+    1
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Envelope {
     pub id: Uuid,
@@ -20,6 +29,10 @@ pub struct Envelope {
     pub payload: serde_json::Value,
     /// When the event happened on the terminal (the terminal's clock, in UTC).
     pub at: DateTime<Utc>,
+    /// The wire format's version ([`VERSION`]); events from before versions were sent
+    /// read as version 1.
+    #[serde(default = "first_version")]
+    pub version: u32,
 }
 
 /// A UUIDv7 whose time part is `at`, so ids sort by the time the event happened.

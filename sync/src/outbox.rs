@@ -53,6 +53,7 @@ pub fn append(
         kind: kind.to_string(),
         payload,
         at,
+        version: crate::envelope::VERSION,
     })
 }
 
@@ -115,6 +116,7 @@ pub fn pending(
             at: DateTime::parse_from_rfc3339(&at)
                 .map_err(|e| corrupt(format!("time: {e}")))?
                 .with_timezone(&Utc),
+            version: crate::envelope::VERSION,
         });
     }
     Ok(out)

@@ -119,6 +119,11 @@ pub(super) enum Draft {
     Complaint(Complaint),
 }
 
+/// The newest wire version HQ reads, and the oldest: the one before it, so a chain can
+/// upgrade HQ first and its tills after.
+pub const VERSION: u32 = storepos_sync::envelope::VERSION;
+pub const OLDEST_VERSION: u32 = if VERSION > 1 { VERSION - 1 } else { 1 };
+
 /// Kinds a till may send.
 pub const KINDS: [&str; 5] = [
     Kind::SaleCompleted.as_str(),
@@ -135,6 +140,16 @@ pub(super) fn parse(e: &Envelope) -> Result<Draft, Refused> {
         return refuse(
             "nul_character",
             "the event holds a NUL character (U+0000), which HQ does not store",
+        );
+    }
+    if !(OLDEST_VERSION..=VERSION).contains(&e.version) {
+        return refuse(
+            "unsupported_version",
+            format!(
+                "the event is of wire version {}; this HQ takes versions {OLDEST_VERSION} to \
+                 {VERSION} (upgrade HQ before the tills)",
+                e.version
+            ),
         );
     }
     if !sane_time(e.at) {
@@ -260,6 +275,20 @@ mod tests {
         let clean = sanitized(&payload);
         assert!(!has_nul(&clean), "{clean}");
         assert_ne!(payload_digest(&clean).0, payload_digest(&payload).0);
+    }
+
+    #[test]
+    fn an_event_of_a_newer_wire_version_is_refused_by_name_and_an_unversioned_one_is_version_1() {
+        let sale = serde_json::to_value(crate::domain::sale::sample_sale(1, 1)).unwrap();
+        let mut e = event("sale.completed", json!({"receipt_no": 1, "sale": sale}));
+        assert_eq!(e.version, 1, "an envelope without a version reads as version 1");
+        assert!(parse(&e).is_ok());
+        e.version = VERSION + 1;
+        let refused = parse(&e).err().unwrap();
+        assert_eq!(refused.rule, "unsupported_version");
+        assert!(refused.message.contains(&(VERSION + 1).to_string()), "{}", refused.message);
+        e.version = 0;
+        assert_eq!(parse(&e).err().unwrap().rule, "unsupported_version");
     }
 
     #[test]
