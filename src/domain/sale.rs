@@ -243,6 +243,46 @@ fn is_zero(n: &i64) -> bool {
     *n == 0
 }
 
+/// Pays `refund` (positive, minor units) back for a sale paid with `original`: to its card
+/// and voucher tenders first, each up to what it paid, then the rest in cash. Points are
+/// given back as points, not money, so they take no part. Amounts are negative, as money
+/// leaves the till.
+pub fn refund_tenders(original: &[TenderLine], refund: i64) -> Vec<TenderLine> {
+    debug_assert!(refund >= 0, "a refund is positive: {refund}");
+    let mut left = refund;
+    let mut out = Vec::new();
+    for t in original
+        .iter()
+        .filter(|t| !matches!(t.kind, Tender::Cash | Tender::Points))
+    {
+        let part = left.min(t.amount);
+        if part > 0 {
+            out.push(TenderLine {
+                kind: t.kind,
+                amount: -part,
+                reference: t.reference.clone(),
+            });
+            left -= part;
+        }
+    }
+    if left > 0 || out.is_empty() {
+        out.push(TenderLine {
+            kind: Tender::Cash,
+            amount: -left,
+            reference: None,
+        });
+    }
+    // The refund is paid exactly, and no tender gives back more than it took.
+    debug_assert_eq!(out.iter().map(|t| t.amount).sum::<i64>(), -refund);
+    debug_assert!(out.iter().all(|r| {
+        r.kind.is_cash()
+            || original
+                .iter()
+                .any(|t| t.kind == r.kind && t.reference == r.reference && -r.amount <= t.amount)
+    }));
+    out
+}
+
 /// A complaint or piece of feedback taken at the counter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Complaint {
@@ -306,5 +346,58 @@ pub fn sample_sale(lines: usize, seed: u64) -> SaleRecord {
         shift_id: None,
         loyalty: None,
         age_check: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tender(kind: Tender, amount: i64, reference: Option<&str>) -> TenderLine {
+        TenderLine {
+            kind,
+            amount,
+            reference: reference.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_refund_goes_back_to_the_card_first_then_in_cash() {
+        let paid = [
+            tender(Tender::Points, 500, None),
+            tender(Tender::Card, 3000, Some("A1")),
+            tender(Tender::Cash, 2000, None),
+        ];
+        // Within what the card paid: all to the card, under its reference.
+        assert_eq!(
+            refund_tenders(&paid, 1200),
+            [tender(Tender::Card, -1200, Some("A1"))]
+        );
+        // Beyond it: the card's whole part, then cash; points take no part.
+        assert_eq!(
+            refund_tenders(&paid, 4000),
+            [
+                tender(Tender::Card, -3000, Some("A1")),
+                tender(Tender::Cash, -1000, None)
+            ]
+        );
+        // A cash sale is refunded in cash, a zero refund as one zero cash line.
+        let cash = [tender(Tender::Cash, 2000, None)];
+        assert_eq!(
+            refund_tenders(&cash, 700),
+            [tender(Tender::Cash, -700, None)]
+        );
+        assert_eq!(refund_tenders(&cash, 0), [tender(Tender::Cash, 0, None)]);
+    }
+
+    #[test]
+    fn a_record_that_does_not_add_up_is_refused() {
+        let mut sale = sample_sale(3, 1);
+        assert_eq!(sale.check(), Ok(()));
+        sale.lines[1].tax += 1;
+        assert!(sale.check().is_err());
+        let mut sale = sample_sale(3, 1);
+        sale.change -= 1;
+        assert!(sale.check().is_err());
     }
 }

@@ -16,7 +16,7 @@ use crate::domain::money::{Money, Quantity, div_round_half_away};
 use crate::domain::tax::TaxMode;
 use crate::store::Catalogue;
 use crate::store::returns as sold;
-use crate::store::sales::{SaleKind, SaleLine, SaleRecord, Tender, TenderLine};
+use crate::store::sales::{SaleKind, SaleLine, SaleRecord, TenderLine};
 
 use super::CommandError;
 
@@ -166,43 +166,16 @@ pub fn build(
     })
 }
 
-/// Pays `refund` (positive) back: to the original card tenders first, up to what each paid,
-/// then in cash. Amounts are negative, as money leaves the till.
+/// The refund's tenders for sale `receipt_no` (see [`refund_tenders`]).
 fn refund_tenders(
     conn: &Connection,
     receipt_no: u64,
     refund: i64,
 ) -> Result<Vec<TenderLine>, crate::store::StoreError> {
-    let original = sold::tenders(conn, receipt_no)?;
-    let mut left = refund;
-    let mut out = Vec::new();
-    // Points are given back as points (see `Terminal::return_loyalty`), not as money.
-    for TenderLine {
-        kind,
-        amount,
-        reference,
-    } in original
-        .iter()
-        .filter(|t| !matches!(t.kind, Tender::Cash | Tender::Points))
-    {
-        let part = left.min(*amount);
-        if part > 0 {
-            out.push(TenderLine {
-                kind: *kind,
-                amount: -part,
-                reference: reference.clone(),
-            });
-            left -= part;
-        }
-    }
-    if left > 0 || out.is_empty() {
-        out.push(TenderLine {
-            kind: Tender::Cash,
-            amount: -left,
-            reference: None,
-        });
-    }
-    Ok(out)
+    Ok(crate::domain::sale::refund_tenders(
+        &sold::tenders(conn, receipt_no)?,
+        refund,
+    ))
 }
 
 pub use crate::store::returns::Returnable;
