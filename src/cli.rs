@@ -1,6 +1,6 @@
 //! The `storepos` command line: global options, subcommands and their dispatch.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -270,12 +270,7 @@ pub fn load_config(cli: &Cli) -> Result<(Config, Source)> {
 
 /// Opens the store the configuration points at.
 pub fn open_store(config: &Config) -> Result<Store> {
-    open_store_at(config, &config.data_dir)
-}
-
-/// Opens the store in `dir`; its catalogue takes the products of the configured VAT rates.
-pub fn open_store_at(config: &Config, dir: &Path) -> Result<Store> {
-    Ok(Store::open_configured(config, dir)?)
+    Ok(Store::open_configured(config, &config.data_dir)?)
 }
 
 /// `init --reprovision`: a new sales file under `new_id` in a directory that lost its own.

@@ -111,7 +111,7 @@ fn render_every_screen(width: u32, height: u32) {
     let store_dir = tempfile::tempdir().unwrap();
     let mut config = storepos::demo::with_demo_coupon_key(&Config::default());
     config.store.language = storepos::receipt::Language::En;
-    let mut store = storepos::cli::open_store_at(&config, store_dir.path()).unwrap();
+    let mut store = storepos::store::Store::open_configured(&config, store_dir.path()).unwrap();
     storepos::demo::seed(&mut store).unwrap();
     let now = chrono::Utc::now();
     storepos::demo::seed_history(&store, now).unwrap();

@@ -50,7 +50,7 @@ fn demo_terminal(dir: &std::path::Path, lists: bool) -> (Config, Terminal) {
     } else {
         english()
     };
-    let mut store = storepos::cli::open_store_at(&config, dir).unwrap();
+    let mut store = storepos::store::Store::open_configured(&config, dir).unwrap();
     storepos::demo::seed(&mut store).unwrap();
     if lists {
         let now = chrono::Utc::now();
@@ -217,7 +217,7 @@ impl Till {
 fn headless(lines: &[&str]) -> Vec<Value> {
     let dir = tempfile::tempdir().unwrap();
     let config = storepos::demo::with_demo_coupon_key(&english());
-    let mut store = storepos::cli::open_store_at(&config, dir.path()).unwrap();
+    let mut store = storepos::store::Store::open_configured(&config, dir.path()).unwrap();
     storepos::demo::seed(&mut store).unwrap();
     let mut terminal = Terminal::open(store, config).unwrap();
     lines
