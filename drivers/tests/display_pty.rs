@@ -1,10 +1,8 @@
 //! Customer line display over real pseudo-terminals, in both command sets.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Bridge, Pty};
+use crate::common::{Bridge, Pty};
 use storepos_drivers::Device;
 use storepos_drivers::display::{
     self, DisplayConfig, DisplayEncoding, DisplayProtocol, DisplayTexts, VirtualDisplay,

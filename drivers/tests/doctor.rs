@@ -1,8 +1,6 @@
 //! `storepos doctor` over a mix of simulated, pseudo-terminal and missing devices.
 
-mod common;
-
-use common::Pty;
+use crate::common::Pty;
 use storepos_drivers::card::CardReaderConfig;
 use storepos_drivers::doctor::{self, Attachment};
 use storepos_drivers::scanner::ScannerConfig;

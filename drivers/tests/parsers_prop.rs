@@ -2,6 +2,7 @@
 //! half a frame, and cutting the input into arbitrary pieces must not change the result.
 
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use storepos_drivers::card::msr::{CardNumberRule, MsrDecoder, parse_swipe};
 use storepos_drivers::card::pn532_frame::{Pn532Frame, Pn532Parser, parse_list_response};
 use storepos_drivers::card::{CardSource, WedgeCardDecoder};
@@ -53,7 +54,16 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    // The saved failure cases are in parsers_prop.proptest-regressions beside this file
+    // (the default would look for them under drivers/proptest-regressions/, since
+    // tests/main.rs makes this directory the test's root).
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: Some(Box::new(
+            FileFailurePersistence::WithSource("proptest-regressions"),
+        )),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn framed_scanner_yields_only_whole_frames(

@@ -2,11 +2,9 @@
 //! writes and timeouts, TCP, paper-out in the middle of a receipt, and a printed receipt
 //! rendered to an image whose QR code is read back with an independent decoder (rqrr).
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Bridge, Pty};
+use crate::common::{Bridge, Pty};
 use storepos_drivers::printer::{
     self, Bitmap, DrawerKick, PaperState, PaperWidth, PrinterConnection, PrinterProfile,
     VirtualPrinter, encode,

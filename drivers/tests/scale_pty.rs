@@ -2,13 +2,11 @@
 //! request with the frames a real one sends (stable, moving, zero, negative, overload,
 //! garbled), and a scale that is not there.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::Pty;
+use crate::common::Pty;
 use serialport::SerialPort;
 use storepos_drivers::doctor::{self, Attachment};
 use storepos_drivers::scale::{self, ScaleConfig};

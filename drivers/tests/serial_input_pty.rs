@@ -1,11 +1,9 @@
 //! Scanner, magnetic-stripe reader and PN532 NFC reader over real pseudo-terminals,
 //! including a device that disappears and comes back.
 
-mod common;
-
 use std::time::Duration;
 
-use common::Pty;
+use crate::common::Pty;
 use storepos_drivers::card::msr::with_lrcs;
 use storepos_drivers::card::pn532::Pn532Emulator;
 use storepos_drivers::card::{self, CardNumberRule, CardReaderConfig, CardSource, CardTrack};
