@@ -1,13 +1,11 @@
 //! The uploader's background thread: it drains the outbox, wakes when nudged, reports
 //! offline and refused credentials through `SyncStatus`, and stops when asked.
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use support::{Hq, Reply, Terminal, closed_port, contract, eventually};
+use crate::support::{Hq, Reply, Terminal, closed_port, contract, eventually};
 
 #[test]
 fn the_background_thread_drains_the_outbox_and_wakes_when_nudged() {

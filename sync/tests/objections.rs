@@ -3,20 +3,18 @@
 //! them; a sequence conflict (a 409 `ConflictAnswer`) stops the uploads for good, across
 //! restarts, and says why.
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::support::{Hq, Reply, Script, Terminal, contract, eventually};
 use serde_json::json;
 use storepos_sync::outbox::Origin;
 use storepos_sync::wire::{ConflictAnswer, ErrorBody, Refusal, SeqConflict};
 use storepos_sync::{UploadError, Uploader, refusals};
-use support::{Hq, Reply, Terminal, contract, eventually};
 
 /// HQ keeps every event and refuses (parks) those whose sequence is in `refuse`.
-fn refusing(refuse: &'static [u64]) -> support::Script {
+fn refusing(refuse: &'static [u64]) -> Script {
     Box::new(move |req, held| {
         let events = req.events();
         held.store(events.clone());

@@ -1,14 +1,12 @@
 //! The uploader, one attempt at a time, against a stand-in for HQ's reply contract on a
 //! real loopback HTTP socket, uploading from a real SQLite terminal database.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::{Hq, Reply, Terminal, contract};
 use serde_json::json;
 use storepos_sync::wire::SeqRange;
 use storepos_sync::{Backoff, Envelope, UploadError};
-use support::{Hq, Reply, Terminal, contract};
 
 #[test]
 fn a_backlog_of_1200_uploads_in_seq_order_batches_and_is_fully_acknowledged() {
