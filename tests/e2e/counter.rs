@@ -2,27 +2,14 @@
 //! sale prints and opens the drawer, a card sale only prints, and paper running out leaves
 //! the sale complete with a warning and a reprint once paper is back.
 
-use storepos::terminal::Terminal;
-use storepos::terminal::effects::Counter;
-use storepos::terminal::headless::answer_with;
 use storepos_drivers::printer::PaperState;
 
-fn open_terminal(dir: &std::path::Path) -> (Terminal, Counter) {
-    let config = storepos::config::Config::default();
-    let mut store = storepos::store::Store::open_configured(&config, dir).unwrap();
-    storepos::demo::seed(&mut store).unwrap();
-    let counter = Counter::start(&config.devices);
-    (Terminal::open(store, config).unwrap(), counter)
-}
-
-fn say(terminal: &mut Terminal, counter: &mut Counter, line: &str) -> serde_json::Value {
-    serde_json::from_str(&answer_with(terminal, line, Some(counter))).unwrap()
-}
+use crate::common::till::{headless_till, say};
 
 #[test]
 fn receipts_print_the_drawer_opens_for_cash_and_paper_out_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut terminal, mut counter) = open_terminal(dir.path());
+    let (mut terminal, mut counter) = headless_till(dir.path(), Default::default());
     let printer = counter.devices().simulators.printer.clone().unwrap();
     // The simulated drawer has a virtual printer port of its own that records its kicks.
     let drawer = counter.devices().simulators.drawer.clone().unwrap();

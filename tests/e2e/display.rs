@@ -3,21 +3,9 @@
 //! the total on every scan, the total while paying, the change after the sale, the
 //! greeting again once a sale is voided; a display that fails warns and the sale goes on.
 
-use storepos::terminal::Terminal;
-use storepos::terminal::effects::Counter;
-use storepos::terminal::headless::answer_with;
 use storepos_drivers::display::{DisplayConfig, DisplayEncoding, DisplayProtocol, DisplayTexts};
 
-fn open_terminal(dir: &std::path::Path, config: storepos::config::Config) -> (Terminal, Counter) {
-    let mut store = storepos::store::Store::open_configured(&config, dir).unwrap();
-    storepos::demo::seed(&mut store).unwrap();
-    let counter = Counter::start(&config.devices);
-    (Terminal::open(store, config).unwrap(), counter)
-}
-
-fn say(terminal: &mut Terminal, counter: &mut Counter, line: &str) -> serde_json::Value {
-    serde_json::from_str(&answer_with(terminal, line, Some(counter))).unwrap()
-}
+use crate::common::till::{headless_till, say};
 
 fn padded(left: &str, right: &str) -> String {
     let used = unicode_width(left) + right.len();
@@ -34,7 +22,7 @@ fn unicode_width(text: &str) -> usize {
 #[test]
 fn the_display_follows_the_sale() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut terminal, mut counter) = open_terminal(dir.path(), Default::default());
+    let (mut terminal, mut counter) = headless_till(dir.path(), Default::default());
     let display = counter.devices().simulators.display.clone().unwrap();
     assert_eq!(display.lines(), ["Welcome!".to_string(), String::new()]);
     for line in [
@@ -117,7 +105,7 @@ fn a_failing_display_warns_and_never_fails_the_sale() {
             ..Default::default()
         },
     };
-    let (mut terminal, mut counter) = open_terminal(&dir.path().join("data"), config);
+    let (mut terminal, mut counter) = headless_till(&dir.path().join("data"), config);
     for line in [
         r#"{"sign_in":{"operator":"1001","pin":"1234"}}"#,
         r#"{"open_shift":{"float":"100.00"}}"#,
@@ -139,7 +127,7 @@ fn a_failing_display_warns_and_never_fails_the_sale() {
 
     // The simulated display unplugged mid-sale: the same.
     let dir = tempfile::tempdir().unwrap();
-    let (mut terminal, mut counter) = open_terminal(dir.path(), Default::default());
+    let (mut terminal, mut counter) = headless_till(dir.path(), Default::default());
     let display = counter.devices().simulators.display.clone().unwrap();
     say(
         &mut terminal,

@@ -4,6 +4,7 @@
 
 pub mod events;
 pub mod hq;
+pub mod till;
 
 use assert_cmd::Command;
 use serde_json::Value;
