@@ -20,6 +20,7 @@ mod hq_limits;
 mod hq_list_print;
 mod hq_lists;
 mod hq_refresh;
+mod hq_serializable;
 mod hq_startup;
 mod hq_tls;
 mod hq_trust;
