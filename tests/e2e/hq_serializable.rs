@@ -9,7 +9,6 @@
 use crate::common;
 
 use std::collections::BTreeMap;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use common::hq::{Database, free_port, psql, register, run_ok, storepos};
@@ -31,51 +30,6 @@ fn receipt(t: usize, seq: u64) -> (usize, i64, i64) {
     let earn = 1 + ((t as i64) * 7 + seq as i64) % 5;
     let redeem = if seq.is_multiple_of(4) { 2 } else { 0 };
     (member, earn, redeem)
-}
-
-/// `storepos hq serve` for the configuration in `dir`, its log (retries included) in
-/// `log`.
-struct Serving {
-    child: Child,
-    url: String,
-}
-
-impl Serving {
-    fn start(dir: &std::path::Path, port: u16, log: &std::path::Path) -> Serving {
-        let child = storepos(dir)
-            .args(["hq", "serve"])
-            .env("RUST_LOG", "warn,storepos::hq::retry=debug")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(log).unwrap())
-            .spawn()
-            .unwrap();
-        let url = format!("http://127.0.0.1:{port}/");
-        let started = Instant::now();
-        while reqwest::blocking::get(format!("{url}health"))
-            .map(|r| r.status().as_u16())
-            .ok()
-            != Some(200)
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "HQ did not come up"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Serving { child, url }
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 /// The scratch database's counters of committed and rolled-back transactions.
@@ -178,7 +132,7 @@ fn concurrent_ingests_of_the_same_members_under_serializable_retry_and_apply_onc
     }
 
     let log = work.path().join("hq.log");
-    let mut hq = Serving::start(work.path(), port, &log);
+    let mut hq = common::hq::Hq::start_logging(work.path(), &log, "warn,storepos::hq::retry=debug");
     let (_, rollbacks_before) = rt.block_on(xact_counts(&pool, name));
 
     let started = Instant::now();

@@ -151,10 +151,31 @@ pub struct Hq {
 
 impl Hq {
     pub fn start(dir: &std::path::Path) -> Hq {
-        let child = storepos(dir)
+        Hq::spawn(dir, storepos(dir).stderr(Stdio::null()))
+    }
+
+    /// HQ with its log (filtered by `filter`, as `RUST_LOG`) written to `log`.
+    pub fn start_logging(dir: &std::path::Path, log: &std::path::Path, filter: &str) -> Hq {
+        let file = std::fs::File::create(log).unwrap();
+        Hq::spawn(
+            dir,
+            storepos(dir)
+                .env("RUST_LOG", filter)
+                .env("NO_COLOR", "1")
+                .stderr(file),
+        )
+    }
+
+    /// Stops HQ (killed, and waited for).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn spawn(dir: &std::path::Path, command: &mut Command) -> Hq {
+        let child = command
             .args(["hq", "serve"])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
             .spawn()
             .unwrap();
         let config = std::fs::read_to_string(dir.join("storepos.toml")).unwrap();
