@@ -281,12 +281,19 @@ mod tests {
     fn an_event_of_a_newer_wire_version_is_refused_by_name_and_an_unversioned_one_is_version_1() {
         let sale = serde_json::to_value(crate::domain::sale::sample_sale(1, 1)).unwrap();
         let mut e = event("sale.completed", json!({"receipt_no": 1, "sale": sale}));
-        assert_eq!(e.version, 1, "an envelope without a version reads as version 1");
+        assert_eq!(
+            e.version, 1,
+            "an envelope without a version reads as version 1"
+        );
         assert!(parse(&e).is_ok());
         e.version = VERSION + 1;
         let refused = parse(&e).err().unwrap();
         assert_eq!(refused.rule, "unsupported_version");
-        assert!(refused.message.contains(&(VERSION + 1).to_string()), "{}", refused.message);
+        assert!(
+            refused.message.contains(&(VERSION + 1).to_string()),
+            "{}",
+            refused.message
+        );
         e.version = 0;
         assert_eq!(parse(&e).err().unwrap().rule, "unsupported_version");
     }
