@@ -970,3 +970,17 @@ fn the_demo_strip_weighs_on_the_simulated_scale_and_scans_a_restricted_item() {
         "the beer waits for the customer's age"
     );
 }
+
+#[test]
+fn the_member_sheet_words_the_tier_in_the_screens_language() {
+    let t = till();
+    t.sign_in("1001", "1234");
+    t.click("Member");
+    t.key("Member pad", "13800138000");
+    t.click("Find member");
+    t.pos().invoke_member_sheet_open();
+    t.pos().invoke_set_language("zh_CN".into());
+    assert!(t.exists("会员档案"), "the member sheet is on screen");
+    assert!(!t.exists("gold"), "no English tier on the Chinese screen");
+    assert!(t.exists("金卡"));
+}
