@@ -35,6 +35,16 @@ pub fn spend_since(
         .query_row(params![member_id, since.to_rfc3339()], |r| r.get(0))?)
 }
 
+/// Keeps `lines` (one sale's), all or none.
+pub fn insert_all(conn: &Connection, lines: &[HistoryLine]) -> Result<(), StoreError> {
+    let tx = conn.unchecked_transaction()?;
+    for line in lines {
+        insert(&tx, line)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 pub fn insert(conn: &Connection, line: &HistoryLine) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO purchase_history

@@ -31,6 +31,16 @@ const COLUMNS: &str = "id, name, phone, email, address, card_opened, tier, home_
      consent_marketing, consent_profiling, points_balance";
 
 /// Inserts or replaces a member and adds its cards. `attributes` is free-form JSON.
+/// Writes every member of `members` (cards and balance), in one transaction.
+pub fn upsert_all(conn: &mut Connection, members: &[Member]) -> Result<(), StoreError> {
+    let tx = conn.transaction()?;
+    for m in members {
+        upsert(&tx, m, None)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 pub fn upsert(conn: &Connection, m: &Member, attributes: Option<&str>) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO members (id, name, phone, email, address, card_opened, tier, home_store,

@@ -95,6 +95,21 @@ pub fn movement(conn: &Connection, m: &Movement<'_>) -> Result<(), StoreError> {
 }
 
 /// Closes the open shift with the counted cash.
+/// Closes the shift and makes its Z report in one transaction: a report that cannot be made
+/// leaves the shift open.
+pub fn close_with_report(
+    conn: &Connection,
+    shift_id: i64,
+    counted: i64,
+    at: &str,
+) -> Result<ShiftReport, StoreError> {
+    let tx = conn.unchecked_transaction()?;
+    close(&tx, shift_id, counted, at)?;
+    let report = report(&tx, shift_id)?;
+    tx.commit()?;
+    Ok(report)
+}
+
 pub fn close(conn: &Connection, shift_id: i64, counted: i64, at: &str) -> Result<(), StoreError> {
     let n = conn.execute(
         "UPDATE shifts SET closed_at = ?2, counted = ?3 WHERE id = ?1 AND closed_at IS NULL",

@@ -312,34 +312,30 @@ impl Terminal {
             .as_ref()
             .map(|l| l.coupons.iter().map(|c| c.coupon_id.as_str()).collect())
             .unwrap_or_default();
-        let result = (|| -> Result<(), StoreError> {
-            let tx = conn.unchecked_transaction()?;
-            for l in &record.lines {
+        let lines: Vec<_> = record
+            .lines
+            .iter()
+            .map(|l| {
                 let coupon_disc: i64 = l
                     .promotions
                     .iter()
                     .filter(|p| coupons.contains(&p.id.as_str()))
                     .map(|p| p.amount)
                     .sum();
-                crate::store::history::insert(
-                    &tx,
-                    &crate::store::history::HistoryLine {
-                        member_id: member_id.to_string(),
-                        store_id: self.config.store.id.clone(),
-                        basket_id: basket_id.clone(),
-                        gtin: l.gtin,
-                        quantity: l.quantity,
-                        amount: l.amount - l.discount,
-                        retail_disc: l.discount - coupon_disc,
-                        coupon_disc,
-                        at: at.to_rfc3339(),
-                    },
-                )?;
-            }
-            tx.commit()?;
-            Ok(())
-        })();
-        if let Err(e) = result {
+                crate::store::history::HistoryLine {
+                    member_id: member_id.to_string(),
+                    store_id: self.config.store.id.clone(),
+                    basket_id: basket_id.clone(),
+                    gtin: l.gtin,
+                    quantity: l.quantity,
+                    amount: l.amount - l.discount,
+                    retail_disc: l.discount - coupon_disc,
+                    coupon_disc,
+                    at: at.to_rfc3339(),
+                }
+            })
+            .collect();
+        if let Err(e) = crate::store::history::insert_all(conn, &lines) {
             tracing::warn!("purchase history of sale {receipt_no} not kept: {e}");
         }
     }

@@ -215,11 +215,7 @@ pub fn apply_members(
     store: &mut crate::store::Store,
     checkpoint: &storepos_sync::checkpoint::Checkpoint<Member>,
 ) -> Result<usize, crate::store::StoreError> {
-    let tx = store.catalogue.conn_mut().transaction()?;
-    for m in &checkpoint.items {
-        crate::store::members::upsert(&tx, m, None)?;
-    }
-    tx.commit()?;
+    crate::store::members::upsert_all(store.catalogue.conn_mut(), &checkpoint.items)?;
     crate::store::loyalty::mark_included(&store.terminal, checkpoint.as_of_seq)?;
     Ok(checkpoint.items.len())
 }

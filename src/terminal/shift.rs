@@ -174,14 +174,7 @@ impl Terminal {
         let at = self.now().to_rfc3339();
         // The shift closes only with its Z report: a report that cannot be made leaves the
         // shift open, as the transaction is dropped uncommitted.
-        let tx = self
-            .store
-            .terminal
-            .unchecked_transaction()
-            .map_err(crate::store::StoreError::from)?;
-        shifts::close(&tx, shift, counted.minor(), &at)?;
-        let report = shifts::report(&tx, shift)?;
-        tx.commit().map_err(crate::store::StoreError::from)?;
+        let report = shifts::close_with_report(&self.store.terminal, shift, counted.minor(), &at)?;
         self.shift = None;
         Ok(report)
     }
