@@ -101,34 +101,36 @@ fn till(config: &Config, args: &UiBenchArgs, dir: &std::path::Path) -> Result<()
     app.show()?;
     screen.draw();
     println!("ready");
-    let pos = app.global::<crate::ui::Pos>();
-    pos.invoke_sign_in("1001".into(), "1234".into());
+    let session = app.global::<crate::ui::Session>();
+    let sale = app.global::<crate::ui::Sale>();
+    let status = app.global::<crate::ui::Status>();
+    session.invoke_sign_in("1001".into(), "1234".into());
     anyhow::ensure!(
-        pos.get_error_message().is_empty(),
+        status.get_error_message().is_empty(),
         "sign-in: {}",
-        pos.get_error_message()
+        status.get_error_message()
     );
     if !controller.borrow().terminal().shift_open() {
-        pos.invoke_open_shift("100.00".into());
+        session.invoke_open_shift("100.00".into());
     }
     screen.draw();
     let code = |k: u64| generated_gtin(scatter(k * 7919) % args.products).to_string();
     for k in 0..args.lines {
-        pos.invoke_scan(code(k).into());
+        sale.invoke_scan(code(k).into());
     }
     screen.draw();
     let mut latency = Histogram::<u64>::new(3)?;
     for k in 0..args.scans {
         let label = code(args.lines + k);
         let t = Instant::now();
-        pos.invoke_scan(label.as_str().into());
+        sale.invoke_scan(label.as_str().into());
         let drew = screen.draw();
         latency.record(t.elapsed().as_nanos() as u64)?;
         anyhow::ensure!(drew, "scan {k} drew no frame");
         anyhow::ensure!(
-            pos.get_error_message().is_empty(),
+            status.get_error_message().is_empty(),
             "scan {label}: {}",
-            pos.get_error_message()
+            status.get_error_message()
         );
     }
     let lines = controller.borrow().terminal().basket().lines().len();

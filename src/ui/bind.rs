@@ -1,7 +1,9 @@
-//! Connects the screens to the controller: every action of the `Pos` global and the
-//! prompts, and the timers that poll the devices and the sync status. This module is the
-//! only one that knows all the others (the checkout in [`super::controller`], the manager
-//! screen, the returns flow); they know only the controller and the models below them.
+//! Connects the screens to the controller: the actions of every global, each bound by the
+//! module of its name (`Session` by [`super::session`], `Sale` by [`super::sale`],
+//! `Payment`, `Member`, `Returns`, `Manager`, `Status`, `Approval`, `AgeCheck` and
+//! `TextEdit` likewise), and the timers that poll the devices and the sync status. This
+//! module is the only one that knows all the others; they know only the controller, the
+//! models and what they build on.
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -18,9 +20,16 @@ impl Controller {
     /// are started here).
     pub fn attach(app: &AppWindow, terminal: Terminal, counter: Counter) -> Shared {
         let controller = Controller::new(app, terminal, counter);
-        super::controller::bind(app, &controller);
-        super::manager::bind(app, &controller);
+        super::session::bind(app, &controller);
+        super::sale::bind(app, &controller);
+        super::payment::bind(app, &controller);
+        super::member::bind(app, &controller);
         super::returns::bind(app, &controller);
+        super::manager::bind(app, &controller);
+        super::status::bind(app, &controller);
+        super::approval::bind(app, &controller);
+        super::age_check::bind(app, &controller);
+        super::text_edit::bind(app);
         controller.borrow_mut().refresh_status();
         controller
     }

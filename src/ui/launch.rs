@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use slint::ComponentHandle;
 
-use super::{AppWindow, Controller, Pos};
+use super::{AppWindow, Controller, Session, Status};
 use crate::config::Config;
 use crate::terminal::Terminal;
 use crate::terminal::effects::Counter;
@@ -42,13 +42,13 @@ pub fn build_with(
     demo: bool,
 ) -> Result<(AppWindow, std::rc::Rc<std::cell::RefCell<Controller>>)> {
     let app = AppWindow::new().context("cannot create the till's window")?;
-    let pos = app.global::<Pos>();
-    pos.set_store_name(format!("{} · {}", config.store.name, config.terminal.id).into());
-    pos.set_demo_devices(demo);
+    let session = app.global::<Session>();
+    session.set_store_name(format!("{} · {}", config.store.name, config.terminal.id).into());
+    app.global::<Status>().set_demo_devices(demo);
     // The screens start in the store's language (`store.language`, or HQ's settings).
     let language = terminal.store_language().ui_translation();
     let controller = Controller::attach(&app, terminal, counter);
-    pos.invoke_set_language(language.into());
+    session.invoke_set_language(language.into());
     Ok((app, controller))
 }
 

@@ -1,85 +1,40 @@
-//! The manager screen's actions: X and Z reports, cash in and out, reprint, personalised
-//! shopping lists (one member's, or a batch for every member who qualifies, with
-//! progress) and the devices' and sync status. Lists are printed by the terminal core's
+//! The `Manager` global (`ui/screens/manager.slint`): X and Z reports, cash in and out and
+//! personalised shopping lists (one member's, or a batch for every member who qualifies,
+//! with progress). The screen's reprint is [`super::payment`]'s, its devices' and sync
+//! status [`super::status`]'s. Lists are printed by the terminal core's
 //! `print_list` command, the batch's members named by its `list_batch` command.
 
 use std::rc::Rc;
 use std::time::Duration;
 
 use slint::{ComponentHandle, TimerMode};
-use storepos_drivers::printer::status::PaperState;
 
 use super::controller::{Controller, Shared};
 use super::lists::BatchRun;
 use super::models::{self, rows};
-use super::{AppWindow, Fact, Pos};
+use super::{AppWindow, Manager, NoticeKind};
 use crate::terminal::headless::{Command, Outcome, PrintListArgs};
 use crate::terminal::views;
 
 impl Controller {
-    /// Online/offline and the backlog, and each device's health for the manager screen.
-    pub fn refresh_status(&mut self) {
-        use storepos_drivers::{Device as _, HealthLevel};
-        if let Ok(s) = self.terminal.sync_status() {
-            self.pos(|p| {
-                p.set_online(s.online);
-                p.set_backlog(s.backlog.try_into().unwrap_or(i32::MAX));
-            });
+    /// Whether this till can print shopping lists (it has HQ's public key).
+    pub(super) fn show_lists_available(&self) {
+        let lists = self.terminal.lists_ready();
+        self.manager(|m| m.set_lists_available(lists.is_ok()));
+        if let Err(why) = lists {
+            tracing::info!("shopping lists cannot be printed here: {why}");
         }
-        let devices = self.counter.devices();
-        let health = [
-            devices.scanner.check_health(),
-            devices.card_reader.check_health(),
-            devices.printer.check_health(),
-            devices.drawer.check_health(),
-        ];
-        let printer_state = match (&health[2].level, health[2].detail.as_str()) {
-            (HealthLevel::Ok, _) => "ok",
-            (HealthLevel::Warning, d) if d.contains("paper") => "paper-low",
-            (_, d) if d.contains("paper") || d.contains("cover") => "paper-out",
-            (HealthLevel::Warning, _) => "ok",
-            (HealthLevel::Failed, _) => "offline",
-        };
-        let scanner_state = if health[0].level == HealthLevel::Failed {
-            "offline"
-        } else {
-            "ok"
-        };
-        let keys = ["scanner", "card-reader", "printer", "drawer"];
-        let mut facts: Vec<Fact> = keys
-            .iter()
-            .zip(&health)
-            .map(|(key, h)| models::state_fact(key, models::health_state(&h.level)))
-            .collect();
-        let problem = self.pos(|p| p.get_hq_problem()).unwrap_or_default();
-        if !problem.is_empty() {
-            facts.push(models::fact("hq-problem", "", problem));
-        }
-        if let Ok(s) = self.terminal.sync_status() {
-            facts.push(models::state_fact(
-                "hq",
-                if s.online { "online" } else { "offline" },
-            ));
-            facts.push(models::fact("backlog", "", s.backlog.to_string()));
-            if let Some(e) = s.last_error {
-                facts.push(models::fact("last-error", "", e));
-            }
-        }
-        self.pos(|p| {
-            p.set_printer_state(printer_state.into());
-            p.set_scanner_state(scanner_state.into());
-            p.set_device_status(rows(facts));
-        });
     }
 
-    /// Runs an X (`kind` "x") or Z report command and shows its rows.
-    fn report(&mut self, command: Command, kind: &str) {
+    /// Runs an X or (`z`) a Z report command and shows its rows.
+    fn report(&mut self, command: Command, z: bool) {
         if let Some(Outcome::Report(r)) = self.run(command) {
             let view = views::report_view(&r, self.terminal.currency());
             let facts = models::report_facts(&view);
-            self.pos(|p| {
-                p.set_report_kind(kind.into());
-                p.set_report(rows(facts));
+            self.manager(|m| {
+                m.set_showing_x_report(!z);
+                m.set_showing_z_report(z);
+                m.set_report(rows(facts));
             });
         }
     }
@@ -96,7 +51,7 @@ impl Controller {
                 &list.member
             };
             self.notice(
-                "list-printed",
+                NoticeKind::ListPrinted,
                 &[
                     list.code.clone(),
                     who.to_string(),
@@ -162,50 +117,34 @@ impl Controller {
     fn show_batch(&self) {
         if let Some(run) = &self.batch {
             let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
-            self.pos(|p| {
-                p.set_lists_progress(run.progress());
-                p.set_lists_total(count(run.members.len()));
-                p.set_lists_done(count(run.next));
-                p.set_lists_printed(count(run.printed));
-                p.set_lists_failed(count(run.failed.len()));
+            self.manager(|m| {
+                m.set_lists_progress(run.progress());
+                m.set_lists_total(count(run.members.len()));
+                m.set_lists_done(count(run.next));
+                m.set_lists_printed(count(run.printed));
+                m.set_lists_failed(count(run.failed.len()));
             });
         }
-    }
-
-    /// Tells the screens HQ could not start this session and why: the status bar says the
-    /// till is offline for that reason, the status panel gives it.
-    pub fn say_offline(&self, reason: &str) {
-        self.pos(|p| p.set_hq_problem(reason.into()));
-    }
-
-    fn demo_paper(&mut self, loaded: bool) {
-        if let Some(printer) = &self.counter.devices().simulators.printer {
-            printer.set_paper(if loaded {
-                PaperState::Ok
-            } else {
-                PaperState::Out
-            });
-        }
-        self.refresh_status();
     }
 }
 
 /// Connects the manager screen's actions.
 pub(super) fn bind(app: &AppWindow, controller: &Shared) {
-    let pos = app.global::<Pos>();
+    let manager = app.global::<Manager>();
     macro_rules! on {
-        ($($action:tt)*) => { bind_action!(pos, controller, $($action)*) };
+        ($($action:tt)*) => { bind_action!(manager, controller, $($action)*) };
     }
-    on!(on_x_report, |c| c.report(Command::Report("x".into()), "x"));
+    on!(on_x_report, |c| c
+        .report(Command::Report("x".into()), false));
     // The Z report stays on screen with its over/short; leaving it, a closed shift sends
     // the operator to open the next one.
     on!(on_close_shift, |c, counted| c.report(
         Command::CloseShift {
             counted: counted.into()
         },
-        "z"
+        true
     ));
-    on!(on_leave_manager, |c| c.after_sign_in());
+    on!(on_leave, |c| c.after_sign_in());
     on!(on_cash_in, |c, amount, reason| c.run(Command::CashIn {
         amount: amount.into(),
         reason: reason.into(),
@@ -214,12 +153,9 @@ pub(super) fn bind(app: &AppWindow, controller: &Shared) {
         amount: amount.into(),
         reason: reason.into(),
     }));
-    on!(on_reprint, |c| c.run(Command::Reprint {}));
     on!(on_print_list, |c, member| c.print_list(member.trim()));
-    on!(on_refresh_status, |c| c.refresh_status());
-    on!(on_demo_paper, |c, loaded| c.demo_paper(loaded));
     let weak = Rc::downgrade(controller);
-    pos.on_print_lists_batch(move || {
+    manager.on_print_lists_batch(move || {
         if let Some(c) = weak.upgrade() {
             Controller::start_batch(&c);
         }

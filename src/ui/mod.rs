@@ -1,19 +1,26 @@
 //! The touch UI: the Slint screens of `ui/*.slint` bound to the terminal.
 //!
-//! The screens raise actions (callbacks on the `Pos` global); [`Controller`] turns each into
-//! a [`crate::terminal::headless::Command`], runs it through
-//! [`crate::terminal::headless::run`], carries out its effects on the devices and binds the
-//! terminal's typed views back to the screens. No price, point or rule is decided here.
+//! Each screen's state and actions are a Slint global declared beside the screen (see
+//! `ui/README.md`), bound by the module of the same name: `Session` (sign-in, language,
+//! the screen showing) by [`session`], `Sale` (basket, totals, quick keys) by [`sale`],
+//! `Payment` by [`payment`], `Member` by [`member`], `Returns` by [`returns`], `Manager` by
+//! [`manager`], `Status` (status bar, devices, refusals and notices) by [`status`], the
+//! `Approval` and `AgeCheck` prompts by [`approval`] and [`age_check`], `TextEdit` by
+//! [`text_edit`]. The screens raise actions (the globals' callbacks); [`Controller`]
+//! turns each into a [`crate::terminal::headless::Command`], runs it through
+//! [`crate::terminal::headless::run`], carries out its effects on the devices and binds
+//! the terminal's typed views back to the globals. No price, point or rule is decided
+//! here, and whatever a screen decides from a value arrives as its own boolean.
 //!
-//! The modules depend one way: `bind` connects the actions of `controller` (checkout),
-//! `manager` and `returns`; those two build on `controller`; all of them on `models`.
+//! The modules depend one way: `bind` connects them all; each global's module builds on
+//! `controller` (the terminal, the devices and running a command) and on `models`.
 
-/// Connects the `Pos` callback `$setter` to the controller: `|c, args…| body` runs with
-/// `c` the borrowed controller, while the controller lives.
+/// Connects the callback `$setter` of the global `$global` to the controller:
+/// `|c, args…| body` runs with `c` the borrowed controller, while the controller lives.
 macro_rules! bind_action {
-    ($pos:expr, $controller:expr, $setter:ident, |$c:ident $(, $arg:ident)*| $body:expr) => {{
+    ($global:expr, $controller:expr, $setter:ident, |$c:ident $(, $arg:ident)*| $body:expr) => {{
         let weak = std::rc::Rc::downgrade($controller);
-        $pos.$setter(move |$($arg),*| {
+        $global.$setter(move |$($arg),*| {
             if let Some(shared) = weak.upgrade() {
                 #[allow(unused_mut)]
                 let mut $c = shared.borrow_mut();
@@ -23,14 +30,22 @@ macro_rules! bind_action {
     }};
 }
 
+mod age_check;
+mod approval;
 mod bind;
 mod controller;
 pub mod launch;
 pub mod lists;
 mod manager;
+mod member;
 pub mod models;
 pub mod offscreen;
+mod payment;
 mod returns;
+mod sale;
+mod session;
+mod status;
+mod text_edit;
 
 #[allow(clippy::all, clippy::pedantic, unused_qualifications, missing_docs)]
 mod generated {
@@ -39,7 +54,8 @@ mod generated {
 
 pub use controller::{Controller, NOTICE_SHOWN_FOR};
 pub use generated::{
-    AgeCheck, AppWindow, BasketLine, Entry, Fact, MemberRow, Pos, QuickKey, ReturnRow, Screen,
+    AgeCheck, AppWindow, Approval, BasketLine, Entry, Fact, Manager, Member, MemberRow, NoticeKind,
+    Payment, QuickKey, ReturnRow, Returns, Sale, Screen, Session, Status, TextEdit,
 };
 
 /// Languages the UI is bundled with: English (the source strings) and Simplified Chinese.

@@ -47,6 +47,7 @@ pub fn basket_lines(view: &BasketView) -> Vec<BasketLine> {
             has_discount: l.discount.0.minor() != 0,
             net: l.net.0.to_string().into(),
             voided: l.voided,
+            has_offers: !l.promotions.is_empty(),
             offers: l
                 .promotions
                 .iter()

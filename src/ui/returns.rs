@@ -1,21 +1,29 @@
-//! The returns flow of the touch UI: the receipt looked up, the units chosen per line, the
-//! refund the terminal core previews for them, and the `return` command (which a cashier's
-//! supervisor approves).
+//! The `Returns` global (`ui/screens/returns.slint`): the receipt looked up, the units
+//! chosen per line, the refund the terminal core previews for them, and the `return`
+//! command (which a cashier's supervisor approves, see [`super::approval`]).
 
-use slint::{ComponentHandle, SharedString};
+use slint::ComponentHandle;
 
-use super::controller::{Controller, ReturnDraft, Shared};
+use super::controller::{Controller, Shared};
 use super::models::{self, Refusal, rows};
-use super::{AppWindow, Pos};
+use super::{AppWindow, NoticeKind, Returns};
 use crate::terminal::headless::{Command, Outcome, ReceiptArg, ReturnLineArgs};
+use crate::terminal::returns::Returnable;
 use crate::terminal::views::{self, RefundView};
+
+/// A return being put together: the receipt, its lines and the units chosen per line.
+pub(super) struct ReturnDraft {
+    pub code: String,
+    pub lines: Vec<Returnable>,
+    pub chosen: Vec<i32>,
+}
 
 impl Controller {
     fn return_lookup(&mut self, code: &str) {
         match self.terminal.returnable(code) {
             Ok((receipt, lines)) => {
                 let chosen = vec![0; lines.len()];
-                self.returns = Some(ReturnDraft {
+                self.return_draft = Some(ReturnDraft {
                     code: receipt.to_string(),
                     lines,
                     chosen,
@@ -30,7 +38,7 @@ impl Controller {
 
     fn show_returns(&self) {
         let currency = self.terminal.currency();
-        let (receipt, list, chosen) = match &self.returns {
+        let (receipt, list, chosen) = match &self.return_draft {
             Some(d) => (
                 d.code.clone(),
                 models::return_rows(&d.lines, &d.chosen, currency),
@@ -38,15 +46,16 @@ impl Controller {
             ),
             None => (String::new(), Vec::new(), 0),
         };
-        self.pos(|p| {
-            p.set_return_receipt(receipt.into());
-            p.set_return_lines(rows(list));
-            p.set_return_chosen(chosen);
+        self.returns(|r| {
+            r.set_has_receipt(!receipt.is_empty());
+            r.set_receipt(receipt.into());
+            r.set_lines(rows(list));
+            r.set_chosen(chosen);
         });
     }
 
     fn return_adjust(&mut self, line: i32, delta: i32) {
-        if let Some(d) = &mut self.returns
+        if let Some(d) = &mut self.return_draft
             && let Some(i) = d.lines.iter().position(|l| l.line as i32 == line)
         {
             let max = models::returnable_units(d.lines[i].left);
@@ -73,7 +82,7 @@ impl Controller {
     /// Asks the terminal core what the chosen units would refund and shows it; nothing
     /// chosen shows no refund.
     fn preview_refund(&mut self) {
-        let command = match &self.returns {
+        let command = match &self.return_draft {
             Some(d) if d.chosen.iter().any(|n| *n > 0) => Command::ReturnPreview {
                 receipt: ReceiptArg::Code(d.code.clone()),
                 lines: Self::chosen_lines(d),
@@ -98,15 +107,16 @@ impl Controller {
             Some(r) => models::refund_rows(r),
             None => (String::new(), Vec::new(), Vec::new()),
         };
-        self.pos(|p| {
-            p.set_return_refund(total.into());
-            p.set_return_refund_lines(rows(lines));
-            p.set_return_refund_tenders(rows(tenders));
+        self.returns(|r| {
+            r.set_has_refund(!total.is_empty());
+            r.set_refund(total.into());
+            r.set_refund_lines(rows(lines));
+            r.set_refund_tenders(rows(tenders));
         });
     }
 
     fn return_submit(&mut self) {
-        let Some(d) = &self.returns else { return };
+        let Some(d) = &self.return_draft else { return };
         let command = Command::Return {
             receipt: ReceiptArg::Code(d.code.clone()),
             lines: Self::chosen_lines(d),
@@ -115,42 +125,29 @@ impl Controller {
         self.after_return(outcome);
     }
 
-    fn after_return(&mut self, outcome: Option<Outcome>) {
+    /// After a return was done (approved or not needing it): the refund's notice, and the
+    /// returns screen cleared.
+    pub(super) fn after_return(&mut self, outcome: Option<Outcome>) {
         if let Some(Outcome::Sale(done)) = outcome {
             let view = views::sale_view(&done, self.terminal.currency());
             self.notice(
-                "refund",
+                NoticeKind::Refund,
                 &[view.total.0.to_string(), view.receipt_no.to_string()],
             );
-            self.returns = None;
+            self.return_draft = None;
             self.show_returns();
             self.show_refund(None);
         }
     }
-
-    fn approve(&mut self, operator: &str, pin: &str) {
-        let outcome = self.run(Command::Approve {
-            operator: operator.into(),
-            pin: pin.into(),
-        });
-        if outcome.is_some() {
-            self.pos(|p| p.set_approval_what(SharedString::new()));
-            self.after_return(outcome);
-        }
-    }
 }
 
-/// Connects the returns screen's actions and the approval prompt.
+/// Connects the returns screen's actions.
 pub(super) fn bind(app: &AppWindow, controller: &Shared) {
-    let pos = app.global::<Pos>();
+    let returns = app.global::<Returns>();
     macro_rules! on {
-        ($($action:tt)*) => { bind_action!(pos, controller, $($action)*) };
+        ($($action:tt)*) => { bind_action!(returns, controller, $($action)*) };
     }
-    on!(on_return_lookup, |c, code| c.return_lookup(code.trim()));
-    on!(on_return_adjust, |c, line, delta| c
-        .return_adjust(line, delta));
-    on!(on_return_submit, |c| c.return_submit());
-    on!(on_approve, |c, operator, pin| c.approve(&operator, &pin));
-    on!(on_cancel_approval, |c| c
-        .pos(|p| p.set_approval_what(SharedString::new())));
+    on!(on_lookup, |c, code| c.return_lookup(code.trim()));
+    on!(on_adjust, |c, line, delta| c.return_adjust(line, delta));
+    on!(on_submit, |c| c.return_submit());
 }

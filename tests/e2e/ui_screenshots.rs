@@ -10,7 +10,9 @@ use slint::ComponentHandle;
 use storepos::config::Config;
 use storepos::terminal::Terminal;
 use storepos::ui::offscreen::{self, Screen as Frame};
-use storepos::ui::{AppWindow, Pos, Screen};
+use storepos::ui::{
+    AppWindow, Approval, Manager, Member, Payment, Returns, Sale, Screen, Session, Status,
+};
 
 fn out_dir(width: u32, height: u32) -> PathBuf {
     // CARGO_TARGET_TMPDIR is <target>/tmp.
@@ -36,7 +38,7 @@ impl Shooter {
         let mut images = Vec::new();
         for language in ["en", "zh_CN"] {
             self.app
-                .global::<Pos>()
+                .global::<Session>()
                 .invoke_set_language(language.into());
             self.frame.redraw();
             let png = self.frame.png().unwrap();
@@ -51,7 +53,9 @@ impl Shooter {
             self.shots.push((format!("{name}-{language}"), png));
         }
         assert_ne!(images[0], images[1], "{name}: the language did not change");
-        self.app.global::<Pos>().invoke_set_language("en".into());
+        self.app
+            .global::<Session>()
+            .invoke_set_language("en".into());
     }
 }
 
@@ -62,7 +66,9 @@ fn pay_button_shows_its_whole_amount(s: &mut Shooter) {
         .find(|e| e.accessible_role() == Some(AccessibleRole::Button))
         .expect("the Pay button");
     for language in ["en", "zh_CN"] {
-        s.app.global::<Pos>().invoke_set_language(language.into());
+        s.app
+            .global::<Session>()
+            .invoke_set_language(language.into());
         s.frame.redraw();
         let (at, size) = (pay.absolute_position(), pay.size());
         let (x0, y0) = (at.x.ceil() as u32, at.y.ceil() as u32);
@@ -83,7 +89,7 @@ fn pay_button_shows_its_whole_amount(s: &mut Shooter) {
             }
         }
     }
-    s.app.global::<Pos>().invoke_set_language("en".into());
+    s.app.global::<Session>().invoke_set_language("en".into());
 }
 
 /// Taps the one element labelled `label`, as a finger would.
@@ -126,16 +132,23 @@ fn render_every_screen(width: u32, height: u32) {
         shots: Vec::new(),
     };
     let app = s.app.clone_strong();
-    let pos = || app.global::<Pos>();
+    let session = || app.global::<Session>();
+    let sale = || app.global::<Sale>();
+    let payment = || app.global::<Payment>();
+    let member = || app.global::<Member>();
+    let returns = || app.global::<Returns>();
+    let manager = || app.global::<Manager>();
+    let status = || app.global::<Status>();
+    let approval = || app.global::<Approval>();
 
     s.shoot("01-sign-in");
-    pos().invoke_sign_in("1001".into(), "1234".into());
+    session().invoke_sign_in("1001".into(), "1234".into());
     s.shoot("02-open-shift");
-    pos().invoke_open_shift("200.00".into());
-    assert_eq!(pos().get_screen(), Screen::Checkout);
+    session().invoke_open_shift("200.00".into());
+    assert_eq!(session().get_screen(), Screen::Checkout);
     s.shoot("03-checkout-empty");
 
-    pos().invoke_member_lookup("13800138000".into());
+    member().invoke_lookup("13800138000".into());
     for code in [
         "6904000000111",
         "6910000000181",
@@ -146,33 +159,33 @@ fn render_every_screen(width: u32, height: u32) {
         "2504131012355",
         "6907000000174",
     ] {
-        pos().invoke_scan(code.into());
+        sale().invoke_scan(code.into());
     }
-    pos().invoke_key_item("4664".into(), "0.850".into());
-    pos().invoke_scan("6920000000159".into());
-    assert_eq!(pos().get_error_message(), "");
-    assert!(pos().get_total().len() >= 6, "a total of 100.00 or more");
+    sale().invoke_key_item("4664".into(), "0.850".into());
+    sale().invoke_scan("6920000000159".into());
+    assert_eq!(status().get_error_message(), "");
+    assert!(sale().get_total().len() >= 6, "a total of 100.00 or more");
     pay_button_shows_its_whole_amount(&mut s);
     s.shoot("04-checkout-member-basket");
 
-    pos().invoke_scan("6900000000014".into());
-    assert_eq!(pos().get_error_code(), "unknown_item");
+    sale().invoke_scan("6900000000014".into());
+    assert_eq!(status().get_error_code(), "unknown_item");
     s.shoot("05-error-unknown-item");
-    pos().invoke_dismiss_error();
+    status().invoke_dismiss_error();
 
-    pos().invoke_price_override(1, "40.00".into());
-    assert_ne!(pos().get_approval_what(), "");
+    sale().invoke_price_override(1, "40.00".into());
+    assert_ne!(approval().get_what(), "");
     s.shoot("06-approval");
     // A wrong PIN: the refusal shows over the prompt, undimmed.
-    pos().invoke_approve("2001".into(), "0000".into());
-    assert_eq!(pos().get_error_code(), "bad_credentials");
-    assert_ne!(pos().get_approval_what(), "");
+    approval().invoke_approve("2001".into(), "0000".into());
+    assert_eq!(status().get_error_code(), "bad_credentials");
+    assert_ne!(approval().get_what(), "");
     s.shoot("06b-approval-wrong-pin");
-    pos().invoke_dismiss_error();
-    pos().invoke_cancel_approval();
+    status().invoke_dismiss_error();
+    approval().invoke_cancel();
 
-    pos().set_screen(Screen::Member);
-    pos().invoke_member_sheet_open();
+    session().set_screen(Screen::Member);
+    member().invoke_open_sheet();
     s.shoot("07-member");
     // The on-screen keyboard, opened by tapping the complaint field and typed on.
     tap(&app, "Complaint text");
@@ -184,51 +197,51 @@ fn render_every_screen(width: u32, height: u32) {
     s.shoot("07b-keyboard");
     tap(&app, "Keyboard Done");
 
-    pos().invoke_to_payment();
-    pos().invoke_tender_points("300".into());
-    assert_eq!(pos().get_error_message(), "");
+    sale().invoke_to_payment();
+    payment().invoke_tender_points("300".into());
+    assert_eq!(status().get_error_message(), "");
     s.shoot("08-payment-split");
-    pos().invoke_tender_cash("200.00".into());
-    assert!(pos().get_sale_done());
+    payment().invoke_tender_cash("200.00".into());
+    assert!(payment().get_sale_done());
     s.shoot("09-payment-done");
-    pos().invoke_new_sale();
+    payment().invoke_new_sale();
 
     // Beer: the age-check prompt; refused, so the next screens start from an empty sale.
     let age_check = || app.global::<storepos::ui::AgeCheck>();
-    pos().invoke_scan("6908000000140".into());
+    sale().invoke_scan("6908000000140".into());
     assert!(age_check().get_waiting());
     s.shoot("09b-age-check");
     age_check().invoke_refuse();
     assert!(!age_check().get_waiting());
-    assert_eq!(pos().get_total(), "0.00");
+    assert_eq!(sale().get_total(), "0.00");
 
-    pos().set_screen(Screen::Returns);
-    pos().invoke_return_lookup("1".into());
-    pos().invoke_return_adjust(2, 1);
+    session().set_screen(Screen::Returns);
+    returns().invoke_lookup("1".into());
+    returns().invoke_adjust(2, 1);
     s.shoot("10-returns");
 
-    pos().set_screen(Screen::Manager);
-    pos().invoke_x_report();
-    pos().invoke_refresh_status();
+    session().set_screen(Screen::Manager);
+    manager().invoke_x_report();
+    status().invoke_refresh_status();
     // A batch of shopping lists, printed one per timer tick until the bar is full.
-    pos().invoke_print_lists_batch();
+    manager().invoke_print_lists_batch();
     for _ in 0..100 {
-        if pos().get_lists_progress() >= 1.0 {
+        if manager().get_lists_progress() >= 1.0 {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(2));
         s.frame.draw();
     }
-    assert_eq!(pos().get_lists_progress(), 1.0);
-    assert_eq!(pos().get_error_message(), "");
+    assert_eq!(manager().get_lists_progress(), 1.0);
+    assert_eq!(status().get_error_message(), "");
     for key in ["5", "0", "0"] {
         tap(&app, &format!("Manager pad {key}"));
     }
     s.shoot("11-manager");
     // The Z report with the 500.00 keyed as counted: it stays on screen with its over/short.
     tap(&app, "Z report");
-    assert_eq!(pos().get_error_message(), "");
-    assert_eq!(pos().get_report_kind(), "z");
+    assert_eq!(status().get_error_message(), "");
+    assert!(manager().get_showing_z_report());
     s.shoot("12-z-report");
 
     assert!(s.shots.len() >= 24);
