@@ -106,7 +106,7 @@ pub struct ComplaintEvent {
 
 /// A signed coupon or shopping list as stores receive it in their coupons data set: the
 /// full printed code and whose it is (`kind` is `coupon` or `list`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SignedCode {
     pub kind: String,
     pub id: String,

@@ -13,7 +13,7 @@ use crate::domain::org::Language;
 /// File in the data directory holding the settings HQ last sent.
 pub const FILE: &str = "hq-settings.json";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -174,6 +174,19 @@ impl<'de> Deserialize<'de> for Gtin {
     }
 }
 
+/// In OpenAPI documents, a GTIN is its digits (8, 12, 13 or 14, the last a check digit).
+impl utoipa::PartialSchema for Gtin {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^([0-9]{8}|[0-9]{12,14})$"))
+            .description(Some("GTIN-8, -12, -13 or -14 with its check digit"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Gtin {}
+
 impl fmt::Display for Gtin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Every answer line shows the GTIN of every basket line: digits by hand, zero-padded

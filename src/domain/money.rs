@@ -305,6 +305,36 @@ impl<'de> Deserialize<'de> for Money {
     }
 }
 
+/// In OpenAPI documents, money is `{"minor", "currency"}` as [`Money`]'s serde writes it.
+impl utoipa::PartialSchema for Money {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .property(
+                "minor",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                        utoipa::openapi::KnownFormat::Int64,
+                    )))
+                    .description(Some(
+                        "The amount in the currency's minor units (fen, cents)",
+                    )),
+            )
+            .required("minor")
+            .property(
+                "currency",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some("ISO 4217 code, e.g. CNY")),
+            )
+            .required("currency")
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Money {}
+
 impl std::ops::Neg for Money {
     type Output = Money;
     fn neg(self) -> Money {
@@ -321,7 +351,19 @@ impl fmt::Display for Money {
 /// A quantity in thousandths: 1 item is 1000, 1.250 kg is 1250.
 ///
 /// Three decimals cover scales (grams) and fractional units without floats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(transparent)]
 pub struct Quantity(i64);
 

@@ -26,7 +26,19 @@ pub struct Terminal {
 }
 
 /// Operator roles, ordered by authority: a manager may do all a supervisor may, and so on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Cashier,
@@ -70,7 +82,7 @@ impl fmt::Display for Role {
 }
 
 /// A person who signs in at a till. The PIN is only ever held as a salted hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Operator {
     pub id: String,
     pub name: String,
@@ -89,7 +101,7 @@ pub fn validate_pin(pin: &str) -> Result<(), String> {
 
 /// The language of a store's receipts and its tills' screens (`store.language`): `zh` (Simplified Chinese, the
 /// default) or `en`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Language {
     #[default]

@@ -11,7 +11,9 @@ use super::tax::TaxRate;
 
 /// Whether a product is a national (manufacturer) brand or the store's own brand. The
 /// shopping-list engine segments members by this per category.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum BrandType {
     National,
@@ -41,7 +43,7 @@ impl BrandType {
 }
 
 /// Extra loyalty points a product earns, on top of the programme's base rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BonusPoints {
     #[default]
@@ -88,7 +90,7 @@ impl fmt::Display for BonusPoints {
 }
 
 /// One catalogue item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Product {
     pub gtin: Gtin,
     /// Name printed on receipts in the store's language (Chinese in a Chinese store).

@@ -45,7 +45,7 @@ use super::tax::TaxMode;
 
 /// Which products a promotion applies to: `"any"`, `{"gtins": ["…"]}` or
 /// `{"category": "…"}` in a promotions file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
     /// Every product.
@@ -68,7 +68,7 @@ impl Target {
 
 /// What a promotion does; in a promotions file, e.g.
 /// `{"buy_x_get_y": {"target": "any", "buy": 2, "get": 1, "basis_points": 10000}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum PromotionKind {
     /// The product's `member_price` instead of its shelf price, when a member is identified.
@@ -115,7 +115,7 @@ pub enum PromotionError {
 }
 
 /// A promotion as loaded from the catalogue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Promotion {
     pub id: String,
@@ -127,10 +127,12 @@ pub struct Promotion {
     pub end: DateTime<Utc>,
     /// Days of the week (store local time) it runs; empty means every day.
     #[serde(default)]
+    #[schema(value_type = Vec<String>, example = json!(["Sat", "Sun"]))]
     pub days: Vec<Weekday>,
     /// Hours `[from, to)` of the day (store local time) it runs; `from > to` wraps past
     /// midnight. `None` means all day.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<u32>>, min_items = 2, max_items = 2)]
     pub hours: Option<(u32, u32)>,
     /// Offset of the store's local time from UTC, for `days` and `hours`; the terminal sets
     /// it from the store's configuration when it loads the promotion.

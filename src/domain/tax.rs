@@ -13,7 +13,19 @@ use serde::{Deserialize, Serialize};
 use super::money::{MoneyError, allocate_minor, div_round_half_away, format_scaled, parse_scaled};
 
 /// A VAT rate in basis points: 1300 is 13%.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(transparent)]
 pub struct TaxRate(u32);
 

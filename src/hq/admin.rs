@@ -153,8 +153,8 @@ impl HqStore {
     /// The reconciliation report: coupons redeemed again after the first redemption won,
     /// with their cost, points redemptions that overdrew a balance, the events HQ refused
     /// and parked (with their rule), and the sequence conflicts it answered.
-    pub async fn reconciliation(&self) -> Result<serde_json::Value, HqError> {
-        let refused = self.refused_events(None).await?;
+    pub async fn reconciliation(&self) -> Result<Reconciliation, HqError> {
+        let refused_events = self.refused_events(None).await?;
         let seq_conflicts = self.seq_conflicts().await?;
         let conflicts = query(
             "SELECT c.coupon_id, c.store_id, c.terminal_id, c.receipt_no, c.amount, c.at,
@@ -169,26 +169,85 @@ impl HqStore {
         )
         .fetch_all(self.pool())
         .await?;
-        let cost: i64 = conflicts.iter().map(|r| r.get::<i64>(4)).sum();
-        Ok(serde_json::json!({
-            "coupon_conflicts": conflicts.iter().map(|r| serde_json::json!({
-                "coupon_id": r.get::<String>(0),
-                "second": {"store_id": r.get::<String>(1), "terminal_id": r.get::<String>(2), "receipt_no": r.get::<i64>(3)},
-                "first": {"store_id": r.get::<String>(6), "terminal_id": r.get::<String>(7), "receipt_no": r.get::<i64>(8)},
-                "cost": r.get::<i64>(4),
-                "at": r.get::<DateTime<Utc>>(5),
-            })).collect::<Vec<_>>(),
-            "coupon_conflict_cost": cost,
-            "point_overdrafts": overdrafts.iter().map(|r| serde_json::json!({
-                "member_id": r.get::<String>(0),
-                "transfer_id": r.get::<String>(1),
-                "shortfall": r.get::<i64>(2),
-                "at": r.get::<DateTime<Utc>>(3),
-            })).collect::<Vec<_>>(),
-            "refused_event_count": refused.len(),
-            "refused_events": refused,
-            "seq_conflict_count": seq_conflicts.len(),
-            "seq_conflicts": seq_conflicts,
-        }))
+        let coupon_conflicts: Vec<CouponConflict> = conflicts
+            .iter()
+            .map(|r| CouponConflict {
+                coupon_id: r.get(0),
+                second: Redemption {
+                    store_id: r.get(1),
+                    terminal_id: r.get(2),
+                    receipt_no: r.get(3),
+                },
+                first: Redemption {
+                    store_id: r.get(6),
+                    terminal_id: r.get(7),
+                    receipt_no: r.get(8),
+                },
+                cost: r.get(4),
+                at: r.get(5),
+            })
+            .collect();
+        Ok(Reconciliation {
+            coupon_conflict_cost: coupon_conflicts.iter().map(|c| c.cost).sum(),
+            coupon_conflicts,
+            point_overdrafts: overdrafts
+                .iter()
+                .map(|r| PointOverdraft {
+                    member_id: r.get(0),
+                    transfer_id: r.get(1),
+                    shortfall: r.get(2),
+                    at: r.get(3),
+                })
+                .collect(),
+            refused_event_count: refused_events.len(),
+            refused_events,
+            seq_conflict_count: seq_conflicts.len(),
+            seq_conflicts,
+        })
     }
+}
+
+/// What finance reconciles: what offline tills did that HQ could not take back.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Reconciliation {
+    /// Coupons redeemed again after the first redemption won.
+    pub coupon_conflicts: Vec<CouponConflict>,
+    /// What the second redemptions cost, in minor units.
+    pub coupon_conflict_cost: i64,
+    /// Points redemptions that took more than the balance held.
+    pub point_overdrafts: Vec<PointOverdraft>,
+    pub refused_event_count: usize,
+    /// Events HQ refused and parked, with the rule each broke.
+    pub refused_events: Vec<super::parked::ParkedEvent>,
+    pub seq_conflict_count: usize,
+    /// Sequence conflicts HQ answered (a till that lost part of its data).
+    pub seq_conflicts: Vec<super::parked::RecordedConflict>,
+}
+
+/// A coupon redeemed twice: the redemption HQ kept first and the one that came second.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct CouponConflict {
+    pub coupon_id: String,
+    pub first: Redemption,
+    pub second: Redemption,
+    /// The second redemption's discount, in minor units.
+    pub cost: i64,
+    pub at: DateTime<Utc>,
+}
+
+/// Where a coupon was redeemed.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Redemption {
+    pub store_id: String,
+    pub terminal_id: String,
+    pub receipt_no: i64,
+}
+
+/// A points redemption that overdrew a member's balance.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PointOverdraft {
+    pub member_id: String,
+    pub transfer_id: String,
+    pub shortfall: i64,
+    pub at: DateTime<Utc>,
 }

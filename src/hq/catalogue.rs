@@ -140,7 +140,7 @@ impl HqStore {
 }
 
 /// An operator as HQ staff enter them: the PIN in clear, hashed before it is stored.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOperator {
     pub store_id: String,

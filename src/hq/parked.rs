@@ -9,7 +9,7 @@ use super::rules::sequence::parse_id;
 use super::store::HqStore;
 
 /// A parked event, as HQ staff see it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ParkedEvent {
     pub store_id: String,
     pub terminal_id: String,
@@ -22,7 +22,7 @@ pub struct ParkedEvent {
 }
 
 /// A sequence conflict HQ answered, as HQ staff see it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct RecordedConflict {
     pub store_id: String,
     pub terminal_id: String,

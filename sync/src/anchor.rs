@@ -19,7 +19,7 @@ pub struct JournalAnchor {
 }
 
 /// One anchor HQ holds for the asking terminal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HeldAnchor {
     /// The event's sequence number.
     pub seq: u64,
@@ -30,7 +30,7 @@ pub struct HeldAnchor {
 
 /// One page of `GET /v1/journal/anchors?after_seq=N`: anchors of events with a sequence
 /// above N, lowest first.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AnchorsPage {
     pub anchors: Vec<HeldAnchor>,
     /// The `after_seq` of the next page; none when this page is the last.

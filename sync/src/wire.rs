@@ -26,7 +26,7 @@ pub const MAX_SEQ_AHEAD: u64 = 100_000;
 pub const MAX_MISSING_RANGES: usize = 100;
 
 /// A run of sequence numbers, both ends included.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SeqRange {
     pub first: u64,
     pub last: u64,
@@ -40,7 +40,7 @@ impl SeqRange {
 }
 
 /// One event HQ would not apply, and the rule it broke.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Refusal {
     pub seq: u64,
     pub id: Uuid,
@@ -53,7 +53,7 @@ pub struct Refusal {
 }
 
 /// HQ's answer to a batch (status 200, or 422 with `refused` not empty).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IngestReply {
     /// Highest sequence below which HQ holds every event of the terminal.
     pub acked_seq: u64,
@@ -68,7 +68,7 @@ pub struct IngestReply {
 }
 
 /// What a 409 names: the sequence HQ holds another event under.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SeqConflict {
     pub seq: u64,
     /// The event HQ holds under that sequence.
@@ -79,14 +79,14 @@ pub struct SeqConflict {
 }
 
 /// The body of a 409 answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConflictAnswer {
     pub error: ErrorBody,
     pub conflict: SeqConflict,
 }
 
 /// `{"code", "message"}` of every error answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub code: String,
     pub message: String,

@@ -162,7 +162,7 @@ fn points_spent_at_two_offline_tills_are_an_overdraft_in_the_report(db: Database
         &["OD1"],
     );
     assert_eq!(balance, -60, "both redemptions applied, each once");
-    let report = rt.block_on(store.reconciliation()).unwrap();
+    let report = serde_json::to_value(rt.block_on(store.reconciliation()).unwrap()).unwrap();
     let overdrafts = report["point_overdrafts"].as_array().unwrap();
     assert_eq!(overdrafts.len(), 1, "{report}");
     assert_eq!(overdrafts[0]["member_id"], "OD1");

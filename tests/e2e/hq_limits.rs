@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use common::hq::{Database, Hq, register, setup, storepos};
+use common::hq::{Database, Hq, register, setup, storepos, with_hq_settings};
 
 crate::on_each_backend!(
     any_sequence_number_gets_a_bounded_answer_and_hq_stays_up,
@@ -19,12 +19,6 @@ crate::on_each_backend!(
 );
 
 /// The configuration `setup` wrote, with `extra` lines added to its `[hq]` table.
-fn with_hq_settings(dir: &std::path::Path, extra: &str) {
-    let path = dir.join("storepos.toml");
-    let config = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, config.replace("[hq]\n", &format!("[hq]\n{extra}"))).unwrap();
-}
-
 /// A sale without a member, as terminal S001/T01 would send it with sequence `seq`.
 fn sale(seq: u64) -> Value {
     let sale = storepos::store::sales::sample_sale(1, seq % 1_000);

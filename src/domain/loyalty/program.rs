@@ -13,7 +13,7 @@ pub(super) const FULL_BP: u32 = 10_000;
 const MAX_TIER_MULTIPLIER_BP: u32 = 100_000;
 
 /// A membership tier, chosen by the member's spend over the last 12 months.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tier {
     /// Code stored on the member record, e.g. `silver`.
@@ -35,7 +35,7 @@ impl Tier {
 }
 
 /// Bonus points for every product of a category.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryBonus {
     pub category: String,
@@ -43,7 +43,7 @@ pub struct CategoryBonus {
 }
 
 /// When earned points expire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ExpiryPolicy {
     /// Points never expire.
@@ -65,7 +65,7 @@ impl ExpiryPolicy {
 }
 
 /// What happens when a return takes back points the member has already spent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClawbackPolicy {
     /// The reversal takes only what the balance holds; the shortfall is recorded as an
@@ -84,7 +84,7 @@ pub enum ClawbackPolicy {
 /// whole sale, points never expire, reversals cap at zero. Default tiers: `standard` (1×)
 /// from 0, `silver` (1.25×) from 5,000.00 and `gold` (1.5×) from 20,000.00 of rolling
 /// 12-month spend. No category is excluded and none carries a bonus.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct PointsProgram {
     /// Eligible spend (minor units) that earns one base point.

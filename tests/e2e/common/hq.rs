@@ -233,6 +233,13 @@ pub fn setup(db: &Database) -> (tempfile::TempDir, String) {
     (work, token)
 }
 
+/// Adds `extra` (TOML lines) to the `[hq]` table of the configuration in `dir`.
+pub fn with_hq_settings(dir: &std::path::Path, extra: &str) {
+    let path = dir.join("storepos.toml");
+    let config = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, config.replace("[hq]\n", &format!("[hq]\n{extra}"))).unwrap();
+}
+
 /// Another till of the store set up by [`setup`] in `first`: the same configuration with
 /// its own terminal id and token, and the demo data.
 pub fn second_till(first: &std::path::Path, terminal: &str) -> tempfile::TempDir {

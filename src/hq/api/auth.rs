@@ -1,0 +1,95 @@
+//! Who is asking: a terminal by its bearer token (scoped to one store and terminal), or
+//! HQ staff tools by the admin token.
+
+use std::sync::atomic::Ordering;
+
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::header;
+use axum::http::request::Parts;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::hq::store::TerminalId;
+
+impl AppState {
+    /// A 401 answer, counted.
+    pub(super) fn refused(&self, message: &str) -> ApiError {
+        self.metrics.refused.fetch_add(1, Ordering::Relaxed);
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+}
+
+/// The token of `Authorization: Bearer <token>`, if the request has one.
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
+/// A request's bearer token, not yet checked (a route that takes it checks it itself).
+pub struct Bearer(pub String);
+
+impl FromRequestParts<AppState> for Bearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        state.metrics.requests.fetch_add(1, Ordering::Relaxed);
+        bearer(parts)
+            .map(|t| Bearer(t.to_string()))
+            .ok_or_else(|| state.refused("send Authorization: Bearer <terminal token>"))
+    }
+}
+
+/// The terminal a request's bearer token identifies.
+pub struct Authenticated(pub TerminalId);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Bearer(token) = Bearer::from_request_parts(parts, state).await?;
+        match state.store.authenticate(&token).await? {
+            Some(id) => Ok(Authenticated(id)),
+            None => Err(state.refused("this terminal token is not registered")),
+        }
+    }
+}
+
+/// HQ staff, by the admin bearer token.
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(expected) = &state.admin_token else {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "admin_disabled",
+                "the admin API is off: set hq.admin_token",
+            ));
+        };
+        // Compared in full whatever the input, so timing says nothing about the token.
+        let same = bearer(parts).is_some_and(|g| {
+            g.len() == expected.len()
+                && g.bytes()
+                    .zip(expected.bytes())
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0
+        });
+        if same {
+            Ok(Admin)
+        } else {
+            state.metrics.refused.fetch_add(1, Ordering::Relaxed);
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "send Authorization: Bearer <admin token>",
+            ))
+        }
+    }
+}
