@@ -67,7 +67,7 @@ ok "built $deb in $(($(date +%s) - build_started)) s"
 
 step "the package's metadata and contents"
 depends=$(dpkg-deb -f "$deb" Depends)
-for dep in cage fontconfig fonts-noto-cjk libfontconfig1; do
+for dep in cage xwayland fontconfig fonts-noto-cjk libfontconfig1 libwayland-client0 libxkbcommon0; do
     printf '%s\n' "$depends" | tr ',' '\n' | sed 's/^ *//; s/ .*//' | grep -qx "$dep" ||
         fail "Depends lacks $dep: $depends"
 done
@@ -178,6 +178,55 @@ check "storepos init makes the till's databases in /var/lib/storepos" \
     runuser -u storepos -- storepos --config /etc/storepos/storepos.toml init
 check "/var/lib/storepos/terminal.db exists" test -s /var/lib/storepos/terminal.db
 check "storepos journal verify" runuser -u storepos -- storepos --config /etc/storepos/storepos.toml journal verify
+
+step "the till full screen in cage (headless), as storepos-till.service runs it, stopped with SIGTERM"
+# cage refuses to run as root; the unit runs it as storepos in a logind session on tty1.
+# Here: wlroots' headless backend, a runtime directory of storepos's own, and the till's
+# token as a credential.
+xdg=$(mktemp -d)
+creds=$(mktemp -d)
+printf 'S001.T01.ci-token\n' >"$creds/hq-token"
+chown storepos:storepos "$xdg" "$creds" "$creds/hq-token"
+chmod 700 "$xdg" "$creds"
+(cd /var/lib/storepos && exec runuser -u storepos -- env XDG_RUNTIME_DIR="$xdg" RUNTIME_DIRECTORY="$xdg" \
+    CREDENTIALS_DIRECTORY="$creds" WLR_BACKENDS=headless WLR_LIBINPUT_NO_DEVICES=1 WLR_RENDERER=pixman \
+    /usr/bin/cage -- /usr/libexec/storepos/storepos-credentials /usr/bin/storepos \
+    --config /etc/storepos/storepos.toml terminal --fullscreen) >"$work/till.log" 2>&1 &
+cage=$!
+till=''
+for _ in $(seq 1 100); do
+    till=$(pgrep -u storepos -x storepos || true)
+    [ -n "$till" ] && break
+    kill -0 "$cage" 2>/dev/null || break
+    sleep 0.2
+done
+[ -n "$till" ] || {
+    grep -v 'Basic output test failed' "$work/till.log" >&2 || true
+    fail "the till did not start in cage"
+}
+sleep 5
+kill -0 "$till" 2>/dev/null || {
+    grep -v 'Basic output test failed' "$work/till.log" >&2 || true
+    fail "the till ended by itself in cage"
+}
+ok "the till runs in cage as storepos (pid $till)"
+check "the till runs with the token from its credential, not from /etc" \
+    grep -q "token = 'S001.T01.ci-token'" "$xdg/storepos.toml"
+stop_started=$(date +%s)
+kill -TERM "$cage"
+for _ in $(seq 1 100); do
+    kill -0 "$till" 2>/dev/null || break
+    sleep 0.2
+done
+if kill -0 "$till" 2>/dev/null; then
+    kill -KILL "$till" "$cage" 2>/dev/null || true
+    fail "the till was still running 20 s after cage got SIGTERM"
+fi
+wait "$cage" 2>/dev/null || true
+ok "the till ended $(($(date +%s) - stop_started)) s after cage got SIGTERM"
+check "storepos journal verify after the stop" \
+    runuser -u storepos -- storepos --config /etc/storepos/storepos.toml journal verify
+rm -rf "$xdg" "$creds"
 
 step "HQ with its secrets as systemd credentials, as storepos-hq.service runs it"
 creds=$(mktemp -d)
