@@ -52,7 +52,7 @@ impl Controller {
         }
     }
 
-    fn to_payment(&mut self) {
+    fn go_to_payment(&mut self) {
         self.refresh();
         self.payment(|p| p.set_sale_done(false));
         self.show_screen(Screen::Payment);
@@ -101,5 +101,5 @@ pub(super) fn bind(app: &AppWindow, controller: &Shared) {
         }
     ));
     on!(on_void_sale, |c| c.run(Command::VoidSale {}));
-    on!(on_to_payment, |c| c.to_payment());
+    on!(on_to_payment, |c| c.go_to_payment());
 }
