@@ -393,11 +393,13 @@ fn a_refund_needs_a_supervisor_and_a_wrong_pin_changes_nothing() {
         assert_eq!(tenders[0].arg, "cash");
         assert_eq!(tenders[0].value, refund);
     }
+    assert!(t.returns().get_has_refund());
     t.click("Refund");
     assert!(
         t.approval().get_what().contains("return"),
         "the cashier is asked for a supervisor"
     );
+    assert!(t.approval().get_needed());
     assert_eq!(t.value_of("Refund to approve"), refund);
     assert!(t.exists("Supervisor approval") || t.exists("Approval pad 1"));
 
@@ -427,6 +429,7 @@ fn a_refund_needs_a_supervisor_and_a_wrong_pin_changes_nothing() {
     t.key("Approval pad", "2222");
     t.click("Approve");
     assert_eq!(t.approval().get_what(), "");
+    assert!(!t.approval().get_needed(), "the prompt closes");
     assert!(
         t.value_of("Notice").contains("receipt 2"),
         "{}",
@@ -541,15 +544,34 @@ fn approval_for_a_price_override_then_void_line() {
 }
 
 #[test]
+fn a_shift_opened_with_no_float_keyed_opens_with_none() {
+    let t = till();
+    t.key("PIN pad", "1001");
+    t.click("Next");
+    t.key("PIN pad", "1234");
+    t.click("Sign in");
+    assert!(t.session().get_signed_in());
+    assert_eq!(t.session().get_screen(), Screen::SignIn);
+    t.click("Open shift");
+    assert_eq!(t.status().get_error_message(), "");
+    assert_eq!(t.session().get_screen(), Screen::Checkout);
+    assert!(t.session().get_shift_open());
+    t.click("Sign out");
+    assert!(!t.session().get_signed_in());
+}
+
+#[test]
 fn the_language_switches_at_runtime() {
     let t = till();
     assert!(t.exists("Sign in"));
     t.click("Language");
     assert_eq!(t.session().get_language(), "zh_CN");
+    assert!(t.session().get_chinese());
     assert!(t.exists("登录"), "the sign-in button speaks Chinese");
     assert!(!t.exists("Sign in"));
     t.click("语言");
     assert_eq!(t.session().get_language(), "en");
+    assert!(!t.session().get_chinese());
     assert!(t.exists("Sign in"));
 }
 
@@ -678,6 +700,7 @@ fn the_windowed_demo_stays_offline_and_says_so_when_hq_cannot_start() {
         "{}",
         t.value_of("HQ link")
     );
+    assert!(t.status().get_hq_not_started());
     // The till sells all the same and keeps the sale for later.
     t.sign_in("1001", "1234");
     t.scan("6901234567892");
