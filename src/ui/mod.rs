@@ -2,15 +2,16 @@
 //!
 //! Each screen's state and actions are a Slint global declared beside the screen (see
 //! `ui/README.md`), bound by the module of the same name: `Session` (sign-in, language,
-//! the screen showing) by [`session`], `Sale` (basket, totals, quick keys) by [`sale`],
-//! `Payment` by [`payment`], `Member` by [`member`], `Returns` by [`returns`], `Manager` by
-//! [`manager`], `Status` (status bar, devices, refusals and notices) by [`status`], the
-//! `Approval` and `AgeCheck` prompts by [`approval`] and [`age_check`], `TextEdit` by
-//! [`text_edit`]. The screens raise actions (the globals' callbacks); [`Controller`]
-//! turns each into a [`crate::terminal::headless::Command`], runs it through
+//! the screen showing) by `session`, `Sale` (basket, totals, quick keys) by `sale`,
+//! `Payment` by `payment`, `Member` by `member`, `Returns` by `returns`, `Manager` by
+//! `manager`, `Status` (status bar, devices, refusals and notices) by `status`, the
+//! `Approval` and `AgeCheck` prompts by `approval` and `age_check`, `TextEdit` by
+//! `text_edit`. The screens raise actions (the globals' callbacks); [`Controller`] turns
+//! each into a [`crate::terminal::headless::Command`], runs it through
 //! [`crate::terminal::headless::run`], carries out its effects on the devices and binds
 //! the terminal's typed views back to the globals. No price, point or rule is decided
-//! here, and whatever a screen decides from a value arrives as its own boolean.
+//! here, and what a screen decides from a value arrives as its own boolean (the kind of a
+//! notice as the `NoticeKind` enum).
 //!
 //! The modules depend one way: `bind` connects them all; each global's module builds on
 //! `controller` (the terminal, the devices and running a command) and on `models`.
