@@ -106,7 +106,7 @@ fn entry(label: impl Into<SharedString>, value: impl Into<SharedString>) -> Entr
     }
 }
 
-/// A row the screen words itself (see `Fact` in `ui/state.slint`): what it is, data within
+/// A row the screen words itself (see `Fact` in `ui/types.slint`): what it is, data within
 /// its label, and its value.
 pub fn fact(key: &str, arg: impl Into<SharedString>, value: impl Into<SharedString>) -> Fact {
     Fact {
