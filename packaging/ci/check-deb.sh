@@ -4,8 +4,9 @@
 # rules, the credentials wrapper), runs the installed binary, then removes the package
 # (data kept) and purges it (nothing kept), checking what is left after each step.
 #
-#   bash packaging/ci/check-deb.sh
+#   bash packaging/ci/check-deb.sh [--no-build]
 #
+# --no-build checks the .deb already in $CARGO_TARGET_DIR/debian (or target/debian).
 # Needs root (it installs and purges a system package) and the network to Debian's
 # packages (the dependencies: cage, fonts-noto-cjk, ...). Uses $CARGO_TARGET_DIR when set.
 # Idempotent: a storepos package already installed is purged first, so this machine must
@@ -18,6 +19,12 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 target=${CARGO_TARGET_DIR:-$root/target}
 export DEBIAN_FRONTEND=noninteractive
+build=yes
+case ${1:-} in
+--no-build) build=no ;;
+'') ;;
+*) echo "usage: $0 [--no-build]" >&2; exit 2 ;;
+esac
 
 step() { printf '\n== %s\n' "$*"; }
 fail() {
@@ -57,13 +64,19 @@ packaging/deb/make-conffile.sh < packaging/storepos.toml | cmp -s - packaging/de
 ok "packaging/deb/storepos.toml is up to date"
 
 step "cargo deb (target dir $target)"
-rm -f "$target"/debian/storepos_*.deb
 build_started=$(date +%s)
-cargo deb --locked
+if [ "$build" = yes ]; then
+    rm -f "$target"/debian/storepos_*.deb
+    cargo deb --locked
+fi
 debs=("$target"/debian/storepos_*.deb)
 [ "${#debs[@]}" = 1 ] && [ -f "${debs[0]}" ] || fail "expected one storepos_*.deb in $target/debian, found: ${debs[*]}"
 deb=${debs[0]}
-ok "built $deb in $(($(date +%s) - build_started)) s"
+if [ "$build" = yes ]; then
+    ok "built $deb in $(($(date +%s) - build_started)) s"
+else
+    ok "using $deb"
+fi
 
 step "the package's metadata and contents"
 depends=$(dpkg-deb -f "$deb" Depends)
@@ -72,10 +85,11 @@ for dep in cage xwayland fontconfig fonts-noto-cjk libfontconfig1 libwayland-cli
         fail "Depends lacks $dep: $depends"
 done
 ok "Depends: $depends"
-contents=$(dpkg-deb -c "$deb" | awk '{print $NF}' | sed 's|^\./|/|')
+# (systemd units and udev rules may be under /lib or /usr/lib, the same place on merged-/usr)
+contents=$(dpkg-deb -c "$deb" | awk '{print $NF}' | sed 's|^\./|/|; s|^/lib/|/usr/lib/|')
 for file in /usr/bin/storepos /etc/storepos/storepos.toml \
-    /lib/systemd/system/storepos-hq.service /lib/systemd/system/storepos-till.service \
-    /lib/udev/rules.d/60-storepos.rules /usr/libexec/storepos/storepos-credentials; do
+    /usr/lib/systemd/system/storepos-hq.service /usr/lib/systemd/system/storepos-till.service \
+    /usr/lib/udev/rules.d/60-storepos.rules /usr/libexec/storepos/storepos-credentials; do
     printf '%s\n' "$contents" | grep -qx "$file" || fail "the package lacks $file"
 done
 ok "binary, conffile, units, udev rules and credentials wrapper are in the package"
@@ -128,7 +142,13 @@ check "hq.database is in /var/lib/storepos-hq" \
     grep -qx 'database = "sqlite:///var/lib/storepos-hq/storepos-hq.db"' <<<"$shown"
 
 step "systemd units"
-units=(/lib/systemd/system/storepos-hq.service /lib/systemd/system/storepos-till.service)
+hq_unit=$(dpkg -L storepos | grep '/systemd/system/storepos-hq\.service$')
+till_unit=$(dpkg -L storepos | grep '/systemd/system/storepos-till\.service$')
+rules=$(dpkg -L storepos | grep '/udev/rules\.d/60-storepos\.rules$')
+units=("$hq_unit" "$till_unit")
+for file in "${units[@]}" "$rules"; do
+    [ -f "$file" ] || fail "$file is not installed"
+done
 if ! analysis=$(systemd-analyze verify "${units[@]}" 2>&1); then
     printf '%s\n' "$analysis" >&2
     fail "systemd-analyze verify failed"
@@ -142,8 +162,7 @@ ok "systemd-analyze verify ${units[*]}"
 check "storepos-hq.service runs hq serve as storepos" grep -q '^ExecStart=.*/usr/bin/storepos --config /etc/storepos/storepos.toml hq serve$' "${units[0]}"
 check "storepos-till.service runs the full-screen till in cage" grep -q '^ExecStart=/usr/bin/cage -- .*/usr/bin/storepos --config /etc/storepos/storepos.toml terminal --fullscreen$' "${units[1]}"
 
-step "udev rules"
-rules=/lib/udev/rules.d/60-storepos.rules
+step "udev rules ($rules)"
 while IFS= read -r line; do
     case $line in '' | '#'* | 'ACTION=="remove", GOTO='* | 'LABEL='*) continue ;; esac
     case $line in *'GROUP="storepos", MODE="0660"') ;; *) fail "rule without GROUP=\"storepos\", MODE=\"0660\": $line" ;; esac
@@ -183,6 +202,10 @@ step "the till full screen in cage (headless), as storepos-till.service runs it,
 # cage refuses to run as root; the unit runs it as storepos in a logind session on tty1.
 # Here: wlroots' headless backend, a runtime directory of storepos's own, and the till's
 # token as a credential.
+# cage starts Xwayland, which needs /tmp/.X11-unix as systemd-tmpfiles makes it at boot.
+install -d -o root -g root -m 1777 /tmp/.X11-unix
+chown root:root /tmp/.X11-unix
+chmod 1777 /tmp/.X11-unix
 xdg=$(mktemp -d)
 creds=$(mktemp -d)
 printf 'S001.T01.ci-token\n' >"$creds/hq-token"
@@ -238,7 +261,9 @@ printf '%s\n' "$token" >"$creds/admin-token"
 chown -R storepos:storepos "$creds" "$run"
 chmod 700 "$creds" "$run"
 port=$((20000 + RANDOM % 20000))
-(cd /var/lib/storepos-hq && exec runuser -u storepos -- env CREDENTIALS_DIRECTORY="$creds" RUNTIME_DIRECTORY="$run" \
+# setpriv execs HQ as storepos (runuser would stay in between and die of the signal itself).
+(cd /var/lib/storepos-hq && exec setpriv --reuid=storepos --regid=storepos --init-groups \
+    env CREDENTIALS_DIRECTORY="$creds" RUNTIME_DIRECTORY="$run" \
     /usr/libexec/storepos/storepos-credentials /usr/bin/storepos --config /etc/storepos/storepos.toml \
     hq serve --listen "127.0.0.1:$port") >"$work/hq.log" 2>&1 &
 hq=$!
@@ -269,13 +294,23 @@ check "HQ's database is in /var/lib/storepos-hq" test -s /var/lib/storepos-hq/st
 check "HQ's coupon-signing key is in /var/lib/storepos-hq" test -s /var/lib/storepos-hq/storepos-hq.key
 rm -rf "$creds" "$run" "$work"
 
+step "reinstalling the package (an upgrade's path): the data and an edited configuration are kept"
+printf '# edited by check-deb.sh\n' >>/etc/storepos/storepos.toml
+dpkg -i "$deb"
+check "storepos is installed" sh -c "dpkg-query -W -f='\${db:Status-Status}' storepos | grep -qx installed"
+check "the edit of /etc/storepos/storepos.toml is kept" grep -qx '# edited by check-deb.sh' /etc/storepos/storepos.toml
+check "/var/lib/storepos/terminal.db is kept" test -s /var/lib/storepos/terminal.db
+check "/var/lib/storepos-hq/storepos-hq.key is kept" test -s /var/lib/storepos-hq/storepos-hq.key
+check "/var/lib/storepos is still 750 storepos:storepos" test "$(mode_of /var/lib/storepos)" = "750 storepos:storepos"
+check "storepos journal verify" runuser -u storepos -- storepos --config /etc/storepos/storepos.toml journal verify
+
 step "apt-get remove storepos: the data, the user and the configuration are kept"
 apt-get remove -y -q storepos
 check "the package is removed, its configuration kept (rc)" \
     sh -c "dpkg-query -W -f='\${db:Status-Abbrev}' storepos | grep -q '^rc'"
 check "/usr/bin/storepos is gone" test ! -e /usr/bin/storepos
-check "the units are gone" test ! -e /lib/systemd/system/storepos-hq.service -a ! -e /lib/systemd/system/storepos-till.service
-check "the udev rules are gone" test ! -e /lib/udev/rules.d/60-storepos.rules
+check "the units are gone" test ! -e "$hq_unit" -a ! -e "$till_unit"
+check "the udev rules are gone" test ! -e "$rules"
 check "/var/lib/storepos and its terminal.db are kept" test -s /var/lib/storepos/terminal.db
 check "/var/lib/storepos-hq and its database are kept" test -s /var/lib/storepos-hq/storepos-hq.db
 check "/etc/storepos/storepos.toml is kept" test -f /etc/storepos/storepos.toml
