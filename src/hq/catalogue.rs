@@ -2,7 +2,7 @@
 //! store's operators at HQ: replaced through the admin API and read back as the data sets
 //! the stores' terminals apply.
 
-use super::db::query;
+use super::db::{Arg, query};
 
 use super::retry::retrying;
 use super::store::{HqError, HqStore};
@@ -12,32 +12,17 @@ use crate::domain::promotion::Promotion;
 impl HqStore {
     /// Inserts or replaces products by GTIN, all in one transaction.
     pub async fn put_products(&self, products: &[Product]) -> Result<usize, HqError> {
-        let records = &products
+        let records = products
             .iter()
-            .map(|p| {
-                let record =
-                    serde_json::to_value(p).map_err(|e| HqError::Invalid(e.to_string()))?;
-                Ok((p.gtin.value() as i64, record))
-            })
+            .map(|p| Ok((Arg::from(p.gtin.value() as i64), as_json(p)?)))
             .collect::<Result<Vec<_>, HqError>>()?;
-        retrying("storing products", || async move {
-            let mut tx = self.pool().begin().await?;
-            for (gtin, record) in records {
-                query(
-                    "INSERT INTO products (gtin, record, updated_at) VALUES ($1, $2, $3)
-                     ON CONFLICT (gtin) DO UPDATE SET record = EXCLUDED.record, updated_at = EXCLUDED.updated_at",
-                )
-                .bind(*gtin)
-                .bind(record)
-                .bind(chrono::Utc::now())
-                .execute(&mut tx)
-                .await?;
-            }
-            tx.commit().await?;
-            Ok(())
-        })
-        .await?;
-        Ok(products.len())
+        self.upsert_json(
+            "storing products",
+            "INSERT INTO products (gtin, record, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (gtin) DO UPDATE SET record = EXCLUDED.record, updated_at = EXCLUDED.updated_at",
+            &records,
+        )
+        .await
     }
 
     /// Inserts or replaces promotions by id, all in one transaction; each is checked first.
@@ -45,32 +30,42 @@ impl HqStore {
         for p in promotions {
             p.validate().map_err(|e| HqError::Invalid(e.to_string()))?;
         }
-        let definitions = &promotions
+        let definitions = promotions
             .iter()
-            .map(|p| {
-                let definition =
-                    serde_json::to_value(p).map_err(|e| HqError::Invalid(e.to_string()))?;
-                Ok((&p.id, definition))
-            })
+            .map(|p| Ok((Arg::from(p.id.clone()), as_json(p)?)))
             .collect::<Result<Vec<_>, HqError>>()?;
-        retrying("storing promotions", || async move {
+        self.upsert_json(
+            "storing promotions",
+            "INSERT INTO promotions (id, definition, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET definition = EXCLUDED.definition, updated_at = EXCLUDED.updated_at",
+            &definitions,
+        )
+        .await
+    }
+
+    /// Runs `sql` (key, JSON record, now) for every record, all in one transaction,
+    /// retried as every write is.
+    async fn upsert_json(
+        &self,
+        what: &str,
+        sql: &'static str,
+        records: &[(Arg, serde_json::Value)],
+    ) -> Result<usize, HqError> {
+        retrying(what, || async move {
             let mut tx = self.pool().begin().await?;
-            for (id, definition) in definitions {
-                query(
-                    "INSERT INTO promotions (id, definition, updated_at) VALUES ($1, $2, $3)
-                     ON CONFLICT (id) DO UPDATE SET definition = EXCLUDED.definition, updated_at = EXCLUDED.updated_at",
-                )
-                .bind(*id)
-                .bind(definition)
-                .bind(chrono::Utc::now())
-                .execute(&mut tx)
-                .await?;
+            for (key, record) in records {
+                query(sql)
+                    .bind(key.clone())
+                    .bind(record)
+                    .bind(chrono::Utc::now())
+                    .execute(&mut tx)
+                    .await?;
             }
             tx.commit().await?;
             Ok(())
         })
         .await?;
-        Ok(promotions.len())
+        Ok(records.len())
     }
 
     /// Every product, in GTIN order.
@@ -260,4 +255,9 @@ impl HqStore {
         })
         .transpose()
     }
+}
+
+/// A record as HQ keeps it: its JSON.
+fn as_json<T: serde::Serialize>(record: &T) -> Result<serde_json::Value, HqError> {
+    serde_json::to_value(record).map_err(|e| HqError::Invalid(e.to_string()))
 }

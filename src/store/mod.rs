@@ -9,6 +9,7 @@
 //!   and much faster for bulk loads.
 
 pub mod catalogue;
+pub mod events;
 pub mod history;
 pub mod lifecycle;
 pub mod loyalty;

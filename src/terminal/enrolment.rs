@@ -2,14 +2,14 @@
 //! (the old card blocked), complaints and feedback, and the member's sheet; each change is
 //! an outbox event for HQ, durable before the answer.
 
-use crate::protocol::{self, CardReplacement, ComplaintEvent, Event};
+use crate::protocol::{self, CardReplacement, Event};
 use crate::said;
 use chrono::{DateTime, Utc};
-use storepos_sync::outbox::{self, Origin};
 
 use super::member::Enrolment;
 use super::{CommandError, Terminal};
 use crate::domain::member::{CardStatus, Member, MemberCard, normalize_phone};
+use crate::store::events;
 use crate::store::loyalty::{self, Complaint};
 use crate::store::members;
 
@@ -202,36 +202,14 @@ impl Terminal {
         } else {
             "open".into()
         };
-        let origin = self.origin();
-        let tx = self
-            .store
-            .terminal
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(crate::store::StoreError::from)?;
-        let id = loyalty::add_complaint(&tx, &c)?;
-        c.id = id;
-        let event = Event::ComplaintRecorded(ComplaintEvent { complaint: c });
-        outbox::append(&tx, &origin, event.kind().as_str(), event.payload(), at)
-            .map_err(|e| CommandError::Commit(e.to_string()))?;
-        tx.commit().map_err(crate::store::StoreError::from)?;
+        let id = events::record_complaint(&mut self.store.terminal, &mut c, at)?;
         self.nudge_sync();
         Ok(id)
     }
 
-    /// Writes one event to the outbox in its own durable transaction, taken `IMMEDIATE` like
-    /// a sale's: it reads the outbox's last sequence before it writes, and a deferred
-    /// transaction whose snapshot the uploader's acknowledgement made stale fails at once
-    /// ("database is locked") instead of waiting its turn.
+    /// Writes one event to the outbox in its own durable transaction.
     fn record_event(&mut self, event: &Event, at: DateTime<Utc>) -> Result<(), CommandError> {
-        let origin = self.origin();
-        let tx = self
-            .store
-            .terminal
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(crate::store::StoreError::from)?;
-        outbox::append(&tx, &origin, event.kind().as_str(), event.payload(), at)
-            .map_err(|e| CommandError::Commit(e.to_string()))?;
-        tx.commit().map_err(crate::store::StoreError::from)?;
+        events::record(&mut self.store.terminal, event, at)?;
         self.nudge_sync();
         Ok(())
     }
@@ -307,13 +285,6 @@ impl Terminal {
             );
         }
         Ok(view)
-    }
-
-    fn origin(&self) -> Origin {
-        Origin {
-            store_id: self.config.store.id.clone(),
-            terminal_id: self.config.terminal.id.clone(),
-        }
     }
 }
 
