@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, Source};
 
+mod backup;
 mod journal;
 mod lists;
 mod sync;
@@ -75,6 +76,13 @@ pub enum Command {
     /// Personalised shopping lists from purchase history: generate, evaluate, backtest, print.
     #[command(subcommand)]
     Lists(lists::ListsCommand),
+    /// Back the till's data up into DIR (a new or empty directory) while it runs: its
+    /// databases copied consistently, the journal verified on the copy.
+    Backup { dir: PathBuf },
+    /// Restore a backup made by `storepos backup` into the data directory (stop the till
+    /// first): refused unless every file is as the backup recorded, its journal verifies and
+    /// it is this store's and terminal's; the files it replaces are set aside.
+    Restore { dir: PathBuf },
     /// Send this terminal's unacknowledged events to HQ now, retrying until none is left or
     /// the time is up (exit status 1 if some are left).
     Sync {
@@ -326,6 +334,8 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
         Command::Import(what) => run_import(&config, what),
         Command::Hq(what) => run_hq(&config, what),
         Command::Sync { timeout } => sync::sync_now(&config, timeout),
+        Command::Backup { dir } => backup::backup(&config, &dir),
+        Command::Restore { dir } => backup::restore(&config, &dir),
         Command::Lists(what) => lists::run(&config, what),
         Command::Terminal(args) => {
             if !args.headless {

@@ -8,6 +8,7 @@
 //!   purchase history): WAL with `synchronous=NORMAL`, which is safe against corruption
 //!   and much faster for bulk loads.
 
+pub mod backup;
 pub mod catalogue;
 pub mod events;
 pub mod history;

@@ -5,6 +5,7 @@
 mod common;
 
 mod age_check;
+mod backup;
 mod cli;
 mod counter;
 mod crash;
