@@ -16,11 +16,9 @@ use std::time::Duration;
 use slint::{ComponentHandle, Timer, VecModel};
 use storepos_drivers::{CardSource, DeviceEvent, InputDevice};
 
+use super::held::{Device, LastSale, ReturnDraft};
 use super::lists::BatchRun;
 use super::models::Refusal;
-use super::payment::LastSale;
-use super::returns::ReturnDraft;
-use super::status::Device;
 use super::{
     AgeCheck, AppWindow, Approval, BasketLine, Manager, Member, Payment, Returns, Sale, Session,
     Status,

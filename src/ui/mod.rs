@@ -35,6 +35,7 @@ mod age_check;
 mod approval;
 mod bind;
 mod controller;
+mod held;
 pub mod launch;
 pub mod lists;
 mod manager;

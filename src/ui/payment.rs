@@ -5,17 +5,12 @@
 use slint::{ComponentHandle, SharedString};
 
 use super::controller::{Controller, Shared};
+use super::held::LastSale;
 use super::models::{self, Refusal, rows};
 use super::{AppWindow, Entry, Payment, Screen};
 use crate::domain::money::Money;
 use crate::terminal::headless::{Command, Outcome, TenderArgs};
 use crate::terminal::{CommandError, views};
-
-/// What the sale-complete panel shows.
-pub(super) struct LastSale {
-    total: SharedString,
-    tenders: Vec<Entry>,
-}
 
 impl Controller {
     /// What is paid and due on a sale of `total`, the tenders so far and the notes the

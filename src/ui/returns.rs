@@ -5,18 +5,11 @@
 use slint::ComponentHandle;
 
 use super::controller::{Controller, Shared};
+use super::held::ReturnDraft;
 use super::models::{self, Refusal, rows};
 use super::{AppWindow, NoticeKind, Returns};
 use crate::terminal::headless::{Command, Outcome, ReceiptArg, ReturnLineArgs};
-use crate::terminal::returns::Returnable;
 use crate::terminal::views::{self, RefundView};
-
-/// A return being put together: the receipt, its lines and the units chosen per line.
-pub(super) struct ReturnDraft {
-    pub code: String,
-    pub lines: Vec<Returnable>,
-    pub chosen: Vec<i32>,
-}
 
 impl Controller {
     fn return_lookup(&mut self, code: &str) {

@@ -8,15 +8,9 @@ use storepos_drivers::DeviceStatus;
 use storepos_drivers::printer::status::PaperState;
 
 use super::controller::{Controller, NOTICE_SHOWN_FOR, Shared};
+use super::held::Device;
 use super::models::{self, Refusal, rows};
 use super::{AppWindow, Fact, NoticeKind, Status};
-
-/// A device whose state the status bar shows.
-#[derive(Clone, Copy)]
-pub(super) enum Device {
-    Scanner,
-    Printer,
-}
 
 /// A device's state as the status bar's lamps show it (paper is the printer's).
 #[derive(Clone, Copy, PartialEq)]
