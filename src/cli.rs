@@ -161,6 +161,9 @@ pub enum HqCommand {
     /// The reconciliation report: coupons redeemed twice by offline tills and their cost,
     /// points redemptions that overdrew a balance.
     Report,
+    /// Copy an embedded SQLite HQ database consistently into FILE (a new file) while HQ
+    /// runs; a PostgreSQL HQ is backed up with pg_dump.
+    Backup { file: PathBuf },
 }
 
 #[derive(Debug, Args)]
@@ -645,6 +648,11 @@ fn run_hq(config: &Config, what: HqCommand) -> Result<()> {
             HqCommand::ManufacturerReport => {
                 let report = store.manufacturer_report().await?;
                 println!("{}", serde_json::to_string_pretty(&report)?);
+                Ok(())
+            }
+            HqCommand::Backup { file } => {
+                store.pool().backup_into(&file).await?;
+                println!("HQ's database copied into {}", file.display());
                 Ok(())
             }
             HqCommand::Report => {

@@ -52,6 +52,34 @@ pub enum Pool {
 }
 
 impl Pool {
+    /// Writes a consistent copy of an embedded SQLite HQ database to `to`, a new file, while
+    /// HQ runs (`VACUUM INTO`: one read transaction, so one snapshot). A PostgreSQL HQ is
+    /// backed up with the server's own tools (`pg_dump`), and is refused here with that advice.
+    pub async fn backup_into(&self, to: &std::path::Path) -> Result<(), HqError> {
+        match self {
+            Pool::Postgres(_) => Err(HqError::Invalid(
+                "HQ's database is on a PostgreSQL server: back it up with pg_dump (see README, Install HQ)"
+                    .into(),
+            )),
+            Pool::Sqlite(pool) => {
+                if to.exists() {
+                    return Err(HqError::Invalid(format!(
+                        "{} exists: a backup goes into a new file",
+                        to.display()
+                    )));
+                }
+                let target = to.to_str().ok_or_else(|| {
+                    HqError::Invalid(format!("{} is not a UTF-8 path", to.display()))
+                })?;
+                sqlx::query("VACUUM INTO ?1")
+                    .bind(target)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+
     /// Connects (creating a SQLite file if missing) and brings the schema up to date.
     pub async fn open(url: &DatabaseUrl) -> Result<Pool, HqError> {
         match url {

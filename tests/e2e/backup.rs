@@ -227,3 +227,34 @@ fn a_backup_never_goes_into_a_directory_that_holds_something() {
         .arg(work.path().join("backup")));
     assert!(!ok && said.contains("is not empty"), "{said}");
 }
+
+#[test]
+fn an_embedded_hq_database_is_copied_whole_while_hq_runs_and_a_postgresql_one_is_sent_to_pg_dump() {
+    use crate::common::hq::{Database, Hq, register, setup};
+    let db = Database::sqlite();
+    let (work, _token) = setup(&db);
+    let _hq = Hq::start(work.path());
+    register(work.path(), "S001", "T02");
+    let copy = work.path().join("hq-copy.db");
+    let (ok, said) = run(storepos(work.path()).args(["hq", "backup"]).arg(&copy));
+    assert!(ok, "{said}");
+    // The copy is a database HQ opens, holding what HQ held: both terminals and the member.
+    let conn = rusqlite::Connection::open(&copy).unwrap();
+    let terminals: i64 = conn
+        .query_row("SELECT COUNT(*) FROM terminals", [], |r| r.get(0))
+        .unwrap();
+    let members: i64 = conn
+        .query_row("SELECT COUNT(*) FROM members", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!((terminals, members), (2, 1));
+    // A second backup never overwrites the first.
+    let (ok, said) = run(storepos(work.path()).args(["hq", "backup"]).arg(&copy));
+    assert!(!ok && said.contains("exists"), "{said}");
+
+    let pg = Database::postgres();
+    let (work, _token) = setup(&pg);
+    let (ok, said) = run(storepos(work.path())
+        .args(["hq", "backup"])
+        .arg(work.path().join("x.db")));
+    assert!(!ok && said.contains("pg_dump"), "{said}");
+}
