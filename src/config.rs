@@ -7,6 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod env;
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::domain::gs1::VariableMeasureLayout;
@@ -20,6 +22,9 @@ pub const DOCUMENTED_DEFAULTS: &str = include_str!("../packaging/storepos.toml")
 
 /// Name of the file looked for in the working directory when `--config` is not given.
 pub const DEFAULT_FILE: &str = "storepos.toml";
+
+/// The installed configuration, read when no other file is named or present.
+pub const SYSTEM_FILE: &str = "/etc/storepos/storepos.toml";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -243,6 +248,18 @@ pub struct BarcodeConfig {
 pub struct LoggingConfig {
     /// A `tracing` filter such as `info` or `storepos=debug`; `RUST_LOG` wins if set.
     pub level: String,
+    /// `plain` lines on standard error (what systemd's journal takes), or `json`, one JSON
+    /// object a line, for log collectors (also `STOREPOS_LOG_FORMAT=json`).
+    pub format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Plain,
+    Json,
 }
 
 impl Default for Config {
@@ -337,6 +354,7 @@ impl Default for LoggingConfig {
     fn default() -> Self {
         LoggingConfig {
             level: "info,rusqlite_migration=warn".into(),
+            format: LogFormat::Plain,
         }
     }
 }
@@ -357,6 +375,25 @@ fn serialize_tax_rates<S: Serializer>(rates: &TaxRates, s: S) -> Result<S::Ok, S
 fn deserialize_tax_rates<'de, D: Deserializer<'de>>(d: D) -> Result<TaxRates, D::Error> {
     let texts = Vec::<String>::deserialize(d)?;
     TaxRates::parse(&texts).map_err(serde::de::Error::custom)
+}
+
+/// A deserialising error as [`ConfigError::Invalid`], naming the key it is about.
+fn invalid_at<E: std::fmt::Display>(path: &Path, e: serde_path_to_error::Error<E>) -> ConfigError {
+    let key = e.path().to_string();
+    // toml's own message starts with a location banner; keep its last line, the reason.
+    let text = e.into_inner().to_string();
+    let message = text
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    ConfigError::Invalid {
+        path: path.to_path_buf(),
+        key,
+        message,
+    }
 }
 
 /// Whether `id` is a valid store or terminal id: 1–32 ASCII letters, digits, `-` or `_`.
@@ -384,6 +421,13 @@ pub enum ConfigError {
     },
     #[error("configuration file {path} is not valid TOML: {message}")]
     Syntax { path: PathBuf, message: String },
+    /// An environment override (see [`env`]) that is refused, or that makes a key invalid.
+    #[error("environment variable {var} (key `{key}`): {message}")]
+    Env {
+        var: String,
+        key: String,
+        message: String,
+    },
     #[error(
         "hq.key_file names HQ's private coupon-signing key ({}), which a till never holds: \
          whoever reads a till's disk could sign coupons and lists that every till accepts. \
@@ -404,31 +448,70 @@ pub enum Source {
 impl Config {
     /// Parses and validates a configuration text; `path` is only used in messages.
     pub fn from_toml(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let deserializer =
-            toml::de::Deserializer::parse(text).map_err(|e| ConfigError::Syntax {
-                path: path.to_path_buf(),
-                message: e.to_string().trim_end().to_string(),
-            })?;
-        let config: Config = serde_path_to_error::deserialize(deserializer).map_err(|e| {
-            let key = e.path().to_string();
-            let inner = e.into_inner();
-            // toml's own message starts with a location banner; keep its last line, the reason.
-            let text = inner.to_string();
-            let message = text
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("")
-                .trim()
-                .to_string();
-            ConfigError::Invalid {
-                path: path.to_path_buf(),
-                key,
-                message,
-            }
-        })?;
+        let syntax = |e: toml::de::Error| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        };
+        let deserializer = toml::de::Deserializer::parse(text).map_err(syntax)?;
+        let config: Config =
+            serde_path_to_error::deserialize(deserializer).map_err(|e| invalid_at(path, e))?;
         config.validate(path)?;
         Ok(config)
+    }
+
+    /// Parses `text`, applies the environment `overrides` over it (see [`env`]) and
+    /// validates the result; an error about an overridden key names its variable.
+    pub fn from_toml_with(
+        text: &str,
+        path: &Path,
+        overrides: &[env::Override],
+    ) -> Result<Config, ConfigError> {
+        if overrides.is_empty() {
+            return Config::from_toml(text, path);
+        }
+        let file: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let mut readings: Vec<env::Reading> = overrides
+            .iter()
+            .map(|o| match env::has_default(&o.key) {
+                true => env::Reading::Typed,
+                false => env::Reading::Guessed,
+            })
+            .collect();
+        loop {
+            let mut table = file.clone();
+            env::apply(&mut table, overrides, &readings)?;
+            let result = serde_path_to_error::deserialize(table)
+                .map_err(|e| invalid_at(path, e))
+                .and_then(|config: Config| config.validate(path).map(|()| config));
+            let Err(ConfigError::Invalid { key, message, .. }) = result else {
+                return result;
+            };
+            let Some(culprit) = env::culprit(overrides, &key, &message) else {
+                return Err(ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    key,
+                    message,
+                });
+            };
+            // A key with no default to type it by, guessed as a number or a list: try the
+            // text as it is before refusing it.
+            let index = overrides
+                .iter()
+                .position(|o| o == culprit)
+                .expect("the culprit is one of them");
+            if readings[index] == env::Reading::Guessed {
+                readings[index] = env::Reading::Text;
+                continue;
+            }
+            return Err(ConfigError::Env {
+                var: culprit.var.clone(),
+                key,
+                message,
+            });
+        }
     }
 
     /// Checks rules that span several values or that the types alone cannot hold.
@@ -552,24 +635,34 @@ impl Config {
     }
 
     /// Loads the configuration: the given file, else `STOREPOS_CONFIG`, else
-    /// `./storepos.toml` if present, else the built-in defaults.
+    /// `./storepos.toml` if present, else `/etc/storepos/storepos.toml` if present, else the
+    /// built-in defaults; then the `STOREPOS_<TABLE>__<KEY>` overrides (see [`env`]).
     pub fn load(explicit: Option<&Path>) -> Result<(Config, Source), ConfigError> {
+        let overrides = env::overrides(std::env::vars_os())?;
         let chosen = explicit.map(Path::to_path_buf).or_else(|| {
             std::env::var_os("STOREPOS_CONFIG")
                 .map(PathBuf::from)
                 .or_else(|| {
-                    let local = PathBuf::from(DEFAULT_FILE);
-                    local.exists().then_some(local)
+                    [DEFAULT_FILE, SYSTEM_FILE]
+                        .into_iter()
+                        .map(PathBuf::from)
+                        .find(|p| p.exists())
                 })
         });
         match chosen {
-            None => Ok((Config::default(), Source::Defaults)),
+            None => Ok((
+                Config::from_toml_with("", Path::new("(built-in defaults)"), &overrides)?,
+                Source::Defaults,
+            )),
             Some(path) => {
                 let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
                     path: path.clone(),
                     source,
                 })?;
-                Ok((Config::from_toml(&text, &path)?, Source::File(path)))
+                Ok((
+                    Config::from_toml_with(&text, &path, &overrides)?,
+                    Source::File(path),
+                ))
             }
         }
     }

@@ -15,10 +15,14 @@ fn main() -> std::process::ExitCode {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.logging.level));
-    tracing_subscriber::fmt()
+    // Plain lines on standard error (the journal when run by systemd), or JSON lines.
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match config.logging.format {
+        storepos::config::LogFormat::Plain => logs.init(),
+        storepos::config::LogFormat::Json => logs.json().init(),
+    }
     tracing::debug!(?source, data_dir = %config.data_dir.display(), "configuration loaded");
     match cli::run(cli, config, source) {
         Ok(()) => std::process::ExitCode::SUCCESS,
