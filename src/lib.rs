@@ -46,6 +46,7 @@ pub mod hq;
 pub mod import;
 pub mod journal;
 pub mod lists;
+pub mod progress;
 pub mod protocol;
 pub mod receipt;
 pub mod settings;

@@ -1,5 +1,6 @@
 //! The `storepos lists` subcommands: their arguments and what each runs.
 
+use crate::progress::Working;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -180,6 +181,7 @@ fn run_fit(config: &Config, args: FitArgs) -> Result<()> {
     }
     let loaded = load_store(config)?;
     let started = std::time::Instant::now();
+    let working = Working::new("fitting the list model");
     let (model, report) = fit::fit(
         &loaded,
         &cutoffs,
@@ -193,6 +195,7 @@ fn run_fit(config: &Config, args: FitArgs) -> Result<()> {
         },
     )
     .map_err(|e| anyhow::anyhow!(e))?;
+    drop(working);
     let bytes = model.to_file_bytes(args.out.extension().is_some_and(|e| e == "gz"));
     std::fs::write(&args.out, bytes)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
@@ -209,6 +212,7 @@ fn run_fit(config: &Config, args: FitArgs) -> Result<()> {
 }
 
 fn load_store(config: &Config) -> Result<Loaded> {
+    let _working = Working::new("loading the purchase history");
     let store = crate::store::Store::open_configured(config, &config.data_dir)?;
     load(store.catalogue.conn())
 }
@@ -254,10 +258,10 @@ pub fn run(config: &Config, command: ListsCommand) -> Result<()> {
                 .collect::<Result<Vec<_>>>()?;
             let loaded = load_store(config)?;
             for as_of in cutoffs {
-                print!(
-                    "{}",
-                    evaluate::table(&evaluate::evaluate(&loaded, as_of, &params))
-                );
+                let working = Working::new(&format!("judging the lists of {as_of}"));
+                let evaluation = evaluate::evaluate(&loaded, as_of, &params);
+                drop(working);
+                print!("{}", evaluate::table(&evaluation));
                 println!();
             }
             Ok(())
@@ -270,7 +274,9 @@ pub fn run(config: &Config, command: ListsCommand) -> Result<()> {
             };
             let params = params(config, &common)?;
             let loaded = load_store(config)?;
+            let working = Working::new("backtesting the lists");
             let results = backtest::run(&args.dir, &loaded, &params)?;
+            drop(working);
             print!("{}", backtest::table(&results));
             Ok(())
         }
@@ -288,7 +294,9 @@ fn run_generate(config: &Config, args: GenerateArgs) -> Result<()> {
     let key = args.codes.as_ref().map(|_| hq_key(config)).transpose()?;
     let loaded = load_store(config)?;
     let deals = read_deals(args.deals.as_deref(), &loaded, config)?;
+    let working = Working::new("making the lists");
     let plan = generate::plan(&loaded, &deals, as_of, &params);
+    drop(working);
     let file = std::fs::File::create(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let mut out = std::io::BufWriter::new(file);

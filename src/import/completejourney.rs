@@ -78,7 +78,8 @@ pub fn parse_cents(text: &str) -> Option<i64> {
 
 fn gz_reader(dir: &Path, name: &str) -> Result<(PathBuf, csv::Reader<Box<dyn Read>>), ImportError> {
     let path = dir.join(name);
-    let file = std::fs::File::open(&path).map_err(|source| ImportError::Io {
+    // The progress line counts the compressed bytes: their total is known up front.
+    let file = crate::progress::open_file(&path).map_err(|source| ImportError::Io {
         path: path.clone(),
         source,
     })?;

@@ -83,8 +83,9 @@ impl Columns {
 }
 
 /// Opens a CSV file with a header row; rows may not have a different number of fields.
-pub fn open(path: &Path) -> Result<csv::Reader<std::fs::File>, ImportError> {
-    let file = std::fs::File::open(path).map_err(|source| ImportError::Io {
+/// On a terminal, a progress line shows how much of the file is read.
+pub fn open(path: &Path) -> Result<csv::Reader<impl std::io::Read + use<>>, ImportError> {
+    let file = crate::progress::open_file(path).map_err(|source| ImportError::Io {
         path: path.to_path_buf(),
         source,
     })?;
