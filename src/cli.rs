@@ -21,7 +21,10 @@ use crate::store::{Identity, Store, history, members};
     about = "Point-of-sale and membership-card terminal for retail stores"
 )]
 pub struct Cli {
-    /// Configuration file (default: $STOREPOS_CONFIG, else ./storepos.toml if present, else built-in defaults).
+    /// Configuration file (default: $STOREPOS_CONFIG, else ./storepos.toml if present, else
+    /// /etc/storepos/storepos.toml if present, else built-in defaults). Any key can be set
+    /// over it from the environment: STOREPOS_<TABLE>__<KEY>=value (e.g.
+    /// STOREPOS_HQ__DATABASE=postgres://…, STOREPOS_DATA_DIR=/srv/till).
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Data directory; overrides `data_dir` from the configuration for every command.
@@ -58,9 +61,17 @@ pub enum Command {
         /// Card number or phone number.
         query: String,
     },
-    /// List configured and detected devices (serial ports, USB printers, input devices),
-    /// open each, print its health, and suggest udev rules for permission errors.
-    Doctor,
+    /// Check the whole till, one line per check with what to do when it is not ok: the
+    /// configuration, the data directory (writable, free space), HQ (reachable, the token
+    /// accepted), the clock against HQ's, the coupon key, a CJK font for Chinese, the
+    /// outbox's backlog, the journal, and every configured device. Exit status 1 when a
+    /// check fails.
+    Doctor {
+        /// Print one JSON document (an array of {name, status, detail, remedy}) for
+        /// monitoring.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check or export the electronic journal.
     #[command(subcommand)]
     Journal(JournalCommand),
@@ -417,23 +428,15 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
             }
             Ok(())
         }
-        Command::Doctor => {
-            let report = storepos_drivers::doctor_report(&config.devices);
-            println!("{}", report.to_string().trim_end());
-            for file in hq_keys_on_this_machine(&config) {
-                println!(
-                    "WARNING  HQ's private coupon-signing key is on this machine at {}: a till must \
-                     not hold it (whoever reads this disk can sign coupons and lists every till \
-                     accepts). Move it to HQ and delete it here; tills need only HQ's public key \
-                     (loyalty.coupon_key).",
-                    file.display()
-                );
-            }
-            if report.all_ok() {
-                Ok(())
+        Command::Doctor { json } => {
+            let report = crate::doctor::run(&config, &source);
+            if json {
+                println!("{}", report.to_json());
             } else {
-                anyhow::bail!("some devices need attention (see above)")
+                println!("{report}");
             }
+            anyhow::ensure!(!report.failed(), "some checks failed (see above)");
+            Ok(())
         }
         Command::Journal(j) => journal::run_journal(&config, j),
         Command::Config(c) => {
@@ -673,19 +676,6 @@ fn run_hq(config: &Config, what: HqCommand) -> Result<()> {
             }
         }
     })
-}
-
-/// The engine's settings for HQ's lists: the defaults, in the chain's local time.
-/// Files where HQ's coupon-signing key would be on this machine, that exist: `hq.key_file`
-/// (or its default name in the working directory) and the same name in the data directory.
-fn hq_keys_on_this_machine(config: &Config) -> Vec<std::path::PathBuf> {
-    let named = config.hq.key_file();
-    let mut places = vec![named.clone()];
-    if let Some(name) = named.file_name() {
-        places.push(config.data_dir.join(name));
-    }
-    places.dedup();
-    places.into_iter().filter(|p| p.is_file()).collect()
 }
 
 /// `storepos terminal` without `--headless` where no display is there: the caller exits 2.

@@ -18,7 +18,8 @@
 //!    effects on the counter's devices and the headless JSON Lines interface; [`hq`]: the
 //!    headquarters service (PostgreSQL or SQLite), which reads the same [`protocol`].
 //! 6. [`till`]: a running till (store, devices, uploader, refresher); [`ui`]: the Slint
-//!    touch UI on top of it; [`demo`], [`demo_hq`], [`bench`].
+//!    touch UI on top of it; [`demo`], [`demo_hq`], [`bench`]; [`doctor`], the checks of
+//!    a whole till.
 //! 7. [`cli`]: the command line, a leaf that only `main.rs` imports.
 //!
 //! # One sale, from scan to HQ
@@ -41,6 +42,7 @@ pub mod config;
 pub mod database_url;
 pub mod demo;
 pub mod demo_hq;
+pub mod doctor;
 pub mod domain;
 pub mod hq;
 pub mod import;

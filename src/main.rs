@@ -9,6 +9,19 @@ fn main() -> std::process::ExitCode {
     let (config, source) = match cli::load_config(&cli) {
         Ok(loaded) => loaded,
         Err(e) => {
+            // The doctor reports a configuration it cannot load as its failed check.
+            if let (cli::Command::Doctor { json }, Some(error)) = (
+                &cli.command,
+                e.downcast_ref::<storepos::config::ConfigError>(),
+            ) {
+                let report = storepos::doctor::Report::unloadable(error);
+                if *json {
+                    println!("{}", report.to_json());
+                } else {
+                    println!("{report}");
+                }
+                return std::process::ExitCode::FAILURE;
+            }
             eprintln!("error: {e:#}");
             return std::process::ExitCode::from(2);
         }

@@ -1,6 +1,8 @@
 //! `storepos doctor`: lists the configured devices and what is plugged in (serial ports,
 //! USB printers by vendor/product id, evdev input devices), opens each configured device,
-//! reports its health, and for a permission error suggests the udev rule that fixes it.
+//! reports its health, and for a permission error points at the package's udev rules (the
+//! `storepos` group, stable names such as `/dev/storepos-scanner0`) or a local rule keyed
+//! on the device's USB ids.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -115,58 +117,120 @@ impl DoctorReport {
     }
 }
 
-/// The kernel name of a device node, following symlinks such as `/dev/serial/by-id/…`.
-fn kernel_name(path: &Path) -> String {
-    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    real.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
+/// The USB vendor and product ids of the device behind a device node (`/dev/ttyACM0`,
+/// `/dev/input/event7`, `/dev/hidraw3`, `/dev/usb/lp0`), read from sysfs; `None` when it
+/// is not a USB device or sysfs is not there.
+fn usb_ids(path: &Path) -> Option<(String, String)> {
+    let real = std::fs::canonicalize(path).ok()?;
+    let kernel = real.file_name()?.to_str()?.to_string();
+    let class = ["tty", "input", "hidraw", "usbmisc"]
+        .into_iter()
+        .map(|c| Path::new("/sys/class").join(c).join(&kernel))
+        .find(|p| p.exists())?;
+    let mut dir = std::fs::canonicalize(class.join("device")).ok()?;
+    loop {
+        let read = |name: &str| {
+            std::fs::read_to_string(dir.join(name))
+                .ok()
+                .map(|s| s.trim().to_string())
+        };
+        if let (Some(vendor), Some(product)) = (read("idVendor"), read("idProduct")) {
+            return Some((vendor, product));
+        }
+        if !dir.pop() || dir == Path::new("/sys") {
+            return None;
+        }
+    }
 }
 
-/// A udev rule (and how to install it) that gives the `storepos` user access.
-pub fn udev_hint(attachment: &Attachment) -> Option<String> {
-    let rule = match attachment {
-        Attachment::Serial(p) => format!(
-            "SUBSYSTEM==\"tty\", KERNEL==\"{}\", MODE=\"0660\", GROUP=\"dialout\"",
-            kernel_name(p)
-        ),
-        Attachment::Input(p) => format!(
-            "SUBSYSTEM==\"input\", KERNEL==\"{}\", MODE=\"0660\", GROUP=\"input\"",
-            kernel_name(p)
-        ),
-        Attachment::Hidraw(p) => format!(
-            "SUBSYSTEM==\"hidraw\", KERNEL==\"{}\", MODE=\"0660\", GROUP=\"plugdev\"",
-            kernel_name(p)
-        ),
+/// The stable name the package's udev rules give a device of this kind, and the udev
+/// subsystem of its node.
+fn stable_name(category: DeviceCategory, attachment: &Attachment) -> (&'static str, &'static str) {
+    let subsystem = match attachment {
+        Attachment::Input(_) => "input",
+        Attachment::Hidraw(_) => "hidraw",
+        Attachment::DeviceFile(_) => "usbmisc",
+        Attachment::Usb { .. } => "usb",
+        _ => "tty",
+    };
+    let name = match (category, attachment) {
+        (DeviceCategory::Scanner, Attachment::Input(_)) => "storepos-scanner-kbd0",
+        (DeviceCategory::Scanner, Attachment::Hidraw(_)) => "storepos-scanner-hidpos0",
+        (DeviceCategory::Scanner, _) => "storepos-scanner0",
+        (DeviceCategory::CardReader, Attachment::Input(_)) => "storepos-card-kbd0",
+        (DeviceCategory::CardReader, _) => "storepos-card0",
+        (DeviceCategory::ReceiptPrinter | DeviceCategory::CashDrawer, _) => "storepos-printer0",
+        (DeviceCategory::LineDisplay, _) => "storepos-display0",
+        (DeviceCategory::Scale, _) => "storepos-scale0",
+    };
+    (name, subsystem)
+}
+
+/// What to do about a device the till's user may not open: the package's udev rules
+/// (`/lib/udev/rules.d/60-storepos.rules`) give known POS devices group `storepos` and a
+/// stable name such as `/dev/storepos-scanner0`; a device they do not know gets a local
+/// rule keyed on its USB ids (never on a kernel name such as `ttyACM0`, which changes when
+/// it is replugged).
+pub fn udev_hint(category: DeviceCategory, attachment: &Attachment) -> Option<String> {
+    let (ids, path) = match attachment {
+        Attachment::Serial(p)
+        | Attachment::Input(p)
+        | Attachment::Hidraw(p)
+        | Attachment::DeviceFile(p) => (usb_ids(p), Some(p.as_path())),
         Attachment::Usb {
             vendor_id,
             product_id,
-        } => format!(
-            "SUBSYSTEM==\"usb\", ATTRS{{idVendor}}==\"{vendor_id:04x}\", \
-             ATTRS{{idProduct}}==\"{product_id:04x}\", MODE=\"0660\", GROUP=\"lp\""
-        ),
-        Attachment::DeviceFile(p) => format!(
-            "SUBSYSTEM==\"usbmisc\", KERNEL==\"{}\", MODE=\"0660\", GROUP=\"lp\"",
-            kernel_name(p)
+        } => (
+            Some((format!("{vendor_id:04x}"), format!("{product_id:04x}"))),
+            None,
         ),
         Attachment::Simulated | Attachment::Network(_) | Attachment::Printer => return None,
     };
-    let group = rule
-        .rsplit("GROUP=\"")
-        .next()
-        .and_then(|g| g.strip_suffix('"'))
-        .unwrap_or("dialout")
-        .to_string();
+    let (name, subsystem) = stable_name(category, attachment);
+    let (vendor, product) = ids.unwrap_or_else(|| ("VVVV".into(), "PPPP".into()));
+    let (attr, symlink) = if subsystem == "usb" {
+        ("ATTR", String::new())
+    } else {
+        ("ATTRS", format!(", SYMLINK+=\"{name}\""))
+    };
+    let kernel = if subsystem == "input" {
+        "KERNEL==\"event*\", "
+    } else {
+        ""
+    };
+    let rule = format!(
+        "SUBSYSTEM==\"{subsystem}\", {kernel}{attr}{{idVendor}}==\"{vendor}\", \
+         {attr}{{idProduct}}==\"{product}\"{symlink}, GROUP=\"storepos\", MODE=\"0660\""
+    );
+    let configure = match (subsystem, path) {
+        ("usb", _) => String::new(),
+        (_, Some(p)) if !p.to_string_lossy().contains("storepos-") => format!(
+            " and configure /dev/{name} rather than {} (kernel names change when a device \
+             is replugged)",
+            p.display()
+        ),
+        _ => String::new(),
+    };
+    let ids_from = match path {
+        Some(p) => format!(" (`udevadm info {}` shows its ids)", p.display()),
+        None => String::new(),
+    };
     Some(format!(
-        "permission denied: add this line to /etc/udev/rules.d/99-storepos.rules\n    {rule}\n  \
-         then run `udevadm control --reload && udevadm trigger` and make sure the terminal's \
-         user is in group `{group}` (usermod -aG {group} storepos)"
+        "permission denied: the till's user must be in group storepos (usermod -aG storepos \
+         storepos, then log in again) and the device must be one the package's udev rules \
+         (/lib/udev/rules.d/60-storepos.rules) give to that group{configure}. A device those \
+         rules do not know: add this line to /etc/udev/rules.d/61-storepos-local.rules{ids_from}\n    \
+         {rule}\n  then run `udevadm control --reload && udevadm trigger`"
     ))
 }
 
-fn hint_for(error: &DeviceError, attachment: &Attachment) -> Option<String> {
+fn hint_for(
+    error: &DeviceError,
+    category: DeviceCategory,
+    attachment: &Attachment,
+) -> Option<String> {
     match &error.kind {
-        ErrorKind::PermissionDenied(_) => udev_hint(attachment),
+        ErrorKind::PermissionDenied(_) => udev_hint(category, attachment),
         ErrorKind::NotFound(_) => Some(match attachment {
             Attachment::Usb { .. } => {
                 "not plugged in, or wrong vendor/product id (see the USB printers found below)"
@@ -189,7 +253,7 @@ fn check<D: Device + ?Sized>(device: &mut D, attachment: Attachment) -> DeviceCh
     let (health, hint) = match outcome {
         Ok(()) => (device.check_health(), None),
         Err(e) => {
-            let hint = hint_for(&e, &attachment);
+            let hint = hint_for(&e, category, &attachment);
             (Health::failed(e.to_string()), hint)
         }
     };
@@ -432,22 +496,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn udev_hints_name_the_device() {
-        let h = udev_hint(&Attachment::Usb {
-            vendor_id: 0x04b8,
-            product_id: 0x0202,
-        })
+    fn udev_hints_point_at_the_packaged_rules_not_kernel_names() {
+        let h = udev_hint(
+            DeviceCategory::ReceiptPrinter,
+            &Attachment::Usb {
+                vendor_id: 0x04b8,
+                product_id: 0x0202,
+            },
+        )
         .unwrap();
         assert!(
-            h.contains("ATTRS{idVendor}==\"04b8\", ATTRS{idProduct}==\"0202\""),
+            h.contains("ATTR{idVendor}==\"04b8\", ATTR{idProduct}==\"0202\""),
             "{h}"
         );
-        assert!(h.contains("usermod -aG lp"));
-        let h = udev_hint(&Attachment::Serial("/dev/ttyUSB0".into())).unwrap();
-        assert!(h.contains("KERNEL==\"ttyUSB0\"") && h.contains("dialout"));
-        let h = udev_hint(&Attachment::Input("/dev/input/event7".into())).unwrap();
-        assert!(h.contains("SUBSYSTEM==\"input\", KERNEL==\"event7\""));
-        assert!(udev_hint(&Attachment::Simulated).is_none());
+        assert!(h.contains("usermod -aG storepos") && h.contains("60-storepos.rules"));
+        let h = udev_hint(
+            DeviceCategory::Scanner,
+            &Attachment::Serial("/dev/ttyUSB0".into()),
+        )
+        .unwrap();
+        assert!(!h.contains("KERNEL==\"ttyUSB0\""), "{h}");
+        assert!(h.contains("SYMLINK+=\"storepos-scanner0\""), "{h}");
+        assert!(h.contains("configure /dev/storepos-scanner0 rather than /dev/ttyUSB0"));
+        assert!(h.contains("GROUP=\"storepos\", MODE=\"0660\""));
+        let h = udev_hint(
+            DeviceCategory::CardReader,
+            &Attachment::Input("/dev/input/event7".into()),
+        )
+        .unwrap();
+        assert!(
+            h.contains("SUBSYSTEM==\"input\", KERNEL==\"event*\""),
+            "{h}"
+        );
+        assert!(h.contains("storepos-card-kbd0") && !h.contains("event7\""));
+        let h = udev_hint(
+            DeviceCategory::Scanner,
+            &Attachment::Serial("/dev/storepos-scanner0".into()),
+        )
+        .unwrap();
+        assert!(!h.contains("rather than"), "{h}");
+        assert!(udev_hint(DeviceCategory::Scanner, &Attachment::Simulated).is_none());
     }
 
     #[test]
@@ -458,16 +546,21 @@ mod tests {
             ErrorKind::PermissionDenied("EACCES".into()),
         );
         let at = Attachment::Hidraw("/dev/hidraw3".into());
+        let hint = hint_for(&denied, DeviceCategory::Scanner, &at).unwrap();
         assert!(
-            hint_for(&denied, &at)
-                .unwrap()
-                .contains("SUBSYSTEM==\"hidraw\", KERNEL==\"hidraw3\"")
+            hint.contains("SUBSYSTEM==\"hidraw\", ATTRS{idVendor}")
+                && hint.contains("storepos-scanner-hidpos0"),
+            "{hint}"
         );
         let missing = DeviceError::new(
             "scanner",
             crate::Stage::Open,
             ErrorKind::NotFound("x".into()),
         );
-        assert!(hint_for(&missing, &at).unwrap().contains("not plugged in"));
+        assert!(
+            hint_for(&missing, DeviceCategory::Scanner, &at)
+                .unwrap()
+                .contains("not plugged in")
+        );
     }
 }

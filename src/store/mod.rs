@@ -11,6 +11,7 @@
 pub mod backup;
 pub mod catalogue;
 pub mod events;
+pub mod health;
 pub mod history;
 pub mod lifecycle;
 pub mod loyalty;
