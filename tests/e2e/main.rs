@@ -12,6 +12,7 @@ mod crash;
 mod crash_headless;
 mod demo_hq;
 mod display;
+mod doctor;
 mod headless;
 mod headless_hostile;
 mod hq;
