@@ -165,10 +165,8 @@ impl Probe {
             (Answer::Status(401, _), true) => Check::fail(
                 NAME,
                 format!("HQ at {url} answers 401: token not accepted"),
-                format!(
-                    "token not accepted: register with storepos hq register (on HQ: `storepos \
-                     hq register --store ID --terminal ID`) and put the new token in hq.token"
-                ),
+                "token not accepted: register with storepos hq register (on HQ: `storepos \
+                 hq register --store ID --terminal ID`) and put the new token in hq.token",
             ),
             (Answer::Status(403, body), true) => Check::fail(
                 NAME,
