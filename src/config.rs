@@ -459,61 +459,6 @@ impl Config {
         Ok(config)
     }
 
-    /// Parses `text`, applies the environment `overrides` over it (see [`env`]) and
-    /// validates the result; an error about an overridden key names its variable.
-    pub fn from_toml_with(
-        text: &str,
-        path: &Path,
-        overrides: &[env::Override],
-    ) -> Result<Config, ConfigError> {
-        if overrides.is_empty() {
-            return Config::from_toml(text, path);
-        }
-        let file: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Syntax {
-            path: path.to_path_buf(),
-            message: e.to_string().trim_end().to_string(),
-        })?;
-        let mut readings: Vec<env::Reading> = overrides
-            .iter()
-            .map(|o| match env::has_default(&o.key) {
-                true => env::Reading::Typed,
-                false => env::Reading::Guessed,
-            })
-            .collect();
-        loop {
-            let mut table = file.clone();
-            env::apply(&mut table, overrides, &readings)?;
-            let result = serde_path_to_error::deserialize(table)
-                .map_err(|e| invalid_at(path, e))
-                .and_then(|config: Config| config.validate(path).map(|()| config));
-            let Err(ConfigError::Invalid { key, message, .. }) = result else {
-                return result;
-            };
-            let Some(culprit) = env::culprit(overrides, &key, &message) else {
-                return Err(ConfigError::Invalid {
-                    path: path.to_path_buf(),
-                    key,
-                    message,
-                });
-            };
-            // A key with no default to type it by, guessed as a number or a list: try the
-            // text as it is before refusing it.
-            let index = overrides
-                .iter()
-                .position(|o| o == culprit)
-                .expect("the culprit is one of them");
-            if readings[index] == env::Reading::Guessed {
-                readings[index] = env::Reading::Text;
-                continue;
-            }
-            return Err(ConfigError::Env {
-                var: culprit.var.clone(),
-                key,
-                message,
-            });
-        }
-    }
-
     /// Checks rules that span several values or that the types alone cannot hold.
     pub fn validate(&self, path: &Path) -> Result<(), ConfigError> {
         let invalid = |key: &str, message: String| ConfigError::Invalid {

@@ -15,7 +15,9 @@
 
 use std::ffi::OsString;
 
-use super::ConfigError;
+use std::path::Path;
+
+use super::{Config, ConfigError, invalid_at};
 
 /// The prefix of every override.
 pub const PREFIX: &str = "STOREPOS_";
@@ -93,7 +95,7 @@ fn strip_prefix_ignore_case<'a>(name: &'a str, prefix: &str) -> Option<&'a str> 
 
 /// The defaults as a TOML table: the types the keys have.
 fn defaults() -> toml::Table {
-    toml::Table::try_from(super::Config::default()).expect("the defaults serialise")
+    toml::Table::try_from(Config::default()).expect("the defaults serialise")
 }
 
 fn top_level_keys() -> Vec<String> {
@@ -189,6 +191,63 @@ pub(super) fn culprit<'a>(
                     .last()
                     .is_some_and(|last| message.contains(&format!("`{last}`"))))
     })
+}
+
+impl Config {
+    /// Parses `text`, applies the environment `overrides` over it (see this module) and
+    /// validates the result; an error about an overridden key names its variable.
+    pub fn from_toml_with(
+        text: &str,
+        path: &Path,
+        overrides: &[Override],
+    ) -> Result<Config, ConfigError> {
+        if overrides.is_empty() {
+            return Config::from_toml(text, path);
+        }
+        let file: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let mut readings: Vec<Reading> = overrides
+            .iter()
+            .map(|o| match has_default(&o.key) {
+                true => Reading::Typed,
+                false => Reading::Guessed,
+            })
+            .collect();
+        loop {
+            let mut table = file.clone();
+            apply(&mut table, overrides, &readings)?;
+            let result = serde_path_to_error::deserialize(table)
+                .map_err(|e| invalid_at(path, e))
+                .and_then(|config: Config| config.validate(path).map(|()| config));
+            let Err(ConfigError::Invalid { key, message, .. }) = result else {
+                return result;
+            };
+            let Some(culprit) = culprit(overrides, &key, &message) else {
+                return Err(ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    key,
+                    message,
+                });
+            };
+            // A key with no default to type it by, guessed as a number or a list: try the
+            // text as it is before refusing it.
+            let index = overrides
+                .iter()
+                .position(|o| o == culprit)
+                .expect("the culprit is one of them");
+            if readings[index] == Reading::Guessed {
+                readings[index] = Reading::Text;
+                continue;
+            }
+            return Err(ConfigError::Env {
+                var: culprit.var.clone(),
+                key,
+                message,
+            });
+        }
+    }
 }
 
 #[cfg(test)]
