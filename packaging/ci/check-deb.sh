@@ -6,7 +6,8 @@
 #
 #   bash packaging/ci/check-deb.sh [--no-build]
 #
-# --no-build checks the .deb already in $CARGO_TARGET_DIR/debian (or target/debian).
+# --no-build checks the .deb already in $CARGO_TARGET_DIR/debian (or target/debian);
+# STOREPOS_DEB_PROFILE=dev packages the debug build the tests made (CI) instead of release.
 # Needs root (it installs and purges a system package) and the network to Debian's
 # packages (the dependencies: cage, fonts-noto-cjk, ...). Uses $CARGO_TARGET_DIR when set.
 # Idempotent: a storepos package already installed is purged first, so this machine must
@@ -48,7 +49,8 @@ if ! command -v systemd-analyze >/dev/null; then
     apt-get install -y -qq systemd >/dev/null
 fi
 if ! cargo deb --version >/dev/null 2>&1; then
-    cargo install cargo-deb --locked
+    # Pinned: the CI packages the dev build, which later cargo-deb versions may refuse.
+    cargo install cargo-deb --locked --version 3.8.0
 fi
 ok "$(cargo deb --version 2>&1 | head -n 1), $(systemd-analyze --version | head -n 1)"
 
@@ -67,7 +69,9 @@ step "cargo deb (target dir $target)"
 build_started=$(date +%s)
 if [ "$build" = yes ]; then
     rm -f "$target"/debian/storepos_*.deb
-    cargo deb --locked
+    # STOREPOS_DEB_PROFILE=dev packages the binary the tests just built (CI), instead of
+    # building the release profile again.
+    cargo deb --locked --profile "${STOREPOS_DEB_PROFILE:-release}"
 fi
 debs=("$target"/debian/storepos_*.deb)
 [ "${#debs[@]}" = 1 ] && [ -f "${debs[0]}" ] || fail "expected one storepos_*.deb in $target/debian, found: ${debs[*]}"
@@ -188,9 +192,17 @@ work=$(mktemp -d)
 chmod 755 "$work"
 printf 'data_dir = "%s/data"\n' "$work" >"$work/simulated.toml"
 chown storepos:storepos "$work"
-runuser -u storepos -- storepos --config "$work/simulated.toml" doctor ||
-    fail "storepos doctor failed with simulated devices"
-ok "storepos doctor"
+runuser -u storepos -- storepos --config "$work/simulated.toml" doctor --json >"$work/doctor.json" ||
+    { cat "$work/doctor.json"; fail "storepos doctor failed with simulated devices"; }
+python3 - "$work/doctor.json" <<'PY' || fail "storepos doctor --json is not the checks it should be"
+import json, sys
+checks = json.load(open(sys.argv[1]))
+names = {c["name"] for c in checks}
+assert {"config", "data directory", "hq", "journal", "outbox"} <= names, names
+assert all(c["status"] in ("ok", "warn") for c in checks), checks
+assert all(c["remedy"] for c in checks if c["status"] != "ok"), checks
+PY
+ok "storepos doctor --json: $(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print(len(c), "checks,", sum(x["status"]=="ok" for x in c), "ok")' "$work/doctor.json")"
 
 step "the till's data directory, as user storepos"
 check "storepos init makes the till's databases in /var/lib/storepos" \
