@@ -637,6 +637,7 @@ fn run_hq(config: &Config, what: HqCommand) -> Result<()> {
                 };
                 let key = crate::hq::admin::signing_key(&config.hq.key_file())?;
                 let start = crate::hq::lists::period_start(at);
+                let working = crate::progress::Working::new("making the members' lists");
                 let run = store
                     .make_lists(
                         &key,
@@ -645,6 +646,7 @@ fn run_hq(config: &Config, what: HqCommand) -> Result<()> {
                         config.store.currency,
                     )
                     .await?;
+                drop(working);
                 println!("{}", serde_json::to_string_pretty(&run)?);
                 Ok(())
             }
@@ -665,7 +667,10 @@ fn run_hq(config: &Config, what: HqCommand) -> Result<()> {
             }
             HqCommand::ImportMembers { file } => {
                 let members = import::members::read_all(&file)?;
+                let progress =
+                    crate::progress::Counting::new("storing members", members.len() as u64);
                 for m in &members {
+                    progress.step();
                     store.upsert_member(m).await?;
                     if m.points_balance != 0 {
                         store.opening_balance(&m.id, m.points_balance).await?;

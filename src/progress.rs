@@ -4,7 +4,8 @@
 //!
 //! [`reading`] counts the bytes a reader gives (a file's size is known before it is read,
 //! compressed or not); [`Working`] is a spinner with the elapsed time for a job whose length
-//! is not known in advance. Both clear their line when they are dropped.
+//! is not known in advance; [`Counting`] counts the steps of a job of known length. Each
+//! clears its line when it is dropped.
 
 use std::io::Read;
 use std::path::Path;
@@ -39,6 +40,30 @@ pub fn open_file(path: &Path) -> std::io::Result<impl Read + use<>> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     Ok(reading(&name, size, file))
+}
+
+/// A job of `total` steps (members stored, lists made), counted on a progress line.
+pub struct Counting(ProgressBar);
+
+impl Counting {
+    pub fn new(what: &str, total: u64) -> Counting {
+        let style =
+            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta} left)")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ");
+        Counting(bar(ProgressBar::new(total), style, what))
+    }
+
+    /// One more step done.
+    pub fn step(&self) {
+        self.0.inc(1);
+    }
+}
+
+impl Drop for Counting {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
 }
 
 /// A job of unknown length under way: a spinner with its elapsed time.
