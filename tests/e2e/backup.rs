@@ -7,15 +7,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::cargo::cargo_bin;
-
 use crate::common;
-
-fn storepos(dir: &Path) -> Command {
-    let mut c = Command::new(cargo_bin("storepos"));
-    c.current_dir(dir).env_remove("STOREPOS_CONFIG");
-    c
-}
+use crate::common::hq::storepos;
 
 /// The journal's (receipt number, hash) pairs of a `terminal.db`.
 fn journal(db: &Path) -> Vec<(i64, String)> {
@@ -62,15 +55,7 @@ fn a_backup_taken_while_the_till_sells_restores_every_sale_durable_when_it_began
     let db = work.path().join("store/terminal.db");
 
     // A till selling, sale after sale, in its own process.
-    let mut till = storepos(work.path())
-        .args([
-            "--data-dir",
-            "store",
-            "terminal",
-            "--headless",
-            "--script",
-            "-",
-        ])
+    let mut till = common::headless_till(work.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -8,7 +8,7 @@ use crate::common;
 
 use std::hash::{BuildHasher, Hasher};
 use std::io::{BufRead, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 fn random_below(n: u64) -> u64 {
@@ -47,21 +47,10 @@ fn sigkill_during_scripted_sales_leaves_whole_sales_and_loses_no_answered_sale()
     let work = tempfile::tempdir().unwrap();
     common::seed(work.path());
     let data = work.path().join("store");
-    let binary = assert_cmd::cargo::cargo_bin("storepos");
     let script = script(20_000);
     let mut previous = 0;
     for round in 0..6 {
-        let mut child = Command::new(&binary)
-            .current_dir(work.path())
-            .env_remove("STOREPOS_CONFIG")
-            .args([
-                "--data-dir",
-                "store",
-                "terminal",
-                "--headless",
-                "--script",
-                "-",
-            ])
+        let mut child = common::headless_till(work.path())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use common::hq::{Database, Hq, setup, storepos};
+use common::hq::{Database, Hq, setup};
 
 crate::on_each_backend!(a_price_changed_at_hq_reaches_the_running_till_between_sales);
 
@@ -24,15 +24,7 @@ struct Till {
 
 impl Till {
     fn start(dir: &std::path::Path) -> Till {
-        let mut child = storepos(dir)
-            .args([
-                "--data-dir",
-                "store",
-                "terminal",
-                "--headless",
-                "--script",
-                "-",
-            ])
+        let mut child = common::headless_till(dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

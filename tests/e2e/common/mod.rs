@@ -9,6 +9,24 @@ pub mod till;
 use assert_cmd::Command;
 use serde_json::Value;
 
+/// The headless till of the store `dir/store` reading JSON Lines from standard input, as a
+/// process to spawn (standard streams left to the caller).
+pub fn headless_till(dir: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("storepos"));
+    command
+        .current_dir(dir)
+        .env_remove("STOREPOS_CONFIG")
+        .args([
+            "--data-dir",
+            "store",
+            "terminal",
+            "--headless",
+            "--script",
+            "-",
+        ]);
+    command
+}
+
 pub fn run_script(dir: &std::path::Path, script: &str) -> Vec<Value> {
     run_bytes(dir, script.as_bytes().to_vec())
 }
