@@ -9,7 +9,8 @@
 //!    drivers (`storepos-drivers`) and the outbox and uploader (`storepos-sync`).
 //! 2. [`protocol`]: what a till and HQ say to each other — the typed events and HQ's
 //!    signed codes; [`config`] (the TOML configuration) and [`settings`] (what HQ sets
-//!    for a store's tills); [`journal`] (the electronic journal's hash chain).
+//!    for a store's tills); [`journal`] (the electronic journal's hash chain);
+//!    [`progress`] (progress lines of long jobs on a terminal).
 //! 3. [`store`]: the till's SQLite files, their migrations and repositories: the only
 //!    place the till runs SQL.
 //! 4. [`receipt`], [`import`], [`lists`]: receipts, CSV loaders and the shopping-list
