@@ -97,6 +97,39 @@ fn show_and_run(
     run
 }
 
+/// Ends the window's event loop on SIGTERM (how systemd, a container runtime or `kill`
+/// ask a program to stop), so the till ends as when its window closes: the sales queued to
+/// the committer are written, the uploader gets its seconds, and the process exits 0.
+fn quit_on_sigterm() {
+    let watcher = std::thread::Builder::new()
+        .name("sigterm".into())
+        .spawn(|| {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(e) => return tracing::warn!("cannot watch for SIGTERM: {e}"),
+            };
+            runtime.block_on(async {
+                use tokio::signal::unix::{SignalKind, signal};
+                match signal(SignalKind::terminate()) {
+                    Ok(mut terminate) => {
+                        terminate.recv().await;
+                        tracing::info!("SIGTERM: the till closes");
+                        if let Err(e) = slint::quit_event_loop() {
+                            tracing::warn!("cannot end the window's event loop: {e}");
+                        }
+                    }
+                    Err(e) => tracing::warn!("cannot watch for SIGTERM: {e}"),
+                }
+            });
+        });
+    if let Err(e) = watcher {
+        tracing::warn!("cannot watch for SIGTERM: {e}");
+    }
+}
+
 /// Full screen on any display: asks the window manager (Wayland compositors and X window
 /// managers honour it), and also places the window over the whole monitor itself, since a
 /// bare X server (a kiosk with no window manager) honours no such request. Then takes the
@@ -124,6 +157,7 @@ fn fill_the_screen(app: &AppWindow) -> bool {
 pub fn run_till(config: &Config, fullscreen: bool) -> Result<()> {
     let till = crate::till::RunningTill::open(config, &config.data_dir)?;
     let (app, controller) = build_with(config, till.terminal, till.counter, false)?;
+    quit_on_sigterm();
     let run = show_and_run(&app, &controller, fullscreen);
     drop(controller);
     drop(app);

@@ -186,6 +186,33 @@ fn on_a_bare_x_server_the_stores_own_till_fills_the_screen_and_takes_the_keys() 
         till.0.try_wait().unwrap().is_none(),
         "the till is still running"
     );
+    // SIGTERM (how systemd stops the till) closes it through its normal path: exit 0.
+    let pid = till.0.id().to_string();
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let asked = Instant::now();
+    let status = loop {
+        if let Some(status) = till.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            asked.elapsed() < Duration::from_secs(15),
+            "the till did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    use std::io::Read;
+    till.0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(status.success(), "{status}: {err}");
 }
 
 /// A pseudo-terminal standing in for a serial device: the till opens `path`; the test
