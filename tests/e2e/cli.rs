@@ -399,15 +399,8 @@ fn a_till_with_sales(work: &Path, sales: usize) {
 }
 
 fn sell(work: &Path, script: &str) -> assert_cmd::assert::Assert {
-    storepos(work)
-        .args([
-            "--data-dir",
-            "store",
-            "terminal",
-            "--headless",
-            "--script",
-            "-",
-        ])
+    assert_cmd::Command::from_std(crate::common::headless_till(work))
+        .env_remove("RUST_LOG")
         .write_stdin(script.to_string())
         .assert()
 }

@@ -651,17 +651,7 @@ fn a_line_of_200_mib_is_refused_without_being_held_in_memory() {
     use std::io::{BufRead, Write};
     let work = tempfile::tempdir().unwrap();
     seed(work.path());
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("storepos"))
-        .current_dir(work.path())
-        .env_remove("STOREPOS_CONFIG")
-        .args([
-            "--data-dir",
-            "store",
-            "terminal",
-            "--headless",
-            "--script",
-            "-",
-        ])
+    let mut child = crate::common::headless_till(work.path())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()

@@ -249,15 +249,7 @@ fn hq_ends_with_exactly_what_the_terminals_recorded_whatever_the_network_did(db:
             .iter()
             .enumerate()
             .map(|(i, dir)| {
-                let mut child = storepos(dir.path())
-                    .args([
-                        "--data-dir",
-                        "store",
-                        "terminal",
-                        "--headless",
-                        "--script",
-                        "-",
-                    ])
+                let mut child = common::headless_till(dir.path())
                     .stdin(std::process::Stdio::piped())
                     .stdout(std::process::Stdio::null())
                     .stderr(std::process::Stdio::null())

@@ -34,19 +34,8 @@ pub fn run_script(dir: &std::path::Path, script: &str) -> Vec<Value> {
 /// Runs raw bytes (not necessarily UTF-8) through `terminal --headless --script -` in the
 /// store `dir/store` and returns the answers; the till must neither panic nor fail.
 pub fn run_bytes(dir: &std::path::Path, input: Vec<u8>) -> Vec<Value> {
-    let output = Command::cargo_bin("storepos")
-        .unwrap()
-        .current_dir(dir)
-        .env_remove("STOREPOS_CONFIG")
+    let output = Command::from_std(headless_till(dir))
         .env("RUST_BACKTRACE", "1")
-        .args([
-            "--data-dir",
-            "store",
-            "terminal",
-            "--headless",
-            "--script",
-            "-",
-        ])
         .write_stdin(input)
         .timeout(std::time::Duration::from_secs(240))
         .output()
