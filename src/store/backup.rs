@@ -307,6 +307,14 @@ pub fn restore(backup: &Path, dir: &Path, identity: &Identity) -> Result<Restore
         });
     }
     std::fs::create_dir_all(dir).map_err(|e| file_error(dir, e))?;
+    // Every file is copied in beside its place first, so a disk that fails or fills during
+    // the copies leaves the data directory as it was (only `*.restoring` files to remove).
+    let partial = |name: &str| dir.join(format!("{name}.restoring"));
+    for file in &manifest.files {
+        let to = partial(&file.name);
+        std::fs::copy(backup.join(&file.name), &to).map_err(|e| file_error(&to, e))?;
+        sync_file(&to)?;
+    }
     // What is there now is set aside whole, with SQLite's -wal and -shm beside it.
     let present: Vec<String> = [TERMINAL_FILE, CATALOGUE_FILE]
         .iter()
@@ -330,10 +338,7 @@ pub fn restore(backup: &Path, dir: &Path, identity: &Identity) -> Result<Restore
     };
     for file in &manifest.files {
         let to = dir.join(&file.name);
-        let partial = dir.join(format!("{}.restoring", file.name));
-        std::fs::copy(backup.join(&file.name), &partial).map_err(|e| file_error(&partial, e))?;
-        sync_file(&partial)?;
-        std::fs::rename(&partial, &to).map_err(|e| file_error(&to, e))?;
+        std::fs::rename(partial(&file.name), &to).map_err(|e| file_error(&to, e))?;
     }
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
