@@ -24,6 +24,7 @@ use super::store::HqStore;
 
 mod auth;
 pub mod error;
+pub mod reports;
 pub mod staff;
 pub mod terminal;
 
@@ -148,6 +149,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(staff::put_prices))
         .routes(routes!(staff::put_promotions))
         .routes(routes!(staff::report))
+        .routes(routes!(reports::sales))
 }
 
 /// The OpenAPI document of the API, derived from its handlers and types.
@@ -204,6 +206,7 @@ pub fn router(store: HqStore, settings: ApiSettings) -> Router {
         (name = "terminal", description = "A till's own requests, with its terminal token"),
         (name = "data sets", description = "What HQ sends a store's tills, as checksummed checkpoints"),
         (name = "admin", description = "HQ staff tools, with the admin token"),
+        (name = "reports", description = "What the chain sold, for HQ staff (admin token)"),
         (name = "service", description = "Health, metrics and this document"),
     )
 )]
@@ -354,7 +357,7 @@ mod tests {
         let ops = operations();
         assert_eq!(
             ops.len(),
-            19,
+            20,
             "{:?}",
             ops.iter().map(|o| &o.0).collect::<Vec<_>>()
         );
