@@ -2,7 +2,7 @@
 //!
 //! A sale or return event carries its lines; HQ stores each as a [`Line`] in `sale_lines`,
 //! in the transaction that stores the sale (so exactly once, as the sale is), with what it
-//! derives rather than what the till says where it can: the department and category from
+//! derives rather than what the till says where it can: the name, department and category from
 //! HQ's own catalogue (the till's department only for a product HQ does not know), the
 //! local day and hour from the sale's instant in the store's time zone ([`super::zones`]).
 //! A return's lines are negative and name the sale and line they refund.
@@ -134,6 +134,7 @@ pub struct Line {
 /// What HQ's catalogue says of a product.
 #[derive(Debug, Clone)]
 struct Classified {
+    name: Option<String>,
     department: Option<String>,
     category: Option<String>,
 }
@@ -167,7 +168,12 @@ fn lines_of(sales: &[NewSale<'_>], zone: Tz, catalogue: &HashMap<i64, Classified
                 event_id: s.event_id,
                 kind: s.sale.kind.as_str(),
                 gtin,
-                name: l.name.chars().take(200).collect(),
+                name: known
+                    .and_then(|k| k.name.clone())
+                    .unwrap_or_else(|| l.name.clone())
+                    .chars()
+                    .take(200)
+                    .collect(),
                 department,
                 category,
                 quantity: signed_quantity(s.sale.kind, l.quantity),
@@ -210,9 +216,10 @@ async fn classify(tx: &mut Tx, sales: &[NewSale<'_>]) -> Result<HashMap<i64, Cla
     gtins.sort_unstable();
     gtins.dedup();
     let rows = Query::dialects(
-        "SELECT gtin, record->>'department', record->>'category' FROM products
+        "SELECT gtin, record->>'department', record->>'category', record->>'name' FROM products
          WHERE gtin IN (SELECT jsonb_array_elements_text($1)::int8)",
-        "SELECT gtin, json_extract(record, '$.department'), json_extract(record, '$.category')
+        "SELECT gtin, json_extract(record, '$.department'), json_extract(record, '$.category'),
+                json_extract(record, '$.name')
          FROM products WHERE gtin IN (SELECT value FROM json_each($1))",
     )
     .bind(Value::from(gtins))
@@ -227,6 +234,7 @@ async fn classify(tx: &mut Tx, sales: &[NewSale<'_>]) -> Result<HashMap<i64, Cla
                 Classified {
                     department: named(r.get(1)),
                     category: named(r.get(2)),
+                    name: named(r.get(3)),
                 },
             )
         })
@@ -724,6 +732,7 @@ mod tests {
         let catalogue = HashMap::from([(
             42,
             Classified {
+                name: None,
                 department: Some("Fresh".into()),
                 category: Some("Dairy".into()),
             },

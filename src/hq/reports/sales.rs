@@ -227,9 +227,9 @@ static STATEMENTS: LazyLock<Statements> = LazyLock::new(|| {
                 ),
             );
         }
-        for (group, columns) in [
-            ("department", "department, ''"),
-            ("category", "category, department"),
+        for (group, columns, grouped) in [
+            ("department", "department, MIN('')", "department"),
+            ("category", "category, department", "category, department"),
         ] {
             s.by_category.insert(
                 (group, one),
@@ -238,7 +238,7 @@ static STATEMENTS: LazyLock<Statements> = LazyLock::new(|| {
                             CAST(SUM(tax) AS BIGINT), CAST(SUM(discount) AS BIGINT),
                             CAST(SUM(quantity) AS BIGINT), CAST(SUM(member_net) AS BIGINT)
                      FROM sales_by_category WHERE day BETWEEN $1 AND $2{}
-                     GROUP BY {columns}",
+                     GROUP BY {grouped}",
                     scope(one)
                 ),
             );
