@@ -372,7 +372,7 @@ mod tests {
                 .collect();
             let expected: &[&str] = if service {
                 &[]
-            } else if path.starts_with("/v1/admin/") {
+            } else if path.starts_with("/v1/admin/") || path.starts_with("/v1/reports/") {
                 &["admin"]
             } else {
                 &["terminal"]
