@@ -9,6 +9,7 @@ use crate::config::{Config, Source};
 
 mod backup;
 mod hq;
+mod hq_complaints;
 mod journal;
 mod lists;
 mod sync;

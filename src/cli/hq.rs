@@ -78,6 +78,11 @@ pub enum HqCommand {
     /// The reconciliation report: coupons redeemed twice by offline tills and their cost,
     /// points redemptions that overdrew a balance.
     Report,
+    /// Complaint cases: record, list, show, step, report.
+    Complaints {
+        #[command(subcommand)]
+        what: super::hq_complaints::ComplaintsCommand,
+    },
     /// Copy an embedded SQLite HQ database consistently into FILE (a new file) while HQ
     /// runs; a PostgreSQL HQ is backed up with pg_dump.
     Backup { file: PathBuf },
@@ -88,7 +93,8 @@ pub(super) fn run(config: &Config, what: HqCommand) -> Result<()> {
     runtime.block_on(async {
         let store = crate::hq::HqStore::open(&config.hq.database)
             .await
-            .with_context(|| format!("HQ database {}", config.hq.database))?;
+            .with_context(|| format!("HQ database {}", config.hq.database))?
+            .with_complaint_sla(config.hq.complaints)?;
         match what {
             HqCommand::Serve { listen } => {
                 let listen = listen.as_deref().unwrap_or(&config.hq.listen);
@@ -250,6 +256,7 @@ pub(super) fn run(config: &Config, what: HqCommand) -> Result<()> {
                 println!("HQ's database copied into {}", file.display());
                 Ok(())
             }
+            HqCommand::Complaints { what } => super::hq_complaints::run(&store, what).await,
             HqCommand::Report => {
                 let report = store.reconciliation().await?;
                 println!("{}", serde_json::to_string_pretty(&report)?);

@@ -14,6 +14,7 @@
 //! - [`anchors`]: the journal anchors of a terminal's sales, for `journal verify --against-hq`;
 //! - [`admin`]: points expiry, coupon issuance and the reconciliation report;
 //! - [`catalogue`], [`prices`]: the data sets HQ staff administer for the stores' tills;
+//! - [`complaints`]: complaint cases, their steps and deadlines, and their report;
 //! - [`lists`]: the biweekly personalised shopping lists and the manufacturer report;
 //! - [`retry`]: running a transaction again, after a jittered backoff, when the database
 //!   gave up on it for a reason that may not recur;
@@ -24,6 +25,7 @@ pub mod admin;
 pub mod anchors;
 pub mod api;
 pub mod catalogue;
+pub mod complaints;
 pub mod db;
 pub mod error;
 mod ingest_pg;

@@ -41,6 +41,8 @@ pub use super::sender::TerminalId;
 #[derive(Clone)]
 pub struct HqStore {
     pool: Pool,
+    /// The complaints' deadlines by severity (`[hq.complaints]`).
+    complaint_sla: super::complaints::Sla,
 }
 
 fn token_hash(token: &str) -> String {
@@ -63,11 +65,25 @@ impl HqStore {
         let url = DatabaseUrl::parse(url).map_err(HqError::Url)?;
         Ok(HqStore {
             pool: Pool::open(&url).await?,
+            complaint_sla: super::complaints::Sla::default(),
         })
     }
 
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// The store with the complaints' deadlines `sla` (checked: see
+    /// [`super::complaints::Sla::check`]).
+    pub fn with_complaint_sla(mut self, sla: super::complaints::Sla) -> Result<Self, HqError> {
+        sla.check().map_err(HqError::Invalid)?;
+        self.complaint_sla = sla;
+        Ok(self)
+    }
+
+    /// The complaints' deadlines by severity.
+    pub fn complaint_sla(&self) -> &super::complaints::Sla {
+        &self.complaint_sla
     }
 
     /// Whether the database answers (for `/health`).
@@ -320,7 +336,7 @@ impl HqStore {
                     super::ingest_pg::ingest_sales(&mut tx, &run).await?;
                     run.clear();
                     insert_event(&mut tx, e, &f.hash, None).await?;
-                    apply(&mut tx, e, &other).await?;
+                    apply(&mut tx, e, &other, &self.complaint_sla).await?;
                 }
                 Err(r) => {
                     super::ingest_pg::ingest_sales(&mut tx, &run).await?;
@@ -529,7 +545,12 @@ async fn upsert_member_tx(tx: &mut Tx, m: &Member) -> Result<(), HqError> {
 /// are stored with their sale row by the ingest, then [`apply_sale_loyalty`]). Members
 /// and cards are inserted, never upserted: the rules found them new, and a key another
 /// batch took meanwhile fails this one, which then runs again and is refused.
-async fn apply(tx: &mut Tx, e: &Envelope, draft: &Draft) -> Result<(), HqError> {
+async fn apply(
+    tx: &mut Tx,
+    e: &Envelope,
+    draft: &Draft,
+    sla: &super::complaints::Sla,
+) -> Result<(), HqError> {
     match draft {
         Draft::Enrolment(m) => insert_member_tx(tx, m).await,
         Draft::CardReplaced(r) => {
@@ -558,8 +579,9 @@ async fn apply(tx: &mut Tx, e: &Envelope, draft: &Draft) -> Result<(), HqError> 
             .bind(e.at)
             .execute(&mut *tx)
             .await?;
-            Ok(())
+            super::complaints::store::open_from_till(tx, e, c, sla).await
         }
+        Draft::ComplaintNote(n) => super::complaints::store::note_from_till(tx, e, n, sla).await,
         Draft::Sale { .. } => Err(HqError::Invalid(
             "a sale is stored with its sale row, not as another event".into(),
         )),
