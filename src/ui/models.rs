@@ -200,10 +200,32 @@ pub fn member_sheet(view: &MemberSheetView, currency: Currency) -> Vec<Fact> {
     for p in &view.plan {
         rows.push(fact("suggested", "", p.name.as_deref().unwrap_or("")));
     }
-    for c in &view.open_complaints {
-        rows.push(fact("open-complaint", "", c.content.as_str()));
+    for c in &view.complaints.complaints {
+        rows.push(fact("complaint", c.state.as_str(), complaint_summary(c)));
     }
     rows
+}
+
+/// A case on one line: the day it was opened, its category unless it is the default, and
+/// its last note (or, for this till's own, what the member said).
+fn complaint_summary(c: &crate::terminal::complaints::TillCase) -> String {
+    let mut parts = vec![c.opened_at.get(..10).unwrap_or(&c.opened_at).to_string()];
+    if !c.category.is_empty() && c.category != "general" {
+        parts.push(c.category.clone());
+    }
+    if let Some(text) = c.last_note.as_deref().or(c.content.as_deref()) {
+        parts.push(text.replace('\n', " "));
+    }
+    parts.join(" · ")
+}
+
+/// The member's cases a note can be added to: their ids, and how the screen names them.
+pub fn complaint_choices(view: &MemberSheetView) -> Vec<SharedString> {
+    view.complaints
+        .complaints
+        .iter()
+        .map(|c| c.id.as_str().into())
+        .collect()
 }
 
 /// A refund the terminal core previewed: its total, its lines as "name × quantity" with

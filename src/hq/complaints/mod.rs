@@ -349,8 +349,13 @@ pub fn check_text(what: &str, text: Option<&str>, required: bool, max: usize) ->
     }
 }
 
-/// Checks a step's texts.
+/// Checks a step's texts and the range of its satisfaction.
 pub fn check_step_texts(step: &StepRequest) -> Result<(), String> {
+    if let Some(s) = step.satisfaction
+        && !(1..=5).contains(&s)
+    {
+        return Err(format!("satisfaction is 1 to 5, not {s}"));
+    }
     check_text("handler", Some(&step.handler), true, MAX_NAME_CHARS)?;
     check_text("note", step.note.as_deref(), false, MAX_TEXT_CHARS)?;
     check_text("outcome", step.outcome.as_deref(), false, MAX_TEXT_CHARS)

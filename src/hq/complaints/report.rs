@@ -102,6 +102,12 @@ impl HqStore {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<ComplaintReport, ComplaintError> {
+        use chrono::Datelike;
+        if let Some(day) = [from, to].into_iter().find(|d| !(1970..=9999).contains(&d.year())) {
+            return Err(ComplaintError::Invalid(format!(
+                "{day} is outside the years 1970–9999"
+            )));
+        }
         if to < from {
             return Err(ComplaintError::Invalid(format!(
                 "the range ends ({to}) before it starts ({from})"

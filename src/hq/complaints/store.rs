@@ -159,11 +159,16 @@ impl HqStore {
             .map_err(ComplaintError::Invalid)?;
         check_text("handler", Some(&new.handler), true, MAX_NAME_CHARS)
             .map_err(ComplaintError::Invalid)?;
-        check_text("category", new.category.as_deref(), true, MAX_NAME_CHARS)
-            .map_err(ComplaintError::Invalid)?;
-        for (what, v) in [("store_id", &new.store_id), ("member_id", &new.member_id)] {
-            check_text(what, v.as_deref(), true, MAX_NAME_CHARS)
-                .map_err(ComplaintError::Invalid)?;
+        // Optional, but not blank when given.
+        for (what, v) in [
+            ("category", &new.category),
+            ("store_id", &new.store_id),
+            ("member_id", &new.member_id),
+        ] {
+            if let Some(v) = v {
+                check_text(what, Some(v), true, MAX_NAME_CHARS)
+                    .map_err(ComplaintError::Invalid)?;
+            }
         }
         let opened = new.opened_at.unwrap_or(now);
         check_time(opened, None, now)?;
