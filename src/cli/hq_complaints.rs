@@ -9,9 +9,7 @@ use clap::Subcommand;
 use crate::hq::HqStore;
 use crate::hq::complaints::report::{ComplaintReport, Durations, Volume};
 use crate::hq::complaints::store::{ListFilter, ListedCase};
-use crate::hq::complaints::{
-    CaseWithSteps, Channel, NewComplaint, Severity, State, StepRequest,
-};
+use crate::hq::complaints::{CaseWithSteps, Channel, NewComplaint, Severity, State, StepRequest};
 
 #[derive(Debug, Subcommand)]
 pub enum ComplaintsCommand {
@@ -101,7 +99,8 @@ pub enum ComplaintsCommand {
 }
 
 fn parse_channel(s: &str) -> Result<Channel, String> {
-    Channel::parse(s).ok_or_else(|| format!("'{s}' is not counter, phone, web, social, email or app"))
+    Channel::parse(s)
+        .ok_or_else(|| format!("'{s}' is not counter, phone, web, social, email or app"))
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -335,11 +334,20 @@ fn case_text(c: &CaseWithSteps) -> String {
                 s.from_state.map_or("-", State::as_str).into(),
                 s.to_state.as_str().into(),
                 s.handler.clone(),
-                cut(&s.note.clone().or_else(|| s.outcome.clone()).unwrap_or_default(), 60),
+                cut(
+                    &s.note
+                        .clone()
+                        .or_else(|| s.outcome.clone())
+                        .unwrap_or_default(),
+                    60,
+                ),
             ]
         })
         .collect();
-    out.push_str(&table(&["STEP", "AT", "FROM", "TO", "HANDLER", "NOTE"], &rows));
+    out.push_str(&table(
+        &["STEP", "AT", "FROM", "TO", "HANDLER", "NOTE"],
+        &rows,
+    ));
     out
 }
 
@@ -371,7 +379,10 @@ fn report_text(r: &ComplaintReport) -> String {
     first.extend(times(&r.first_response));
     let mut close = vec!["close".to_string()];
     close.extend(times(&r.to_close));
-    out.push_str(&table(&["TIME TO", "CASES", "MEDIAN", "P90"], &[first, close]));
+    out.push_str(&table(
+        &["TIME TO", "CASES", "MEDIAN", "P90"],
+        &[first, close],
+    ));
     let s = &r.satisfaction;
     out.push_str(&format!(
         "\nsatisfaction: {} cases, average {:.2}; 1:{} 2:{} 3:{} 4:{} 5:{}\n",

@@ -99,8 +99,10 @@ fn a_till_complaint_is_one_case_and_staff_work_it_through_its_life(db: Database)
              {{\"status\":{{}}}}\n"
         ),
     );
-    let local = out[1]["complaint"].as_i64().unwrap_or_else(|| panic!("{}", out[1]));
-    assert_eq!(out[2]["sync"]["backlog"], 0, "{}", out[2]);
+    let local = out[1]["complaint"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{}", out[1]));
+    run_ok(storepos(work.path()).args(["--data-dir", "store", "sync", "--timeout", "30"]));
     let id = format!("S001.T01.{local}");
     let cases = api.ok(ADMIN, &format!("v1/complaints?member={LI_NA}"), None);
     assert_eq!(cases.as_array().unwrap().len(), 1, "{cases}");
@@ -135,7 +137,9 @@ fn a_till_complaint_is_one_case_and_staff_work_it_through_its_life(db: Database)
         let (got, answer) = api.post(ADMIN, &path, &body);
         assert_eq!(got, status, "{body}: {answer}");
         assert!(
-            answer["error"]["message"].as_str().is_some_and(|m| !m.is_empty()),
+            answer["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
             "{answer}"
         );
         let after = api.ok(ADMIN, &format!("v1/complaints/{id}"), None);
@@ -152,12 +156,16 @@ fn a_till_complaint_is_one_case_and_staff_work_it_through_its_life(db: Database)
         422,
     );
     refused(json!({"handler": "", "note": "who?"}), 422);
-    step(json!({"handler": "wang", "note": "store manager apologised",
-        "to_state": "resolved", "outcome": "bag replaced, 20 points", "satisfaction": 4}));
+    step(
+        json!({"handler": "wang", "note": "store manager apologised",
+        "to_state": "resolved", "outcome": "bag replaced, 20 points", "satisfaction": 4}),
+    );
     step(json!({"handler": "zhao", "note": "member confirmed", "to_state": "closed"}));
     refused(json!({"handler": "zhao", "to_state": "closed"}), 409);
-    step(json!({"handler": "zhao", "note": "member called again: second bag torn",
-        "to_state": "in_progress"}));
+    step(
+        json!({"handler": "zhao", "note": "member called again: second bag torn",
+        "to_state": "in_progress"}),
+    );
     step(json!({"handler": "zhao", "to_state": "resolved", "outcome": "refund"}));
     let done = step(json!({"handler": "zhao", "note": "closed after refund",
         "to_state": "closed", "satisfaction": 5}));
@@ -204,9 +212,18 @@ fn a_till_complaint_is_one_case_and_staff_work_it_through_its_life(db: Database)
     for path in ["v1/complaints/S001.T01.999", "v1/complaints/nothing"] {
         let (status, answer) = api.get(ADMIN, path);
         assert_eq!(status, 404, "{answer}");
-        assert!(answer["error"]["message"].as_str().unwrap().contains("no complaint"));
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("no complaint")
+        );
     }
-    let (status, _) = api.post(ADMIN, "v1/complaints/nothing/steps", &json!({"handler": "x", "note": "y"}));
+    let (status, _) = api.post(
+        ADMIN,
+        "v1/complaints/nothing/steps",
+        &json!({"handler": "x", "note": "y"}),
+    );
     assert_eq!(status, 404);
 }
 
@@ -235,7 +252,13 @@ fn overdue_lists_follow_the_deadlines_by_severity(db: Database) {
     // Normal, ten days ago, answered within the hour but never resolved (7 days) → overdue
     // for its resolution.
     let long_ago = now - Duration::days(10);
-    let normal = record(&api, "normal", "S001", long_ago, json!({"member_id": LI_NA}));
+    let normal = record(
+        &api,
+        "normal",
+        "S001",
+        long_ago,
+        json!({"member_id": LI_NA}),
+    );
     api.ok(
         ADMIN,
         &format!("v1/complaints/{normal}/steps"),
@@ -277,10 +300,16 @@ fn overdue_lists_follow_the_deadlines_by_severity(db: Database) {
     // Judged an hour after t0, the critical case is still in time; judged nine days
     // before now, so is the normal one.
     let at = |t: DateTime<Utc>| format!("&at={}", t.to_rfc3339().replace('+', "%2B"));
-    assert_eq!(overdue(&at(t0 + Duration::hours(1))), vec![(normal.clone(), "resolution".into())]);
+    assert_eq!(
+        overdue(&at(t0 + Duration::hours(1))),
+        vec![(normal.clone(), "resolution".into())]
+    );
     assert_eq!(overdue(&at(long_ago + Duration::hours(2))), vec![]);
     assert_eq!(overdue("&store=S002"), vec![]);
-    assert_eq!(overdue(&format!("&member={LI_NA}")), vec![(normal.clone(), "resolution".into())]);
+    assert_eq!(
+        overdue(&format!("&member={LI_NA}")),
+        vec![(normal.clone(), "resolution".into())]
+    );
     // Answering the critical case takes it off the response list.
     api.ok(
         ADMIN,
@@ -296,11 +325,18 @@ fn overdue_lists_follow_the_deadlines_by_severity(db: Database) {
     // The CLI lists the same, as a table and as JSON.
     let table = run_ok(storepos(work.path()).args(["hq", "complaints", "list", "--overdue"]));
     assert!(table.starts_with("ID "), "{table}");
-    assert!(table.contains(&normal) && table.contains("resolution"), "{table}");
+    assert!(
+        table.contains(&normal) && table.contains("resolution"),
+        "{table}"
+    );
     assert!(!table.contains(&critical), "{table}");
-    let json: Value = serde_json::from_str(&run_ok(
-        storepos(work.path()).args(["hq", "complaints", "list", "--overdue", "--json"]),
-    ))
+    let json: Value = serde_json::from_str(&run_ok(storepos(work.path()).args([
+        "hq",
+        "complaints",
+        "list",
+        "--overdue",
+        "--json",
+    ])))
     .unwrap();
     assert_eq!(json.as_array().unwrap().len(), 1, "{json}");
     assert_eq!(json[0]["id"], normal.as_str());
@@ -325,18 +361,108 @@ fn the_report_matches_figures_computed_apart(db: Database) {
     // Eleven cases over three days: minutes to the first response, to resolution and to
     // closing (None: not reached), satisfaction, store, channel, category.
     #[allow(clippy::type_complexity)]
-    let plan: [(i64, Option<i64>, Option<i64>, Option<i64>, Option<u8>, &str, &str, &str); 11] = [
-        (0, Some(30), Some(120), Some(180), Some(5), "S001", "phone", "service"),
-        (1, Some(45), Some(300), Some(400), Some(4), "S001", "web", "service"),
-        (2, Some(10), Some(60), Some(61), Some(2), "S002", "social", "product"),
+    let plan: [(
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<u8>,
+        &str,
+        &str,
+        &str,
+    ); 11] = [
+        (
+            0,
+            Some(30),
+            Some(120),
+            Some(180),
+            Some(5),
+            "S001",
+            "phone",
+            "service",
+        ),
+        (
+            1,
+            Some(45),
+            Some(300),
+            Some(400),
+            Some(4),
+            "S001",
+            "web",
+            "service",
+        ),
+        (
+            2,
+            Some(10),
+            Some(60),
+            Some(61),
+            Some(2),
+            "S002",
+            "social",
+            "product",
+        ),
         (3, Some(240), None, None, None, "S002", "phone", "price"),
-        (4, Some(5), Some(20), Some(1440), Some(4), "S001", "phone", "product"),
-        (5, Some(600), Some(900), None, Some(3), "S001", "email", "service"),
+        (
+            4,
+            Some(5),
+            Some(20),
+            Some(1440),
+            Some(4),
+            "S001",
+            "phone",
+            "product",
+        ),
+        (
+            5,
+            Some(600),
+            Some(900),
+            None,
+            Some(3),
+            "S001",
+            "email",
+            "service",
+        ),
         (6, None, None, None, None, "S002", "app", "service"),
-        (7, Some(90), Some(95), Some(2000), Some(1), "S001", "phone", "price"),
-        (8, Some(15), Some(500), Some(501), None, "S002", "web", "product"),
-        (9, Some(1), Some(2), Some(3), Some(5), "S001", "social", "service"),
-        (10, Some(70), Some(80), Some(90), Some(4), "S001", "phone", "service"),
+        (
+            7,
+            Some(90),
+            Some(95),
+            Some(2000),
+            Some(1),
+            "S001",
+            "phone",
+            "price",
+        ),
+        (
+            8,
+            Some(15),
+            Some(500),
+            Some(501),
+            None,
+            "S002",
+            "web",
+            "product",
+        ),
+        (
+            9,
+            Some(1),
+            Some(2),
+            Some(3),
+            Some(5),
+            "S001",
+            "social",
+            "service",
+        ),
+        (
+            10,
+            Some(70),
+            Some(80),
+            Some(90),
+            Some(4),
+            "S001",
+            "phone",
+            "service",
+        ),
     ];
     let mut first = Vec::new();
     let mut close = Vec::new();
@@ -356,12 +482,16 @@ fn the_report_matches_figures_computed_apart(db: Database) {
             first.push(m * 60);
         }
         if let Some(m) = resolve {
-            step(json!({"handler": "desk", "to_state": "resolved", "outcome": "settled",
-                "at": opened + Duration::minutes(m)}));
+            step(
+                json!({"handler": "desk", "to_state": "resolved", "outcome": "settled",
+                "at": opened + Duration::minutes(m)}),
+            );
         }
         if let Some(m) = closing {
-            step(json!({"handler": "desk", "to_state": "closed", "satisfaction": satisfaction,
-                "at": opened + Duration::minutes(m)}));
+            step(
+                json!({"handler": "desk", "to_state": "closed", "satisfaction": satisfaction,
+                "at": opened + Duration::minutes(m)}),
+            );
             close.push(m * 60);
         } else if let (Some(s), Some(_)) = (satisfaction, resolve) {
             step(json!({"handler": "desk", "satisfaction": s, "note": "member said"}));
@@ -369,13 +499,26 @@ fn the_report_matches_figures_computed_apart(db: Database) {
     }
     // One more case outside the range.
     record(&api, "normal", "S001", day - Duration::days(3), json!({}));
-    let report = api.ok(ADMIN, "v1/reports/complaints?from=2026-03-02&to=2026-03-04", None);
+    let report = api.ok(
+        ADMIN,
+        "v1/reports/complaints?from=2026-03-02&to=2026-03-04",
+        None,
+    );
     assert_eq!(report["cases"], 11, "{report}");
     assert_eq!(report["first_response"]["cases"], first.len() as u64);
-    assert_eq!(report["first_response"]["median_seconds"], percentile(&first, 50.0));
-    assert_eq!(report["first_response"]["p90_seconds"], percentile(&first, 90.0));
+    assert_eq!(
+        report["first_response"]["median_seconds"],
+        percentile(&first, 50.0)
+    );
+    assert_eq!(
+        report["first_response"]["p90_seconds"],
+        percentile(&first, 90.0)
+    );
     assert_eq!(report["to_close"]["cases"], close.len() as u64);
-    assert_eq!(report["to_close"]["median_seconds"], percentile(&close, 50.0));
+    assert_eq!(
+        report["to_close"]["median_seconds"],
+        percentile(&close, 50.0)
+    );
     assert_eq!(report["to_close"]["p90_seconds"], percentile(&close, 90.0));
     let said: Vec<u64> = plan
         .iter()
@@ -401,21 +544,29 @@ fn the_report_matches_figures_computed_apart(db: Database) {
             .map_or(0, |v| v["cases"].as_u64().unwrap())
     };
     for (field, index) in [("by_store", 5), ("by_channel", 6), ("by_category", 7)] {
-        let keys: std::collections::BTreeSet<&str> = plan
-            .iter()
-            .map(|p| [p.5, p.6, p.7][index - 5])
-            .collect();
+        let keys: std::collections::BTreeSet<&str> =
+            plan.iter().map(|p| [p.5, p.6, p.7][index - 5]).collect();
         for key in keys {
-            let expected = plan.iter().filter(|p| [p.5, p.6, p.7][index - 5] == key).count();
+            let expected = plan
+                .iter()
+                .filter(|p| [p.5, p.6, p.7][index - 5] == key)
+                .count();
             assert_eq!(volume(field, key), expected as u64, "{field} {key}");
         }
     }
     assert_eq!(volume("by_severity", "normal"), 11);
     assert_eq!(volume("by_state", "closed"), close.len() as u64);
     // An empty range answers zeros; a backwards one is refused.
-    let empty = api.ok(ADMIN, "v1/reports/complaints?from=2020-01-01&to=2020-01-31", None);
+    let empty = api.ok(
+        ADMIN,
+        "v1/reports/complaints?from=2020-01-01&to=2020-01-31",
+        None,
+    );
     assert_eq!(empty["cases"], 0);
-    assert_eq!(empty["first_response"], json!({"cases": 0, "median_seconds": 0, "p90_seconds": 0}));
+    assert_eq!(
+        empty["first_response"],
+        json!({"cases": 0, "median_seconds": 0, "p90_seconds": 0})
+    );
     assert_eq!(empty["satisfaction"]["average"], 0.0);
     assert_eq!(empty["by_store"], json!([]));
     let (status, answer) = api.get(ADMIN, "v1/reports/complaints?from=2026-03-04&to=2026-03-02");
@@ -424,25 +575,54 @@ fn the_report_matches_figures_computed_apart(db: Database) {
     assert_eq!(status, 400);
     // The CLI's report is the API's.
     let cli: Value = serde_json::from_str(&run_ok(storepos(work.path()).args([
-        "hq", "complaints", "report", "--from", "2026-03-02", "--to", "2026-03-04", "--json",
+        "hq",
+        "complaints",
+        "report",
+        "--from",
+        "2026-03-02",
+        "--to",
+        "2026-03-04",
+        "--json",
     ])))
     .unwrap();
     assert_eq!(cli, report);
     let text = run_ok(storepos(work.path()).args([
-        "hq", "complaints", "report", "--from", "2026-03-02", "--to", "2026-03-04",
+        "hq",
+        "complaints",
+        "report",
+        "--from",
+        "2026-03-02",
+        "--to",
+        "2026-03-04",
     ]));
-    assert!(text.contains("complaints opened 2026-03-02 to 2026-03-04: 11"), "{text}");
+    assert!(
+        text.contains("complaints opened 2026-03-02 to 2026-03-04: 11"),
+        "{text}"
+    );
     // Unknown store or member: not found, with a message.
     for (body, says) in [
-        (json!({"store_id": "S999", "channel": "web", "content": "x", "handler": "h"}), "S999"),
-        (json!({"member_id": "nobody", "channel": "web", "content": "x", "handler": "h"}), "nobody"),
+        (
+            json!({"store_id": "S999", "channel": "web", "content": "x", "handler": "h"}),
+            "S999",
+        ),
+        (
+            json!({"member_id": "nobody", "channel": "web", "content": "x", "handler": "h"}),
+            "nobody",
+        ),
     ] {
         let (status, answer) = api.post(ADMIN, "v1/complaints", &body);
         assert_eq!(status, 404, "{answer}");
-        assert!(answer["error"]["message"].as_str().unwrap().contains(says), "{answer}");
+        assert!(
+            answer["error"]["message"].as_str().unwrap().contains(says),
+            "{answer}"
+        );
     }
-    let (status, _) = api.post(ADMIN, "v1/complaints", &json!({"store_id": "S001",
-        "channel": "pigeon", "content": "x", "handler": "h"}));
+    let (status, _) = api.post(
+        ADMIN,
+        "v1/complaints",
+        &json!({"store_id": "S001",
+        "channel": "pigeon", "content": "x", "handler": "h"}),
+    );
     assert_eq!(status, 422);
 }
 
@@ -452,24 +632,45 @@ fn a_till_of_another_store_reads_and_notes_only_what_the_rule_allows(db: Databas
     let s002 = register(work.path(), "S002", "T01");
     // A case of store S001 about 李娜, one about Ana Souza, and one without a member.
     let now = Utc::now();
-    let li = record(&api, "high", "S001", now, json!({"member_id": LI_NA,
-        "content": "private words about the manager"}));
+    let li = record(
+        &api,
+        "high",
+        "S001",
+        now,
+        json!({"member_id": LI_NA,
+        "content": "private words about the manager"}),
+    );
     let ana = record(&api, "normal", "S002", now, json!({"member_id": ANA}));
     let anon = record(&api, "low", "S001", now, json!({}));
     // Store S002's till reads 李娜's cases: what a cashier needs, nothing more.
     let seen = api.ok(&s002, &format!("v1/members/{LI_NA}/complaints"), None);
     assert_eq!(seen.as_array().unwrap().len(), 1, "{seen}");
-    let mut keys: Vec<&str> = seen[0].as_object().unwrap().keys().map(String::as_str).collect();
+    let mut keys: Vec<&str> = seen[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     keys.sort();
     assert_eq!(keys, ["category", "id", "last_note", "opened_at", "state"]);
     assert!(!seen.to_string().contains("private words"), "{seen}");
-    assert_eq!(api.get(&s002, &format!("v1/members/nobody/complaints")).0, 404);
+    assert_eq!(
+        api.get(&s002, &format!("v1/members/nobody/complaints")).0,
+        404
+    );
     // The staff routes are not a till's.
-    for path in [format!("v1/complaints/{li}"), "v1/complaints".into(), "v1/reports/complaints?from=2026-01-01&to=2026-01-02".into()] {
+    for path in [
+        format!("v1/complaints/{li}"),
+        "v1/complaints".into(),
+        "v1/reports/complaints?from=2026-01-01&to=2026-01-02".into(),
+    ] {
         assert_eq!(api.get(&s002, &path).0, 401, "{path}");
     }
-    let (status, _) = api.post(&s002, &format!("v1/complaints/{li}/steps"),
-        &json!({"handler": "x", "to_state": "in_progress"}));
+    let (status, _) = api.post(
+        &s002,
+        &format!("v1/complaints/{li}/steps"),
+        &json!({"handler": "x", "to_state": "in_progress"}),
+    );
     assert_eq!(status, 401);
     // S002's till notes S001's case only for the member it names.
     let note = |token: &str, id: &str, member: Option<&str>, note_id: uuid::Uuid| {
@@ -484,7 +685,11 @@ fn a_till_of_another_store_reads_and_notes_only_what_the_rule_allows(db: Databas
     assert_eq!(note(&s002, &li, None, n1).0, 404);
     assert_eq!(note(&s002, &li, Some(ANA), n1).0, 404);
     assert_eq!(note(&s002, &anon, None, n1).0, 404);
-    let steps = |id: &str| api.ok(ADMIN, &format!("v1/complaints/{id}"), None)["steps"].as_u64().unwrap();
+    let steps = |id: &str| {
+        api.ok(ADMIN, &format!("v1/complaints/{id}"), None)["steps"]
+            .as_u64()
+            .unwrap()
+    };
     assert_eq!(steps(&li), 1, "refused notes add nothing");
     let (status, seen) = note(&s002, &li, Some(LI_NA), n1);
     assert_eq!(status, 200, "{seen}");
@@ -497,21 +702,33 @@ fn a_till_of_another_store_reads_and_notes_only_what_the_rule_allows(db: Databas
     assert_eq!(note(&s002, &ana, None, uuid::Uuid::now_v7()).0, 200);
     assert_eq!(note(&s001, &anon, None, uuid::Uuid::now_v7()).0, 200);
     // A till cannot move a case through its note.
-    let (status, _) = api.post(&s001, &format!("v1/complaints/{anon}/notes"),
+    let (status, _) = api.post(
+        &s001,
+        &format!("v1/complaints/{anon}/notes"),
         &json!({"note_id": uuid::Uuid::now_v7(), "operator_id": "1001", "note": "x",
-            "to_state": "closed"}));
+            "to_state": "closed"}),
+    );
     assert_eq!(status, 422);
     let case = api.ok(ADMIN, &format!("v1/complaints/{anon}"), None);
     assert_eq!(case["state"], "open");
     let last = &case["step_list"][1];
-    assert_eq!((last["handler"].as_str(), last["to_state"].as_str()), (Some("1001"), Some("open")));
+    assert_eq!(
+        (last["handler"].as_str(), last["to_state"].as_str()),
+        (Some("2001"), Some("open"))
+    );
 }
 
 fn a_note_taken_while_hq_is_away_reaches_it_once(db: Database) {
     let (work, _token, mut hq) = start(&db);
     let api = Api::new(&hq);
     // HQ staff opened a case about 李娜; the till sees it on her sheet.
-    let id = record(&api, "normal", "S001", Utc::now(), json!({"member_id": LI_NA}));
+    let id = record(
+        &api,
+        "normal",
+        "S001",
+        Utc::now(),
+        json!({"member_id": LI_NA}),
+    );
     let sign_in = "{\"sign_in\":{\"operator\":\"1001\",\"pin\":\"1234\"}}\n";
     let out = common::run_script(
         work.path(),
@@ -530,7 +747,11 @@ fn a_note_taken_while_hq_is_away_reaches_it_once(db: Database) {
              {{\"member_complaints\":{{\"member\":\"{LI_NA}\"}}}}\n"
         ),
     );
-    assert!(out[1]["complaint_note"]["queued"].as_bool().unwrap(), "{}", out[1]);
+    assert!(
+        out[1]["complaint_note"]["queued"].as_bool().unwrap(),
+        "{}",
+        out[1]
+    );
     let offline = &out[3]["member_complaints"];
     assert_eq!(offline["source"], "till", "{}", out[3]);
     assert!(offline.to_string().contains("Eggs broken"), "{offline}");
@@ -546,7 +767,10 @@ fn a_note_taken_while_hq_is_away_reaches_it_once(db: Database) {
     assert_eq!(case["step_list"][1]["handler"], "1001");
     assert_eq!(case["state"], "open");
     assert_eq!(
-        db.scalar("SELECT COUNT(*) FROM complaint_cases WHERE member_id = $1", &[LI_NA]),
+        db.scalar(
+            "SELECT COUNT(*) FROM complaint_cases WHERE member_id = $1",
+            &[LI_NA]
+        ),
         2
     );
 }

@@ -37,7 +37,17 @@ pub const MAX_CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
 
 /// Where a case is in its life.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum State {
@@ -76,7 +86,17 @@ impl State {
 
 /// How the complaint reached the chain.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
@@ -336,12 +356,19 @@ pub fn next(from: State, step: &StepRequest) -> Result<Transition, String> {
 
 /// Checks a free text: not blank when `required`, at most `max` characters, no control
 /// characters but newlines and tabs. `what` names it in the message.
-pub fn check_text(what: &str, text: Option<&str>, required: bool, max: usize) -> Result<(), String> {
+pub fn check_text(
+    what: &str,
+    text: Option<&str>,
+    required: bool,
+    max: usize,
+) -> Result<(), String> {
     match text {
         None if required => Err(format!("{what} is required")),
         None => Ok(()),
         Some(t) if required && t.trim().is_empty() => Err(format!("{what} is empty")),
-        Some(t) if t.chars().count() > max => Err(format!("{what} is longer than {max} characters")),
+        Some(t) if t.chars().count() > max => {
+            Err(format!("{what} is longer than {max} characters"))
+        }
         Some(t) if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') => {
             Err(format!("{what} holds a control character"))
         }
@@ -433,7 +460,10 @@ impl Case {
     pub fn check_invariants(&self) -> Result<(), String> {
         let resolved = matches!(self.state, State::Resolved | State::Closed);
         if resolved != self.resolved_at.is_some() {
-            return Err(format!("{}: resolved_at in state {:?}", self.id, self.state));
+            return Err(format!(
+                "{}: resolved_at in state {:?}",
+                self.id, self.state
+            ));
         }
         if (self.state == State::Closed) != self.closed_at.is_some() {
             return Err(format!("{}: closed_at in state {:?}", self.id, self.state));

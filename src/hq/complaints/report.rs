@@ -103,7 +103,10 @@ impl HqStore {
         to: NaiveDate,
     ) -> Result<ComplaintReport, ComplaintError> {
         use chrono::Datelike;
-        if let Some(day) = [from, to].into_iter().find(|d| !(1970..=9999).contains(&d.year())) {
+        if let Some(day) = [from, to]
+            .into_iter()
+            .find(|d| !(1970..=9999).contains(&d.year()))
+        {
             return Err(ComplaintError::Invalid(format!(
                 "{day} is outside the years 1970–9999"
             )));
@@ -152,8 +155,7 @@ impl HqStore {
             }
         }
         if satisfaction.cases > 0 {
-            satisfaction.average =
-                (sum as f64 * 100.0 / satisfaction.cases as f64).round() / 100.0;
+            satisfaction.average = (sum as f64 * 100.0 / satisfaction.cases as f64).round() / 100.0;
         }
         let [category, store, channel, severity, state] = maps;
         let report = ComplaintReport {

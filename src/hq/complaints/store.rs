@@ -166,8 +166,7 @@ impl HqStore {
             ("member_id", &new.member_id),
         ] {
             if let Some(v) = v {
-                check_text(what, Some(v), true, MAX_NAME_CHARS)
-                    .map_err(ComplaintError::Invalid)?;
+                check_text(what, Some(v), true, MAX_NAME_CHARS).map_err(ComplaintError::Invalid)?;
             }
         }
         let opened = new.opened_at.unwrap_or(now);
@@ -236,7 +235,9 @@ impl HqStore {
         let mut tx = self.pool().begin_read().await?;
         let found = read_case(&mut tx, id, false).await?;
         let Some((case, _)) = found else {
-            return Err(ComplaintError::NotFound(format!("HQ has no complaint {id}")));
+            return Err(ComplaintError::NotFound(format!(
+                "HQ has no complaint {id}"
+            )));
         };
         let steps = read_steps(&mut tx, &case).await?;
         tx.commit().await?;
@@ -327,7 +328,9 @@ impl HqStore {
             .await?
             .is_none()
         {
-            return Err(ComplaintError::NotFound(format!("HQ has no member {member}")));
+            return Err(ComplaintError::NotFound(format!(
+                "HQ has no member {member}"
+            )));
         }
         let rows = query(
             "SELECT id, state, category, opened_at, last_note FROM complaint_cases
@@ -373,9 +376,9 @@ impl HqStore {
         retrying("a till's note on a complaint", || async move {
             let mut tx = self.pool().begin().await?;
             let found = read_case(&mut tx, id, true).await?;
-            let Some((case, last_at)) = found.filter(|(c, _)| {
-                till_may_note(&from.store_id, note.member_id.as_deref(), c)
-            }) else {
+            let Some((case, last_at)) =
+                found.filter(|(c, _)| till_may_note(&from.store_id, note.member_id.as_deref(), c))
+            else {
                 return Ok(Err(ComplaintError::NotFound(format!(
                     "no complaint {id} of this store or of the member named"
                 ))));
@@ -566,13 +569,15 @@ async fn take_step(
     sla: &Sla,
 ) -> Result<Result<(), ComplaintError>, HqError> {
     if let Some(note_id) = note_id
-        && query("SELECT 1 FROM complaint_steps WHERE store_id = $1 AND case_id = $2 AND note_id = $3")
-            .bind(&case.store_id)
-            .bind(&case.id)
-            .bind(note_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some()
+        && query(
+            "SELECT 1 FROM complaint_steps WHERE store_id = $1 AND case_id = $2 AND note_id = $3",
+        )
+        .bind(&case.store_id)
+        .bind(&case.id)
+        .bind(note_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some()
     {
         return Ok(Ok(()));
     }
@@ -744,8 +749,7 @@ pub(in crate::hq) async fn note_from_till(
         at: Some(e.at.clamp(last_at, now)),
         ..StepRequest::default()
     };
-    match take_step(tx, &case, last_at, &step, Some(e.id), now, sla).await?
-    {
+    match take_step(tx, &case, last_at, &step, Some(e.id), now, sla).await? {
         Ok(()) => Ok(()),
         Err(refused) => Err(HqError::Invalid(format!(
             "note on complaint {}: {refused}",

@@ -155,8 +155,7 @@ pub(super) fn complaint_note(
         .and_then(|()| check_text("operator_id", Some(&n.operator_id), true, MAX_NAME_CHARS))
         .or_else(|m| refuse("bad_payload", m))?;
     let allowed = known.cases.get(&n.case_id).is_some_and(|c| {
-        c.store_id == known.from.store_id
-            || (n.member_id.is_some() && c.member_id == n.member_id)
+        c.store_id == known.from.store_id || (n.member_id.is_some() && c.member_id == n.member_id)
     });
     if !allowed {
         return refuse(
