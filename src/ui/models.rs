@@ -169,8 +169,8 @@ pub fn health_state(level: &storepos_drivers::HealthLevel) -> &'static str {
     }
 }
 
-/// The member's sheet as rows the screen words: who, points, recent baskets, spend by
-/// category, the largest purchase and the suggested plan.
+/// The member's sheet as rows the screen words: who, points, their complaint cases, recent
+/// baskets, spend by category, the largest purchase and the suggested plan.
 pub fn member_sheet(view: &MemberSheetView, currency: Currency) -> Vec<Fact> {
     let money = |minor: i64| Money::from_minor(minor, currency).to_string();
     let member = &view.member;
@@ -182,6 +182,10 @@ pub fn member_sheet(view: &MemberSheetView, currency: Currency) -> Vec<Fact> {
         fact("points", "", view.points.balance.to_string()),
         fact("redeemable", "", view.points.redeemable.to_string()),
     ];
+    // The member's complaints come first after who they are: a complaint is answered fast.
+    for c in &view.complaints.complaints {
+        rows.push(fact("complaint", c.state.as_str(), complaint_summary(c)));
+    }
     for b in &view.recent {
         let day = b.at.get(..10).unwrap_or(&b.at);
         rows.push(fact("visit", day, money(b.total)));
@@ -199,9 +203,6 @@ pub fn member_sheet(view: &MemberSheetView, currency: Currency) -> Vec<Fact> {
     }
     for p in &view.plan {
         rows.push(fact("suggested", "", p.name.as_deref().unwrap_or("")));
-    }
-    for c in &view.complaints.complaints {
-        rows.push(fact("complaint", c.state.as_str(), complaint_summary(c)));
     }
     rows
 }
