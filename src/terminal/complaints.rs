@@ -95,7 +95,8 @@ impl Terminal {
                             .collect(),
                     });
                 }
-                Ok(None) => return Err(CommandError::UnknownMember(id)),
+                // A member enrolled here whose enrolment HQ has not yet applied.
+                Ok(None) => {}
                 Err(e) => tracing::info!("complaints of {id} from this till's own: {e}"),
             }
         }
