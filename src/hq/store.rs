@@ -579,9 +579,9 @@ async fn apply(
             .bind(e.at)
             .execute(&mut *tx)
             .await?;
-            super::complaints::store::open_from_till(tx, e, c, sla).await
+            super::complaints::till::open_from_till(tx, e, c, sla).await
         }
-        Draft::ComplaintNote(n) => super::complaints::store::note_from_till(tx, e, n, sla).await,
+        Draft::ComplaintNote(n) => super::complaints::till::note_from_till(tx, e, n, sla).await,
         Draft::Sale { .. } => Err(HqError::Invalid(
             "a sale is stored with its sale row, not as another event".into(),
         )),

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{CommandError, Terminal};
-use crate::hq::complaints::store::till_case_id;
+use crate::hq::complaints::till::till_case_id;
 use crate::protocol::{ComplaintNoteEvent, Event};
 use crate::said;
 use crate::store::loyalty;

@@ -340,6 +340,75 @@ fn overdue_lists_follow_the_deadlines_by_severity(db: Database) {
     .unwrap();
     assert_eq!(json.as_array().unwrap().len(), 1, "{json}");
     assert_eq!(json[0]["id"], normal.as_str());
+    // HQ staff at the command line: record a phone complaint, take it in hand, read it.
+    let added: Value = serde_json::from_str(&run_ok(storepos(work.path()).args([
+        "hq",
+        "complaints",
+        "add",
+        "--member",
+        LI_NA,
+        "--channel",
+        "phone",
+        "--severity",
+        "critical",
+        "--category",
+        "service",
+        "--content",
+        "rude at the till",
+        "--handler",
+        "desk",
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(
+        added["store_id"], "S001",
+        "the member's home store: {added}"
+    );
+    assert_eq!(added["severity"], "critical");
+    let id = added["id"].as_str().unwrap();
+    let stepped = run_ok(storepos(work.path()).args([
+        "hq",
+        "complaints",
+        "step",
+        id,
+        "--handler",
+        "desk",
+        "--to",
+        "in_progress",
+        "--note",
+        "called back",
+    ]));
+    assert!(stepped.contains("state       in_progress"), "{stepped}");
+    let shown = run_ok(storepos(work.path()).args(["hq", "complaints", "show", id]));
+    assert!(
+        shown.contains("called back") && shown.contains("STEP"),
+        "{shown}"
+    );
+    // An illegal step at the command line fails with the reason and changes nothing.
+    let refused = storepos(work.path())
+        .args([
+            "hq",
+            "complaints",
+            "step",
+            id,
+            "--handler",
+            "desk",
+            "--to",
+            "closed",
+        ])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("cannot move to closed"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let case = api.ok(ADMIN, &format!("v1/complaints/{id}"), None);
+    assert_eq!(
+        (case["state"].as_str(), case["steps"].as_u64()),
+        (Some("in_progress"), Some(2))
+    );
 }
 
 /// The value at nearest rank ⌈p·n/100⌉, computed its own way.

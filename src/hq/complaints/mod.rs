@@ -10,9 +10,11 @@
 //! - [`Sla`]: the deadlines by [`Severity`] (`[hq.complaints]`): a case must get its first
 //!   response (any step after it was opened) and be resolved by them; a case past either
 //!   while not met is *overdue*;
-//! - [`store`]: the cases and steps in HQ's database (a till's complaint becomes the case
-//!   `{store}.{terminal}.{local_id}` in the transaction that ingests its event); the
-//!   lists, a member's cases for a till, and the notes tills send;
+//! - [`store`]: the cases and steps in HQ's database: recording, reading, listing and
+//!   stepping them;
+//! - [`till`]: what tills do: a till's complaint becomes the case
+//!   `{store}.{terminal}.{local_id}` in the transaction that ingests its event; a member's
+//!   cases for a till, and the notes tills send;
 //! - [`report`]: volume by category, store, channel and severity, time to first response
 //!   and to close (median and p90), satisfaction.
 //!
@@ -23,6 +25,7 @@
 
 pub mod report;
 pub mod store;
+pub mod till;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};

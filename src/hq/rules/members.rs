@@ -131,7 +131,7 @@ pub(super) fn complaint(known: &mut Known, c: &Complaint) -> Result<(), Refused>
     }
     // Its case exists once it is applied: a note later in the batch may name it.
     known.cases.insert(
-        crate::hq::complaints::store::till_case_id(
+        crate::hq::complaints::till::till_case_id(
             &known.from.store_id,
             &known.from.terminal_id,
             c.id,
