@@ -9,8 +9,10 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
+use std::sync::atomic::Ordering;
 
 use super::AppState;
 use super::auth::{Admin, Authenticated};
@@ -179,7 +181,8 @@ pub async fn report(
 
 /// A member's complaint cases in every store, newest first, as a till's member sheet shows
 /// them: id, state, category, when opened and the last note (no other member's, nothing
-/// more of how HQ handles them).
+/// more of how HQ handles them). Counted with the terminal's member lookups
+/// (`hq.member_lookups_per_minute`).
 #[utoipa::path(
     get,
     path = "/v1/members/{member}/complaints",
@@ -189,15 +192,26 @@ pub async fn report(
     responses(
         (status = 200, description = "The member's cases", body = Vec<MemberCase>),
         (status = 404, description = "No such member", body = ErrorAnswer),
+        (status = 429, description = "This terminal looks members up too fast (see Retry-After)", body = ErrorAnswer),
         TerminalRefusals,
     )
 )]
 pub async fn member_cases(
     State(state): State<AppState>,
-    _: Authenticated,
+    Authenticated(from): Authenticated,
     Path(member): Path<String>,
-) -> Result<Json<Vec<MemberCase>>, ApiError> {
-    Ok(Json(state.store.member_complaints(&member).await?))
+) -> Result<Response, ApiError> {
+    // Counted with the member lookups: a till asks once per customer, not for the chain.
+    state.metrics.member_lookups.fetch_add(1, Ordering::Relaxed);
+    if let Some(answer) = super::terminal::too_fast(
+        &state.lookups,
+        &from,
+        "too_many_lookups",
+        "this terminal looks members up too fast",
+    ) {
+        return Ok(answer);
+    }
+    Ok(Json(state.store.member_complaints(&member).await?).into_response())
 }
 
 /// A note from a till's cashier on a case of its store, or on the case of the member it
