@@ -782,6 +782,12 @@ fn a_till_of_another_store_reads_and_notes_only_what_the_rule_allows(db: Databas
         (last["handler"].as_str(), last["to_state"].as_str()),
         (Some("2001"), Some("open"))
     );
+    // A till walking through members' complaints is slowed like one walking through cards.
+    let limited = (0..130)
+        .map(|_| api.get(&s002, &format!("v1/members/{LI_NA}/complaints")))
+        .find(|(status, _)| *status == 429);
+    let (_, answer) = limited.expect("HQ answers 429 past the member lookups per minute");
+    assert_eq!(answer["error"]["code"], "too_many_lookups", "{answer}");
 }
 
 fn a_note_taken_while_hq_is_away_reaches_it_once(db: Database) {
