@@ -27,6 +27,7 @@ on_each_backend!(
     the_report_matches_figures_computed_apart,
     a_till_of_another_store_reads_and_notes_only_what_the_rule_allows,
     a_note_taken_while_hq_is_away_reaches_it_once,
+    complaints_held_before_the_upgrade_become_cases,
 );
 
 struct Api {
@@ -845,4 +846,82 @@ fn a_note_taken_while_hq_is_away_reaches_it_once(db: Database) {
         ),
         2
     );
+}
+
+/// An HQ that held till complaints before complaint handling: its migration makes each a
+/// case with its opening step and the default deadlines of a `normal` complaint.
+fn complaints_held_before_the_upgrade_become_cases(db: Database) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let at = Utc.with_ymd_and_hms(2017, 12, 4, 1, 0, 0).unwrap();
+    let body = json!({"id": 3, "member_id": null, "channel": "phone", "content": "sour milk",
+        "handling": "apologised", "outcome": null, "satisfaction": 2, "status": "open",
+        "at": "2017-12-04T09:00:00+08:00", "operator_id": "1001"});
+    let url = db.url();
+    rt.block_on(async {
+        let before = |mut m: sqlx::migrate::Migrator| {
+            m.migrations = m
+                .migrations
+                .iter()
+                .filter(|x| x.version < 11)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into();
+            m.set_locking(false);
+            m
+        };
+        let insert = "INSERT INTO complaints (store_id, terminal_id, local_id, member_id, body, at)
+                      VALUES ('S001', 'T01', 3, NULL, $1, $2)";
+        match &db {
+            Database::Postgres { .. } => {
+                let pool = sqlx::PgPool::connect(&url).await.unwrap();
+                before(sqlx::migrate!("src/hq/migrations/postgres"))
+                    .run(&pool)
+                    .await
+                    .unwrap();
+                sqlx::query(insert)
+                    .bind(&body)
+                    .bind(at)
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+            }
+            Database::Sqlite { dir } => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(dir.path().join("hq.db"))
+                    .create_if_missing(true);
+                let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+                before(sqlx::migrate!("src/hq/migrations/sqlite"))
+                    .run(&pool)
+                    .await
+                    .unwrap();
+                sqlx::query(insert)
+                    .bind(body.to_string())
+                    .bind("2017-12-04T01:00:00.000000+00:00")
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+            }
+        }
+        let store = storepos::hq::HqStore::open(&url).await.unwrap();
+        let case = store.complaint("S001.T01.3", Utc::now()).await.unwrap();
+        let c = &case.case;
+        assert_eq!(c.state, storepos::hq::complaints::State::Open);
+        assert_eq!(c.channel, storepos::hq::complaints::Channel::Phone);
+        assert_eq!(c.severity, storepos::hq::complaints::Severity::Normal);
+        assert_eq!(
+            (c.content.as_str(), c.category.as_str()),
+            ("sour milk", "general")
+        );
+        assert_eq!(c.satisfaction, Some(2));
+        assert_eq!(c.opened_at, at);
+        assert_eq!(c.response_due, at + Duration::hours(24));
+        assert_eq!(c.resolve_due, at + Duration::days(7));
+        assert_eq!(c.terminal_id.as_deref(), Some("T01"));
+        assert_eq!(case.step_list.len(), 1);
+        assert_eq!(case.step_list[0].handler, "1001");
+        assert_eq!(case.step_list[0].note.as_deref(), Some("apologised"));
+        store.pool().close().await;
+    });
 }
