@@ -234,6 +234,8 @@ pub struct HqConfig {
     pub header_timeout: u64,
     /// For `storepos hq serve`: seconds a request's body may take to arrive.
     pub body_timeout: u64,
+    /// For `storepos hq`: the complaints' deadlines by severity.
+    pub complaints: crate::hq::complaints::Sla,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -346,6 +348,7 @@ impl Default for HqConfig {
             header_timeout: 10,
             body_timeout: 30,
             refresh_every: 300,
+            complaints: crate::hq::complaints::Sla::default(),
         }
     }
 }

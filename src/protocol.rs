@@ -22,16 +22,18 @@ pub enum Kind {
     MemberEnrolled,
     CardReplaced,
     ComplaintRecorded,
+    ComplaintNoted,
 }
 
 impl Kind {
     /// Every kind, in the order HQ lists them.
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::SaleCompleted,
         Kind::ReturnCompleted,
         Kind::MemberEnrolled,
         Kind::CardReplaced,
         Kind::ComplaintRecorded,
+        Kind::ComplaintNoted,
     ];
 
     /// The kind's name on the wire.
@@ -42,6 +44,7 @@ impl Kind {
             Kind::MemberEnrolled => "member.enrolled",
             Kind::CardReplaced => "card.replaced",
             Kind::ComplaintRecorded => "complaint.recorded",
+            Kind::ComplaintNoted => "complaint.noted",
         }
     }
 
@@ -71,6 +74,8 @@ pub enum Event {
     CardReplaced(CardReplacement),
     /// `complaint.recorded`.
     ComplaintRecorded(ComplaintEvent),
+    /// `complaint.noted`.
+    ComplaintNoted(ComplaintNoteEvent),
 }
 
 /// A completed sale or return: its receipt number, the sale record and, beside it, the
@@ -104,6 +109,18 @@ pub struct ComplaintEvent {
     pub complaint: Complaint,
 }
 
+/// A note a till's cashier added to a complaint case (HQ's, or one this till recorded:
+/// its case is `{store}.{terminal}.{local_id}`), with the member served when it was taken.
+/// The event's id is the note's id and its time the note's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComplaintNoteEvent {
+    pub case_id: String,
+    #[serde(default)]
+    pub member_id: Option<String>,
+    pub operator_id: String,
+    pub note: String,
+}
+
 /// A signed coupon or shopping list as stores receive it in their coupons data set: the
 /// full printed code and whose it is (`kind` is `coupon` or `list`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -135,6 +152,7 @@ impl Event {
             Event::MemberEnrolled(_) => Kind::MemberEnrolled,
             Event::CardReplaced(_) => Kind::CardReplaced,
             Event::ComplaintRecorded(_) => Kind::ComplaintRecorded,
+            Event::ComplaintNoted(_) => Kind::ComplaintNoted,
         }
     }
 
@@ -146,6 +164,7 @@ impl Event {
             Event::MemberEnrolled(e) => serde_json::to_value(e),
             Event::CardReplaced(e) => serde_json::to_value(e),
             Event::ComplaintRecorded(e) => serde_json::to_value(e),
+            Event::ComplaintNoted(e) => serde_json::to_value(e),
         };
         value.expect("events hold only types that serialize")
     }
@@ -173,6 +192,9 @@ impl Event {
             }
             Kind::ComplaintRecorded => {
                 Event::ComplaintRecorded(ComplaintEvent::deserialize(payload).map_err(bad)?)
+            }
+            Kind::ComplaintNoted => {
+                Event::ComplaintNoted(ComplaintNoteEvent::deserialize(payload).map_err(bad)?)
             }
         })
     }

@@ -81,6 +81,11 @@ pub enum HqCommand {
         #[command(subcommand)]
         what: Option<super::hq_report::ReportCommand>,
     },
+    /// Complaint cases: record, list, show, step, report.
+    Complaints {
+        #[command(subcommand)]
+        what: super::hq_complaints::ComplaintsCommand,
+    },
     /// Copy an embedded SQLite HQ database consistently into FILE (a new file) while HQ
     /// runs; a PostgreSQL HQ is backed up with pg_dump.
     Backup { file: PathBuf },
@@ -91,7 +96,8 @@ pub(super) fn run(config: &Config, what: HqCommand) -> Result<()> {
     runtime.block_on(async {
         let store = crate::hq::HqStore::open(&config.hq.database)
             .await
-            .with_context(|| format!("HQ database {}", config.hq.database))?;
+            .with_context(|| format!("HQ database {}", config.hq.database))?
+            .with_complaint_sla(config.hq.complaints)?;
         match what {
             HqCommand::Serve { listen } => {
                 let listen = listen.as_deref().unwrap_or(&config.hq.listen);
@@ -254,6 +260,7 @@ pub(super) fn run(config: &Config, what: HqCommand) -> Result<()> {
                 Ok(())
             }
             HqCommand::Report { what } => super::hq_report::run(&store, config, what).await,
+            HqCommand::Complaints { what } => super::hq_complaints::run(&store, what).await,
             HqCommand::ImportMembers { file } => {
                 let members = import::members::read_all(&file)?;
                 let progress =

@@ -15,6 +15,7 @@
 //! - [`admin`]: points expiry, coupon issuance and the reconciliation report;
 //! - [`catalogue`], [`prices`]: the data sets HQ staff administer for the stores' tills;
 //! - [`reports`]: the sales reports, by period, store, category, product and hour;
+//! - [`complaints`]: complaint cases, their steps and deadlines, and their report;
 //! - [`lists`]: the biweekly personalised shopping lists and the manufacturer report;
 //! - [`retry`]: running a transaction again, after a jittered backoff, when the database
 //!   gave up on it for a reason that may not recur;
@@ -27,6 +28,7 @@ pub mod admin;
 pub mod anchors;
 pub mod api;
 pub mod catalogue;
+pub mod complaints;
 pub mod db;
 pub mod error;
 mod ingest_pg;

@@ -41,6 +41,8 @@ pub use super::sender::TerminalId;
 #[derive(Clone)]
 pub struct HqStore {
     pool: Pool,
+    /// The complaints' deadlines by severity (`[hq.complaints]`).
+    complaint_sla: super::complaints::Sla,
 }
 
 fn token_hash(token: &str) -> String {
@@ -66,11 +68,27 @@ impl HqStore {
         if filled > 0 {
             tracing::info!("stored the lines of {filled} sales HQ held before it kept lines");
         }
-        Ok(HqStore { pool })
+        Ok(HqStore {
+            pool,
+            complaint_sla: super::complaints::Sla::default(),
+        })
     }
 
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// The store with the complaints' deadlines `sla` (checked: see
+    /// [`super::complaints::Sla::check`]).
+    pub fn with_complaint_sla(mut self, sla: super::complaints::Sla) -> Result<Self, HqError> {
+        sla.check().map_err(HqError::Invalid)?;
+        self.complaint_sla = sla;
+        Ok(self)
+    }
+
+    /// The complaints' deadlines by severity.
+    pub fn complaint_sla(&self) -> &super::complaints::Sla {
+        &self.complaint_sla
     }
 
     /// Whether the database answers (for `/health`).
@@ -324,7 +342,7 @@ impl HqStore {
                     super::ingest_pg::ingest_sales(&mut tx, &run, zone).await?;
                     run.clear();
                     insert_event(&mut tx, e, &f.hash, None).await?;
-                    apply(&mut tx, e, &other).await?;
+                    apply(&mut tx, e, &other, &self.complaint_sla).await?;
                 }
                 Err(r) => {
                     super::ingest_pg::ingest_sales(&mut tx, &run, zone).await?;
@@ -548,7 +566,12 @@ async fn upsert_member_tx(tx: &mut Tx, m: &Member) -> Result<(), HqError> {
 /// are stored with their sale row by the ingest, then [`apply_sale_loyalty`]). Members
 /// and cards are inserted, never upserted: the rules found them new, and a key another
 /// batch took meanwhile fails this one, which then runs again and is refused.
-async fn apply(tx: &mut Tx, e: &Envelope, draft: &Draft) -> Result<(), HqError> {
+async fn apply(
+    tx: &mut Tx,
+    e: &Envelope,
+    draft: &Draft,
+    sla: &super::complaints::Sla,
+) -> Result<(), HqError> {
     match draft {
         Draft::Enrolment(m) => insert_member_tx(tx, m).await,
         Draft::CardReplaced(r) => {
@@ -577,8 +600,9 @@ async fn apply(tx: &mut Tx, e: &Envelope, draft: &Draft) -> Result<(), HqError> 
             .bind(e.at)
             .execute(&mut *tx)
             .await?;
-            Ok(())
+            super::complaints::till::open_from_till(tx, e, c, sla).await
         }
+        Draft::ComplaintNote(n) => super::complaints::till::note_from_till(tx, e, n, sla).await,
         Draft::Sale { .. } => Err(HqError::Invalid(
             "a sale is stored with its sale row, not as another event".into(),
         )),

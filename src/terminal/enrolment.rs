@@ -283,6 +283,19 @@ impl Terminal {
                 )
                 .unwrap_or_default(),
             );
+            // HQ's cases when it answers in time, else this till's own.
+            let cases = match self.member_complaints(Some(&id)) {
+                Ok(cases) => cases,
+                Err(_) => super::complaints::MemberComplaints {
+                    complaints: self.own_complaints(&id)?,
+                    member: id.clone(),
+                    source: "till".into(),
+                },
+            };
+            map.insert(
+                "complaints".into(),
+                serde_json::to_value(cases).unwrap_or_default(),
+            );
         }
         Ok(view)
     }

@@ -102,6 +102,10 @@ pub enum Command {
         card: String,
     },
     Complaint(ComplaintArgs),
+    /// A member's complaint cases: HQ's when it answers in time, else this till's own.
+    MemberComplaints(MemberComplaintsArgs),
+    /// A note on one of a member's complaint cases, queued for HQ.
+    ComplaintNote(ComplaintNoteArgs),
     MemberView(MemberViewArgs),
     /// Print the shopping list HQ signed for a member for the period now falls in (asking
     /// HQ to make it when the till has none).
@@ -159,6 +163,23 @@ fn counter() -> String {
     "counter".into()
 }
 
+/// `{"member_complaints":{}}` for the member on the sale, or `{"member":"ID"}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberComplaintsArgs {
+    pub member: Option<String>,
+}
+
+/// `{"complaint_note":{"id":"CASE","note":"…"}}` (and `member`, else the member on the
+/// sale).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComplaintNoteArgs {
+    pub member: Option<String>,
+    pub id: String,
+    pub note: String,
+}
+
 /// A receipt as scripts name it: its code (`"R/S001/T01/00000001"`, or `"1"`), or its
 /// number as a sale's answer gives it (`receipt_no`).
 #[derive(Debug, Deserialize)]
@@ -205,6 +226,8 @@ pub enum Outcome {
     /// A new card was issued (enrolment or replacement).
     CardIssued(String),
     Complaint(i64),
+    MemberComplaints(super::complaints::MemberComplaints),
+    ComplaintNote(super::complaints::NoteTaken),
     /// `json` is the answer's `member_view`; `sheet` the parts of it the till shows.
     MemberView {
         json: Box<serde_json::Value>,
@@ -380,6 +403,12 @@ pub fn run(terminal: &mut Terminal, command: Command) -> Result<Outcome, Command
                 operator_id: String::new(),
             })
             .map(Outcome::Complaint),
+        Command::MemberComplaints(m) => terminal
+            .member_complaints(m.member.as_deref())
+            .map(Outcome::MemberComplaints),
+        Command::ComplaintNote(n) => terminal
+            .complaint_note(n.member.as_deref(), &n.id, &n.note)
+            .map(Outcome::ComplaintNote),
         Command::Status {} => terminal.sync_status().map(Outcome::Status),
         Command::MemberView(which) => {
             let id = match which {
@@ -452,6 +481,10 @@ struct Answer<'a> {
     card: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     complaint: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    member_complaints: Option<super::complaints::MemberComplaints>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    complaint_note: Option<super::complaints::NoteTaken>,
     #[serde(skip_serializing_if = "Option::is_none")]
     member_view: Option<Box<serde_json::Value>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -557,6 +590,8 @@ pub(super) fn respond(
         candidates: None,
         card: None,
         complaint: None,
+        member_complaints: None,
+        complaint_note: None,
         member_view: None,
         sync: None,
         list: None,
@@ -571,6 +606,8 @@ pub(super) fn respond(
         }
         Outcome::CardIssued(card) => answer.card = Some(card.clone()),
         Outcome::Complaint(id) => answer.complaint = Some(*id),
+        Outcome::MemberComplaints(m) => answer.member_complaints = Some(m.clone()),
+        Outcome::ComplaintNote(n) => answer.complaint_note = Some(n.clone()),
         Outcome::MemberView { json, .. } => answer.member_view = Some(json.clone()),
         Outcome::PrintedList { json, .. } => answer.list = Some(json.clone()),
         Outcome::ListBatch(members) => answer.batch = Some(members.clone()),

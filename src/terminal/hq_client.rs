@@ -159,6 +159,31 @@ impl HqClient {
 }
 
 impl HqClient {
+    /// The member's complaint cases in every store, as HQ shows a till them; `None` when
+    /// HQ holds no such member.
+    pub fn member_complaints(
+        &self,
+        member_id: &str,
+    ) -> Result<Option<Vec<crate::hq::complaints::MemberCase>>, HqUnavailable> {
+        let mut url = self
+            .base
+            .join("v1/members/")
+            .map_err(|e| HqUnavailable::Offline(e.to_string()))?;
+        url.path_segments_mut()
+            .map_err(|_| HqUnavailable::Offline("HQ's URL cannot take a path".into()))?
+            .pop_if_empty()
+            .push(member_id)
+            .push("complaints");
+        match self.send_ok(self.http.get(url)) {
+            Ok(answer) => answer
+                .json()
+                .map(Some)
+                .map_err(|e| HqUnavailable::Offline(format!("unreadable answer: {e}"))),
+            Err(HqUnavailable::Refused { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `GET {hq}/{path}` with this terminal's token; any answer but a success is refused.
     fn get_ok(&self, path: &str) -> Result<reqwest::blocking::Response, HqUnavailable> {
         let url = self

@@ -10,6 +10,7 @@ pub mod age_check;
 mod checkout;
 mod chinese;
 mod committer;
+pub mod complaints;
 pub mod datasets;
 pub mod effects;
 mod enrolment;

@@ -193,6 +193,9 @@ pub const CHINESE: &[(&str, &str)] = &[
         "卡号 {} 不是 {} 的会员卡",
     ),
     ("say what the complaint is about", "请写明投诉内容"),
+    ("say what the note is", "请写明备注内容"),
+    ("a note is at most {} characters", "备注最多 {} 个字"),
+    ("'{}' is not a complaint id", "“{}”不是投诉编号"),
     (
         "satisfaction is 1 (very unhappy) to 5",
         "满意度为 1（非常不满意）至 5",

@@ -360,6 +360,8 @@ pub struct MemberSheetView {
     pub largest_purchase: Option<SheetLargest>,
     pub plan: Vec<SheetPlanned>,
     pub open_complaints: Vec<SheetComplaint>,
+    /// The member's complaint cases (HQ's, or this till's own when HQ did not answer).
+    pub complaints: super::complaints::MemberComplaints,
 }
 
 #[derive(Debug, Default, Deserialize)]

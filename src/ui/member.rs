@@ -1,13 +1,15 @@
 //! The `Member` global (`ui/screens/member.slint`): the member on the sale (the badge), the
 //! members a lookup found, the member's sheet and a card just issued; looking members up,
-//! enrolling them and recording their complaints.
+//! enrolling them, recording their complaints and adding notes to their complaint cases.
 
 use slint::{ComponentHandle, SharedString};
 
 use super::controller::{Controller, Shared, given};
 use super::models::{self, rows};
 use super::{AppWindow, Member, MemberRow, NoticeKind};
-use crate::terminal::headless::{Command, ComplaintArgs, EnrollArgs, MemberViewArgs, Outcome};
+use crate::terminal::headless::{
+    Command, ComplaintArgs, ComplaintNoteArgs, EnrollArgs, MemberViewArgs, Outcome,
+};
 use crate::terminal::views;
 
 impl Controller {
@@ -28,6 +30,7 @@ impl Controller {
                 m.set_name(SharedString::new());
                 m.set_offers(rows(Vec::new()));
                 m.set_sheet(rows(Vec::new()));
+                m.set_cases(rows(Vec::new()));
             }
         });
     }
@@ -61,7 +64,11 @@ impl Controller {
         let command = Command::MemberView(MemberViewArgs::Current {});
         if let Some(Outcome::MemberView { sheet, .. }) = self.run(command) {
             let entries = models::member_sheet(&sheet, self.terminal.currency());
-            self.member(|m| m.set_sheet(rows(entries)));
+            let cases = models::complaint_choices(&sheet);
+            self.member(|m| {
+                m.set_sheet(rows(entries));
+                m.set_cases(rows(cases));
+            });
         }
     }
 
@@ -88,6 +95,18 @@ impl Controller {
             self.notice(NoticeKind::Complaint, &[id.to_string()]);
         }
     }
+
+    /// The cashier's note on one of the member's cases, queued for HQ.
+    fn complaint_note(&mut self, case: &str, note: &str) {
+        let command = Command::ComplaintNote(ComplaintNoteArgs {
+            member: None,
+            id: case.into(),
+            note: note.into(),
+        });
+        if let Some(Outcome::ComplaintNote(taken)) = self.run(command) {
+            self.notice(NoticeKind::ComplaintNoted, &[taken.id]);
+        }
+    }
 }
 
 /// Connects the member actions.
@@ -104,4 +123,5 @@ pub(super) fn bind(app: &AppWindow, controller: &Shared) {
         .enroll(&name, &phone, &email));
     on!(on_complaint, |c, content, satisfaction| c
         .complaint(&content, satisfaction));
+    on!(on_note, |c, case, note| c.complaint_note(&case, &note));
 }

@@ -169,8 +169,8 @@ pub fn health_state(level: &storepos_drivers::HealthLevel) -> &'static str {
     }
 }
 
-/// The member's sheet as rows the screen words: who, points, recent baskets, spend by
-/// category, the largest purchase and the suggested plan.
+/// The member's sheet as rows the screen words: who, points, their complaint cases, recent
+/// baskets, spend by category, the largest purchase and the suggested plan.
 pub fn member_sheet(view: &MemberSheetView, currency: Currency) -> Vec<Fact> {
     let money = |minor: i64| Money::from_minor(minor, currency).to_string();
     let member = &view.member;
@@ -182,6 +182,10 @@ pub fn member_sheet(view: &MemberSheetView, currency: Currency) -> Vec<Fact> {
         fact("points", "", view.points.balance.to_string()),
         fact("redeemable", "", view.points.redeemable.to_string()),
     ];
+    // The member's complaints come first after who they are: a complaint is answered fast.
+    for c in &view.complaints.complaints {
+        rows.push(fact("complaint", c.state.as_str(), complaint_summary(c)));
+    }
     for b in &view.recent {
         let day = b.at.get(..10).unwrap_or(&b.at);
         rows.push(fact("visit", day, money(b.total)));
@@ -200,10 +204,29 @@ pub fn member_sheet(view: &MemberSheetView, currency: Currency) -> Vec<Fact> {
     for p in &view.plan {
         rows.push(fact("suggested", "", p.name.as_deref().unwrap_or("")));
     }
-    for c in &view.open_complaints {
-        rows.push(fact("open-complaint", "", c.content.as_str()));
-    }
     rows
+}
+
+/// A case on one line: the day it was opened, its category unless it is the default, and
+/// its last note (or, for this till's own, what the member said).
+fn complaint_summary(c: &crate::terminal::complaints::TillCase) -> String {
+    let mut parts = vec![c.opened_at.get(..10).unwrap_or(&c.opened_at).to_string()];
+    if !c.category.is_empty() && c.category != "general" {
+        parts.push(c.category.clone());
+    }
+    if let Some(text) = c.last_note.as_deref().or(c.content.as_deref()) {
+        parts.push(text.replace('\n', " "));
+    }
+    parts.join(" · ")
+}
+
+/// The member's cases a note can be added to: their ids, and how the screen names them.
+pub fn complaint_choices(view: &MemberSheetView) -> Vec<SharedString> {
+    view.complaints
+        .complaints
+        .iter()
+        .map(|c| c.id.as_str().into())
+        .collect()
 }
 
 /// A refund the terminal core previewed: its total, its lines as "name × quantity" with

@@ -17,6 +17,7 @@ mod headless;
 mod headless_hostile;
 mod hq;
 mod hq_backends;
+mod hq_complaints;
 mod hq_hostile;
 mod hq_limits;
 mod hq_list_print;

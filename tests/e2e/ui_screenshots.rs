@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
-use slint::ComponentHandle;
+use slint::{ComponentHandle, Model};
 use storepos::config::Config;
 use storepos::terminal::Terminal;
 use storepos::ui::offscreen::{self, Screen as Frame};
@@ -185,8 +185,16 @@ fn render_every_screen(width: u32, height: u32) {
     approval().invoke_cancel();
 
     session().set_screen(Screen::Member);
+    // A complaint recorded at the counter: the sheet lists it as a case to add notes to.
+    member().invoke_complaint("牛奶变质了".into(), 2);
+    assert_eq!(status().get_error_message(), "");
     member().invoke_open_sheet();
+    assert_eq!(member().get_cases().row_count(), 1);
     s.shoot("07-member");
+    let case = member().get_cases().row_data(0).unwrap();
+    member().invoke_note(case, "已电话回访，同意退款".into());
+    assert_eq!(status().get_error_message(), "");
+    s.shoot("07c-member-complaint-note");
     // The on-screen keyboard, opened by tapping the complaint field and typed on.
     tap(&app, "Complaint text");
     for key in [

@@ -617,6 +617,43 @@ fn a_member_found_by_name_and_a_complaint_typed_on_the_on_screen_keyboard() {
     assert_eq!(sheet.open_complaints[0].content, "Milk was sour");
     // The answer scripts read says the same.
     assert_eq!(json["open_complaints"][0]["content"], "Milk was sour");
+
+    // The sheet lists the complaint as a case (this till's own: no HQ), and a note typed
+    // for it goes to the outbox for HQ.
+    use slint::Model;
+    t.click("Show sheet");
+    assert_eq!(t.member().get_cases().row_count(), 1);
+    let case = t.member().get_cases().row_data(0).unwrap();
+    assert!(case.starts_with("S001.T01."), "{case}");
+    assert!(
+        t.member()
+            .get_sheet()
+            .iter()
+            .any(|f| f.key == "complaint" && f.arg == "open" && f.value.ends_with("Milk was sour")),
+        "the sheet shows the case"
+    );
+    t.click("Complaint text");
+    t.type_keys("Keyboard", "Called back");
+    t.click("Keyboard Done");
+    t.click("Add note to complaint");
+    assert_eq!(t.status().get_error_message(), "");
+    assert_eq!(
+        t.value_of("Notice"),
+        format!("Note on complaint {case} kept for HQ")
+    );
+    assert_eq!(t.value_of("Complaint text"), "", "the field is cleared");
+    let db = rusqlite::Connection::open(t._dir.path().join("terminal.db")).unwrap();
+    let payload: String = db
+        .query_row(
+            "SELECT payload FROM outbox WHERE kind = 'complaint.noted'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let payload: serde_json::Value = serde_json::from_str(&payload).unwrap();
+    assert_eq!(payload["case_id"], case.as_str());
+    assert_eq!(payload["note"], "Called back");
+    assert_eq!(payload["operator_id"], "1001");
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //!
 //! Every route is declared once, with its `#[utoipa::path]`, in [`terminal`] (a till's
 //! own token: a token is scoped to one store and terminal, and events naming any other are
-//! refused) or [`staff`] (the admin token); [`routes`] collects them, so the document
+//! refused), [`staff`] (the admin token) or [`complaints`] (both, route by route); [`routes`] collects them, so the document
 //! served at `/openapi.json` ([`document`]) is derived from the handlers and the Rust types
 //! they read and write and cannot drift from them. Bad requests (malformed, truncated,
 //! wrong types) get a 4xx answer with a JSON message ([`error`]), never a 5xx or a panic.
@@ -23,6 +23,7 @@ use utoipa_axum::routes;
 use super::store::HqStore;
 
 mod auth;
+pub mod complaints;
 pub mod error;
 pub mod reports;
 pub mod staff;
@@ -150,6 +151,12 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(staff::put_promotions))
         .routes(routes!(staff::report))
         .routes(routes!(reports::sales))
+        .routes(routes!(complaints::record, complaints::list))
+        .routes(routes!(complaints::show))
+        .routes(routes!(complaints::step))
+        .routes(routes!(complaints::report))
+        .routes(routes!(complaints::member_cases))
+        .routes(routes!(complaints::till_note))
 }
 
 /// The OpenAPI document of the API, derived from its handlers and types.
@@ -207,6 +214,7 @@ pub fn router(store: HqStore, settings: ApiSettings) -> Router {
         (name = "data sets", description = "What HQ sends a store's tills, as checksummed checkpoints"),
         (name = "admin", description = "HQ staff tools, with the admin token"),
         (name = "reports", description = "What the chain sold, for HQ staff (admin token)"),
+        (name = "complaints", description = "Complaint handling by HQ staff, with the admin token"),
         (name = "service", description = "Health, metrics and this document"),
     )
 )]
@@ -357,7 +365,7 @@ mod tests {
         let ops = operations();
         assert_eq!(
             ops.len(),
-            20,
+            27,
             "{:?}",
             ops.iter().map(|o| &o.0).collect::<Vec<_>>()
         );
@@ -372,7 +380,10 @@ mod tests {
                 .collect();
             let expected: &[&str] = if service {
                 &[]
-            } else if path.starts_with("/v1/admin/") || path.starts_with("/v1/reports/") {
+            } else if path.starts_with("/v1/admin/")
+                || path.starts_with("/v1/reports/")
+                || op.tags.iter().flatten().any(|t| t == "complaints")
+            {
                 &["admin"]
             } else {
                 &["terminal"]

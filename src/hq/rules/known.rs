@@ -27,6 +27,13 @@ pub struct CardFacts {
     pub blocked: bool,
 }
 
+/// A complaint case as the rules see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseFacts {
+    pub store_id: String,
+    pub member_id: Option<String>,
+}
+
 /// What a sale of this terminal moved, and what its returns moved back since.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Sold {
@@ -53,6 +60,8 @@ pub struct Known {
     pub products: HashMap<u64, (Option<String>, BonusPoints)>,
     /// This terminal's sales by receipt number (those the batch's returns name).
     pub sales: HashMap<u64, Sold>,
+    /// The complaint cases the batch's notes name.
+    pub cases: HashMap<String, CaseFacts>,
 }
 
 impl Known {
@@ -71,6 +80,7 @@ impl Known {
             cards: HashMap::new(),
             products: HashMap::new(),
             sales: HashMap::new(),
+            cases: HashMap::new(),
         }
     }
 
@@ -187,6 +197,25 @@ impl Known {
                 }
             }
         }
+        // Notes from tills are few: one probe each.
+        for id in &wanted.cases {
+            if let Some(r) = Query::dialects(
+                "SELECT store_id, member_id FROM complaint_cases WHERE id = $1",
+                "SELECT store_id, member_id FROM complaint_cases WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            {
+                known.cases.insert(
+                    id.clone(),
+                    CaseFacts {
+                        store_id: r.get(0),
+                        member_id: r.get(1),
+                    },
+                );
+            }
+        }
         Ok(known)
     }
 }
@@ -233,6 +262,7 @@ struct Wanted {
     cards: HashSet<String>,
     gtins: HashSet<u64>,
     originals: HashSet<u64>,
+    cases: HashSet<String>,
 }
 
 impl Wanted {
@@ -266,6 +296,9 @@ impl Wanted {
                     w.cards.insert(r.new_card.clone());
                 }
                 Draft::Complaint(c) => w.members.extend(c.member_id.clone()),
+                Draft::ComplaintNote(n) => {
+                    w.cases.insert(n.case_id.clone());
+                }
             }
         }
         w

@@ -129,5 +129,42 @@ pub(super) fn complaint(known: &mut Known, c: &Complaint) -> Result<(), Refused>
     {
         return refuse("unknown_member", format!("HQ holds no member {m}"));
     }
+    // Its case exists once it is applied: a note later in the batch may name it.
+    known.cases.insert(
+        crate::hq::complaints::till::till_case_id(
+            &known.from.store_id,
+            &known.from.terminal_id,
+            c.id,
+        ),
+        super::known::CaseFacts {
+            store_id: known.from.store_id.clone(),
+            member_id: c.member_id.clone(),
+        },
+    );
+    Ok(())
+}
+
+/// A `complaint.noted` event: a plain note on a case this till's store may note (its own
+/// store's, or the case of the member it names).
+pub(super) fn complaint_note(
+    known: &mut Known,
+    n: &crate::protocol::ComplaintNoteEvent,
+) -> Result<(), Refused> {
+    use crate::hq::complaints::{MAX_NAME_CHARS, MAX_TEXT_CHARS, check_text};
+    check_text("note", Some(&n.note), true, MAX_TEXT_CHARS)
+        .and_then(|()| check_text("operator_id", Some(&n.operator_id), true, MAX_NAME_CHARS))
+        .or_else(|m| refuse("bad_payload", m))?;
+    let allowed = known.cases.get(&n.case_id).is_some_and(|c| {
+        c.store_id == known.from.store_id || (n.member_id.is_some() && c.member_id == n.member_id)
+    });
+    if !allowed {
+        return refuse(
+            "unknown_complaint",
+            format!(
+                "HQ has no complaint {} of store {} or of the member named",
+                n.case_id, known.from.store_id
+            ),
+        );
+    }
     Ok(())
 }

@@ -38,7 +38,10 @@
 //!   a member's card (`not_home_store`; HQ staff change other members through the admin
 //!   tools); the blocked card is that member's (`card_not_members`), the new card is new
 //!   (`card_taken`);
-//! - complaint: typed fields (`bad_payload`), its member, if any, exists (`unknown_member`).
+//! - complaint: typed fields (`bad_payload`), its member, if any, exists (`unknown_member`);
+//! - a note on a complaint: its texts are short and plain (`bad_payload`), its case exists
+//!   and is of the till's store or of the member it names (`unknown_complaint`; a till
+//!   serving a member at its counter may note that member's case from another store).
 //!
 //! **Refused whatever the kind**
 //! - a payload larger than [`MAX_EVENT_BYTES`] (`event_too_large`);
@@ -117,6 +120,7 @@ pub(super) enum Draft {
     Enrolment(Member),
     CardReplaced(CardReplacement),
     Complaint(Complaint),
+    ComplaintNote(crate::protocol::ComplaintNoteEvent),
 }
 
 /// The newest wire version HQ reads, and the oldest: the one before it, so a chain can
@@ -125,12 +129,13 @@ pub const VERSION: u32 = storepos_sync::envelope::VERSION;
 pub const OLDEST_VERSION: u32 = if VERSION > 1 { VERSION - 1 } else { 1 };
 
 /// Kinds a till may send.
-pub const KINDS: [&str; 5] = [
+pub const KINDS: [&str; 6] = [
     Kind::SaleCompleted.as_str(),
     Kind::ReturnCompleted.as_str(),
     Kind::MemberEnrolled.as_str(),
     Kind::CardReplaced.as_str(),
     Kind::ComplaintRecorded.as_str(),
+    Kind::ComplaintNoted.as_str(),
 ];
 
 /// Reads an event into its kind's types: refused for a NUL anywhere, an unknown kind or a
@@ -166,6 +171,7 @@ pub(super) fn parse(e: &Envelope) -> Result<Draft, Refused> {
         Ok(Event::MemberEnrolled(enrolment)) => Ok(Draft::Enrolment(enrolment.member)),
         Ok(Event::CardReplaced(replacement)) => Ok(Draft::CardReplaced(replacement)),
         Ok(Event::ComplaintRecorded(c)) => Ok(Draft::Complaint(c.complaint)),
+        Ok(Event::ComplaintNoted(n)) => Ok(Draft::ComplaintNote(n)),
         Err(e @ ReadError::UnknownKind(_)) => refuse("unknown_kind", e.to_string()),
         Err(e @ ReadError::BadPayload { .. }) => refuse("bad_payload", e.to_string()),
     }
@@ -179,6 +185,7 @@ pub(super) fn check(known: &mut Known, e: &Envelope, draft: &Draft) -> Result<()
         Draft::Enrolment(m) => members::enrolment(known, m),
         Draft::CardReplaced(r) => members::card_replaced(known, r),
         Draft::Complaint(c) => members::complaint(known, c),
+        Draft::ComplaintNote(n) => members::complaint_note(known, n),
     }
 }
 
