@@ -3,7 +3,7 @@
 //!
 //! Every route is declared once, with its `#[utoipa::path]`, in [`terminal`] (a till's
 //! own token: a token is scoped to one store and terminal, and events naming any other are
-//! refused) or [`staff`] (the admin token); [`routes`] collects them, so the document
+//! refused), [`staff`] or [`value`] (the admin token); [`routes`] collects them, so the document
 //! served at `/openapi.json` ([`document`]) is derived from the handlers and the Rust types
 //! they read and write and cannot drift from them. Bad requests (malformed, truncated,
 //! wrong types) get a 4xx answer with a JSON message ([`error`]), never a 5xx or a panic.
@@ -26,6 +26,7 @@ mod auth;
 pub mod error;
 pub mod staff;
 pub mod terminal;
+pub mod value;
 
 #[derive(Default)]
 pub struct Metrics {
@@ -148,6 +149,13 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(staff::put_prices))
         .routes(routes!(staff::put_promotions))
         .routes(routes!(staff::report))
+        .routes(routes!(value::member_value))
+        .routes(routes!(value::slipping))
+        .routes(routes!(value::migration))
+        .routes(routes!(value::put_segment))
+        .routes(routes!(value::segment_members))
+        .routes(routes!(value::segment_coupons))
+        .routes(routes!(value::campaigns))
 }
 
 /// The OpenAPI document of the API, derived from its handlers and types.
@@ -204,6 +212,7 @@ pub fn router(store: HqStore, settings: ApiSettings) -> Router {
         (name = "terminal", description = "A till's own requests, with its terminal token"),
         (name = "data sets", description = "What HQ sends a store's tills, as checksummed checkpoints"),
         (name = "admin", description = "HQ staff tools, with the admin token"),
+        (name = "member value", description = "Member value and campaign results, with the admin token"),
         (name = "service", description = "Health, metrics and this document"),
     )
 )]
@@ -354,7 +363,7 @@ mod tests {
         let ops = operations();
         assert_eq!(
             ops.len(),
-            19,
+            26,
             "{:?}",
             ops.iter().map(|o| &o.0).collect::<Vec<_>>()
         );
@@ -369,7 +378,8 @@ mod tests {
                 .collect();
             let expected: &[&str] = if service {
                 &[]
-            } else if path.starts_with("/v1/admin/") {
+            } else if path.starts_with("/v1/admin/") || super::value::PATHS.contains(&path.as_str())
+            {
                 &["admin"]
             } else {
                 &["terminal"]
