@@ -505,7 +505,12 @@ impl HqStore {
                 query(
                     "INSERT INTO member_scores (member_id, as_of, recency_days, frequency, monetary,
                         r_score, f_score, m_score, segment, tier, computed_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                     ON CONFLICT (member_id, as_of) DO UPDATE SET recency_days = EXCLUDED.recency_days,
+                        frequency = EXCLUDED.frequency, monetary = EXCLUDED.monetary,
+                        r_score = EXCLUDED.r_score, f_score = EXCLUDED.f_score,
+                        m_score = EXCLUDED.m_score, segment = EXCLUDED.segment,
+                        tier = EXCLUDED.tier, computed_at = EXCLUDED.computed_at",
                 )
                 .bind(&f.member_id)
                 .bind(Some(as_of))
