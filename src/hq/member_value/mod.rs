@@ -41,6 +41,10 @@ pub const WINDOW_DAYS: i64 = 365;
 pub const SLIPPING_FACTOR: f64 = 2.0;
 /// Purchase days a member needs before their own cycle is read.
 pub const SLIPPING_MIN_DAYS: usize = 3;
+const _: () = assert!(
+    SLIPPING_MIN_DAYS >= 2,
+    "a cycle needs two purchase days at least"
+);
 /// The Pareto table's shares of members, in percent.
 pub const PARETO_TOPS: [u32; 3] = [1, 5, 20];
 

@@ -14,7 +14,7 @@ use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{MemberScore, SLIPPING_FACTOR, SLIPPING_MIN_DAYS, Segment};
+use super::{MemberScore, SLIPPING_FACTOR, Segment};
 use crate::domain::coupon::{Coupon, Offer, OfferTarget, OfferValue};
 use crate::domain::gs1::Gtin;
 use crate::hq::db::query;
@@ -346,7 +346,6 @@ impl HqStore {
         } else {
             HashSet::new()
         };
-        debug_assert!(SLIPPING_MIN_DAYS >= 2);
         let rows =
             query("SELECT id, name, tier, home_store, consent_marketing FROM members ORDER BY id")
                 .fetch_all(self.pool())

@@ -140,8 +140,8 @@ proptest! {
         higher in any::<bool>(),
     ) {
         let scores = quintile_scores(&values, higher);
-        for i in 0..values.len() {
-            prop_assert_eq!(scores[i], reference_score(&values, i, higher), "{:?} at {}", values, i);
+        for (i, score) in scores.iter().enumerate() {
+            prop_assert_eq!(*score, reference_score(&values, i, higher), "{:?} at {}", values, i);
         }
         // Better values never score lower.
         for i in 0..values.len() {
