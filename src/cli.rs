@@ -9,6 +9,7 @@ use crate::config::{Config, Source};
 
 mod backup;
 mod hq;
+mod hq_report;
 mod hq_value;
 mod journal;
 mod lists;

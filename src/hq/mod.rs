@@ -14,9 +14,12 @@
 //! - [`anchors`]: the journal anchors of a terminal's sales, for `journal verify --against-hq`;
 //! - [`admin`]: points expiry, coupon issuance and the reconciliation report;
 //! - [`catalogue`], [`prices`]: the data sets HQ staff administer for the stores' tills;
+//! - [`reports`]: the sales reports, by period, store, category, product and hour;
 //! - [`lists`]: the biweekly personalised shopping lists and the manufacturer report;
 //! - [`retry`]: running a transaction again, after a jittered backoff, when the database
 //!   gave up on it for a reason that may not recur;
+//! - [`sale_lines`]: every sale's lines, classified by HQ's catalogue, on the store's local
+//!   days ([`zones`]), and the rollups the sales reports read;
 //! - [`sequence`]: a terminal's acknowledgement and the gaps above it, bounded;
 //! - [`schedule`]: what `hq serve` runs by itself (daily expiry, the lists when due).
 //! - [`member_value`]: RFM scores and segments, the Pareto table, tier migration, members
@@ -36,12 +39,15 @@ pub mod lists;
 pub mod member_value;
 pub mod parked;
 pub mod prices;
+pub mod reports;
 pub mod retry;
 pub mod rules;
+pub mod sale_lines;
 pub mod schedule;
 pub mod sender;
 mod sequence;
 pub mod store;
+pub mod zones;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -537,6 +537,17 @@ fn member_value_segments_and_campaign_results_from_synced_sales(db: Database) {
     today.coupons = vec![(campaign_coupon_id("BEST-OATS", &redeemer), 150)];
     sync(&[in_period.clone(), today.clone()]);
     sales.push(in_period.clone());
+    sales.push(today.clone());
+    // What a member bought of oat flakes in a span, ex tax, from the sales sent.
+    let oats_of = |m: &String, from: DateTime<Utc>, until: DateTime<Utc>| -> i64 {
+        sales
+            .iter()
+            .filter(|s| s.member.as_ref() == Some(m) && s.at >= from && s.at < until)
+            .flat_map(|s| s.lines.iter())
+            .filter(|(g, _)| *g == OATS)
+            .map(|(_, a)| a - Sale::tax(*a))
+            .sum()
+    };
 
     let (status, report) = admin_get(&format!(
         "v1/reports/campaigns?period={}",
@@ -548,6 +559,11 @@ fn member_value_segments_and_campaign_results_from_synced_sales(db: Database) {
     assert_eq!(period["lists"], holders.len());
     assert_eq!(period["results"]["redeemed"], 1, "{report}");
     assert_eq!(period["results"]["cost"], 100);
+    assert_eq!(
+        period["results"]["targeted_sales"],
+        oats_of(&holder, p, p_end),
+        "{report}"
+    );
     // The lift, from the sales the till sent in the period.
     let spent = |m: &String| -> i64 {
         sales
@@ -586,6 +602,11 @@ fn member_value_segments_and_campaign_results_from_synced_sales(db: Database) {
         .unwrap();
     assert_eq!(deal["results"]["redeemed"], 1);
     assert_eq!(deal["funded_by"], "Acme Mills");
+    assert_eq!(deal["results"]["redeemers"], 1);
+    assert_eq!(
+        deal["results"]["targeted_sales"],
+        oats_of(&holder, p, p_end)
+    );
 
     let (status, all) = admin_get("v1/reports/campaigns");
     assert_eq!(status, 200);
@@ -599,6 +620,10 @@ fn member_value_segments_and_campaign_results_from_synced_sales(db: Database) {
     assert_eq!(best["results"]["issued"], with_consent.len());
     assert_eq!(best["results"]["redeemed"], 1);
     assert_eq!(best["results"]["cost"], 150);
+    assert_eq!(
+        best["results"]["targeted_sales"],
+        oats_of(&redeemer, valid_from, now + Duration::days(30))
+    );
     let rate = best["results"]["redemption_rate"].as_f64().unwrap();
     assert!((rate - 1.0 / with_consent.len() as f64).abs() < 1e-9);
 

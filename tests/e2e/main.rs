@@ -23,6 +23,7 @@ mod hq_list_print;
 mod hq_lists;
 mod hq_openapi;
 mod hq_refresh;
+mod hq_reports;
 mod hq_serializable;
 mod hq_startup;
 mod hq_tls;

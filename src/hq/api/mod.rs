@@ -24,6 +24,7 @@ use super::store::HqStore;
 
 mod auth;
 pub mod error;
+pub mod reports;
 pub mod staff;
 pub mod terminal;
 pub mod value;
@@ -156,6 +157,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(value::segment_members))
         .routes(routes!(value::segment_coupons))
         .routes(routes!(value::campaigns))
+        .routes(routes!(reports::sales))
 }
 
 /// The OpenAPI document of the API, derived from its handlers and types.
@@ -213,6 +215,7 @@ pub fn router(store: HqStore, settings: ApiSettings) -> Router {
         (name = "data sets", description = "What HQ sends a store's tills, as checksummed checkpoints"),
         (name = "admin", description = "HQ staff tools, with the admin token"),
         (name = "member value", description = "Member value and campaign results, with the admin token"),
+        (name = "reports", description = "What the chain sold, for HQ staff (admin token)"),
         (name = "service", description = "Health, metrics and this document"),
     )
 )]
@@ -363,7 +366,7 @@ mod tests {
         let ops = operations();
         assert_eq!(
             ops.len(),
-            26,
+            27,
             "{:?}",
             ops.iter().map(|o| &o.0).collect::<Vec<_>>()
         );

@@ -110,6 +110,26 @@ impl Database {
     pub fn scalar(&self, sql: &str, args: &[&str]) -> i64 {
         self.row(sql, args)[0]
     }
+
+    /// Runs a statement straight on HQ's database (HQ stopped, for a test's setup).
+    pub fn execute(&self, sql: &str) {
+        match self {
+            Database::Postgres { .. } => {
+                let rt = tokio::runtime::Runtime::new().unwrap();
+                rt.block_on(async {
+                    let pool = sqlx::PgPool::connect(&self.url()).await.unwrap();
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+                        .execute(&pool)
+                        .await
+                        .unwrap();
+                })
+            }
+            Database::Sqlite { dir } => {
+                let conn = rusqlite::Connection::open(dir.path().join("hq.db")).unwrap();
+                conn.execute_batch(sql).unwrap();
+            }
+        }
+    }
 }
 
 impl Drop for Database {
