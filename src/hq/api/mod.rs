@@ -381,7 +381,9 @@ mod tests {
                 .collect();
             let expected: &[&str] = if service {
                 &[]
-            } else if path.starts_with("/v1/admin/") || super::value::PATHS.contains(&path.as_str())
+            } else if path.starts_with("/v1/admin/")
+                || path.starts_with("/v1/reports/")
+                || super::value::PATHS.contains(&path.as_str())
             {
                 &["admin"]
             } else {
