@@ -15,7 +15,8 @@
 //! - **Hold-out**: each list period holds out `hq.lists.holdout_share` of the members who
 //!   would get a list, chosen by a hash of the period and the member ([`held_out`]), so a
 //!   rerun holds out the same members; they get no list that period (not even asked for at
-//!   a counter). The period's **lift** is the mean net sales (ex tax, returns taken off) in
+//!   a counter). A period whose expected hold-out group (share × members who would get a
+//!   list) is under two members holds no one out. The period's **lift** is the mean net sales (ex tax, returns taken off) in
 //!   the period per list holder less that per held-out member, with a 95 % interval by the
 //!   normal approximation (Welch's standard error) ([`lift`]).
 
@@ -50,6 +51,21 @@ pub fn held_out(start: DateTime<Utc>, member_id: &str, share: f64) -> bool {
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
     (u64::from_be_bytes(first) as f64) / 2f64.powi(64) < share
+}
+
+/// Fewest members a period's hold-out group is expected to have (share × members who would
+/// get a list) for the period to hold any out: a smaller group measures nothing, and a
+/// small chain would only lose lists.
+pub const MIN_EXPECTED_HOLDOUT: f64 = 2.0;
+
+/// The share a period with `listed` members who would get a list holds out: `share`, or 0
+/// when fewer than [`MIN_EXPECTED_HOLDOUT`] would be expected in the group.
+pub fn effective_holdout_share(share: f64, listed: usize) -> f64 {
+    if share * listed as f64 >= MIN_EXPECTED_HOLDOUT {
+        share
+    } else {
+        0.0
+    }
 }
 
 /// Records a period's held-out members (each once).
@@ -579,6 +595,10 @@ mod tests {
             .filter(|m| held_out(start, m, 0.05) && held_out(next, m, 0.05))
             .count();
         assert!(both < 150, "{both}");
+        // Too few members for a group of two: no one is held out.
+        assert_eq!(effective_holdout_share(0.05, 39), 0.0);
+        assert_eq!(effective_holdout_share(0.05, 40), 0.05);
+        assert_eq!(effective_holdout_share(0.5, 4), 0.5);
     }
 
     #[test]

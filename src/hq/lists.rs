@@ -316,6 +316,8 @@ impl HqStore {
         let end = start + Duration::days(PERIOD_DAYS);
         let mut signed = Vec::new();
         let mut held = Vec::new();
+        let listed = plan.lists.iter().filter(|l| !l.items.is_empty()).count();
+        let holdout_share = super::campaigns::effective_holdout_share(holdout_share, listed);
         for list in plan.lists.iter().filter(|l| !l.items.is_empty()) {
             if super::campaigns::held_out(start, &list.member_id, holdout_share) {
                 held.push(list.member_id.as_str());

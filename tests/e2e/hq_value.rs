@@ -608,6 +608,27 @@ fn member_value_segments_and_campaign_results_from_synced_sales(db: Database) {
         oats_of(&holder, p, p_end)
     );
 
+    // The command line answers the same.
+    let period_day = (p + Duration::days(1)).date_naive().to_string();
+    let cli: Value = serde_json::from_str(&run_ok(storepos(work.path()).args([
+        "hq",
+        "campaigns",
+        "--period",
+        &period_day,
+    ])))
+    .unwrap();
+    assert_eq!(cli["list_periods"], report["list_periods"]);
+    let cli_csv = run_ok(storepos(work.path()).args([
+        "hq",
+        "segment",
+        "members",
+        "best",
+        "--csv",
+        "--as-of",
+        &as_of.to_string(),
+    ]));
+    assert_eq!(cli_csv, text);
+
     let (status, all) = admin_get("v1/reports/campaigns");
     assert_eq!(status, 200);
     let best = all["coupon_issues"]
