@@ -539,3 +539,115 @@ pub fn members_csv(members: &[SegmentMember]) -> Result<String, HqError> {
         .map_err(|e| HqError::Invalid(format!("writing CSV: {e}")))?;
     String::from_utf8(bytes).map_err(|e| HqError::Invalid(format!("writing CSV: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::coupon::{CodeKind, validate_id};
+
+    fn member(id: &str, segment: Option<Segment>, scores: Option<(u8, u8, u8)>) -> SegmentMember {
+        SegmentMember {
+            member_id: id.into(),
+            name: format!("Name, \"{id}\""),
+            tier: "gold".into(),
+            home_store: Some("S1".into()),
+            consent_marketing: id.ends_with('1'),
+            segment,
+            r: scores.map(|s| s.0),
+            f: scores.map(|s| s.1),
+            m: scores.map(|s| s.2),
+            recency_days: scores.map(|_| 3),
+            frequency: 4,
+            monetary: 12_000,
+        }
+    }
+
+    #[test]
+    fn definitions_select_by_every_criterion_given() {
+        let champion = member("M1", Some(Segment::Champions), Some((5, 5, 4)));
+        let never = member("M2", None, None);
+        let any = Definition::default();
+        assert!(any.matches(&champion, false) && any.matches(&never, false));
+        let scored = Definition {
+            m: Some(ScoreRange { min: 4, max: 5 }),
+            ..Definition::default()
+        };
+        assert!(scored.matches(&champion, false));
+        assert!(!scored.matches(&never, false), "no scores, no match");
+        let strict = Definition {
+            segments: vec![Segment::Champions],
+            tiers: vec!["gold".into()],
+            home_stores: vec!["S1".into()],
+            min_spend: Some(12_000),
+            consent_marketing: true,
+            slipping: Some(false),
+            ..Definition::default()
+        };
+        assert!(strict.matches(&champion, false));
+        assert!(!strict.matches(&champion, true), "slipping");
+        assert!(
+            !strict.matches(
+                &member("M3", Some(Segment::Champions), Some((5, 5, 4))),
+                false
+            ),
+            "no consent"
+        );
+        let more = Definition {
+            min_spend: Some(12_001),
+            ..strict.clone()
+        };
+        assert!(!more.matches(&champion, false));
+        let tiers = Definition {
+            tiers: vec!["standard".into()],
+            ..Definition::default()
+        };
+        assert!(!tiers.matches(&never, false));
+    }
+
+    #[test]
+    fn bad_definitions_and_ids_are_refused() {
+        for (min, max) in [(0, 3), (4, 2), (1, 6)] {
+            let d = Definition {
+                r: Some(ScoreRange { min, max }),
+                ..Definition::default()
+            };
+            assert!(d.validate().unwrap_err().contains("1–5"));
+        }
+        let d = Definition {
+            min_spend: Some(-1),
+            ..Definition::default()
+        };
+        assert!(d.validate().is_err());
+        assert!(serde_json::from_str::<Definition>(r#"{"segments":["vip"]}"#).is_err());
+        assert!(serde_json::from_str::<Definition>(r#"{"colour":"red"}"#).is_err());
+        for id in ["", "a b", "x/y", &"z".repeat(41)] {
+            assert!(check_id("segment", id).is_err(), "{id}");
+        }
+        assert!(check_id("segment", "best-2026_q4").is_ok());
+    }
+
+    #[test]
+    fn campaign_coupon_ids_are_stable_valid_and_apart() {
+        let a = campaign_coupon_id("BEST-OATS", "6200123412341234");
+        assert_eq!(a, campaign_coupon_id("BEST-OATS", "6200123412341234"));
+        assert_ne!(a, campaign_coupon_id("BEST-OATS", "6200123412345678"));
+        assert_ne!(a, campaign_coupon_id("BEST-MILK", "6200123412341234"));
+        assert_eq!(a.len(), 17);
+        validate_id(CodeKind::Coupon, &a).unwrap();
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_quoting() {
+        let text = members_csv(&[member("M1", Some(Segment::Loyal), Some((3, 4, 3)))]).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next().unwrap(),
+            "member_id,name,tier,home_store,consent_marketing,segment,r,f,m,recency_days,frequency,monetary"
+        );
+        assert_eq!(
+            lines.next().unwrap(),
+            "M1,\"Name, \"\"M1\"\"\",gold,S1,true,loyal,3,4,3,3,4,12000"
+        );
+        assert_eq!(members_csv(&[]).unwrap().lines().count(), 1);
+    }
+}
