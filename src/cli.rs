@@ -208,6 +208,9 @@ pub enum BenchCommand {
     Hq(crate::bench::HqBenchArgs),
     /// Shopping lists for every member of the store: load time and generation time.
     Lists(crate::bench::ListsBenchArgs),
+    /// A chain's year of sales from the Complete Journey's baskets ingested through HQ's API
+    /// (lines and rollups), then every sales report asked through the API, with its latency.
+    Reports(crate::bench::ReportsBenchArgs),
 }
 
 /// Loads the configuration and applies `--data-dir`.
@@ -389,6 +392,7 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
         Command::Bench(BenchCommand::Ui(args)) => crate::bench::ui(&config, &args),
         Command::Bench(BenchCommand::Hq(args)) => crate::bench::hq(&config, &args),
         Command::Bench(BenchCommand::Lists(args)) => crate::bench::lists(&config, &args),
+        Command::Bench(BenchCommand::Reports(args)) => crate::bench::reports(&config, &args),
     }
 }
 

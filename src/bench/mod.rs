@@ -5,6 +5,7 @@ mod hq;
 mod lists;
 mod members;
 mod replay;
+mod reports;
 mod scan;
 mod ui;
 
@@ -12,6 +13,7 @@ pub use hq::{HqBenchArgs, hq};
 pub use lists::{ListsBenchArgs, lists};
 pub use members::{MembersBenchArgs, members};
 pub use replay::{ReplayBenchArgs, replay};
+pub use reports::{ReportsBenchArgs, reports};
 pub use scan::{ScanBenchArgs, scan};
 pub use ui::{UiBenchArgs, ui};
 

@@ -148,10 +148,10 @@ pub fn parse_day(text: &str) -> Result<NaiveDate, String> {
         };
         return NaiveDate::from_ymd_opt(y, m, 1).ok_or_else(bad);
     }
-    if t.len() == 4 {
-        if let Ok(y) = t.parse::<i32>() {
-            return NaiveDate::from_ymd_opt(y, 1, 1).ok_or_else(bad);
-        }
+    if t.len() == 4
+        && let Ok(y) = t.parse::<i32>()
+    {
+        return NaiveDate::from_ymd_opt(y, 1, 1).ok_or_else(bad);
     }
     Err(bad())
 }
