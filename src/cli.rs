@@ -11,6 +11,7 @@ mod backup;
 mod hq;
 mod hq_complaints;
 mod hq_report;
+mod hq_value;
 mod journal;
 mod lists;
 mod sync;

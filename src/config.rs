@@ -236,6 +236,25 @@ pub struct HqConfig {
     pub body_timeout: u64,
     /// For `storepos hq`: the complaints' deadlines by severity.
     pub complaints: crate::hq::complaints::Sla,
+    /// For `storepos hq`: the fortnight's personalised lists (`[hq.lists]`).
+    pub lists: HqListsConfig,
+}
+
+/// HQ's settings for the personalised lists it makes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HqListsConfig {
+    /// Share of the members who would get a list that a period holds out at random (no
+    /// list), so the lists' lift is measured against them; 0 holds no one out.
+    pub holdout_share: f64,
+}
+
+impl Default for HqListsConfig {
+    fn default() -> Self {
+        HqListsConfig {
+            holdout_share: 0.05,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -349,6 +368,7 @@ impl Default for HqConfig {
             body_timeout: 30,
             refresh_every: 300,
             complaints: crate::hq::complaints::Sla::default(),
+            lists: HqListsConfig::default(),
         }
     }
 }
@@ -562,6 +582,12 @@ impl Config {
             return Err(invalid(
                 "hq.tls_cert",
                 "give both hq.tls_cert and hq.tls_key, or neither".into(),
+            ));
+        }
+        if !(0.0..1.0).contains(&self.hq.lists.holdout_share) {
+            return Err(invalid(
+                "hq.lists.holdout_share",
+                "must be a share from 0 (no hold-out) to below 1, such as 0.05".into(),
             ));
         }
         if let Err(e) = self.loyalty.points.validate() {

@@ -277,8 +277,9 @@ pub fn reports(config: &Config, args: &ReportsBenchArgs) -> Result<()> {
                         .json(&json!({ "events": chunk }))
                         .send()
                         .await?;
-                    anyhow::ensure!(answer.status().is_success(), "HQ answered {}", answer.status());
+                    let status = answer.status();
                     let reply: Value = answer.json().await?;
+                    anyhow::ensure!(status.is_success(), "HQ answered {status}: {reply}");
                     anyhow::ensure!(
                         reply["refused"].as_array().is_none_or(Vec::is_empty),
                         "HQ refused events: {}",

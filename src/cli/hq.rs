@@ -89,6 +89,8 @@ pub enum HqCommand {
     /// Copy an embedded SQLite HQ database consistently into FILE (a new file) while HQ
     /// runs; a PostgreSQL HQ is backed up with pg_dump.
     Backup { file: PathBuf },
+    #[command(flatten)]
+    Value(super::hq_value::ValueCommand),
 }
 
 pub(super) fn run(config: &Config, what: HqCommand) -> Result<()> {
@@ -259,6 +261,7 @@ pub(super) fn run(config: &Config, what: HqCommand) -> Result<()> {
                 println!("HQ's database copied into {}", file.display());
                 Ok(())
             }
+            HqCommand::Value(what) => super::hq_value::run(config, &store, what).await,
             HqCommand::Report { what } => super::hq_report::run(&store, config, what).await,
             HqCommand::Complaints { what } => super::hq_complaints::run(&store, what).await,
             HqCommand::ImportMembers { file } => {

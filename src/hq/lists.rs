@@ -41,6 +41,7 @@ const HISTORY_DAYS: i64 = 371;
 pub fn params_for(config: &crate::config::Config) -> Params {
     Params {
         day_offset_seconds: i64::from(config.store.offset().local_minus_utc()),
+        holdout_share: config.hq.lists.holdout_share,
         ..Params::default()
     }
 }
@@ -85,6 +86,8 @@ pub struct ListRun {
     /// Members who qualified and got a list.
     pub lists: usize,
     pub offers: usize,
+    /// Members who would have got a list and were held out of this period's at random.
+    pub held_out: usize,
 }
 
 /// What a store's ask for one member's list came to.
@@ -95,6 +98,8 @@ pub enum OnDemand {
     UnknownMember,
     /// The member belongs to another store (named) or to none.
     NotHome(String),
+    /// The member is in this period's hold-out group: no list this fortnight.
+    HeldOut,
     /// HQ holds no purchases of the member to make a list from.
     NoHistory,
 }
@@ -178,7 +183,7 @@ impl HqStore {
     }
 
     /// HQ's catalogue as the engine sees it.
-    async fn list_catalogue(&self) -> Result<Vec<ProductInfo>, HqError> {
+    pub(crate) async fn list_catalogue(&self) -> Result<Vec<ProductInfo>, HqError> {
         Ok(self
             .products()
             .await?
@@ -275,13 +280,14 @@ impl HqStore {
         let loaded = self
             .list_input(start - Duration::days(HISTORY_DAYS), start, None)
             .await?;
-        self.make_lists_from(key, start, &loaded, params, currency)
+        self.make_period_lists(key, start, &loaded, params, currency, params.holdout_share)
             .await
     }
 
     /// Makes, signs and keeps the lists of the period starting at `start` from the
     /// catalogue and purchase histories in `loaded` (HQ's own, or a store's history handed
     /// to it, as the demo HQ is); running it again for the same period adds nothing.
+    /// No one is held out of lists made this way (the demo's).
     pub async fn make_lists_from(
         &self,
         key: &SigningKey,
@@ -290,11 +296,33 @@ impl HqStore {
         params: &Params,
         currency: Currency,
     ) -> anyhow::Result<ListRun> {
+        self.make_period_lists(key, start, loaded, params, currency, 0.0)
+            .await
+    }
+
+    /// [`Self::make_lists_from`], holding out `holdout_share` of the members who would
+    /// get a list (chosen per period and member, see [`super::campaigns::held_out`]).
+    async fn make_period_lists(
+        &self,
+        key: &SigningKey,
+        start: DateTime<Utc>,
+        loaded: &Loaded,
+        params: &Params,
+        currency: Currency,
+        holdout_share: f64,
+    ) -> anyhow::Result<ListRun> {
         let deals = self.deals_with_budget_left(loaded, start, currency).await?;
         let plan = period_plan(loaded, &deals, start, params);
         let end = start + Duration::days(PERIOD_DAYS);
         let mut signed = Vec::new();
+        let mut held = Vec::new();
+        let listed = plan.lists.iter().filter(|l| !l.items.is_empty()).count();
+        let holdout_share = super::campaigns::effective_holdout_share(holdout_share, listed);
         for list in plan.lists.iter().filter(|l| !l.items.is_empty()) {
+            if super::campaigns::held_out(start, &list.member_id, holdout_share) {
+                held.push(list.member_id.as_str());
+                continue;
+            }
             signed.push((list, sign_list(list, &deals, &loaded.catalogue, key)?));
         }
         let run = ListRun {
@@ -303,13 +331,15 @@ impl HqStore {
             members: loaded.members.len(),
             lists: signed.len(),
             offers: signed.iter().map(|(l, _)| l.offers.len()).sum(),
+            held_out: held.len(),
         };
-        let (signed, deals, run_ref) = (&signed, &deals, &run);
+        let (signed, deals, run_ref, held) = (&signed, &deals, &run, &held);
         retrying("keeping the period's lists", || async move {
             let mut tx = self.pool().begin().await?;
             for (list, code) in signed {
                 keep_list(&mut tx, list, code, deals).await?;
             }
+            super::campaigns::keep_holdouts(&mut tx, start, held).await?;
             query(
                 "INSERT INTO list_runs (period_start, period_end, members, lists, offers, made_at)
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (period_start) DO NOTHING",
@@ -352,6 +382,9 @@ impl HqStore {
         let start = period_start(now);
         if let Some(code) = self.kept_list(member_id, start).await? {
             return Ok(OnDemand::List(code));
+        }
+        if self.is_held_out(member_id, start).await? {
+            return Ok(OnDemand::HeldOut);
         }
         let loaded = self
             .list_input(start - Duration::days(HISTORY_DAYS), start, Some(member_id))

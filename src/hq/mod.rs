@@ -23,10 +23,14 @@
 //!   days ([`zones`]), and the rollups the sales reports read;
 //! - [`sequence`]: a terminal's acknowledgement and the gaps above it, bounded;
 //! - [`schedule`]: what `hq serve` runs by itself (daily expiry, the lists when due).
+//! - [`member_value`]: RFM scores and segments, the Pareto table, tier migration, members
+//!   slipping away, saved segments; [`campaigns`]: coupon issues', deals' and list
+//!   periods' results, with the lists' lift over a hold-out group.
 
 pub mod admin;
 pub mod anchors;
 pub mod api;
+pub mod campaigns;
 pub mod catalogue;
 pub mod complaints;
 pub mod db;
@@ -34,6 +38,7 @@ pub mod error;
 mod ingest_pg;
 mod ledger;
 pub mod lists;
+pub mod member_value;
 pub mod parked;
 pub mod prices;
 pub mod reports;

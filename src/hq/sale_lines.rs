@@ -332,7 +332,7 @@ pub(super) static MEMBER_MONTHS: Table = Table {
     sums: &["net", "quantity", "bills"],
 };
 
-/// The last name, department and category each product sold under.
+/// The name, department and category each product first sold under.
 static SOLD_PRODUCTS: Table = Table {
     name: "sold_products",
     keys: &[
@@ -356,12 +356,10 @@ impl Table {
             .chain(self.sums.iter().map(|s| format!("{s} int8")))
             .collect();
         let (conflict, update) = if self.sums.is_empty() {
-            // The product names: the key is the GTIN, the rest is replaced.
-            let rest: Vec<String> = keys[1..]
-                .iter()
-                .map(|k| format!("{k} = EXCLUDED.{k}"))
-                .collect();
-            (keys[0].to_string(), rest.join(", "))
+            // The product names: keyed by GTIN, the first kept. Every store sells the same
+            // products, so rewriting the row would make every batch of the chain wait on
+            // every other that sold the product.
+            (keys[0].to_string(), String::new())
         } else {
             let sums: Vec<String> = self
                 .sums
@@ -370,9 +368,14 @@ impl Table {
                 .collect();
             (keys.join(", "), sums.join(", "))
         };
+        let action = if update.is_empty() {
+            "DO NOTHING".to_string()
+        } else {
+            format!("DO UPDATE SET {update}")
+        };
         let postgres = format!(
             "INSERT INTO {name} ({cols}) SELECT {cols} FROM jsonb_to_recordset($1) AS r({typed})
-             ON CONFLICT ({conflict}) DO UPDATE SET {update}",
+             ON CONFLICT ({conflict}) {action}",
             name = self.name,
             cols = columns.join(", "),
             typed = typed.join(", "),
@@ -381,7 +384,7 @@ impl Table {
         // `WHERE true`: SQLite's parser needs it between a SELECT and ON CONFLICT.
         let sqlite = format!(
             "INSERT INTO {name} ({cols}) SELECT {extracted} FROM json_each($1) WHERE true
-             ON CONFLICT ({conflict}) DO UPDATE SET {update}",
+             ON CONFLICT ({conflict}) {action}",
             name = self.name,
             cols = columns.join(", "),
             extracted = extracted.join(", "),
@@ -547,9 +550,8 @@ impl Rollups {
                 ],
             );
         }
-        // One name per product: the last row for a GTIN wins (the rows are in key order,
-        // so of two names in one batch the later in that order; either is a name it sold
-        // under).
+        // One name per product and batch (the rows are in key order, so of two names in one
+        // batch the later in that order; either is a name it sold under).
         let mut names: BTreeMap<i64, Vec<Part>> = BTreeMap::new();
         for key in r.sold_products.keys() {
             if let Part::Int(gtin) = key[0] {

@@ -1,5 +1,6 @@
 //! What `storepos hq serve` runs by itself beside the API: the points expiry once a day,
-//! and each fortnight's shopping lists once their period has started. Both are
+//! the members' RFM scores as of the day before once a day, and each fortnight's shopping
+//! lists once their period has started. All are
 //! idempotent (expiry transfers and lists have ids derived from what they are for), so a
 //! restart, or a second HQ process over the same database, does nothing twice.
 
@@ -31,6 +32,7 @@ pub struct Jobs {
 pub async fn run(store: HqStore, jobs: Jobs) {
     let mut tick = tokio::time::interval(TICK);
     let mut expired_on: Option<NaiveDate> = None;
+    let mut scored_on: Option<NaiveDate> = None;
     loop {
         tick.tick().await;
         let now = Utc::now();
@@ -41,6 +43,16 @@ pub async fn run(store: HqStore, jobs: Jobs) {
                     expired_on = Some(now.date_naive());
                 }
                 Err(e) => tracing::warn!("expiry run failed: {e}"),
+            }
+        }
+        if scored_on != Some(now.date_naive()) {
+            let yesterday = now.date_naive() - chrono::Duration::days(1);
+            match store.compute_scores(yesterday).await {
+                Ok(n) => {
+                    tracing::info!("member scores: {n} members");
+                    scored_on = Some(now.date_naive());
+                }
+                Err(e) => tracing::warn!("member scores failed: {e}"),
             }
         }
         let key = match super::admin::signing_key(&jobs.key_file) {

@@ -29,6 +29,7 @@ mod hq_serializable;
 mod hq_startup;
 mod hq_tls;
 mod hq_trust;
+mod hq_value;
 mod journal_anchor;
 mod lists;
 mod loyalty;

@@ -90,6 +90,10 @@ pub struct Params {
     pub segment_weeks: u32,
     /// Most offers on one list.
     pub max_offers: usize,
+    /// Share of the members who would get a list that HQ's fortnightly run holds out at
+    /// random, as the control group its lift is measured against (`hq.lists.holdout_share`;
+    /// the engine itself ignores it).
+    pub holdout_share: f64,
     pub scoring: Scoring,
     /// The trees that re-order the top of each list (see [`rerank`]); none ranks by the
     /// linear score alone.
@@ -171,6 +175,7 @@ impl Default for Params {
             list_len: 20,
             segment_weeks: 26,
             max_offers: 8,
+            holdout_share: 0.0,
             scoring: Scoring::default(),
             reranker: Some(rerank::Reranker::shipped()),
         }

@@ -3,7 +3,8 @@
 //!
 //! Every route is declared once, with its `#[utoipa::path]`, in [`terminal`] (a till's
 //! own token: a token is scoped to one store and terminal, and events naming any other are
-//! refused), [`staff`] (the admin token) or [`complaints`] (both, route by route); [`routes`] collects them, so the document
+//! refused), [`staff`] or [`value`] (the admin token) or [`complaints`] (both, route by
+//! route); [`routes`] collects them, so the document
 //! served at `/openapi.json` ([`document`]) is derived from the handlers and the Rust types
 //! they read and write and cannot drift from them. Bad requests (malformed, truncated,
 //! wrong types) get a 4xx answer with a JSON message ([`error`]), never a 5xx or a panic.
@@ -28,6 +29,7 @@ pub mod error;
 pub mod reports;
 pub mod staff;
 pub mod terminal;
+pub mod value;
 
 #[derive(Default)]
 pub struct Metrics {
@@ -150,6 +152,13 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(staff::put_prices))
         .routes(routes!(staff::put_promotions))
         .routes(routes!(staff::report))
+        .routes(routes!(value::member_value))
+        .routes(routes!(value::slipping))
+        .routes(routes!(value::migration))
+        .routes(routes!(value::put_segment))
+        .routes(routes!(value::segment_members))
+        .routes(routes!(value::segment_coupons))
+        .routes(routes!(value::campaigns))
         .routes(routes!(reports::sales))
         .routes(routes!(complaints::record, complaints::list))
         .routes(routes!(complaints::show))
@@ -213,6 +222,7 @@ pub fn router(store: HqStore, settings: ApiSettings) -> Router {
         (name = "terminal", description = "A till's own requests, with its terminal token"),
         (name = "data sets", description = "What HQ sends a store's tills, as checksummed checkpoints"),
         (name = "admin", description = "HQ staff tools, with the admin token"),
+        (name = "member value", description = "Member value and campaign results, with the admin token"),
         (name = "reports", description = "What the chain sold, for HQ staff (admin token)"),
         (name = "complaints", description = "Complaint handling by HQ staff, with the admin token"),
         (name = "service", description = "Health, metrics and this document"),
@@ -365,7 +375,7 @@ mod tests {
         let ops = operations();
         assert_eq!(
             ops.len(),
-            27,
+            34,
             "{:?}",
             ops.iter().map(|o| &o.0).collect::<Vec<_>>()
         );
@@ -383,6 +393,7 @@ mod tests {
             } else if path.starts_with("/v1/admin/")
                 || path.starts_with("/v1/reports/")
                 || op.tags.iter().flatten().any(|t| t == "complaints")
+                || super::value::PATHS.contains(&path.as_str())
             {
                 &["admin"]
             } else {

@@ -242,6 +242,11 @@ pub async fn list_on_demand(
                 from.store_id
             ),
         )),
+        OnDemand::HeldOut => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "held_out",
+            format!("member {member} is in this fortnight's hold-out group: no list this period"),
+        )),
         OnDemand::NoHistory => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "no_history",
