@@ -9,6 +9,7 @@ use crate::config::{Config, Source};
 
 mod backup;
 mod hq;
+mod hq_member;
 mod journal;
 mod lists;
 mod sync;

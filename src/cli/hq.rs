@@ -81,6 +81,9 @@ pub enum HqCommand {
     /// Copy an embedded SQLite HQ database consistently into FILE (a new file) while HQ
     /// runs; a PostgreSQL HQ is backed up with pg_dump.
     Backup { file: PathBuf },
+    /// One member across every store (`hq member view ID`).
+    #[command(subcommand)]
+    Member(super::hq_member::MemberCommand),
 }
 
 pub(super) fn run(config: &Config, what: HqCommand) -> Result<()> {
@@ -245,6 +248,7 @@ pub(super) fn run(config: &Config, what: HqCommand) -> Result<()> {
                 println!("{}", serde_json::to_string_pretty(&report)?);
                 Ok(())
             }
+            HqCommand::Member(what) => super::hq_member::run(config, &store, what).await,
             HqCommand::Backup { file } => {
                 store.pool().backup_into(&file).await?;
                 println!("HQ's database copied into {}", file.display());

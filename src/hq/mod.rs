@@ -15,6 +15,7 @@
 //! - [`admin`]: points expiry, coupon issuance and the reconciliation report;
 //! - [`catalogue`], [`prices`]: the data sets HQ staff administer for the stores' tills;
 //! - [`lists`]: the biweekly personalised shopping lists and the manufacturer report;
+//! - [`member_view`]: one member as every store saw them (Metro's per-member view);
 //! - [`retry`]: running a transaction again, after a jittered backoff, when the database
 //!   gave up on it for a reason that may not recur;
 //! - [`sequence`]: a terminal's acknowledgement and the gaps above it, bounded;
@@ -29,6 +30,7 @@ pub mod error;
 mod ingest_pg;
 mod ledger;
 pub mod lists;
+pub mod member_view;
 pub mod parked;
 pub mod prices;
 pub mod retry;

@@ -360,6 +360,10 @@ pub struct MemberSheetView {
     pub largest_purchase: Option<SheetLargest>,
     pub plan: Vec<SheetPlanned>,
     pub open_complaints: Vec<SheetComplaint>,
+    /// `hq` when HQ's chain-wide view came in time, else `till`.
+    pub source: String,
+    /// HQ's view, when it came.
+    pub hq: Option<Box<crate::hq::member_view::MemberView>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

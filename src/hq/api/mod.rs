@@ -24,6 +24,7 @@ use super::store::HqStore;
 
 mod auth;
 pub mod error;
+pub mod members;
 pub mod staff;
 pub mod terminal;
 
@@ -148,6 +149,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(staff::put_prices))
         .routes(routes!(staff::put_promotions))
         .routes(routes!(staff::report))
+        .routes(routes!(members::member_view))
 }
 
 /// The OpenAPI document of the API, derived from its handlers and types.
@@ -204,6 +206,7 @@ pub fn router(store: HqStore, settings: ApiSettings) -> Router {
         (name = "terminal", description = "A till's own requests, with its terminal token"),
         (name = "data sets", description = "What HQ sends a store's tills, as checksummed checkpoints"),
         (name = "admin", description = "HQ staff tools, with the admin token"),
+        (name = "members", description = "The chain-wide member view: HQ staff, or the till serving the member"),
         (name = "service", description = "Health, metrics and this document"),
     )
 )]
@@ -354,7 +357,7 @@ mod tests {
         let ops = operations();
         assert_eq!(
             ops.len(),
-            19,
+            20,
             "{:?}",
             ops.iter().map(|o| &o.0).collect::<Vec<_>>()
         );
@@ -371,6 +374,8 @@ mod tests {
                 &[]
             } else if path.starts_with("/v1/admin/") {
                 &["admin"]
+            } else if path == "/v1/members/{id}/view" {
+                &["admin", "terminal"]
             } else {
                 &["terminal"]
             };

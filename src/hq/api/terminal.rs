@@ -135,7 +135,7 @@ fn ingest_answer(reply: IngestReply) -> Response {
 }
 
 /// A 429 answer with `Retry-After` when the terminal is over its limit.
-fn too_fast(
+pub(super) fn too_fast(
     limiter: &LookupLimiter,
     from: &TerminalId,
     code: &'static str,
