@@ -120,7 +120,8 @@ pub struct LedgerEntry {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// A page of bills.
+/// A page of bills: `limit` of them, or more when several share the instant the page
+/// ends at (the next page starts strictly before it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BillPage {
     pub bills: Vec<Bill>,
@@ -415,14 +416,29 @@ async fn bills(tx: &mut Tx, id: &str, ask: &ViewAsk) -> Result<BillPage, HqError
     .fetch_all(&mut *tx)
     .await?;
     let mut bills: Vec<Bill> = rows.iter().map(bill_of).collect();
-    let more = bills.len() > limit as usize;
-    bills.truncate(limit as usize);
-    let next_before = if more {
-        bills.last().map(|b| b.at)
-    } else {
-        None
+    let Some(first_left_out) = bills.get(limit as usize).map(|b| b.at) else {
+        return Ok(BillPage {
+            bills,
+            next_before: None,
+        });
     };
-    Ok(BillPage { bills, next_before })
+    // The next page starts strictly before an instant, so this one takes every bill of
+    // the instant it ends at (a sale and its return can share one).
+    bills.retain(|b| b.at > first_left_out);
+    let tied = query(
+        "SELECT at, local_day, store_id, terminal_id, receipt_no, kind, total, tax, net, discount, items
+         FROM sales WHERE member_id = $1 AND at = $2
+         ORDER BY store_id DESC, terminal_id DESC, receipt_no DESC",
+    )
+    .bind(id)
+    .bind(first_left_out)
+    .fetch_all(&mut *tx)
+    .await?;
+    bills.extend(tied.iter().map(bill_of));
+    Ok(BillPage {
+        bills,
+        next_before: Some(first_left_out),
+    })
 }
 
 async fn spend_by_year(tx: &mut Tx, id: &str) -> Result<Vec<YearSpend>, HqError> {
