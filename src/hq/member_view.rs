@@ -489,7 +489,7 @@ async fn spend_by_year(tx: &mut Tx, id: &str) -> Result<Vec<YearSpend>, HqError>
         entry.quantity += r.get::<i64>(4);
         entry.bills += r.get::<i64>(5);
     }
-    years.sort_by(|a, b| b.year.cmp(&a.year));
+    years.sort_by_key(|y| std::cmp::Reverse(y.year));
     for y in &mut years {
         y.categories.sort_by(|a, b| {
             b.net
