@@ -10,6 +10,7 @@ use crate::config::{Config, Source};
 mod backup;
 mod hq;
 mod hq_member;
+mod hq_report;
 mod journal;
 mod lists;
 mod sync;

@@ -28,6 +28,10 @@ pub struct StoreSettings {
     pub cash_rounding: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub points: Option<PointsProgram>,
+    /// The store's IANA time zone (`Asia/Shanghai`, `Europe/Berlin`): HQ's reports count
+    /// the store's sales on its own days and hours. Fixed once HQ holds sales of the store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 impl StoreSettings {

@@ -75,9 +75,12 @@ pub enum HqCommand {
         #[arg(long)]
         at: Option<String>,
     },
-    /// The reconciliation report: coupons redeemed twice by offline tills and their cost,
-    /// points redemptions that overdrew a balance.
-    Report,
+    /// HQ's reports: the reconciliation (coupons redeemed twice by offline tills, points
+    /// redemptions that overdrew a balance; the default) and the sales reports.
+    Report {
+        #[command(subcommand)]
+        what: Option<super::hq_report::ReportCommand>,
+    },
     /// Copy an embedded SQLite HQ database consistently into FILE (a new file) while HQ
     /// runs; a PostgreSQL HQ is backed up with pg_dump.
     Backup { file: PathBuf },
@@ -254,11 +257,7 @@ pub(super) fn run(config: &Config, what: HqCommand) -> Result<()> {
                 println!("HQ's database copied into {}", file.display());
                 Ok(())
             }
-            HqCommand::Report => {
-                let report = store.reconciliation().await?;
-                println!("{}", serde_json::to_string_pretty(&report)?);
-                Ok(())
-            }
+            HqCommand::Report { what } => super::hq_report::run(&store, config, what).await,
             HqCommand::ImportMembers { file } => {
                 let members = import::members::read_all(&file)?;
                 let progress =

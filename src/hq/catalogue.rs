@@ -224,8 +224,16 @@ impl HqStore {
         settings
             .apply_to(&crate::config::Config::default())
             .map_err(HqError::Invalid)?;
+        let zone = match &settings.time_zone {
+            Some(name) => Some(super::zones::parse(name)?),
+            None => None,
+        };
         let value = &serde_json::to_value(settings).map_err(|e| HqError::Invalid(e.to_string()))?;
         retrying("storing store settings", || async move {
+            let mut tx = self.pool().begin().await?;
+            if let Some(zone) = zone {
+                super::zones::set(&mut tx, store_id, zone).await?;
+            }
             query(
                 "INSERT INTO store_settings (store_id, settings, updated_at) VALUES ($1, $2, $3)
                  ON CONFLICT (store_id) DO UPDATE SET settings = EXCLUDED.settings, updated_at = EXCLUDED.updated_at",
@@ -233,8 +241,9 @@ impl HqStore {
             .bind(store_id)
             .bind(value)
             .bind(chrono::Utc::now())
-            .execute(self.pool())
+            .execute(&mut tx)
             .await?;
+            tx.commit().await?;
             Ok(())
         })
         .await

@@ -329,6 +329,7 @@ arg_from! {
     i64 => |v| Arg::Int(Some(v));
     Option<i64> => |v| Arg::Int(v);
     bool => |v| Arg::Bool(v);
+    NaiveDate => |v| Arg::Date(Some(v));
     Option<NaiveDate> => |v| Arg::Date(v);
     DateTime<Utc> => |v| Arg::Time(Some(v));
     Option<DateTime<Utc>> => |v| Arg::Time(v);
@@ -511,6 +512,7 @@ column!(
     i64,
     Option<i64>,
     bool,
+    NaiveDate,
     Option<NaiveDate>,
     DateTime<Utc>,
     Option<DateTime<Utc>>

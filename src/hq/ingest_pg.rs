@@ -31,6 +31,7 @@ use super::db::Tx;
 use super::error::HqError;
 use super::ledger::record_overdraft;
 use super::ledger::redeem_coupons;
+use super::sale_lines::{NewSale, bill_facts};
 
 /// A parsed sale or return event of the batch.
 pub(super) struct SaleEvent<'a> {
@@ -42,7 +43,11 @@ pub(super) struct SaleEvent<'a> {
 }
 
 /// Stores and applies a run of sale and return events from one terminal, in order.
-pub(super) async fn ingest_sales(tx: &mut Tx, run: &[SaleEvent<'_>]) -> Result<(), HqError> {
+pub(super) async fn ingest_sales(
+    tx: &mut Tx,
+    run: &[SaleEvent<'_>],
+    zone: chrono_tz::Tz,
+) -> Result<(), HqError> {
     // One copy of each event (a batch may carry one twice) and of each transfer; the
     // first is kept.
     let mut seen = HashSet::new();
@@ -62,7 +67,7 @@ pub(super) async fn ingest_sales(tx: &mut Tx, run: &[SaleEvent<'_>]) -> Result<(
             "the set-based ingest runs on PostgreSQL only".into(),
         ));
     };
-    let applied = store_run(conn, &run, &transfers).await?;
+    let applied = store_run(conn, &run, &transfers, zone).await?;
     for (t, balance) in applied.balances_after(&transfers) {
         record_overdraft(tx, t, balance).await?;
     }
@@ -71,7 +76,19 @@ pub(super) async fn ingest_sales(tx: &mut Tx, run: &[SaleEvent<'_>]) -> Result<(
             redeem_coupons(tx, s.event, s.receipt_no, loyalty).await?;
         }
     }
-    Ok(())
+    let new: Vec<NewSale> = run
+        .iter()
+        .filter(|s| applied.sold.contains(&s.event.id))
+        .map(|s| NewSale {
+            store_id: &s.event.store_id,
+            terminal_id: &s.event.terminal_id,
+            event_id: s.event.id,
+            at: s.event.at,
+            receipt_no: s.receipt_no,
+            sale: &s.sale,
+        })
+        .collect();
+    super::sale_lines::record(tx, zone, &new).await
 }
 
 /// What one run's statement stored: the events whose sale row is new, the transfers that
@@ -114,25 +131,34 @@ async fn store_run(
     conn: &mut PgConnection,
     run: &[&SaleEvent<'_>],
     transfers: &[(&Transfer, Uuid)],
+    zone: chrono_tz::Tz,
 ) -> Result<Applied, HqError> {
     let events: Vec<&Envelope> = run.iter().map(|s| s.event).collect();
+    let facts: Vec<_> = run
+        .iter()
+        .map(|s| bill_facts(&s.sale, s.event.at, zone))
+        .collect();
     let rows = sqlx::query(
         "WITH input AS (
              SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int8[], $5::text[],
                                   $6::jsonb[], $7::timestamptz[], $8::int8[], $9::text[],
                                   $10::text[], $11::int8[], $12::int8[], $21::text[],
-                                  $22::int8[])
+                                  $22::int8[], $23::date[], $24::int2[], $25::int8[],
+                                  $26::int8[], $27::int8[])
                  AS i(id, store_id, terminal_id, seq, kind, payload, at, receipt_no,
-                      sale_kind, member_id, total, tax, payload_hash, original_receipt)),
+                      sale_kind, member_id, total, tax, payload_hash, original_receipt,
+                      local_day, local_hour, net, discount, items)),
          ev AS (
              INSERT INTO events (id, store_id, terminal_id, seq, kind, payload, at, payload_hash)
              SELECT id, store_id, terminal_id, seq, kind, payload, at, payload_hash FROM input
              ON CONFLICT DO NOTHING RETURNING id),
          sa AS (
              INSERT INTO sales (store_id, terminal_id, receipt_no, kind, member_id, total, tax, at,
-                                event_id, original_receipt)
+                                event_id, original_receipt, local_day, local_hour, net,
+                                discount, items)
              SELECT i.store_id, i.terminal_id, i.receipt_no, i.sale_kind, i.member_id, i.total,
-                    i.tax, i.at, i.id, i.original_receipt
+                    i.tax, i.at, i.id, i.original_receipt, i.local_day, i.local_hour, i.net,
+                    i.discount, i.items
              FROM input i JOIN ev ON ev.id = i.id
              ON CONFLICT DO NOTHING RETURNING event_id),
          tr AS (
@@ -178,6 +204,11 @@ async fn store_run(
             .map(|s| s.sale.original_receipt.map(|n| n as i64))
             .collect::<Vec<_>>(),
     )
+    .bind(facts.iter().map(|f| f.local_day).collect::<Vec<_>>())
+    .bind(facts.iter().map(|f| f.local_hour).collect::<Vec<_>>())
+    .bind(facts.iter().map(|f| f.net).collect::<Vec<_>>())
+    .bind(facts.iter().map(|f| f.discount).collect::<Vec<_>>())
+    .bind(facts.iter().map(|f| f.items).collect::<Vec<_>>())
     .fetch_all(&mut *conn)
     .await?;
     let mut applied = Applied {

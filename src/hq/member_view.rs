@@ -146,7 +146,7 @@ pub struct Bill {
     /// Net of tax and discounts.
     pub net: Option<i64>,
     pub discount: Option<i64>,
-    /// Items on the bill (units; weighed items count once).
+    /// Units on the bill, in thousandths (negative for a return).
     pub items: Option<i64>,
 }
 

@@ -14,10 +14,13 @@
 //! - [`anchors`]: the journal anchors of a terminal's sales, for `journal verify --against-hq`;
 //! - [`admin`]: points expiry, coupon issuance and the reconciliation report;
 //! - [`catalogue`], [`prices`]: the data sets HQ staff administer for the stores' tills;
+//! - [`reports`]: the sales reports, by period, store, category, product and hour;
 //! - [`lists`]: the biweekly personalised shopping lists and the manufacturer report;
 //! - [`member_view`]: one member as every store saw them (Metro's per-member view);
 //! - [`retry`]: running a transaction again, after a jittered backoff, when the database
 //!   gave up on it for a reason that may not recur;
+//! - [`sale_lines`]: every sale's lines, classified by HQ's catalogue, on the store's local
+//!   days ([`zones`]), and the rollups the sales reports read;
 //! - [`sequence`]: a terminal's acknowledgement and the gaps above it, bounded;
 //! - [`schedule`]: what `hq serve` runs by itself (daily expiry, the lists when due).
 
@@ -33,12 +36,15 @@ pub mod lists;
 pub mod member_view;
 pub mod parked;
 pub mod prices;
+pub mod reports;
 pub mod retry;
 pub mod rules;
+pub mod sale_lines;
 pub mod schedule;
 pub mod sender;
 mod sequence;
 pub mod store;
+pub mod zones;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -61,9 +61,12 @@ impl HqStore {
     /// path for the embedded file, created if missing) and brings its schema up to date.
     pub async fn open(url: &str) -> Result<HqStore, HqError> {
         let url = DatabaseUrl::parse(url).map_err(HqError::Url)?;
-        Ok(HqStore {
-            pool: Pool::open(&url).await?,
-        })
+        let pool = Pool::open(&url).await?;
+        let filled = super::sale_lines::backfill(&pool).await?;
+        if filled > 0 {
+            tracing::info!("stored the lines of {filled} sales HQ held before it kept lines");
+        }
+        Ok(HqStore { pool })
     }
 
     pub fn pool(&self) -> &Pool {
@@ -296,6 +299,7 @@ impl HqStore {
             .map(|f| rules::parse_sized(f.event, f.bytes))
             .collect();
         let readable: Vec<&Draft> = drafts.iter().filter_map(|d| d.as_ref().ok()).collect();
+        let zone = super::zones::for_ingest(&mut tx, &from.store_id).await?;
         let mut known = Known::fetch(&mut tx, &from, &readable).await?;
         let mut run = Vec::new();
         for (f, draft) in fresh.iter().zip(drafts) {
@@ -313,24 +317,24 @@ impl HqStore {
                     });
                 }
                 Ok(Draft::Sale { receipt_no, sale }) => {
-                    store_sale_event(&mut tx, e, &f.hash, receipt_no, &sale).await?;
+                    store_sale_event(&mut tx, e, &f.hash, receipt_no, &sale, zone).await?;
                     apply_sale_loyalty(&mut tx, e, receipt_no, &sale).await?;
                 }
                 Ok(other) => {
-                    super::ingest_pg::ingest_sales(&mut tx, &run).await?;
+                    super::ingest_pg::ingest_sales(&mut tx, &run, zone).await?;
                     run.clear();
                     insert_event(&mut tx, e, &f.hash, None).await?;
                     apply(&mut tx, e, &other).await?;
                 }
                 Err(r) => {
-                    super::ingest_pg::ingest_sales(&mut tx, &run).await?;
+                    super::ingest_pg::ingest_sales(&mut tx, &run, zone).await?;
                     run.clear();
                     insert_event(&mut tx, e, &f.hash, Some(&r)).await?;
                     refused.push(refusal(e, &r, true));
                 }
             }
         }
-        super::ingest_pg::ingest_sales(&mut tx, &run).await?;
+        super::ingest_pg::ingest_sales(&mut tx, &run, zone).await?;
         let mut reply = advance(&mut tx, &from, acked).await?;
         refused.sort_by_key(|r| r.seq);
         reply.refused = refused;
@@ -429,12 +433,14 @@ async fn store_sale_event(
     hash: &str,
     receipt_no: u64,
     sale: &SaleRecord,
+    zone: chrono_tz::Tz,
 ) -> Result<(), HqError> {
     insert_event(tx, e, hash, None).await?;
+    let facts = super::sale_lines::bill_facts(sale, e.at, zone);
     query(
         "INSERT INTO sales (store_id, terminal_id, at, event_id, receipt_no, kind, member_id, total,
-                            tax, original_receipt)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                            tax, original_receipt, local_day, local_hour, net, discount, items)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(&e.store_id)
     .bind(&e.terminal_id)
@@ -446,9 +452,22 @@ async fn store_sale_event(
     .bind(sale.total + sale.rounding)
     .bind(sale.tax)
     .bind(sale.original_receipt.map(|n| n as i64))
+    .bind(facts.local_day)
+    .bind(i64::from(facts.local_hour))
+    .bind(facts.net)
+    .bind(facts.discount)
+    .bind(facts.items)
     .execute(&mut *tx)
     .await?;
-    Ok(())
+    let new = super::sale_lines::NewSale {
+        store_id: &e.store_id,
+        terminal_id: &e.terminal_id,
+        event_id: e.id,
+        at: e.at,
+        receipt_no,
+        sale,
+    };
+    super::sale_lines::record(tx, zone, &[new]).await
 }
 
 /// A new member, their cards and their (empty) account; fails on a member id or card

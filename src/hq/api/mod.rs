@@ -25,6 +25,7 @@ use super::store::HqStore;
 mod auth;
 pub mod error;
 pub mod members;
+pub mod reports;
 pub mod staff;
 pub mod terminal;
 
@@ -150,6 +151,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(staff::put_promotions))
         .routes(routes!(staff::report))
         .routes(routes!(members::member_view))
+        .routes(routes!(reports::sales))
 }
 
 /// The OpenAPI document of the API, derived from its handlers and types.
@@ -207,6 +209,7 @@ pub fn router(store: HqStore, settings: ApiSettings) -> Router {
         (name = "data sets", description = "What HQ sends a store's tills, as checksummed checkpoints"),
         (name = "admin", description = "HQ staff tools, with the admin token"),
         (name = "members", description = "The chain-wide member view: HQ staff, or the till serving the member"),
+        (name = "reports", description = "What the chain sold, for HQ staff (admin token)"),
         (name = "service", description = "Health, metrics and this document"),
     )
 )]
@@ -357,7 +360,7 @@ mod tests {
         let ops = operations();
         assert_eq!(
             ops.len(),
-            20,
+            21,
             "{:?}",
             ops.iter().map(|o| &o.0).collect::<Vec<_>>()
         );
@@ -372,7 +375,7 @@ mod tests {
                 .collect();
             let expected: &[&str] = if service {
                 &[]
-            } else if path.starts_with("/v1/admin/") {
+            } else if path.starts_with("/v1/admin/") || path.starts_with("/v1/reports/") {
                 &["admin"]
             } else if path == "/v1/members/{id}/view" {
                 &["admin", "terminal"]

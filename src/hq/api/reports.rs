@@ -1,0 +1,104 @@
+//! The sales report for HQ staff tools (admin token): `GET /v1/reports/sales`.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::Admin;
+use super::error::{AdminRefusals, ApiError, ErrorAnswer};
+use crate::hq::reports::{By, Period, PeriodKind, ReportError, SalesQuery, SalesReport};
+
+/// Most best and worst selling products one report lists.
+pub const MOST_RANKED: usize = 100;
+
+/// What the sales report is asked for (all optional).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SalesParams {
+    /// `day`, `week` (ISO, Monday to Sunday), `month` (default), `quarter` or `year`.
+    pub period: Option<String>,
+    /// A day in the period: `YYYY-MM-DD`, or `YYYY-MM`, `YYYY-Qn`, `YYYY`; default today
+    /// in the chain's default zone.
+    pub date: Option<String>,
+    /// Rows by `chain` (default), `store`, `department`, `category`, `product` or `hour`.
+    pub by: Option<String>,
+    /// One store's sales; default the whole chain.
+    pub store: Option<String>,
+    /// How many best and worst selling products to list (default 10, at most 100).
+    pub top: Option<usize>,
+}
+
+impl SalesParams {
+    /// The query these parameters ask for, or what is wrong with them.
+    pub fn query(&self, today: chrono::NaiveDate) -> Result<SalesQuery, String> {
+        let kind = match &self.period {
+            Some(p) => PeriodKind::parse(p)?,
+            None => PeriodKind::Month,
+        };
+        let day = match &self.date {
+            Some(d) => crate::hq::reports::period::parse_day(d)?,
+            None => today,
+        };
+        let by = match &self.by {
+            Some(b) => By::parse(b)?,
+            None => By::Chain,
+        };
+        let top = self.top.unwrap_or(10);
+        if top > MOST_RANKED {
+            return Err(format!("top {top}: at most {MOST_RANKED}"));
+        }
+        Ok(SalesQuery {
+            period: Period::holding(kind, day),
+            by,
+            store: self.store.clone().filter(|s| !s.trim().is_empty()),
+            top,
+        })
+    }
+}
+
+/// Today in the chain's default zone.
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&crate::hq::zones::DEFAULT_TIME_ZONE)
+        .date_naive()
+}
+
+/// The sales of a period by chain, store, department, category, product or hour of day,
+/// with the period before, the same period a year earlier, growth, and the best and worst
+/// selling products. Days and hours are each store's own (its IANA time zone); amounts
+/// are in minor units; a period without sales answers zeros. Definitions: README, Reports.
+#[utoipa::path(
+    get,
+    path = "/v1/reports/sales",
+    tag = "reports",
+    security(("admin" = [])),
+    params(SalesParams),
+    responses(
+        (status = 200, description = "The report", body = SalesReport),
+        (status = 404, description = "HQ knows no such store", body = ErrorAnswer),
+        (status = 422, description = "A parameter is not one of those allowed", body = ErrorAnswer),
+        AdminRefusals
+    )
+)]
+pub async fn sales(
+    State(state): State<AppState>,
+    _: Admin,
+    params: Result<Query<SalesParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<SalesReport>, ApiError> {
+    let Query(params) = params
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.body_text()))?;
+    let query = params
+        .query(today())
+        .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m))?;
+    match state.store.sales_report(&query).await {
+        Ok(report) => Ok(Json(report)),
+        Err(ReportError::UnknownStore(s)) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_store",
+            format!("HQ knows no store '{s}'"),
+        )),
+        Err(ReportError::Hq(e)) => Err(e.into()),
+    }
+}

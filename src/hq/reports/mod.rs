@@ -1,0 +1,11 @@
+//! HQ's sales reports (Metro's daily-to-yearly reports by category, with year over year,
+//! customer and bill counts): [`period::Period`] says which local days a report covers and
+//! what it compares with; [`sales::SalesQuery`] asks for a breakdown and
+//! [`crate::hq::HqStore::sales_report`] answers it with a [`sales::SalesReport`], read from
+//! the rollups that ingest keeps ([`crate::hq::sale_lines`]).
+
+pub mod period;
+pub mod sales;
+
+pub use period::{Period, PeriodKind};
+pub use sales::{By, Figures, RankedProduct, ReportError, Row, SalesQuery, SalesReport};

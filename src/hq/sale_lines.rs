@@ -1,0 +1,799 @@
+//! What HQ keeps of every sale's lines, and the rollups its sales reports read.
+//!
+//! A sale or return event carries its lines; HQ stores each as a [`Line`] in `sale_lines`,
+//! in the transaction that stores the sale (so exactly once, as the sale is), with what it
+//! derives rather than what the till says where it can: the department and category from
+//! HQ's own catalogue (the till's department only for a product HQ does not know), the
+//! local day and hour from the sale's instant in the store's time zone ([`super::zones`]).
+//! A return's lines are negative and name the sale and line they refund.
+//!
+//! The same transaction adds the sales to four rollups, one upsert each per batch:
+//! `sales_by_category` (store × day × department × category), `sales_by_hour` (store ×
+//! day × hour, bill-level), `sales_by_product` (store × day × product) and `member_months`
+//! (member × month × department × category). Rollup rows are written in key order, so two
+//! batches that touch the same rows take their locks in the same order.
+//!
+//! Events HQ held before it kept lines are back-filled when it opens its database
+//! ([`backfill`]): a sale row without a local day is one whose lines are not stored yet.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::domain::sale::{SaleKind, SaleRecord};
+use crate::protocol::Event;
+
+use super::db::{Pool, Query, Tx, query};
+use super::error::HqError;
+
+/// The department or category of a line HQ can name none for.
+pub const UNASSIGNED: &str = "unassigned";
+
+/// A sale or return that was just stored for the first time.
+#[derive(Clone)]
+pub(super) struct NewSale<'a> {
+    pub store_id: &'a str,
+    pub terminal_id: &'a str,
+    pub event_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub receipt_no: u64,
+    pub sale: &'a SaleRecord,
+}
+
+/// The bill-level figures stored on a sale's row beside its totals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct BillFacts {
+    pub local_day: NaiveDate,
+    pub local_hour: i16,
+    /// Net of tax and discounts (negative for a return).
+    pub net: i64,
+    pub discount: i64,
+    /// Units in thousandths (negative for a return).
+    pub items: i64,
+}
+
+/// Whether the record's prices include their tax (the total is the lines less discounts).
+fn tax_inclusive(sale: &SaleRecord) -> bool {
+    sale.total == sale.subtotal - sale.discount
+}
+
+/// A line's net of tax and discount.
+fn line_net(sale: &SaleRecord, amount: i64, discount: i64, tax: i64) -> i64 {
+    if tax_inclusive(sale) {
+        amount - discount - tax
+    } else {
+        amount - discount
+    }
+}
+
+/// A line's quantity with the sign of its sale: returns are negative.
+fn signed_quantity(kind: SaleKind, quantity: i64) -> i64 {
+    match kind {
+        SaleKind::Sale => quantity,
+        SaleKind::Return => -quantity.abs(),
+    }
+}
+
+/// The local day and hour of `at` in `zone`.
+pub fn local(at: DateTime<Utc>, zone: Tz) -> (NaiveDate, i16) {
+    let local = at.with_timezone(&zone);
+    (local.date_naive(), local.hour() as i16)
+}
+
+/// The bill-level figures of a sale made at `at` in a store in `zone`.
+pub(super) fn bill_facts(sale: &SaleRecord, at: DateTime<Utc>, zone: Tz) -> BillFacts {
+    let (local_day, local_hour) = local(at, zone);
+    BillFacts {
+        local_day,
+        local_hour,
+        net: sale
+            .lines
+            .iter()
+            .map(|l| line_net(sale, l.amount, l.discount, l.tax))
+            .sum(),
+        discount: sale.lines.iter().map(|l| l.discount).sum(),
+        items: sale
+            .lines
+            .iter()
+            .map(|l| signed_quantity(sale.kind, l.quantity))
+            .sum(),
+    }
+}
+
+/// One stored line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Line {
+    pub store_id: String,
+    pub terminal_id: String,
+    pub receipt_no: i64,
+    pub line_no: i64,
+    pub event_id: Uuid,
+    pub kind: &'static str,
+    pub gtin: i64,
+    pub name: String,
+    pub department: String,
+    pub category: String,
+    pub quantity: i64,
+    pub net: i64,
+    pub tax: i64,
+    pub discount: i64,
+    pub member_id: Option<String>,
+    /// RFC 3339 in UTC with microseconds (as HQ's SQLite stores instants).
+    pub at: String,
+    pub local_day: NaiveDate,
+    pub local_hour: i16,
+    pub original_receipt: Option<i64>,
+    pub original_line: Option<i64>,
+}
+
+/// What HQ's catalogue says of a product.
+#[derive(Debug, Clone)]
+struct Classified {
+    department: Option<String>,
+    category: Option<String>,
+}
+
+/// The lines of `sales`, classified by HQ's catalogue (`catalogue`, by GTIN).
+fn lines_of(sales: &[NewSale<'_>], zone: Tz, catalogue: &HashMap<i64, Classified>) -> Vec<Line> {
+    let mut lines = Vec::new();
+    for s in sales {
+        let (local_day, local_hour) = local(s.at, zone);
+        let at = s.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, false);
+        for l in &s.sale.lines {
+            let gtin = l.gtin as i64;
+            let known = catalogue.get(&gtin);
+            let till_department = l.department.clone().filter(|d| !d.trim().is_empty());
+            let department = match known {
+                Some(k) => k.department.clone().or(till_department.clone()),
+                None => till_department.clone(),
+            }
+            .unwrap_or_else(|| UNASSIGNED.to_string());
+            let category = match known {
+                Some(k) => k.category.clone(),
+                None => None,
+            }
+            .or(till_department)
+            .unwrap_or_else(|| UNASSIGNED.to_string());
+            lines.push(Line {
+                store_id: s.store_id.to_string(),
+                terminal_id: s.terminal_id.to_string(),
+                receipt_no: s.receipt_no as i64,
+                line_no: i64::from(l.line_no),
+                event_id: s.event_id,
+                kind: s.sale.kind.as_str(),
+                gtin,
+                name: l.name.chars().take(200).collect(),
+                department,
+                category,
+                quantity: signed_quantity(s.sale.kind, l.quantity),
+                net: line_net(s.sale, l.amount, l.discount, l.tax),
+                tax: l.tax,
+                discount: l.discount,
+                member_id: s.sale.member_id.clone(),
+                at: at.clone(),
+                local_day,
+                local_hour,
+                original_receipt: s.sale.original_receipt.map(|n| n as i64),
+                original_line: l.original_line.map(i64::from),
+            });
+        }
+    }
+    lines
+}
+
+/// Stores the lines of sales that were just stored, and adds them to the rollups.
+pub(super) async fn record(tx: &mut Tx, zone: Tz, sales: &[NewSale<'_>]) -> Result<(), HqError> {
+    if sales.is_empty() {
+        return Ok(());
+    }
+    let catalogue = classify(tx, sales).await?;
+    let lines = lines_of(sales, zone, &catalogue);
+    insert_lines(tx, &lines).await?;
+    let rollups = Rollups::of(&lines);
+    for (table, rows) in rollups.tables() {
+        upsert(tx, table, rows).await?;
+    }
+    Ok(())
+}
+
+/// HQ's department and category of every product the sales name.
+async fn classify(tx: &mut Tx, sales: &[NewSale<'_>]) -> Result<HashMap<i64, Classified>, HqError> {
+    let mut gtins: Vec<i64> = sales
+        .iter()
+        .flat_map(|s| s.sale.lines.iter().map(|l| l.gtin as i64))
+        .collect();
+    gtins.sort_unstable();
+    gtins.dedup();
+    let rows = Query::dialects(
+        "SELECT gtin, record->>'department', record->>'category' FROM products
+         WHERE gtin IN (SELECT jsonb_array_elements_text($1)::int8)",
+        "SELECT gtin, json_extract(record, '$.department'), json_extract(record, '$.category')
+         FROM products WHERE gtin IN (SELECT value FROM json_each($1))",
+    )
+    .bind(Value::from(gtins))
+    .fetch_all(&mut *tx)
+    .await?;
+    let named = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.get::<i64>(0),
+                Classified {
+                    department: named(r.get(1)),
+                    category: named(r.get(2)),
+                },
+            )
+        })
+        .collect())
+}
+
+async fn insert_lines(tx: &mut Tx, lines: &[Line]) -> Result<(), HqError> {
+    let rows = serde_json::to_value(lines).map_err(|e| HqError::Invalid(e.to_string()))?;
+    Query::dialects(
+        "INSERT INTO sale_lines (store_id, terminal_id, receipt_no, line_no, event_id, kind, gtin,
+                                 name, department, category, quantity, net, tax, discount,
+                                 member_id, at, local_day, local_hour, original_receipt,
+                                 original_line)
+         SELECT store_id, terminal_id, receipt_no, line_no, event_id, kind, gtin, name,
+                department, category, quantity, net, tax, discount, member_id, at, local_day,
+                local_hour, original_receipt, original_line
+         FROM jsonb_to_recordset($1) AS r(store_id text, terminal_id text, receipt_no int8,
+              line_no int4, event_id uuid, kind text, gtin int8, name text, department text,
+              category text, quantity int8, net int8, tax int8, discount int8, member_id text,
+              at timestamptz, local_day date, local_hour int2, original_receipt int8,
+              original_line int4)",
+        "INSERT INTO sale_lines (store_id, terminal_id, receipt_no, line_no, event_id, kind, gtin,
+                                 name, department, category, quantity, net, tax, discount,
+                                 member_id, at, local_day, local_hour, original_receipt,
+                                 original_line)
+         SELECT value->>'store_id', value->>'terminal_id', value->>'receipt_no',
+                value->>'line_no', value->>'event_id', value->>'kind', value->>'gtin',
+                value->>'name', value->>'department', value->>'category', value->>'quantity',
+                value->>'net', value->>'tax', value->>'discount', value->>'member_id',
+                value->>'at', value->>'local_day', value->>'local_hour',
+                value->>'original_receipt', value->>'original_line'
+         FROM json_each($1)",
+    )
+    .bind(rows)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// One rollup table: its key columns (with their PostgreSQL types) and the figures summed.
+pub(super) struct Table {
+    pub name: &'static str,
+    pub keys: &'static [(&'static str, &'static str)],
+    pub sums: &'static [&'static str],
+}
+
+pub(super) static BY_CATEGORY: Table = Table {
+    name: "sales_by_category",
+    keys: &[
+        ("store_id", "text"),
+        ("day", "date"),
+        ("department", "text"),
+        ("category", "text"),
+    ],
+    sums: &[
+        "net",
+        "tax",
+        "discount",
+        "quantity",
+        "lines",
+        "bills",
+        "member_net",
+    ],
+};
+
+pub(super) static BY_HOUR: Table = Table {
+    name: "sales_by_hour",
+    keys: &[("store_id", "text"), ("day", "date"), ("hour", "int2")],
+    sums: &[
+        "bills",
+        "returns",
+        "net",
+        "tax",
+        "discount",
+        "items",
+        "member_bills",
+        "member_net",
+    ],
+};
+
+pub(super) static BY_PRODUCT: Table = Table {
+    name: "sales_by_product",
+    keys: &[("store_id", "text"), ("day", "date"), ("gtin", "int8")],
+    sums: &["net", "tax", "discount", "quantity", "bills"],
+};
+
+pub(super) static MEMBER_MONTHS: Table = Table {
+    name: "member_months",
+    keys: &[
+        ("member_id", "text"),
+        ("month", "date"),
+        ("department", "text"),
+        ("category", "text"),
+    ],
+    sums: &["net", "quantity", "bills"],
+};
+
+/// The last name, department and category each product sold under.
+static SOLD_PRODUCTS: Table = Table {
+    name: "sold_products",
+    keys: &[
+        ("gtin", "int8"),
+        ("name", "text"),
+        ("department", "text"),
+        ("category", "text"),
+    ],
+    sums: &[],
+};
+
+impl Table {
+    /// The upsert of a JSON array of rows, in each dialect.
+    fn sql(&self) -> (String, String) {
+        let keys: Vec<&str> = self.keys.iter().map(|(k, _)| *k).collect();
+        let columns: Vec<&str> = keys.iter().chain(self.sums).copied().collect();
+        let typed: Vec<String> = self
+            .keys
+            .iter()
+            .map(|(k, t)| format!("{k} {t}"))
+            .chain(self.sums.iter().map(|s| format!("{s} int8")))
+            .collect();
+        let (conflict, update) = if self.sums.is_empty() {
+            // The product names: the key is the GTIN, the rest is replaced.
+            let rest: Vec<String> = keys[1..]
+                .iter()
+                .map(|k| format!("{k} = EXCLUDED.{k}"))
+                .collect();
+            (keys[0].to_string(), rest.join(", "))
+        } else {
+            let sums: Vec<String> = self
+                .sums
+                .iter()
+                .map(|s| format!("{s} = {}.{s} + EXCLUDED.{s}", self.name))
+                .collect();
+            (keys.join(", "), sums.join(", "))
+        };
+        let postgres = format!(
+            "INSERT INTO {name} ({cols}) SELECT {cols} FROM jsonb_to_recordset($1) AS r({typed})
+             ON CONFLICT ({conflict}) DO UPDATE SET {update}",
+            name = self.name,
+            cols = columns.join(", "),
+            typed = typed.join(", "),
+        );
+        let extracted: Vec<String> = columns.iter().map(|c| format!("value->>'{c}'")).collect();
+        // `WHERE true`: SQLite's parser needs it between a SELECT and ON CONFLICT.
+        let sqlite = format!(
+            "INSERT INTO {name} ({cols}) SELECT {extracted} FROM json_each($1) WHERE true
+             ON CONFLICT ({conflict}) DO UPDATE SET {update}",
+            name = self.name,
+            cols = columns.join(", "),
+            extracted = extracted.join(", "),
+        );
+        (postgres, sqlite)
+    }
+}
+
+/// Each table's upsert, made once.
+static UPSERTS: LazyLock<HashMap<&'static str, (String, String)>> = LazyLock::new(|| {
+    [
+        &BY_CATEGORY,
+        &BY_HOUR,
+        &BY_PRODUCT,
+        &MEMBER_MONTHS,
+        &SOLD_PRODUCTS,
+    ]
+    .into_iter()
+    .map(|t| (t.name, t.sql()))
+    .collect()
+});
+
+/// A key part of a rollup row.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Part {
+    Text(String),
+    Int(i64),
+}
+
+impl From<&Part> for Value {
+    fn from(p: &Part) -> Value {
+        match p {
+            Part::Text(s) => Value::from(s.as_str()),
+            Part::Int(n) => Value::from(*n),
+        }
+    }
+}
+
+type Rows = BTreeMap<Vec<Part>, Vec<i64>>;
+
+/// The rollups' deltas of a set of lines, by table and key.
+#[derive(Debug, Default)]
+struct Rollups {
+    by_category: Rows,
+    by_hour: Rows,
+    by_product: Rows,
+    member_months: Rows,
+    sold_products: Rows,
+}
+
+fn add(rows: &mut Rows, key: Vec<Part>, width: usize, values: &[i64]) {
+    let sums = rows.entry(key).or_insert_with(|| vec![0; width]);
+    for (sum, v) in sums.iter_mut().zip(values) {
+        *sum += v;
+    }
+}
+
+fn day(d: NaiveDate) -> Part {
+    Part::Text(d.format("%Y-%m-%d").to_string())
+}
+
+impl Rollups {
+    fn of(lines: &[Line]) -> Rollups {
+        let mut r = Rollups::default();
+        // A bill counts once per group it has a line in: the first line of each.
+        let mut counted: std::collections::HashSet<(Uuid, &str, Vec<Part>)> =
+            std::collections::HashSet::new();
+        let mut bills: HashMap<Uuid, &Line> = HashMap::new();
+        for l in lines {
+            let sale = l.kind == SaleKind::Sale.as_str();
+            let member_net = if l.member_id.is_some() { l.net } else { 0 };
+            let mut first = |table: &'static str, key: &[Part]| -> i64 {
+                i64::from(sale && counted.insert((l.event_id, table, key.to_vec())))
+            };
+            let key = vec![
+                Part::Text(l.store_id.clone()),
+                day(l.local_day),
+                Part::Text(l.department.clone()),
+                Part::Text(l.category.clone()),
+            ];
+            let bill = first("category", &key);
+            add(
+                &mut r.by_category,
+                key,
+                BY_CATEGORY.sums.len(),
+                &[l.net, l.tax, l.discount, l.quantity, 1, bill, member_net],
+            );
+            let key = vec![
+                Part::Text(l.store_id.clone()),
+                day(l.local_day),
+                Part::Int(l.gtin),
+            ];
+            let bill = first("product", &key);
+            add(
+                &mut r.by_product,
+                key,
+                BY_PRODUCT.sums.len(),
+                &[l.net, l.tax, l.discount, l.quantity, bill],
+            );
+            if let Some(member) = &l.member_id {
+                let month = l
+                    .local_day
+                    .with_day(1)
+                    .expect("every month has a first day");
+                let key = vec![
+                    Part::Text(member.clone()),
+                    day(month),
+                    Part::Text(l.department.clone()),
+                    Part::Text(l.category.clone()),
+                ];
+                let bill = first("member", &key);
+                add(
+                    &mut r.member_months,
+                    key,
+                    MEMBER_MONTHS.sums.len(),
+                    &[l.net, l.quantity, bill],
+                );
+            }
+            r.sold_products.insert(
+                vec![
+                    Part::Int(l.gtin),
+                    Part::Text(l.name.clone()),
+                    Part::Text(l.department.clone()),
+                    Part::Text(l.category.clone()),
+                ],
+                Vec::new(),
+            );
+            let key = vec![
+                Part::Text(l.store_id.clone()),
+                day(l.local_day),
+                Part::Int(i64::from(l.local_hour)),
+            ];
+            add(
+                &mut r.by_hour,
+                key,
+                BY_HOUR.sums.len(),
+                &[0, 0, l.net, l.tax, l.discount, l.quantity, 0, member_net],
+            );
+            bills.entry(l.event_id).or_insert(l);
+        }
+        // Bills and returns, once per sale, in its hour.
+        for l in bills.values() {
+            let sale = l.kind == SaleKind::Sale.as_str();
+            let member = l.member_id.is_some();
+            let key = vec![
+                Part::Text(l.store_id.clone()),
+                day(l.local_day),
+                Part::Int(i64::from(l.local_hour)),
+            ];
+            add(
+                &mut r.by_hour,
+                key,
+                BY_HOUR.sums.len(),
+                &[
+                    i64::from(sale),
+                    i64::from(!sale),
+                    0,
+                    0,
+                    0,
+                    0,
+                    i64::from(sale && member),
+                    0,
+                ],
+            );
+        }
+        // One name per product: the last row for a GTIN wins (the rows are in key order,
+        // so of two names in one batch the later in that order; either is a name it sold
+        // under).
+        let mut names: BTreeMap<i64, Vec<Part>> = BTreeMap::new();
+        for key in r.sold_products.keys() {
+            if let Part::Int(gtin) = key[0] {
+                names.insert(gtin, key.clone());
+            }
+        }
+        r.sold_products = names.into_values().map(|k| (k, Vec::new())).collect();
+        r
+    }
+
+    fn tables(&self) -> [(&'static Table, &Rows); 5] {
+        [
+            (&BY_CATEGORY, &self.by_category),
+            (&BY_HOUR, &self.by_hour),
+            (&BY_PRODUCT, &self.by_product),
+            (&MEMBER_MONTHS, &self.member_months),
+            (&SOLD_PRODUCTS, &self.sold_products),
+        ]
+    }
+}
+
+async fn upsert(tx: &mut Tx, table: &Table, rows: &Rows) -> Result<(), HqError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let json: Vec<Value> = rows
+        .iter()
+        .map(|(key, sums)| {
+            let mut row = serde_json::Map::new();
+            for ((name, _), part) in table.keys.iter().zip(key) {
+                row.insert((*name).to_string(), part.into());
+            }
+            for (name, sum) in table.sums.iter().zip(sums) {
+                row.insert((*name).to_string(), Value::from(*sum));
+            }
+            Value::Object(row)
+        })
+        .collect();
+    let upserts: &'static HashMap<&'static str, (String, String)> = &UPSERTS;
+    let (postgres, sqlite) = &upserts[table.name];
+    Query::dialects(postgres.as_str(), sqlite.as_str())
+        .bind(Value::Array(json))
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// How many older sales one back-fill transaction takes.
+const BACKFILL_BATCH: i64 = 500;
+
+/// Stores the lines of the sales HQ held before it kept lines (their rows have no local
+/// day), a batch per transaction; returns how many sales it filled. Two HQs opening the
+/// same database at once fill each sale once: a sale is claimed by setting its local day,
+/// which only one of them can do.
+pub async fn backfill(pool: &Pool) -> Result<u64, HqError> {
+    let mut filled = 0;
+    loop {
+        let mut tx = pool.begin().await?;
+        let rows = query(
+            "SELECT s.store_id, s.terminal_id, s.receipt_no, CAST(s.event_id AS TEXT), s.at, e.kind,
+                    e.payload
+             FROM sales s JOIN events e ON e.id = s.event_id
+             WHERE s.local_day IS NULL
+             ORDER BY s.store_id, s.terminal_id, s.receipt_no
+             LIMIT $1",
+        )
+        .bind(BACKFILL_BATCH)
+        .fetch_all(&mut tx)
+        .await?;
+        if rows.is_empty() {
+            return Ok(filled);
+        }
+        let mut held = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let store_id: String = r.get(0);
+            let terminal_id: String = r.get(1);
+            let receipt_no: i64 = r.get(2);
+            let event_id: String = r.get(3);
+            let event_id = Uuid::parse_str(&event_id)
+                .map_err(|e| HqError::Invalid(format!("event id {event_id}: {e}")))?;
+            let at: DateTime<Utc> = r.get(4);
+            let kind: String = r.get(5);
+            let payload = r.json(6)?;
+            let Ok(Event::Sale { event, .. }) = Event::read(&kind, &payload) else {
+                return Err(HqError::Invalid(format!(
+                    "sale {store_id}/{terminal_id}/{receipt_no}: its event ({kind}) is not a \
+                     sale HQ can read; its lines cannot be back-filled"
+                )));
+            };
+            held.push((store_id, terminal_id, receipt_no, event_id, at, event.sale));
+        }
+        let mut zones: HashMap<String, Tz> = HashMap::new();
+        for (store_id, ..) in &held {
+            if !zones.contains_key(store_id) {
+                let zone = super::zones::for_ingest(&mut tx, store_id).await?;
+                zones.insert(store_id.clone(), zone);
+            }
+        }
+        let mut by_store: BTreeMap<&str, Vec<NewSale>> = BTreeMap::new();
+        for (store_id, terminal_id, receipt_no, event_id, at, sale) in &held {
+            let zone = zones[store_id];
+            let facts = bill_facts(sale, *at, zone);
+            let claimed = query(
+                "UPDATE sales SET local_day = $1, local_hour = $2, net = $3, discount = $4,
+                                  items = $5
+                 WHERE event_id = $6 AND local_day IS NULL",
+            )
+            .bind(facts.local_day)
+            .bind(i64::from(facts.local_hour))
+            .bind(facts.net)
+            .bind(facts.discount)
+            .bind(facts.items)
+            .bind(*event_id)
+            .execute(&mut tx)
+            .await?;
+            if claimed == 1 {
+                by_store.entry(store_id).or_default().push(NewSale {
+                    store_id,
+                    terminal_id,
+                    event_id: *event_id,
+                    at: *at,
+                    receipt_no: *receipt_no as u64,
+                    sale,
+                });
+            }
+        }
+        for (store_id, sales) in &by_store {
+            record(&mut tx, zones[*store_id], sales).await?;
+            filled += sales.len() as u64;
+        }
+        tx.commit().await?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::sale::sample_sale;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+    }
+
+    #[test]
+    fn local_days_follow_daylight_saving() {
+        let berlin = chrono_tz::Europe::Berlin;
+        // 2026-03-29: clocks go from 02:00 to 03:00 in Berlin (UTC+1 to UTC+2).
+        assert_eq!(
+            local(at("2026-03-28T23:30:00Z"), berlin),
+            (NaiveDate::from_ymd_opt(2026, 3, 29).unwrap(), 0)
+        );
+        assert_eq!(
+            local(at("2026-03-29T22:30:00Z"), berlin),
+            (NaiveDate::from_ymd_opt(2026, 3, 30).unwrap(), 0)
+        );
+        // A fixed UTC+1 would put this one on the 29th.
+        assert_eq!(local(at("2026-03-29T22:30:00Z"), berlin).0.day(), 30);
+        let shanghai = chrono_tz::Asia::Shanghai;
+        assert_eq!(
+            local(at("2026-03-29T16:00:00Z"), shanghai),
+            (NaiveDate::from_ymd_opt(2026, 3, 30).unwrap(), 0)
+        );
+    }
+
+    #[test]
+    fn lines_take_hq_categories_and_returns_are_negative() {
+        let mut sale = sample_sale(3, 5);
+        sale.lines[1].gtin = 42;
+        sale.lines[2].department = Some("Till dept".into());
+        sale.lines[2].gtin = 43;
+        let event_id = Uuid::from_u128(1);
+        let new = NewSale {
+            store_id: "S1",
+            terminal_id: "T1",
+            event_id,
+            at: at("2026-06-01T10:15:00Z"),
+            receipt_no: 7,
+            sale: &sale,
+        };
+        let catalogue = HashMap::from([(
+            42,
+            Classified {
+                department: Some("Fresh".into()),
+                category: Some("Dairy".into()),
+            },
+        )]);
+        let lines = lines_of(
+            std::slice::from_ref(&new),
+            chrono_tz::Asia::Shanghai,
+            &catalogue,
+        );
+        assert_eq!(lines.len(), 3);
+        assert_eq!(
+            (lines[1].department.as_str(), lines[1].category.as_str()),
+            ("Fresh", "Dairy")
+        );
+        // Unknown to HQ: the till's department names both.
+        assert_eq!(lines[2].category, "Till dept");
+        assert_eq!(lines[0].category, UNASSIGNED);
+        assert_eq!(lines[0].local_hour, 18);
+        let facts = bill_facts(&sale, at("2026-06-01T10:15:00Z"), chrono_tz::Asia::Shanghai);
+        assert_eq!(facts.net, lines.iter().map(|l| l.net).sum::<i64>());
+        assert_eq!(facts.net + sale.tax, sale.subtotal - sale.discount);
+
+        let mut ret = sale.clone();
+        ret.kind = SaleKind::Return;
+        for l in &mut ret.lines {
+            l.amount = -l.amount;
+            l.discount = -l.discount;
+            l.tax = -l.tax;
+        }
+        ret.subtotal = -ret.subtotal;
+        ret.discount = -ret.discount;
+        ret.tax = -ret.tax;
+        ret.total = -ret.total;
+        ret.original_receipt = Some(7);
+        let returned = NewSale {
+            receipt_no: 8,
+            event_id: Uuid::from_u128(2),
+            sale: &ret,
+            ..new.clone()
+        };
+        let back = lines_of(&[returned], chrono_tz::Asia::Shanghai, &catalogue);
+        for (l, r) in lines.iter().zip(&back) {
+            assert_eq!((r.quantity, r.net, r.tax), (-l.quantity, -l.net, -l.tax));
+            assert_eq!(r.original_receipt, Some(7));
+        }
+    }
+
+    #[test]
+    fn rollups_add_up_to_the_lines_and_count_each_bill_once_per_group() {
+        let sale = sample_sale(4, 9);
+        let news: Vec<NewSale> = (0..3)
+            .map(|i| NewSale {
+                store_id: "S1",
+                terminal_id: "T1",
+                event_id: Uuid::from_u128(u128::from(i) + 10),
+                at: at("2026-06-01T10:15:00Z"),
+                receipt_no: i + 1,
+                sale: &sale,
+            })
+            .collect();
+        let lines = lines_of(&news, chrono_tz::Asia::Shanghai, &HashMap::new());
+        let r = Rollups::of(&lines);
+        let net: i64 = lines.iter().map(|l| l.net).sum();
+        let cat_net: i64 = r.by_category.values().map(|v| v[0]).sum();
+        let hour_net: i64 = r.by_hour.values().map(|v| v[2]).sum();
+        let product_net: i64 = r.by_product.values().map(|v| v[0]).sum();
+        assert_eq!((cat_net, hour_net, product_net), (net, net, net));
+        // Every line of the sample is the same product: three bills, not twelve.
+        assert_eq!(r.by_product.values().map(|v| v[4]).sum::<i64>(), 3);
+        assert_eq!(r.by_hour.values().map(|v| v[0]).sum::<i64>(), 3);
+        assert_eq!(r.sold_products.len(), 1);
+    }
+}
