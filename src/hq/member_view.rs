@@ -699,7 +699,8 @@ async fn plan(
 ) -> Result<Vec<PlanItem>, HqError> {
     let rows = query(
         "SELECT gtin, name, department, category, net, tax, at FROM sale_lines
-         WHERE member_id = $1 AND at >= $2 AND at < $3 AND kind = 'sale'",
+         WHERE member_id = $1 AND at >= $2 AND at < $3 AND kind = 'sale'
+         ORDER BY at DESC",
     )
     .bind(id)
     .bind(now - Duration::days(PLAN_HISTORY_DAYS))
@@ -709,6 +710,7 @@ async fn plan(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
+    // Newest first: a product is named and classified as it last sold.
     let mut catalogue: Vec<ProductInfo> = Vec::new();
     let mut index: std::collections::HashMap<i64, u32> = std::collections::HashMap::new();
     let mut purchases = Vec::with_capacity(rows.len());
