@@ -208,6 +208,8 @@ pub enum BenchCommand {
     Hq(crate::bench::HqBenchArgs),
     /// Shopping lists for every member of the store: load time and generation time.
     Lists(crate::bench::ListsBenchArgs),
+    /// HQ's chain-wide member view over members with a year of history (p50/p99).
+    MemberView(crate::bench::MemberViewBenchArgs),
 }
 
 /// Loads the configuration and applies `--data-dir`.
@@ -389,6 +391,7 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
         Command::Bench(BenchCommand::Ui(args)) => crate::bench::ui(&config, &args),
         Command::Bench(BenchCommand::Hq(args)) => crate::bench::hq(&config, &args),
         Command::Bench(BenchCommand::Lists(args)) => crate::bench::lists(&config, &args),
+        Command::Bench(BenchCommand::MemberView(args)) => crate::bench::member_view(&config, &args),
     }
 }
 

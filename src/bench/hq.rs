@@ -33,13 +33,13 @@ pub struct HqBenchArgs {
 }
 
 /// A fresh database of the backend `hq.database` names, removed when the guard goes.
-enum Scratch {
+pub(super) enum Scratch {
     Postgres(PgScratch),
     Sqlite(tempfile::TempDir),
 }
 
 impl Scratch {
-    async fn create(url: &str, tag: &str) -> Result<Scratch> {
+    pub(super) async fn create(url: &str, tag: &str) -> Result<Scratch> {
         match DatabaseUrl::parse(url).map_err(|e| anyhow::anyhow!("hq.database {e}"))? {
             DatabaseUrl::Postgres(url) => {
                 Ok(Scratch::Postgres(PgScratch::create(&url, tag).await?))
@@ -59,14 +59,14 @@ impl Scratch {
         }
     }
 
-    fn url(&self) -> String {
+    pub(super) fn url(&self) -> String {
         match self {
             Scratch::Postgres(db) => db.url(),
             Scratch::Sqlite(dir) => format!("sqlite://{}", dir.path().join("hq.db").display()),
         }
     }
 
-    fn backend(&self) -> &'static str {
+    pub(super) fn backend(&self) -> &'static str {
         match self {
             Scratch::Postgres(_) => "PostgreSQL",
             Scratch::Sqlite(_) => "SQLite",
@@ -75,7 +75,7 @@ impl Scratch {
 }
 
 /// A fresh database on the PostgreSQL server of `url`, dropped when the guard goes.
-struct PgScratch {
+pub(super) struct PgScratch {
     admin: String,
     name: String,
     runtime: tokio::runtime::Handle,
@@ -142,7 +142,7 @@ fn sale_event(store: &str, terminal: &str, seq: u64) -> Value {
 }
 
 /// A regular of `store`, whose card number is their id.
-fn bench_member(id: &str, store: &str) -> Result<crate::domain::member::Member> {
+pub(super) fn bench_member(id: &str, store: &str) -> Result<crate::domain::member::Member> {
     Ok(serde_json::from_value(json!({
         "id": id, "name": "Bench", "phone": null, "email": null, "address": null,
         "cards": [{"number": id, "status": "active"}], "card_opened": null,
