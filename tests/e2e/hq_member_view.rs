@@ -32,41 +32,53 @@ struct Expected {
     lines: BTreeMap<(String, i64), Vec<(String, i64)>>,
 }
 
+/// A product of HQ's catalogue, as the admin API takes it.
+struct HqProduct {
+    gtin: &'static str,
+    name: &'static str,
+    price: i64,
+    vat_bp: u32,
+    department: &'static str,
+    category: &'static str,
+    member_price: Option<i64>,
+    /// As JSON.
+    bonus: &'static str,
+}
+
 /// The products HQ's catalogue holds, put there after the first store's sales reached HQ
-/// and before the second store sells (GTIN, name, price, VAT, department, category,
-/// member price, bonus points): as the demo catalogue has them, so the points a till
+/// and before the second store sells: as the demo catalogue has them, so the points a till
 /// awards are the ones HQ expects.
-const HQ_PRODUCTS: &[(&str, &str, i64, u32, &str, &str, Option<i64>, &str)] = &[
-    (
-        "6904000000111",
-        "伊利纯牛奶250ml×12",
-        5400,
-        900,
-        "Dairy",
-        "Milk",
-        Some(4800),
-        r#"{"multiplier":2}"#,
-    ),
-    (
-        "6904000000289",
-        "光明鲜牛奶950ml",
-        1580,
-        900,
-        "Dairy",
-        "Milk",
-        None,
-        r#""none""#,
-    ),
-    (
-        "6920000000159",
-        "本店精选大米5kg",
-        3990,
-        900,
-        "Grocery",
-        "Rice & grains",
-        Some(3590),
-        r#"{"extra":50}"#,
-    ),
+const HQ_PRODUCTS: &[HqProduct] = &[
+    HqProduct {
+        gtin: "6904000000111",
+        name: "伊利纯牛奶250ml×12",
+        price: 5400,
+        vat_bp: 900,
+        department: "Dairy",
+        category: "Milk",
+        member_price: Some(4800),
+        bonus: r#"{"multiplier":2}"#,
+    },
+    HqProduct {
+        gtin: "6904000000289",
+        name: "光明鲜牛奶950ml",
+        price: 1580,
+        vat_bp: 900,
+        department: "Dairy",
+        category: "Milk",
+        member_price: None,
+        bonus: r#""none""#,
+    },
+    HqProduct {
+        gtin: "6920000000159",
+        name: "本店精选大米5kg",
+        price: 3990,
+        vat_bp: 900,
+        department: "Grocery",
+        category: "Rice & grains",
+        member_price: Some(3590),
+        bonus: r#"{"extra":50}"#,
+    },
 ];
 
 /// The category HQ gives each demo product: its catalogue's where it knew the product
@@ -82,8 +94,8 @@ fn categories(catalogue: bool) -> BTreeMap<u64, String> {
             let r = r.unwrap();
             let category = HQ_PRODUCTS
                 .iter()
-                .find(|p| catalogue && p.0 == &r[gtin])
-                .map_or(r[department].to_string(), |p| p.5.to_string());
+                .find(|p| catalogue && p.gtin == &r[gtin])
+                .map_or(r[department].to_string(), |p| p.category.to_string());
             (r[gtin].parse().unwrap(), category)
         })
         .collect()
@@ -95,10 +107,11 @@ fn hq_products() -> String {
     let products: Vec<Value> = HQ_PRODUCTS
         .iter()
         .map(|p| {
-            let bonus: Value = serde_json::from_str(p.7).unwrap();
-            serde_json::json!({"gtin": p.0, "name": p.1, "name_en": null, "price": money(p.2),
-                "tax_rate": p.3, "department": p.4, "category": p.5, "brand_type": "national",
-                "manufacturer": null, "member_price": p.6.map(money), "bonus_points": bonus,
+            let bonus: Value = serde_json::from_str(p.bonus).unwrap();
+            serde_json::json!({"gtin": p.gtin, "name": p.name, "name_en": null,
+                "price": money(p.price), "tax_rate": p.vat_bp, "department": p.department,
+                "category": p.category, "brand_type": "national", "manufacturer": null,
+                "member_price": p.member_price.map(money), "bonus_points": bonus,
                 "weighed": false, "plu": null, "restricted": false, "external_id": null})
         })
         .collect();
