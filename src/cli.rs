@@ -10,6 +10,7 @@ use crate::config::{Config, Source};
 mod backup;
 mod hq;
 mod hq_complaints;
+mod hq_member;
 mod hq_report;
 mod hq_value;
 mod journal;
@@ -212,6 +213,8 @@ pub enum BenchCommand {
     /// A chain's year of sales from the Complete Journey's baskets ingested through HQ's API
     /// (lines and rollups), then every sales report asked through the API, with its latency.
     Reports(crate::bench::ReportsBenchArgs),
+    /// HQ's chain-wide member view over members with a year of history (p50/p99).
+    MemberView(crate::bench::MemberViewBenchArgs),
 }
 
 /// Loads the configuration and applies `--data-dir`.
@@ -394,6 +397,7 @@ pub fn run(cli: Cli, config: Config, source: Source) -> Result<()> {
         Command::Bench(BenchCommand::Hq(args)) => crate::bench::hq(&config, &args),
         Command::Bench(BenchCommand::Lists(args)) => crate::bench::lists(&config, &args),
         Command::Bench(BenchCommand::Reports(args)) => crate::bench::reports(&config, &args),
+        Command::Bench(BenchCommand::MemberView(args)) => crate::bench::member_view(&config, &args),
     }
 }
 

@@ -228,6 +228,7 @@ fn generated(i: u64) -> (Member, bool) {
         phone: Some(phone),
         email,
         address: None,
+        customer_type: None,
         cards,
         card_opened: None,
         tier: ["standard", "silver", "gold"][rng.below(3)].into(),

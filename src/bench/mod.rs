@@ -3,6 +3,7 @@
 
 mod hq;
 mod lists;
+mod member_view;
 mod members;
 mod replay;
 mod reports;
@@ -11,6 +12,7 @@ mod ui;
 
 pub use hq::{HqBenchArgs, hq};
 pub use lists::{ListsBenchArgs, lists};
+pub use member_view::{MemberViewBenchArgs, member_view};
 pub use members::{MembersBenchArgs, members};
 pub use replay::{ReplayBenchArgs, replay};
 pub use reports::{ReportsBenchArgs, reports};

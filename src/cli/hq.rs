@@ -91,6 +91,9 @@ pub enum HqCommand {
     Backup { file: PathBuf },
     #[command(flatten)]
     Value(super::hq_value::ValueCommand),
+    /// One member across every store (`hq member view ID`).
+    #[command(subcommand)]
+    Member(super::hq_member::MemberCommand),
 }
 
 pub(super) fn run(config: &Config, what: HqCommand) -> Result<()> {
@@ -256,6 +259,7 @@ pub(super) fn run(config: &Config, what: HqCommand) -> Result<()> {
                 println!("{}", serde_json::to_string_pretty(&report)?);
                 Ok(())
             }
+            HqCommand::Member(what) => super::hq_member::run(config, &store, what).await,
             HqCommand::Backup { file } => {
                 store.pool().backup_into(&file).await?;
                 println!("HQ's database copied into {}", file.display());

@@ -31,7 +31,11 @@ pub struct Member {
     pub name: String,
     pub phone: Option<String>,
     pub email: Option<String>,
+    #[serde(default)]
     pub address: Option<String>,
+    /// Metro's customer type; absent in records from before it was kept.
+    #[serde(default)]
+    pub customer_type: Option<CustomerType>,
     pub cards: Vec<MemberCard>,
     pub card_opened: Option<NaiveDate>,
     /// Tier code (e.g. `standard`, `silver`, `gold`); the loyalty programme defines them.
@@ -40,6 +44,35 @@ pub struct Member {
     pub consent: Consent,
     /// Points balance as last reported by headquarters; the ledger lives there.
     pub points_balance: i64,
+}
+
+/// Who the member buys for (Metro's customer type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerType {
+    Household,
+    Business,
+    Staff,
+}
+
+impl CustomerType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CustomerType::Household => "household",
+            CustomerType::Business => "business",
+            CustomerType::Staff => "staff",
+        }
+    }
+
+    /// The type a stored or typed word names (`household`, `business`, `staff`).
+    pub fn parse(text: &str) -> Option<CustomerType> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "household" => Some(CustomerType::Household),
+            "business" => Some(CustomerType::Business),
+            "staff" => Some(CustomerType::Staff),
+            _ => None,
+        }
+    }
 }
 
 /// Checks a card number: 4–32 ASCII letters or digits (magstripe and QR payloads vary).

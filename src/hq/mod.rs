@@ -17,6 +17,7 @@
 //! - [`reports`]: the sales reports, by period, store, category, product and hour;
 //! - [`complaints`]: complaint cases, their steps and deadlines, and their report;
 //! - [`lists`]: the biweekly personalised shopping lists and the manufacturer report;
+//! - [`member_view`]: one member as every store saw them (Metro's per-member view);
 //! - [`retry`]: running a transaction again, after a jittered backoff, when the database
 //!   gave up on it for a reason that may not recur;
 //! - [`sale_lines`]: every sale's lines, classified by HQ's catalogue, on the store's local
@@ -39,6 +40,7 @@ mod ingest_pg;
 mod ledger;
 pub mod lists;
 pub mod member_value;
+pub mod member_view;
 pub mod parked;
 pub mod prices;
 pub mod reports;

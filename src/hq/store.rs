@@ -33,7 +33,7 @@ use super::retry::{WRITES, retryable, retrying, retrying_if};
 use super::rules::{self, Draft, Known, Refused};
 use super::sequence::advance;
 
-use crate::domain::member::{CardStatus, Consent, Member, MemberCard};
+use crate::domain::member::{CardStatus, Consent, CustomerType, Member, MemberCard};
 use crate::domain::sale::SaleRecord;
 
 pub use super::sender::TerminalId;
@@ -494,8 +494,9 @@ async fn insert_member_tx(tx: &mut Tx, m: &Member) -> Result<(), HqError> {
     member_row(
         query(
             "INSERT INTO members (id, name, phone, email, tier, home_store, card_opened,
-                                  consent_marketing, consent_profiling, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                                  consent_marketing, consent_profiling, updated_at, address,
+                                  customer_type)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         ),
         m,
     )
@@ -515,7 +516,7 @@ async fn insert_member_tx(tx: &mut Tx, m: &Member) -> Result<(), HqError> {
     Ok(())
 }
 
-/// A member's columns bound to `$1`…`$10` in the order both member statements take.
+/// A member's columns bound to `$1`…`$12` in the order both member statements take.
 fn member_row(q: Query, m: &Member) -> Query {
     q.bind(&m.id)
         .bind(&m.name)
@@ -527,14 +528,19 @@ fn member_row(q: Query, m: &Member) -> Query {
         .bind(m.consent.marketing)
         .bind(m.consent.profiling)
         .bind(chrono::Utc::now())
+        .bind(&m.address)
+        .bind(m.customer_type.map(|t| t.as_str()))
 }
 
 async fn upsert_member_tx(tx: &mut Tx, m: &Member) -> Result<(), HqError> {
     let upsert = query(
         "INSERT INTO members (id, name, phone, email, tier, home_store, card_opened,
-                              consent_marketing, consent_profiling, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                              consent_marketing, consent_profiling, updated_at, address,
+                              customer_type)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, phone = EXCLUDED.phone,
+             address = COALESCE(EXCLUDED.address, members.address),
+             customer_type = COALESCE(EXCLUDED.customer_type, members.customer_type),
              email = EXCLUDED.email, tier = EXCLUDED.tier, home_store = EXCLUDED.home_store,
              card_opened = EXCLUDED.card_opened, consent_marketing = EXCLUDED.consent_marketing,
              consent_profiling = EXCLUDED.consent_profiling, updated_at = EXCLUDED.updated_at",
@@ -629,7 +635,8 @@ async fn apply_sale_loyalty(
 async fn member_tx(tx: &mut Tx, id: &str) -> Result<Option<(Member, i64)>, HqError> {
     let Some(r) = query(
         "SELECT m.id, m.name, m.phone, m.email, m.tier, m.home_store, m.card_opened,
-                m.consent_marketing, m.consent_profiling, COALESCE(a.balance, 0)
+                m.consent_marketing, m.consent_profiling, COALESCE(a.balance, 0), m.address,
+                m.customer_type
          FROM members m LEFT JOIN point_accounts a ON a.member_id = m.id WHERE m.id = $1",
     )
     .bind(id)
@@ -658,7 +665,11 @@ async fn member_tx(tx: &mut Tx, id: &str) -> Result<Option<(Member, i64)>, HqErr
         name: r.get(1),
         phone: r.get(2),
         email: r.get(3),
-        address: None,
+        address: r.get(10),
+        customer_type: r
+            .get::<Option<String>>(11)
+            .as_deref()
+            .and_then(CustomerType::parse),
         cards,
         card_opened: r.get::<Option<NaiveDate>>(6),
         tier: r.get(4),

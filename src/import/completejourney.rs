@@ -239,6 +239,7 @@ pub fn import(catalogue: &mut Catalogue, dir: &Path) -> Result<ImportSummary, Im
             phone: None,
             email: None,
             address: None,
+            customer_type: None,
             cards: vec![MemberCard {
                 number: card,
                 status: CardStatus::Active,

@@ -1,7 +1,8 @@
 //! `storepos import members FILE.csv`.
 //!
 //! Required columns `card,name,phone` (phone may be empty); optional
-//! `tier,points,home_store,email`. The card number is the member's id; `points` is the
+//! `tier,points,home_store,email,address,customer_type` (`household`, `business` or
+//! `staff`). The card number is the member's id; `points` is the
 //! balance headquarters last reported, which the till treats as the redeemable ceiling.
 
 use rustc_hash::FxHashMap;
@@ -10,12 +11,19 @@ use std::path::Path;
 use super::csvfile::{self, Columns};
 use super::{Errors, ImportError, ImportSummary};
 use crate::domain::member::{
-    CardStatus, Consent, Member, MemberCard, normalize_phone, validate_card_number,
+    CardStatus, Consent, CustomerType, Member, MemberCard, normalize_phone, validate_card_number,
 };
 use crate::store::{StoreError, members};
 
 pub const REQUIRED: &[&str] = &["card", "name", "phone"];
-pub const OPTIONAL: &[&str] = &["tier", "points", "home_store", "email"];
+pub const OPTIONAL: &[&str] = &[
+    "tier",
+    "points",
+    "home_store",
+    "email",
+    "address",
+    "customer_type",
+];
 
 pub fn parse_row(cols: &Columns, row: &csv::StringRecord) -> Result<Member, String> {
     let card = cols.get(row, "card");
@@ -50,12 +58,20 @@ pub fn parse_row(cols: &Columns, row: &csv::StringRecord) -> Result<Member, Stri
             return Err(format!("email: '{e}' is not an e-mail address"));
         }
     }
+    let customer_type = cols
+        .opt(row, "customer_type")
+        .map(|t| {
+            CustomerType::parse(t)
+                .ok_or_else(|| format!("customer_type: '{t}' is not household, business or staff"))
+        })
+        .transpose()?;
     Ok(Member {
         id: card.to_string(),
         name: name.to_string(),
         phone,
         email: email.map(str::to_string),
-        address: None,
+        address: cols.opt(row, "address").map(str::to_string),
+        customer_type,
         cards: vec![MemberCard {
             number: card.to_string(),
             status: CardStatus::Active,

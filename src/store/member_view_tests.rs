@@ -45,6 +45,7 @@ fn db() -> Connection {
             phone: None,
             email: None,
             address: None,
+            customer_type: None,
             cards: vec![MemberCard {
                 number: format!("C{id}"),
                 status: CardStatus::Active,

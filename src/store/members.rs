@@ -150,6 +150,7 @@ fn read_member(r: &Row<'_>) -> rusqlite::Result<Member> {
         phone: r.get(2)?,
         email: r.get(3)?,
         address: r.get(4)?,
+        customer_type: None,
         card_opened: opened.and_then(|d| d.parse::<NaiveDate>().ok()),
         tier: r.get(6)?,
         home_store: r.get(7)?,

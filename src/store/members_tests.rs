@@ -17,6 +17,7 @@ fn member(id: &str, name: &str, phone: Option<&str>, email: Option<&str>) -> Mem
         phone: phone.map(str::to_string),
         email: email.map(str::to_string),
         address: None,
+        customer_type: None,
         cards: vec![MemberCard {
             number: format!("CARD{id}"),
             status: CardStatus::Active,

@@ -94,6 +94,7 @@ impl Terminal {
             phone,
             email: e.email.filter(|m| !m.trim().is_empty()),
             address: None,
+            customer_type: None,
             cards: vec![MemberCard {
                 number: card.clone(),
                 status: CardStatus::Active,
@@ -234,9 +235,47 @@ impl Terminal {
         )))
     }
 
-    /// The member's sheet at the till (as Metro's per-member view): purchases and spend
-    /// from history, points and their movements here, coupons and lists kept for them,
-    /// complaints. `None` means the member on the sale.
+    /// HQ's chain-wide view of a member, asked with the card they presented (or one of
+    /// theirs on file) within the counter's time limit; why not, when HQ is not configured,
+    /// cannot be reached in time or refuses.
+    fn hq_member_view(
+        &self,
+        member: &crate::domain::member::Member,
+    ) -> Result<crate::hq::member_view::MemberView, String> {
+        let Some(hq) = &self.hq else {
+            return Err("this till has no HQ token (hq.token)".into());
+        };
+        let presented = self
+            .member
+            .as_ref()
+            .filter(|m| m.member.id == member.id)
+            .and_then(|m| m.card.clone());
+        let card = presented
+            .or_else(|| {
+                member
+                    .cards
+                    .iter()
+                    .find(|c| c.status == crate::domain::member::CardStatus::Active)
+                    .map(|c| c.number.clone())
+            })
+            .ok_or_else(|| format!("member {} has no active card on file", member.id))?;
+        hq.member_view(
+            &member.id,
+            &card,
+            crate::store::member_view::RECENT_BASKETS as u32,
+        )
+        .map_err(|e| {
+            tracing::warn!("member view at HQ: {e}");
+            e.to_string()
+        })
+    }
+
+    /// The member's sheet at the till (as Metro's per-member view): HQ's chain-wide view
+    /// when HQ answers within the counter's time limit (`source: "hq"`, the view under
+    /// `hq`), and always the till's own: purchases and spend from its history, points and
+    /// their movements here, coupons and lists kept for them, complaints (`source:
+    /// "till"` when only these are there, with `hq_unavailable` saying why). `None` means
+    /// the member on the sale.
     pub fn member_view(&self, id: Option<&str>) -> Result<serde_json::Value, CommandError> {
         self.signed_in()?;
         let id = match id {
@@ -268,9 +307,20 @@ impl Terminal {
             })
             .collect();
         let complaints = loyalty::complaints(terminal, &id)?;
+        let from_hq = self.hq_member_view(&sheet.member);
         let mut view = serde_json::to_value(&sheet)
             .map_err(|e| CommandError::Invalid(said!("member sheet: {}", e)))?;
         if let Some(map) = view.as_object_mut() {
+            match from_hq {
+                Ok(hq) => {
+                    map.insert("source".into(), "hq".into());
+                    map.insert("hq".into(), serde_json::to_value(hq).unwrap_or_default());
+                }
+                Err(why) => {
+                    map.insert("source".into(), "till".into());
+                    map.insert("hq_unavailable".into(), why.into());
+                }
+            }
             map.insert("points".into(), points);
             map.insert("coupons_and_lists".into(), codes.into());
             map.insert(

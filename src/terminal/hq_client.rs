@@ -117,6 +117,32 @@ impl HqClient {
 }
 
 impl HqClient {
+    /// The chain-wide view of the member at the counter (`card`: the card they presented,
+    /// or one of theirs on file), with their latest `bills`; within this client's time
+    /// limit ([`LOOKUP_TIMEOUT`] at the counter), else the till shows its own history.
+    pub fn member_view(
+        &self,
+        member_id: &str,
+        card: &str,
+        bills: u32,
+    ) -> Result<crate::hq::member_view::MemberView, HqUnavailable> {
+        let mut url = self
+            .base
+            .join("v1/members/")
+            .map_err(|e| HqUnavailable::Offline(e.to_string()))?;
+        url.path_segments_mut()
+            .map_err(|_| HqUnavailable::Offline("HQ's URL cannot take a path".into()))?
+            .pop_if_empty()
+            .push(member_id)
+            .push("view");
+        url.query_pairs_mut()
+            .append_pair("card", card)
+            .append_pair("limit", &bills.to_string());
+        self.send_ok(self.http.get(url))?
+            .json()
+            .map_err(|e| HqUnavailable::Offline(format!("unreadable answer: {e}")))
+    }
+
     /// The member's shopping list of the current period, as HQ signed it (made now if HQ
     /// had none); the caller verifies it.
     pub fn list_for(&self, member_id: &str) -> Result<crate::protocol::SignedCode, HqUnavailable> {

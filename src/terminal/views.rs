@@ -362,6 +362,10 @@ pub struct MemberSheetView {
     pub open_complaints: Vec<SheetComplaint>,
     /// The member's complaint cases (HQ's, or this till's own when HQ did not answer).
     pub complaints: super::complaints::MemberComplaints,
+    /// `hq` when HQ's chain-wide view came in time, else `till`.
+    pub source: String,
+    /// HQ's view, when it came.
+    pub hq: Option<Box<crate::hq::member_view::MemberView>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -186,6 +186,12 @@ pub fn member_sheet(view: &MemberSheetView, currency: Currency) -> Vec<Fact> {
     for c in &view.complaints.complaints {
         rows.push(fact("complaint", c.state.as_str(), complaint_summary(c)));
     }
+    if let Some(hq) = &view.hq {
+        rows.insert(0, state_fact("source", "hq-view"));
+        rows.extend(hq_sheet(hq, currency));
+        return rows;
+    }
+    rows.insert(0, state_fact("source", "till-view"));
     for b in &view.recent {
         let day = b.at.get(..10).unwrap_or(&b.at);
         rows.push(fact("visit", day, money(b.total)));
@@ -227,6 +233,46 @@ pub fn complaint_choices(view: &MemberSheetView) -> Vec<SharedString> {
         .iter()
         .map(|c| c.id.as_str().into())
         .collect()
+}
+
+/// HQ's chain-wide view as rows: visits in every store, spend per category this year,
+/// the largest purchase, the latest bills, the plan and open complaints.
+fn hq_sheet(hq: &crate::hq::member_view::MemberView, currency: Currency) -> Vec<Fact> {
+    use chrono::Datelike;
+    let money = |minor: i64| Money::from_minor(minor, currency).to_string();
+    let day = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d").to_string();
+    let mut rows = Vec::new();
+    let v = &hq.visits;
+    rows.push(fact("visits", "", v.bills.to_string()));
+    let stores: Vec<&str> = v.stores.iter().map(|s| s.store_id.as_str()).collect();
+    rows.push(fact("stores", stores.len().to_string(), stores.join(", ")));
+    if let Some(last) = v.last {
+        rows.push(fact("last-visit", "", day(last)));
+    }
+    let year = hq.as_of.year();
+    if let Some(this_year) = hq.spend_by_year.iter().find(|y| y.year == year) {
+        for c in &this_year.categories {
+            rows.push(fact("spend", c.category.as_str(), money(c.net)));
+        }
+    }
+    if let Some(largest) = &hq.largest_purchase {
+        let b = &largest.bill;
+        rows.push(fact(
+            "largest-purchase",
+            "",
+            format!("{} · {} · {}", money(b.total), day(b.at), b.store_id),
+        ));
+    }
+    for b in hq.history.bills.iter().take(5) {
+        rows.push(fact("visit", day(b.at), money(b.total)));
+    }
+    for p in &hq.plan {
+        rows.push(fact("suggested", "", p.name.as_str()));
+    }
+    for c in &hq.open_complaints {
+        rows.push(fact("open-complaint", "", c.content.as_str()));
+    }
+    rows
 }
 
 /// A refund the terminal core previewed: its total, its lines as "name × quantity" with

@@ -22,6 +22,7 @@ mod hq_hostile;
 mod hq_limits;
 mod hq_list_print;
 mod hq_lists;
+mod hq_member_view;
 mod hq_openapi;
 mod hq_refresh;
 mod hq_reports;

@@ -264,3 +264,108 @@ fn every_screen_in_both_languages_at_1024x768() {
 fn every_screen_in_both_languages_at_1920x1080() {
     render_every_screen(1920, 1080);
 }
+
+/// The rows of the member sheet as (key, state).
+fn sheet_rows(app: &AppWindow) -> Vec<(String, String, String)> {
+    use slint::Model;
+    let sheet = app.global::<Member>().get_sheet();
+    (0..sheet.row_count())
+        .filter_map(|i| sheet.row_data(i))
+        .map(|f| (f.key.to_string(), f.state.to_string(), f.value.to_string()))
+        .collect()
+}
+
+/// The member sheet at the counter from HQ's chain-wide view while HQ answers (the
+/// member's bills in two stores, spend by category this year, the largest purchase, the
+/// plan), and from the till's own history once HQ is gone, each saying which.
+fn render_member_sheet_with_and_without_hq(width: u32, height: u32) {
+    use crate::common::hq::{Database, Hq, import_demo_members, register, run_ok, setup, storepos};
+    const ZHANG: &str = "6200123412341234";
+    // HQ holds the member's sales of two stores' tills (run as the binary and synced).
+    let db = Database::sqlite();
+    let (s1, _) = setup(&db);
+    import_demo_members(s1.path());
+    let mut hq = Hq::start(s1.path());
+    let now = chrono::Utc::now();
+    let clock = |days: i64| {
+        let at = now - chrono::Duration::days(days);
+        format!("{{\"set_clock\":\"{}\"}}\n", at.to_rfc3339())
+    };
+    let sale = |items: &[&str]| {
+        let mut s = format!("{{\"member\":\"{ZHANG}\"}}\n");
+        for item in items {
+            s.push_str(&format!("{{\"scan\":\"{item}\"}}\n"));
+        }
+        s + "{\"tender\":{\"cash\":\"500.00\"}}\n"
+    };
+    let mut script = clock(43)
+        + "{\"sign_in\":{\"operator\":\"1001\",\"pin\":\"1234\"}}\n{\"open_shift\":{\"float\":\"0\"}}\n";
+    for (days, items) in [
+        (43, &["6904000000111", "6901234567892", "6920000000159"][..]),
+        (29, &["6904000000111", "6901023850013", "6904000000289"][..]),
+        (15, &["6904000000111", "6901234567892", "6920000000159"][..]),
+        (2, &["6904000000111", "6904000000289"][..]),
+    ] {
+        script += &clock(days);
+        script += &sale(items);
+    }
+    crate::common::run_script(s1.path(), &script);
+    run_ok(storepos(s1.path()).args(["--data-dir", "store", "sync", "--timeout", "30"]));
+
+    let frame = offscreen::install(width, height, false).unwrap();
+    let store_dir = tempfile::tempdir().unwrap();
+    let mut config = storepos::demo::with_demo_coupon_key(&Config::default());
+    config.store.language = storepos::receipt::Language::En;
+    config.hq.url = url::Url::parse(&hq.url).unwrap();
+    config.hq.token = Some(register(s1.path(), "S002", "T01"));
+    config.store.id = "S002".into();
+    let mut store = storepos::store::Store::open_configured(&config, store_dir.path()).unwrap();
+    storepos::demo::seed(&mut store).unwrap();
+    storepos::demo::seed_history(&store, now).unwrap();
+    let terminal = Terminal::open(store, config.clone()).unwrap();
+    let (app, _controller) = storepos::ui::launch::build(&config, terminal, true).unwrap();
+    app.show().unwrap();
+    let mut s = Shooter {
+        frame,
+        app,
+        dir: out_dir(width, height),
+        shots: Vec::new(),
+    };
+    let app = s.app.clone_strong();
+    let session = || app.global::<Session>();
+    let member = || app.global::<Member>();
+    let status = || app.global::<Status>();
+    session().invoke_sign_in("1001".into(), "1234".into());
+    session().invoke_open_shift("200.00".into());
+    session().set_screen(Screen::Member);
+    member().invoke_lookup(ZHANG.into());
+    member().invoke_open_sheet();
+    assert_eq!(status().get_error_message(), "");
+    let rows = sheet_rows(&app);
+    assert_eq!(rows[0].0, "source");
+    assert_eq!(rows[0].1, "hq-view", "{rows:?}");
+    let row = |key: &str| rows.iter().find(|r| r.0 == key).map(|r| r.2.clone());
+    assert_eq!(row("visits").as_deref(), Some("4"), "{rows:?}");
+    assert!(row("largest-purchase").is_some(), "{rows:?}");
+    s.shoot("13-member-sheet-hq");
+
+    // HQ gone: the till's own history, and the sheet says so.
+    hq.stop();
+    member().invoke_lookup(ZHANG.into());
+    member().invoke_open_sheet();
+    let rows = sheet_rows(&app);
+    assert_eq!(rows[0].1, "till-view", "{rows:?}");
+    assert!(!rows.iter().any(|r| r.0 == "visits"), "{rows:?}");
+    s.shoot("13b-member-sheet-till");
+    drop(db);
+}
+
+#[test]
+fn the_member_sheet_with_and_without_hq_at_1024x768() {
+    render_member_sheet_with_and_without_hq(1024, 768);
+}
+
+#[test]
+fn the_member_sheet_with_and_without_hq_at_1920x1080() {
+    render_member_sheet_with_and_without_hq(1920, 1080);
+}

@@ -59,6 +59,21 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
+/// Whether the request carries the admin token (never when the admin API is off).
+pub(super) fn is_admin(parts: &Parts, state: &AppState) -> bool {
+    let Some(expected) = &state.admin_token else {
+        return false;
+    };
+    // Compared in full whatever the input, so timing says nothing about the token.
+    bearer(parts).is_some_and(|g| {
+        g.len() == expected.len()
+            && g.bytes()
+                .zip(expected.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    })
+}
+
 /// HQ staff, by the admin bearer token.
 pub struct Admin;
 
@@ -66,22 +81,14 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Some(expected) = &state.admin_token else {
+        if state.admin_token.is_none() {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "admin_disabled",
                 "the admin API is off: set hq.admin_token",
             ));
-        };
-        // Compared in full whatever the input, so timing says nothing about the token.
-        let same = bearer(parts).is_some_and(|g| {
-            g.len() == expected.len()
-                && g.bytes()
-                    .zip(expected.bytes())
-                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                    == 0
-        });
-        if same {
+        }
+        if is_admin(parts, state) {
             Ok(Admin)
         } else {
             state.metrics.refused.fetch_add(1, Ordering::Relaxed);

@@ -26,6 +26,7 @@ use super::store::HqStore;
 mod auth;
 pub mod complaints;
 pub mod error;
+pub mod members;
 pub mod reports;
 pub mod staff;
 pub mod terminal;
@@ -159,6 +160,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(value::segment_members))
         .routes(routes!(value::segment_coupons))
         .routes(routes!(value::campaigns))
+        .routes(routes!(members::member_view))
         .routes(routes!(reports::sales))
         .routes(routes!(complaints::record, complaints::list))
         .routes(routes!(complaints::show))
@@ -223,6 +225,7 @@ pub fn router(store: HqStore, settings: ApiSettings) -> Router {
         (name = "data sets", description = "What HQ sends a store's tills, as checksummed checkpoints"),
         (name = "admin", description = "HQ staff tools, with the admin token"),
         (name = "member value", description = "Member value and campaign results, with the admin token"),
+        (name = "members", description = "The chain-wide member view: HQ staff, or the till serving the member"),
         (name = "reports", description = "What the chain sold, for HQ staff (admin token)"),
         (name = "complaints", description = "Complaint handling by HQ staff, with the admin token"),
         (name = "service", description = "Health, metrics and this document"),
@@ -375,7 +378,7 @@ mod tests {
         let ops = operations();
         assert_eq!(
             ops.len(),
-            34,
+            35,
             "{:?}",
             ops.iter().map(|o| &o.0).collect::<Vec<_>>()
         );
@@ -396,6 +399,8 @@ mod tests {
                 || super::value::PATHS.contains(&path.as_str())
             {
                 &["admin"]
+            } else if path == "/v1/members/{id}/view" {
+                &["admin", "terminal"]
             } else {
                 &["terminal"]
             };
