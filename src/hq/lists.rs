@@ -301,7 +301,7 @@ impl HqStore {
     }
 
     /// [`Self::make_lists_from`], holding out `holdout_share` of the members who would
-    /// get a list (chosen per period and member, see [`super::campaigns::held_out`]).
+    /// get a list (chosen per period and member, see [`super::holdout::held_out`]).
     async fn make_period_lists(
         &self,
         key: &SigningKey,
@@ -317,9 +317,9 @@ impl HqStore {
         let mut signed = Vec::new();
         let mut held = Vec::new();
         let listed = plan.lists.iter().filter(|l| !l.items.is_empty()).count();
-        let holdout_share = super::campaigns::effective_holdout_share(holdout_share, listed);
+        let holdout_share = super::holdout::effective_holdout_share(holdout_share, listed);
         for list in plan.lists.iter().filter(|l| !l.items.is_empty()) {
-            if super::campaigns::held_out(start, &list.member_id, holdout_share) {
+            if super::holdout::held_out(start, &list.member_id, holdout_share) {
                 held.push(list.member_id.as_str());
                 continue;
             }
@@ -339,7 +339,7 @@ impl HqStore {
             for (list, code) in signed {
                 keep_list(&mut tx, list, code, deals).await?;
             }
-            super::campaigns::keep_holdouts(&mut tx, start, held).await?;
+            super::holdout::keep_holdouts(&mut tx, start, held).await?;
             query(
                 "INSERT INTO list_runs (period_start, period_end, members, lists, offers, made_at)
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (period_start) DO NOTHING",

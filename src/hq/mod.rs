@@ -16,6 +16,7 @@
 //! - [`catalogue`], [`prices`]: the data sets HQ staff administer for the stores' tills;
 //! - [`reports`]: the sales reports, by period, store, category, product and hour;
 //! - [`complaints`]: complaint cases, their steps and deadlines, and their report;
+//! - [`holdout`]: the members a list period holds out (to measure the lists' lift);
 //! - [`lists`]: the biweekly personalised shopping lists and the manufacturer report;
 //! - [`member_view`]: one member as every store saw them (Metro's per-member view);
 //! - [`retry`]: running a transaction again, after a jittered backoff, when the database
@@ -36,6 +37,7 @@ pub mod catalogue;
 pub mod complaints;
 pub mod db;
 pub mod error;
+pub mod holdout;
 mod ingest_pg;
 mod ledger;
 pub mod lists;
