@@ -87,7 +87,9 @@ fn baskets(dir: &std::path::Path) -> Result<Vec<Vec<Bought>>> {
         let (Ok(quantity), paid) = (row[quantity].parse::<i64>(), cents(&row[value])) else {
             continue;
         };
-        if quantity <= 0 || paid <= 0 {
+        // Fuel sold by the gallon runs to thousands of units a line, beyond what a till
+        // sends (HQ refuses lines over 10,000 units): those lines are left out.
+        if quantity <= 0 || quantity >= 10_000 || paid <= 0 {
             continue;
         }
         let Ok(at) = NaiveDateTime::parse_from_str(&row[ts], "%Y-%m-%dT%H:%M:%S") else {
