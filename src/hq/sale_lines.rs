@@ -34,6 +34,10 @@ use super::error::HqError;
 /// The department or category of a line HQ can name none for.
 pub const UNASSIGNED: &str = "unassigned";
 
+/// The category of a department's own row in `sales_by_category`: the department's totals
+/// and the bills with a line in it (which the categories' bills do not add up to).
+pub const DEPARTMENT_ROW: &str = "*";
+
 /// A sale or return that was just stored for the first time.
 #[derive(Clone)]
 pub(super) struct NewSale<'a> {
@@ -459,19 +463,23 @@ impl Rollups {
             let mut first = |table: &'static str, key: &[Part]| -> i64 {
                 i64::from(sale && counted.insert((l.event_id, table, key.to_vec())))
             };
-            let key = vec![
-                Part::Text(l.store_id.clone()),
-                day(l.local_day),
-                Part::Text(l.department.clone()),
-                Part::Text(l.category.clone()),
-            ];
-            let bill = first("category", &key);
-            add(
-                &mut r.by_category,
-                key,
-                BY_CATEGORY.sums.len(),
-                &[l.net, l.tax, l.discount, l.quantity, 1, bill, member_net],
-            );
+            // Each category's row, and its department's own row (a bill with lines in two
+            // categories of one department is one bill of the department).
+            for category in [l.category.as_str(), DEPARTMENT_ROW] {
+                let key = vec![
+                    Part::Text(l.store_id.clone()),
+                    day(l.local_day),
+                    Part::Text(l.department.clone()),
+                    Part::Text(category.to_string()),
+                ];
+                let bill = first("category", &key);
+                add(
+                    &mut r.by_category,
+                    key,
+                    BY_CATEGORY.sums.len(),
+                    &[l.net, l.tax, l.discount, l.quantity, 1, bill, member_net],
+                );
+            }
             let key = vec![
                 Part::Text(l.store_id.clone()),
                 day(l.local_day),
@@ -798,7 +806,12 @@ mod tests {
         let lines = lines_of(&news, chrono_tz::Asia::Shanghai, &HashMap::new());
         let r = Rollups::of(&lines);
         let net: i64 = lines.iter().map(|l| l.net).sum();
-        let cat_net: i64 = r.by_category.values().map(|v| v[0]).sum();
+        let cat_net: i64 = r
+            .by_category
+            .iter()
+            .filter(|(k, _)| k[3] != Part::Text(DEPARTMENT_ROW.into()))
+            .map(|(_, v)| v[0])
+            .sum();
         let hour_net: i64 = r.by_hour.values().map(|v| v[2]).sum();
         let product_net: i64 = r.by_product.values().map(|v| v[0]).sum();
         assert_eq!((cat_net, hour_net, product_net), (net, net, net));

@@ -227,9 +227,21 @@ static STATEMENTS: LazyLock<Statements> = LazyLock::new(|| {
                 ),
             );
         }
-        for (group, columns, grouped) in [
-            ("department", "department, MIN('')", "department"),
-            ("category", "category, department", "category, department"),
+        // A department's row is its own (`category = '*'`): the bills of its categories
+        // do not add up to its bills.
+        for (group, columns, grouped, rows) in [
+            (
+                "department",
+                "department, MIN('')",
+                "department",
+                "category = '*'",
+            ),
+            (
+                "category",
+                "category, department",
+                "category, department",
+                "category <> '*'",
+            ),
         ] {
             s.by_category.insert(
                 (group, one),
@@ -237,7 +249,7 @@ static STATEMENTS: LazyLock<Statements> = LazyLock::new(|| {
                     "SELECT {columns}, CAST(SUM(bills) AS BIGINT), CAST(SUM(net) AS BIGINT),
                             CAST(SUM(tax) AS BIGINT), CAST(SUM(discount) AS BIGINT),
                             CAST(SUM(quantity) AS BIGINT), CAST(SUM(member_net) AS BIGINT)
-                     FROM sales_by_category WHERE day BETWEEN $1 AND $2{}
+                     FROM sales_by_category WHERE {rows} AND day BETWEEN $1 AND $2{}
                      GROUP BY {grouped}",
                     scope(one)
                 ),
