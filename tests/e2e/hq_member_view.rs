@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, Duration, FixedOffset, Utc};
 use serde_json::Value;
 
-use common::hq::{Database, Hq, import_demo_members, register, run_ok, setup, storepos};
+use common::hq::{Database, Hq, import_demo_members, run_ok, setup, storepos};
 
 crate::on_each_backend!(the_member_view_matches_what_the_tills_of_two_stores_sold);
 
@@ -163,31 +163,6 @@ fn read_journal(dir: &std::path::Path, store: &str, catalogue: bool, expected: &
     }
 }
 
-/// A till of store `store` (its own directory, the demo data, registered with the HQ
-/// configured in `first`).
-fn till_of_store(first: &std::path::Path, store: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let token = register(first, store, "T01");
-    let config: String = std::fs::read_to_string(first.join("storepos.toml"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            if l.starts_with("token = ") {
-                format!("token = \"{token}\"\n")
-            } else {
-                format!("{l}\n")
-            }
-        })
-        .collect();
-    std::fs::write(
-        dir.path().join("storepos.toml"),
-        format!("[store]\nid = \"{store}\"\n{config}"),
-    )
-    .unwrap();
-    common::seed(dir.path());
-    dir
-}
-
 fn token_of(dir: &std::path::Path) -> String {
     std::fs::read_to_string(dir.join("storepos.toml"))
         .unwrap()
@@ -226,7 +201,7 @@ fn the_member_view_matches_what_the_tills_of_two_stores_sold(db: Database) {
             .args(["hq", "import-members"])
             .arg(&record),
     );
-    let s2 = till_of_store(s1.path(), "S002");
+    let s2 = common::hq::till_of(s1.path(), "S002", "T01");
     let hq = Hq::start(s1.path());
     let http = reqwest::blocking::Client::new();
 

@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use serde_json::{Value, json};
 
 use crate::common;
-use common::hq::{Database, Hq, register, run_ok, setup, storepos};
+use common::hq::{Database, Hq, run_ok, setup, storepos};
 
 crate::on_each_backend!(reports_match_the_tills_journals_across_a_daylight_saving_change);
 
@@ -30,30 +30,6 @@ fn hq_class(gtin: &str) -> (&'static str, &'static str) {
         // Unknown to HQ: the till's department names both.
         _ => ("", ""),
     }
-}
-
-/// A till of store `store` beside the first one (same HQ, its own token and data).
-fn till_of_store(first: &std::path::Path, store: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let token = register(first, store, "T01");
-    let config: String = std::fs::read_to_string(first.join("storepos.toml"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            if l.starts_with("token = ") {
-                format!("token = \"{token}\"\n")
-            } else {
-                format!("{l}\n")
-            }
-        })
-        .collect();
-    std::fs::write(
-        dir.path().join("storepos.toml"),
-        format!("[store]\nid = \"{store}\"\n{config}"),
-    )
-    .unwrap();
-    common::seed(dir.path());
-    dir
 }
 
 /// A sale at `at` (RFC 3339) of the products, for the member's card if any.
@@ -228,7 +204,7 @@ fn reports_match_the_tills_journals_across_a_daylight_saving_change(db: Database
     let (shanghai, _) = setup(&db);
     common::hq::with_hq_settings(shanghai.path(), &format!("admin_token = \"{ADMIN}\"\n"));
     common::hq::import_demo_members(shanghai.path());
-    let berlin = till_of_store(shanghai.path(), "S002");
+    let berlin = common::hq::till_of(shanghai.path(), "S002", "T01");
     let hq = Hq::start(shanghai.path());
     let http = reqwest::blocking::Client::new();
     let put = |path: &str, body: Value| {

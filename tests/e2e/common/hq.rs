@@ -263,8 +263,14 @@ pub fn with_hq_settings(dir: &std::path::Path, extra: &str) {
 /// Another till of the store set up by [`setup`] in `first`: the same configuration with
 /// its own terminal id and token, and the demo data.
 pub fn second_till(first: &std::path::Path, terminal: &str) -> tempfile::TempDir {
+    till_of(first, "S001", terminal)
+}
+
+/// A till `terminal` of store `store` beside the one set up in `first`: the same HQ with
+/// its own token, its own directory and the demo data.
+pub fn till_of(first: &std::path::Path, store: &str, terminal: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let token = register(first, "S001", terminal);
+    let token = register(first, store, terminal);
     let config: String = std::fs::read_to_string(first.join("storepos.toml"))
         .unwrap()
         .lines()
@@ -278,7 +284,7 @@ pub fn second_till(first: &std::path::Path, terminal: &str) -> tempfile::TempDir
         .collect();
     std::fs::write(
         dir.path().join("storepos.toml"),
-        format!("[terminal]\nid = \"{terminal}\"\n{config}"),
+        format!("[store]\nid = \"{store}\"\n[terminal]\nid = \"{terminal}\"\n{config}"),
     )
     .unwrap();
     super::seed(dir.path());
