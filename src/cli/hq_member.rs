@@ -246,10 +246,13 @@ pub fn report(view: &MemberView, currency: Currency) -> String {
     for c in &view.open_complaints {
         let _ = writeln!(
             out,
-            "  {}  {} ({}): {}",
+            "  {}  {}  {} ({}, {}, {}): {}",
             day(c.at),
+            c.id,
             c.store_id,
             c.channel,
+            c.severity,
+            c.state.replace('_', " "),
             c.content
         );
     }

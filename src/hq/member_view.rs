@@ -242,18 +242,27 @@ pub struct ListState {
     pub offers_redeemed: i64,
 }
 
-/// A complaint still open.
+/// A complaint case not yet resolved (open or in progress).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OpenComplaint {
+    /// The case's id (`{store}.{terminal}.{local_id}` for a till's).
+    pub id: String,
     pub store_id: String,
-    pub terminal_id: String,
-    /// The till's number for it.
-    pub local_id: i64,
+    /// The till that recorded it, and its number there (none for HQ staff's cases).
+    pub terminal_id: Option<String>,
+    pub local_id: Option<i64>,
+    /// When it was opened.
     pub at: DateTime<Utc>,
+    pub category: String,
     pub channel: String,
+    pub severity: String,
+    /// `open` or `in_progress`.
+    pub state: String,
     pub content: String,
+    /// The latest step's note.
     pub handling: Option<String>,
-    pub satisfaction: Option<u8>,
+    pub response_due: DateTime<Utc>,
+    pub resolve_due: DateTime<Utc>,
 }
 
 /// A product the member is likely to buy in the next fortnight.
@@ -659,33 +668,33 @@ async fn lists(tx: &mut Tx, id: &str) -> Result<Vec<ListState>, HqError> {
 /// still `open`. (The one place that says which complaints are open.)
 async fn open_complaints(tx: &mut Tx, id: &str) -> Result<Vec<OpenComplaint>, HqError> {
     let rows = query(
-        "SELECT store_id, terminal_id, local_id, at, body FROM complaints
-         WHERE member_id = $1 ORDER BY at DESC",
+        "SELECT id, store_id, terminal_id, local_id, opened_at, category, channel, severity,
+                state, content, last_note, response_due, resolve_due
+         FROM complaint_cases
+         WHERE member_id = $1 AND state IN ('open', 'in_progress')
+         ORDER BY opened_at DESC, id",
     )
     .bind(id)
     .fetch_all(&mut *tx)
     .await?;
-    let mut open = Vec::new();
-    for r in &rows {
-        let body = r.json(4)?;
-        if body["status"].as_str() != Some("open") {
-            continue;
-        }
-        let text = |field: &str| body[field].as_str().map(str::to_string);
-        open.push(OpenComplaint {
-            store_id: r.get(0),
-            terminal_id: r.get(1),
-            local_id: r.get(2),
-            at: r.get(3),
-            channel: text("channel").unwrap_or_default(),
-            content: text("content").unwrap_or_default(),
-            handling: text("handling"),
-            satisfaction: body["satisfaction"]
-                .as_u64()
-                .and_then(|s| u8::try_from(s).ok()),
-        });
-    }
-    Ok(open)
+    Ok(rows
+        .iter()
+        .map(|r| OpenComplaint {
+            id: r.get(0),
+            store_id: r.get(1),
+            terminal_id: r.get(2),
+            local_id: r.get(3),
+            at: r.get(4),
+            category: r.get(5),
+            channel: r.get(6),
+            severity: r.get(7),
+            state: r.get(8),
+            content: r.get(9),
+            handling: r.get(10),
+            response_due: r.get(11),
+            resolve_due: r.get(12),
+        })
+        .collect())
 }
 
 /// The list engine's items for the fortnight from `now`, from the member's own purchases

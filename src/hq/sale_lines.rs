@@ -196,17 +196,39 @@ fn lines_of(sales: &[NewSale<'_>], zone: Tz, catalogue: &HashMap<i64, Classified
     lines
 }
 
-/// Stores the lines of sales that were just stored, and adds them to the rollups.
+/// Stores the lines of sales that were just stored, and adds them to the rollups. On
+/// PostgreSQL the lines and the five rollups are one statement (every statement is a round
+/// trip, and the rollup rows stay locked from their upsert to the commit, so the upserts go
+/// last and together); SQLite takes one statement each.
 pub(super) async fn record(tx: &mut Tx, zone: Tz, sales: &[NewSale<'_>]) -> Result<(), HqError> {
     if sales.is_empty() {
         return Ok(());
     }
     let catalogue = classify(tx, sales).await?;
     let lines = lines_of(sales, zone, &catalogue);
-    insert_lines(tx, &lines).await?;
     let rollups = Rollups::of(&lines);
-    for (table, rows) in rollups.tables() {
-        upsert(tx, table, rows).await?;
+    let lines = serde_json::to_value(&lines).map_err(|e| HqError::Invalid(e.to_string()))?;
+    let tables = rollups.tables().map(|(table, rows)| (table, rows_json(table, rows)));
+    if let Tx::Postgres(conn) = tx {
+        let mut statement = sqlx::query(RECORD_POSTGRES.as_str()).bind(lines);
+        for (_, rows) in tables {
+            statement = statement.bind(rows);
+        }
+        statement.execute(&mut **conn).await?;
+        return Ok(());
+    }
+    Query::dialects(INSERT_LINES_POSTGRES, INSERT_LINES_SQLITE)
+        .bind(lines)
+        .execute(&mut *tx)
+        .await?;
+    for (table, rows) in tables {
+        if rows.as_array().is_some_and(|a| !a.is_empty()) {
+            let (postgres, sqlite) = &UPSERTS[table.name];
+            Query::dialects(postgres.as_str(), sqlite.as_str())
+                .bind(rows)
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     Ok(())
 }
@@ -245,38 +267,41 @@ async fn classify(tx: &mut Tx, sales: &[NewSale<'_>]) -> Result<HashMap<i64, Cla
         .collect())
 }
 
-async fn insert_lines(tx: &mut Tx, lines: &[Line]) -> Result<(), HqError> {
-    let rows = serde_json::to_value(lines).map_err(|e| HqError::Invalid(e.to_string()))?;
-    Query::dialects(
-        "INSERT INTO sale_lines (store_id, terminal_id, receipt_no, line_no, event_id, kind, gtin,
-                                 name, department, category, quantity, net, tax, discount,
-                                 member_id, at, local_day, local_hour, original_receipt,
-                                 original_line)
-         SELECT store_id, terminal_id, receipt_no, line_no, event_id, kind, gtin, name,
-                department, category, quantity, net, tax, discount, member_id, at, local_day,
-                local_hour, original_receipt, original_line
-         FROM jsonb_to_recordset($1) AS r(store_id text, terminal_id text, receipt_no int8,
-              line_no int4, event_id uuid, kind text, gtin int8, name text, department text,
-              category text, quantity int8, net int8, tax int8, discount int8, member_id text,
-              at timestamptz, local_day date, local_hour int2, original_receipt int8,
-              original_line int4)",
-        "INSERT INTO sale_lines (store_id, terminal_id, receipt_no, line_no, event_id, kind, gtin,
-                                 name, department, category, quantity, net, tax, discount,
-                                 member_id, at, local_day, local_hour, original_receipt,
-                                 original_line)
-         SELECT value->>'store_id', value->>'terminal_id', value->>'receipt_no',
-                value->>'line_no', value->>'event_id', value->>'kind', value->>'gtin',
-                value->>'name', value->>'department', value->>'category', value->>'quantity',
-                value->>'net', value->>'tax', value->>'discount', value->>'member_id',
-                value->>'at', value->>'local_day', value->>'local_hour',
-                value->>'original_receipt', value->>'original_line'
-         FROM json_each($1)",
-    )
-    .bind(rows)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
+const INSERT_LINES_POSTGRES: &str = "INSERT INTO sale_lines (store_id, terminal_id, receipt_no, line_no, event_id, kind, gtin,
+                         name, department, category, quantity, net, tax, discount,
+                         member_id, at, local_day, local_hour, original_receipt,
+                         original_line)
+ SELECT store_id, terminal_id, receipt_no, line_no, event_id, kind, gtin, name,
+        department, category, quantity, net, tax, discount, member_id, at, local_day,
+        local_hour, original_receipt, original_line
+ FROM jsonb_to_recordset($1) AS r(store_id text, terminal_id text, receipt_no int8,
+      line_no int4, event_id uuid, kind text, gtin int8, name text, department text,
+      category text, quantity int8, net int8, tax int8, discount int8, member_id text,
+      at timestamptz, local_day date, local_hour int2, original_receipt int8,
+      original_line int4)";
+
+const INSERT_LINES_SQLITE: &str = "INSERT INTO sale_lines (store_id, terminal_id, receipt_no, line_no, event_id, kind, gtin,
+                         name, department, category, quantity, net, tax, discount,
+                         member_id, at, local_day, local_hour, original_receipt,
+                         original_line)
+ SELECT value->>'store_id', value->>'terminal_id', value->>'receipt_no',
+        value->>'line_no', value->>'event_id', value->>'kind', value->>'gtin',
+        value->>'name', value->>'department', value->>'category', value->>'quantity',
+        value->>'net', value->>'tax', value->>'discount', value->>'member_id',
+        value->>'at', value->>'local_day', value->>'local_hour',
+        value->>'original_receipt', value->>'original_line'
+ FROM json_each($1)";
+
+/// The lines ($1) and the rollups ($2 to $6, in [`Rollups::tables`]' order) in one
+/// PostgreSQL statement: each insert a data-modifying CTE of it.
+static RECORD_POSTGRES: LazyLock<String> = LazyLock::new(|| {
+    let mut parts = vec![format!("lines AS ({INSERT_LINES_POSTGRES})")];
+    for (n, table) in ROLLUP_TABLES.iter().enumerate() {
+        let (postgres, _) = &UPSERTS[table.name];
+        parts.push(format!("{} AS ({})", table.name, postgres.replace("$1", &format!("${}", n + 2))));
+    }
+    format!("WITH {} SELECT 1", parts.join(",\n"))
+});
 
 /// One rollup table: its key columns (with their PostgreSQL types) and the figures summed.
 pub(super) struct Table {
@@ -398,18 +423,17 @@ impl Table {
 }
 
 /// Each table's upsert, made once.
-static UPSERTS: LazyLock<HashMap<&'static str, (String, String)>> = LazyLock::new(|| {
-    [
-        &BY_CATEGORY,
-        &BY_HOUR,
-        &BY_PRODUCT,
-        &MEMBER_MONTHS,
-        &SOLD_PRODUCTS,
-    ]
-    .into_iter()
-    .map(|t| (t.name, t.sql()))
-    .collect()
-});
+static UPSERTS: LazyLock<HashMap<&'static str, (String, String)>> =
+    LazyLock::new(|| ROLLUP_TABLES.iter().map(|t| (t.name, t.sql())).collect());
+
+/// The rollup tables, in the order [`Rollups::tables`] gives their rows.
+static ROLLUP_TABLES: [&Table; 5] = [
+    &BY_CATEGORY,
+    &BY_HOUR,
+    &BY_PRODUCT,
+    &MEMBER_MONTHS,
+    &SOLD_PRODUCTS,
+];
 
 /// A key part of a rollup row.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -570,23 +594,22 @@ impl Rollups {
         r
     }
 
+    /// Each table's rows, in [`ROLLUP_TABLES`]' order.
     fn tables(&self) -> [(&'static Table, &Rows); 5] {
-        [
-            (&BY_CATEGORY, &self.by_category),
-            (&BY_HOUR, &self.by_hour),
-            (&BY_PRODUCT, &self.by_product),
-            (&MEMBER_MONTHS, &self.member_months),
-            (&SOLD_PRODUCTS, &self.sold_products),
-        ]
+        let rows = [
+            &self.by_category,
+            &self.by_hour,
+            &self.by_product,
+            &self.member_months,
+            &self.sold_products,
+        ];
+        std::array::from_fn(|i| (ROLLUP_TABLES[i], rows[i]))
     }
 }
 
-async fn upsert(tx: &mut Tx, table: &Table, rows: &Rows) -> Result<(), HqError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let json: Vec<Value> = rows
-        .iter()
+/// A rollup's rows as the JSON array its upsert reads.
+fn rows_json(table: &Table, rows: &Rows) -> Value {
+    rows.iter()
         .map(|(key, sums)| {
             let mut row = serde_json::Map::new();
             for ((name, _), part) in table.keys.iter().zip(key) {
@@ -597,14 +620,7 @@ async fn upsert(tx: &mut Tx, table: &Table, rows: &Rows) -> Result<(), HqError> 
             }
             Value::Object(row)
         })
-        .collect();
-    let upserts: &'static HashMap<&'static str, (String, String)> = &UPSERTS;
-    let (postgres, sqlite) = &upserts[table.name];
-    Query::dialects(postgres.as_str(), sqlite.as_str())
-        .bind(Value::Array(json))
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
+        .collect()
 }
 
 /// How many older sales one back-fill transaction takes.

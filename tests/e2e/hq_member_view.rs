@@ -12,7 +12,7 @@ use crate::common;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, Utc};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use common::hq::{Database, Hq, import_demo_members, run_ok, setup, storepos};
 
@@ -438,6 +438,42 @@ fn the_member_view_matches_what_the_tills_of_two_stores_sold(db: Database) {
         .map(|e| e["points"].as_i64().unwrap())
         .sum();
     assert_eq!(ledger, view["points"]["balance"].as_i64().unwrap());
+
+    // Open complaints are the member's cases not yet resolved: one taken by phone shows
+    // while it is worked on, and goes once it is resolved.
+    assert_eq!(view["open_complaints"], json!([]), "{view}");
+    let case: Value = http
+        .post(format!("{}v1/complaints", hq.url))
+        .bearer_auth(STAFF)
+        .json(&json!({"store_id": "S001", "member_id": ZHANG, "category": "service",
+                      "channel": "phone", "severity": "high",
+                      "content": "Nobody at the service desk", "handler": "cs-li"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let case_id = case["id"].as_str().unwrap().to_string();
+    let step = |body: Value| {
+        let r = http
+            .post(format!("{}v1/complaints/{case_id}/steps", hq.url))
+            .bearer_auth(STAFF)
+            .json(&body)
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{}", r.text().unwrap());
+    };
+    step(json!({"handler": "cs-li", "to_state": "in_progress", "note": "Called back"}));
+    let (_, view) = get(&format!("v1/members/{ZHANG}/view"), STAFF);
+    let open = view["open_complaints"].as_array().unwrap();
+    assert_eq!(open.len(), 1, "{view}");
+    assert_eq!(
+        (&open[0]["id"], &open[0]["state"], &open[0]["severity"], &open[0]["handling"]),
+        (&json!(case_id), &json!("in_progress"), &json!("high"), &json!("Called back"))
+    );
+    step(json!({"handler": "cs-li", "to_state": "resolved", "outcome": "Apologised",
+                "satisfaction": 4}));
+    let (_, view) = get(&format!("v1/members/{ZHANG}/view"), STAFF);
+    assert_eq!(view["open_complaints"], json!([]), "{view}");
 
     // An unknown member: 404 with a message.
     let (status, answer) = get("v1/members/NOBODY-1/view", STAFF);
