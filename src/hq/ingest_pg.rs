@@ -31,7 +31,7 @@ use super::db::Tx;
 use super::error::HqError;
 use super::ledger::record_overdraft;
 use super::ledger::redeem_coupons;
-use super::sale_lines::{NewSale, bill_facts};
+use super::sale_lines::{Catalogue, Classified, NewSale, bill_facts, gtins};
 
 /// A parsed sale or return event of the batch.
 pub(super) struct SaleEvent<'a> {
@@ -88,15 +88,17 @@ pub(super) async fn ingest_sales(
             sale: &s.sale,
         })
         .collect();
-    super::sale_lines::record(tx, zone, &new).await
+    super::sale_lines::record_classified(tx, zone, &new, &applied.catalogue).await
 }
 
 /// What one run's statement stored: the events whose sale row is new, the transfers that
-/// are new, and the new balance of every account they moved.
+/// are new, and the new balance of every account they moved; and what it read: HQ's
+/// catalogue of the products the run sold (for the lines, [`super::sale_lines`]).
 struct Applied {
     sold: HashSet<Uuid>,
     transfers: HashSet<String>,
     balances: HashMap<String, i64>,
+    catalogue: Catalogue,
 }
 
 impl Applied {
@@ -126,7 +128,8 @@ impl Applied {
 /// The run in one statement: events stored (duplicates of stored ones skipped), a sale row
 /// for each new event, the transfers of each new sale row stored under their ids, and
 /// each member's account moved once by the sum of its new transfers, in member order (so
-/// two batches lock accounts in the same order).
+/// two batches lock accounts in the same order); and HQ's catalogue entry of every product
+/// the run sold, read in the same round trip.
 async fn store_run(
     conn: &mut PgConnection,
     run: &[&SaleEvent<'_>],
@@ -176,7 +179,10 @@ async fn store_run(
              RETURNING member_id, balance)
          SELECT 0::int4, event_id::text, 0::int8 FROM sa
          UNION ALL SELECT 1, id, 0 FROM tr
-         UNION ALL SELECT 2, member_id, balance FROM ac",
+         UNION ALL SELECT 2, member_id, balance FROM ac
+         UNION ALL SELECT 3, jsonb_build_array(record->>'department', record->>'category',
+                                               record->>'name')::text, gtin
+                   FROM products WHERE gtin = ANY($28::int8[])",
     )
     .bind(events.iter().map(|e| e.id).collect::<Vec<_>>())
     .bind(events.iter().map(|e| e.store_id.as_str()).collect::<Vec<_>>())
@@ -209,12 +215,14 @@ async fn store_run(
     .bind(facts.iter().map(|f| f.net).collect::<Vec<_>>())
     .bind(facts.iter().map(|f| f.discount).collect::<Vec<_>>())
     .bind(facts.iter().map(|f| f.items).collect::<Vec<_>>())
+    .bind(gtins(run.iter().map(|s| &s.sale)))
     .fetch_all(&mut *conn)
     .await?;
     let mut applied = Applied {
         sold: HashSet::new(),
         transfers: HashSet::new(),
         balances: HashMap::new(),
+        catalogue: Catalogue::new(),
     };
     for r in &rows {
         let (what, key, value): (i32, String, i64) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
@@ -227,8 +235,16 @@ async fn store_run(
             1 => {
                 applied.transfers.insert(key);
             }
-            _ => {
+            2 => {
                 applied.balances.insert(key, value);
+            }
+            _ => {
+                let (department, category, name): (Option<String>, Option<String>, Option<String>) =
+                    serde_json::from_str(&key)
+                        .map_err(|e| HqError::Invalid(format!("product {value}: {e}")))?;
+                applied
+                    .catalogue
+                    .insert(value, Classified::new(department, category, name));
             }
         }
     }

@@ -6,10 +6,10 @@
 //!
 //! Everything is read in one read transaction, so the parts agree with each other. Each
 //! read is one member's range of an index: `sales_member` (bills, visits, the largest
-//! purchase), the `sale_lines` primary key (the largest purchase's lines),
-//! `sale_lines_member` (the plan's history), the `member_months` primary key (spend per
-//! category), `point_transfers_member`, `coupons_member`, `shopping_lists_member` and
-//! `complaints_by_member`; nothing scans the chain's sales.
+//! purchase, and the plan's history), the `sale_lines` primary key (the lines of those
+//! bills), the `member_months` primary key (spend per category), `point_transfers_member`,
+//! `coupons_member`, `shopping_lists_member` and `complaint_cases_member`; nothing scans the
+//! chain's sales.
 //!
 //! Amounts are integer minor units of the chain's currency; net amounts exclude tax; a
 //! return's bill and lines are negative.
@@ -707,9 +707,12 @@ async fn plan(
     params: &Params,
 ) -> Result<Vec<PlanItem>, HqError> {
     let rows = query(
-        "SELECT gtin, name, department, category, net, tax, at FROM sale_lines
-         WHERE member_id = $1 AND at >= $2 AND at < $3 AND kind = 'sale'
-         ORDER BY at DESC",
+        "SELECT l.gtin, l.name, l.department, l.category, l.net, l.tax, l.at
+         FROM sales s
+         JOIN sale_lines l ON l.store_id = s.store_id AND l.terminal_id = s.terminal_id
+                          AND l.receipt_no = s.receipt_no
+         WHERE s.member_id = $1 AND s.at >= $2 AND s.at < $3 AND s.kind = 'sale'
+         ORDER BY l.at DESC, l.store_id, l.terminal_id, l.receipt_no, l.line_no",
     )
     .bind(id)
     .bind(now - Duration::days(PLAN_HISTORY_DAYS))

@@ -125,6 +125,10 @@ impl HqStore {
             .map_err(HqError::from)
         })
         .await?;
+        retrying("registering a store", || async move {
+            super::zones::ensure_store(&self.pool, store_id).await
+        })
+        .await?;
         Ok(token)
     }
 

@@ -25,11 +25,22 @@ pub fn parse(name: &str) -> Result<Tz, HqError> {
 }
 
 /// The zone of `store_id` for the sales being stored, fixing [`DEFAULT_TIME_ZONE`] as the
-/// store's zone if it has none yet.
+/// store's zone if it has none yet. A store's row is made when its first terminal is
+/// registered ([`ensure_store`]); made here, in a batch's transaction, it would stay locked
+/// until that batch commits, and every other till of the store would wait on it.
 pub(super) async fn for_ingest(tx: &mut Tx, store_id: &str) -> Result<Tz, HqError> {
     if let Some(zone) = of(tx, store_id).await? {
         return Ok(zone);
     }
+    ensure_store(&mut *tx, store_id).await?;
+    Ok(of(tx, store_id).await?.unwrap_or(DEFAULT_TIME_ZONE))
+}
+
+/// Gives `store_id` a row with [`DEFAULT_TIME_ZONE`] if it has none.
+pub(super) async fn ensure_store<'a>(
+    on: impl Into<super::db::On<'a>>,
+    store_id: &str,
+) -> Result<(), HqError> {
     query(
         "INSERT INTO stores (store_id, time_zone, updated_at) VALUES ($1, $2, $3)
          ON CONFLICT (store_id) DO NOTHING",
@@ -37,9 +48,9 @@ pub(super) async fn for_ingest(tx: &mut Tx, store_id: &str) -> Result<Tz, HqErro
     .bind(store_id)
     .bind(DEFAULT_TIME_ZONE.name())
     .bind(chrono::Utc::now())
-    .execute(&mut *tx)
+    .execute(on)
     .await?;
-    Ok(of(tx, store_id).await?.unwrap_or(DEFAULT_TIME_ZONE))
+    Ok(())
 }
 
 /// The zone HQ holds for `store_id`, if any.
@@ -66,6 +77,15 @@ pub(super) async fn of(tx: &mut Tx, store_id: &str) -> Result<Option<Tz>, HqErro
 /// Sets `store_id`'s zone in the caller's transaction; refused when HQ already holds sales
 /// of the store under another zone.
 pub(super) async fn set(tx: &mut Tx, store_id: &str, zone: Tz) -> Result<(), HqError> {
+    if !tx.is_sqlite() {
+        // A batch holds its terminal's row until it commits: with the store's terminals
+        // locked, every batch in flight has committed its sales (seen below) and the next
+        // ones read the zone set here.
+        query("SELECT 1 FROM terminals WHERE store_id = $1 ORDER BY terminal_id FOR UPDATE")
+            .bind(store_id)
+            .fetch_all(&mut *tx)
+            .await?;
+    }
     if let Some(held) = of(tx, store_id).await?
         && held != zone
     {

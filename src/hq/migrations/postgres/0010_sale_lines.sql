@@ -9,6 +9,10 @@ CREATE TABLE stores (
     updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 
+-- Every registered terminal's store has a row from the start (see zones::ensure_store).
+INSERT INTO stores (store_id, time_zone, updated_at)
+SELECT DISTINCT store_id, 'Asia/Shanghai', now() FROM terminals;
+
 -- Bill-level facts beside the totals (NULL until the lines of an older event are
 -- back-filled by HQ when it starts).
 ALTER TABLE sales ADD COLUMN local_day DATE;
@@ -47,8 +51,6 @@ CREATE TABLE sale_lines (
     original_line    INTEGER,
     PRIMARY KEY (store_id, terminal_id, receipt_no, line_no)
 );
-CREATE INDEX sale_lines_member ON sale_lines (member_id, at) WHERE member_id IS NOT NULL;
-CREATE INDEX sale_lines_day ON sale_lines (store_id, local_day);
 
 -- Rollups, kept in the transaction that stores the lines. `bills` counts the sales (not
 -- returns) that had a line in the row's group; `member_net` is the part of `net` sold to

@@ -29,6 +29,8 @@ use crate::domain::sale::{SaleKind, SaleRecord};
 use crate::protocol::Event;
 
 use super::db::{Pool, Query, Tx, query};
+
+mod postgres;
 use super::error::HqError;
 
 /// The department or category of a line HQ can name none for.
@@ -137,14 +139,33 @@ pub struct Line {
 
 /// What HQ's catalogue says of a product.
 #[derive(Debug, Clone)]
-struct Classified {
+pub(super) struct Classified {
     name: Option<String>,
     department: Option<String>,
     category: Option<String>,
 }
 
+impl Classified {
+    /// From the catalogue record's fields; a blank one is none.
+    pub(super) fn new(
+        department: Option<String>,
+        category: Option<String>,
+        name: Option<String>,
+    ) -> Classified {
+        let named = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        Classified {
+            department: named(department),
+            category: named(category),
+            name: named(name),
+        }
+    }
+}
+
+/// HQ's catalogue of the products a batch names, by GTIN.
+pub(super) type Catalogue = HashMap<i64, Classified>;
+
 /// The lines of `sales`, classified by HQ's catalogue (`catalogue`, by GTIN).
-fn lines_of(sales: &[NewSale<'_>], zone: Tz, catalogue: &HashMap<i64, Classified>) -> Vec<Line> {
+fn lines_of(sales: &[NewSale<'_>], zone: Tz, catalogue: &Catalogue) -> Vec<Line> {
     let mut lines = Vec::new();
     for s in sales {
         let (local_day, local_hour) = local(s.at, zone);
@@ -197,35 +218,41 @@ fn lines_of(sales: &[NewSale<'_>], zone: Tz, catalogue: &HashMap<i64, Classified
 }
 
 /// Stores the lines of sales that were just stored, and adds them to the rollups. On
-/// PostgreSQL the lines and the five rollups are one statement (every statement is a round
-/// trip, and the rollup rows stay locked from their upsert to the commit, so the upserts go
-/// last and together); SQLite takes one statement each.
+/// PostgreSQL the lines and the five rollups are one statement ([`postgres::record`]);
+/// SQLite takes one statement each.
 pub(super) async fn record(tx: &mut Tx, zone: Tz, sales: &[NewSale<'_>]) -> Result<(), HqError> {
     if sales.is_empty() {
         return Ok(());
     }
     let catalogue = classify(tx, sales).await?;
-    let lines = lines_of(sales, zone, &catalogue);
-    let rollups = Rollups::of(&lines);
-    let lines = serde_json::to_value(&lines).map_err(|e| HqError::Invalid(e.to_string()))?;
-    let tables = rollups.tables().map(|(table, rows)| (table, rows_json(table, rows)));
-    if let Tx::Postgres(conn) = tx {
-        let mut statement = sqlx::query(RECORD_POSTGRES.as_str()).bind(lines);
-        for (_, rows) in tables {
-            statement = statement.bind(rows);
-        }
-        statement.execute(&mut **conn).await?;
+    record_classified(tx, zone, sales, &catalogue).await
+}
+
+/// [`record`] with HQ's catalogue of the sales' products already read (the set-based
+/// ingest reads it in the statement that stores the sales).
+pub(super) async fn record_classified(
+    tx: &mut Tx,
+    zone: Tz,
+    sales: &[NewSale<'_>],
+    catalogue: &Catalogue,
+) -> Result<(), HqError> {
+    if sales.is_empty() {
         return Ok(());
     }
-    Query::dialects(INSERT_LINES_POSTGRES, INSERT_LINES_SQLITE)
+    let lines = lines_of(sales, zone, catalogue);
+    let rollups = Rollups::of(&lines);
+    if let Tx::Postgres(conn) = tx {
+        return postgres::record(conn, &lines, rollups.tables()).await;
+    }
+    let lines = serde_json::to_value(&lines).map_err(|e| HqError::Invalid(e.to_string()))?;
+    query(INSERT_LINES_SQLITE)
         .bind(lines)
         .execute(&mut *tx)
         .await?;
-    for (table, rows) in tables {
-        if rows.as_array().is_some_and(|a| !a.is_empty()) {
-            let (postgres, sqlite) = &UPSERTS[table.name];
-            Query::dialects(postgres.as_str(), sqlite.as_str())
-                .bind(rows)
+    for (table, rows) in rollups.tables() {
+        if !rows.is_empty() {
+            query(&SQLITE_UPSERTS[table.name])
+                .bind(rows_json(table, rows))
                 .execute(&mut *tx)
                 .await?;
         }
@@ -233,14 +260,18 @@ pub(super) async fn record(tx: &mut Tx, zone: Tz, sales: &[NewSale<'_>]) -> Resu
     Ok(())
 }
 
-/// HQ's department and category of every product the sales name.
-async fn classify(tx: &mut Tx, sales: &[NewSale<'_>]) -> Result<HashMap<i64, Classified>, HqError> {
+/// The GTINs the sales' lines name, each once.
+pub(super) fn gtins<'a>(sales: impl Iterator<Item = &'a SaleRecord>) -> Vec<i64> {
     let mut gtins: Vec<i64> = sales
-        .iter()
-        .flat_map(|s| s.sale.lines.iter().map(|l| l.gtin as i64))
+        .flat_map(|s| s.lines.iter().map(|l| l.gtin as i64))
         .collect();
     gtins.sort_unstable();
     gtins.dedup();
+    gtins
+}
+
+/// HQ's department and category of every product the sales name.
+async fn classify(tx: &mut Tx, sales: &[NewSale<'_>]) -> Result<Catalogue, HqError> {
     let rows = Query::dialects(
         "SELECT gtin, record->>'department', record->>'category', record->>'name' FROM products
          WHERE gtin IN (SELECT jsonb_array_elements_text($1)::int8)",
@@ -248,39 +279,23 @@ async fn classify(tx: &mut Tx, sales: &[NewSale<'_>]) -> Result<HashMap<i64, Cla
                 json_extract(record, '$.name')
          FROM products WHERE gtin IN (SELECT value FROM json_each($1))",
     )
-    .bind(Value::from(gtins))
+    .bind(Value::from(gtins(sales.iter().map(|s| s.sale))))
     .fetch_all(&mut *tx)
     .await?;
-    let named = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
     Ok(rows
         .into_iter()
         .map(|r| {
             (
                 r.get::<i64>(0),
-                Classified {
-                    department: named(r.get(1)),
-                    category: named(r.get(2)),
-                    name: named(r.get(3)),
-                },
+                Classified::new(r.get(1), r.get(2), r.get(3)),
             )
         })
         .collect())
 }
 
-const INSERT_LINES_POSTGRES: &str = "INSERT INTO sale_lines (store_id, terminal_id, receipt_no, line_no, event_id, kind, gtin,
-                         name, department, category, quantity, net, tax, discount,
-                         member_id, at, local_day, local_hour, original_receipt,
-                         original_line)
- SELECT store_id, terminal_id, receipt_no, line_no, event_id, kind, gtin, name,
-        department, category, quantity, net, tax, discount, member_id, at, local_day,
-        local_hour, original_receipt, original_line
- FROM jsonb_to_recordset($1) AS r(store_id text, terminal_id text, receipt_no int8,
-      line_no int4, event_id uuid, kind text, gtin int8, name text, department text,
-      category text, quantity int8, net int8, tax int8, discount int8, member_id text,
-      at timestamptz, local_day date, local_hour int2, original_receipt int8,
-      original_line int4)";
-
-const INSERT_LINES_SQLITE: &str = "INSERT INTO sale_lines (store_id, terminal_id, receipt_no, line_no, event_id, kind, gtin,
+/// The lines of a JSON array, on SQLite (PostgreSQL takes [`postgres::record`]).
+const INSERT_LINES_SQLITE: &str =
+    "INSERT INTO sale_lines (store_id, terminal_id, receipt_no, line_no, event_id, kind, gtin,
                          name, department, category, quantity, net, tax, discount,
                          member_id, at, local_day, local_hour, original_receipt,
                          original_line)
@@ -291,17 +306,6 @@ const INSERT_LINES_SQLITE: &str = "INSERT INTO sale_lines (store_id, terminal_id
         value->>'at', value->>'local_day', value->>'local_hour',
         value->>'original_receipt', value->>'original_line'
  FROM json_each($1)";
-
-/// The lines ($1) and the rollups ($2 to $6, in [`Rollups::tables`]' order) in one
-/// PostgreSQL statement: each insert a data-modifying CTE of it.
-static RECORD_POSTGRES: LazyLock<String> = LazyLock::new(|| {
-    let mut parts = vec![format!("lines AS ({INSERT_LINES_POSTGRES})")];
-    for (n, table) in ROLLUP_TABLES.iter().enumerate() {
-        let (postgres, _) = &UPSERTS[table.name];
-        parts.push(format!("{} AS ({})", table.name, postgres.replace("$1", &format!("${}", n + 2))));
-    }
-    format!("WITH {} SELECT 1", parts.join(",\n"))
-});
 
 /// One rollup table: its key columns (with their PostgreSQL types) and the figures summed.
 pub(super) struct Table {
@@ -374,57 +378,57 @@ static SOLD_PRODUCTS: Table = Table {
 };
 
 impl Table {
-    /// The upsert of a JSON array of rows, in each dialect.
-    fn sql(&self) -> (String, String) {
+    /// What a row of the table conflicts on: its key, or for the product names the GTIN.
+    fn conflict_target(&self) -> String {
         let keys: Vec<&str> = self.keys.iter().map(|(k, _)| *k).collect();
-        let columns: Vec<&str> = keys.iter().chain(self.sums).copied().collect();
-        let typed: Vec<String> = self
-            .keys
-            .iter()
-            .map(|(k, t)| format!("{k} {t}"))
-            .chain(self.sums.iter().map(|s| format!("{s} int8")))
-            .collect();
-        let (conflict, update) = if self.sums.is_empty() {
+        if self.sums.is_empty() {
             // The product names: keyed by GTIN, the first kept. Every store sells the same
             // products, so rewriting the row would make every batch of the chain wait on
             // every other that sold the product.
-            (keys[0].to_string(), String::new())
+            keys[0].to_string()
         } else {
-            let sums: Vec<String> = self
-                .sums
-                .iter()
-                .map(|s| format!("{s} = {}.{s} + EXCLUDED.{s}", self.name))
-                .collect();
-            (keys.join(", "), sums.join(", "))
-        };
-        let action = if update.is_empty() {
-            "DO NOTHING".to_string()
-        } else {
-            format!("DO UPDATE SET {update}")
-        };
-        let postgres = format!(
-            "INSERT INTO {name} ({cols}) SELECT {cols} FROM jsonb_to_recordset($1) AS r({typed})
-             ON CONFLICT ({conflict}) {action}",
-            name = self.name,
-            cols = columns.join(", "),
-            typed = typed.join(", "),
-        );
+            keys.join(", ")
+        }
+    }
+
+    /// What a conflicting row does: its figures are added to the stored row's.
+    fn conflict_action(&self) -> String {
+        if self.sums.is_empty() {
+            return "DO NOTHING".to_string();
+        }
+        let sums: Vec<String> = self
+            .sums
+            .iter()
+            .map(|s| format!("{s} = {}.{s} + EXCLUDED.{s}", self.name))
+            .collect();
+        format!("DO UPDATE SET {}", sums.join(", "))
+    }
+
+    /// The upsert of a JSON array of rows, on SQLite.
+    fn sqlite(&self) -> String {
+        let columns: Vec<&str> = self
+            .keys
+            .iter()
+            .map(|(k, _)| *k)
+            .chain(self.sums.iter().copied())
+            .collect();
         let extracted: Vec<String> = columns.iter().map(|c| format!("value->>'{c}'")).collect();
         // `WHERE true`: SQLite's parser needs it between a SELECT and ON CONFLICT.
-        let sqlite = format!(
+        format!(
             "INSERT INTO {name} ({cols}) SELECT {extracted} FROM json_each($1) WHERE true
              ON CONFLICT ({conflict}) {action}",
             name = self.name,
             cols = columns.join(", "),
             extracted = extracted.join(", "),
-        );
-        (postgres, sqlite)
+            conflict = self.conflict_target(),
+            action = self.conflict_action(),
+        )
     }
 }
 
-/// Each table's upsert, made once.
-static UPSERTS: LazyLock<HashMap<&'static str, (String, String)>> =
-    LazyLock::new(|| ROLLUP_TABLES.iter().map(|t| (t.name, t.sql())).collect());
+/// Each table's upsert on SQLite, made once.
+static SQLITE_UPSERTS: LazyLock<HashMap<&'static str, String>> =
+    LazyLock::new(|| ROLLUP_TABLES.iter().map(|t| (t.name, t.sqlite())).collect());
 
 /// The rollup tables, in the order [`Rollups::tables`] gives their rows.
 static ROLLUP_TABLES: [&Table; 5] = [
