@@ -208,7 +208,9 @@ pub(super) async fn record(tx: &mut Tx, zone: Tz, sales: &[NewSale<'_>]) -> Resu
     let lines = lines_of(sales, zone, &catalogue);
     let rollups = Rollups::of(&lines);
     let lines = serde_json::to_value(&lines).map_err(|e| HqError::Invalid(e.to_string()))?;
-    let tables = rollups.tables().map(|(table, rows)| (table, rows_json(table, rows)));
+    let tables = rollups
+        .tables()
+        .map(|(table, rows)| (table, rows_json(table, rows)));
     if let Tx::Postgres(conn) = tx {
         let mut statement = sqlx::query(RECORD_POSTGRES.as_str()).bind(lines);
         for (_, rows) in tables {
@@ -267,7 +269,8 @@ async fn classify(tx: &mut Tx, sales: &[NewSale<'_>]) -> Result<HashMap<i64, Cla
         .collect())
 }
 
-const INSERT_LINES_POSTGRES: &str = "INSERT INTO sale_lines (store_id, terminal_id, receipt_no, line_no, event_id, kind, gtin,
+const INSERT_LINES_POSTGRES: &str =
+    "INSERT INTO sale_lines (store_id, terminal_id, receipt_no, line_no, event_id, kind, gtin,
                          name, department, category, quantity, net, tax, discount,
                          member_id, at, local_day, local_hour, original_receipt,
                          original_line)
@@ -280,7 +283,8 @@ const INSERT_LINES_POSTGRES: &str = "INSERT INTO sale_lines (store_id, terminal_
       at timestamptz, local_day date, local_hour int2, original_receipt int8,
       original_line int4)";
 
-const INSERT_LINES_SQLITE: &str = "INSERT INTO sale_lines (store_id, terminal_id, receipt_no, line_no, event_id, kind, gtin,
+const INSERT_LINES_SQLITE: &str =
+    "INSERT INTO sale_lines (store_id, terminal_id, receipt_no, line_no, event_id, kind, gtin,
                          name, department, category, quantity, net, tax, discount,
                          member_id, at, local_day, local_hour, original_receipt,
                          original_line)
@@ -298,7 +302,11 @@ static RECORD_POSTGRES: LazyLock<String> = LazyLock::new(|| {
     let mut parts = vec![format!("lines AS ({INSERT_LINES_POSTGRES})")];
     for (n, table) in ROLLUP_TABLES.iter().enumerate() {
         let (postgres, _) = &UPSERTS[table.name];
-        parts.push(format!("{} AS ({})", table.name, postgres.replace("$1", &format!("${}", n + 2))));
+        parts.push(format!(
+            "{} AS ({})",
+            table.name,
+            postgres.replace("$1", &format!("${}", n + 2))
+        ));
     }
     format!("WITH {} SELECT 1", parts.join(",\n"))
 });

@@ -445,9 +445,11 @@ fn the_member_view_matches_what_the_tills_of_two_stores_sold(db: Database) {
     let case: Value = http
         .post(format!("{}v1/complaints", hq.url))
         .bearer_auth(STAFF)
-        .json(&json!({"store_id": "S001", "member_id": ZHANG, "category": "service",
+        .json(
+            &json!({"store_id": "S001", "member_id": ZHANG, "category": "service",
                       "channel": "phone", "severity": "high",
-                      "content": "Nobody at the service desk", "handler": "cs-li"}))
+                      "content": "Nobody at the service desk", "handler": "cs-li"}),
+        )
         .send()
         .unwrap()
         .json()
@@ -467,11 +469,23 @@ fn the_member_view_matches_what_the_tills_of_two_stores_sold(db: Database) {
     let open = view["open_complaints"].as_array().unwrap();
     assert_eq!(open.len(), 1, "{view}");
     assert_eq!(
-        (&open[0]["id"], &open[0]["state"], &open[0]["severity"], &open[0]["handling"]),
-        (&json!(case_id), &json!("in_progress"), &json!("high"), &json!("Called back"))
+        (
+            &open[0]["id"],
+            &open[0]["state"],
+            &open[0]["severity"],
+            &open[0]["handling"]
+        ),
+        (
+            &json!(case_id),
+            &json!("in_progress"),
+            &json!("high"),
+            &json!("Called back")
+        )
     );
-    step(json!({"handler": "cs-li", "to_state": "resolved", "outcome": "Apologised",
-                "satisfaction": 4}));
+    step(
+        json!({"handler": "cs-li", "to_state": "resolved", "outcome": "Apologised",
+                "satisfaction": 4}),
+    );
     let (_, view) = get(&format!("v1/members/{ZHANG}/view"), STAFF);
     assert_eq!(view["open_complaints"], json!([]), "{view}");
 
