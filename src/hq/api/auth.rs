@@ -77,7 +77,7 @@ pub(crate) fn is_admin(parts: &Parts, state: &AppState) -> bool {
 }
 
 /// HQ staff: the admin token (every right), or a staff session (its role and stores).
-/// Without either: 401; with the admin API off and no session: 403.
+/// Without either: 401; a bearer token with the admin API off: 403.
 pub struct Staff(pub Principal);
 
 impl Staff {
@@ -103,6 +103,14 @@ impl FromRequestParts<AppState> for Staff {
         {
             state.metrics.requests.fetch_add(1, Ordering::Relaxed);
             return Ok(Staff(session.principal.clone()));
+        }
+        if bearer(parts).is_none() {
+            state.metrics.refused.fetch_add(1, Ordering::Relaxed);
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "log in to the console, or send Authorization: Bearer <admin token>",
+            ));
         }
         Admin::from_request_parts(parts, state).await?;
         Ok(Staff(Principal::admin_token()))

@@ -50,7 +50,7 @@ fn section(v: &Viewer, title: T, rows: &[Row]) -> Markup {
     let chart: Vec<Bar> = rows
         .iter()
         .map(|r| Bar {
-            label: r.label.clone(),
+            label: super::row_label(r).to_string(),
             current: r.current.net,
             last_year: r.last_year.net,
         })
@@ -73,7 +73,7 @@ fn section(v: &Viewer, title: T, rows: &[Row]) -> Markup {
                         }
                         @for r in rows {
                             tr {
-                                td { (r.label) }
+                                td { (super::row_label(r)) }
                                 td.num { (money(r.current.net)) }
                                 td.num { (money(r.last_year.net)) }
                                 td.num { (growth(r.year_growth)) }

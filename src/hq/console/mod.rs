@@ -177,6 +177,15 @@ impl Viewer {
     }
 }
 
+/// A report row's label, or its key where it has none (a store HQ knows no name of).
+pub fn row_label(r: &crate::hq::reports::Row) -> &str {
+    if r.label.trim().is_empty() {
+        &r.key
+    } else {
+        &r.label
+    }
+}
+
 /// Money in minor units as the currency's units (two decimals).
 pub fn money(minor: i64) -> String {
     crate::domain::money::format_scaled(minor, 2)

@@ -70,7 +70,7 @@ pub async fn page(
         .iter()
         .take(30)
         .map(|r| Bar {
-            label: r.label.clone(),
+            label: super::row_label(r).to_string(),
             current: r.current.net,
             last_year: r.last_year.net,
         })
@@ -110,7 +110,7 @@ pub async fn page(
                 }
                 @for r in report.rows.iter().chain(std::iter::once(&report.total)) {
                     tr {
-                        td { @if std::ptr::eq(r, &report.total) { strong { (v.t(T::Total)) } } @else { (r.label) } }
+                        td { @if std::ptr::eq(r, &report.total) { strong { (v.t(T::Total)) } } @else { (super::row_label(r)) } }
                         td.num { (money(r.current.net)) }
                         td.num { (money(r.previous.net)) }
                         td.num { (money(r.last_year.net)) }
