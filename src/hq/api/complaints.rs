@@ -98,7 +98,7 @@ pub async fn list_as(
                 };
                 all.extend(state.store.complaints(&one, now).await?);
             }
-            all.sort_by(|a, b| b.case.opened_at.cmp(&a.case.opened_at));
+            all.sort_by_key(|c| std::cmp::Reverse(c.case.opened_at));
             all.truncate(filter.limit.unwrap_or(MAX_LIST).clamp(1, MAX_LIST) as usize);
             Ok(all)
         }

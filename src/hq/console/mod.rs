@@ -14,6 +14,10 @@
 //! - [`login`], [`dashboard`], [`members`], [`complaints`], [`reports`], [`tills`],
 //!   [`audit`]: the pages.
 
+// A refused request's answer is the page that says so, made at most once per request: no
+// need to box it.
+#![allow(clippy::result_large_err)]
+
 pub mod audit;
 pub mod chart;
 pub mod complaints;
