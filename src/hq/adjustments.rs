@@ -47,7 +47,7 @@ impl AdjustRequest {
         if self.points == 0 {
             return Err("an adjustment of 0 points changes nothing".into());
         }
-        if self.points.abs() > MAX_ADJUST_POINTS {
+        if !(-MAX_ADJUST_POINTS..=MAX_ADJUST_POINTS).contains(&self.points) {
             return Err(format!(
                 "an adjustment is at most {MAX_ADJUST_POINTS} points either way"
             ));
@@ -62,6 +62,26 @@ impl AdjustRequest {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adjustments_need_points_within_bounds_and_a_reason() {
+        let ask = |points, reason: &str| AdjustRequest {
+            points,
+            reason: reason.into(),
+        };
+        assert!(ask(50, "goodwill").check().is_ok());
+        assert!(ask(-50, "correction").check().is_ok());
+        assert!(ask(0, "nothing").check().is_err());
+        assert!(ask(i64::MIN, "overflow").check().is_err());
+        assert!(ask(i64::MAX, "overflow").check().is_err());
+        assert!(ask(10, "  ").check().is_err());
+        assert!(ask(10, "two\nlines").check().is_err());
     }
 }
 
@@ -104,7 +124,12 @@ impl HqStore {
             .fetch_optional(&mut tx)
             .await?
             .map_or(0, |r| r.get::<i64>(0));
-            let after = before + ask.points;
+            let after = before.checked_add(ask.points).ok_or_else(|| {
+                HqError::Invalid(format!(
+                    "member {member_id}'s balance cannot take {} more",
+                    ask.points
+                ))
+            })?;
             if after < 0 {
                 return Err(HqError::Invalid(format!(
                     "member {member_id} has {before} points: taking {} would leave {after}",

@@ -23,9 +23,11 @@ pub struct AuditEntry {
     pub action: String,
     /// What it was done to, e.g. a member or case id.
     pub target: String,
-    #[schema(value_type = Object)]
+    /// The record before the change (none for a new one).
+    #[schema(value_type = Option<Object>)]
     pub before: Option<Value>,
-    #[schema(value_type = Object)]
+    /// The record after it.
+    #[schema(value_type = Option<Object>)]
     pub after: Option<Value>,
 }
 
