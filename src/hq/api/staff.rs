@@ -69,8 +69,8 @@ pub async fn put_prices(
     who.check_store(&store)?;
     let Json(prices) = body?;
     let n = state.store.put_store_prices(&store, &prices).await?;
-    let after = serde_json::to_value(&prices).ok();
-    audited(&state, who, "prices.put", &store, None, after).await?;
+    let after = serde_json::json!({ "stored": n, "prices": prices });
+    audited(&state, who, "prices.put", &store, None, Some(after)).await?;
     Ok(Json(Stored { stored: n as u64 }))
 }
 
@@ -91,8 +91,16 @@ pub async fn put_promotions(
     let who = staff.may(Permission::Catalogue)?;
     let Json(promotions) = body?;
     let n = state.store.put_promotions(&promotions).await?;
-    let after = serde_json::to_value(&promotions).ok();
-    audited(&state, who, "promotions.put", "promotions", None, after).await?;
+    let after = serde_json::json!({ "stored": n, "promotions": promotions });
+    audited(
+        &state,
+        who,
+        "promotions.put",
+        "promotions",
+        None,
+        Some(after),
+    )
+    .await?;
     Ok(Json(Stored { stored: n as u64 }))
 }
 

@@ -23,7 +23,7 @@ pub struct AuditEntry {
     pub action: String,
     /// What it was done to, e.g. a member or case id.
     pub target: String,
-    /// The record before the change (none for a new one).
+    /// The record before the change (none for a new one); always a JSON object.
     #[schema(value_type = Option<Object>)]
     pub before: Option<Value>,
     /// The record after it.
