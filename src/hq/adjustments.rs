@@ -65,26 +65,6 @@ impl AdjustRequest {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn adjustments_need_points_within_bounds_and_a_reason() {
-        let ask = |points, reason: &str| AdjustRequest {
-            points,
-            reason: reason.into(),
-        };
-        assert!(ask(50, "goodwill").check().is_ok());
-        assert!(ask(-50, "correction").check().is_ok());
-        assert!(ask(0, "nothing").check().is_err());
-        assert!(ask(i64::MIN, "overflow").check().is_err());
-        assert!(ask(i64::MAX, "overflow").check().is_err());
-        assert!(ask(10, "  ").check().is_err());
-        assert!(ask(10, "two\nlines").check().is_err());
-    }
-}
-
 impl HqStore {
     /// Adjusts a member's points (see the module's doc); `None` if HQ has no such member.
     pub async fn adjust_points(
@@ -163,5 +143,25 @@ impl HqStore {
             Ok(Some(adjusted))
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adjustments_need_points_within_bounds_and_a_reason() {
+        let ask = |points, reason: &str| AdjustRequest {
+            points,
+            reason: reason.into(),
+        };
+        assert!(ask(50, "goodwill").check().is_ok());
+        assert!(ask(-50, "correction").check().is_ok());
+        assert!(ask(0, "nothing").check().is_err());
+        assert!(ask(i64::MIN, "overflow").check().is_err());
+        assert!(ask(i64::MAX, "overflow").check().is_err());
+        assert!(ask(10, "  ").check().is_err());
+        assert!(ask(10, "two\nlines").check().is_err());
     }
 }
