@@ -12,6 +12,7 @@ mod hq;
 mod hq_complaints;
 mod hq_member;
 mod hq_report;
+mod hq_staff;
 mod hq_value;
 mod journal;
 mod lists;

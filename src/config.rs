@@ -234,6 +234,9 @@ pub struct HqConfig {
     pub header_timeout: u64,
     /// For `storepos hq serve`: seconds a request's body may take to arrive.
     pub body_timeout: u64,
+    /// For `storepos hq serve`: minutes a console session may go unused before it ends
+    /// (its staff member logs in again).
+    pub session_idle_minutes: u64,
     /// For `storepos hq`: the complaints' deadlines by severity.
     pub complaints: crate::hq::complaints::Sla,
     /// For `storepos hq`: the fortnight's personalised lists (`[hq.lists]`).
@@ -367,6 +370,7 @@ impl Default for HqConfig {
             header_timeout: 10,
             body_timeout: 30,
             refresh_every: 300,
+            session_idle_minutes: 30,
             complaints: crate::hq::complaints::Sla::default(),
             lists: HqListsConfig::default(),
         }
@@ -553,6 +557,12 @@ impl Config {
             if !(1..=3600).contains(&value) {
                 return Err(invalid(key, "must be 1 to 3600 (seconds)".into()));
             }
+        }
+        if !(1..=1440).contains(&self.hq.session_idle_minutes) {
+            return Err(invalid(
+                "hq.session_idle_minutes",
+                "must be 1 to 1440 (minutes)".into(),
+            ));
         }
         if self.hq.member_lookups_per_minute == 0 {
             return Err(invalid(

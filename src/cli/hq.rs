@@ -91,6 +91,11 @@ pub enum HqCommand {
     Backup { file: PathBuf },
     #[command(flatten)]
     Value(super::hq_value::ValueCommand),
+    /// The console's staff accounts: add, passwd, disable, list.
+    Staff {
+        #[command(subcommand)]
+        what: super::hq_staff::StaffCommand,
+    },
     /// One member across every store (`hq member view ID`).
     #[command(subcommand)]
     Member(super::hq_member::MemberCommand),
@@ -268,6 +273,7 @@ pub(super) fn run(config: &Config, what: HqCommand) -> Result<()> {
             HqCommand::Value(what) => super::hq_value::run(config, &store, what).await,
             HqCommand::Report { what } => super::hq_report::run(&store, config, what).await,
             HqCommand::Complaints { what } => super::hq_complaints::run(&store, what).await,
+            HqCommand::Staff { what } => super::hq_staff::run(&store, what).await,
             HqCommand::ImportMembers { file } => {
                 let members = import::members::read_all(&file)?;
                 let progress =

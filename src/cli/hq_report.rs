@@ -7,7 +7,8 @@ use crate::config::Config;
 use crate::domain::money::{format_scaled, minor_digits};
 use crate::hq::HqStore;
 use crate::hq::api::reports::{SalesParams, today};
-use crate::hq::reports::{Figures, ReportError, Row, SalesReport};
+use crate::hq::reports::csv::{COLUMNS, cells};
+use crate::hq::reports::{ReportError, SalesReport};
 
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
@@ -81,69 +82,12 @@ pub(super) async fn run(
             let digits = minor_digits(config.store.currency);
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-                Format::Csv => print!("{}", csv_of(&report, digits)?),
+                Format::Csv => print!("{}", crate::hq::reports::csv::sales_csv(&report, digits)?),
                 Format::Table => print!("{}", table_of(&report, digits)),
             }
         }
     }
     Ok(())
-}
-
-/// The columns of every row, in order.
-const COLUMNS: [&str; 16] = [
-    "key",
-    "label",
-    "net",
-    "tax",
-    "gross",
-    "discount",
-    "bills",
-    "returns",
-    "customers",
-    "items",
-    "items_per_bill",
-    "average_bill",
-    "member_share",
-    "previous_net",
-    "period_growth",
-    "year_growth",
-];
-
-fn percent(v: Option<f64>) -> String {
-    v.map(|g| format!("{:+.1}%", g * 100.0)).unwrap_or_default()
-}
-
-fn cells(row: &Row, digits: u32) -> Vec<String> {
-    let money = |v: i64| format_scaled(v, digits);
-    let f: &Figures = &row.current;
-    vec![
-        row.key.clone(),
-        row.label.clone(),
-        money(f.net),
-        money(f.tax),
-        money(f.gross),
-        money(f.discount),
-        f.bills.to_string(),
-        f.returns.to_string(),
-        f.customers.map(|c| c.to_string()).unwrap_or_default(),
-        format!("{:.3}", f.items),
-        format!("{:.2}", f.items_per_bill),
-        money(f.average_bill.round() as i64),
-        format!("{:.1}%", f.member_share * 100.0),
-        money(row.previous.net),
-        percent(row.period_growth),
-        percent(row.year_growth),
-    ]
-}
-
-/// Every row and then the total, one CSV record each, with a header.
-fn csv_of(report: &SalesReport, digits: u32) -> Result<String> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(COLUMNS)?;
-    for row in report.rows.iter().chain(std::iter::once(&report.total)) {
-        out.write_record(cells(row, digits))?;
-    }
-    Ok(String::from_utf8(out.into_inner()?)?)
 }
 
 fn table_of(report: &SalesReport, digits: u32) -> String {

@@ -25,16 +25,21 @@
 //!   days ([`zones`]), and the rollups the sales reports read;
 //! - [`sequence`]: a terminal's acknowledgement and the gaps above it, bounded;
 //! - [`schedule`]: what `hq serve` runs by itself (daily expiry, the lists when due).
+//! - [`staff`]: staff accounts and roles (scoped to stores), sessions, the audit log and
+//!   member search; [`console`]: the web back office at `/console` on top of them and the
+//!   API ([`adjustments`]: manual points adjustments; [`tills`]: the registered terminals);
 //! - [`member_value`]: RFM scores and segments, the Pareto table, tier migration, members
 //!   slipping away, saved segments; [`campaigns`]: coupon issues', deals' and list
 //!   periods' results, with the lists' lift over a hold-out group.
 
+pub mod adjustments;
 pub mod admin;
 pub mod anchors;
 pub mod api;
 pub mod campaigns;
 pub mod catalogue;
 pub mod complaints;
+pub mod console;
 pub mod db;
 pub mod error;
 pub mod holdout;
@@ -52,7 +57,9 @@ pub mod sale_lines;
 pub mod schedule;
 pub mod sender;
 mod sequence;
+pub mod staff;
 pub mod store;
+pub mod tills;
 pub mod zones;
 
 use std::net::SocketAddr;
@@ -93,7 +100,10 @@ pub async fn serve_tls(
     println!("HQ listening on https://{addr}/");
     let server = axum_server::from_tcp_rustls(listener, tls)?;
     with_limits(server, settings.header_timeout)
-        .serve(api::router(store, settings).into_make_service())
+        .serve(
+            api::router(store, settings)
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
         .await
         .context("HQ service stopped")?;
     Ok(())
@@ -107,7 +117,10 @@ pub async fn serve(store: HqStore, listen: SocketAddr, settings: api::ApiSetting
     println!("HQ listening on http://{addr}/");
     let server = axum_server::from_tcp(listener)?;
     with_limits(server, settings.header_timeout)
-        .serve(api::router(store, settings).into_make_service())
+        .serve(
+            api::router(store, settings)
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
         .await
         .context("HQ service stopped")?;
     Ok(())

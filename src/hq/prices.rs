@@ -17,7 +17,7 @@ use crate::domain::product::Product;
 
 /// One store price as HQ staff send it: the product and its price as a decimal string in
 /// the product's currency (`"1.50"`), or `null` to go back to the chain's price.
-#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StorePrice {
     pub gtin: String,

@@ -1,5 +1,6 @@
 //! Who is asking: a terminal by its bearer token (scoped to one store and terminal), or
-//! HQ staff tools by the admin token.
+//! HQ staff: a person by their console session ([`super::session`]) or scripts by the
+//! admin token, both as a [`Staff`] principal whose role and stores each route checks.
 
 use std::sync::atomic::Ordering;
 
@@ -10,6 +11,7 @@ use axum::http::request::Parts;
 
 use super::AppState;
 use super::error::ApiError;
+use crate::hq::staff::{Forbidden, Permission, Principal};
 use crate::hq::store::TerminalId;
 
 impl AppState {
@@ -60,7 +62,7 @@ impl FromRequestParts<AppState> for Authenticated {
 }
 
 /// Whether the request carries the admin token (never when the admin API is off).
-pub(super) fn is_admin(parts: &Parts, state: &AppState) -> bool {
+pub(crate) fn is_admin(parts: &Parts, state: &AppState) -> bool {
     let Some(expected) = &state.admin_token else {
         return false;
     };
@@ -74,7 +76,48 @@ pub(super) fn is_admin(parts: &Parts, state: &AppState) -> bool {
     })
 }
 
-/// HQ staff, by the admin bearer token.
+/// HQ staff: the admin token (every right), or a staff session (its role and stores).
+/// Without either: 401; a bearer token with the admin API off: 403.
+pub struct Staff(pub Principal);
+
+impl Staff {
+    /// This principal, if its role may do `what`; 403 otherwise.
+    pub fn may(&self, what: Permission) -> Result<&Principal, ApiError> {
+        self.0.require(what)?;
+        Ok(&self.0)
+    }
+}
+
+impl From<Forbidden> for ApiError {
+    fn from(f: Forbidden) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", f.0)
+    }
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if bearer(parts).is_none()
+            && let Some(super::session::SessionStaff(session)) = parts.extensions.get()
+        {
+            state.metrics.requests.fetch_add(1, Ordering::Relaxed);
+            return Ok(Staff(session.principal.clone()));
+        }
+        if bearer(parts).is_none() {
+            state.metrics.refused.fetch_add(1, Ordering::Relaxed);
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "log in to the console, or send Authorization: Bearer <admin token>",
+            ));
+        }
+        Admin::from_request_parts(parts, state).await?;
+        Ok(Staff(Principal::admin_token()))
+    }
+}
+
+/// HQ staff tools, by the admin bearer token.
 pub struct Admin;
 
 impl FromRequestParts<AppState> for Admin {
@@ -95,7 +138,7 @@ impl FromRequestParts<AppState> for Admin {
             Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
-                "send Authorization: Bearer <admin token>",
+                "log in to the console, or send Authorization: Bearer <admin token>",
             ))
         }
     }

@@ -15,11 +15,13 @@ use serde::Deserialize;
 use std::sync::atomic::Ordering;
 
 use super::AppState;
-use super::auth::{Admin, Authenticated};
+use super::audit::audited;
+use super::auth::{Authenticated, Staff};
 use super::error::{AdminRefusals, ApiError, BodyRefusals, ErrorAnswer, TerminalRefusals};
 use crate::hq::complaints::report::ComplaintReport;
-use crate::hq::complaints::store::{ComplaintError, ListFilter, ListedCase};
+use crate::hq::complaints::store::{ComplaintError, ListFilter, ListedCase, MAX_LIST};
 use crate::hq::complaints::{CaseWithSteps, MemberCase, NewComplaint, StepRequest, TillNote};
+use crate::hq::staff::{Permission, Principal, Scope};
 
 impl From<ComplaintError> for ApiError {
     fn from(e: ComplaintError) -> ApiError {
@@ -46,7 +48,7 @@ fn bad_query(r: QueryRejection) -> ApiError {
     post,
     path = "/v1/complaints",
     tag = "complaints",
-    security(("admin" = [])),
+    security(("admin" = []), ("session" = [])),
     request_body = NewComplaint,
     responses(
         (status = 201, description = "The new case", body = CaseWithSteps),
@@ -57,12 +59,83 @@ fn bad_query(r: QueryRejection) -> ApiError {
 )]
 pub async fn record(
     State(state): State<AppState>,
-    _: Admin,
+    staff: Staff,
     body: Result<Json<NewComplaint>, JsonRejection>,
 ) -> Result<(StatusCode, Json<CaseWithSteps>), ApiError> {
-    let Json(new) = body?;
+    let who = staff.may(Permission::Complaints)?;
+    let Json(mut new) = body?;
+    if who.scope() != Scope::Chain {
+        // A store manager records complaints about their own stores only.
+        new.store_id = who.one_store(new.store_id.as_deref())?;
+    }
     let case = state.store.record_complaint(&new, Utc::now()).await?;
+    let after = serde_json::to_value(&case.case).ok();
+    audited(&state, who, "complaint.record", &case.case.id, None, after).await?;
     Ok((StatusCode::CREATED, Json(case)))
+}
+
+/// The cases `filter` lists, of the stores `who` sees (a store manager's, when no store is
+/// named: each of theirs), newest first.
+pub async fn list_as(
+    state: &AppState,
+    who: &Principal,
+    filter: &ListFilter,
+) -> Result<Vec<ListedCase>, ApiError> {
+    who.require(Permission::Complaints)?;
+    let now = Utc::now();
+    match (who.scope(), &filter.store) {
+        (Scope::Chain, _) => Ok(state.store.complaints(filter, now).await?),
+        (Scope::Stores(_), Some(s)) => {
+            who.check_store(s)?;
+            Ok(state.store.complaints(filter, now).await?)
+        }
+        (Scope::Stores(stores), None) => {
+            let mut all = Vec::new();
+            for s in stores {
+                let one = ListFilter {
+                    store: Some(s),
+                    ..filter.clone()
+                };
+                all.extend(state.store.complaints(&one, now).await?);
+            }
+            all.sort_by_key(|c| std::cmp::Reverse(c.case.opened_at));
+            all.truncate(filter.limit.unwrap_or(MAX_LIST).clamp(1, MAX_LIST) as usize);
+            Ok(all)
+        }
+    }
+}
+
+/// A case with its steps, if `who` sees its store.
+pub async fn show_as(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+) -> Result<CaseWithSteps, ApiError> {
+    who.require(Permission::Complaints)?;
+    let case = state.store.complaint(id, Utc::now()).await?;
+    who.check_store(&case.case.store_id)?;
+    Ok(case)
+}
+
+/// A step on a case of a store `who` sees, audited with the case before and after.
+pub async fn step_as(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+    step: &StepRequest,
+) -> Result<CaseWithSteps, ApiError> {
+    let before = show_as(state, who, id).await?;
+    let after = state.store.complaint_step(id, step, Utc::now()).await?;
+    audited(
+        state,
+        who,
+        "complaint.step",
+        id,
+        serde_json::to_value(&before.case).ok(),
+        serde_json::to_value(&after.case).ok(),
+    )
+    .await?;
+    Ok(after)
 }
 
 /// Cases, newest first: by state, store and member, or only those past a deadline they
@@ -71,7 +144,7 @@ pub async fn record(
     get,
     path = "/v1/complaints",
     tag = "complaints",
-    security(("admin" = [])),
+    security(("admin" = []), ("session" = [])),
     params(ListFilter),
     responses(
         (status = 200, description = "The cases", body = Vec<ListedCase>),
@@ -81,11 +154,11 @@ pub async fn record(
 )]
 pub async fn list(
     State(state): State<AppState>,
-    _: Admin,
+    staff: Staff,
     filter: Result<Query<ListFilter>, QueryRejection>,
 ) -> Result<Json<Vec<ListedCase>>, ApiError> {
     let Query(filter) = filter.map_err(bad_query)?;
-    Ok(Json(state.store.complaints(&filter, Utc::now()).await?))
+    Ok(Json(list_as(&state, &staff.0, &filter).await?))
 }
 
 /// A case with every step (handler, note, time).
@@ -93,7 +166,7 @@ pub async fn list(
     get,
     path = "/v1/complaints/{id}",
     tag = "complaints",
-    security(("admin" = [])),
+    security(("admin" = []), ("session" = [])),
     params(("id" = String, Path, description = "The case's id")),
     responses(
         (status = 200, description = "The case", body = CaseWithSteps),
@@ -103,10 +176,10 @@ pub async fn list(
 )]
 pub async fn show(
     State(state): State<AppState>,
-    _: Admin,
+    staff: Staff,
     Path(id): Path<String>,
 ) -> Result<Json<CaseWithSteps>, ApiError> {
-    Ok(Json(state.store.complaint(&id, Utc::now()).await?))
+    Ok(Json(show_as(&state, &staff.0, &id).await?))
 }
 
 /// Take a step on a case: move it (`to_state`: open → in_progress → resolved (with an
@@ -117,7 +190,7 @@ pub async fn show(
     post,
     path = "/v1/complaints/{id}/steps",
     tag = "complaints",
-    security(("admin" = [])),
+    security(("admin" = []), ("session" = [])),
     params(("id" = String, Path, description = "The case's id")),
     request_body = StepRequest,
     responses(
@@ -130,14 +203,13 @@ pub async fn show(
 )]
 pub async fn step(
     State(state): State<AppState>,
-    _: Admin,
+    staff: Staff,
     Path(id): Path<String>,
     body: Result<Json<StepRequest>, JsonRejection>,
 ) -> Result<Json<CaseWithSteps>, ApiError> {
+    let who = staff.may(Permission::Complaints)?;
     let Json(step) = body?;
-    Ok(Json(
-        state.store.complaint_step(&id, &step, Utc::now()).await?,
-    ))
+    Ok(Json(step_as(&state, who, &id, &step).await?))
 }
 
 /// The report's range of days.
@@ -159,7 +231,7 @@ pub struct ReportRange {
     get,
     path = "/v1/reports/complaints",
     tag = "complaints",
-    security(("admin" = [])),
+    security(("admin" = []), ("session" = [])),
     params(ReportRange),
     responses(
         (status = 200, description = "The report", body = ComplaintReport),
@@ -170,9 +242,17 @@ pub struct ReportRange {
 )]
 pub async fn report(
     State(state): State<AppState>,
-    _: Admin,
+    staff: Staff,
     range: Result<Query<ReportRange>, QueryRejection>,
 ) -> Result<Json<ComplaintReport>, ApiError> {
+    let who = staff.may(Permission::Complaints)?;
+    if who.scope() != Scope::Chain {
+        return Err(crate::hq::staff::Forbidden(format!(
+            "the complaints report covers the whole chain; {} sees their stores' cases in the queue",
+            who.login
+        ))
+        .into());
+    }
     let Query(range) = range.map_err(bad_query)?;
     Ok(Json(
         state.store.complaint_report(range.from, range.to).await?,

@@ -26,6 +26,16 @@ pub struct ErrorAnswer {
 }
 
 impl ApiError {
+    /// The answer's status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// What the answer says.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
@@ -114,10 +124,11 @@ pub enum TerminalRefusals {
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)] // Only read by the OpenAPI document.
 pub enum AdminRefusals {
-    /// Not the admin token.
+    /// Neither the admin token nor an open staff session.
     #[response(status = 401)]
     Unauthorized(ErrorAnswer),
-    /// The admin API is off (no `hq.admin_token`).
+    /// The admin API is off (no `hq.admin_token`), the staff member's role or stores do
+    /// not allow this, or a change in a session without its CSRF token.
     #[response(status = 403)]
     Disabled(ErrorAnswer),
     /// HQ cannot reach its database; retry later.

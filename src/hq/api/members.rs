@@ -10,7 +10,7 @@
 use std::sync::atomic::Ordering;
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -19,12 +19,14 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::{Authenticated, is_admin};
-use super::error::{ApiError, ErrorAnswer};
+use super::auth::{Authenticated, Staff, is_admin};
+use super::error::{AdminRefusals, ApiError, BodyRefusals, ErrorAnswer};
+use crate::hq::adjustments::{AdjustRequest, Adjusted};
 use crate::hq::member_view::{DEFAULT_BILLS, MAX_BILLS, MemberView, ViewAsk};
+use crate::hq::staff::{Permission, Principal};
 use crate::hq::store::TerminalId;
 
-/// Who asks for a view: HQ staff, or one store's till.
+/// Who asks for a view: HQ staff whose role reads members, or one store's till.
 pub enum Caller {
     Staff,
     Till(TerminalId),
@@ -38,9 +40,72 @@ impl FromRequestParts<AppState> for Caller {
             state.metrics.requests.fetch_add(1, Ordering::Relaxed);
             return Ok(Caller::Staff);
         }
+        if parts
+            .extensions
+            .get::<super::session::SessionStaff>()
+            .is_some()
+        {
+            let staff = Staff::from_request_parts(parts, state).await?;
+            staff.may(Permission::MembersRead)?;
+            return Ok(Caller::Staff);
+        }
         let Authenticated(till) = Authenticated::from_request_parts(parts, state).await?;
         Ok(Caller::Till(till))
     }
+}
+
+/// Adjust a member's points by hand (positive adds, negative takes; a reason is required),
+/// as an `adjust` transfer on their ledger, audited with the balance before and after. A
+/// debit beyond the balance is refused (422) and changes nothing. Admins and customer
+/// service.
+#[utoipa::path(
+    post,
+    path = "/v1/members/{id}/adjustments",
+    tag = "members",
+    security(("admin" = []), ("session" = [])),
+    params(("id" = String, Path, description = "The member's number")),
+    request_body = AdjustRequest,
+    responses(
+        (status = 201, description = "The adjustment made", body = Adjusted),
+        (status = 404, description = "HQ has no such member", body = ErrorAnswer),
+        BodyRefusals,
+        AdminRefusals,
+    )
+)]
+pub async fn adjust_points(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    body: Result<Json<AdjustRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<Adjusted>), ApiError> {
+    let who = staff.may(Permission::PointsAdjust)?;
+    let Json(ask) = body?;
+    adjust_as(&state, who, &id, &ask)
+        .await
+        .map(|a| (StatusCode::CREATED, Json(a)))
+}
+
+/// [`adjust_points`] for `who` (the console's form calls it too).
+pub async fn adjust_as(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+    ask: &AdjustRequest,
+) -> Result<Adjusted, ApiError> {
+    who.require(Permission::PointsAdjust)?;
+    ask.check()
+        .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m))?;
+    state
+        .store
+        .adjust_points(id, ask, who)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_member",
+                format!("HQ has no member {id}"),
+            )
+        })
 }
 
 /// Which page of the member's bills, and (for a till) the card presented.
@@ -73,7 +138,7 @@ pub struct ViewQuery {
     get,
     path = "/v1/members/{id}/view",
     tag = "members",
-    security(("admin" = []), ("terminal" = [])),
+    security(("admin" = []), ("session" = []), ("terminal" = [])),
     params(
         ("id" = String, Path, description = "The member's number", pattern = "^[^\\s]{1,64}$"),
         ViewQuery,

@@ -23,11 +23,13 @@ use utoipa_axum::routes;
 
 use super::store::HqStore;
 
-mod auth;
+pub mod audit;
+pub mod auth;
 pub mod complaints;
 pub mod error;
 pub mod members;
 pub mod reports;
+pub mod session;
 pub mod staff;
 pub mod terminal;
 pub mod value;
@@ -65,6 +67,10 @@ pub struct ApiSettings {
     /// HQ's coupon-signing key and list settings, for lists a store asks for one member
     /// (`POST /v1/lists/{member}`); none answers those asks 503.
     pub lists: Option<Arc<ListSigner>>,
+    /// How long a console session may go unused (`hq.session_idle_minutes`).
+    pub session_idle: std::time::Duration,
+    /// Whether session cookies are `Secure` (HQ serves HTTPS).
+    pub secure_cookies: bool,
 }
 
 impl Default for ApiSettings {
@@ -76,6 +82,8 @@ impl Default for ApiSettings {
             header_timeout: std::time::Duration::from_secs(hq.header_timeout),
             body_timeout: std::time::Duration::from_secs(hq.body_timeout),
             lists: None,
+            session_idle: std::time::Duration::from_secs(hq.session_idle_minutes * 60),
+            secure_cookies: false,
         }
     }
 }
@@ -110,6 +118,8 @@ impl ApiSettings {
             header_timeout: std::time::Duration::from_secs(hq.header_timeout),
             body_timeout: std::time::Duration::from_secs(hq.body_timeout),
             lists: None,
+            session_idle: std::time::Duration::from_secs(hq.session_idle_minutes * 60),
+            secure_cookies: hq.tls_cert.is_some() && hq.tls_key.is_some(),
         }
     }
 }
@@ -129,6 +139,17 @@ pub struct AppState {
     lookups: Arc<LookupLimiter>,
     list_asks: Arc<LookupLimiter>,
     lists: Option<Arc<ListSigner>>,
+    /// The console's session settings.
+    pub console: Arc<ConsoleSettings>,
+}
+
+/// How staff sessions behave.
+#[derive(Debug, Clone)]
+pub struct ConsoleSettings {
+    /// How long a session may go unused.
+    pub idle: chrono::TimeDelta,
+    /// Whether the session cookie is `Secure`.
+    pub secure: bool,
 }
 
 /// Every route of the API with its OpenAPI description.
@@ -168,6 +189,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(complaints::report))
         .routes(routes!(complaints::member_cases))
         .routes(routes!(complaints::till_note))
+        .routes(routes!(members::adjust_points))
+        .routes(routes!(audit::list))
 }
 
 /// The OpenAPI document of the API, derived from its handlers and types.
@@ -200,9 +223,20 @@ pub fn router(store: HqStore, settings: ApiSettings) -> Router {
             std::num::NonZeroU32::new(LIST_ASKS_PER_MINUTE).expect("a positive constant"),
         ))),
         lists: settings.lists,
+        console: Arc::new(ConsoleSettings {
+            idle: chrono::TimeDelta::from_std(settings.session_idle)
+                .unwrap_or(chrono::TimeDelta::minutes(30)),
+            secure: settings.secure_cookies,
+        }),
     };
     let (router, _) = routes().split_for_parts();
     router
+        .merge(crate::hq::console::router())
+        // Staff sessions and CSRF, for the console and the API alike.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::layer,
+        ))
         // A batch of 500 sales is a few megabytes; the default 2 MB is too tight.
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         // A client that sends its body slowly is cut off (its headers: see `hq::serve`).
@@ -217,7 +251,7 @@ pub fn router(store: HqStore, settings: ApiSettings) -> Router {
 #[openapi(
     info(
         title = "StorePOS HQ",
-        description = "Headquarters service for StorePOS terminals: event ingest (exactly once), cross-store member lookup, the stores' data sets, the admin API, health and metrics. Terminal requests carry `Authorization: Bearer <token>` from `storepos hq register`; staff tools carry `hq.admin_token`."
+        description = "Headquarters service for StorePOS terminals: event ingest (exactly once), cross-store member lookup, the stores' data sets, the admin API, health and metrics. Terminal requests carry `Authorization: Bearer <token>` from `storepos hq register`; staff tools carry `hq.admin_token`, or a staff member's console session cookie (with the session's CSRF token on every change), limited by the staff member's role and stores."
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -228,6 +262,7 @@ pub fn router(store: HqStore, settings: ApiSettings) -> Router {
         (name = "members", description = "The chain-wide member view: HQ staff, or the till serving the member"),
         (name = "reports", description = "What the chain sold, for HQ staff (admin token)"),
         (name = "complaints", description = "Complaint handling by HQ staff, with the admin token"),
+        (name = "staff", description = "HQ staff's own records: the audit log of their changes"),
         (name = "service", description = "Health, metrics and this document"),
     )
 )]
@@ -238,7 +273,9 @@ struct SecuritySchemes;
 
 impl utoipa::Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
         let components = openapi.components.get_or_insert_with(Default::default);
         let bearer = |description: &str| {
             SecurityScheme::Http(
@@ -253,6 +290,13 @@ impl utoipa::Modify for SecuritySchemes {
             bearer("A terminal's token from `storepos hq register`: one store's terminal"),
         );
         components.add_security_scheme("admin", bearer("`hq.admin_token`"));
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                session::COOKIE,
+                "A staff member's console session (log in at /console/login); its role and stores limit what it may do, and every change carries the session's CSRF token in `X-CSRF-Token`",
+            ))),
+        );
     }
 }
 
@@ -378,7 +422,7 @@ mod tests {
         let ops = operations();
         assert_eq!(
             ops.len(),
-            35,
+            37,
             "{:?}",
             ops.iter().map(|o| &o.0).collect::<Vec<_>>()
         );
@@ -397,10 +441,12 @@ mod tests {
                 || path.starts_with("/v1/reports/")
                 || op.tags.iter().flatten().any(|t| t == "complaints")
                 || super::value::PATHS.contains(&path.as_str())
+                || path == "/v1/audit"
+                || path == "/v1/members/{id}/adjustments"
             {
-                &["admin"]
+                &["admin", "session"]
             } else if path == "/v1/members/{id}/view" {
-                &["admin", "terminal"]
+                &["admin", "session", "terminal"]
             } else {
                 &["terminal"]
             };

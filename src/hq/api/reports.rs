@@ -1,4 +1,5 @@
-//! The sales report for HQ staff tools (admin token): `GET /v1/reports/sales`.
+//! The sales report for HQ staff (admin token or staff session): `GET /v1/reports/sales`.
+//! A store manager reads their own stores' reports only.
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -6,15 +7,16 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::Admin;
+use super::auth::Staff;
 use super::error::{AdminRefusals, ApiError, ErrorAnswer};
 use crate::hq::reports::{By, Period, PeriodKind, ReportError, SalesQuery, SalesReport};
+use crate::hq::staff::{Permission, Principal};
 
 /// Most best and worst selling products one report lists.
 pub const MOST_RANKED: usize = 100;
 
 /// What the sales report is asked for (all optional).
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SalesParams {
     /// `day`, `week` (ISO, Monday to Sunday), `month` (default), `quarter` or `year`.
@@ -73,7 +75,7 @@ pub fn today() -> chrono::NaiveDate {
     get,
     path = "/v1/reports/sales",
     tag = "reports",
-    security(("admin" = [])),
+    security(("admin" = []), ("session" = [])),
     params(SalesParams),
     responses(
         (status = 200, description = "The report", body = SalesReport),
@@ -84,16 +86,28 @@ pub fn today() -> chrono::NaiveDate {
 )]
 pub async fn sales(
     State(state): State<AppState>,
-    _: Admin,
+    staff: Staff,
     params: Result<Query<SalesParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<SalesReport>, ApiError> {
     let Query(params) = params
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.body_text()))?;
-    let query = params
+    Ok(Json(sales_as(&state, &staff.0, &params).await?))
+}
+
+/// The sales report `params` ask for, as `who` may see it: a store manager's report is of
+/// one of their stores (their only store when none is named), never the chain's.
+pub async fn sales_as(
+    state: &AppState,
+    who: &Principal,
+    params: &SalesParams,
+) -> Result<SalesReport, ApiError> {
+    who.require(Permission::Reports)?;
+    let mut query = params
         .query(today())
         .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m))?;
+    query.store = who.one_store(query.store.as_deref())?;
     match state.store.sales_report(&query).await {
-        Ok(report) => Ok(Json(report)),
+        Ok(report) => Ok(report),
         Err(ReportError::UnknownStore(s)) => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "unknown_store",

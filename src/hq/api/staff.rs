@@ -8,13 +8,15 @@ use axum::extract::{Path, State};
 use serde::Serialize;
 
 use super::AppState;
-use super::auth::Admin;
+use super::audit::{audited, ids};
+use super::auth::Staff;
 use super::error::{AdminRefusals, ApiError, BodyRefusals};
 use crate::domain::product::Product;
 use crate::domain::promotion::Promotion;
 use crate::hq::admin::Reconciliation;
 use crate::hq::catalogue::NewOperator;
 use crate::hq::prices::StorePrice;
+use crate::hq::staff::Permission;
 use crate::settings::StoreSettings;
 
 /// How many records a change stored.
@@ -28,17 +30,20 @@ pub struct Stored {
     put,
     path = "/v1/admin/products",
     tag = "admin",
-    security(("admin" = [])),
+    security(("admin" = []), ("session" = [])),
     request_body = Vec<Product>,
     responses((status = 200, description = "Stored, all or nothing", body = Stored), BodyRefusals, AdminRefusals)
 )]
 pub async fn put_products(
     State(state): State<AppState>,
-    _: Admin,
+    staff: Staff,
     body: Result<Json<Vec<Product>>, JsonRejection>,
 ) -> Result<Json<Stored>, ApiError> {
+    let who = staff.may(Permission::Catalogue)?;
     let Json(products) = body?;
     let n = state.store.put_products(&products).await?;
+    let after = serde_json::json!({ "stored": n, "gtins": ids(products.iter().map(|p| p.gtin.to_string())) });
+    audited(&state, who, "products.put", "catalogue", None, Some(after)).await?;
     Ok(Json(Stored { stored: n as u64 }))
 }
 
@@ -49,19 +54,23 @@ pub async fn put_products(
     put,
     path = "/v1/admin/prices/{store}",
     tag = "admin",
-    security(("admin" = [])),
+    security(("admin" = []), ("session" = [])),
     params(("store" = String, Path, description = "The store's id")),
     request_body = Vec<StorePrice>,
     responses((status = 200, description = "Stored, all or nothing", body = Stored), BodyRefusals, AdminRefusals)
 )]
 pub async fn put_prices(
     State(state): State<AppState>,
-    _: Admin,
+    staff: Staff,
     Path(store): Path<String>,
     body: Result<Json<Vec<StorePrice>>, JsonRejection>,
 ) -> Result<Json<Stored>, ApiError> {
+    let who = staff.may(Permission::Prices)?;
+    who.check_store(&store)?;
     let Json(prices) = body?;
     let n = state.store.put_store_prices(&store, &prices).await?;
+    let after = serde_json::json!({ "stored": n, "prices": prices });
+    audited(&state, who, "prices.put", &store, None, Some(after)).await?;
     Ok(Json(Stored { stored: n as u64 }))
 }
 
@@ -70,17 +79,28 @@ pub async fn put_prices(
     put,
     path = "/v1/admin/promotions",
     tag = "admin",
-    security(("admin" = [])),
+    security(("admin" = []), ("session" = [])),
     request_body = Vec<Promotion>,
     responses((status = 200, description = "Stored, all or nothing", body = Stored), BodyRefusals, AdminRefusals)
 )]
 pub async fn put_promotions(
     State(state): State<AppState>,
-    _: Admin,
+    staff: Staff,
     body: Result<Json<Vec<Promotion>>, JsonRejection>,
 ) -> Result<Json<Stored>, ApiError> {
+    let who = staff.may(Permission::Catalogue)?;
     let Json(promotions) = body?;
     let n = state.store.put_promotions(&promotions).await?;
+    let after = serde_json::json!({ "stored": n, "promotions": promotions });
+    audited(
+        &state,
+        who,
+        "promotions.put",
+        "promotions",
+        None,
+        Some(after),
+    )
+    .await?;
     Ok(Json(Stored { stored: n as u64 }))
 }
 
@@ -89,17 +109,21 @@ pub async fn put_promotions(
     put,
     path = "/v1/admin/operators",
     tag = "admin",
-    security(("admin" = [])),
+    security(("admin" = []), ("session" = [])),
     request_body = Vec<NewOperator>,
     responses((status = 200, description = "Stored, all or nothing", body = Stored), BodyRefusals, AdminRefusals)
 )]
 pub async fn put_operators(
     State(state): State<AppState>,
-    _: Admin,
+    staff: Staff,
     body: Result<Json<Vec<NewOperator>>, JsonRejection>,
 ) -> Result<Json<Stored>, ApiError> {
+    let who = staff.may(Permission::Catalogue)?;
     let Json(operators) = body?;
     let n = state.store.put_operators(&operators).await?;
+    // Never the PINs: who was stored, where.
+    let after = serde_json::json!({ "stored": n, "operators": ids(operators.iter().map(|o| format!("{}/{}", o.store_id, o.id))) });
+    audited(&state, who, "operators.put", "operators", None, Some(after)).await?;
     Ok(Json(Stored { stored: n as u64 }))
 }
 
@@ -109,19 +133,22 @@ pub async fn put_operators(
     put,
     path = "/v1/admin/settings/{store}",
     tag = "admin",
-    security(("admin" = [])),
+    security(("admin" = []), ("session" = [])),
     params(("store" = String, Path, description = "The store's id")),
     request_body = StoreSettings,
     responses((status = 200, description = "Stored, all or nothing", body = Stored), BodyRefusals, AdminRefusals)
 )]
 pub async fn put_settings(
     State(state): State<AppState>,
-    _: Admin,
+    staff: Staff,
     Path(store): Path<String>,
     body: Result<Json<StoreSettings>, JsonRejection>,
 ) -> Result<Json<Stored>, ApiError> {
+    let who = staff.may(Permission::Catalogue)?;
     let Json(settings) = body?;
     state.store.put_settings(&store, &settings).await?;
+    let after = serde_json::to_value(&settings).ok();
+    audited(&state, who, "settings.put", &store, None, after).await?;
     Ok(Json(Stored { stored: 1 }))
 }
 
@@ -131,12 +158,13 @@ pub async fn put_settings(
     get,
     path = "/v1/admin/report",
     tag = "admin",
-    security(("admin" = [])),
+    security(("admin" = []), ("session" = [])),
     responses((status = 200, description = "The report", body = Reconciliation), AdminRefusals)
 )]
 pub async fn report(
     State(state): State<AppState>,
-    _: Admin,
+    staff: Staff,
 ) -> Result<Json<Reconciliation>, ApiError> {
+    staff.may(Permission::Reconciliation)?;
     Ok(Json(state.store.reconciliation().await?))
 }

@@ -12,7 +12,8 @@ use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use super::auth::Admin;
+use super::audit::audited;
+use super::auth::Staff;
 use super::error::{AdminRefusals, ApiError, BodyRefusals, ErrorAnswer};
 use crate::hq::campaigns::CampaignReport;
 use crate::hq::member_value::segments::{
@@ -21,6 +22,7 @@ use crate::hq::member_value::segments::{
 use crate::hq::member_value::{
     Migration, MigrationBy, SLIPPING_FACTOR, SlippingMember, ValueReport,
 };
+use crate::hq::staff::Permission;
 use crate::hq::store::HqError;
 
 /// The paths of this module (all behind the admin token).
@@ -85,7 +87,7 @@ pub struct AsOfQuery {
     get,
     path = "/v1/members/value",
     tag = "member value",
-    security(("admin" = [])),
+    security(("admin" = []), ("session" = [])),
     params(AsOfQuery),
     responses(
         (status = 200, description = "Segments and the Pareto table (zeros when nothing sold)", body = ValueReport),
@@ -95,9 +97,10 @@ pub struct AsOfQuery {
 )]
 pub async fn member_value(
     State(state): State<AppState>,
-    _: Admin,
+    staff: Staff,
     q: Result<Query<AsOfQuery>, QueryRejection>,
 ) -> Result<Json<ValueReport>, ApiError> {
+    staff.may(Permission::Campaigns)?;
     let q = query_of(q)?;
     let as_of = day("as_of", q.as_of.as_deref(), yesterday())?;
     if q.recompute {
@@ -132,7 +135,7 @@ pub struct SlippingReport {
     get,
     path = "/v1/members/slipping",
     tag = "member value",
-    security(("admin" = [])),
+    security(("admin" = []), ("session" = [])),
     params(SlippingQuery),
     responses(
         (status = 200, description = "Members slipping away, most valuable first", body = SlippingReport),
@@ -142,9 +145,10 @@ pub struct SlippingReport {
 )]
 pub async fn slipping(
     State(state): State<AppState>,
-    _: Admin,
+    staff: Staff,
     q: Result<Query<SlippingQuery>, QueryRejection>,
 ) -> Result<Json<SlippingReport>, ApiError> {
+    staff.may(Permission::Campaigns)?;
     let q = query_of(q)?;
     let as_of = day("as_of", q.as_of.as_deref(), yesterday())?;
     let factor = q.factor.unwrap_or(SLIPPING_FACTOR);
@@ -180,7 +184,7 @@ pub struct MigrationQuery {
     get,
     path = "/v1/members/migration",
     tag = "member value",
-    security(("admin" = [])),
+    security(("admin" = []), ("session" = [])),
     params(MigrationQuery),
     responses(
         (status = 200, description = "The migration matrix (non-zero cells)", body = Migration),
@@ -190,9 +194,10 @@ pub struct MigrationQuery {
 )]
 pub async fn migration(
     State(state): State<AppState>,
-    _: Admin,
+    staff: Staff,
     q: Result<Query<MigrationQuery>, QueryRejection>,
 ) -> Result<Json<Migration>, ApiError> {
+    staff.may(Permission::Campaigns)?;
     let q = query_of(q)?;
     let today = Utc::now().date_naive();
     let from = day("from", Some(&q.from), today)?;
@@ -229,7 +234,7 @@ fn unknown_segment(id: &str) -> ApiError {
     put,
     path = "/v1/segments/{id}",
     tag = "member value",
-    security(("admin" = [])),
+    security(("admin" = []), ("session" = [])),
     params(("id" = String, Path, description = "1–40 letters, digits, '-' or '_'")),
     request_body = NewSegment,
     responses(
@@ -240,13 +245,24 @@ fn unknown_segment(id: &str) -> ApiError {
 )]
 pub async fn put_segment(
     State(state): State<AppState>,
-    _: Admin,
+    staff: Staff,
     Path(id): Path<String>,
     body: Result<Json<NewSegment>, JsonRejection>,
 ) -> Result<Json<SavedSegment>, ApiError> {
+    let who = staff.may(Permission::Campaigns)?;
     segment_id(&id)?;
     let Json(segment) = body?;
-    Ok(Json(state.store.put_segment(&id, &segment).await?))
+    let saved = state.store.put_segment(&id, &segment).await?;
+    audited(
+        &state,
+        who,
+        "segment.put",
+        &id,
+        None,
+        serde_json::to_value(&saved).ok(),
+    )
+    .await?;
+    Ok(Json(saved))
 }
 
 /// As of which day a segment is evaluated.
@@ -263,7 +279,7 @@ pub struct SegmentQuery {
     get,
     path = "/v1/segments/{id}/members",
     tag = "member value",
-    security(("admin" = [])),
+    security(("admin" = []), ("session" = [])),
     params(("id" = String, Path, description = "The segment's id"), SegmentQuery),
     responses(
         (status = 200, description = "The members", content(
@@ -277,11 +293,12 @@ pub struct SegmentQuery {
 )]
 pub async fn segment_members(
     State(state): State<AppState>,
-    _: Admin,
+    staff: Staff,
     Path(id): Path<String>,
     headers: HeaderMap,
     q: Result<Query<SegmentQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    staff.may(Permission::Campaigns)?;
     segment_id(&id)?;
     let q = query_of(q)?;
     let as_of = day("as_of", q.as_of.as_deref(), yesterday())?;
@@ -308,7 +325,7 @@ pub async fn segment_members(
     post,
     path = "/v1/segments/{id}/coupons",
     tag = "member value",
-    security(("admin" = [])),
+    security(("admin" = []), ("session" = [])),
     params(("id" = String, Path, description = "The segment's id"), SegmentQuery),
     request_body = CampaignRequest,
     responses(
@@ -320,11 +337,12 @@ pub async fn segment_members(
 )]
 pub async fn segment_coupons(
     State(state): State<AppState>,
-    _: Admin,
+    staff: Staff,
     Path(id): Path<String>,
     q: Result<Query<SegmentQuery>, QueryRejection>,
     body: Result<Json<CampaignRequest>, JsonRejection>,
 ) -> Result<Json<CampaignIssue>, ApiError> {
+    let who = staff.may(Permission::Campaigns)?;
     segment_id(&id)?;
     let q = query_of(q)?;
     let as_of = day("as_of", q.as_of.as_deref(), yesterday())?;
@@ -341,7 +359,11 @@ pub async fn segment_coupons(
         .issue_segment_coupons(&signer.key, &id, as_of, &request)
         .await
     {
-        Ok(Some(issue)) => Ok(Json(issue)),
+        Ok(Some(issue)) => {
+            let after = serde_json::to_value(&issue).ok();
+            audited(&state, who, "segment.coupons", &id, None, after).await?;
+            Ok(Json(issue))
+        }
         Ok(None) => Err(unknown_segment(&id)),
         Err(e) => match e.downcast::<HqError>() {
             Ok(e) => Err(ApiError::from(e)),
@@ -371,7 +393,7 @@ pub struct CampaignsQuery {
     get,
     path = "/v1/reports/campaigns",
     tag = "member value",
-    security(("admin" = [])),
+    security(("admin" = []), ("session" = [])),
     params(CampaignsQuery),
     responses(
         (status = 200, description = "The results (zeros for a period without lists)", body = CampaignReport),
@@ -381,9 +403,10 @@ pub struct CampaignsQuery {
 )]
 pub async fn campaigns(
     State(state): State<AppState>,
-    _: Admin,
+    staff: Staff,
     q: Result<Query<CampaignsQuery>, QueryRejection>,
 ) -> Result<Json<CampaignReport>, ApiError> {
+    staff.may(Permission::Campaigns)?;
     let q = query_of(q)?;
     let period = match q.period.as_deref() {
         Some(p) => Some(day("period", Some(p), yesterday())?),

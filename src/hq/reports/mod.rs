@@ -4,6 +4,7 @@
 //! [`crate::hq::HqStore::sales_report`] answers it with a [`sales::SalesReport`], read from
 //! the rollups that ingest keeps ([`crate::hq::sale_lines`]).
 
+pub mod csv;
 pub mod period;
 pub mod sales;
 

@@ -1,0 +1,257 @@
+//! The console's two languages: every label is a [`T`] with its English and Simplified
+//! Chinese text side by side, so a label without a translation does not compile. The
+//! language comes from `?lang=`, then the `lang` cookie, then `Accept-Language`.
+
+use axum::http::HeaderMap;
+
+/// A language of the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+impl Lang {
+    pub const fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh_CN",
+        }
+    }
+
+    /// The `lang` attribute of the page.
+    pub const fn html(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh-CN",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Lang> {
+        let t = text.trim().to_ascii_lowercase().replace('-', "_");
+        if t == "en" || t.starts_with("en_") {
+            Some(Lang::En)
+        } else if t == "zh" || t.starts_with("zh_") {
+            Some(Lang::Zh)
+        } else {
+            None
+        }
+    }
+
+    /// The language a request asks for: `?lang=`, the `lang` cookie, `Accept-Language`'s
+    /// first known language, else English.
+    pub fn of(query_lang: Option<&str>, headers: &HeaderMap) -> Lang {
+        query_lang
+            .and_then(Lang::parse)
+            .or_else(|| crate::hq::api::session::cookie(headers, "lang").and_then(Lang::parse))
+            .or_else(|| {
+                headers
+                    .get(axum::http::header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| {
+                        v.split(',')
+                            .filter_map(|p| Lang::parse(p.split(';').next().unwrap_or("")))
+                            .next()
+                    })
+            })
+            .unwrap_or(Lang::En)
+    }
+
+    pub fn t(self, t: T) -> &'static str {
+        t.text(self)
+    }
+}
+
+macro_rules! texts {
+    ($($key:ident => $en:literal, $zh:literal;)*) => {
+        /// A label of the console.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[allow(non_camel_case_types)]
+        pub enum T { $($key),* }
+
+        impl T {
+            pub const ALL: &'static [T] = &[$(T::$key),*];
+
+            pub const fn text(self, lang: Lang) -> &'static str {
+                match self {
+                    $(T::$key => match lang { Lang::En => $en, Lang::Zh => $zh }),*
+                }
+            }
+        }
+    };
+}
+
+texts! {
+    Console => "StorePOS HQ console", "StorePOS 总部控制台";
+    Login => "Log in", "登录";
+    Logout => "Log out", "退出登录";
+    LoginName => "Login", "账号";
+    Password => "Password", "密码";
+    LoginRefused => "Wrong login or password.", "账号或密码错误。";
+    LoginTooMany => "Too many failed logins: wait 15 minutes and try again.", "登录失败次数过多，请 15 分钟后再试。";
+    Dashboard => "Dashboard", "概览";
+    Members => "Members", "会员";
+    Complaints => "Complaints", "投诉";
+    Reports => "Reports", "报表";
+    Tills => "Tills", "收银机";
+    Audit => "Audit log", "审计日志";
+    Language => "中文", "English";
+    Today => "Today", "今天";
+    ThisWeek => "This week", "本周";
+    LastYear => "Last year", "去年同期";
+    Store => "Store", "门店";
+    Net => "Net sales", "净销售额";
+    Bills => "Bills", "单数";
+    Growth => "Year on year", "同比";
+    Search => "Search", "搜索";
+    SearchHint => "Card, phone, name or pinyin (e.g. zhangwei, zw)", "卡号、手机号、姓名或拼音（如 zhangwei、zw）";
+    NoneFound => "Nothing found.", "没有找到。";
+    Number => "Number", "编号";
+    Name => "Name", "姓名";
+    Phone => "Phone", "手机号";
+    HomeStore => "Home store", "所属门店";
+    Tier => "Tier", "等级";
+    Balance => "Points balance", "积分余额";
+    Matched => "Found by", "匹配方式";
+    Member => "Member", "会员";
+    Cards => "Cards", "会员卡";
+    Ledger => "Points ledger", "积分流水";
+    Kind => "Kind", "类型";
+    Points => "Points", "积分";
+    When => "When", "时间";
+    Source => "Source", "来源";
+    Adjust => "Adjust points", "调整积分";
+    Reason => "Reason", "原因";
+    Save => "Save", "保存";
+    Adjusted => "Points adjusted.", "积分已调整。";
+    Visits => "Visits", "到店次数";
+    History => "Recent bills", "最近购物";
+    Total => "Total", "合计";
+    OpenComplaints => "Open complaints", "未结投诉";
+    Queue => "Queue by deadline (overdue first)", "按时限排列（超时优先）";
+    Case => "Case", "投诉单";
+    State => "State", "状态";
+    Severity => "Severity", "严重程度";
+    Category => "Category", "类别";
+    Channel => "Channel", "渠道";
+    Opened => "Opened", "受理时间";
+    Due => "Resolve by", "解决时限";
+    Overdue => "Overdue", "已超时";
+    Handler => "Handler", "处理人";
+    Content => "Complaint", "投诉内容";
+    Steps => "Steps", "处理记录";
+    Note => "Note", "备注";
+    Outcome => "Outcome", "处理结果";
+    Satisfaction => "Satisfaction (1–5)", "满意度（1–5）";
+    Assign => "Assign", "分派";
+    Handle => "Start handling", "开始处理";
+    Resolve => "Resolve", "解决";
+    Close => "Close", "关闭";
+    Reopen => "Reopen", "重新打开";
+    AddNote => "Add note", "添加备注";
+    AllStates => "All states", "全部状态";
+    StateOpen => "Open", "待处理";
+    StateInProgress => "In progress", "处理中";
+    StateResolved => "Resolved", "已解决";
+    StateClosed => "Closed", "已关闭";
+    SevLow => "Low", "低";
+    SevNormal => "Normal", "一般";
+    SevHigh => "High", "高";
+    SevCritical => "Critical", "紧急";
+    Period => "Period", "周期";
+    Date => "Date", "日期";
+    By => "Rows by", "分组";
+    AllStores => "Whole chain", "全部门店";
+    Show => "Show", "查看";
+    DownloadCsv => "Download CSV", "下载 CSV";
+    Day => "Day", "日";
+    Week => "Week", "周";
+    Month => "Month", "月";
+    Quarter => "Quarter", "季度";
+    Year => "Year", "年";
+    ByChain => "Chain", "全连锁";
+    ByStore => "Store", "门店";
+    ByDepartment => "Department", "部门";
+    ByCategory => "Category", "品类";
+    ByProduct => "Product", "商品";
+    ByHour => "Hour", "小时";
+    Row => "Row", "行";
+    Current => "This period", "本期";
+    Previous => "Previous period", "上期";
+    Terminal => "Terminal", "收银机编号";
+    Registered => "Registered", "注册时间";
+    Acked => "Events received", "已收事件";
+    LastUpload => "Last upload", "最近上传";
+    Never => "never", "从未";
+    Staff => "Staff", "员工";
+    Action => "Action", "操作";
+    Target => "Target", "对象";
+    Before => "Before", "修改前";
+    After => "After", "修改后";
+    Filter => "Filter", "筛选";
+    Forbidden => "You may not see this page.", "您无权查看此页面。";
+    NotFound => "Not found.", "未找到。";
+    Refused => "Refused", "已拒绝";
+    Back => "Back", "返回";
+    RoleAdmin => "Administrator", "管理员";
+    RoleMarketing => "Marketing", "市场";
+    RoleCustomerService => "Customer service", "客服";
+    RoleFinance => "Finance", "财务";
+    RoleStoreManager => "Store manager", "店长";
+    NoData => "No sales in this period.", "本期没有销售。";
+    Chart => "Net sales, this period against last year", "净销售额：本期与去年同期";
+    CardBlocked => "blocked", "已冻结";
+    KindEarn => "earned", "获得";
+    KindRedeem => "redeemed", "兑换";
+    KindReverse => "reversed", "冲回";
+    KindExpire => "expired", "过期";
+    KindAdjust => "adjusted", "人工调整";
+    KindClawback => "clawed back", "追回";
+    ChannelCounter => "counter", "柜台";
+    ChannelPhone => "phone", "电话";
+    ChannelWeb => "web", "网站";
+    ChannelSocial => "social media", "社交媒体";
+    ChannelEmail => "e-mail", "电子邮件";
+    ChannelApp => "app", "应用";
+    OverdueResponse => "response overdue", "响应超时";
+    OverdueResolution => "resolution overdue", "解决超时";
+    Assignee => "Assign to (login)", "分派给（账号）";
+    Receipt => "Receipt", "小票";
+    Sale => "sale", "销售";
+    Return => "return", "退货";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_label_has_both_texts_and_the_chinese_is_chinese() {
+        for t in T::ALL {
+            assert!(!t.text(Lang::En).is_empty(), "{t:?}");
+            let zh = t.text(Lang::Zh);
+            assert!(!zh.is_empty(), "{t:?}");
+            // Every Chinese label but the language switch's has Han characters.
+            if *t != T::Language {
+                assert!(
+                    zh.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)),
+                    "{t:?}: {zh}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_language_comes_from_the_query_then_the_cookie_then_the_browser() {
+        let mut h = HeaderMap::new();
+        assert_eq!(Lang::of(None, &h), Lang::En);
+        h.insert(
+            "accept-language",
+            "zh-CN,zh;q=0.9,en;q=0.8".parse().unwrap(),
+        );
+        assert_eq!(Lang::of(None, &h), Lang::Zh);
+        h.insert("cookie", "lang=en".parse().unwrap());
+        assert_eq!(Lang::of(None, &h), Lang::En);
+        assert_eq!(Lang::of(Some("zh_CN"), &h), Lang::Zh);
+    }
+}
