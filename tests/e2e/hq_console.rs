@@ -333,13 +333,12 @@ fn staff_work_the_console_in_a_browser(db: Database) {
             .unwrap();
         let started = Instant::now();
         loop {
-            let found = c
-                .find(Locator::Css("#results"))
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            // htmx may swap the results between finding them and reading them: a stale
+            // element is read again on the next turn.
+            let found = match c.find(Locator::Css("#results")).await {
+                Ok(results) => results.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
             if found.contains("张伟") {
                 break;
             }
