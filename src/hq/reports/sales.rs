@@ -18,7 +18,7 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 
 use super::period::Period;
-use crate::hq::db::{Query, Tx};
+use crate::hq::db::{Query, Tx, query};
 use crate::hq::error::HqError;
 use crate::hq::store::HqStore;
 
@@ -181,17 +181,18 @@ struct Statements {
     ranked: HashMap<(bool, bool), String>,
 }
 
-static STATEMENTS: LazyLock<Statements> = LazyLock::new(|| {
-    // The chain is every store HQ knows (a store has its row before its first sale is
-    // stored, see `zones`): named so that each rollup is read a store at a time through
-    // its primary key, which leads with the store, rather than scanned whole.
-    let scope = |one: bool| {
-        if one {
-            " AND store_id = $3"
-        } else {
-            " AND store_id IN (SELECT store_id FROM stores)"
-        }
-    };
+/// The statements on PostgreSQL and on SQLite: they differ in how they name the chain.
+static STATEMENTS: LazyLock<Statements> =
+    LazyLock::new(|| statements(" AND store_id = ANY(ARRAY(SELECT store_id FROM stores))"));
+static SQLITE_STATEMENTS: LazyLock<Statements> =
+    LazyLock::new(|| statements(" AND store_id IN (SELECT store_id FROM stores)"));
+
+/// The chain is every store HQ knows (a store has its row before its first sale is stored,
+/// see `zones`): named so that each rollup is read a store at a time through its primary
+/// key, which leads with the store, rather than scanned whole. On PostgreSQL as an array,
+/// which the planner takes as index conditions whatever it guesses of `stores`' size.
+fn statements(chain: &'static str) -> Statements {
+    let scope = |one: bool| if one { " AND store_id = $3" } else { chain };
     let mut s = Statements {
         by_hour: HashMap::new(),
         customers: HashMap::new(),
@@ -298,10 +299,11 @@ static STATEMENTS: LazyLock<Statements> = LazyLock::new(|| {
         }
     }
     s
-});
+}
 
-fn statement(text: &'static str) -> Query {
-    Query::dialects(text, text)
+/// One statement, picked from both dialects' [`Statements`].
+fn statement(pick: impl Fn(&'static Statements) -> &'static String) -> Query {
+    Query::dialects(pick(&STATEMENTS), pick(&SQLITE_STATEMENTS))
 }
 
 fn scoped(q: Query, period: Period, store: Option<&str>) -> Query {
@@ -314,7 +316,6 @@ fn scoped(q: Query, period: Period, store: Option<&str>) -> Query {
 
 /// One period's rows of the query's breakdown.
 async fn sums(tx: &mut Tx, q: &SalesQuery, period: Period) -> Result<Sums, HqError> {
-    let st: &'static Statements = &STATEMENTS;
     let one = q.store.is_some();
     let store = q.store.as_deref();
     let mut rows = Sums::new();
@@ -325,7 +326,7 @@ async fn sums(tx: &mut Tx, q: &SalesQuery, period: Period) -> Result<Sums, HqErr
                 By::Store => "store",
                 _ => "hour",
             };
-            let found = scoped(statement(&st.by_hour[&(group, one)]), period, store)
+            let found = scoped(statement(|st| &st.by_hour[&(group, one)]), period, store)
                 .fetch_all(&mut *tx)
                 .await?;
             let mut items = HashMap::new();
@@ -349,7 +350,7 @@ async fn sums(tx: &mut Tx, q: &SalesQuery, period: Period) -> Result<Sums, HqErr
                     ),
                 );
             }
-            let customers = scoped(statement(&st.customers[&(group, one)]), period, store)
+            let customers = scoped(statement(|st| &st.customers[&(group, one)]), period, store)
                 .fetch_all(&mut *tx)
                 .await?;
             for r in customers {
@@ -368,9 +369,13 @@ async fn sums(tx: &mut Tx, q: &SalesQuery, period: Period) -> Result<Sums, HqErr
             } else {
                 "category"
             };
-            let found = scoped(statement(&st.by_category[&(group, one)]), period, store)
-                .fetch_all(&mut *tx)
-                .await?;
+            let found = scoped(
+                statement(|st| &st.by_category[&(group, one)]),
+                period,
+                store,
+            )
+            .fetch_all(&mut *tx)
+            .await?;
             for r in found {
                 rows.insert(
                     r.get(0),
@@ -390,7 +395,7 @@ async fn sums(tx: &mut Tx, q: &SalesQuery, period: Period) -> Result<Sums, HqErr
             }
         }
         By::Product => {
-            let found = scoped(statement(&st.by_product[&one]), period, store)
+            let found = scoped(statement(|st| &st.by_product[&one]), period, store)
                 .fetch_all(&mut *tx)
                 .await?;
             for r in found {
@@ -431,10 +436,9 @@ async fn total(tx: &mut Tx, q: &SalesQuery, period: Period) -> Result<Figures, H
 }
 
 async fn ranked(tx: &mut Tx, q: &SalesQuery, best: bool) -> Result<Vec<RankedProduct>, HqError> {
-    let st: &'static Statements = &STATEMENTS;
     let one = q.store.is_some();
     let rows = scoped(
-        statement(&st.ranked[&(one, best)]),
+        statement(|st| &st.ranked[&(one, best)]),
         q.period,
         q.store.as_deref(),
     )
@@ -456,7 +460,7 @@ async fn ranked(tx: &mut Tx, q: &SalesQuery, best: bool) -> Result<Vec<RankedPro
 
 /// Whether HQ knows `store_id` (a registered terminal or a store with settings or sales).
 async fn store_known(tx: &mut Tx, store_id: &str) -> Result<bool, HqError> {
-    let found = statement(
+    let found = query(
         "SELECT 1 FROM terminals WHERE store_id = $1
          UNION ALL SELECT 1 FROM stores WHERE store_id = $1
          UNION ALL SELECT 1 FROM store_settings WHERE store_id = $1
