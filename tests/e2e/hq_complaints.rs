@@ -1,9 +1,8 @@
 //! Complaint handling at HQ, on each backend: a till's complaint becomes one case however
 //! often its batch is sent; HQ staff work a case through its whole life, every step kept;
 //! an illegal step changes nothing; overdue lists follow the deadlines by severity; the
-//! report's figures match figures computed here on their own; a till of another store
-//! reads no more than a cashier needs and notes only what the rule allows; a note taken
-//! while HQ is away reaches it once.
+//! report's figures match figures computed here on their own. What tills read and note of
+//! complaints is in `hq_complaints_till`.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::{Value, json};
@@ -15,35 +14,32 @@ use crate::common::hq::{
 };
 use crate::on_each_backend;
 
-const ADMIN: &str = "staff-secret";
+pub(crate) const ADMIN: &str = "staff-secret";
 /// 李娜, a member of the demo store S001.
-const LI_NA: &str = "6200123412345678";
+pub(crate) const LI_NA: &str = "6200123412345678";
 /// Ana Souza, a member of store S002 only HQ knows.
-const ANA: &str = "7700000000001234";
+pub(crate) const ANA: &str = "7700000000001234";
 
 on_each_backend!(
     a_till_complaint_is_one_case_and_staff_work_it_through_its_life,
     overdue_lists_follow_the_deadlines_by_severity,
     the_report_matches_figures_computed_apart,
-    a_till_of_another_store_reads_and_notes_only_what_the_rule_allows,
-    a_note_taken_while_hq_is_away_reaches_it_once,
-    complaints_held_before_the_upgrade_become_cases,
 );
 
-struct Api {
+pub(crate) struct Api {
     http: reqwest::blocking::Client,
     url: String,
 }
 
 impl Api {
-    fn new(hq: &Hq) -> Api {
+    pub(crate) fn new(hq: &Hq) -> Api {
         Api {
             http: reqwest::blocking::Client::new(),
             url: hq.url.clone(),
         }
     }
 
-    fn get(&self, token: &str, path: &str) -> (u16, Value) {
+    pub(crate) fn get(&self, token: &str, path: &str) -> (u16, Value) {
         let r = self
             .http
             .get(format!("{}{path}", self.url))
@@ -53,7 +49,7 @@ impl Api {
         (r.status().as_u16(), r.json().unwrap_or(Value::Null))
     }
 
-    fn post(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
+    pub(crate) fn post(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
         let r = self
             .http
             .post(format!("{}{path}", self.url))
@@ -64,7 +60,7 @@ impl Api {
         (r.status().as_u16(), r.json().unwrap_or(Value::Null))
     }
 
-    fn ok(&self, token: &str, path: &str, body: Option<&Value>) -> Value {
+    pub(crate) fn ok(&self, token: &str, path: &str, body: Option<&Value>) -> Value {
         let (status, v) = match body {
             Some(b) => self.post(token, path, b),
             None => self.get(token, path),
@@ -74,7 +70,7 @@ impl Api {
     }
 }
 
-fn start(db: &Database) -> (tempfile::TempDir, String, Hq) {
+pub(crate) fn start(db: &Database) -> (tempfile::TempDir, String, Hq) {
     let (work, token) = setup(db);
     with_hq_settings(work.path(), &format!("admin_token = \"{ADMIN}\"\n"));
     import_demo_members(work.path());
@@ -82,7 +78,7 @@ fn start(db: &Database) -> (tempfile::TempDir, String, Hq) {
     (work, token, hq)
 }
 
-fn time(v: &Value) -> DateTime<Utc> {
+pub(crate) fn time(v: &Value) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("{v}")))
         .unwrap()
         .with_timezone(&Utc)
@@ -229,7 +225,13 @@ fn a_till_complaint_is_one_case_and_staff_work_it_through_its_life(db: Database)
 }
 
 /// Records a case by HQ staff at `opened` and returns its id.
-fn record(api: &Api, severity: &str, store: &str, opened: DateTime<Utc>, extra: Value) -> String {
+pub(crate) fn record(
+    api: &Api,
+    severity: &str,
+    store: &str,
+    opened: DateTime<Utc>,
+    extra: Value,
+) -> String {
     let mut body = json!({"store_id": store, "channel": "phone", "severity": severity,
         "category": "service", "content": format!("{severity} complaint"), "handler": "desk",
         "opened_at": opened});
@@ -694,234 +696,4 @@ fn the_report_matches_figures_computed_apart(db: Database) {
         "channel": "pigeon", "content": "x", "handler": "h"}),
     );
     assert_eq!(status, 422);
-}
-
-fn a_till_of_another_store_reads_and_notes_only_what_the_rule_allows(db: Database) {
-    let (work, s001, hq) = start(&db);
-    let api = Api::new(&hq);
-    let s002 = register(work.path(), "S002", "T01");
-    // A case of store S001 about 李娜, one about Ana Souza, and one without a member.
-    let now = Utc::now();
-    let li = record(
-        &api,
-        "high",
-        "S001",
-        now,
-        json!({"member_id": LI_NA,
-        "content": "private words about the manager"}),
-    );
-    let ana = record(&api, "normal", "S002", now, json!({"member_id": ANA}));
-    let anon = record(&api, "low", "S001", now, json!({}));
-    // Store S002's till reads 李娜's cases: what a cashier needs, nothing more.
-    let seen = api.ok(&s002, &format!("v1/members/{LI_NA}/complaints"), None);
-    assert_eq!(seen.as_array().unwrap().len(), 1, "{seen}");
-    let mut keys: Vec<&str> = seen[0]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort();
-    assert_eq!(keys, ["category", "id", "last_note", "opened_at", "state"]);
-    assert!(!seen.to_string().contains("private words"), "{seen}");
-    assert_eq!(api.get(&s002, "v1/members/nobody/complaints").0, 404);
-    // The staff routes are not a till's.
-    for path in [
-        format!("v1/complaints/{li}"),
-        "v1/complaints".into(),
-        "v1/reports/complaints?from=2026-01-01&to=2026-01-02".into(),
-    ] {
-        assert_eq!(api.get(&s002, &path).0, 401, "{path}");
-    }
-    let (status, _) = api.post(
-        &s002,
-        &format!("v1/complaints/{li}/steps"),
-        &json!({"handler": "x", "to_state": "in_progress"}),
-    );
-    assert_eq!(status, 401);
-    // S002's till notes S001's case only for the member it names.
-    let note = |token: &str, id: &str, member: Option<&str>, note_id: uuid::Uuid| {
-        api.post(
-            token,
-            &format!("v1/complaints/{id}/notes"),
-            &json!({"note_id": note_id, "member_id": member, "operator_id": "2001",
-                "note": "member asked at S002"}),
-        )
-    };
-    let n1 = uuid::Uuid::now_v7();
-    assert_eq!(note(&s002, &li, None, n1).0, 404);
-    assert_eq!(note(&s002, &li, Some(ANA), n1).0, 404);
-    assert_eq!(note(&s002, &anon, None, n1).0, 404);
-    let steps = |id: &str| {
-        api.ok(ADMIN, &format!("v1/complaints/{id}"), None)["steps"]
-            .as_u64()
-            .unwrap()
-    };
-    assert_eq!(steps(&li), 1, "refused notes add nothing");
-    let (status, seen) = note(&s002, &li, Some(LI_NA), n1);
-    assert_eq!(status, 200, "{seen}");
-    assert_eq!(seen["last_note"], "member asked at S002");
-    assert_eq!(seen["state"], "open", "a note moves nothing");
-    // The same note again adds nothing.
-    assert_eq!(note(&s002, &li, Some(LI_NA), n1).0, 200);
-    assert_eq!(steps(&li), 2);
-    // Its own store's cases, S002's till notes without a member; S001's till notes its own.
-    assert_eq!(note(&s002, &ana, None, uuid::Uuid::now_v7()).0, 200);
-    assert_eq!(note(&s001, &anon, None, uuid::Uuid::now_v7()).0, 200);
-    // A till cannot move a case through its note.
-    let (status, _) = api.post(
-        &s001,
-        &format!("v1/complaints/{anon}/notes"),
-        &json!({"note_id": uuid::Uuid::now_v7(), "operator_id": "1001", "note": "x",
-            "to_state": "closed"}),
-    );
-    assert_eq!(status, 422);
-    let case = api.ok(ADMIN, &format!("v1/complaints/{anon}"), None);
-    assert_eq!(case["state"], "open");
-    let last = &case["step_list"][1];
-    assert_eq!(
-        (last["handler"].as_str(), last["to_state"].as_str()),
-        (Some("2001"), Some("open"))
-    );
-    // A till walking through members' complaints is slowed like one walking through cards.
-    let limited = (0..130)
-        .map(|_| api.get(&s002, &format!("v1/members/{LI_NA}/complaints")))
-        .find(|(status, _)| *status == 429);
-    let (_, answer) = limited.expect("HQ answers 429 past the member lookups per minute");
-    assert_eq!(answer["error"]["code"], "too_many_lookups", "{answer}");
-}
-
-fn a_note_taken_while_hq_is_away_reaches_it_once(db: Database) {
-    let (work, _token, mut hq) = start(&db);
-    let api = Api::new(&hq);
-    // HQ staff opened a case about 李娜; the till sees it on her sheet.
-    let id = record(
-        &api,
-        "normal",
-        "S001",
-        Utc::now(),
-        json!({"member_id": LI_NA}),
-    );
-    let sign_in = "{\"sign_in\":{\"operator\":\"1001\",\"pin\":\"1234\"}}\n";
-    let out = common::run_script(
-        work.path(),
-        &format!("{sign_in}{{\"member_complaints\":{{\"member\":\"{LI_NA}\"}}}}\n"),
-    );
-    let cases = &out[1]["member_complaints"];
-    assert_eq!(cases["source"], "hq", "{}", out[1]);
-    assert_eq!(cases["complaints"][0]["id"], id.as_str(), "{}", out[1]);
-    // HQ goes away; the cashier notes the case and records a new complaint.
-    hq.stop();
-    let out = common::run_script(
-        work.path(),
-        &format!(
-            "{sign_in}{{\"complaint_note\":{{\"member\":\"{LI_NA}\",\"id\":\"{id}\",\"note\":\"came back, still upset\"}}}}\n\
-             {{\"complaint\":{{\"member\":\"{LI_NA}\",\"content\":\"Eggs broken\"}}}}\n\
-             {{\"member_complaints\":{{\"member\":\"{LI_NA}\"}}}}\n"
-        ),
-    );
-    assert!(
-        out[1]["complaint_note"]["queued"].as_bool().unwrap(),
-        "{}",
-        out[1]
-    );
-    let offline = &out[3]["member_complaints"];
-    assert_eq!(offline["source"], "till", "{}", out[3]);
-    assert!(offline.to_string().contains("Eggs broken"), "{offline}");
-    // HQ back: the note reaches the case once, with the operator as its handler.
-    let hq = Hq::start(work.path());
-    let api = Api::new(&hq);
-    for _ in 0..2 {
-        run_ok(storepos(work.path()).args(["--data-dir", "store", "sync", "--timeout", "30"]));
-    }
-    let case = api.ok(ADMIN, &format!("v1/complaints/{id}"), None);
-    assert_eq!(case["steps"], 2, "{case}");
-    assert_eq!(case["step_list"][1]["note"], "came back, still upset");
-    assert_eq!(case["step_list"][1]["handler"], "1001");
-    assert_eq!(case["state"], "open");
-    assert_eq!(
-        db.scalar(
-            "SELECT COUNT(*) FROM complaint_cases WHERE member_id = $1",
-            &[LI_NA]
-        ),
-        2
-    );
-}
-
-/// An HQ that held till complaints before complaint handling: its migration makes each a
-/// case with its opening step and the default deadlines of a `normal` complaint.
-fn complaints_held_before_the_upgrade_become_cases(db: Database) {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let at = Utc.with_ymd_and_hms(2017, 12, 4, 1, 0, 0).unwrap();
-    let body = json!({"id": 3, "member_id": null, "channel": "phone", "content": "sour milk",
-        "handling": "apologised", "outcome": null, "satisfaction": 2, "status": "open",
-        "at": "2017-12-04T09:00:00+08:00", "operator_id": "1001"});
-    let url = db.url();
-    rt.block_on(async {
-        let before = |mut m: sqlx::migrate::Migrator| {
-            m.migrations = m
-                .migrations
-                .iter()
-                .filter(|x| x.version < 11)
-                .cloned()
-                .collect::<Vec<_>>()
-                .into();
-            m.set_locking(false);
-            m
-        };
-        let insert = "INSERT INTO complaints (store_id, terminal_id, local_id, member_id, body, at)
-                      VALUES ('S001', 'T01', 3, NULL, $1, $2)";
-        match &db {
-            Database::Postgres { .. } => {
-                let pool = sqlx::PgPool::connect(&url).await.unwrap();
-                before(sqlx::migrate!("src/hq/migrations/postgres"))
-                    .run(&pool)
-                    .await
-                    .unwrap();
-                sqlx::query(insert)
-                    .bind(&body)
-                    .bind(at)
-                    .execute(&pool)
-                    .await
-                    .unwrap();
-                pool.close().await;
-            }
-            Database::Sqlite { dir } => {
-                let options = sqlx::sqlite::SqliteConnectOptions::new()
-                    .filename(dir.path().join("hq.db"))
-                    .create_if_missing(true);
-                let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
-                before(sqlx::migrate!("src/hq/migrations/sqlite"))
-                    .run(&pool)
-                    .await
-                    .unwrap();
-                sqlx::query(insert)
-                    .bind(body.to_string())
-                    .bind("2017-12-04T01:00:00.000000+00:00")
-                    .execute(&pool)
-                    .await
-                    .unwrap();
-                pool.close().await;
-            }
-        }
-        let store = storepos::hq::HqStore::open(&url).await.unwrap();
-        let case = store.complaint("S001.T01.3", Utc::now()).await.unwrap();
-        let c = &case.case;
-        assert_eq!(c.state, storepos::hq::complaints::State::Open);
-        assert_eq!(c.channel, storepos::hq::complaints::Channel::Phone);
-        assert_eq!(c.severity, storepos::hq::complaints::Severity::Normal);
-        assert_eq!(
-            (c.content.as_str(), c.category.as_str()),
-            ("sour milk", "general")
-        );
-        assert_eq!(c.satisfaction, Some(2));
-        assert_eq!(c.opened_at, at);
-        assert_eq!(c.response_due, at + Duration::hours(24));
-        assert_eq!(c.resolve_due, at + Duration::days(7));
-        assert_eq!(c.terminal_id.as_deref(), Some("T01"));
-        assert_eq!(case.step_list.len(), 1);
-        assert_eq!(case.step_list[0].handler, "1001");
-        assert_eq!(case.step_list[0].note.as_deref(), Some("apologised"));
-        store.pool().close().await;
-    });
 }

@@ -18,6 +18,7 @@ mod headless_hostile;
 mod hq;
 mod hq_backends;
 mod hq_complaints;
+mod hq_complaints_till;
 mod hq_console;
 mod hq_hostile;
 mod hq_limits;
