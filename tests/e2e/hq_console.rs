@@ -691,6 +691,19 @@ fn staff_work_the_console_in_a_browser(db: Database) {
         assert_eq!(step.status().as_u16(), 403);
         c.close().await.unwrap();
 
+        // A login with a NUL byte is a login that fails, not a database error.
+        let hostile = http
+            .post(format!("{base}console/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(&[
+                ("login", "adm\0in"),
+                ("password", "wrong password"),
+            ]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(hostile.status().as_u16(), 401);
+
         // Failed logins: five refused, then 429 before any password is checked.
         for attempt in 1..=6 {
             let answer = http

@@ -70,7 +70,14 @@ impl HqStore {
         client: &str,
         now: DateTime<Utc>,
     ) -> Result<Login, HqError> {
-        let login: String = login.trim().chars().take(super::MAX_LOGIN_CHARS).collect();
+        // No account's login has a control character (`check_login`), and PostgreSQL
+        // refuses a NUL in text: such a login is one that fails, recorded without them.
+        let login: String = login
+            .trim()
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(super::MAX_LOGIN_CHARS)
+            .collect();
         let since = now - FAILURE_WINDOW;
         let failures = query(
             "SELECT (SELECT COUNT(*) FROM login_failures WHERE login = $1 AND at > $3),
