@@ -26,6 +26,9 @@ pub enum HqCommand {
     },
     /// Load members into HQ from a members CSV (card,name,phone[,tier,points,home_store,email]).
     ImportMembers { file: PathBuf },
+    /// Roll up every store's closed months for the long reports now (`hq serve` does it
+    /// every ten minutes).
+    RollUp,
     /// Print HQ's coupon-signing public key (for the terminals' `loyalty.coupon_key`).
     CouponKey,
     /// Sign a personalised coupon and print its QR form (and its short CODE128 form).
@@ -274,6 +277,22 @@ pub(super) fn run(config: &Config, what: HqCommand) -> Result<()> {
             HqCommand::Report { what } => super::hq_report::run(&store, config, what).await,
             HqCommand::Complaints { what } => super::hq_complaints::run(&store, what).await,
             HqCommand::Staff { what } => super::hq_staff::run(&store, what).await,
+            HqCommand::RollUp => {
+                let done = store.roll_up_months(chrono::Utc::now()).await?;
+                println!(
+                    "{} store-months rolled up{}",
+                    done.months,
+                    if done.deferred > 0 {
+                        format!(
+                            "; {} stores took a late sale meanwhile and are rolled up at the next run",
+                            done.deferred
+                        )
+                    } else {
+                        String::new()
+                    }
+                );
+                Ok(())
+            }
             HqCommand::ImportMembers { file } => {
                 let members = import::members::read_all(&file)?;
                 let progress =

@@ -33,6 +33,10 @@ pub enum ReportCommand {
         /// How many best and worst selling products to list.
         #[arg(long, default_value_t = 10)]
         top: usize,
+        /// How many rows to list, those with the largest net sales (default: all, up to
+        /// 100,000).
+        #[arg(long, default_value_t = crate::hq::api::reports::MOST_ROWS)]
+        rows: usize,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -61,6 +65,7 @@ pub(super) async fn run(
             by,
             store: one,
             top,
+            rows,
             format,
         } => {
             let params = SalesParams {
@@ -69,6 +74,7 @@ pub(super) async fn run(
                 by: Some(by),
                 store: one,
                 top: Some(top),
+                rows: Some(rows),
             };
             let query = match params.query(today()) {
                 Ok(q) => q,

@@ -1,6 +1,7 @@
 //! What `storepos hq serve` runs by itself beside the API: the points expiry once a day,
-//! the members' RFM scores as of the day before once a day, and each fortnight's shopping
-//! lists once their period has started. All are
+//! the members' RFM scores as of the day before once a day, the month rollups of every
+//! store's closed months at every tick, and each fortnight's shopping lists once their
+//! period has started. All are
 //! idempotent (expiry transfers and lists have ids derived from what they are for), so a
 //! restart, or a second HQ process over the same database, does nothing twice.
 
@@ -54,6 +55,15 @@ pub async fn run(store: HqStore, jobs: Jobs) {
                 }
                 Err(e) => tracing::warn!("member scores failed: {e}"),
             }
+        }
+        match store.roll_up_months(now).await {
+            Ok(done) if done.months > 0 || done.deferred > 0 => tracing::info!(
+                "month rollups: {} store-months rolled up, {} stores deferred by late sales",
+                done.months,
+                done.deferred
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("month rollups failed: {e}"),
         }
         let key = match super::admin::signing_key(&jobs.key_file) {
             Ok(key) => key,

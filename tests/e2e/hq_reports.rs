@@ -200,133 +200,9 @@ fn check(figures: &Value, e: &Expected, what: &str) {
     }
 }
 
-fn reports_match_the_tills_journals_across_a_daylight_saving_change(db: Database) {
-    let (shanghai, _) = setup(&db);
-    common::hq::with_hq_settings(shanghai.path(), &format!("admin_token = \"{ADMIN}\"\n"));
-    common::hq::import_demo_members(shanghai.path());
-    let berlin = common::hq::till_of(shanghai.path(), "S002", "T01");
-    let hq = Hq::start(shanghai.path());
-    let http = reqwest::blocking::Client::new();
-    let put = |path: &str, body: Value| {
-        let r = http
-            .put(format!("{}v1/admin/{path}", hq.url))
-            .bearer_auth(ADMIN)
-            .json(&body)
-            .send()
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 200, "{path}: {}", r.text().unwrap());
-    };
-    put("settings/S001", json!({"time_zone": "Asia/Shanghai"}));
-    put("settings/S002", json!({"time_zone": "Europe/Berlin"}));
-    let product = |gtin: &str, name: &str, price: i64, tax: i64| {
-        let (department, category) = hq_class(gtin);
-        json!({"gtin": gtin, "name": name, "name_en": null, "price": {"minor": price, "currency": "CNY"},
-            "tax_rate": tax * 100, "department": department, "category": category,
-            "brand_type": "national", "manufacturer": null, "member_price": null,
-            "bonus_points": "none", "weighed": false, "plu": null, "restricted": false,
-            "external_id": null})
-    };
-    put(
-        "products",
-        json!([
-            product(MILK, "光明鲜牛奶950ml", 1580, 9),
-            product(WATER, "农夫山泉", 200, 13)
-        ]),
-    );
-    // A zone that is not one is refused, and so is a change once the store has sales.
-    let bad = http
-        .put(format!("{}v1/admin/settings/S001", hq.url))
-        .bearer_auth(ADMIN)
-        .json(&json!({"time_zone": "UTC+8"}))
-        .send()
-        .unwrap();
-    assert_eq!(bad.status().as_u16(), 422);
-
-    // Berlin: 23:30Z on the 28th is 00:30 CET on the 29th; 21:30Z on the 29th is 23:30
-    // CEST the same day; 22:30Z is 00:30 CEST on the 30th (a fixed UTC+1 would say 23:30
-    // on the 29th).
-    let berlin_script = [
-        SIGN_IN.to_string(),
-        sale("2025-03-30T10:00:00Z", None, &[MILK, WATER], "100.00"),
-        sale(
-            "2026-03-22T09:00:00Z",
-            Some("6200123412341234"),
-            &[WATER],
-            "10.00",
-        ),
-        sale("2026-03-28T23:30:00Z", None, &[MILK, NOODLES], "100.00"),
-        sale(
-            "2026-03-29T21:30:00Z",
-            Some("6200123412345678"),
-            &[WATER, WATER],
-            "10.00",
-        ),
-        sale(
-            "2026-03-29T22:30:00Z",
-            Some("6200123412345678"),
-            &[MILK],
-            "100.00",
-        ),
-        "{\"status\":{}}\n".to_string(),
-    ]
-    .concat();
-    let out = common::run_script(berlin.path(), &berlin_script);
-    assert_eq!(
-        out.iter().filter(|a| a["sale"].is_object()).count(),
-        5,
-        "{out:?}"
-    );
-    // Shanghai: 15:30Z is 23:30 on the 29th, 16:30Z 00:30 on the 30th; the first is
-    // partly returned on the 30th.
-    let shanghai_script = [
-        SIGN_IN.to_string(),
-        sale("2025-03-30T03:00:00Z", Some("6200123412341234"), &[MILK], "100.00"),
-        sale("2026-03-29T15:30:00Z", Some("6200123412341234"), &[MILK, MILK, NOODLES], "200.00"),
-        sale("2026-03-29T16:30:00Z", None, &[WATER, NOODLES], "10.00"),
-        "{\"set_clock\":\"2026-03-30T02:00:00Z\"}\n".to_string(),
-        "{\"return\":{\"receipt\":\"R/S001/T01/00000002\",\"lines\":[{\"line\":1,\"qty\":\"1\"}]}}\n"
-            .to_string(),
-        "{\"approve\":{\"operator\":\"2001\",\"pin\":\"2222\"}}\n".to_string(),
-        "{\"status\":{}}\n".to_string(),
-    ]
-    .concat();
-    let out = common::run_script(shanghai.path(), &shanghai_script);
-    assert_eq!(
-        out.iter().filter(|a| a["sale"].is_object()).count(),
-        4,
-        "{out:?}"
-    );
-    for dir in [shanghai.path(), berlin.path()] {
-        run_ok(storepos(dir).args(["--data-dir", "store", "sync", "--timeout", "60"]));
-    }
-    let again = http
-        .put(format!("{}v1/admin/settings/S002", hq.url))
-        .bearer_auth(ADMIN)
-        .json(&json!({"time_zone": "Asia/Shanghai"}))
-        .send()
-        .unwrap();
-    assert_eq!(again.status().as_u16(), 422, "a zone change under sales");
-
-    let mut sold = journal(shanghai.path(), "S001", chrono_tz::Asia::Shanghai);
-    sold.extend(journal(berlin.path(), "S002", chrono_tz::Europe::Berlin));
-    assert_eq!(sold.len(), 9);
-    assert_eq!(
-        sold.iter()
-            .filter(|s| s.store == "S002" && s.day == NaiveDate::from_ymd_opt(2026, 3, 30).unwrap())
-            .count(),
-        1,
-        "Berlin's 22:30Z sale is on the 30th"
-    );
-
-    let report = |query: &str| -> Value {
-        let r = http
-            .get(format!("{}v1/reports/sales?{query}", hq.url))
-            .bearer_auth(ADMIN)
-            .send()
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 200, "{query}");
-        r.json().unwrap()
-    };
+/// Checks every report of the test's periods, chain and each store, against the journals;
+/// returns how many rows it checked.
+fn check_reports(report: &dyn Fn(&str) -> Value, sold: &[Sold]) -> usize {
     let d = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
     let within = |from: NaiveDate, to: NaiveDate| move |s: &&Sold| s.day >= from && s.day <= to;
     let mut checked = 0;
@@ -520,7 +396,185 @@ fn reports_match_the_tills_journals_across_a_daylight_saving_change(db: Database
             );
         }
     }
+    checked
+}
+
+fn reports_match_the_tills_journals_across_a_daylight_saving_change(db: Database) {
+    let (shanghai, _) = setup(&db);
+    common::hq::with_hq_settings(shanghai.path(), &format!("admin_token = \"{ADMIN}\"\n"));
+    common::hq::import_demo_members(shanghai.path());
+    let berlin = common::hq::till_of(shanghai.path(), "S002", "T01");
+    let hq = Hq::start(shanghai.path());
+    let http = reqwest::blocking::Client::new();
+    let put = |path: &str, body: Value| {
+        let r = http
+            .put(format!("{}v1/admin/{path}", hq.url))
+            .bearer_auth(ADMIN)
+            .json(&body)
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{path}: {}", r.text().unwrap());
+    };
+    put("settings/S001", json!({"time_zone": "Asia/Shanghai"}));
+    put("settings/S002", json!({"time_zone": "Europe/Berlin"}));
+    let product = |gtin: &str, name: &str, price: i64, tax: i64| {
+        let (department, category) = hq_class(gtin);
+        json!({"gtin": gtin, "name": name, "name_en": null, "price": {"minor": price, "currency": "CNY"},
+            "tax_rate": tax * 100, "department": department, "category": category,
+            "brand_type": "national", "manufacturer": null, "member_price": null,
+            "bonus_points": "none", "weighed": false, "plu": null, "restricted": false,
+            "external_id": null})
+    };
+    put(
+        "products",
+        json!([
+            product(MILK, "光明鲜牛奶950ml", 1580, 9),
+            product(WATER, "农夫山泉", 200, 13)
+        ]),
+    );
+    // A zone that is not one is refused, and so is a change once the store has sales.
+    let bad = http
+        .put(format!("{}v1/admin/settings/S001", hq.url))
+        .bearer_auth(ADMIN)
+        .json(&json!({"time_zone": "UTC+8"}))
+        .send()
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 422);
+
+    // Berlin: 23:30Z on the 28th is 00:30 CET on the 29th; 21:30Z on the 29th is 23:30
+    // CEST the same day; 22:30Z is 00:30 CEST on the 30th (a fixed UTC+1 would say 23:30
+    // on the 29th).
+    let berlin_script = [
+        SIGN_IN.to_string(),
+        sale("2025-03-30T10:00:00Z", None, &[MILK, WATER], "100.00"),
+        sale(
+            "2026-03-22T09:00:00Z",
+            Some("6200123412341234"),
+            &[WATER],
+            "10.00",
+        ),
+        sale("2026-03-28T23:30:00Z", None, &[MILK, NOODLES], "100.00"),
+        sale(
+            "2026-03-29T21:30:00Z",
+            Some("6200123412345678"),
+            &[WATER, WATER],
+            "10.00",
+        ),
+        sale(
+            "2026-03-29T22:30:00Z",
+            Some("6200123412345678"),
+            &[MILK],
+            "100.00",
+        ),
+        "{\"status\":{}}\n".to_string(),
+    ]
+    .concat();
+    let out = common::run_script(berlin.path(), &berlin_script);
+    assert_eq!(
+        out.iter().filter(|a| a["sale"].is_object()).count(),
+        5,
+        "{out:?}"
+    );
+    // Shanghai: 15:30Z is 23:30 on the 29th, 16:30Z 00:30 on the 30th; the first is
+    // partly returned on the 30th.
+    let shanghai_script = [
+        SIGN_IN.to_string(),
+        sale("2025-03-30T03:00:00Z", Some("6200123412341234"), &[MILK], "100.00"),
+        sale("2026-03-29T15:30:00Z", Some("6200123412341234"), &[MILK, MILK, NOODLES], "200.00"),
+        sale("2026-03-29T16:30:00Z", None, &[WATER, NOODLES], "10.00"),
+        "{\"set_clock\":\"2026-03-30T02:00:00Z\"}\n".to_string(),
+        "{\"return\":{\"receipt\":\"R/S001/T01/00000002\",\"lines\":[{\"line\":1,\"qty\":\"1\"}]}}\n"
+            .to_string(),
+        "{\"approve\":{\"operator\":\"2001\",\"pin\":\"2222\"}}\n".to_string(),
+        "{\"status\":{}}\n".to_string(),
+    ]
+    .concat();
+    let out = common::run_script(shanghai.path(), &shanghai_script);
+    assert_eq!(
+        out.iter().filter(|a| a["sale"].is_object()).count(),
+        4,
+        "{out:?}"
+    );
+    for dir in [shanghai.path(), berlin.path()] {
+        run_ok(storepos(dir).args(["--data-dir", "store", "sync", "--timeout", "60"]));
+    }
+    let again = http
+        .put(format!("{}v1/admin/settings/S002", hq.url))
+        .bearer_auth(ADMIN)
+        .json(&json!({"time_zone": "Asia/Shanghai"}))
+        .send()
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 422, "a zone change under sales");
+
+    let mut sold = journal(shanghai.path(), "S001", chrono_tz::Asia::Shanghai);
+    sold.extend(journal(berlin.path(), "S002", chrono_tz::Europe::Berlin));
+    assert_eq!(sold.len(), 9);
+    assert_eq!(
+        sold.iter()
+            .filter(|s| s.store == "S002" && s.day == NaiveDate::from_ymd_opt(2026, 3, 30).unwrap())
+            .count(),
+        1,
+        "Berlin's 22:30Z sale is on the 30th"
+    );
+
+    let report = |query: &str| -> Value {
+        let r = http
+            .get(format!("{}v1/reports/sales?{query}", hq.url))
+            .bearer_auth(ADMIN)
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{query}");
+        r.json().unwrap()
+    };
+    let d = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+    let within = |from: NaiveDate, to: NaiveDate| move |s: &&Sold| s.day >= from && s.day <= to;
+    let checked = check_reports(&report, &sold);
     assert!(checked > 60, "{checked} rows checked");
+
+    // HQ's schedule rolled up the closed months (empty then) as it started; the sales
+    // reached it later, so the reports above read them by day. Rolled up now, the long
+    // reports read whole months from the month rollups, to the same figures.
+    let months_after_march = "SELECT COUNT(*) FROM stores WHERE store_id IN ('S001', 'S002') AND months_until >= '2026-04-01'";
+    let rolled = run_ok(storepos(shanghai.path()).args(["hq", "roll-up"]));
+    assert!(!rolled.starts_with("0 "), "{rolled}");
+    assert_eq!(db.scalar(months_after_march, &[]), 2, "{rolled}");
+    assert!(db.scalar("SELECT COUNT(*) FROM customers_by_month", &[]) > 0);
+    assert_eq!(check_reports(&report, &sold), checked, "rolled up");
+
+    // A sale made offline in March reaches HQ after March was rolled up: Berlin's March is
+    // read by day again, with the sale in it, until it is rolled up anew.
+    let late = [
+        SIGN_IN.to_string(),
+        sale(
+            "2026-03-10T09:00:00Z",
+            Some("6200123412345678"),
+            &[MILK, WATER],
+            "100.00",
+        ),
+        "{\"status\":{}}\n".to_string(),
+    ]
+    .concat();
+    let out = common::run_script(berlin.path(), &late);
+    assert_eq!(
+        out.iter().filter(|a| a["sale"].is_object()).count(),
+        1,
+        "{out:?}"
+    );
+    run_ok(storepos(berlin.path()).args(["--data-dir", "store", "sync", "--timeout", "60"]));
+    assert_eq!(
+        db.scalar(
+            "SELECT COUNT(*) FROM stores WHERE store_id = 'S002' AND months_until = '2026-03-01'",
+            &[]
+        ),
+        1
+    );
+    let mut sold = journal(shanghai.path(), "S001", chrono_tz::Asia::Shanghai);
+    sold.extend(journal(berlin.path(), "S002", chrono_tz::Europe::Berlin));
+    assert_eq!(sold.len(), 10);
+    let checked = check_reports(&report, &sold);
+    run_ok(storepos(shanghai.path()).args(["hq", "roll-up"]));
+    assert_eq!(db.scalar(months_after_march, &[]), 2);
+    assert_eq!(check_reports(&report, &sold), checked, "rolled up again");
 
     // The command line gives the same figures as CSV.
     let csv = run_ok(storepos(shanghai.path()).args([
@@ -559,6 +613,8 @@ fn reports_match_the_tills_journals_across_a_daylight_saving_change(db: Database
         ("by=colour", 422),
         ("store=S404", 404),
         ("top=100000", 422),
+        ("rows=0", 422),
+        ("rows=100001", 422),
     ] {
         let r = http
             .get(format!("{}v1/reports/sales?{query}", hq.url))
@@ -572,6 +628,32 @@ fn reports_match_the_tills_journals_across_a_daylight_saving_change(db: Database
             "{body}"
         );
     }
+    // A breakdown lists the rows with the largest net sales, as many as asked for, and
+    // says how many there are.
+    let products = report("period=year&date=2026&by=product&rows=1");
+    let mut sold_products: BTreeMap<i64, i64> = BTreeMap::new();
+    for s in sold
+        .iter()
+        .filter(|s| s.day.to_string().starts_with("2026"))
+    {
+        for l in &s.lines {
+            *sold_products.entry(l.0).or_default() += l.3;
+        }
+    }
+    assert_eq!(
+        products["rows_total"],
+        json!(sold_products.len()),
+        "{products}"
+    );
+    let best = sold_products
+        .iter()
+        .max_by_key(|(g, n)| (**n, -**g))
+        .map(|(g, _)| g.to_string());
+    assert_eq!(products["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        products["rows"][0]["key"].as_str().map(str::to_string),
+        best
+    );
     let empty = report("period=month&date=2031-01&by=category");
     assert_eq!(empty["rows"], json!([]));
     check(

@@ -15,6 +15,11 @@ use crate::hq::staff::{Permission, Principal};
 /// Most best and worst selling products one report lists.
 pub const MOST_RANKED: usize = 100;
 
+/// Most rows one report lists, and how many it lists unless asked for fewer or more: a
+/// chain's day by product is ten thousand products, a year's more than sixty thousand.
+pub const MOST_ROWS: usize = 100_000;
+pub const DEFAULT_ROWS: usize = 1_000;
+
 /// What the sales report is asked for (all optional).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -30,6 +35,9 @@ pub struct SalesParams {
     pub store: Option<String>,
     /// How many best and worst selling products to list (default 10, at most 100).
     pub top: Option<usize>,
+    /// How many rows to list, those with the largest net sales (default 1,000, at most
+    /// 100,000); `rows_total` says how many there are.
+    pub rows: Option<usize>,
 }
 
 impl SalesParams {
@@ -51,11 +59,16 @@ impl SalesParams {
         if top > MOST_RANKED {
             return Err(format!("top {top}: at most {MOST_RANKED}"));
         }
+        let rows = self.rows.unwrap_or(DEFAULT_ROWS);
+        if rows == 0 || rows > MOST_ROWS {
+            return Err(format!("rows {rows}: from 1 to {MOST_ROWS}"));
+        }
         Ok(SalesQuery {
             period: Period::holding(kind, day),
             by,
             store: self.store.clone().filter(|s| !s.trim().is_empty()),
             top,
+            rows,
         })
     }
 }

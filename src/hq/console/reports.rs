@@ -136,6 +136,8 @@ pub async fn csv(
     }
     p.store = p.store.filter(|s| !s.trim().is_empty());
     p.date = p.date.filter(|s| !s.trim().is_empty());
+    // The export is the whole breakdown, not the page's first rows.
+    p.rows = p.rows.or(Some(crate::hq::api::reports::MOST_ROWS));
     let report = match sales_as(&state, &v.who, &p).await {
         Ok(r) => r,
         Err(e) => return v.error(e),

@@ -7,6 +7,7 @@
 pub mod csv;
 pub mod period;
 pub mod sales;
+mod statements;
 
 pub use period::{Period, PeriodKind};
 pub use sales::{By, Figures, RankedProduct, ReportError, Row, SalesQuery, SalesReport};

@@ -115,6 +115,30 @@ impl Period {
         }
     }
 
+    /// The calendar months the period covers whole, as the first day of the first and the
+    /// first day after the last (`first..after`); an empty run (both `from`) when it covers
+    /// none. Reports read these months from the month rollups where a store has them.
+    pub fn whole_months(self) -> (NaiveDate, NaiveDate) {
+        let opening = first_of_month(self.from.year(), self.from.month());
+        let first = if opening == self.from {
+            opening
+        } else {
+            month_end(opening, 1) + Duration::days(1)
+        };
+        let after = self.to + Duration::days(1);
+        let after = if after.day() == 1 {
+            after
+        } else {
+            first_of_month(self.to.year(), self.to.month())
+        };
+        if first < after {
+            debug_assert!(self.from <= first && after <= self.to + Duration::days(1));
+            (first, after)
+        } else {
+            (self.from, self.from)
+        }
+    }
+
     /// How many days it covers.
     pub fn days(self) -> i64 {
         (self.to - self.from).num_days() + 1
@@ -181,6 +205,41 @@ mod tests {
         assert_eq!(jan.previous().from, d("2025-12-01"));
         let year = Period::holding(PeriodKind::Year, d("2026-07-01"));
         assert_eq!((year.last_year().from, year.days()), (d("2025-01-01"), 365));
+    }
+
+    #[test]
+    fn whole_months_are_the_calendar_months_inside_the_period() {
+        let at = |kind, day| Period::holding(kind, d(day)).whole_months();
+        assert_eq!(
+            at(PeriodKind::Day, "2026-03-01"),
+            (d("2026-03-01"), d("2026-03-01"))
+        );
+        assert_eq!(
+            at(PeriodKind::Day, "2026-03-31"),
+            (d("2026-03-31"), d("2026-03-31"))
+        );
+        assert_eq!(
+            at(PeriodKind::Week, "2026-04-01"),
+            (d("2026-03-30"), d("2026-03-30"))
+        );
+        assert_eq!(
+            at(PeriodKind::Month, "2028-02-10"),
+            (d("2028-02-01"), d("2028-03-01"))
+        );
+        assert_eq!(
+            at(PeriodKind::Quarter, "2026-11-07"),
+            (d("2026-10-01"), d("2027-01-01"))
+        );
+        assert_eq!(
+            at(PeriodKind::Year, "2026-07-01"),
+            (d("2026-01-01"), d("2027-01-01"))
+        );
+        let odd = Period {
+            kind: PeriodKind::Day,
+            from: d("2026-01-15"),
+            to: d("2026-04-10"),
+        };
+        assert_eq!(odd.whole_months(), (d("2026-02-01"), d("2026-04-01")));
     }
 
     #[test]

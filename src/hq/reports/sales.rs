@@ -13,11 +13,11 @@
 //! - growth: (this − other) / other on `net`, none when the other is zero.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
 use super::period::Period;
+use super::statements::statement;
 use crate::hq::db::{Query, Tx, query};
 use crate::hq::error::HqError;
 use crate::hq::store::HqStore;
@@ -78,6 +78,8 @@ pub struct SalesQuery {
     pub store: Option<String>,
     /// How many best and worst selling products to list.
     pub top: usize,
+    /// How many rows to list at most: those with the largest net sales.
+    pub rows: usize,
 }
 
 /// A row's figures over one period.
@@ -159,7 +161,10 @@ pub struct SalesReport {
     /// The store reported on; none for the whole chain.
     pub store: Option<String>,
     pub by: By,
+    /// The rows with the largest net sales, at most as many as asked for.
     pub rows: Vec<Row>,
+    /// How many rows the breakdown has in all.
+    pub rows_total: usize,
     pub total: Row,
     pub top_products: Vec<RankedProduct>,
     pub bottom_products: Vec<RankedProduct>,
@@ -172,153 +177,26 @@ fn growth(now: i64, then: i64) -> Option<f64> {
 /// The rows of one period, by key: (label, figures).
 type Sums = BTreeMap<String, (String, Figures)>;
 
-/// Each query's text, by what it groups and whether it is one store's.
-struct Statements {
-    by_hour: HashMap<(&'static str, bool), String>,
-    customers: HashMap<(&'static str, bool), String>,
-    by_category: HashMap<(&'static str, bool), String>,
-    by_product: HashMap<bool, String>,
-    ranked: HashMap<(bool, bool), String>,
-}
-
-/// The statements on PostgreSQL and on SQLite: they differ in how they name the chain.
-static STATEMENTS: LazyLock<Statements> =
-    LazyLock::new(|| statements(" AND store_id = ANY(ARRAY(SELECT store_id FROM stores))"));
-static SQLITE_STATEMENTS: LazyLock<Statements> =
-    LazyLock::new(|| statements(" AND store_id IN (SELECT store_id FROM stores)"));
-
-/// The chain is every store HQ knows (a store has its row before its first sale is stored,
-/// see `zones`): named so that each rollup is read a store at a time through its primary
-/// key, which leads with the store, rather than scanned whole. On PostgreSQL as an array,
-/// which the planner takes as index conditions whatever it guesses of `stores`' size.
-fn statements(chain: &'static str) -> Statements {
-    let scope = |one: bool| if one { " AND store_id = $3" } else { chain };
-    let mut s = Statements {
-        by_hour: HashMap::new(),
-        customers: HashMap::new(),
-        by_category: HashMap::new(),
-        by_product: HashMap::new(),
-        ranked: HashMap::new(),
-    };
-    for one in [false, true] {
-        for (group, column, customer_column) in [
-            ("chain", "'chain'", "'chain'"),
-            ("store", "store_id", "store_id"),
-            ("hour", "CAST(hour AS TEXT)", "CAST(local_hour AS TEXT)"),
-        ] {
-            let grouped = if group == "chain" {
-                String::new()
-            } else {
-                format!(" GROUP BY {column}")
-            };
-            s.by_hour.insert(
-                (group, one),
-                format!(
-                    "SELECT {column}, CAST(SUM(bills) AS BIGINT), CAST(SUM(returns) AS BIGINT),
-                            CAST(SUM(net) AS BIGINT), CAST(SUM(tax) AS BIGINT),
-                            CAST(SUM(discount) AS BIGINT), CAST(SUM(items) AS BIGINT),
-                            CAST(SUM(member_net) AS BIGINT)
-                     FROM sales_by_hour WHERE day BETWEEN $1 AND $2{}{grouped}
-                     HAVING COUNT(*) > 0",
-                    scope(one)
-                ),
-            );
-            let grouped = if group == "chain" {
-                String::new()
-            } else {
-                format!(" GROUP BY {customer_column}")
-            };
-            s.customers.insert(
-                (group, one),
-                format!(
-                    "SELECT {customer_column}, COUNT(DISTINCT member_id) FROM sales
-                     WHERE kind = 'sale' AND local_day BETWEEN $1 AND $2{}{grouped}",
-                    scope(one)
-                ),
-            );
-        }
-        // A department's row is its own (`category = '*'`): the bills of its categories
-        // do not add up to its bills.
-        for (group, columns, grouped, rows) in [
-            (
-                "department",
-                "department, MIN('')",
-                "department",
-                "category = '*'",
-            ),
-            (
-                "category",
-                "category, department",
-                "category, department",
-                "category <> '*'",
-            ),
-        ] {
-            s.by_category.insert(
-                (group, one),
-                format!(
-                    "SELECT {columns}, CAST(SUM(bills) AS BIGINT), CAST(SUM(net) AS BIGINT),
-                            CAST(SUM(tax) AS BIGINT), CAST(SUM(discount) AS BIGINT),
-                            CAST(SUM(quantity) AS BIGINT), CAST(SUM(member_net) AS BIGINT)
-                     FROM sales_by_category WHERE {rows} AND day BETWEEN $1 AND $2{}
-                     GROUP BY {grouped}",
-                    scope(one)
-                ),
-            );
-        }
-        s.by_product.insert(
-            one,
-            format!(
-                "SELECT CAST(p.gtin AS TEXT), COALESCE(MAX(n.name), ''), CAST(SUM(p.bills) AS BIGINT),
-                        CAST(SUM(p.net) AS BIGINT), CAST(SUM(p.tax) AS BIGINT),
-                        CAST(SUM(p.discount) AS BIGINT), CAST(SUM(p.quantity) AS BIGINT)
-                 FROM sales_by_product p LEFT JOIN sold_products n ON n.gtin = p.gtin
-                 WHERE p.day BETWEEN $1 AND $2{}
-                 GROUP BY p.gtin",
-                scope(one).replacen("store_id", "p.store_id", 1)
-            ),
-        );
-        for best in [false, true] {
-            let order = if best { "DESC" } else { "ASC" };
-            s.ranked.insert(
-                (one, best),
-                format!(
-                    "SELECT r.gtin, COALESCE(n.name, ''), COALESCE(n.category, ''), r.net,
-                            r.quantity, r.bills
-                     FROM (SELECT gtin, CAST(SUM(net) AS BIGINT) AS net,
-                                  CAST(SUM(quantity) AS BIGINT) AS quantity,
-                                  CAST(SUM(bills) AS BIGINT) AS bills
-                           FROM sales_by_product WHERE day BETWEEN $1 AND $2{}
-                           GROUP BY gtin) r
-                     LEFT JOIN sold_products n ON n.gtin = r.gtin
-                     ORDER BY r.net {order}, r.gtin
-                     LIMIT {limit}",
-                    scope(one),
-                    limit = if one { "$4" } else { "$3" },
-                ),
-            );
-        }
-    }
-    s
-}
-
-/// One statement, picked from both dialects' [`Statements`].
-fn statement(pick: impl Fn(&'static Statements) -> &'static String) -> Query {
-    Query::dialects(pick(&STATEMENTS), pick(&SQLITE_STATEMENTS))
-}
-
 fn scoped(q: Query, period: Period, store: Option<&str>) -> Query {
-    let q = q.bind(period.from).bind(period.to);
+    let (first, after) = period.whole_months();
+    let q = q.bind(period.from).bind(period.to).bind(first).bind(after);
     match store {
         Some(s) => q.bind(s),
         None => q,
     }
 }
 
-/// One period's rows of the query's breakdown.
-async fn sums(tx: &mut Tx, q: &SalesQuery, period: Period) -> Result<Sums, HqError> {
+/// One period's rows of the query's breakdown, and for a breakdown by product every
+/// product's place (the best and worst sellers come from these rows then).
+async fn sums(
+    tx: &mut Tx,
+    q: &SalesQuery,
+    period: Period,
+) -> Result<(Sums, Vec<RankedProduct>), HqError> {
     let one = q.store.is_some();
     let store = q.store.as_deref();
     let mut rows = Sums::new();
+    let mut products = Vec::new();
     match q.by {
         By::Chain | By::Store | By::Hour => {
             let group = match q.by {
@@ -350,13 +228,9 @@ async fn sums(tx: &mut Tx, q: &SalesQuery, period: Period) -> Result<Sums, HqErr
                     ),
                 );
             }
-            let customers = scoped(statement(|st| &st.customers[&(group, one)]), period, store)
-                .fetch_all(&mut *tx)
-                .await?;
-            for r in customers {
-                let key: String = r.get(0);
+            for (key, count) in customers(tx, group, period, store).await? {
                 if let Some((_, f)) = rows.get_mut(&key) {
-                    f.customers = Some(r.get(1));
+                    f.customers = Some(count);
                 }
             }
             for (key, (_, f)) in rows.iter_mut() {
@@ -399,24 +273,65 @@ async fn sums(tx: &mut Tx, q: &SalesQuery, period: Period) -> Result<Sums, HqErr
                 .fetch_all(&mut *tx)
                 .await?;
             for r in found {
-                rows.insert(
-                    r.get(0),
-                    (
-                        r.get(1),
-                        Figures {
-                            bills: r.get(2),
-                            net: r.get(3),
-                            tax: r.get(4),
-                            discount: r.get(5),
-                            ..Figures::default()
-                        }
-                        .finish(r.get(6)),
-                    ),
-                );
+                let gtin: String = r.get(0);
+                let figures = Figures {
+                    bills: r.get(3),
+                    net: r.get(4),
+                    tax: r.get(5),
+                    discount: r.get(6),
+                    ..Figures::default()
+                }
+                .finish(r.get(7));
+                products.push(RankedProduct {
+                    gtin: gtin.parse().unwrap_or_default(),
+                    name: r.get(1),
+                    category: r.get(2),
+                    net: figures.net,
+                    quantity: figures.items,
+                    bills: figures.bills,
+                });
+                rows.insert(gtin, (r.get(1), figures));
             }
         }
     }
-    Ok(rows)
+    Ok((rows, products))
+}
+
+/// Distinct members by `group` (chain, store or hour): they are counted over the whole
+/// period, never added up from shorter ones.
+async fn customers(
+    tx: &mut Tx,
+    group: &'static str,
+    period: Period,
+    store: Option<&str>,
+) -> Result<Vec<(String, i64)>, HqError> {
+    let one = store.is_some();
+    if group != "hour" {
+        let found = scoped(statement(|st| &st.customers[&(group, one)]), period, store)
+            .fetch_all(&mut *tx)
+            .await?;
+        return Ok(found.into_iter().map(|r| (r.get(0), r.get(1))).collect());
+    }
+    // Each member's hours, put together from the days and months they were read from.
+    let found = scoped(statement(|st| &st.customer_hours[&one]), period, store)
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut hours: HashMap<String, i64> = HashMap::new();
+    for r in found {
+        *hours.entry(r.get(0)).or_default() |= r.get::<i64>(1);
+    }
+    let mut counts = [0i64; 24];
+    for mask in hours.values() {
+        for (hour, count) in counts.iter_mut().enumerate() {
+            *count += (mask >> hour) & 1;
+        }
+    }
+    Ok(counts
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(hour, n)| (hour.to_string(), *n))
+        .collect())
 }
 
 /// The period's chain or store total.
@@ -425,7 +340,7 @@ async fn total(tx: &mut Tx, q: &SalesQuery, period: Period) -> Result<Figures, H
         by: By::Chain,
         ..q.clone()
     };
-    let rows = sums(tx, &whole, period).await?;
+    let (rows, _) = sums(tx, &whole, period).await?;
     Ok(match rows.into_values().next() {
         Some((_, f)) => f,
         None => Figures {
@@ -435,27 +350,42 @@ async fn total(tx: &mut Tx, q: &SalesQuery, period: Period) -> Result<Figures, H
     })
 }
 
-async fn ranked(tx: &mut Tx, q: &SalesQuery, best: bool) -> Result<Vec<RankedProduct>, HqError> {
-    let one = q.store.is_some();
-    let rows = scoped(
-        statement(|st| &st.ranked[&(one, best)]),
-        q.period,
-        q.store.as_deref(),
-    )
-    .bind(q.top as i64)
-    .fetch_all(&mut *tx)
-    .await?;
-    Ok(rows
+/// The best and the worst selling products of the period: from the rows of a breakdown by
+/// product when there are some, else read.
+async fn ranked(
+    tx: &mut Tx,
+    q: &SalesQuery,
+    mut products: Vec<RankedProduct>,
+) -> Result<(Vec<RankedProduct>, Vec<RankedProduct>), HqError> {
+    if q.by != By::Product {
+        let one = q.store.is_some();
+        products = scoped(
+            statement(|st| &st.ranked[&one]),
+            q.period,
+            q.store.as_deref(),
+        )
+        .bind(q.top as i64)
+        .fetch_all(&mut *tx)
+        .await?
         .into_iter()
         .map(|r| RankedProduct {
-            gtin: r.get(0),
-            name: r.get(1),
-            category: r.get(2),
-            net: r.get(3),
-            quantity: r.get::<i64>(4) as f64 / 1000.0,
-            bills: r.get(5),
+            gtin: r.get(1),
+            name: r.get(2),
+            category: r.get(3),
+            net: r.get(4),
+            quantity: r.get::<i64>(5) as f64 / 1000.0,
+            bills: r.get(6),
         })
-        .collect())
+        .collect();
+        // A product can be among both the best and the worst of a short period.
+        products.sort_by_key(|p| p.gtin);
+        products.dedup_by_key(|p| p.gtin);
+    }
+    products.sort_by(|a, b| b.net.cmp(&a.net).then(a.gtin.cmp(&b.gtin)));
+    let best = products.iter().take(q.top).cloned().collect();
+    products.sort_by(|a, b| a.net.cmp(&b.net).then(a.gtin.cmp(&b.gtin)));
+    let worst = products.into_iter().take(q.top).collect();
+    Ok((best, worst))
 }
 
 /// Whether HQ knows `store_id` (a registered terminal or a store with settings or sales).
@@ -485,15 +415,23 @@ impl HqStore {
     /// The sales report `q` asks for, from one consistent snapshot.
     pub async fn sales_report(&self, q: &SalesQuery) -> Result<SalesReport, ReportError> {
         let mut tx = self.pool().begin_read().await.map_err(HqError::from)?;
+        if !tx.is_sqlite() {
+            // A year's products are hundreds of thousands of rollup rows to sum: in memory
+            // rather than in batches spilled to disk (PostgreSQL's default is 4 MB).
+            query("SET LOCAL work_mem = '64MB'")
+                .execute(&mut tx)
+                .await
+                .map_err(HqError::from)?;
+        }
         if let Some(store) = &q.store
             && !store_known(&mut tx, store).await?
         {
             return Err(ReportError::UnknownStore(store.chars().take(64).collect()));
         }
         let (previous, last_year) = (q.period.previous(), q.period.last_year());
-        let now = sums(&mut tx, q, q.period).await?;
-        let before = sums(&mut tx, q, previous).await?;
-        let year = sums(&mut tx, q, last_year).await?;
+        let (now, products) = sums(&mut tx, q, q.period).await?;
+        let (before, _) = sums(&mut tx, q, previous).await?;
+        let (year, _) = sums(&mut tx, q, last_year).await?;
         let zero = || Figures {
             customers: q.by.counts_customers().then_some(0),
             ..Figures::default()
@@ -519,31 +457,38 @@ impl HqStore {
                 row(key.clone(), label, pick(&now), pick(&before), pick(&year))
             })
             .collect();
-        // Largest first; hours in the day's order.
+        // Largest first, as many as asked for; hours in the day's order.
+        let rows_total = rows.len();
+        rows.sort_by(|a, b| b.current.net.cmp(&a.current.net).then(a.key.cmp(&b.key)));
+        rows.truncate(q.rows);
         if q.by == By::Hour {
             rows.sort_by_key(|r| r.key.parse::<u32>().unwrap_or(0));
-        } else {
-            rows.sort_by(|a, b| b.current.net.cmp(&a.current.net).then(a.key.cmp(&b.key)));
         }
-        let total = row(
-            q.store.clone().unwrap_or_else(|| "chain".into()),
-            String::new(),
-            total(&mut tx, q, q.period).await?,
-            total(&mut tx, q, previous).await?,
-            total(&mut tx, q, last_year).await?,
-        );
+        let total_key = q.store.clone().unwrap_or_else(|| "chain".into());
+        let total = match (q.by, rows.first()) {
+            // The chain's only row is its total.
+            (By::Chain, Some(only)) => Row {
+                key: total_key,
+                ..only.clone()
+            },
+            _ => row(
+                total_key,
+                String::new(),
+                total(&mut tx, q, q.period).await?,
+                total(&mut tx, q, previous).await?,
+                total(&mut tx, q, last_year).await?,
+            ),
+        };
         debug_assert!(
             q.by != By::Category
+                || rows.len() < rows_total
                 || rows.iter().map(|r| r.current.net).sum::<i64>() == total.current.net,
             "the categories add up to the total"
         );
         let (top_products, bottom_products) = if q.top == 0 {
             (Vec::new(), Vec::new())
         } else {
-            (
-                ranked(&mut tx, q, true).await?,
-                ranked(&mut tx, q, false).await?,
-            )
+            ranked(&mut tx, q, products).await?
         };
         Ok(SalesReport {
             period: q.period,
@@ -552,6 +497,7 @@ impl HqStore {
             store: q.store.clone(),
             by: q.by,
             rows,
+            rows_total,
             total,
             top_products,
             bottom_products,

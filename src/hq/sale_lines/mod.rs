@@ -30,8 +30,10 @@ use crate::protocol::Event;
 
 use super::db::{Pool, Query, Tx, query};
 
+mod months;
 mod postgres;
 use super::error::HqError;
+pub use months::{GRACE_DAYS, MonthsRolled, month_of};
 
 /// The department or category of a line HQ can name none for.
 pub const UNASSIGNED: &str = "unassigned";
@@ -241,8 +243,12 @@ pub(super) async fn record_classified(
     }
     let lines = lines_of(sales, zone, catalogue);
     let rollups = Rollups::of(&lines);
+    let unrolled = months::unrolled_month(&lines);
     if let Tx::Postgres(conn) = tx {
-        return postgres::record(conn, &lines, rollups.tables()).await;
+        return postgres::record(conn, &lines, rollups.tables(), unrolled).await;
+    }
+    if let Some((store_id, month)) = unrolled {
+        months::unroll(tx, store_id, month).await?;
     }
     let lines = serde_json::to_value(&lines).map_err(|e| HqError::Invalid(e.to_string()))?;
     query(INSERT_LINES_SQLITE)

@@ -8,6 +8,7 @@
 
 use std::sync::LazyLock;
 
+use chrono::NaiveDate;
 use sqlx::PgConnection;
 use sqlx::postgres::{PgArguments, Postgres};
 use sqlx::query::Query as SqlxQuery;
@@ -95,20 +96,33 @@ static STATEMENT: LazyLock<String> = LazyLock::new(|| {
             table.conflict_action()
         ));
     }
+    // A sale for a day of a rolled-up month sends the store's month rollups back to it
+    // (see `months`); the update locks the store's row only when it changes it.
+    parts.push(format!(
+        "unrolled AS (UPDATE stores SET months_until = ${next}::date
+                      WHERE store_id = ${} AND months_until > ${next}::date)",
+        next + 1
+    ));
     format!("WITH {} SELECT 1", parts.join(",\n"))
 });
 
-/// Stores `lines` and adds `rollups` (in [`ROLLUP_TABLES`]' order) in one statement.
+/// Stores `lines` and adds `rollups` (in [`ROLLUP_TABLES`]' order) in one statement, and
+/// moves the store's month rollups back to `unrolled`'s month if they hold it.
 pub(super) async fn record(
     conn: &mut PgConnection,
     lines: &[Line],
     rollups: [(&'static Table, &Rows); 5],
+    unrolled: Option<(&str, NaiveDate)>,
 ) -> Result<(), HqError> {
     let mut q = sqlx::query(STATEMENT.as_str());
     q = bind_lines(q, lines);
     for (table, rows) in rollups {
         q = bind_rollup(q, table, rows);
     }
+    // No lines: no store has the empty id, so nothing changes.
+    let (store_id, month) =
+        unrolled.unwrap_or(("", NaiveDate::from_ymd_opt(1900, 1, 1).expect("a date")));
+    q = q.bind(month).bind(store_id.to_string());
     q.execute(conn).await?;
     Ok(())
 }

@@ -1,0 +1,73 @@
+-- The rollups of a store's closed months, which long reports (a quarter, a year) read
+-- instead of a row per day. HQ makes them from the day rollups once a month has closed
+-- in the store's zone (sale_lines::months); until then, and for any month a late sale
+-- has reached since, reports read the day rollups.
+--
+-- `months_until` is the first day of the first month the month rollups do not hold:
+-- months before it are rolled up and current, later ones are read by day. A sale stored
+-- for a day before it moves it back to the sale's month in the same transaction.
+ALTER TABLE stores ADD COLUMN months_until DATE NOT NULL DEFAULT DATE '1900-01-01';
+
+CREATE TABLE sales_by_category_month (
+    store_id   TEXT NOT NULL,
+    month      DATE NOT NULL,
+    department TEXT NOT NULL,
+    category   TEXT NOT NULL,
+    net        BIGINT NOT NULL,
+    tax        BIGINT NOT NULL,
+    discount   BIGINT NOT NULL,
+    quantity   BIGINT NOT NULL,
+    lines      BIGINT NOT NULL,
+    bills      BIGINT NOT NULL,
+    member_net BIGINT NOT NULL,
+    PRIMARY KEY (store_id, month, department, category)
+);
+CREATE TABLE sales_by_hour_month (
+    store_id     TEXT NOT NULL,
+    month        DATE NOT NULL,
+    hour         SMALLINT NOT NULL,
+    bills        BIGINT NOT NULL,
+    returns      BIGINT NOT NULL,
+    net          BIGINT NOT NULL,
+    tax          BIGINT NOT NULL,
+    discount     BIGINT NOT NULL,
+    items        BIGINT NOT NULL,
+    member_bills BIGINT NOT NULL,
+    member_net   BIGINT NOT NULL,
+    PRIMARY KEY (store_id, month, hour)
+);
+CREATE TABLE sales_by_product_month (
+    store_id TEXT NOT NULL,
+    month    DATE NOT NULL,
+    gtin     BIGINT NOT NULL,
+    net      BIGINT NOT NULL,
+    tax      BIGINT NOT NULL,
+    discount BIGINT NOT NULL,
+    quantity BIGINT NOT NULL,
+    bills    BIGINT NOT NULL,
+    PRIMARY KEY (store_id, month, gtin)
+);
+-- The members who bought in a store in a month, and at which local hours (bit h set: a
+-- sale in hour h): distinct customers do not add up across days, so they are counted
+-- from these rows.
+CREATE TABLE customers_by_month (
+    store_id  TEXT NOT NULL,
+    month     DATE NOT NULL,
+    member_id TEXT NOT NULL,
+    hours     BIGINT NOT NULL CHECK (hours > 0 AND hours < 16777216),
+    PRIMARY KEY (store_id, month, member_id)
+);
+-- The chain's products by month: the sum of the stores' rows of `sales_by_product_month`
+-- that are rolled up. A month is the chain's whole only while every store has it rolled
+-- up (before the least `months_until`); a chain-wide report reads it from here then, and
+-- per store otherwise. Rolling a store's month up again takes its old rows out first.
+CREATE TABLE sales_by_product_chain_month (
+    month    DATE NOT NULL,
+    gtin     BIGINT NOT NULL,
+    net      BIGINT NOT NULL,
+    tax      BIGINT NOT NULL,
+    discount BIGINT NOT NULL,
+    quantity BIGINT NOT NULL,
+    bills    BIGINT NOT NULL,
+    PRIMARY KEY (month, gtin)
+);

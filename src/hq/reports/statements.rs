@@ -1,0 +1,295 @@
+//! The SQL of the sales report, in both dialects.
+//!
+//! Every statement reads a period from parts of a rollup, added up (`UNION ALL`): the
+//! whole months a store has rolled up (before the store's `months_until`, see
+//! `sale_lines::months`) from the month rollup, so a year is 12 rows rather than 365, and
+//! every other day of the period from the day rollup ([`union`]).
+//!
+//! Parameters: `$1` the first day, `$2` the last, `$3` the first day of the first whole
+//! month and `$4` the first day after the last (both `$1` when there is none), `$5` the
+//! store of one store's report, then the number of products to rank.
+//!
+//! A store's rows are read through the rollups' primary keys, which lead with the store:
+//! the chain is every store HQ knows (each has its row before its first sale is stored),
+//! named on PostgreSQL as an array, which the planner takes as index conditions whatever it
+//! guesses of the `stores` table's size.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use crate::hq::db::Query;
+
+/// What differs between the dialects: how a statement names the chain's stores (those
+/// `stores` holds, `{when}` a condition on them) as a condition on `{t}.store_id`.
+struct Dialect {
+    chain: &'static str,
+}
+
+static POSTGRES: Dialect = Dialect {
+    chain: " AND {t}.store_id = ANY(ARRAY(SELECT store_id FROM stores{when}))",
+};
+
+static SQLITE: Dialect = Dialect {
+    chain: " AND {t}.store_id IN (SELECT store_id FROM stores{when})",
+};
+
+/// A rollup read by day and by month.
+struct Rollup {
+    days: &'static str,
+    /// The day rollup's day column.
+    day: &'static str,
+    months: &'static str,
+    /// The chain's month rollup, summed over the stores, if it has one.
+    chain_months: Option<&'static str>,
+}
+
+const BY_HOUR: Rollup = Rollup {
+    days: "sales_by_hour",
+    day: "day",
+    months: "sales_by_hour_month",
+    chain_months: None,
+};
+const BY_CATEGORY: Rollup = Rollup {
+    days: "sales_by_category",
+    day: "day",
+    months: "sales_by_category_month",
+    chain_months: None,
+};
+const BY_PRODUCT: Rollup = Rollup {
+    days: "sales_by_product",
+    day: "day",
+    months: "sales_by_product_month",
+    chain_months: Some("sales_by_product_chain_month"),
+};
+const CUSTOMERS: Rollup = Rollup {
+    days: "sales",
+    day: "local_day",
+    months: "customers_by_month",
+    chain_months: None,
+};
+
+/// The period's rows of `rollup`: `select_*` give the columns read from the days (alias
+/// `d`) and the months (`m`), `filter_*` more conditions on them. The parts: the days
+/// before the first whole month; the whole months every store has rolled up, from the
+/// chain's table where the rollup has one (chain-wide reports only); the whole months a
+/// store has rolled up; the days of the whole months it has not (from its `months_until`
+/// on); and the days after the last whole month. Each reads its store's rows by a range of
+/// the rollup's primary key.
+fn union(
+    d: &Dialect,
+    one: bool,
+    rollup: &Rollup,
+    select_days: &str,
+    select_months: &str,
+    filter_days: &str,
+    filter_months: &str,
+) -> String {
+    let Rollup {
+        days,
+        day,
+        months,
+        chain_months,
+    } = rollup;
+    let scope = |t: &str, when: &str| {
+        if one {
+            format!(" AND {t}.store_id = $5")
+        } else {
+            d.chain.replace("{t}", t).replace("{when}", when)
+        }
+    };
+    // The whole chain's months that every store has rolled up, where the rollup has a
+    // chain-wide table: read from it, and only the later months store by store.
+    let (chain, after_chain) = match chain_months {
+        Some(table) if !one => (
+            format!(
+                "SELECT {select_months} FROM {table} m
+                 WHERE m.month >= $3 AND m.month < $4
+                   AND m.month < (SELECT MIN(months_until) FROM stores){filter_months}
+                 UNION ALL
+                 "
+            ),
+            " AND m.month >= (SELECT MIN(months_until) FROM stores)",
+        ),
+        _ => (String::new(), ""),
+    };
+    format!(
+        "SELECT {select_days} FROM {days} d
+         WHERE d.{day} >= $1 AND d.{day} < $3{filter_days}{head}
+         UNION ALL
+         {chain}SELECT {select_months} FROM {months} m
+         JOIN stores s ON s.store_id = m.store_id AND m.month < s.months_until
+         WHERE m.month >= $3 AND m.month < $4{after_chain}{filter_months}{rolled}
+         UNION ALL
+         SELECT {select_days} FROM {days} d
+         JOIN stores s ON s.store_id = d.store_id AND d.{day} >= s.months_until
+         WHERE d.{day} >= $3 AND d.{day} < $4{filter_days}{unrolled}
+         UNION ALL
+         SELECT {select_days} FROM {days} d
+         WHERE d.{day} >= $4 AND d.{day} <= $2{filter_days}{tail}",
+        head = scope("d", ""),
+        rolled = scope("m", ""),
+        unrolled = scope("d", " WHERE months_until < $4"),
+        tail = scope("d", ""),
+    )
+}
+
+/// Each statement's text, by what it groups and whether it is one store's.
+pub(super) struct Statements {
+    /// Bill-level sums by `chain`, `store` or `hour`: key, bills, returns, net, tax,
+    /// discount, items, member net.
+    pub by_hour: HashMap<(&'static str, bool), String>,
+    /// Distinct members by `chain` or `store`: key, count.
+    pub customers: HashMap<(&'static str, bool), String>,
+    /// Each member who bought and the hours they bought in (a bit per hour), possibly
+    /// several rows per member.
+    pub customer_hours: HashMap<bool, String>,
+    /// By `department` or `category`: key, label, bills, net, tax, discount, quantity,
+    /// member net.
+    pub by_category: HashMap<(&'static str, bool), String>,
+    /// By product: GTIN, name, category, bills, net, tax, discount, quantity.
+    pub by_product: HashMap<bool, String>,
+    /// The best and worst selling products: best (1 or 0), GTIN, name, category, net,
+    /// quantity, bills.
+    pub ranked: HashMap<bool, String>,
+}
+
+static PG_STATEMENTS: LazyLock<Statements> = LazyLock::new(|| statements(&POSTGRES));
+static SQLITE_STATEMENTS: LazyLock<Statements> = LazyLock::new(|| statements(&SQLITE));
+
+/// One statement, picked from both dialects' [`Statements`].
+pub(super) fn statement(pick: impl Fn(&'static Statements) -> &'static String) -> Query {
+    Query::dialects(pick(&PG_STATEMENTS), pick(&SQLITE_STATEMENTS))
+}
+
+fn statements(d: &Dialect) -> Statements {
+    let mut s = Statements {
+        by_hour: HashMap::new(),
+        customers: HashMap::new(),
+        customer_hours: HashMap::new(),
+        by_category: HashMap::new(),
+        by_product: HashMap::new(),
+        ranked: HashMap::new(),
+    };
+    for one in [false, true] {
+        for (group, key) in [
+            ("chain", "'chain'"),
+            ("store", "{t}.store_id"),
+            ("hour", "CAST({t}.hour AS TEXT)"),
+        ] {
+            let select = |t: &str| {
+                format!(
+                    "{} AS k, {t}.bills, {t}.returns, {t}.net, {t}.tax, {t}.discount, \
+                     {t}.items, {t}.member_net",
+                    key.replace("{t}", t)
+                )
+            };
+            s.by_hour.insert(
+                (group, one),
+                format!(
+                    "SELECT k, CAST(SUM(bills) AS BIGINT), CAST(SUM(returns) AS BIGINT),
+                            CAST(SUM(net) AS BIGINT), CAST(SUM(tax) AS BIGINT),
+                            CAST(SUM(discount) AS BIGINT), CAST(SUM(items) AS BIGINT),
+                            CAST(SUM(member_net) AS BIGINT)
+                     FROM ({}) t GROUP BY k",
+                    union(d, one, &BY_HOUR, &select("d"), &select("m"), "", "")
+                ),
+            );
+        }
+        let sold = " AND d.kind = 'sale' AND d.member_id IS NOT NULL";
+        for (group, key) in [("chain", "'chain'"), ("store", "{t}.store_id")] {
+            let select = |t: &str| format!("{} AS k, {t}.member_id", key.replace("{t}", t));
+            s.customers.insert(
+                (group, one),
+                format!(
+                    "SELECT k, COUNT(*) FROM (SELECT DISTINCT k, member_id FROM ({}) u) t
+                     GROUP BY k",
+                    union(d, one, &CUSTOMERS, &select("d"), &select("m"), sold, "")
+                ),
+            );
+        }
+        s.customer_hours.insert(
+            one,
+            union(
+                d,
+                one,
+                &CUSTOMERS,
+                "d.member_id, CAST(1 AS BIGINT) << d.local_hour AS hours",
+                "m.member_id, m.hours",
+                sold,
+                "",
+            ),
+        );
+        // A department's row is its own (`category = '*'`): the bills of its categories
+        // do not add up to its bills.
+        for (group, columns, grouped, rows) in [
+            ("department", "department, MIN('')", "department", "= '*'"),
+            (
+                "category",
+                "category, department",
+                "category, department",
+                "<> '*'",
+            ),
+        ] {
+            let select = |t: &str| {
+                format!(
+                    "{t}.department, {t}.category, {t}.bills, {t}.net, {t}.tax, {t}.discount, \
+                     {t}.quantity, {t}.member_net"
+                )
+            };
+            s.by_category.insert(
+                (group, one),
+                format!(
+                    "SELECT {columns}, CAST(SUM(bills) AS BIGINT), CAST(SUM(net) AS BIGINT),
+                            CAST(SUM(tax) AS BIGINT), CAST(SUM(discount) AS BIGINT),
+                            CAST(SUM(quantity) AS BIGINT), CAST(SUM(member_net) AS BIGINT)
+                     FROM ({}) t GROUP BY {grouped}",
+                    union(
+                        d,
+                        one,
+                        &BY_CATEGORY,
+                        &select("d"),
+                        &select("m"),
+                        &format!(" AND d.category {rows}"),
+                        &format!(" AND m.category {rows}"),
+                    )
+                ),
+            );
+        }
+        let select =
+            |t: &str| format!("{t}.gtin, {t}.bills, {t}.net, {t}.tax, {t}.discount, {t}.quantity");
+        let products = union(d, one, &BY_PRODUCT, &select("d"), &select("m"), "", "");
+        s.by_product.insert(
+            one,
+            format!(
+                "SELECT CAST(p.gtin AS TEXT), COALESCE(n.name, ''), COALESCE(n.category, ''),
+                        p.bills, p.net, p.tax, p.discount, p.quantity
+                 FROM (SELECT gtin, CAST(SUM(bills) AS BIGINT) AS bills,
+                              CAST(SUM(net) AS BIGINT) AS net, CAST(SUM(tax) AS BIGINT) AS tax,
+                              CAST(SUM(discount) AS BIGINT) AS discount,
+                              CAST(SUM(quantity) AS BIGINT) AS quantity
+                       FROM ({products}) t GROUP BY gtin) p
+                 LEFT JOIN sold_products n ON n.gtin = p.gtin"
+            ),
+        );
+        // The best and the worst from one pass over the period's rows.
+        let limit = if one { "$6" } else { "$5" };
+        s.ranked.insert(
+            one,
+            format!(
+                "WITH r AS (SELECT gtin, CAST(SUM(net) AS BIGINT) AS net,
+                                   CAST(SUM(quantity) AS BIGINT) AS quantity,
+                                   CAST(SUM(bills) AS BIGINT) AS bills
+                            FROM ({products}) t GROUP BY gtin)
+                 SELECT x.best, x.gtin, COALESCE(n.name, ''), COALESCE(n.category, ''), x.net,
+                        x.quantity, x.bills
+                 FROM (SELECT * FROM (SELECT 1 AS best, gtin, net, quantity, bills FROM r
+                                      ORDER BY net DESC, gtin LIMIT {limit}) b
+                       UNION ALL
+                       SELECT * FROM (SELECT 0 AS best, gtin, net, quantity, bills FROM r
+                                      ORDER BY net ASC, gtin LIMIT {limit}) w) x
+                 LEFT JOIN sold_products n ON n.gtin = x.gtin"
+            ),
+        );
+    }
+    s
+}

@@ -1,0 +1,324 @@
+//! The month rollups: each store's closed months summed from its day rollups, so that a
+//! quarter's or a year's report reads a row per month rather than per day.
+//!
+//! `stores.months_until` is the first day of the first month a store's month rollups do
+//! not hold; reports read the months before it from the month rollups and everything
+//! else from the day rollups. Two things move it:
+//! - [`HqStore::roll_up_months`] (run by `hq serve`'s schedule) rolls up each month that
+//!   closed in the store's zone more than [`GRACE_DAYS`] ago, one month per transaction,
+//!   and moves it forward past the month;
+//! - a sale stored for a day before it moves it back to that sale's month in the sale's
+//!   own transaction ([`unrolled_month`]), so the month is read by day again until it is
+//!   rolled up anew. A late sale never makes a report wrong, only slower for a while.
+//!
+//! A batch holds its terminal's row until it commits; rolling a month up locks every
+//! terminal of the store first (as a time-zone change does), so the sums it reads hold
+//! every batch in flight, and every later batch sees where `months_until` stands.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+
+use super::super::db::{Pool, Tx, query};
+use super::super::error::HqError;
+use super::super::store::HqStore;
+use super::Line;
+
+/// How many days after a month closes in a store's zone it is rolled up: a till that was
+/// offline at the month's end still uploads its last sales into the day rollups.
+pub const GRACE_DAYS: i64 = 2;
+
+/// The first day of `day`'s month.
+pub fn month_of(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).expect("every month has a first day")
+}
+
+/// The first day of the month after `month`'s.
+fn next_month(month: NaiveDate) -> NaiveDate {
+    month_of(month_of(month) + Duration::days(32))
+}
+
+/// The store and month the lines of one batch send `months_until` back to, if it lies after
+/// it: the month of their earliest day. A batch is one terminal's, so one store's.
+pub(super) fn unrolled_month(lines: &[Line]) -> Option<(&str, NaiveDate)> {
+    let first = lines.first()?;
+    debug_assert!(
+        lines.iter().all(|l| l.store_id == first.store_id),
+        "a batch's lines are one store's"
+    );
+    let earliest = lines.iter().map(|l| l.local_day).min()?;
+    Some((first.store_id.as_str(), month_of(earliest)))
+}
+
+/// Sends a store's `months_until` back to `month` if it lies after it (SQLite; PostgreSQL
+/// does it in the statement that stores the lines).
+pub(super) async fn unroll(tx: &mut Tx, store_id: &str, month: NaiveDate) -> Result<(), HqError> {
+    query("UPDATE stores SET months_until = $1 WHERE store_id = $2 AND months_until > $1")
+        .bind(month)
+        .bind(store_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// What one run of [`HqStore::roll_up_months`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MonthsRolled {
+    /// Store-months rolled up.
+    pub months: usize,
+    /// Stores whose `months_until` a late sale moved while they were being rolled up (they
+    /// are taken up again at the next run).
+    pub deferred: usize,
+}
+
+/// The month rollups and what each sums from its day rollup: `{key}` columns are grouped.
+const MONTH_TABLES: [(&str, &str, &str, &str); 3] = [
+    (
+        "sales_by_category_month",
+        "sales_by_category",
+        "department, category",
+        "net, tax, discount, quantity, lines, bills, member_net",
+    ),
+    (
+        "sales_by_hour_month",
+        "sales_by_hour",
+        "hour",
+        "bills, returns, net, tax, discount, items, member_bills, member_net",
+    ),
+    (
+        "sales_by_product_month",
+        "sales_by_product",
+        "gtin",
+        "net, tax, discount, quantity, bills",
+    ),
+];
+
+/// Clears a store's month rollups from `$2` to before `$3`: rows left from an earlier
+/// roll-up of these months are stale (a late sale reached them).
+static DELETES: LazyLock<Vec<String>> = LazyLock::new(|| {
+    MONTH_TABLES
+        .iter()
+        .map(|(table, ..)| *table)
+        .chain(["customers_by_month"])
+        .map(|table| {
+            format!("DELETE FROM {table} WHERE store_id = $1 AND month >= $2 AND month < $3")
+        })
+        .collect()
+});
+
+/// Sums a store's month `$2` (its days up to before `$3`) into each month rollup.
+static INSERTS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    MONTH_TABLES
+        .iter()
+        .map(|(table, days, keys, sums)| {
+            let summed: Vec<String> = sums
+                .split(", ")
+                .map(|s| format!("CAST(SUM({s}) AS BIGINT)"))
+                .collect();
+            format!(
+                "INSERT INTO {table} (store_id, month, {keys}, {sums})
+                 SELECT store_id, $2, {keys}, {summed} FROM {days}
+                 WHERE store_id = $1 AND day >= $2 AND day < $3
+                 GROUP BY store_id, {keys}",
+                summed = summed.join(", ")
+            )
+        })
+        .collect()
+});
+
+/// Takes a store's product rows of months `$2` to before `$3` out of the chain's.
+const CHAIN_OUT: &str =
+    "UPDATE sales_by_product_chain_month SET net = sales_by_product_chain_month.net - o.net,
+            tax = sales_by_product_chain_month.tax - o.tax,
+            discount = sales_by_product_chain_month.discount - o.discount,
+            quantity = sales_by_product_chain_month.quantity - o.quantity,
+            bills = sales_by_product_chain_month.bills - o.bills
+     FROM sales_by_product_month o
+     WHERE o.store_id = $1 AND o.month >= $2 AND o.month < $3
+       AND sales_by_product_chain_month.month = o.month
+       AND sales_by_product_chain_month.gtin = o.gtin";
+
+/// Drops the chain's product rows of months `$1` to before `$2` left at nothing.
+const CHAIN_EMPTIED: &str = "DELETE FROM sales_by_product_chain_month
+     WHERE month >= $1 AND month < $2
+       AND net = 0 AND tax = 0 AND discount = 0 AND quantity = 0 AND bills = 0";
+
+/// Adds a store's product rows of months `$2` to before `$3` to the chain's, in GTIN order
+/// (two stores rolled up at once lock the chain's rows in the same order).
+const CHAIN_IN: &str = "INSERT INTO sales_by_product_chain_month
+        (month, gtin, net, tax, discount, quantity, bills)
+     SELECT month, gtin, net, tax, discount, quantity, bills FROM sales_by_product_month
+     WHERE store_id = $1 AND month >= $2 AND month < $3
+     ORDER BY month, gtin
+     ON CONFLICT (month, gtin) DO UPDATE SET
+        net = sales_by_product_chain_month.net + EXCLUDED.net,
+        tax = sales_by_product_chain_month.tax + EXCLUDED.tax,
+        discount = sales_by_product_chain_month.discount + EXCLUDED.discount,
+        quantity = sales_by_product_chain_month.quantity + EXCLUDED.quantity,
+        bills = sales_by_product_chain_month.bills + EXCLUDED.bills";
+
+impl HqStore {
+    /// Rolls up every store's months that closed more than [`GRACE_DAYS`] before `now` in
+    /// the store's zone and are not rolled up yet.
+    pub async fn roll_up_months(&self, now: DateTime<Utc>) -> Result<MonthsRolled, HqError> {
+        let stores =
+            query("SELECT store_id, time_zone, months_until FROM stores ORDER BY store_id")
+                .fetch_all(self.pool())
+                .await?;
+        let mut done = MonthsRolled::default();
+        for row in stores {
+            let store_id: String = row.get(0);
+            let time_zone: String = row.get(1);
+            let mut until: NaiveDate = row.get(2);
+            let zone = super::super::zones::parse(&time_zone)?;
+            let local_today = now.with_timezone(&zone).date_naive();
+            let closed_until = month_of(local_today - Duration::days(GRACE_DAYS));
+            while until < closed_until {
+                // Months without sales are skipped to the next with some: they hold
+                // nothing, and go with it (or with the last) in one transaction.
+                let next = query(
+                    "SELECT MIN(day) FROM sales_by_hour
+                     WHERE store_id = $1 AND day >= $2 AND day < $3",
+                )
+                .bind(&store_id)
+                .bind(until)
+                .bind(closed_until)
+                .fetch_one(self.pool())
+                .await?;
+                let month = next.get::<Option<NaiveDate>>(0).map(month_of);
+                let after = month.map_or(closed_until, next_month);
+                if !roll_up(self.pool(), &store_id, until, month, after).await? {
+                    done.deferred += 1;
+                    break;
+                }
+                done.months += usize::from(month.is_some());
+                until = after;
+            }
+        }
+        if done.months > 0 && self.pool().backend() == "postgres" {
+            // The reports' plans count on the month rollups' statistics being current.
+            query(
+                "ANALYZE stores, sales_by_category_month, sales_by_hour_month,
+                         sales_by_product_month, sales_by_product_chain_month, customers_by_month",
+            )
+            .execute(self.pool())
+            .await?;
+        }
+        Ok(done)
+    }
+}
+
+/// Rolls up `month` of `store_id` (none: only empty months) and moves its `months_until`
+/// from `until` to `after`, in one transaction; false, and nothing done, if `months_until`
+/// is no longer `until` (a late sale moved it back, or another HQ process rolled it up) or
+/// the months before `month` are no longer empty.
+async fn roll_up(
+    pool: &Pool,
+    store_id: &str,
+    until: NaiveDate,
+    month: Option<NaiveDate>,
+    after: NaiveDate,
+) -> Result<bool, HqError> {
+    let mut tx = pool.begin().await?;
+    if !tx.is_sqlite() {
+        // Every batch in flight for the store commits first (see the module's doc).
+        query("SELECT 1 FROM terminals WHERE store_id = $1 ORDER BY terminal_id FOR UPDATE")
+            .bind(store_id)
+            .fetch_all(&mut tx)
+            .await?;
+    }
+    let held = query("SELECT months_until FROM stores WHERE store_id = $1")
+        .bind(store_id)
+        .fetch_optional(&mut tx)
+        .await?;
+    if held.map(|r| r.get::<NaiveDate>(0)) != Some(until) {
+        return Ok(false);
+    }
+    // The months skipped as empty must still be: a sale may have reached one since they
+    // were looked at (not late, as it is not before `months_until`).
+    let skipped =
+        query("SELECT 1 FROM sales_by_hour WHERE store_id = $1 AND day >= $2 AND day < $3 LIMIT 1")
+            .bind(store_id)
+            .bind(until)
+            .bind(month.unwrap_or(after))
+            .fetch_optional(&mut tx)
+            .await?;
+    if skipped.is_some() {
+        return Ok(false);
+    }
+    // The chain's product rows hold the store's old rows of these months: out they go.
+    query(CHAIN_OUT)
+        .bind(store_id)
+        .bind(until)
+        .bind(after)
+        .execute(&mut tx)
+        .await?;
+    for delete in DELETES.iter() {
+        query(delete)
+            .bind(store_id)
+            .bind(until)
+            .bind(after)
+            .execute(&mut tx)
+            .await?;
+    }
+    if let Some(month) = month {
+        debug_assert!(until <= month && next_month(month) == after);
+        for insert in INSERTS.iter() {
+            query(insert)
+                .bind(store_id)
+                .bind(month)
+                .bind(after)
+                .execute(&mut tx)
+                .await?;
+        }
+        // Each hour a member bought in sets its bit once: the sum of distinct powers of
+        // two is their OR, in both SQL dialects.
+        query(
+            "INSERT INTO customers_by_month (store_id, month, member_id, hours)
+             SELECT store_id, $2, member_id, CAST(SUM(DISTINCT CAST(1 AS BIGINT) << local_hour) AS BIGINT)
+             FROM sales
+             WHERE store_id = $1 AND kind = 'sale' AND member_id IS NOT NULL
+               AND local_day >= $2 AND local_day < $3
+             GROUP BY store_id, member_id",
+        )
+        .bind(store_id)
+        .bind(month)
+        .bind(after)
+        .execute(&mut tx)
+        .await?;
+    }
+    query(CHAIN_EMPTIED)
+        .bind(until)
+        .bind(after)
+        .execute(&mut tx)
+        .await?;
+    if month.is_some() {
+        query(CHAIN_IN)
+            .bind(store_id)
+            .bind(until)
+            .bind(after)
+            .execute(&mut tx)
+            .await?;
+    }
+    query("UPDATE stores SET months_until = $2 WHERE store_id = $1")
+        .bind(store_id)
+        .bind(after)
+        .execute(&mut tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_follow_one_another_across_the_year() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(month_of(d("2026-02-28")), d("2026-02-01"));
+        assert_eq!(next_month(d("2026-01-31")), d("2026-02-01"));
+        assert_eq!(next_month(d("2026-12-01")), d("2027-01-01"));
+        assert_eq!(next_month(d("2028-02-01")), d("2028-03-01"));
+    }
+}
