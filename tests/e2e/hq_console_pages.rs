@@ -480,6 +480,29 @@ fn staff_use_the_campaign_reconciliation_and_store_pages(db: Database) {
                     .unwrap();
                 assert_eq!(answer.status().as_u16(), 403, "{who}: {path}");
             }
+            // The API's routes for the same changes, with the session and its token.
+            let api = [
+                (
+                    "v1/admin/settings/S002",
+                    serde_json::json!({"name": "taken over"}),
+                ),
+                (
+                    "v1/admin/operators",
+                    serde_json::json!([{"store_id": "S002", "id": "6666", "name": "intruder",
+                        "role": "manager", "pin": "6666"}]),
+                ),
+            ];
+            for (path, body) in api {
+                let answer = http
+                    .put(format!("{base}{path}"))
+                    .header("cookie", &cookie)
+                    .header("x-csrf-token", &token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(answer.status().as_u16(), 403, "{who}: PUT {path}");
+            }
             if who == "mgr1" {
                 c.goto(&format!("{base}console/settings?store=S002"))
                     .await
