@@ -12,6 +12,8 @@
 //! session's CSRF token is refused. Every page is saved as a screenshot at 1366×768 in
 //! English and in Chinese under `target/ui-screenshots/console/`.
 
+use std::time::Instant;
+
 use chrono::{DateTime, Duration, Utc};
 use fantoccini::{Client, Locator};
 use serde_json::Value;
@@ -72,11 +74,24 @@ const ENGLISH: [&str; 14] = [
     "cashier",
 ];
 
-/// Replaces what the input `css` holds with `value`.
+/// How long a page may take to show what a test waits for, and how often it looks.
+const PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
+const TURN: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Replaces what the input `css` holds with `value` (found again while the page that holds
+/// it is still replacing the one before).
 async fn fill(c: &Client, css: &str, value: &str) {
-    let input = c.find(Locator::Css(css)).await.unwrap();
-    input.clear().await.unwrap();
-    input.send_keys(value).await.unwrap();
+    let started = Instant::now();
+    loop {
+        if let Ok(input) = c.find(Locator::Css(css)).await
+            && input.clear().await.is_ok()
+            && input.send_keys(value).await.is_ok()
+        {
+            return;
+        }
+        assert!(started.elapsed() < PATIENCE, "no {css}");
+        tokio::time::sleep(TURN).await;
+    }
 }
 
 async fn submit(c: &Client, form: &str) {
@@ -88,14 +103,23 @@ async fn submit(c: &Client, form: &str) {
         .unwrap();
 }
 
-async fn value(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default()
+/// Waits until the input `css` holds `want` (a form's answer has loaded).
+async fn holds(c: &Client, css: &str, want: &str) {
+    let started = Instant::now();
+    loop {
+        let now = match c.find(Locator::Css(css)).await {
+            Ok(e) => e.prop("value").await.ok().flatten(),
+            Err(_) => None,
+        };
+        if now.as_deref() == Some(want) {
+            return;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "{css} holds {now:?}, not {want}"
+        );
+        tokio::time::sleep(TURN).await;
+    }
 }
 
 /// The page's session CSRF token (the logout form carries it).
@@ -275,7 +299,7 @@ fn staff_use_the_campaign_reconciliation_and_store_pages(db: Database) {
         c.goto(&format!("{base}console/campaigns?period=2017-12-04"))
             .await
             .unwrap();
-        assert_eq!(value(&c, "input[name=period]").await, "2017-12-04");
+        holds(&c, "input[name=period]", "2017-12-04").await;
         assert!(c.find(Locator::Css("#issues")).await.is_err());
         let bad = http
             .get(format!("{base}console/campaigns?period=soon"))
@@ -308,16 +332,28 @@ fn staff_use_the_campaign_reconciliation_and_store_pages(db: Database) {
         fill(&c, "input[name=address]", "1 River Road").await;
         submit(&c, "settings").await;
         arrives(&c, "saved=1").await;
-        assert_eq!(value(&c, "input[name=name]").await, "Riverside 旗舰店");
+        holds(&c, "input[name=name]", "Riverside 旗舰店").await;
         fill(&c, "input[name=cash_rounding]", "abc").await;
         submit(&c, "settings").await;
         let said = text(&c, ".notice.error").await;
         assert!(said.contains("abc"), "{said}");
+        // The language switch of the refused form's answer leads back to the store's page.
+        c.find(Locator::Css("a.lang"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        arrives(&c, "settings?store=S001").await;
+        assert!(text(&c, "h1").await.contains("门店设置"));
+        c.goto(&format!("{base}console/lang?to=en&back=/console/dashboard"))
+            .await
+            .unwrap();
         c.goto(&format!("{base}console/settings?store=S001"))
             .await
             .unwrap();
-        assert_eq!(value(&c, "input[name=name]").await, "Riverside 旗舰店");
-        assert_eq!(value(&c, "input[name=cash_rounding]").await, "");
+        holds(&c, "input[name=name]", "Riverside 旗舰店").await;
+        holds(&c, "input[name=cash_rounding]", "").await;
         shots.take(&c, "settings", "en").await;
         c.goto(&format!("{base}console/audit?action=settings.put"))
             .await
@@ -349,7 +385,7 @@ fn staff_use_the_campaign_reconciliation_and_store_pages(db: Database) {
         let said = text(&c, ".notice.error").await;
         assert!(said.contains("PIN"), "{said}");
         assert!(c.find(Locator::Css("#operators")).await.is_err());
-        assert_eq!(value(&c, "input[name=name]").await, "王芳");
+        holds(&c, "input[name=name]", "王芳").await;
         fill(&c, "input[name=pin]", "4321").await;
         submit(&c, "operator").await;
         arrives(&c, "saved=1").await;

@@ -86,7 +86,10 @@ pub fn router() -> Router<AppState> {
         .route("/console/campaigns", get(campaigns::page))
         .route("/console/reconciliation", get(reconciliation::page))
         .route("/console/settings", get(settings::page))
-        .route("/console/settings/{store}", post(settings::save))
+        .route(
+            "/console/settings/{store}",
+            get(settings::of_store).post(settings::save),
+        )
         .route(
             "/console/operators",
             get(operators::page).post(operators::save),

@@ -222,6 +222,12 @@ pub async fn page(
     show(&state, &v, store, None, message, StatusCode::OK).await
 }
 
+/// `GET /console/settings/{store}`: the settings page of that store (where the language
+/// switch of a refused form's answer leads).
+pub async fn of_store(Path(store): Path<String>) -> Redirect {
+    Redirect::to(&format!("/console/settings?store={}", enc(&store)))
+}
+
 /// `POST /console/settings/{store}`: stores the settings and shows them again, or shows
 /// the form as entered with what was wrong (nothing changed).
 pub async fn save(
