@@ -2,7 +2,7 @@
 //! prices, promotions, operators and store settings (each checked before it is stored),
 //! and the reconciliation report.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -144,21 +144,22 @@ pub async fn put_operators_as(
     for o in operators {
         who.check_store(&o.store_id)?;
     }
+    // The operators replaced, as they were (at most 200, as the entry's other lists).
+    let asked: HashSet<(&str, &str)> = operators
+        .iter()
+        .map(|o| (o.store_id.as_str(), o.id.as_str()))
+        .collect();
+    let stores: BTreeSet<&str> = asked.iter().map(|(store, _)| *store).collect();
     let mut before = Vec::new();
-    let stores: BTreeSet<&str> = operators.iter().map(|o| o.store_id.as_str()).collect();
     for store in stores {
         let held = state.store.store_operators(store).await?;
         before.extend(
             held.iter()
-                .filter(|h| {
-                    operators
-                        .iter()
-                        .any(|o| o.store_id == store && o.id == h.id)
-                })
-                .take(200)
+                .filter(|h| asked.contains(&(store, h.id.as_str())))
                 .map(|h| operator_record(store, &h.id, &h.name, h.role)),
         );
     }
+    before.truncate(200);
     let n = state.store.put_operators(operators).await?;
     // Never the PINs: who was stored, where, with what name and role.
     let records = operators
