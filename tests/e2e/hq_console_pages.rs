@@ -403,6 +403,29 @@ fn staff_use_the_campaign_reconciliation_and_store_pages(db: Database) {
             audit.contains("S001/2001") && audit.contains("王芳") && !audit.contains("4321"),
             "{audit}"
         );
+        // Replacing her keeps who she was in the audit entry.
+        c.goto(&format!("{base}console/operators?store=S001"))
+            .await
+            .unwrap();
+        fill(&c, "input[name=id]", "2001").await;
+        fill(&c, "input[name=name]", "王芳 (Fang)").await;
+        fill(&c, "input[name=pin]", "4321").await;
+        submit(&c, "operator").await;
+        arrives(&c, "saved=1").await;
+        c.goto(&format!("{base}console/audit?action=operators.put"))
+            .await
+            .unwrap();
+        let latest = c.find_all(Locator::Css("#audit tr")).await.unwrap()[1]
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            latest.contains("\"name\": \"王芳\"")
+                && latest.contains("\"role\": \"supervisor\"")
+                && latest.contains("\"name\": \"王芳 (Fang)\"")
+                && latest.contains("\"role\": \"cashier\""),
+            "the operator before and after: {latest}"
+        );
         // The till takes the operator from HQ: 王芳 signs in with her PIN.
         let till = dir.to_path_buf();
         let signed_in = tokio::task::spawn_blocking(move || {
