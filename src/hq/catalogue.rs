@@ -249,6 +249,18 @@ impl HqStore {
         .await
     }
 
+    /// Every store HQ knows of: with tills, sales, settings or operators, in id order.
+    pub async fn store_ids(&self) -> Result<Vec<String>, HqError> {
+        let rows = query(
+            "SELECT store_id FROM stores UNION SELECT store_id FROM store_settings
+             UNION SELECT store_id FROM operators UNION SELECT store_id FROM terminals
+             ORDER BY store_id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
     /// The settings of a store's tills, if HQ sets any.
     pub async fn settings(
         &self,

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use anyhow::Context;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use ed25519_dalek::SigningKey;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::db::query;
 use super::retry::retrying;
@@ -512,7 +512,7 @@ impl HqStore {
     /// What each funding party's offers did, per segment: lists reached, offers issued
     /// and redeemed, the budget they reserved and what their redemptions cost. Only
     /// counts and amounts: no member names or ids.
-    pub async fn manufacturer_report(&self) -> Result<Value, HqError> {
+    pub async fn manufacturer_figures(&self) -> Result<ManufacturerReport, HqError> {
         let rows = query(
             "SELECT o.funded_by, o.segment, COUNT(DISTINCT o.list_id), COUNT(*),
                     COUNT(r.coupon_id), CAST(COALESCE(SUM(o.max_value), 0) AS BIGINT), CAST(COALESCE(SUM(r.amount), 0) AS BIGINT)
@@ -521,37 +521,74 @@ impl HqStore {
         )
         .fetch_all(self.pool())
         .await?;
-        let mut parties: Vec<(String, Vec<Value>, [i64; 4])> = Vec::new();
+        let mut parties: Vec<FundingParty> = Vec::new();
         for r in &rows {
             let party: String = r.get(0);
-            let figures: [i64; 5] = [r.get(2), r.get(3), r.get(4), r.get(5), r.get(6)];
-            if parties.last().is_none_or(|p| p.0 != party) {
-                parties.push((party, Vec::new(), [0; 4]));
+            let segment = SegmentFigures {
+                segment: r.get(1),
+                lists_reached: r.get(2),
+                offers_issued: r.get(3),
+                offers_redeemed: r.get(4),
+                reserved: r.get(5),
+                cost: r.get(6),
+            };
+            if parties.last().is_none_or(|p| p.funded_by != party) {
+                parties.push(FundingParty {
+                    funded_by: party,
+                    offers_issued: 0,
+                    offers_redeemed: 0,
+                    reserved: 0,
+                    cost: 0,
+                    segments: Vec::new(),
+                });
             }
             let entry = parties.last_mut().expect("pushed above");
-            entry.1.push(json!({
-                "segment": r.get::<String>(1),
-                "lists_reached": figures[0],
-                "offers_issued": figures[1],
-                "offers_redeemed": figures[2],
-                "reserved": figures[3],
-                "cost": figures[4],
-            }));
-            for (total, figure) in entry.2.iter_mut().zip(&figures[1..]) {
-                *total += figure;
-            }
+            entry.offers_issued += segment.offers_issued;
+            entry.offers_redeemed += segment.offers_redeemed;
+            entry.reserved += segment.reserved;
+            entry.cost += segment.cost;
+            entry.segments.push(segment);
         }
-        Ok(json!({
-            "funding_parties": parties.into_iter().map(|(party, segments, t)| json!({
-                "funded_by": party,
-                "offers_issued": t[0],
-                "offers_redeemed": t[1],
-                "reserved": t[2],
-                "cost": t[3],
-                "segments": segments,
-            })).collect::<Vec<_>>(),
-        }))
+        Ok(ManufacturerReport {
+            funding_parties: parties,
+        })
     }
+
+    /// [`HqStore::manufacturer_figures`] as JSON.
+    pub async fn manufacturer_report(&self) -> Result<Value, HqError> {
+        serde_json::to_value(self.manufacturer_figures().await?)
+            .map_err(|e| HqError::Invalid(e.to_string()))
+    }
+}
+
+/// The anonymised report manufacturers receive: per funding party, then per segment.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ManufacturerReport {
+    pub funding_parties: Vec<FundingParty>,
+}
+
+/// What one funding party's offers did, over its segments.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FundingParty {
+    pub funded_by: String,
+    pub offers_issued: i64,
+    pub offers_redeemed: i64,
+    /// The budget its offers reserved, minor units.
+    pub reserved: i64,
+    /// What its redeemed offers cost, minor units.
+    pub cost: i64,
+    pub segments: Vec<SegmentFigures>,
+}
+
+/// What one funding party's offers did in one segment.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SegmentFigures {
+    pub segment: String,
+    pub lists_reached: i64,
+    pub offers_issued: i64,
+    pub offers_redeemed: i64,
+    pub reserved: i64,
+    pub cost: i64,
 }
 
 #[cfg(test)]

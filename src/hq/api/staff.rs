@@ -2,10 +2,13 @@
 //! prices, promotions, operators and store settings (each checked before it is stored),
 //! and the reconciliation report.
 
+use std::collections::{BTreeSet, HashSet};
+
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use serde::Serialize;
+use serde_json::{Value, json};
 
 use super::AppState;
 use super::audit::{audited, ids};
@@ -15,8 +18,9 @@ use crate::domain::product::Product;
 use crate::domain::promotion::Promotion;
 use crate::hq::admin::Reconciliation;
 use crate::hq::catalogue::NewOperator;
+use crate::hq::error::HqError;
 use crate::hq::prices::StorePrice;
-use crate::hq::staff::Permission;
+use crate::hq::staff::{Permission, Principal};
 use crate::settings::StoreSettings;
 
 /// How many records a change stored.
@@ -120,11 +124,64 @@ pub async fn put_operators(
 ) -> Result<Json<Stored>, ApiError> {
     let who = staff.may(Permission::Catalogue)?;
     let Json(operators) = body?;
-    let n = state.store.put_operators(&operators).await?;
-    // Never the PINs: who was stored, where.
-    let after = serde_json::json!({ "stored": n, "operators": ids(operators.iter().map(|o| format!("{}/{}", o.store_id, o.id))) });
-    audited(&state, who, "operators.put", "operators", None, Some(after)).await?;
+    let n = put_operators_as(&state, who, &operators).await?;
     Ok(Json(Stored { stored: n as u64 }))
+}
+
+/// An operator as the audit log shows it: never the PIN or its hash.
+fn operator_record(store: &str, id: &str, name: &str, role: crate::domain::org::Role) -> Value {
+    json!({ "store_id": store, "id": id, "name": name, "role": role.as_str() })
+}
+
+/// Stores operators for `who` (the API's and the console's): each operator's store must
+/// be one of theirs; audited with the operators as they were and as they are now.
+pub async fn put_operators_as(
+    state: &AppState,
+    who: &Principal,
+    operators: &[NewOperator],
+) -> Result<usize, ApiError> {
+    who.require(Permission::Catalogue)?;
+    for o in operators {
+        who.check_store(&o.store_id)?;
+    }
+    // The operators replaced, as they were (at most 200, as the entry's other lists).
+    let asked: HashSet<(&str, &str)> = operators
+        .iter()
+        .map(|o| (o.store_id.as_str(), o.id.as_str()))
+        .collect();
+    let stores: BTreeSet<&str> = asked.iter().map(|(store, _)| *store).collect();
+    let mut before = Vec::new();
+    for store in stores {
+        let held = state.store.store_operators(store).await?;
+        before.extend(
+            held.iter()
+                .filter(|h| asked.contains(&(store, h.id.as_str())))
+                .map(|h| operator_record(store, &h.id, &h.name, h.role)),
+        );
+    }
+    before.truncate(200);
+    let n = state.store.put_operators(operators).await?;
+    // Never the PINs: who was stored, where, with what name and role.
+    let records = operators
+        .iter()
+        .take(200)
+        .map(|o| operator_record(&o.store_id, &o.id, &o.name, o.role));
+    let after = json!({ "stored": n, "operators": records.collect::<Vec<_>>() });
+    let before = json!({ "operators": before });
+    let target = match operators {
+        [one] => format!("{}/{}", one.store_id, one.id),
+        _ => "operators".to_string(),
+    };
+    audited(
+        state,
+        who,
+        "operators.put",
+        &target,
+        Some(before),
+        Some(after),
+    )
+    .await?;
+    Ok(n)
 }
 
 /// Set a store's till settings (checked against the till configuration before they are
@@ -146,10 +203,37 @@ pub async fn put_settings(
 ) -> Result<Json<Stored>, ApiError> {
     let who = staff.may(Permission::Catalogue)?;
     let Json(settings) = body?;
-    state.store.put_settings(&store, &settings).await?;
-    let after = serde_json::to_value(&settings).ok();
-    audited(&state, who, "settings.put", &store, None, after).await?;
+    put_settings_as(&state, who, &store, &settings).await?;
     Ok(Json(Stored { stored: 1 }))
+}
+
+/// Sets a store's till settings for `who` (the API's and the console's): the store must
+/// be one of theirs; audited with the settings before and after.
+pub async fn put_settings_as(
+    state: &AppState,
+    who: &Principal,
+    store: &str,
+    settings: &StoreSettings,
+) -> Result<(), ApiError> {
+    who.require(Permission::Catalogue)?;
+    who.check_store(store)?;
+    // Settings stored unreadable (an older format) are replaced, and logged as none.
+    let before = match state.store.settings(store).await {
+        Ok(held) => held,
+        Err(HqError::Invalid(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    state.store.put_settings(store, settings).await?;
+    let as_json = |s: &StoreSettings| serde_json::to_value(s).ok();
+    audited(
+        state,
+        who,
+        "settings.put",
+        store,
+        before.as_ref().and_then(as_json),
+        as_json(settings),
+    )
+    .await
 }
 
 /// The reconciliation report: coupons redeemed twice by offline tills with their cost,
@@ -165,6 +249,15 @@ pub async fn report(
     State(state): State<AppState>,
     staff: Staff,
 ) -> Result<Json<Reconciliation>, ApiError> {
-    staff.may(Permission::Reconciliation)?;
-    Ok(Json(state.store.reconciliation().await?))
+    let who = staff.may(Permission::Reconciliation)?;
+    Ok(Json(reconciliation_as(&state, who).await?))
+}
+
+/// The reconciliation report, if `who` may read it (the API's and the console's).
+pub async fn reconciliation_as(
+    state: &AppState,
+    who: &Principal,
+) -> Result<Reconciliation, ApiError> {
+    who.require(Permission::Reconciliation)?;
+    Ok(state.store.reconciliation().await?)
 }

@@ -22,7 +22,7 @@ use crate::hq::member_value::segments::{
 use crate::hq::member_value::{
     Migration, MigrationBy, SLIPPING_FACTOR, SlippingMember, ValueReport,
 };
-use crate::hq::staff::Permission;
+use crate::hq::staff::{Permission, Principal};
 use crate::hq::store::HqError;
 
 /// The paths of this module (all behind the admin token).
@@ -406,11 +406,21 @@ pub async fn campaigns(
     staff: Staff,
     q: Result<Query<CampaignsQuery>, QueryRejection>,
 ) -> Result<Json<CampaignReport>, ApiError> {
-    staff.may(Permission::Campaigns)?;
+    let who = staff.may(Permission::Campaigns)?;
     let q = query_of(q)?;
+    Ok(Json(campaigns_as(&state, who, &q).await?))
+}
+
+/// The campaign results `who` asks for (the API's and the console's).
+pub async fn campaigns_as(
+    state: &AppState,
+    who: &Principal,
+    q: &CampaignsQuery,
+) -> Result<CampaignReport, ApiError> {
+    who.require(Permission::Campaigns)?;
     let period = match q.period.as_deref() {
         Some(p) => Some(day("period", Some(p), yesterday())?),
         None => None,
     };
-    Ok(Json(state.store.campaign_report(period).await?))
+    Ok(state.store.campaign_report(period).await?)
 }

@@ -16,11 +16,15 @@ pub enum Nav {
     Complaints,
     Reports,
     Tills,
+    Campaigns,
+    Reconciliation,
+    Settings,
+    Operators,
     Audit,
 }
 
 /// The navigation's entries: page, label, path and the permission it needs.
-const ENTRIES: [(Nav, T, &str, Permission); 6] = [
+const ENTRIES: [(Nav, T, &str, Permission); 10] = [
     (
         Nav::Dashboard,
         T::Dashboard,
@@ -46,6 +50,30 @@ const ENTRIES: [(Nav, T, &str, Permission); 6] = [
         Permission::Reports,
     ),
     (Nav::Tills, T::Tills, "/console/tills", Permission::Tills),
+    (
+        Nav::Campaigns,
+        T::Campaigns,
+        "/console/campaigns",
+        Permission::Campaigns,
+    ),
+    (
+        Nav::Reconciliation,
+        T::Reconciliation,
+        "/console/reconciliation",
+        Permission::Reconciliation,
+    ),
+    (
+        Nav::Settings,
+        T::StoreSettings,
+        "/console/settings",
+        Permission::Catalogue,
+    ),
+    (
+        Nav::Operators,
+        T::Operators,
+        "/console/operators",
+        Permission::Catalogue,
+    ),
     (Nav::Audit, T::Audit, "/console/audit", Permission::Audit),
 ];
 

@@ -12,13 +12,14 @@
 //!
 //! - [`layout`]: the page shell and the navigation by role; [`chart`]: SVG bar charts;
 //! - [`login`], [`dashboard`], [`members`], [`complaints`], [`reports`], [`tills`],
-//!   [`audit`]: the pages.
+//!   [`campaigns`], [`reconciliation`], [`settings`], [`operators`], [`audit`]: the pages.
 
 // A refused request's answer is the page that says so, made at most once per request: no
 // need to box it.
 #![allow(clippy::result_large_err)]
 
 pub mod audit;
+pub mod campaigns;
 pub mod chart;
 pub mod complaints;
 pub mod dashboard;
@@ -26,7 +27,10 @@ pub mod i18n;
 pub mod layout;
 pub mod login;
 pub mod members;
+pub mod operators;
+pub mod reconciliation;
 pub mod reports;
+pub mod settings;
 pub mod tills;
 
 use axum::Router;
@@ -79,6 +83,17 @@ pub fn router() -> Router<AppState> {
         .route("/console/reports", get(reports::page))
         .route("/console/reports/sales.csv", get(reports::csv))
         .route("/console/tills", get(tills::page))
+        .route("/console/campaigns", get(campaigns::page))
+        .route("/console/reconciliation", get(reconciliation::page))
+        .route("/console/settings", get(settings::page))
+        .route(
+            "/console/settings/{store}",
+            get(settings::of_store).post(settings::save),
+        )
+        .route(
+            "/console/operators",
+            get(operators::page).post(operators::save),
+        )
         .route("/console/audit", get(audit::page))
 }
 

@@ -2,6 +2,7 @@
 //! through the real binary.
 #![allow(dead_code)]
 
+pub mod console;
 pub mod events;
 pub mod hq;
 pub mod till;
