@@ -305,7 +305,13 @@ fn check_reports(report: &dyn Fn(&str) -> Value, sold: &[Sold]) -> usize {
             );
 
             // By store, category and hour: every row against the journals.
-            for by in ["store", "category", "department", "hour"] {
+            // A line's key in a breakdown by category, department or product.
+            let line_key = |by: &str, l: &(i64, String, String, i64, i64, i64, i64)| match by {
+                "category" => l.2.clone(),
+                "product" => l.0.to_string(),
+                _ => l.1.clone(),
+            };
+            for by in ["store", "category", "department", "product", "hour"] {
                 let r = report(&format!("period={period}&date={date}&by={by}{scope}&top=0"));
                 let mut groups: BTreeMap<String, Vec<Sold>> = BTreeMap::new();
                 for s in sold.iter().filter(in_scope).filter(within(from, to)) {
@@ -313,17 +319,8 @@ fn check_reports(report: &dyn Fn(&str) -> Value, sold: &[Sold]) -> usize {
                         "store" => vec![s.store.to_string()],
                         "hour" => vec![s.hour.to_string()],
                         _ => {
-                            let mut k: Vec<String> = s
-                                .lines
-                                .iter()
-                                .map(|l| {
-                                    if by == "category" {
-                                        l.2.clone()
-                                    } else {
-                                        l.1.clone()
-                                    }
-                                })
-                                .collect();
+                            let mut k: Vec<String> =
+                                s.lines.iter().map(|l| line_key(by, l)).collect();
                             k.sort();
                             k.dedup();
                             k
@@ -333,10 +330,7 @@ fn check_reports(report: &dyn Fn(&str) -> Value, sold: &[Sold]) -> usize {
                         let lines = s
                             .lines
                             .iter()
-                            .filter(|l| {
-                                matches!(by, "store" | "hour")
-                                    || (if by == "category" { &l.2 } else { &l.1 }) == &key
-                            })
+                            .filter(|l| matches!(by, "store" | "hour") || line_key(by, l) == key)
                             .cloned()
                             .collect();
                         groups.entry(key).or_default().push(Sold {
@@ -367,6 +361,10 @@ fn check_reports(report: &dyn Fn(&str) -> Value, sold: &[Sold]) -> usize {
                     if !counted {
                         // Bills with a line in the group; returns are not counted as bills.
                         e.returns = 0;
+                    }
+                    if by == "product" {
+                        // Products carry no member share.
+                        e.member_net = 0;
                     }
                     check(&rows[key]["current"], &e, &format!("{what} by {by} {key}"));
                     checked += 1;

@@ -199,6 +199,7 @@ texts! {
     RoleFinance => "Finance", "财务";
     RoleStoreManager => "Store manager", "店长";
     NoData => "No sales in this period.", "本期没有销售。";
+    RowsShown => "The {shown} largest of {total} rows; the CSV has them all.", "显示销售额最高的 {shown} 行（共 {total} 行）；CSV 包含全部。";
     Chart => "Net sales, this period against last year", "净销售额：本期与去年同期";
     CardBlocked => "blocked", "已冻结";
     KindEarn => "earned", "获得";

@@ -48,6 +48,9 @@ fn query_of(p: &SalesParams) -> String {
     q.finish()
 }
 
+/// How many rows the reports page lists.
+const PAGE_ROWS: usize = 200;
+
 /// `GET /console/reports`.
 pub async fn page(
     State(state): State<AppState>,
@@ -59,6 +62,8 @@ pub async fn page(
     }
     p.store = p.store.filter(|s| !s.trim().is_empty());
     p.date = p.date.filter(|s| !s.trim().is_empty());
+    // A page shows the largest rows; the CSV has them all.
+    p.rows = Some(p.rows.unwrap_or(PAGE_ROWS).min(PAGE_ROWS));
     let report = match sales_as(&state, &v.who, &p).await {
         Ok(r) => r,
         Err(e) => return v.error(e),
@@ -97,6 +102,9 @@ pub async fn page(
             p { (v.t(T::NoData)) }
         } @else {
             (bars(v.t(T::Chart), (v.t(T::Current), v.t(T::LastYear)), &chart))
+        }
+        @if report.rows.len() < report.rows_total {
+            p.muted #rows-shown { (v.t(T::RowsShown).replace("{shown}", &report.rows.len().to_string()).replace("{total}", &report.rows_total.to_string())) }
         }
         div.scroll {
             table #report {

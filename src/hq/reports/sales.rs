@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::period::Period;
+use super::period::{Period, PeriodKind};
 use super::statements::statement;
 use crate::hq::db::{Query, Tx, query};
 use crate::hq::error::HqError;
@@ -269,9 +269,13 @@ async fn sums(
             }
         }
         By::Product => {
-            let found = scoped(statement(|st| &st.by_product[&one]), period, store)
-                .fetch_all(&mut *tx)
-                .await?;
+            let found = scoped(
+                statement(|st| &st.by_product[&(one, period.kind == PeriodKind::Year)]),
+                period,
+                store,
+            )
+            .fetch_all(&mut *tx)
+            .await?;
             for r in found {
                 let gtin: String = r.get(0);
                 let figures = Figures {
@@ -360,7 +364,7 @@ async fn ranked(
     if q.by != By::Product {
         let one = q.store.is_some();
         products = scoped(
-            statement(|st| &st.ranked[&one]),
+            statement(|st| &st.ranked[&(one, q.period.kind == PeriodKind::Year)]),
             q.period,
             q.store.as_deref(),
         )

@@ -39,8 +39,8 @@ struct Rollup {
     /// The day rollup's day column.
     day: &'static str,
     months: &'static str,
-    /// The chain's month rollup, summed over the stores, if it has one.
-    chain_months: Option<&'static str>,
+    /// The chain's month and year rollups, summed over the stores, if it has them.
+    chain_months: Option<(&'static str, &'static str)>,
 }
 
 const BY_HOUR: Rollup = Rollup {
@@ -59,7 +59,10 @@ const BY_PRODUCT: Rollup = Rollup {
     days: "sales_by_product",
     day: "day",
     months: "sales_by_product_month",
-    chain_months: Some("sales_by_product_chain_month"),
+    chain_months: Some((
+        "sales_by_product_chain_month",
+        "sales_by_product_chain_year",
+    )),
 };
 const CUSTOMERS: Rollup = Rollup {
     days: "sales",
@@ -78,6 +81,7 @@ const CUSTOMERS: Rollup = Rollup {
 fn union(
     d: &Dialect,
     one: bool,
+    year: bool,
     rollup: &Rollup,
     select_days: &str,
     select_months: &str,
@@ -98,18 +102,35 @@ fn union(
         }
     };
     // The whole chain's months that every store has rolled up, where the rollup has a
-    // chain-wide table: read from it, and only the later months store by store.
+    // chain-wide table: read from it, and only the later months store by store. A calendar
+    // year's are read from the table by year while every store has rolled up the same
+    // months and none is stale (`months_summed`): it holds exactly those months then.
     let (chain, after_chain) = match chain_months {
-        Some(table) if !one => (
-            format!(
-                "SELECT {select_months} FROM {table} m
-                 WHERE m.month >= $3 AND m.month < $4
-                   AND m.month < (SELECT MIN(months_until) FROM stores){filter_months}
-                 UNION ALL
-                 "
-            ),
-            " AND m.month >= (SELECT MIN(months_until) FROM stores)",
-        ),
+        Some((by_month, by_year)) if !one => {
+            let (by_year, months_then) = if year {
+                (
+                    format!(
+                        "SELECT {select_months} FROM {by_year} m
+                         WHERE m.year = $3 AND {YEAR_HELD}{filter_months}
+                         UNION ALL
+                         "
+                    ),
+                    format!(" AND NOT {YEAR_HELD}"),
+                )
+            } else {
+                (String::new(), String::new())
+            };
+            (
+                format!(
+                    "{by_year}SELECT {select_months} FROM {by_month} m
+                     WHERE m.month >= $3 AND m.month < $4
+                       AND m.month < (SELECT MIN(months_until) FROM stores){months_then}{filter_months}
+                     UNION ALL
+                     "
+                ),
+                " AND m.month >= (SELECT MIN(months_until) FROM stores)",
+            )
+        }
         _ => (String::new(), ""),
     };
     format!(
@@ -133,6 +154,12 @@ fn union(
     )
 }
 
+/// Whether the chain's table by year holds every store's months before their (common)
+/// `months_until`, and nothing else.
+const YEAR_HELD: &str = "(SELECT MIN(months_until) = MAX(months_until)
+                            AND MIN(months_summed) = MAX(months_summed)
+                            AND MIN(months_until) = MIN(months_summed) FROM stores)";
+
 /// Each statement's text, by what it groups and whether it is one store's.
 pub(super) struct Statements {
     /// Bill-level sums by `chain`, `store` or `hour`: key, bills, returns, net, tax,
@@ -146,11 +173,12 @@ pub(super) struct Statements {
     /// By `department` or `category`: key, label, bills, net, tax, discount, quantity,
     /// member net.
     pub by_category: HashMap<(&'static str, bool), String>,
-    /// By product: GTIN, name, category, bills, net, tax, discount, quantity.
-    pub by_product: HashMap<bool, String>,
+    /// By product, by one store's or not and a calendar year's or not: GTIN, name,
+    /// category, bills, net, tax, discount, quantity.
+    pub by_product: HashMap<(bool, bool), String>,
     /// The best and worst selling products: best (1 or 0), GTIN, name, category, net,
     /// quantity, bills.
-    pub ranked: HashMap<bool, String>,
+    pub ranked: HashMap<(bool, bool), String>,
 }
 
 static PG_STATEMENTS: LazyLock<Statements> = LazyLock::new(|| statements(&POSTGRES));
@@ -191,7 +219,7 @@ fn statements(d: &Dialect) -> Statements {
                             CAST(SUM(discount) AS BIGINT), CAST(SUM(items) AS BIGINT),
                             CAST(SUM(member_net) AS BIGINT)
                      FROM ({}) t GROUP BY k",
-                    union(d, one, &BY_HOUR, &select("d"), &select("m"), "", "")
+                    union(d, one, false, &BY_HOUR, &select("d"), &select("m"), "", "")
                 ),
             );
         }
@@ -203,7 +231,16 @@ fn statements(d: &Dialect) -> Statements {
                 format!(
                     "SELECT k, COUNT(*) FROM (SELECT DISTINCT k, member_id FROM ({}) u) t
                      GROUP BY k",
-                    union(d, one, &CUSTOMERS, &select("d"), &select("m"), sold, "")
+                    union(
+                        d,
+                        one,
+                        false,
+                        &CUSTOMERS,
+                        &select("d"),
+                        &select("m"),
+                        sold,
+                        ""
+                    )
                 ),
             );
         }
@@ -212,6 +249,7 @@ fn statements(d: &Dialect) -> Statements {
             union(
                 d,
                 one,
+                false,
                 &CUSTOMERS,
                 "d.member_id, CAST(1 AS BIGINT) << d.local_hour AS hours",
                 "m.member_id, m.hours",
@@ -246,6 +284,7 @@ fn statements(d: &Dialect) -> Statements {
                     union(
                         d,
                         one,
+                        false,
                         &BY_CATEGORY,
                         &select("d"),
                         &select("m"),
@@ -257,11 +296,21 @@ fn statements(d: &Dialect) -> Statements {
         }
         let select =
             |t: &str| format!("{t}.gtin, {t}.bills, {t}.net, {t}.tax, {t}.discount, {t}.quantity");
-        let products = union(d, one, &BY_PRODUCT, &select("d"), &select("m"), "", "");
-        s.by_product.insert(
-            one,
-            format!(
-                "SELECT CAST(p.gtin AS TEXT), COALESCE(n.name, ''), COALESCE(n.category, ''),
+        for year in [false, true] {
+            let products = union(
+                d,
+                one,
+                year,
+                &BY_PRODUCT,
+                &select("d"),
+                &select("m"),
+                "",
+                "",
+            );
+            s.by_product.insert(
+                (one, year),
+                format!(
+                    "SELECT CAST(p.gtin AS TEXT), COALESCE(n.name, ''), COALESCE(n.category, ''),
                         p.bills, p.net, p.tax, p.discount, p.quantity
                  FROM (SELECT gtin, CAST(SUM(bills) AS BIGINT) AS bills,
                               CAST(SUM(net) AS BIGINT) AS net, CAST(SUM(tax) AS BIGINT) AS tax,
@@ -269,14 +318,14 @@ fn statements(d: &Dialect) -> Statements {
                               CAST(SUM(quantity) AS BIGINT) AS quantity
                        FROM ({products}) t GROUP BY gtin) p
                  LEFT JOIN sold_products n ON n.gtin = p.gtin"
-            ),
-        );
-        // The best and the worst from one pass over the period's rows.
-        let limit = if one { "$6" } else { "$5" };
-        s.ranked.insert(
-            one,
-            format!(
-                "WITH r AS (SELECT gtin, CAST(SUM(net) AS BIGINT) AS net,
+                ),
+            );
+            // The best and the worst from one pass over the period's rows.
+            let limit = if one { "$6" } else { "$5" };
+            s.ranked.insert(
+                (one, year),
+                format!(
+                    "WITH r AS (SELECT gtin, CAST(SUM(net) AS BIGINT) AS net,
                                    CAST(SUM(quantity) AS BIGINT) AS quantity,
                                    CAST(SUM(bills) AS BIGINT) AS bills
                             FROM ({products}) t GROUP BY gtin)
@@ -288,8 +337,9 @@ fn statements(d: &Dialect) -> Statements {
                        SELECT * FROM (SELECT 0 AS best, gtin, net, quantity, bills FROM r
                                       ORDER BY net ASC, gtin LIMIT {limit}) w) x
                  LEFT JOIN sold_products n ON n.gtin = x.gtin"
-            ),
-        );
+                ),
+            );
+        }
     }
     s
 }

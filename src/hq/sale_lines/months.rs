@@ -19,7 +19,7 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
-use super::super::db::{Pool, Tx, query};
+use super::super::db::{Pool, Query, Tx, query};
 use super::super::error::HqError;
 use super::super::store::HqStore;
 use super::Line;
@@ -157,6 +157,77 @@ const CHAIN_IN: &str = "INSERT INTO sales_by_product_chain_month
         quantity = sales_by_product_chain_month.quantity + EXCLUDED.quantity,
         bills = sales_by_product_chain_month.bills + EXCLUDED.bills";
 
+/// The first day of `day`'s year.
+fn year_of(day: NaiveDate) -> NaiveDate {
+    NaiveDate::from_ymd_opt(day.year(), 1, 1).expect("every year has a first day")
+}
+
+/// A store's product rows of months `$2` to before `$3`, summed by year (`year`, `gtin`,
+/// then the figures).
+macro_rules! store_years {
+    ($year:literal) => {
+        concat!(
+            "SELECT ",
+            $year,
+            " AS year, gtin, CAST(SUM(net) AS BIGINT) AS net, CAST(SUM(tax) AS BIGINT) AS tax,
+                    CAST(SUM(discount) AS BIGINT) AS discount,
+                    CAST(SUM(quantity) AS BIGINT) AS quantity, CAST(SUM(bills) AS BIGINT) AS bills
+             FROM sales_by_product_month WHERE store_id = $1 AND month >= $2 AND month < $3
+             GROUP BY 1, gtin"
+        )
+    };
+}
+
+/// Takes a store's product rows of months `$2` to before `$3` out of the chain's by year.
+macro_rules! chain_year_out {
+    ($year:literal) => {
+        concat!(
+            "UPDATE sales_by_product_chain_year SET net = sales_by_product_chain_year.net - o.net,
+                    tax = sales_by_product_chain_year.tax - o.tax,
+                    discount = sales_by_product_chain_year.discount - o.discount,
+                    quantity = sales_by_product_chain_year.quantity - o.quantity,
+                    bills = sales_by_product_chain_year.bills - o.bills
+             FROM (",
+            store_years!($year),
+            ") o
+             WHERE sales_by_product_chain_year.year = o.year
+               AND sales_by_product_chain_year.gtin = o.gtin"
+        )
+    };
+}
+
+/// Adds a store's product rows of months `$2` to before `$3` to the chain's by year, in
+/// key order.
+macro_rules! chain_year_in {
+    ($year:literal) => {
+        concat!(
+            "INSERT INTO sales_by_product_chain_year
+                (year, gtin, net, tax, discount, quantity, bills)
+             SELECT year, gtin, net, tax, discount, quantity, bills FROM (",
+            store_years!($year),
+            ") o WHERE true
+             ORDER BY year, gtin
+             ON CONFLICT (year, gtin) DO UPDATE SET
+                net = sales_by_product_chain_year.net + EXCLUDED.net,
+                tax = sales_by_product_chain_year.tax + EXCLUDED.tax,
+                discount = sales_by_product_chain_year.discount + EXCLUDED.discount,
+                quantity = sales_by_product_chain_year.quantity + EXCLUDED.quantity,
+                bills = sales_by_product_chain_year.bills + EXCLUDED.bills"
+        )
+    };
+}
+
+const CHAIN_YEAR_OUT_PG: &str = chain_year_out!("CAST(date_trunc('year', month) AS DATE)");
+const CHAIN_YEAR_OUT_SQLITE: &str = chain_year_out!("strftime('%Y-01-01', month)");
+const CHAIN_YEAR_IN_PG: &str = chain_year_in!("CAST(date_trunc('year', month) AS DATE)");
+const CHAIN_YEAR_IN_SQLITE: &str = chain_year_in!("strftime('%Y-01-01', month)");
+
+/// Drops the chain's product rows by year from the year of `$1` to before `$2` left at
+/// nothing.
+const CHAIN_YEAR_EMPTIED: &str = "DELETE FROM sales_by_product_chain_year
+     WHERE year >= $1 AND year < $2
+       AND net = 0 AND tax = 0 AND discount = 0 AND quantity = 0 AND bills = 0";
+
 impl HqStore {
     /// Rolls up every store's months that closed more than [`GRACE_DAYS`] before `now` in
     /// the store's zone and are not rolled up yet.
@@ -199,7 +270,8 @@ impl HqStore {
             // The reports' plans count on the month rollups' statistics being current.
             query(
                 "ANALYZE stores, sales_by_category_month, sales_by_hour_month,
-                         sales_by_product_month, sales_by_product_chain_month, customers_by_month",
+                         sales_by_product_month, sales_by_product_chain_month,
+                         sales_by_product_chain_year, customers_by_month",
             )
             .execute(self.pool())
             .await?;
@@ -247,12 +319,16 @@ async fn roll_up(
         return Ok(false);
     }
     // The chain's product rows hold the store's old rows of these months: out they go.
-    query(CHAIN_OUT)
-        .bind(store_id)
-        .bind(until)
-        .bind(after)
-        .execute(&mut tx)
-        .await?;
+    for out in [
+        Query::dialects(CHAIN_OUT, CHAIN_OUT),
+        Query::dialects(CHAIN_YEAR_OUT_PG, CHAIN_YEAR_OUT_SQLITE),
+    ] {
+        out.bind(store_id)
+            .bind(until)
+            .bind(after)
+            .execute(&mut tx)
+            .await?;
+    }
     for delete in DELETES.iter() {
         query(delete)
             .bind(store_id)
@@ -292,15 +368,30 @@ async fn roll_up(
         .bind(after)
         .execute(&mut tx)
         .await?;
+    query(CHAIN_YEAR_EMPTIED)
+        .bind(year_of(until))
+        .bind(after)
+        .execute(&mut tx)
+        .await?;
     if month.is_some() {
-        query(CHAIN_IN)
-            .bind(store_id)
-            .bind(until)
-            .bind(after)
-            .execute(&mut tx)
-            .await?;
+        for into in [
+            Query::dialects(CHAIN_IN, CHAIN_IN),
+            Query::dialects(CHAIN_YEAR_IN_PG, CHAIN_YEAR_IN_SQLITE),
+        ] {
+            into.bind(store_id)
+                .bind(until)
+                .bind(after)
+                .execute(&mut tx)
+                .await?;
+        }
     }
-    query("UPDATE stores SET months_until = $2 WHERE store_id = $1")
+    // The months before `after` are rolled up and current; later ones a late sale left
+    // stale stay summed in the chain's tables until they are rolled up again.
+    query(
+        "UPDATE stores SET months_until = $2,
+                           months_summed = CASE WHEN months_summed > $2 THEN months_summed ELSE $2 END
+         WHERE store_id = $1",
+    )
         .bind(store_id)
         .bind(after)
         .execute(&mut tx)

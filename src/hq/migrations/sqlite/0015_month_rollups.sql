@@ -7,6 +7,10 @@
 -- months before it are rolled up and current, later ones are read by day. A sale stored
 -- for a day before it moves it back to the sale's month in the same transaction.
 ALTER TABLE stores ADD COLUMN months_until TEXT NOT NULL DEFAULT '1900-01-01';
+-- The first month after those whose rows the chain's tables below hold. A late sale moves
+-- `months_until` back but not this: the months between are held, but stale until rolled up
+-- again.
+ALTER TABLE stores ADD COLUMN months_summed TEXT NOT NULL DEFAULT '1900-01-01';
 
 CREATE TABLE sales_by_category_month (
     store_id   TEXT NOT NULL,
@@ -70,4 +74,16 @@ CREATE TABLE sales_by_product_chain_month (
     quantity INTEGER NOT NULL,
     bills    INTEGER NOT NULL,
     PRIMARY KEY (month, gtin)
+);
+-- The same by year (`year` its first day): a chain-wide year's products read here while
+-- every store has rolled up the same months and none is stale.
+CREATE TABLE sales_by_product_chain_year (
+    year     TEXT NOT NULL,
+    gtin     INTEGER NOT NULL,
+    net      INTEGER NOT NULL,
+    tax      INTEGER NOT NULL,
+    discount INTEGER NOT NULL,
+    quantity INTEGER NOT NULL,
+    bills    INTEGER NOT NULL,
+    PRIMARY KEY (year, gtin)
 );
