@@ -80,8 +80,7 @@ const CUSTOMERS: Rollup = Rollup {
 /// the rollup's primary key.
 fn union(
     d: &Dialect,
-    one: bool,
-    year: bool,
+    (one, year): (bool, bool),
     rollup: &Rollup,
     select_days: &str,
     select_months: &str,
@@ -219,7 +218,15 @@ fn statements(d: &Dialect) -> Statements {
                             CAST(SUM(discount) AS BIGINT), CAST(SUM(items) AS BIGINT),
                             CAST(SUM(member_net) AS BIGINT)
                      FROM ({}) t GROUP BY k",
-                    union(d, one, false, &BY_HOUR, &select("d"), &select("m"), "", "")
+                    union(
+                        d,
+                        (one, false),
+                        &BY_HOUR,
+                        &select("d"),
+                        &select("m"),
+                        "",
+                        ""
+                    )
                 ),
             );
         }
@@ -233,8 +240,7 @@ fn statements(d: &Dialect) -> Statements {
                      GROUP BY k",
                     union(
                         d,
-                        one,
-                        false,
+                        (one, false),
                         &CUSTOMERS,
                         &select("d"),
                         &select("m"),
@@ -248,8 +254,7 @@ fn statements(d: &Dialect) -> Statements {
             one,
             union(
                 d,
-                one,
-                false,
+                (one, false),
                 &CUSTOMERS,
                 "d.member_id, CAST(1 AS BIGINT) << d.local_hour AS hours",
                 "m.member_id, m.hours",
@@ -283,8 +288,7 @@ fn statements(d: &Dialect) -> Statements {
                      FROM ({}) t GROUP BY {grouped}",
                     union(
                         d,
-                        one,
-                        false,
+                        (one, false),
                         &BY_CATEGORY,
                         &select("d"),
                         &select("m"),
@@ -299,8 +303,7 @@ fn statements(d: &Dialect) -> Statements {
         for year in [false, true] {
             let products = union(
                 d,
-                one,
-                year,
+                (one, year),
                 &BY_PRODUCT,
                 &select("d"),
                 &select("m"),
