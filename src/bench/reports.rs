@@ -214,17 +214,8 @@ pub fn reports(config: &Config, args: &ReportsBenchArgs) -> Result<()> {
     runtime.block_on(async {
         let db = Scratch::create(&config.hq.database, "reports").await?;
         let store = HqStore::open(&db.url()).await?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let admin = "bench-reports";
-        let settings = crate::hq::api::ApiSettings {
-            admin_token: Some(admin.into()),
-            ..Default::default()
-        };
-        let app = crate::hq::api::router(store.clone(), settings);
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        let http = reqwest::Client::new();
-        let base = format!("http://{addr}/v1");
+        let base = serve(&store).await?;
+        let (http, admin) = (reqwest::Client::new(), ADMIN);
 
         let products: Vec<crate::domain::product::Product> = catalogue
             .into_iter()
@@ -327,20 +318,27 @@ pub fn reports(config: &Config, args: &ReportsBenchArgs) -> Result<()> {
     })
 }
 
-/// Rolls up the closed months as `hq serve`'s schedule does (timed), then asks every
-/// report through the API: each period kind and breakdown, chain and one store.
-async fn roll_up_and_ask(store: &HqStore, repeats: usize) -> Result<()> {
+/// The admin token the benchmark's HQ takes.
+const ADMIN: &str = "bench-reports";
+
+/// Serves HQ's API over `store` on a free local port; its base URL.
+async fn serve(store: &HqStore) -> Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let admin = "bench-reports";
     let settings = crate::hq::api::ApiSettings {
-        admin_token: Some(admin.into()),
+        admin_token: Some(ADMIN.into()),
         ..Default::default()
     };
     let app = crate::hq::api::router(store.clone(), settings);
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let http = reqwest::Client::new();
-    let base = format!("http://{addr}/v1");
+    Ok(format!("http://{addr}/v1"))
+}
+
+/// Rolls up the closed months as `hq serve`'s schedule does (timed), then asks every
+/// report through the API: each period kind and breakdown, chain and one store.
+async fn roll_up_and_ask(store: &HqStore, repeats: usize) -> Result<()> {
+    let base = serve(store).await?;
+    let (http, admin) = (reqwest::Client::new(), ADMIN);
 
     // The closed months rolled up, as `hq serve`'s schedule does.
     let rolling = Instant::now();

@@ -15,7 +15,7 @@ use super::Viewer;
 use super::i18n::T;
 use super::layout::{self, Nav, csrf};
 use super::members::enc;
-use super::settings::{chosen, picker, viewer_stores};
+use super::settings::{StoreQuery, page_store, picker, viewer_stores};
 use crate::domain::org::Role;
 use crate::hq::api::AppState;
 use crate::hq::api::staff::put_operators_as;
@@ -120,26 +120,13 @@ async fn show(
     (status, layout::page(v, T::Operators, Nav::Operators, body)).into_response()
 }
 
-#[derive(Deserialize)]
-pub struct StoreQuery {
-    store: Option<String>,
-    saved: Option<String>,
-}
-
 /// `GET /console/operators?store=`: a store's operators and the form to add one.
 pub async fn page(
     State(state): State<AppState>,
     v: Viewer,
     Query(q): Query<StoreQuery>,
 ) -> Response {
-    if let Err(r) = v.may(Permission::Catalogue) {
-        return r;
-    }
-    let stores = match viewer_stores(&state, &v).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let store = match chosen(&v, q.store.as_deref(), &stores) {
+    let store = match page_store(&state, &v, &q).await {
         Ok(s) => s,
         Err(r) => return r,
     };

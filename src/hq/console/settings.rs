@@ -195,10 +195,22 @@ async fn show(
         .into_response()
 }
 
+/// What a store page is asked for: the store, and whether a change was just saved.
 #[derive(Deserialize)]
 pub struct StoreQuery {
     store: Option<String>,
-    saved: Option<String>,
+    pub saved: Option<String>,
+}
+
+/// The store a store page (settings, operators) shows, once the viewer may see them.
+pub async fn page_store(
+    state: &AppState,
+    v: &Viewer,
+    q: &StoreQuery,
+) -> Result<Option<String>, Response> {
+    v.may(Permission::Catalogue)?;
+    let stores = viewer_stores(state, v).await?;
+    chosen(v, q.store.as_deref(), &stores)
 }
 
 /// `GET /console/settings?store=`: a store's settings in a form.
@@ -207,14 +219,7 @@ pub async fn page(
     v: Viewer,
     Query(q): Query<StoreQuery>,
 ) -> Response {
-    if let Err(r) = v.may(Permission::Catalogue) {
-        return r;
-    }
-    let stores = match viewer_stores(&state, &v).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let store = match chosen(&v, q.store.as_deref(), &stores) {
+    let store = match page_store(&state, &v, &q).await {
         Ok(s) => s,
         Err(r) => return r,
     };
