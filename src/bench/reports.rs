@@ -274,16 +274,27 @@ pub fn reports(config: &Config, args: &ReportsBenchArgs) -> Result<()> {
         let sales: usize = queues.iter().map(Vec::len).sum();
         let ingest = Instant::now();
         let mut tasks = tokio::task::JoinSet::new();
+        let retried = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         for ((_, _, token), events) in tokens.iter().zip(queues) {
             let (http, url, token) = (http.clone(), format!("{base}/events"), token.clone());
+            let retried = retried.clone();
             tasks.spawn(async move {
                 for chunk in events.chunks(500) {
-                    let answer = http
-                        .post(&url)
-                        .bearer_auth(&token)
-                        .json(&json!({ "events": chunk }))
-                        .send()
-                        .await?;
+                    // A till sends its batch again after a 503 (HQ's pool busy), as the
+                    // sync queue does; the retries are counted and printed.
+                    let answer = loop {
+                        let answer = http
+                            .post(&url)
+                            .bearer_auth(&token)
+                            .json(&json!({ "events": chunk }))
+                            .send()
+                            .await?;
+                        if answer.status() != reqwest::StatusCode::SERVICE_UNAVAILABLE {
+                            break answer;
+                        }
+                        retried.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    };
                     let status = answer.status();
                     let reply: Value = answer.json().await?;
                     anyhow::ensure!(status.is_success(), "HQ answered {status}: {reply}");
@@ -301,11 +312,12 @@ pub fn reports(config: &Config, args: &ReportsBenchArgs) -> Result<()> {
         }
         let seconds = ingest.elapsed().as_secs_f64();
         println!(
-            "ingest on {} through the API, 500 events a request from {} tills at once: {sales} sales ({lines} lines, rollups kept) in {seconds:.1} s = {:.0} sales/s, {:.0} lines/s",
+            "ingest on {} through the API, 500 events a request from {} tills at once: {sales} sales ({lines} lines, rollups kept) in {seconds:.1} s = {:.0} sales/s, {:.0} lines/s; {} requests sent again after a 503",
             db.backend(),
             tokens.len(),
             sales as f64 / seconds,
-            lines as f64 / seconds
+            lines as f64 / seconds,
+            retried.load(std::sync::atomic::Ordering::Relaxed)
         );
 
         roll_up_and_ask(&store, args.repeats).await?;

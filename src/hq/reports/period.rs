@@ -139,6 +139,21 @@ impl Period {
         }
     }
 
+    /// The year its whole months are in (its first day), the first day of the next, and
+    /// those months as bits (bit m - 1 for month m), as `customers_by_year` holds them. A
+    /// period's whole months are never in two years (a week has none).
+    pub fn month_bits(self) -> (NaiveDate, NaiveDate, i64) {
+        let (first, after) = self.whole_months();
+        let year = first_of_month(first.year(), 1);
+        let next = first_of_month(first.year() + 1, 1);
+        debug_assert!(after <= next, "whole months within one year");
+        let end = if after >= next { 13 } else { after.month() };
+        let bits = (first.month()..end)
+            .filter(|_| first < after)
+            .fold(0i64, |bits, m| bits | 1 << (m - 1));
+        (year, next, bits)
+    }
+
     /// How many days it covers.
     pub fn days(self) -> i64 {
         (self.to - self.from).num_days() + 1
@@ -205,6 +220,20 @@ mod tests {
         assert_eq!(jan.previous().from, d("2025-12-01"));
         let year = Period::holding(PeriodKind::Year, d("2026-07-01"));
         assert_eq!((year.last_year().from, year.days()), (d("2025-01-01"), 365));
+    }
+
+    #[test]
+    fn month_bits_are_the_whole_months_of_one_year() {
+        let at = |kind, day| Period::holding(kind, d(day)).month_bits();
+        let (y, next) = (d("2026-01-01"), d("2027-01-01"));
+        assert_eq!(at(PeriodKind::Year, "2026-07-01"), (y, next, 0b1111_1111_1111));
+        assert_eq!(at(PeriodKind::Quarter, "2026-11-07"), (y, next, 0b1110_0000_0000));
+        assert_eq!(at(PeriodKind::Quarter, "2026-02-07"), (y, next, 0b111));
+        assert_eq!(at(PeriodKind::Month, "2026-12-31"), (y, next, 1 << 11));
+        assert_eq!(at(PeriodKind::Month, "2026-03-01").2, 1 << 2);
+        // A week or a day has no whole month.
+        assert_eq!(at(PeriodKind::Week, "2026-12-30").2, 0);
+        assert_eq!(at(PeriodKind::Day, "2026-03-01").2, 0);
     }
 
     #[test]

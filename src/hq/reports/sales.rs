@@ -311,7 +311,11 @@ async fn customers(
 ) -> Result<Vec<(String, i64)>, HqError> {
     let one = store.is_some();
     if group != "hour" {
+        let (year, next, bits) = period.month_bits();
         let found = scoped(statement(|st| &st.customers[&(group, one)]), period, store)
+            .bind(year)
+            .bind(next)
+            .bind(bits)
             .fetch_all(&mut *tx)
             .await?;
         return Ok(found.into_iter().map(|r| (r.get(0), r.get(1))).collect());

@@ -23,14 +23,18 @@ use crate::hq::db::Query;
 /// `stores` holds, `{when}` a condition on them) as a condition on `{t}.store_id`.
 struct Dialect {
     chain: &'static str,
+    /// The month (1 to 12) of the date `{d}`.
+    month_of: &'static str,
 }
 
 static POSTGRES: Dialect = Dialect {
     chain: " AND {t}.store_id = ANY(ARRAY(SELECT store_id FROM stores{when}))",
+    month_of: "CAST(EXTRACT(MONTH FROM {d}) AS INT)",
 };
 
 static SQLITE: Dialect = Dialect {
     chain: " AND {t}.store_id IN (SELECT store_id FROM stores{when})",
+    month_of: "CAST(strftime('%m', {d}) AS INTEGER)",
 };
 
 /// A rollup read by day and by month.
@@ -41,6 +45,11 @@ struct Rollup {
     months: &'static str,
     /// The chain's month and year rollups, summed over the stores, if it has them.
     chain_months: Option<(&'static str, &'static str)>,
+    /// A rollup by store and year with a bit per month (`months`), read instead of
+    /// `months` when it has one: one row a year rather than one a month. Its parameters
+    /// follow the others: the year's first day, the next year's, the period's whole months
+    /// as bits ([`super::period::Period::month_bits`]).
+    years: Option<&'static str>,
 }
 
 const BY_HOUR: Rollup = Rollup {
@@ -48,12 +57,14 @@ const BY_HOUR: Rollup = Rollup {
     day: "day",
     months: "sales_by_hour_month",
     chain_months: None,
+    years: None,
 };
 const BY_CATEGORY: Rollup = Rollup {
     days: "sales_by_category",
     day: "day",
     months: "sales_by_category_month",
     chain_months: None,
+    years: None,
 };
 const BY_PRODUCT: Rollup = Rollup {
     days: "sales_by_product",
@@ -63,12 +74,19 @@ const BY_PRODUCT: Rollup = Rollup {
         "sales_by_product_chain_month",
         "sales_by_product_chain_year",
     )),
+    years: None,
 };
 const CUSTOMERS: Rollup = Rollup {
     days: "sales",
     day: "local_day",
     months: "customers_by_month",
     chain_months: None,
+    years: Some("customers_by_year"),
+};
+/// The members and the hours they bought in: by month (a year's bits hold no hours).
+const CUSTOMER_HOURS: Rollup = Rollup {
+    years: None,
+    ..CUSTOMERS
 };
 
 /// The period's rows of `rollup`: `select_*` give the columns read from the days (alias
@@ -92,6 +110,7 @@ fn union(
         day,
         months,
         chain_months,
+        years,
     } = rollup;
     let scope = |t: &str, when: &str| {
         if one {
@@ -132,13 +151,37 @@ fn union(
         }
         _ => (String::new(), ""),
     };
+    let rolled_months = match years {
+        // The period's months the store has rolled up: those before its `months_until`.
+        Some(by_year) => {
+            let n = if one { 6 } else { 5 };
+            let month = d.month_of.replace("{d}", "s.months_until");
+            format!(
+                "SELECT {select_months} FROM {by_year} m
+                 JOIN stores s ON s.store_id = m.store_id
+                 WHERE m.year = ${n}
+                   AND (m.months & ${bits}
+                        & CAST(CASE WHEN s.months_until >= ${next} THEN 4095
+                                    WHEN s.months_until <= ${n} THEN 0
+                                    ELSE (1 << ({month} - 1)) - 1 END AS BIGINT)) <> 0\
+                   {filter_months}{rolled}",
+                next = n + 1,
+                bits = n + 2,
+                rolled = scope("m", ""),
+            )
+        }
+        None => format!(
+            "SELECT {select_months} FROM {months} m
+             JOIN stores s ON s.store_id = m.store_id AND m.month < s.months_until
+             WHERE m.month >= $3 AND m.month < $4{after_chain}{filter_months}{rolled}",
+            rolled = scope("m", ""),
+        ),
+    };
     format!(
         "SELECT {select_days} FROM {days} d
          WHERE d.{day} >= $1 AND d.{day} < $3{filter_days}{head}
          UNION ALL
-         {chain}SELECT {select_months} FROM {months} m
-         JOIN stores s ON s.store_id = m.store_id AND m.month < s.months_until
-         WHERE m.month >= $3 AND m.month < $4{after_chain}{filter_months}{rolled}
+         {chain}{rolled_months}
          UNION ALL
          SELECT {select_days} FROM {days} d
          JOIN stores s ON s.store_id = d.store_id AND d.{day} >= s.months_until
@@ -147,7 +190,6 @@ fn union(
          SELECT {select_days} FROM {days} d
          WHERE d.{day} >= $4 AND d.{day} <= $2{filter_days}{tail}",
         head = scope("d", ""),
-        rolled = scope("m", ""),
         unrolled = scope("d", " WHERE months_until < $4"),
         tail = scope("d", ""),
     )
@@ -255,7 +297,7 @@ fn statements(d: &Dialect) -> Statements {
             union(
                 d,
                 (one, false),
-                &CUSTOMERS,
+                &CUSTOMER_HOURS,
                 "d.member_id, CAST(1 AS BIGINT) << d.local_hour AS hours",
                 "m.member_id, m.hours",
                 sold,

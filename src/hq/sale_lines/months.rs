@@ -222,6 +222,35 @@ const CHAIN_YEAR_OUT_SQLITE: &str = chain_year_out!("strftime('%Y-01-01', month)
 const CHAIN_YEAR_IN_PG: &str = chain_year_in!("CAST(date_trunc('year', month) AS DATE)");
 const CHAIN_YEAR_IN_SQLITE: &str = chain_year_in!("strftime('%Y-01-01', month)");
 
+/// Makes a store's rows of `customers_by_year` for the years from `$2` to before `$3`
+/// again from its month rows (each member's months as bits; distinct powers of two add up
+/// to their OR).
+macro_rules! customers_years {
+    ($year:literal, $bit:literal) => {
+        concat!(
+            "INSERT INTO customers_by_year (store_id, year, member_id, months)
+             SELECT store_id, ",
+            $year,
+            ", member_id, CAST(SUM(",
+            $bit,
+            ") AS BIGINT)
+             FROM customers_by_month WHERE store_id = $1 AND month >= $2 AND month < $3
+             GROUP BY store_id, ",
+            $year,
+            ", member_id"
+        )
+    };
+}
+
+const CUSTOMERS_YEARS_PG: &str = customers_years!(
+    "CAST(date_trunc('year', month) AS DATE)",
+    "CAST(1 AS BIGINT) << (CAST(EXTRACT(MONTH FROM month) AS INT) - 1)"
+);
+const CUSTOMERS_YEARS_SQLITE: &str = customers_years!(
+    "strftime('%Y-01-01', month)",
+    "1 << (CAST(strftime('%m', month) AS INTEGER) - 1)"
+);
+
 /// Drops the chain's product rows by year from the year of `$1` to before `$2` left at
 /// nothing.
 const CHAIN_YEAR_EMPTIED: &str = "DELETE FROM sales_by_product_chain_year
@@ -271,7 +300,7 @@ impl HqStore {
             query(
                 "ANALYZE stores, sales_by_category_month, sales_by_hour_month,
                          sales_by_product_month, sales_by_product_chain_month,
-                         sales_by_product_chain_year, customers_by_month",
+                         sales_by_product_chain_year, customers_by_month, customers_by_year",
             )
             .execute(self.pool())
             .await?;
@@ -363,6 +392,25 @@ async fn roll_up(
         .execute(&mut tx)
         .await?;
     }
+    // The years the months touched are made again from the month rows.
+    let years = (
+        year_of(until),
+        year_of(after.pred_opt().unwrap_or(after))
+            .checked_add_months(chrono::Months::new(12))
+            .unwrap_or(after),
+    );
+    query("DELETE FROM customers_by_year WHERE store_id = $1 AND year >= $2 AND year < $3")
+        .bind(store_id)
+        .bind(years.0)
+        .bind(years.1)
+        .execute(&mut tx)
+        .await?;
+    Query::dialects(CUSTOMERS_YEARS_PG, CUSTOMERS_YEARS_SQLITE)
+        .bind(store_id)
+        .bind(years.0)
+        .bind(years.1)
+        .execute(&mut tx)
+        .await?;
     query(CHAIN_EMPTIED)
         .bind(until)
         .bind(after)
