@@ -88,7 +88,11 @@ impl HqStore {
 
     /// Makes a terminal's token useless: its hash is replaced by one no token hashes to
     /// (not hex), and `revoked_at` says when. Its events and sales stay.
-    pub async fn revoke_terminal(&self, till: &TerminalId, by: &Principal) -> Result<(), TillRefusal> {
+    pub async fn revoke_terminal(
+        &self,
+        till: &TerminalId,
+        by: &Principal,
+    ) -> Result<(), TillRefusal> {
         let hash = &format!("revoked:{}", uuid::Uuid::now_v7());
         self.change_token(till, by, "terminal.revoke", hash).await
     }

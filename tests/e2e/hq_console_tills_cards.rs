@@ -209,14 +209,14 @@ fn staff_rotate_and_revoke_tills_and_block_and_replace_cards(db: Database) {
         let report = || {
             let (http, base) = (&http, &base);
             async move {
-            http.get(format!("{base}v1/reports/sales?period=day&by=store"))
-                .bearer_auth(STAFF_TOKEN)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
+                http.get(format!("{base}v1/reports/sales?period=day&by=store"))
+                    .bearer_auth(STAFF_TOKEN)
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap()
             }
         };
         let c = browser(&driver, 1366, 768).await;
@@ -227,7 +227,11 @@ fn staff_rotate_and_revoke_tills_and_block_and_replace_cards(db: Database) {
         let tills = text(&c, "#tills").await;
         assert!(tills.contains("T02") && tills.contains("S002"), "{tills}");
         shots.take(&c, "tills", "en").await;
-        click(&c, "form.rotate[action='/console/tills/S001/T02/rotate'] button").await;
+        click(
+            &c,
+            "form.rotate[action='/console/tills/S001/T02/rotate'] button",
+        )
+        .await;
         let new02 = text(&c, "#new-token code.token").await;
         assert!(new02.starts_with("S001.T02.") && new02 != old02, "{new02}");
         assert!(text(&c, "#new-token").await.contains("once"));
@@ -239,7 +243,8 @@ fn staff_rotate_and_revoke_tills_and_block_and_replace_cards(db: Database) {
         assert!(!text(&c, "body").await.contains(&new02));
         assert!(c.find(Locator::Css("#new-token")).await.is_err());
         assert_eq!(
-            scalar(&db, 
+            scalar(
+                &db,
                 "SELECT COUNT(*) FROM terminals WHERE token_hash = $1",
                 &[&new02]
             ),
@@ -260,13 +265,17 @@ fn staff_rotate_and_revoke_tills_and_block_and_replace_cards(db: Database) {
         assert!(before.contains("S001"), "{before}");
 
         // Revoke T02: every till route refuses it, its sales stay in the reports.
-        click(&c, "form.revoke[action='/console/tills/S001/T02/revoke'] button").await;
+        click(
+            &c,
+            "form.revoke[action='/console/tills/S001/T02/revoke'] button",
+        )
+        .await;
         arrives(&c, "revoked=1").await;
         assert_eq!(till_status(&http, &base, &new02).await, 401);
         let ingest = http
             .post(format!("{base}v1/events"))
             .bearer_auth(&new02)
-            .json(&serde_json::json!([]))
+            .json(&serde_json::json!({"events": []}))
             .send()
             .await
             .unwrap();
@@ -331,7 +340,11 @@ fn staff_rotate_and_revoke_tills_and_block_and_replace_cards(db: Database) {
         assert!(said.contains("check digit"), "{said}");
         assert_eq!(scalar(&db, cards, &[ZHANG]), 1);
         assert_eq!(
-            scalar(&db, "SELECT COUNT(*) FROM member_cards WHERE card = $1", &[&mistyped]),
+            scalar(
+                &db,
+                "SELECT COUNT(*) FROM member_cards WHERE card = $1",
+                &[&mistyped]
+            ),
             0
         );
 
@@ -340,7 +353,12 @@ fn staff_rotate_and_revoke_tills_and_block_and_replace_cards(db: Database) {
             .await
             .unwrap();
         choose(&c, "block-card", ZHANG).await;
-        fill(&c, "form#block-card input[name=reason]", "lost at the market").await;
+        fill(
+            &c,
+            "form#block-card input[name=reason]",
+            "lost at the market",
+        )
+        .await;
         click(&c, "form#block-card button[type=submit]").await;
         arrives(&c, "card=blocked").await;
         assert_eq!(scalar(&db, cards, &[ZHANG]), 0);
@@ -369,7 +387,12 @@ fn staff_rotate_and_revoke_tills_and_block_and_replace_cards(db: Database) {
         // Replace it: the new card works at the till.
         choose(&c, "replace-card", ZHANG).await;
         fill(&c, "form#replace-card input[name=new_card]", &new_card).await;
-        fill(&c, "form#replace-card input[name=reason]", "new card issued").await;
+        fill(
+            &c,
+            "form#replace-card input[name=reason]",
+            "new card issued",
+        )
+        .await;
         click(&c, "form#replace-card button[type=submit]").await;
         arrives(&c, "card=replaced").await;
         assert!(text(&c, "main").await.contains(&new_card));
@@ -390,7 +413,10 @@ fn staff_rotate_and_revoke_tills_and_block_and_replace_cards(db: Database) {
             .unwrap();
         let shown = text(&c, "body").await;
         for word in ENGLISH {
-            assert!(!shown.contains(word), "the member page in Chinese shows '{word}'");
+            assert!(
+                !shown.contains(word),
+                "the member page in Chinese shows '{word}'"
+            );
         }
         shots.take(&c, "member-cards", "zh").await;
         c.close().await.unwrap();
@@ -414,7 +440,10 @@ fn staff_rotate_and_revoke_tills_and_block_and_replace_cards(db: Database) {
                 entry.contains(target) && entry.contains(with),
                 "{action}: {entry}"
             );
-            assert!(!entry.contains(&new02) && !entry.contains(&old02), "{entry}");
+            assert!(
+                !entry.contains(&new02) && !entry.contains(&old02),
+                "{entry}"
+            );
             if action == "card.block" {
                 assert!(
                     entry.contains("\"status\": \"active\"")
@@ -428,11 +457,9 @@ fn staff_rotate_and_revoke_tills_and_block_and_replace_cards(db: Database) {
         for (width, height, size) in [(1366, 768, ""), (768, 1024, "-tablet")] {
             c.set_window_size(width, height).await.unwrap();
             for lang in ["en", "zh_CN"] {
-                c.goto(&format!(
-                    "{base}console/lang?to={lang}&back=/console/tills"
-                ))
-                .await
-                .unwrap();
+                c.goto(&format!("{base}console/lang?to={lang}&back=/console/tills"))
+                    .await
+                    .unwrap();
                 c.goto(&format!("{base}console/tills")).await.unwrap();
                 let shown = text(&c, "body").await;
                 let short = if lang == "en" { "en" } else { "zh" };
@@ -450,7 +477,10 @@ fn staff_rotate_and_revoke_tills_and_block_and_replace_cards(db: Database) {
                     .unwrap()
                     .as_i64()
                     .unwrap();
-                assert!(wide <= 0, "tills{size} ({short}) scroll sideways by {wide}px");
+                assert!(
+                    wide <= 0,
+                    "tills{size} ({short}) scroll sideways by {wide}px"
+                );
                 shots.take(&c, &format!("tills{size}"), short).await;
                 c.goto(&format!("{base}console/members/{ZHANG}"))
                     .await
@@ -464,7 +494,10 @@ fn staff_rotate_and_revoke_tills_and_block_and_replace_cards(db: Database) {
                     .unwrap()
                     .as_i64()
                     .unwrap();
-                assert!(wide <= 0, "member{size} ({short}) scroll sideways by {wide}px");
+                assert!(
+                    wide <= 0,
+                    "member{size} ({short}) scroll sideways by {wide}px"
+                );
                 shots.take(&c, &format!("member-cards{size}"), short).await;
             }
         }
@@ -481,7 +514,7 @@ fn staff_rotate_and_revoke_tills_and_block_and_replace_cards(db: Database) {
             let cookie = session_cookie(&c).await;
             let token = csrf(&c).await;
             let post = |path: String, body: String| {
-                let (http, cookie) = (&http, &cookie);
+                let (http, cookie, base) = (&http, &cookie, &base);
                 async move {
                     http.post(format!("{base}{path}"))
                         .header("cookie", cookie)
@@ -494,7 +527,7 @@ fn staff_rotate_and_revoke_tills_and_block_and_replace_cards(db: Database) {
                 }
             };
             let api = |path: String, body: serde_json::Value| {
-                let (http, cookie, token) = (&http, &cookie, &token);
+                let (http, cookie, token, base) = (&http, &cookie, &token, &base);
                 async move {
                     http.post(format!("{base}{path}"))
                         .header("cookie", cookie)
@@ -547,10 +580,15 @@ fn staff_rotate_and_revoke_tills_and_block_and_replace_cards(db: Database) {
             assert_eq!(card, StatusCode::FORBIDDEN, "{who}");
             c.close().await.unwrap();
         }
-        assert_eq!(till_status(&http, &base, &s002).await, 200, "S002's till speaks");
+        assert_eq!(
+            till_status(&http, &base, &s002).await,
+            200,
+            "S002's till speaks"
+        );
     });
     assert_eq!(
-        scalar(&db, 
+        scalar(
+            &db,
             "SELECT COUNT(*) FROM member_cards WHERE card = $1 AND status = 'active'",
             &[&new_card]
         ),

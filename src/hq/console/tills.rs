@@ -97,7 +97,9 @@ pub async fn page(
     if let Err(r) = v.may(Permission::Tills) {
         return r;
     }
-    let notice = q.revoked.map(|_| (true, v.t(T::TillRevokedDone).to_string()));
+    let notice = q
+        .revoked
+        .map(|_| (true, v.t(T::TillRevokedDone).to_string()));
     show(&state, &v, notice, None).await
 }
 
