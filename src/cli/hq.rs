@@ -24,6 +24,9 @@ pub enum HqCommand {
         #[arg(long)]
         terminal: String,
     },
+    /// Revoke a terminal's token: every till route refuses it from now on, its events and
+    /// sales stay (`hq register` gives it a token again). Audited as the CLI's.
+    RevokeTerminal { store: String, terminal: String },
     /// Load members into HQ from a members CSV (card,name,phone[,tier,points,home_store,email]).
     ImportMembers { file: PathBuf },
     /// Roll up every store's closed months for the long reports now (`hq serve` does it
@@ -148,6 +151,23 @@ pub(super) fn run(config: &Config, what: HqCommand) -> Result<()> {
             HqCommand::Register { store: s, terminal } => {
                 let token = store.register_terminal(&s, &terminal).await?;
                 println!("{token}");
+                Ok(())
+            }
+            HqCommand::RevokeTerminal { store: s, terminal } => {
+                let till = crate::hq::store::TerminalId {
+                    store_id: s,
+                    terminal_id: terminal,
+                };
+                // The audit log names who ran it as the CLI, with the machine's user.
+                let who = crate::hq::staff::Principal {
+                    login: format!("cli:{}", std::env::var("USER").unwrap_or_default()),
+                    name: "storepos hq revoke-terminal".into(),
+                    role: crate::hq::staff::Role::Admin,
+                    stores: Vec::new(),
+                    token: true,
+                };
+                store.revoke_terminal(&till, &who).await?;
+                println!("revoked {}/{}", till.store_id, till.terminal_id);
                 Ok(())
             }
             HqCommand::CouponKey => {

@@ -85,6 +85,51 @@ pub fn validate_card_number(card: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Digits before the check digit that ends every card a till issues (its random part).
+pub const ISSUED_CARD_DIGITS: usize = 10;
+
+/// The Luhn check digit of a string of ASCII digits.
+pub fn luhn_digit(digits: &str) -> char {
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 0 {
+                let doubled = d * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                d
+            }
+        })
+        .sum();
+    char::from(b'0' + ((10 - sum % 10) % 10) as u8)
+}
+
+/// Checks a card number typed for a card being issued (HQ staff replacing a lost card):
+/// the format every card has, and the check digit every till-issued card ends with (the
+/// Luhn digit of the [`ISSUED_CARD_DIGITS`] digits before it), so a mistyped number is
+/// refused rather than issued.
+pub fn check_issued_card(card: &str) -> Result<(), String> {
+    validate_card_number(card)?;
+    let n = ISSUED_CARD_DIGITS + 1;
+    let tail = card.len().checked_sub(n).map(|i| &card[i..]);
+    let Some(tail) = tail.filter(|t| t.bytes().all(|b| b.is_ascii_digit())) else {
+        return Err(format!(
+            "card number '{card}' must end with {n} digits, the last a check digit"
+        ));
+    };
+    let (body, check) = tail.split_at(ISSUED_CARD_DIGITS);
+    let expected = luhn_digit(body);
+    if check != expected.to_string() {
+        return Err(format!(
+            "card number '{card}' has a wrong check digit: {check}, not {expected}"
+        ));
+    }
+    Ok(())
+}
+
 /// Normalises a phone number to digits with an optional leading `+`; spaces and dashes
 /// are dropped because cashiers and members type them either way.
 pub fn normalize_phone(phone: &str) -> Result<String, String> {
@@ -129,5 +174,11 @@ mod tests {
         assert!(validate_card_number("6200123412341234").is_ok());
         assert!(validate_card_number("62-00").is_err());
         assert!(validate_card_number("123").is_err());
+        // 7992739871 has the classic check digit 3.
+        assert!(check_issued_card("S001T0179927398713").is_ok());
+        assert!(check_issued_card("S001T0179927398714").is_err());
+        assert!(check_issued_card("79927398713").is_ok());
+        assert!(check_issued_card("9927398713").is_err());
+        assert!(check_issued_card("S001T01A9927398713").is_err());
     }
 }

@@ -37,6 +37,7 @@ pub mod admin;
 pub mod anchors;
 pub mod api;
 pub mod campaigns;
+pub mod cards;
 pub mod catalogue;
 pub mod complaints;
 pub mod console;

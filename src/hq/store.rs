@@ -45,8 +45,19 @@ pub struct HqStore {
     complaint_sla: super::complaints::Sla,
 }
 
-fn token_hash(token: &str) -> String {
+pub(super) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A new bearer token for a terminal: its names and 32 random bytes.
+pub(super) fn new_token(store_id: &str, terminal_id: &str) -> Result<String, HqError> {
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| {
+        HqError::Db(sqlx::Error::Protocol(format!(
+            "no randomness for a token: {e}"
+        )))
+    })?;
+    Ok(format!("{store_id}.{terminal_id}.{}", hex::encode(secret)))
 }
 
 /// Whether an ingest is worth running again: a retryable failure, or a unique key another
@@ -98,24 +109,19 @@ impl HqStore {
     }
 
     /// Registers (or re-keys) a terminal and returns its new bearer token; only the token's
-    /// hash is stored.
+    /// hash is stored. A revoked terminal registered again may speak again.
     pub async fn register_terminal(
         &self,
         store_id: &str,
         terminal_id: &str,
     ) -> Result<String, HqError> {
-        let mut secret = [0u8; 32];
-        getrandom::fill(&mut secret).map_err(|e| {
-            HqError::Db(sqlx::Error::Protocol(format!(
-                "no randomness for a token: {e}"
-            )))
-        })?;
-        let token = format!("{store_id}.{terminal_id}.{}", hex::encode(secret));
+        let token = new_token(store_id, terminal_id)?;
         let hash = &token_hash(&token);
         retrying("registering a terminal", || async move {
             query(
                 "INSERT INTO terminals (store_id, terminal_id, token_hash) VALUES ($1, $2, $3)
-                 ON CONFLICT (store_id, terminal_id) DO UPDATE SET token_hash = EXCLUDED.token_hash",
+                 ON CONFLICT (store_id, terminal_id)
+                 DO UPDATE SET token_hash = EXCLUDED.token_hash, revoked_at = NULL",
             )
             .bind(store_id)
             .bind(terminal_id)

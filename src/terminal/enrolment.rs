@@ -8,13 +8,13 @@ use chrono::{DateTime, Utc};
 
 use super::member::Enrolment;
 use super::{CommandError, Terminal};
-use crate::domain::member::{CardStatus, Member, MemberCard, normalize_phone};
+use crate::domain::member::{CardStatus, Member, MemberCard, luhn_digit, normalize_phone};
 use crate::store::events;
 use crate::store::loyalty::{self, Complaint};
 use crate::store::members;
 
 /// Random digits in an issued card number: 10^10 possible numbers per till.
-pub const CARD_RANDOM_DIGITS: usize = 10;
+pub const CARD_RANDOM_DIGITS: usize = crate::domain::member::ISSUED_CARD_DIGITS;
 
 /// [`CARD_RANDOM_DIGITS`] digits from the operating system's randomness and their Luhn check
 /// digit.
@@ -31,25 +31,6 @@ fn random_card_digits() -> Result<String, CommandError> {
     }
     digits.push(luhn_digit(&digits));
     Ok(digits)
-}
-
-/// The Luhn check digit of a string of ASCII digits.
-fn luhn_digit(digits: &str) -> char {
-    let sum: u32 = digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 0 {
-                let doubled = d * 2;
-                if doubled > 9 { doubled - 9 } else { doubled }
-            } else {
-                d
-            }
-        })
-        .sum();
-    char::from(b'0' + ((10 - sum % 10) % 10) as u8)
 }
 
 impl Terminal {

@@ -25,6 +25,7 @@ use super::store::HqStore;
 
 pub mod audit;
 pub mod auth;
+pub mod cards;
 pub mod complaints;
 pub mod error;
 pub mod members;
@@ -32,6 +33,7 @@ pub mod reports;
 pub mod session;
 pub mod staff;
 pub mod terminal;
+pub mod tills;
 pub mod value;
 
 #[derive(Default)]
@@ -191,6 +193,10 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(complaints::till_note))
         .routes(routes!(members::adjust_points))
         .routes(routes!(audit::list))
+        .routes(routes!(tills::rotate))
+        .routes(routes!(tills::revoke))
+        .routes(routes!(cards::block))
+        .routes(routes!(cards::replace))
 }
 
 /// The OpenAPI document of the API, derived from its handlers and types.
@@ -422,7 +428,7 @@ mod tests {
         let ops = operations();
         assert_eq!(
             ops.len(),
-            37,
+            41,
             "{:?}",
             ops.iter().map(|o| &o.0).collect::<Vec<_>>()
         );
@@ -443,6 +449,7 @@ mod tests {
                 || super::value::PATHS.contains(&path.as_str())
                 || path == "/v1/audit"
                 || path == "/v1/members/{id}/adjustments"
+                || path.starts_with("/v1/members/{id}/cards/")
             {
                 &["admin", "session"]
             } else if path == "/v1/members/{id}/view" {

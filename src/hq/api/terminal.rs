@@ -19,7 +19,7 @@ use storepos_sync::wire::{ConflictAnswer, ErrorBody, IngestReply};
 use super::auth::{Authenticated, Bearer};
 use super::error::{ApiError, ErrorAnswer, TerminalRefusals};
 use super::{AppState, LookupLimiter, MAX_EVENTS_PER_REQUEST};
-use crate::domain::member::Member;
+use crate::domain::member::{CardStatus, Member};
 use crate::domain::org::Operator;
 use crate::domain::product::Product;
 use crate::domain::promotion::Promotion;
@@ -266,6 +266,7 @@ pub async fn list_on_demand(
         (status = 200, description = "The card's member", body = FoundMember),
         (status = 400, description = "Not a card number", body = ErrorAnswer),
         (status = 404, description = "No member has this card", body = ErrorAnswer),
+        (status = 410, description = "The card is blocked (lost or replaced)", body = ErrorAnswer),
         (status = 429, description = "This terminal looks members up too fast (see Retry-After)", body = ErrorAnswer),
         TerminalRefusals,
     )
@@ -291,6 +292,19 @@ pub async fn member(
         ));
     }
     match state.store.member_by_card(&card).await? {
+        // A blocked card (lost, replaced) speaks for nobody, at any store.
+        Some((member, _))
+            if member
+                .cards
+                .iter()
+                .any(|c| c.number == card && c.status == CardStatus::Blocked) =>
+        {
+            Err(ApiError::new(
+                StatusCode::GONE,
+                "card_blocked",
+                format!("card {card} is blocked: ask for the member's new card"),
+            ))
+        }
         Some((member, points_balance)) => Ok(Json(FoundMember {
             member,
             points_balance,

@@ -300,6 +300,23 @@ texts! {
     OpManager => "manager", "店长";
     NoStores => "HQ knows no store yet.", "总部尚无门店。";
     NotJson => "not valid JSON", "不是有效的 JSON";
+    // Tills' tokens and members' cards.
+    TillStatus => "Status", "状态";
+    TillActive => "active", "正常";
+    TillRevoked => "revoked", "已吊销";
+    TillActions => "Token", "令牌";
+    RotateToken => "New token", "更换令牌";
+    RevokeToken => "Revoke", "吊销";
+    NewTokenShown => "New token for this till, shown this once only: set it as the till's hq.token now. The old token no longer works.", "该收银机的新令牌，仅显示这一次：请立即设为收银机的 hq.token。旧令牌已失效。";
+    TillRevokedDone => "Till revoked: its token is refused; its sales stay in the reports.", "收银机已吊销：其令牌被拒绝，销售记录仍保留在报表中。";
+    BlockCard => "Block a lost card", "冻结挂失卡";
+    ReplaceCard => "Replace a card", "换卡";
+    CardLabel => "Card", "卡号";
+    NewCardNumber => "New card number", "新卡号";
+    BlockAction => "Block", "冻结";
+    ReplaceAction => "Replace", "换卡";
+    CardBlockedDone => "Card blocked.", "卡已冻结。";
+    CardReplacedDone => "Card replaced.", "已换卡。";
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Members: the search (card, phone, name, pinyin; answered as one types through htmx),
 //! the chain-wide member view with the points ledger, and the manual adjustment form
-//! (reason required; audited with the balance before and after).
+//! (reason required; audited with the balance before and after); the card forms are in
+//! [`super::member_cards`].
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -156,6 +157,7 @@ fn view_body(v: &Viewer, view: &MemberView, message: Option<(bool, String)>) -> 
                     }
                 }
             }
+            (super::member_cards::forms(v, view))
         }
         h2 { (v.t(T::Ledger)) }
         div.scroll {
@@ -197,7 +199,7 @@ fn view_body(v: &Viewer, view: &MemberView, message: Option<(bool, String)>) -> 
     }
 }
 
-async fn view_page(
+pub(super) async fn view_page(
     state: &AppState,
     v: &Viewer,
     id: &str,
@@ -218,6 +220,8 @@ async fn view_page(
 #[derive(Deserialize)]
 pub struct ViewQuery {
     adjusted: Option<String>,
+    /// `blocked` or `replaced`: a card form's change was made.
+    card: Option<String>,
 }
 
 /// `GET /console/members/{id}`: the member view with the ledger.
@@ -230,7 +234,12 @@ pub async fn member(
     if let Err(r) = v.may(Permission::MembersRead) {
         return r;
     }
-    let message = q.adjusted.map(|_| (true, v.t(T::Adjusted).to_string()));
+    let done = match q.card.as_deref() {
+        Some("blocked") => Some(T::CardBlockedDone),
+        Some("replaced") => Some(T::CardReplacedDone),
+        _ => q.adjusted.map(|_| T::Adjusted),
+    };
+    let message = done.map(|t| (true, v.t(t).to_string()));
     view_page(&state, &v, &id, message, StatusCode::OK).await
 }
 

@@ -11,7 +11,7 @@
 //! Simplified Chinese ([`i18n`]).
 //!
 //! - [`layout`]: the page shell and the navigation by role; [`chart`]: SVG bar charts;
-//! - [`login`], [`dashboard`], [`members`], [`complaints`], [`reports`], [`tills`],
+//! - [`login`], [`dashboard`], [`members`] (with [`member_cards`]), [`complaints`], [`reports`], [`tills`],
 //!   [`campaigns`], [`reconciliation`], [`settings`], [`operators`], [`audit`]: the pages.
 
 // A refused request's answer is the page that says so, made at most once per request: no
@@ -26,6 +26,7 @@ pub mod dashboard;
 pub mod i18n;
 pub mod layout;
 pub mod login;
+pub mod member_cards;
 pub mod members;
 pub mod operators;
 pub mod reconciliation;
@@ -77,12 +78,28 @@ pub fn router() -> Router<AppState> {
         .route("/console/members", get(members::search))
         .route("/console/members/{id}", get(members::member))
         .route("/console/members/{id}/adjust", post(members::adjust))
+        .route(
+            "/console/members/{id}/cards/block",
+            post(member_cards::block),
+        )
+        .route(
+            "/console/members/{id}/cards/replace",
+            post(member_cards::replace),
+        )
         .route("/console/complaints", get(complaints::queue))
         .route("/console/complaints/{id}", get(complaints::case))
         .route("/console/complaints/{id}/step", post(complaints::step))
         .route("/console/reports", get(reports::page))
         .route("/console/reports/sales.csv", get(reports::csv))
         .route("/console/tills", get(tills::page))
+        .route(
+            "/console/tills/{store}/{terminal}/rotate",
+            post(tills::rotate),
+        )
+        .route(
+            "/console/tills/{store}/{terminal}/revoke",
+            post(tills::revoke),
+        )
         .route("/console/campaigns", get(campaigns::page))
         .route("/console/reconciliation", get(reconciliation::page))
         .route("/console/settings", get(settings::page))

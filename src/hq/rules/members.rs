@@ -83,26 +83,11 @@ pub(super) fn card_replaced(known: &mut Known, r: &CardReplacement) -> Result<()
             ),
         );
     }
-    if known
-        .cards
-        .get(&r.blocked)
-        .is_none_or(|c| c.member_id != r.member_id)
-    {
-        return refuse(
-            "card_not_members",
-            format!("card {} is not one of {}'s cards", r.blocked, r.member_id),
-        );
-    }
-    validate_card_number(&r.new_card).map_err(|message| Refused {
-        rule: "bad_card",
-        message,
-    })?;
-    if known.cards.contains_key(&r.new_card) {
-        return refuse(
-            "card_taken",
-            format!("card {} is already issued", r.new_card),
-        );
-    }
+    replacement(
+        r,
+        known.cards.get(&r.blocked),
+        known.cards.contains_key(&r.new_card),
+    )?;
     if let Some(c) = known.cards.get_mut(&r.blocked) {
         c.blocked = true;
     }
@@ -113,6 +98,33 @@ pub(super) fn card_replaced(known: &mut Known, r: &CardReplacement) -> Result<()
             blocked: false,
         },
     );
+    Ok(())
+}
+
+/// What any card replacement must be, a till's or HQ staff's: the card replaced is one of
+/// the member's (`old`: what HQ holds of it), the new number has a card's format and is
+/// not issued (`new_taken`).
+pub(crate) fn replacement(
+    r: &CardReplacement,
+    old: Option<&CardFacts>,
+    new_taken: bool,
+) -> Result<(), Refused> {
+    if old.is_none_or(|c| c.member_id != r.member_id) {
+        return refuse(
+            "card_not_members",
+            format!("card {} is not one of {}'s cards", r.blocked, r.member_id),
+        );
+    }
+    validate_card_number(&r.new_card).map_err(|message| Refused {
+        rule: "bad_card",
+        message,
+    })?;
+    if new_taken {
+        return refuse(
+            "card_taken",
+            format!("card {} is already issued", r.new_card),
+        );
+    }
     Ok(())
 }
 

@@ -56,7 +56,7 @@
 //! [`MAX_PARKED_PAYLOAD_BYTES`]), nothing of it applied, its sequence held.
 
 pub(super) mod known;
-mod members;
+pub(super) mod members;
 mod sales;
 pub mod sequence;
 

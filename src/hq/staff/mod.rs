@@ -33,7 +33,7 @@ pub enum Role {
     Admin,
     /// Reports, members (read), campaigns, segments and coupons.
     Marketing,
-    /// Members, points adjustments and complaints.
+    /// Members, points adjustments, members' cards and complaints.
     CustomerService,
     /// Reports and the reconciliation.
     Finance,
@@ -79,7 +79,7 @@ impl Role {
             Role::Admin => true,
             Role::Marketing => matches!(what, Reports | MembersRead | Campaigns),
             Role::CustomerService => {
-                matches!(what, MembersRead | PointsAdjust | Complaints)
+                matches!(what, MembersRead | PointsAdjust | Cards | Complaints)
             }
             Role::Finance => matches!(what, Reports | Reconciliation),
             Role::StoreManager => matches!(what, Reports | Complaints | Tills | Prices),
@@ -96,13 +96,16 @@ pub enum Permission {
     MembersRead,
     /// Manual points adjustments.
     PointsAdjust,
+    /// Blocking a member's lost card and replacing it (members' own service, so customer
+    /// service's, not marketing's).
+    Cards,
     /// Complaint cases: list, read, record, step; the complaint report.
     Complaints,
     /// Member value, segments, coupon issues and campaign results.
     Campaigns,
     /// The reconciliation report.
     Reconciliation,
-    /// Registered terminals.
+    /// Registered terminals: their list, and rotating or revoking their tokens.
     Tills,
     /// Store prices.
     Prices,
@@ -505,6 +508,8 @@ mod tests {
         assert!(Role::Admin.may(Audit));
         assert!(Role::Marketing.may(Campaigns) && !Role::Marketing.may(PointsAdjust));
         assert!(Role::CustomerService.may(PointsAdjust) && !Role::CustomerService.may(Reports));
+        assert!(Role::CustomerService.may(Cards) && !Role::Marketing.may(Cards));
+        assert!(!Role::StoreManager.may(Cards) && !Role::Finance.may(Cards));
         assert!(Role::Finance.may(Reconciliation) && !Role::Finance.may(Complaints));
         assert!(Role::StoreManager.may(Tills) && !Role::StoreManager.may(MembersRead));
         for r in Role::ALL {
