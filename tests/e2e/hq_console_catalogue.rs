@@ -144,6 +144,12 @@ async fn scrolls_sideways(c: &Client) -> bool {
     widths[0].as_i64().unwrap() > widths[1].as_i64().unwrap()
 }
 
+/// The single integer a query of HQ's database returns, read from inside the test's
+/// runtime (reading PostgreSQL starts a runtime of its own).
+fn scalar(db: &Database, sql: &str, args: &[&str]) -> i64 {
+    tokio::task::block_in_place(|| db.scalar(sql, args))
+}
+
 /// A GTIN-13 made from a 12-digit body.
 fn gtin(body: u64) -> String {
     Gtin::gtin13_from_body(body).unwrap().to_string()
@@ -225,7 +231,8 @@ fn staff_keep_the_catalogue_store_prices_and_promotions(db: Database) {
     };
     std::fs::create_dir_all(&shots.dir).unwrap();
     let audits = |action: &str| {
-        db.scalar(
+        scalar(
+            &db,
             "SELECT COUNT(*) FROM audit_log WHERE action = $1",
             &[action],
         )
@@ -367,7 +374,7 @@ fn staff_keep_the_catalogue_store_prices_and_promotions(db: Database) {
             "NEG: amounts and prices must not be negative",
         )
         .await;
-        assert_eq!(db.scalar("SELECT COUNT(*) FROM promotions", &[]), 1);
+        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM promotions", &[]), 1);
         assert_eq!(audits("promotions.put"), 1);
         // Changed to 20% and back to 10%: the audit entry holds both.
         c.goto(&format!("{base}console/promotions?edit=WATER10"))
@@ -417,7 +424,7 @@ fn staff_keep_the_catalogue_store_prices_and_promotions(db: Database) {
             "the price before and after: {entry}"
         );
         assert_eq!(
-            db.scalar("SELECT COUNT(*) FROM store_prices", &[]),
+            scalar(&db, "SELECT COUNT(*) FROM store_prices", &[]),
             0,
             "S001 is back at the chain's price"
         );
@@ -639,7 +646,8 @@ fn staff_keep_the_catalogue_store_prices_and_promotions(db: Database) {
     });
     // Nothing a refused change asked for reached HQ: the manager's S001 price was set and
     // cleared, S002 has none, water is still water.
-    let left = db.scalar(
+    let left = scalar(
+        &db,
         "SELECT (SELECT COUNT(*) FROM store_prices) + (SELECT COUNT(*) FROM promotions)",
         &[],
     );
