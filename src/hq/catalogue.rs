@@ -2,16 +2,21 @@
 //! store's operators at HQ: replaced through the admin API and read back as the data sets
 //! the stores' terminals apply.
 
-use super::db::{Arg, query};
+use super::db::{Arg, Query, query};
 
 use super::retry::retrying;
 use super::store::{HqError, HqStore};
+use crate::domain::gs1::Gtin;
 use crate::domain::product::Product;
 use crate::domain::promotion::Promotion;
 
 impl HqStore {
-    /// Inserts or replaces products by GTIN, all in one transaction.
+    /// Inserts or replaces products by GTIN, all in one transaction; each is checked first
+    /// (a name, prices not negative, the member price in the price's currency).
     pub async fn put_products(&self, products: &[Product]) -> Result<usize, HqError> {
+        for p in products {
+            check_product(p)?;
+        }
         let records = products
             .iter()
             .map(|p| Ok((Arg::from(p.gtin.value() as i64), as_json(p)?)))
@@ -29,6 +34,11 @@ impl HqStore {
     pub async fn put_promotions(&self, promotions: &[Promotion]) -> Result<usize, HqError> {
         for p in promotions {
             p.validate().map_err(|e| HqError::Invalid(e.to_string()))?;
+        }
+        if let Some((id, gtin)) = self.unknown_products(promotions).await?.first() {
+            return Err(HqError::Invalid(format!(
+                "promotion {id}: no product {gtin} in HQ's catalogue"
+            )));
         }
         let definitions = promotions
             .iter()
@@ -278,7 +288,147 @@ impl HqStore {
     }
 }
 
+/// Why HQ refuses to store a product, if it does: a till could not sell it as given.
+fn check_product(p: &Product) -> Result<(), HqError> {
+    let refused = |why: &str| Err(HqError::Invalid(format!("product {}: {why}", p.gtin)));
+    if p.name.trim().is_empty() {
+        return refused("it needs a name");
+    }
+    if p.price.is_negative() || p.member_price.is_some_and(|m| m.is_negative()) {
+        return refused("prices must not be negative");
+    }
+    if p.member_price
+        .is_some_and(|m| m.currency() != p.price.currency())
+    {
+        return refused("the member price must be in the price's currency");
+    }
+    Ok(())
+}
+
+/// The GTINs a promotion names (its products or bundle), none for a category or any.
+pub fn promotion_gtins(p: &Promotion) -> &[Gtin] {
+    use crate::domain::promotion::{PromotionKind as K, Target};
+    match &p.kind {
+        K::Bundle { gtins, .. } => gtins,
+        K::MemberPrice { target }
+        | K::PercentOff { target, .. }
+        | K::AmountOff { target, .. }
+        | K::BuyXGetY { target, .. }
+        | K::MixAndMatch { target, .. } => match target {
+            Target::Gtins(gtins) => gtins,
+            Target::Any | Target::Category(_) => &[],
+        },
+    }
+}
+
 /// A record as HQ keeps it: its JSON.
 fn as_json<T: serde::Serialize>(record: &T) -> Result<serde_json::Value, HqError> {
     serde_json::to_value(record).map_err(|e| HqError::Invalid(e.to_string()))
+}
+
+/// One page of the catalogue as the console lists it: the products found, in GTIN order,
+/// and whether more follow the last of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductPage {
+    pub products: Vec<Product>,
+    pub more: bool,
+}
+
+/// `text` as a `LIKE` pattern that finds it anywhere (its `%`, `_` and `\` taken literally).
+fn contains_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+impl HqStore {
+    /// The product with this GTIN, if HQ's catalogue holds it.
+    pub async fn product(&self, gtin: Gtin) -> Result<Option<Product>, HqError> {
+        let row = query("SELECT record FROM products WHERE gtin = $1")
+            .bind(gtin.value() as i64)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| {
+            serde_json::from_value(r.json(0)?)
+                .map_err(|e| HqError::Invalid(format!("stored product: {e}")))
+        })
+        .transpose()
+    }
+
+    /// At most `limit` products after GTIN `after`, in GTIN order: every product for an
+    /// empty `search`, else the one whose GTIN it is and those whose names contain it. A
+    /// chain holds tens of thousands of products: a page is read, never the whole table.
+    pub async fn product_page(
+        &self,
+        search: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<ProductPage, HqError> {
+        let search = search.trim();
+        let gtin = Gtin::parse(search).map_or(-1, |g| g.value() as i64);
+        let rows = Query::dialects(
+            "SELECT record FROM products WHERE gtin > $1 AND ($2 = '' OR gtin = $3
+                 OR record->>'name' ILIKE $4 ESCAPE '\\'
+                 OR COALESCE(record->>'name_en', '') ILIKE $4 ESCAPE '\\')
+             ORDER BY gtin LIMIT $5",
+            "SELECT record FROM products WHERE gtin > $1 AND ($2 = '' OR gtin = $3
+                 OR json_extract(record, '$.name') LIKE $4 ESCAPE '\\'
+                 OR COALESCE(json_extract(record, '$.name_en'), '') LIKE $4 ESCAPE '\\')
+             ORDER BY gtin LIMIT $5",
+        )
+        .bind(i64::try_from(after).unwrap_or(i64::MAX))
+        .bind(search)
+        .bind(gtin)
+        .bind(contains_pattern(search))
+        .bind(limit as i64 + 1)
+        .fetch_all(self.pool())
+        .await?;
+        let mut products = rows
+            .iter()
+            .map(|r| {
+                serde_json::from_value(r.json(0)?)
+                    .map_err(|e| HqError::Invalid(format!("stored product: {e}")))
+            })
+            .collect::<Result<Vec<Product>, HqError>>()?;
+        let more = products.len() > limit;
+        products.truncate(limit);
+        Ok(ProductPage { products, more })
+    }
+
+    /// The products promotions name that HQ's catalogue lacks (promotion id, GTIN), which
+    /// [`HqStore::put_promotions`] refuses; the console asks first to say so in its language.
+    pub async fn unknown_products(
+        &self,
+        promotions: &[Promotion],
+    ) -> Result<Vec<(String, Gtin)>, HqError> {
+        let mut unknown = Vec::new();
+        for p in promotions {
+            for g in crate::domain::promotion::distinct(promotion_gtins(p)) {
+                if self.product(g).await?.is_none() {
+                    unknown.push((p.id.clone(), g));
+                }
+            }
+        }
+        Ok(unknown)
+    }
+
+    /// The promotion with this id, if HQ holds it.
+    pub async fn promotion(&self, id: &str) -> Result<Option<Promotion>, HqError> {
+        let row = query("SELECT definition FROM promotions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| {
+            serde_json::from_value(r.json(0)?)
+                .map_err(|e| HqError::Invalid(format!("stored promotion: {e}")))
+        })
+        .transpose()
+    }
 }

@@ -138,4 +138,26 @@ impl HqStore {
         }
         Ok(products)
     }
+
+    /// A store's own prices (minor units) of the products with GTINs in `first..=last`
+    /// (a page of the catalogue, which is in GTIN order), by GTIN.
+    pub async fn own_prices_between(
+        &self,
+        store_id: &str,
+        first: Gtin,
+        last: Gtin,
+    ) -> Result<HashMap<u64, i64>, HqError> {
+        let rows = query(
+            "SELECT gtin, price FROM store_prices WHERE store_id = $1 AND gtin BETWEEN $2 AND $3",
+        )
+        .bind(store_id)
+        .bind(first.value() as i64)
+        .bind(last.value() as i64)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get::<i64>(0) as u64, r.get::<i64>(1)))
+            .collect())
+    }
 }

@@ -45,10 +45,44 @@ pub async fn put_products(
 ) -> Result<Json<Stored>, ApiError> {
     let who = staff.may(Permission::Catalogue)?;
     let Json(products) = body?;
-    let n = state.store.put_products(&products).await?;
-    let after = serde_json::json!({ "stored": n, "gtins": ids(products.iter().map(|p| p.gtin.to_string())) });
-    audited(&state, who, "products.put", "catalogue", None, Some(after)).await?;
+    let n = put_products_as(&state, who, &products).await?;
     Ok(Json(Stored { stored: n as u64 }))
+}
+
+/// At most this many records of a bulk change go into its audit entry, before and after.
+const AUDITED: usize = 200;
+
+/// Stores products for `who` (the API's and the console's), audited with the products
+/// as they were (none for a new one) and as they are now.
+pub async fn put_products_as(
+    state: &AppState,
+    who: &Principal,
+    products: &[Product],
+) -> Result<usize, ApiError> {
+    who.require(Permission::Catalogue)?;
+    let mut before = Vec::new();
+    for p in products.iter().take(AUDITED) {
+        before.extend(state.store.product(p.gtin).await?);
+    }
+    let n = state.store.put_products(products).await?;
+    let listed = |p: &[Product]| json!(p.iter().take(AUDITED).collect::<Vec<_>>());
+    let after = json!({ "stored": n, "gtins": ids(products.iter().map(|p| p.gtin.to_string())),
+        "products": listed(products) });
+    let target = match products {
+        [one] => one.gtin.to_string(),
+        _ => "catalogue".to_string(),
+    };
+    let before = json!({ "products": listed(&before) });
+    audited(
+        state,
+        who,
+        "products.put",
+        &target,
+        Some(before),
+        Some(after),
+    )
+    .await?;
+    Ok(n)
 }
 
 /// Set a store's own prices for chain products: a decimal string in the product's
@@ -72,10 +106,44 @@ pub async fn put_prices(
     let who = staff.may(Permission::Prices)?;
     who.check_store(&store)?;
     let Json(prices) = body?;
-    let n = state.store.put_store_prices(&store, &prices).await?;
-    let after = serde_json::json!({ "stored": n, "prices": prices });
-    audited(&state, who, "prices.put", &store, None, Some(after)).await?;
+    let n = put_prices_as(&state, who, &store, &prices).await?;
     Ok(Json(Stored { stored: n as u64 }))
+}
+
+/// Sets a store's own prices for `who` (the API's and the console's): the store must be
+/// one of theirs; audited with each price before (null: the chain's) and after.
+pub async fn put_prices_as(
+    state: &AppState,
+    who: &Principal,
+    store: &str,
+    prices: &[StorePrice],
+) -> Result<usize, ApiError> {
+    who.require(Permission::Prices)?;
+    who.check_store(store)?;
+    let mut before = Vec::new();
+    for p in prices.iter().take(AUDITED) {
+        let Ok(g) = crate::domain::gs1::Gtin::parse(&p.gtin) else {
+            continue;
+        };
+        let (Some(product), Some(minor)) = (
+            state.store.product(g).await?,
+            state
+                .store
+                .own_prices_between(store, g, g)
+                .await?
+                .remove(&g.value()),
+        ) else {
+            before.push(json!({ "gtin": p.gtin, "price": null }));
+            continue;
+        };
+        let held = crate::domain::money::Money::from_minor(minor, product.price.currency());
+        before.push(json!({ "gtin": p.gtin, "price": held.to_decimal_string() }));
+    }
+    let n = state.store.put_store_prices(store, prices).await?;
+    let after = json!({ "stored": n, "prices": prices.iter().take(AUDITED).collect::<Vec<_>>() });
+    let before = json!({ "prices": before });
+    audited(state, who, "prices.put", store, Some(before), Some(after)).await?;
+    Ok(n)
 }
 
 /// Insert or replace promotions by id (each is validated).
@@ -94,18 +162,40 @@ pub async fn put_promotions(
 ) -> Result<Json<Stored>, ApiError> {
     let who = staff.may(Permission::Catalogue)?;
     let Json(promotions) = body?;
-    let n = state.store.put_promotions(&promotions).await?;
-    let after = serde_json::json!({ "stored": n, "promotions": promotions });
+    let n = put_promotions_as(&state, who, &promotions).await?;
+    Ok(Json(Stored { stored: n as u64 }))
+}
+
+/// Stores promotions for `who` (the API's and the console's): each validated and naming
+/// only products HQ's catalogue holds; audited with the promotions before and after.
+pub async fn put_promotions_as(
+    state: &AppState,
+    who: &Principal,
+    promotions: &[Promotion],
+) -> Result<usize, ApiError> {
+    who.require(Permission::Catalogue)?;
+    let mut before = Vec::new();
+    for p in promotions.iter().take(AUDITED) {
+        before.extend(state.store.promotion(&p.id).await?);
+    }
+    let n = state.store.put_promotions(promotions).await?;
+    let after =
+        json!({ "stored": n, "promotions": promotions.iter().take(AUDITED).collect::<Vec<_>>() });
+    let target = match promotions {
+        [one] => one.id.clone(),
+        _ => "promotions".to_string(),
+    };
+    let before = json!({ "promotions": before });
     audited(
-        &state,
+        state,
         who,
         "promotions.put",
-        "promotions",
-        None,
+        &target,
+        Some(before),
         Some(after),
     )
     .await?;
-    Ok(Json(Stored { stored: n as u64 }))
+    Ok(n)
 }
 
 /// Insert or replace operators of stores; PINs are stored as Argon2id hashes.

@@ -20,11 +20,14 @@ pub enum Nav {
     Reconciliation,
     Settings,
     Operators,
+    Catalogue,
+    Prices,
+    Promotions,
     Audit,
 }
 
 /// The navigation's entries: page, label, path and the permission it needs.
-const ENTRIES: [(Nav, T, &str, Permission); 10] = [
+const ENTRIES: [(Nav, T, &str, Permission); 13] = [
     (
         Nav::Dashboard,
         T::Dashboard,
@@ -72,6 +75,24 @@ const ENTRIES: [(Nav, T, &str, Permission); 10] = [
         Nav::Operators,
         T::Operators,
         "/console/operators",
+        Permission::Catalogue,
+    ),
+    (
+        Nav::Catalogue,
+        T::Catalogue,
+        "/console/catalogue",
+        Permission::Catalogue,
+    ),
+    (
+        Nav::Prices,
+        T::StorePrices,
+        "/console/prices",
+        Permission::Prices,
+    ),
+    (
+        Nav::Promotions,
+        T::Promotions,
+        "/console/promotions",
         Permission::Catalogue,
     ),
     (Nav::Audit, T::Audit, "/console/audit", Permission::Audit),

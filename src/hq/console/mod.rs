@@ -11,8 +11,9 @@
 //! Simplified Chinese ([`i18n`]).
 //!
 //! - [`layout`]: the page shell and the navigation by role; [`chart`]: SVG bar charts;
-//! - [`login`], [`dashboard`], [`members`] (with [`member_cards`]), [`complaints`], [`reports`], [`tills`],
-//!   [`campaigns`], [`reconciliation`], [`settings`], [`operators`], [`audit`]: the pages.
+//! - [`login`], [`dashboard`], [`members`] (with [`member_cards`]), [`complaints`],
+//!   [`reports`], [`tills`], [`campaigns`], [`reconciliation`], [`settings`],
+//!   [`operators`], [`catalogue`], [`prices`], [`promotions`], [`audit`]: the pages.
 
 // A refused request's answer is the page that says so, made at most once per request: no
 // need to box it.
@@ -20,6 +21,7 @@
 
 pub mod audit;
 pub mod campaigns;
+pub mod catalogue;
 pub mod chart;
 pub mod complaints;
 pub mod dashboard;
@@ -29,6 +31,8 @@ pub mod login;
 pub mod member_cards;
 pub mod members;
 pub mod operators;
+pub mod prices;
+pub mod promotions;
 pub mod reconciliation;
 pub mod reports;
 pub mod settings;
@@ -110,6 +114,15 @@ pub fn router() -> Router<AppState> {
         .route(
             "/console/operators",
             get(operators::page).post(operators::save),
+        )
+        .route(
+            "/console/catalogue",
+            get(catalogue::page).post(catalogue::save),
+        )
+        .route("/console/prices", get(prices::page).post(prices::save))
+        .route(
+            "/console/promotions",
+            get(promotions::page).post(promotions::save),
         )
         .route("/console/audit", get(audit::page))
 }

@@ -198,7 +198,7 @@ async fn show(
 /// What a store page is asked for: the store, and whether a change was just saved.
 #[derive(Deserialize)]
 pub struct StoreQuery {
-    store: Option<String>,
+    pub store: Option<String>,
     pub saved: Option<String>,
 }
 
@@ -208,7 +208,17 @@ pub async fn page_store(
     v: &Viewer,
     q: &StoreQuery,
 ) -> Result<Option<String>, Response> {
-    v.may(Permission::Catalogue)?;
+    page_store_for(state, v, q, Permission::Catalogue).await
+}
+
+/// [`page_store`] for a page that needs `what` (store prices need [`Permission::Prices`]).
+pub async fn page_store_for(
+    state: &AppState,
+    v: &Viewer,
+    q: &StoreQuery,
+    what: Permission,
+) -> Result<Option<String>, Response> {
+    v.may(what)?;
     let stores = viewer_stores(state, v).await?;
     chosen(v, q.store.as_deref(), &stores)
 }
