@@ -226,8 +226,14 @@ mod tests {
     fn month_bits_are_the_whole_months_of_one_year() {
         let at = |kind, day| Period::holding(kind, d(day)).month_bits();
         let (y, next) = (d("2026-01-01"), d("2027-01-01"));
-        assert_eq!(at(PeriodKind::Year, "2026-07-01"), (y, next, 0b1111_1111_1111));
-        assert_eq!(at(PeriodKind::Quarter, "2026-11-07"), (y, next, 0b1110_0000_0000));
+        assert_eq!(
+            at(PeriodKind::Year, "2026-07-01"),
+            (y, next, 0b1111_1111_1111)
+        );
+        assert_eq!(
+            at(PeriodKind::Quarter, "2026-11-07"),
+            (y, next, 0b1110_0000_0000)
+        );
         assert_eq!(at(PeriodKind::Quarter, "2026-02-07"), (y, next, 0b111));
         assert_eq!(at(PeriodKind::Month, "2026-12-31"), (y, next, 1 << 11));
         assert_eq!(at(PeriodKind::Month, "2026-03-01").2, 1 << 2);
