@@ -52,17 +52,24 @@ impl AdjustRequest {
                 "an adjustment is at most {MAX_ADJUST_POINTS} points either way"
             ));
         }
-        let reason = self.reason.trim();
-        if reason.is_empty() {
-            return Err("give the reason for the adjustment".into());
-        }
-        if reason.chars().count() > MAX_REASON_CHARS || reason.chars().any(|c| c.is_control()) {
-            return Err(format!(
-                "a reason is one line of at most {MAX_REASON_CHARS} characters"
-            ));
-        }
+        check_reason(&self.reason)?;
         Ok(())
     }
+}
+
+/// A reason staff give for a change (a points adjustment, a card blocked or replaced):
+/// one line, 1–[`MAX_REASON_CHARS`] characters, trimmed.
+pub fn check_reason(reason: &str) -> Result<&str, String> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err("give the reason".into());
+    }
+    if reason.chars().count() > MAX_REASON_CHARS || reason.chars().any(char::is_control) {
+        return Err(format!(
+            "a reason is one line of at most {MAX_REASON_CHARS} characters"
+        ));
+    }
+    Ok(reason)
 }
 
 impl HqStore {

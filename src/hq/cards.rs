@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::adjustments::check_reason;
 use super::db::query;
 use super::error::HqError;
 use super::retry::retrying;
@@ -17,9 +18,6 @@ use super::staff::audit::Change;
 use super::store::HqStore;
 use crate::domain::member::check_issued_card;
 use crate::protocol::CardReplacement;
-
-/// Longest reason.
-pub const MAX_REASON_CHARS: usize = 200;
 
 /// A card to block, and why.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -53,20 +51,6 @@ pub struct CardState {
 pub struct CardsChanged {
     pub member_id: String,
     pub cards: Vec<CardState>,
-}
-
-/// A reason: one line, 1–[`MAX_REASON_CHARS`] characters.
-pub fn check_reason(reason: &str) -> Result<&str, String> {
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err("give the reason".into());
-    }
-    if reason.chars().count() > MAX_REASON_CHARS || reason.chars().any(char::is_control) {
-        return Err(format!(
-            "a reason is one line of at most {MAX_REASON_CHARS} characters"
-        ));
-    }
-    Ok(reason)
 }
 
 async fn cards_tx(tx: &mut super::db::Tx, member: &str) -> Result<Vec<CardState>, HqError> {
