@@ -1,6 +1,7 @@
 //! Benchmarks that print figures (`storepos bench …`): they measure the real code paths on
 //! real SQLite files, so the numbers are what a till on this machine would see.
 
+mod console;
 mod hq;
 mod lists;
 mod member_view;

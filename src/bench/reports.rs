@@ -1,6 +1,7 @@
 //! `storepos bench reports`: a chain's year of sales made from the Complete Journey's real
 //! baskets, ingested through HQ's API (lines and rollups included), then every sales
-//! report asked through the API, with its latency.
+//! report asked through the API, with its latency, and every console page
+//! ([`super::console`]).
 //!
 //! Each basket of the data set (weeks 1–49) is sold `--copies` times, each copy by another
 //! household-member of another of `--stores` stores (half in Asia/Shanghai, half in
@@ -409,5 +410,12 @@ async fn roll_up_and_ask(store: &HqStore, repeats: usize) -> Result<()> {
         all.value_at_quantile(0.99) as f64 / 1000.0,
         all.max() as f64 / 1000.0
     );
-    Ok(())
+
+    // The console's pages on the same data, a member's view among them.
+    let member: String = crate::hq::db::query("SELECT MIN(id) FROM members")
+        .fetch_one(store.pool())
+        .await?
+        .get(0);
+    let root = base.trim_end_matches("/v1");
+    super::console::ask_pages(store, root, &member, repeats).await
 }

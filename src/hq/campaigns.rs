@@ -24,8 +24,9 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
+use serde_json::Value;
 
-use super::db::query;
+use super::db::{Query, query};
 pub use super::holdout::{MIN_EXPECTED_HOLDOUT, effective_holdout_share, held_out};
 use super::lists::{PERIOD_DAYS, period_start};
 use super::member_value::segments::CampaignRequest;
@@ -361,10 +362,40 @@ impl HqStore {
 
     /// The deals' targets (as the feed holds them now), by deal id.
     async fn deal_targets(&self) -> Result<HashMap<String, Target>, HqError> {
-        let loaded = Loaded::from_parts(self.list_catalogue().await?, Vec::new());
         let rows = query("SELECT id, definition FROM deals")
             .fetch_all(self.pool())
             .await?;
+        // Only the products the deals name, by external id or GTIN, not the catalogue.
+        let named: Vec<Value> = rows
+            .iter()
+            .map(|r| r.json(1))
+            .collect::<Result<Vec<_>, _>>()?
+            .iter()
+            .filter_map(|d| d["target"]["product"].as_str().map(|p| Value::from(p.trim())))
+            .collect();
+        let products = if named.is_empty() {
+            Vec::new()
+        } else {
+            Query::dialects(
+                "SELECT record FROM products
+                 WHERE CAST(gtin AS TEXT) IN (SELECT jsonb_array_elements_text($1))
+                    OR record->>'external_id' IN (SELECT jsonb_array_elements_text($1))",
+                "SELECT record FROM products
+                 WHERE CAST(gtin AS TEXT) IN (SELECT value FROM json_each($1))
+                    OR json_extract(record, '$.external_id') IN (SELECT value FROM json_each($1))",
+            )
+            .bind(Value::from(named))
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| {
+                serde_json::from_value::<crate::domain::product::Product>(r.json(0)?)
+                    .map(super::lists::product_info)
+                    .map_err(|e| HqError::Invalid(format!("stored product: {e}")))
+            })
+            .collect::<Result<Vec<_>, HqError>>()?
+        };
+        let loaded = Loaded::from_parts(products, Vec::new());
         let mut out = HashMap::new();
         for r in &rows {
             let definition = r.json(1)?;

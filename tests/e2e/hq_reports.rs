@@ -247,6 +247,17 @@ fn check_reports(report: &dyn Fn(&str) -> Value, sold: &[Sold]) -> usize {
             d("2026-02-01"),
             d("2026-02-28"),
         ),
+        // A closed year: after the roll-up, read from the chain's year table.
+        (
+            "year",
+            "2025",
+            d("2025-01-01"),
+            d("2025-12-31"),
+            d("2024-01-01"),
+            d("2024-12-31"),
+            d("2024-01-01"),
+            d("2024-12-31"),
+        ),
         (
             "year",
             "2026",
@@ -303,6 +314,40 @@ fn check_reports(report: &dyn Fn(&str) -> Value, sold: &[Sold]) -> usize {
                 growth(before.net),
                 "{what}"
             );
+
+            // The trend: every part's net, and the same part's a year earlier.
+            let trend = report(&format!("trend?period={period}&date={date}{scope}"));
+            let part_of = |s: &Sold| match period {
+                "day" => s.hour.to_string(),
+                "year" => s.day.format("%Y-%m").to_string(),
+                _ => s.day.to_string(),
+            };
+            let net_of = |part: &str, from: NaiveDate, to: NaiveDate| -> i64 {
+                sold.iter()
+                    .filter(in_scope)
+                    .filter(within(from, to))
+                    .filter(|s| part_of(s) == part)
+                    .map(|s| s.lines.iter().map(|l| l.3).sum::<i64>())
+                    .sum()
+            };
+            let points = trend["points"].as_array().unwrap();
+            let parts = match period {
+                "day" => 24,
+                "year" => 12,
+                _ => (to - from).num_days() as usize + 1,
+            };
+            assert_eq!(points.len(), parts, "{what} trend");
+            for p in points {
+                let (part, then) = (p["part"].as_str().unwrap(), p["last_year_part"].as_str().unwrap());
+                assert_eq!(p["net"].as_i64(), Some(net_of(part, from, to)), "{what} trend {part}");
+                assert_eq!(
+                    p["last_year_net"].as_i64(),
+                    Some(net_of(then, last_from, last_to)),
+                    "{what} trend {then} a year earlier"
+                );
+            }
+            let drawn: i64 = points.iter().map(|p| p["net"].as_i64().unwrap()).sum();
+            assert_eq!(drawn, now.net, "{what}: the trend adds up to the total");
 
             // By store, category and hour: every row against the journals.
             // A line's key in a breakdown by category, department or product.
@@ -367,6 +412,26 @@ fn check_reports(report: &dyn Fn(&str) -> Value, sold: &[Sold]) -> usize {
                         e.member_net = 0;
                     }
                     check(&rows[key]["current"], &e, &format!("{what} by {by} {key}"));
+                    if by == "product" {
+                        // The product's sales the period before and a year earlier.
+                        for (column, from, to) in
+                            [("previous", prev_from, prev_to), ("last_year", last_from, last_to)]
+                        {
+                            let net: i64 = sold
+                                .iter()
+                                .filter(in_scope)
+                                .filter(within(from, to))
+                                .flat_map(|s| &s.lines)
+                                .filter(|l| l.0.to_string() == *key)
+                                .map(|l| l.3)
+                                .sum();
+                            assert_eq!(
+                                rows[key][column]["net"].as_i64(),
+                                Some(net),
+                                "{what} by product {key}, {column}"
+                            );
+                        }
+                    }
                     checked += 1;
                 }
                 let net: i64 = rows
@@ -515,9 +580,14 @@ fn reports_match_the_tills_journals_across_a_daylight_saving_change(db: Database
         "Berlin's 22:30Z sale is on the 30th"
     );
 
+    // `trend?…` asks for the trend, anything else for the sales report.
     let report = |query: &str| -> Value {
+        let path = match query.strip_prefix("trend?") {
+            Some(q) => format!("sales/trend?{q}"),
+            None => format!("sales?{query}"),
+        };
         let r = http
-            .get(format!("{}v1/reports/sales?{query}", hq.url))
+            .get(format!("{}v1/reports/{path}", hq.url))
             .bearer_auth(ADMIN)
             .send()
             .unwrap();

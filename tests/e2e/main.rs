@@ -21,6 +21,7 @@ mod hq_complaints;
 mod hq_complaints_till;
 mod hq_console;
 mod hq_console_catalogue;
+mod hq_console_firefox;
 mod hq_console_pages;
 mod hq_console_tills_cards;
 mod hq_hostile;

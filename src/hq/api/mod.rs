@@ -185,6 +185,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(value::campaigns))
         .routes(routes!(members::member_view))
         .routes(routes!(reports::sales))
+        .routes(routes!(reports::trend))
         .routes(routes!(complaints::record, complaints::list))
         .routes(routes!(complaints::show))
         .routes(routes!(complaints::step))

@@ -9,7 +9,9 @@ use serde::Deserialize;
 use super::AppState;
 use super::auth::Staff;
 use super::error::{AdminRefusals, ApiError, ErrorAnswer};
-use crate::hq::reports::{By, Period, PeriodKind, ReportError, SalesQuery, SalesReport};
+use crate::hq::reports::{
+    By, Period, PeriodKind, ReportError, SalesQuery, SalesReport, SalesTrend,
+};
 use crate::hq::staff::{Permission, Principal};
 
 /// Most best and worst selling products one report lists.
@@ -119,13 +121,82 @@ pub async fn sales_as(
         .query(today())
         .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m))?;
     query.store = who.one_store(query.store.as_deref())?;
-    match state.store.sales_report(&query).await {
-        Ok(report) => Ok(report),
-        Err(ReportError::UnknownStore(s)) => Err(ApiError::new(
+    state
+        .store
+        .sales_report(&query)
+        .await
+        .map_err(report_refusal)
+}
+
+/// What the sales trend is asked for (all optional).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrendParams {
+    /// `day` (by hour), `week` or `month` (by day), `quarter` or `year` (by month); default
+    /// `month`.
+    pub period: Option<String>,
+    /// A day in the period, as for the sales report; default today.
+    pub date: Option<String>,
+    /// One store's sales; default the whole chain.
+    pub store: Option<String>,
+}
+
+/// Net sales of a period part by part (hours of a day, days of a week or month, months of
+/// a quarter or year) beside the same parts a year earlier, for drawing as lines.
+#[utoipa::path(
+    get,
+    path = "/v1/reports/sales/trend",
+    tag = "reports",
+    security(("admin" = []), ("session" = [])),
+    params(TrendParams),
+    responses(
+        (status = 200, description = "The trend", body = SalesTrend),
+        (status = 404, description = "HQ knows no such store", body = ErrorAnswer),
+        (status = 422, description = "A parameter is not one of those allowed", body = ErrorAnswer),
+        AdminRefusals
+    )
+)]
+pub async fn trend(
+    State(state): State<AppState>,
+    staff: Staff,
+    params: Result<Query<TrendParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<SalesTrend>, ApiError> {
+    let Query(params) = params
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.body_text()))?;
+    Ok(Json(trend_as(&state, &staff.0, &params).await?))
+}
+
+/// The trend `params` ask for, as `who` may see it (a store manager's own stores only).
+pub async fn trend_as(
+    state: &AppState,
+    who: &Principal,
+    params: &TrendParams,
+) -> Result<SalesTrend, ApiError> {
+    who.require(Permission::Reports)?;
+    let asked = SalesParams {
+        period: params.period.clone(),
+        date: params.date.clone(),
+        store: params.store.clone(),
+        ..SalesParams::default()
+    }
+    .query(today())
+    .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m))?;
+    let store = who.one_store(asked.store.as_deref())?;
+    state
+        .store
+        .sales_trend(asked.period, store.as_deref())
+        .await
+        .map_err(report_refusal)
+}
+
+/// A report's refusal as the API gives it.
+fn report_refusal(e: ReportError) -> ApiError {
+    match e {
+        ReportError::UnknownStore(s) => ApiError::new(
             StatusCode::NOT_FOUND,
             "unknown_store",
             format!("HQ knows no store '{s}'"),
-        )),
-        Err(ReportError::Hq(e)) => Err(e.into()),
+        ),
+        ReportError::Hq(e) => e.into(),
     }
 }

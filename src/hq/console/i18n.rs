@@ -201,6 +201,7 @@ texts! {
     NoData => "No sales in this period.", "本期没有销售。";
     RowsShown => "The {shown} largest of {total} rows; the CSV has them all.", "显示销售额最高的 {shown} 行（共 {total} 行）；CSV 包含全部。";
     Chart => "Net sales, this period against last year", "净销售额：本期与去年同期";
+    Trend => "Net sales part by part, against the same parts last year", "净销售额走势：本期与去年同期";
     CardBlocked => "blocked", "已冻结";
     KindEarn => "earned", "获得";
     KindRedeem => "redeemed", "兑换";

@@ -1,5 +1,6 @@
-//! The sales report: a form (period, date, rows by, store), the rows with this period, the
-//! period before and last year, a bar chart, and the same report as CSV. A store manager's
+//! The sales report: a form (period, date, rows by, store), the period's net sales part by
+//! part as lines over last year's, the rows with this period, the period before and last
+//! year, a bar chart, and the same report as CSV. A store manager's
 //! reports are of their own stores only (the API's rule).
 
 use axum::extract::{Query, State};
@@ -7,12 +8,12 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use maud::html;
 
-use super::chart::{Bar, bars};
+use super::chart::{Bar, Point, bars, lines};
 use super::i18n::T;
 use super::layout::{self, Nav};
 use super::{Viewer, money};
 use crate::hq::api::AppState;
-use crate::hq::api::reports::{SalesParams, sales_as};
+use crate::hq::api::reports::{SalesParams, TrendParams, sales_as, trend_as};
 use crate::hq::reports::csv::{percent, sales_csv};
 use crate::hq::staff::Permission;
 
@@ -68,6 +69,34 @@ pub async fn page(
         Ok(r) => r,
         Err(e) => return v.error(e),
     };
+    let trend = match trend_as(
+        &state,
+        &v.who,
+        &TrendParams {
+            period: p.period.clone(),
+            date: p.date.clone(),
+            store: p.store.clone(),
+        },
+    )
+    .await
+    {
+        Ok(t) => t,
+        Err(e) => return v.error(e),
+    };
+    // Days as month-day, months as they are, hours as hours.
+    let points: Vec<Point> = trend
+        .points
+        .iter()
+        .map(|t| Point {
+            label: if t.part.len() == 10 {
+                t.part[5..].to_string()
+            } else {
+                t.part.clone()
+            },
+            current: t.net,
+            last_year: t.last_year_net,
+        })
+        .collect();
     let period = p.period.clone().unwrap_or_else(|| "month".into());
     let by = p.by.clone().unwrap_or_else(|| "chain".into());
     let chart: Vec<Bar> = report
@@ -98,6 +127,7 @@ pub async fn page(
             a.button #csv href=(format!("/console/reports/sales.csv?{}", query_of(&p))) { (v.t(T::DownloadCsv)) }
         }
         p { (report.period.from) " – " (report.period.to) " · " (report.store.as_deref().unwrap_or(v.t(T::AllStores))) }
+        (lines(v.t(T::Trend), (v.t(T::Current), v.t(T::LastYear)), &points))
         @if report.rows.is_empty() {
             p { (v.t(T::NoData)) }
         } @else {

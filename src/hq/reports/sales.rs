@@ -186,17 +186,30 @@ fn scoped(q: Query, period: Period, store: Option<&str>) -> Query {
     }
 }
 
-/// One period's rows of the query's breakdown, and for a breakdown by product every
-/// product's place (the best and worst sellers come from these rows then).
+/// One period's figures of a breakdown.
+#[derive(Default)]
+struct PeriodSums {
+    rows: Sums,
+    /// By product: the largest and the smallest products (the best and worst sellers).
+    products: Vec<RankedProduct>,
+    /// By product: how many products the period has (the rows are only the largest).
+    counted: Option<usize>,
+}
+
+/// One period's rows of the query's breakdown. By product, those of the period's largest
+/// products, with the best and worst sellers; or, given a JSON array of GTINs (`listed`),
+/// those products' rows over the period, for comparing.
 async fn sums(
     tx: &mut Tx,
     q: &SalesQuery,
     period: Period,
-) -> Result<(Sums, Vec<RankedProduct>), HqError> {
+    listed: Option<&serde_json::Value>,
+) -> Result<PeriodSums, HqError> {
     let one = q.store.is_some();
     let store = q.store.as_deref();
     let mut rows = Sums::new();
     let mut products = Vec::new();
+    let mut counted = None;
     match q.by {
         By::Chain | By::Store | By::Hour => {
             let group = match q.by {
@@ -269,36 +282,68 @@ async fn sums(
             }
         }
         By::Product => {
-            let found = scoped(
-                statement(|st| &st.by_product[&(one, period.kind == PeriodKind::Year)]),
-                period,
-                store,
-            )
+            let year = period.kind == PeriodKind::Year;
+            let found = match listed {
+                // The chain's whole month, quarter or year, from its table where it holds it.
+                None if !one && chain_holds(tx, period).await? => {
+                    statement(|st| &st.by_product_held[period.kind.as_str()])
+                        .bind(period.from)
+                        .bind(q.rows.max(q.top) as i64)
+                        .bind(q.top as i64)
+                }
+                // The period's largest and smallest products.
+                None => scoped(statement(|st| &st.by_product[&(one, year)]), period, store)
+                    .bind(q.rows.max(q.top) as i64)
+                    .bind(q.top as i64),
+                // The listed products, sold in that period or not.
+                Some(gtins) => scoped(statement(|st| &st.by_product_of[&(one, year)]), period, store)
+                    .bind(gtins),
+            }
             .fetch_all(&mut *tx)
             .await?;
+            let mut largest = Vec::new();
             for r in found {
-                let gtin: String = r.get(0);
+                // The listed products' rows have no rank: they start at the GTIN.
+                let at = usize::from(listed.is_none());
+                let gtin: String = r.get(at);
                 let figures = Figures {
-                    bills: r.get(3),
-                    net: r.get(4),
-                    tax: r.get(5),
-                    discount: r.get(6),
+                    bills: r.get(at + 3),
+                    net: r.get(at + 4),
+                    tax: r.get(at + 5),
+                    discount: r.get(at + 6),
                     ..Figures::default()
                 }
-                .finish(r.get(7));
-                products.push(RankedProduct {
+                .finish(r.get(at + 7));
+                if listed.is_some() {
+                    rows.insert(gtin, (String::new(), figures));
+                    continue;
+                }
+                counted = Some(r.get::<i64>(9) as usize);
+                let ranked = RankedProduct {
                     gtin: gtin.parse().unwrap_or_default(),
-                    name: r.get(1),
-                    category: r.get(2),
+                    name: r.get(2),
+                    category: r.get(3),
                     net: figures.net,
                     quantity: figures.items,
                     bills: figures.bills,
-                });
-                rows.insert(gtin, (r.get(1), figures));
+                };
+                if r.get::<i64>(0) == 1 {
+                    largest.push((ranked.clone(), figures));
+                }
+                products.push(ranked);
+            }
+            // The rows are the largest, as many as asked for.
+            largest.sort_by(|(a, _), (b, _)| b.net.cmp(&a.net).then(a.gtin.cmp(&b.gtin)));
+            for (p, figures) in largest.into_iter().take(q.rows) {
+                rows.insert(p.gtin.to_string(), (p.name, figures));
             }
         }
     }
-    Ok((rows, products))
+    Ok(PeriodSums {
+        rows,
+        products,
+        counted,
+    })
 }
 
 /// Distinct members by `group` (chain, store or hour): they are counted over the whole
@@ -348,8 +393,8 @@ async fn total(tx: &mut Tx, q: &SalesQuery, period: Period) -> Result<Figures, H
         by: By::Chain,
         ..q.clone()
     };
-    let (rows, _) = sums(tx, &whole, period).await?;
-    Ok(match rows.into_values().next() {
+    let sums = sums(tx, &whole, period, None).await?;
+    Ok(match sums.rows.into_values().next() {
         Some((_, f)) => f,
         None => Figures {
             customers: Some(0),
@@ -367,12 +412,20 @@ async fn ranked(
 ) -> Result<(Vec<RankedProduct>, Vec<RankedProduct>), HqError> {
     if q.by != By::Product {
         let one = q.store.is_some();
-        products = scoped(
-            statement(|st| &st.ranked[&(one, q.period.kind == PeriodKind::Year)]),
-            q.period,
-            q.store.as_deref(),
-        )
-        .bind(q.top as i64)
+        let year = q.period.kind == PeriodKind::Year;
+        let ranking = if !one && chain_holds(tx, q.period).await? {
+            statement(|st| &st.ranked_held[q.period.kind.as_str()])
+                .bind(q.period.from)
+                .bind(q.top as i64)
+        } else {
+            scoped(
+                statement(|st| &st.ranked[&(one, year)]),
+                q.period,
+                q.store.as_deref(),
+            )
+            .bind(q.top as i64)
+        };
+        products = ranking
         .fetch_all(&mut *tx)
         .await?
         .into_iter()
@@ -385,10 +438,10 @@ async fn ranked(
             bills: r.get(6),
         })
         .collect();
-        // A product can be among both the best and the worst of a short period.
-        products.sort_by_key(|p| p.gtin);
-        products.dedup_by_key(|p| p.gtin);
     }
+    // A product can be among both the best and the worst of a short period.
+    products.sort_by_key(|p| p.gtin);
+    products.dedup_by_key(|p| p.gtin);
     products.sort_by(|a, b| b.net.cmp(&a.net).then(a.gtin.cmp(&b.gtin)));
     let best = products.iter().take(q.top).cloned().collect();
     products.sort_by(|a, b| a.net.cmp(&b.net).then(a.gtin.cmp(&b.gtin)));
@@ -396,8 +449,24 @@ async fn ranked(
     Ok((best, worst))
 }
 
+/// Whether the chain's product tables hold the whole of `period`: a calendar month,
+/// quarter or year that every store has rolled up (and, for a quarter or a year, its table
+/// exactly those months). Its products are then read from them by net, not summed and sorted.
+async fn chain_holds(tx: &mut Tx, period: Period) -> Result<bool, HqError> {
+    let of = match period.kind {
+        PeriodKind::Day | PeriodKind::Week => return Ok(false),
+        kind => kind.as_str(),
+    };
+    let after = period.to + chrono::Duration::days(1);
+    let held = statement(|st| &st.chain_holds[of])
+        .bind(after)
+        .fetch_one(&mut *tx)
+        .await?;
+    Ok(held.get::<i64>(0) == 1)
+}
+
 /// Whether HQ knows `store_id` (a registered terminal or a store with settings or sales).
-async fn store_known(tx: &mut Tx, store_id: &str) -> Result<bool, HqError> {
+pub(super) async fn store_known(tx: &mut Tx, store_id: &str) -> Result<bool, HqError> {
     let found = query(
         "SELECT 1 FROM terminals WHERE store_id = $1
          UNION ALL SELECT 1 FROM stores WHERE store_id = $1
@@ -437,9 +506,22 @@ impl HqStore {
             return Err(ReportError::UnknownStore(store.chars().take(64).collect()));
         }
         let (previous, last_year) = (q.period.previous(), q.period.last_year());
-        let (now, products) = sums(&mut tx, q, q.period).await?;
-        let (before, _) = sums(&mut tx, q, previous).await?;
-        let (year, _) = sums(&mut tx, q, last_year).await?;
+        let PeriodSums {
+            rows: now,
+            products,
+            counted,
+        } = sums(&mut tx, q, q.period, None).await?;
+        // The products compared are those listed: a product sold only in the other
+        // periods has no row (it is in the totals).
+        let listed = (q.by == By::Product).then(|| {
+            serde_json::Value::from(
+                now.keys()
+                    .filter_map(|k| k.parse::<i64>().ok())
+                    .collect::<Vec<_>>(),
+            )
+        });
+        let before = sums(&mut tx, q, previous, listed.as_ref()).await?.rows;
+        let year = sums(&mut tx, q, last_year, listed.as_ref()).await?.rows;
         let zero = || Figures {
             customers: q.by.counts_customers().then_some(0),
             ..Figures::default()
@@ -466,7 +548,7 @@ impl HqStore {
             })
             .collect();
         // Largest first, as many as asked for; hours in the day's order.
-        let rows_total = rows.len();
+        let rows_total = counted.unwrap_or(rows.len());
         rows.sort_by(|a, b| b.current.net.cmp(&a.current.net).then(a.key.cmp(&b.key)));
         rows.truncate(q.rows);
         if q.by == By::Hour {

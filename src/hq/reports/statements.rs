@@ -7,7 +7,8 @@
 //!
 //! Parameters: `$1` the first day, `$2` the last, `$3` the first day of the first whole
 //! month and `$4` the first day after the last (both `$1` when there is none), `$5` the
-//! store of one store's report, then the number of products to rank.
+//! store of one store's report, then the number of rows and of products to rank, or the
+//! JSON array of the GTINs to compare.
 //!
 //! A store's rows are read through the rollups' primary keys, which lead with the store:
 //! the chain is every store HQ knows (each has its row before its first sale is stored),
@@ -25,16 +26,27 @@ struct Dialect {
     chain: &'static str,
     /// The month (1 to 12) of the date `{d}`.
     month_of: &'static str,
+    /// `t.gtin` is one of the numbers in the JSON array `{p}`: a (hash) semi-join on the
+    /// rows the key ranges read, never a condition on each range (an index condition
+    /// scans the range once per number; a filter on an array parameter is a linear search
+    /// per row).
+    listed: &'static str,
+    /// The first day of the month of the date `{d}`, as text (`2026-03-01`).
+    month_start: &'static str,
 }
 
 static POSTGRES: Dialect = Dialect {
     chain: " AND {t}.store_id = ANY(ARRAY(SELECT store_id FROM stores{when}))",
     month_of: "CAST(EXTRACT(MONTH FROM {d}) AS INT)",
+    listed: "t.gtin IN (SELECT CAST(jsonb_array_elements_text({p}) AS BIGINT))",
+    month_start: "CAST(CAST(date_trunc('month', {d}) AS DATE) AS TEXT)",
 };
 
 static SQLITE: Dialect = Dialect {
     chain: " AND {t}.store_id IN (SELECT store_id FROM stores{when})",
     month_of: "CAST(strftime('%m', {d}) AS INTEGER)",
+    listed: "t.gtin IN (SELECT value FROM json_each({p}))",
+    month_start: "date({d}, 'start of month')",
 };
 
 /// A rollup read by day and by month.
@@ -195,8 +207,8 @@ fn union(
     )
 }
 
-/// Whether the chain's table by year holds every store's months before their (common)
-/// `months_until`, and nothing else.
+/// Whether the chain's tables by quarter and by year hold every store's months before their
+/// (common) `months_until`, and nothing else.
 const YEAR_HELD: &str = "(SELECT MIN(months_until) = MAX(months_until)
                             AND MIN(months_summed) = MAX(months_summed)
                             AND MIN(months_until) = MIN(months_summed) FROM stores)";
@@ -214,12 +226,29 @@ pub(super) struct Statements {
     /// By `department` or `category`: key, label, bills, net, tax, discount, quantity,
     /// member net.
     pub by_category: HashMap<(&'static str, bool), String>,
-    /// By product, by one store's or not and a calendar year's or not: GTIN, name,
-    /// category, bills, net, tax, discount, quantity.
+    /// By product, by one store's or not and a calendar year's or not: best (1: among
+    /// the largest, 0: among the smallest), GTIN, name, category, bills, net, tax,
+    /// discount, quantity, how many products the period has.
     pub by_product: HashMap<(bool, bool), String>,
+    /// The products of a JSON array of GTINs: GTIN, '', '', bills, net, tax, discount,
+    /// quantity.
+    pub by_product_of: HashMap<(bool, bool), String>,
     /// The best and worst selling products: best (1 or 0), GTIN, name, category, net,
     /// quantity, bills.
     pub ranked: HashMap<(bool, bool), String>,
+    /// Whether the chain's table holds the whole `month`, `quarter` or `year` (`$1` the
+    /// first day after it): 1 or 0.
+    pub chain_holds: HashMap<&'static str, String>,
+    /// [`Statements::by_product`] of the chain's whole month, quarter or year read from
+    /// the chain's table by its net index, where [`Statements::chain_holds`]: `$1` its
+    /// first day, `$2` the rows, `$3` the products to rank.
+    pub by_product_held: HashMap<&'static str, String>,
+    /// [`Statements::ranked`] of the same, `$2` the products to rank.
+    pub ranked_held: HashMap<&'static str, String>,
+    /// Net sales by day (`false`: bound with no whole months, so every day is read from
+    /// the day rollups) or by month (`true`), one store's or not: the day or the month's
+    /// first day as text, net.
+    pub trend: HashMap<(bool, bool), String>,
 }
 
 static PG_STATEMENTS: LazyLock<Statements> = LazyLock::new(|| statements(&POSTGRES));
@@ -237,8 +266,67 @@ fn statements(d: &Dialect) -> Statements {
         customer_hours: HashMap::new(),
         by_category: HashMap::new(),
         by_product: HashMap::new(),
+        by_product_of: HashMap::new(),
         ranked: HashMap::new(),
+        trend: HashMap::new(),
+        chain_holds: HashMap::new(),
+        by_product_held: HashMap::new(),
+        ranked_held: HashMap::new(),
     };
+    // Every store has rolled the month up; for a quarter or a year, also the chain's table
+    // by quarter or year holds exactly the months before their common `months_until`.
+    s.chain_holds.insert(
+        "month",
+        "SELECT CAST(CASE WHEN COUNT(*) = 0 THEN 1 ELSE 0 END AS BIGINT) FROM stores
+          WHERE months_until < $1"
+            .into(),
+    );
+    for (of, table) in [
+        ("month", "sales_by_product_chain_month"),
+        ("quarter", "sales_by_product_chain_quarter"),
+        ("year", "sales_by_product_chain_year"),
+    ] {
+        if of != "month" {
+            s.chain_holds.insert(
+                of,
+                format!(
+                    "SELECT CAST(CASE WHEN {YEAR_HELD}
+                                       AND (SELECT MIN(months_until) FROM stores) >= $1
+                                  THEN 1 ELSE 0 END AS BIGINT)"
+                ),
+            );
+        }
+        let ends = |columns: &str, largest: &str, smallest: &str| {
+            format!(
+                "(SELECT * FROM (SELECT CAST(1 AS BIGINT) AS best, {columns} FROM {table}
+                                 WHERE {of} = $1 ORDER BY net DESC, gtin LIMIT {largest}) b
+                  UNION ALL
+                  SELECT * FROM (SELECT CAST(0 AS BIGINT) AS best, {columns} FROM {table}
+                                 WHERE {of} = $1 ORDER BY net ASC, gtin LIMIT {smallest}) w) x"
+            )
+        };
+        s.by_product_held.insert(
+            of,
+            format!(
+                "SELECT x.best, CAST(x.gtin AS TEXT), COALESCE(n.name, ''),
+                        COALESCE(n.category, ''), x.bills, x.net, x.tax, x.discount, x.quantity,
+                        (SELECT COUNT(*) FROM {table} WHERE {of} = $1)
+                 FROM {}
+                 LEFT JOIN sold_products n ON n.gtin = x.gtin",
+                ends("gtin, bills, net, tax, discount, quantity", "$2", "$3")
+            ),
+        );
+        s.ranked_held.insert(
+            of,
+            format!(
+                "SELECT x.best, x.gtin, COALESCE(n.name, ''), COALESCE(n.category, ''), x.net,
+                        x.quantity, x.bills
+                 FROM {}
+                 LEFT JOIN sold_products n ON n.gtin = x.gtin",
+                ends("gtin, net, quantity, bills", "$2", "$2")
+            ),
+        );
+    }
     for one in [false, true] {
         for (group, key) in [
             ("chain", "'chain'"),
@@ -304,6 +392,28 @@ fn statements(d: &Dialect) -> Statements {
                 "",
             ),
         );
+        for months in [false, true] {
+            let day_key = if months {
+                d.month_start.replace("{d}", "d.day")
+            } else {
+                "CAST(d.day AS TEXT)".to_string()
+            };
+            s.trend.insert(
+                (months, one),
+                format!(
+                    "SELECT k, CAST(SUM(net) AS BIGINT) FROM ({}) t GROUP BY k",
+                    union(
+                        d,
+                        (one, false),
+                        &BY_HOUR,
+                        &format!("{day_key} AS k, d.net"),
+                        "CAST(m.month AS TEXT) AS k, m.net",
+                        "",
+                        ""
+                    )
+                ),
+            );
+        }
         // A department's row is its own (`category = '*'`): the bills of its categories
         // do not add up to its bills.
         for (group, columns, grouped, rows) in [
@@ -352,17 +462,37 @@ fn statements(d: &Dialect) -> Statements {
                 "",
                 "",
             );
+            // The period's products: the largest `$rows` (or `$top`, if more) by net and
+            // the `$top` smallest, from one pass, with how many there are in all.
+            let (rows, top) = if one { ("$6", "$7") } else { ("$5", "$6") };
             s.by_product.insert(
                 (one, year),
                 format!(
-                    "SELECT CAST(p.gtin AS TEXT), COALESCE(n.name, ''), COALESCE(n.category, ''),
-                        p.bills, p.net, p.tax, p.discount, p.quantity
-                 FROM (SELECT gtin, CAST(SUM(bills) AS BIGINT) AS bills,
-                              CAST(SUM(net) AS BIGINT) AS net, CAST(SUM(tax) AS BIGINT) AS tax,
-                              CAST(SUM(discount) AS BIGINT) AS discount,
-                              CAST(SUM(quantity) AS BIGINT) AS quantity
-                       FROM ({products}) t GROUP BY gtin) p
-                 LEFT JOIN sold_products n ON n.gtin = p.gtin"
+                    "WITH r AS (SELECT gtin, CAST(SUM(bills) AS BIGINT) AS bills,
+                                   CAST(SUM(net) AS BIGINT) AS net, CAST(SUM(tax) AS BIGINT) AS tax,
+                                   CAST(SUM(discount) AS BIGINT) AS discount,
+                                   CAST(SUM(quantity) AS BIGINT) AS quantity
+                            FROM ({products}) t GROUP BY gtin)
+                 SELECT x.best, CAST(x.gtin AS TEXT), COALESCE(n.name, ''),
+                        COALESCE(n.category, ''), x.bills, x.net, x.tax, x.discount, x.quantity,
+                        (SELECT COUNT(*) FROM r)
+                 FROM (SELECT * FROM (SELECT CAST(1 AS BIGINT) AS best, r.* FROM r
+                                      ORDER BY net DESC, gtin LIMIT {rows}) b
+                       UNION ALL
+                       SELECT * FROM (SELECT CAST(0 AS BIGINT) AS best, r.* FROM r
+                                      ORDER BY net ASC, gtin LIMIT {top}) w) x
+                 LEFT JOIN sold_products n ON n.gtin = x.gtin"
+                ),
+            );
+            // The same products' figures over another period (a JSON array of GTINs).
+            let listed = d.listed.replace("{p}", if one { "$6" } else { "$5" });
+            s.by_product_of.insert(
+                (one, year),
+                format!(
+                    "SELECT CAST(gtin AS TEXT), '', '', CAST(SUM(bills) AS BIGINT),
+                            CAST(SUM(net) AS BIGINT), CAST(SUM(tax) AS BIGINT),
+                            CAST(SUM(discount) AS BIGINT), CAST(SUM(quantity) AS BIGINT)
+                     FROM ({products}) t WHERE {listed} GROUP BY gtin"
                 ),
             );
             // The best and the worst from one pass over the period's rows.
@@ -376,10 +506,10 @@ fn statements(d: &Dialect) -> Statements {
                             FROM ({products}) t GROUP BY gtin)
                  SELECT x.best, x.gtin, COALESCE(n.name, ''), COALESCE(n.category, ''), x.net,
                         x.quantity, x.bills
-                 FROM (SELECT * FROM (SELECT 1 AS best, gtin, net, quantity, bills FROM r
+                 FROM (SELECT * FROM (SELECT CAST(1 AS BIGINT) AS best, gtin, net, quantity, bills FROM r
                                       ORDER BY net DESC, gtin LIMIT {limit}) b
                        UNION ALL
-                       SELECT * FROM (SELECT 0 AS best, gtin, net, quantity, bills FROM r
+                       SELECT * FROM (SELECT CAST(0 AS BIGINT) AS best, gtin, net, quantity, bills FROM r
                                       ORDER BY net ASC, gtin LIMIT {limit}) w) x
                  LEFT JOIN sold_products n ON n.gtin = x.gtin"
                 ),

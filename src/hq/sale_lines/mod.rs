@@ -35,7 +35,7 @@ mod months;
 mod postgres;
 mod rollups;
 use super::error::HqError;
-pub use months::{GRACE_DAYS, MonthsRolled, month_of};
+pub use months::{GRACE_DAYS, MonthsRolled, month_of, next_month};
 use rollups::{Part, ROLLUP_TABLES, Rollups, Rows, SQLITE_UPSERTS, Table, rows_json};
 
 /// The department or category of a line HQ can name none for.

@@ -34,7 +34,7 @@ pub fn month_of(day: NaiveDate) -> NaiveDate {
 }
 
 /// The first day of the month after `month`'s.
-fn next_month(month: NaiveDate) -> NaiveDate {
+pub fn next_month(month: NaiveDate) -> NaiveDate {
     month_of(month_of(month) + Duration::days(32))
 }
 
@@ -162,14 +162,16 @@ fn year_of(day: NaiveDate) -> NaiveDate {
     NaiveDate::from_ymd_opt(day.year(), 1, 1).expect("every year has a first day")
 }
 
-/// A store's product rows of months `$2` to before `$3`, summed by year (`year`, `gtin`,
-/// then the figures).
-macro_rules! store_years {
-    ($year:literal) => {
+/// A store's product rows of months `$2` to before `$3`, summed by the period (`$key`,
+/// the period's first day by the expression `$first`), then `gtin` and the figures.
+macro_rules! store_periods {
+    ($key:literal, $first:literal) => {
         concat!(
             "SELECT ",
-            $year,
-            " AS year, gtin, CAST(SUM(net) AS BIGINT) AS net, CAST(SUM(tax) AS BIGINT) AS tax,
+            $first,
+            " AS ",
+            $key,
+            ", gtin, CAST(SUM(net) AS BIGINT) AS net, CAST(SUM(tax) AS BIGINT) AS tax,
                     CAST(SUM(discount) AS BIGINT) AS discount,
                     CAST(SUM(quantity) AS BIGINT) AS quantity, CAST(SUM(bills) AS BIGINT) AS bills
              FROM sales_by_product_month WHERE store_id = $1 AND month >= $2 AND month < $3
@@ -178,49 +180,91 @@ macro_rules! store_years {
     };
 }
 
-/// Takes a store's product rows of months `$2` to before `$3` out of the chain's by year.
-macro_rules! chain_year_out {
-    ($year:literal) => {
+/// Takes a store's product rows of months `$2` to before `$3` out of the chain's table
+/// `$table` by period.
+macro_rules! chain_period_out {
+    ($table:literal, $key:literal, $first:literal) => {
         concat!(
-            "UPDATE sales_by_product_chain_year SET net = sales_by_product_chain_year.net - o.net,
-                    tax = sales_by_product_chain_year.tax - o.tax,
-                    discount = sales_by_product_chain_year.discount - o.discount,
-                    quantity = sales_by_product_chain_year.quantity - o.quantity,
-                    bills = sales_by_product_chain_year.bills - o.bills
+            "UPDATE ", $table, " SET net = ", $table, ".net - o.net,
+                    tax = ", $table, ".tax - o.tax,
+                    discount = ", $table, ".discount - o.discount,
+                    quantity = ", $table, ".quantity - o.quantity,
+                    bills = ", $table, ".bills - o.bills
              FROM (",
-            store_years!($year),
+            store_periods!($key, $first),
             ") o
-             WHERE sales_by_product_chain_year.year = o.year
-               AND sales_by_product_chain_year.gtin = o.gtin"
+             WHERE ", $table, ".", $key, " = o.", $key, "
+               AND ", $table, ".gtin = o.gtin"
         )
     };
 }
 
-/// Adds a store's product rows of months `$2` to before `$3` to the chain's by year, in
-/// key order.
-macro_rules! chain_year_in {
-    ($year:literal) => {
+/// Adds a store's product rows of months `$2` to before `$3` to the chain's table `$table`
+/// by period, in key order.
+macro_rules! chain_period_in {
+    ($table:literal, $key:literal, $first:literal) => {
         concat!(
-            "INSERT INTO sales_by_product_chain_year
-                (year, gtin, net, tax, discount, quantity, bills)
-             SELECT year, gtin, net, tax, discount, quantity, bills FROM (",
-            store_years!($year),
+            "INSERT INTO ", $table, " (", $key, ", gtin, net, tax, discount, quantity, bills)
+             SELECT ", $key, ", gtin, net, tax, discount, quantity, bills FROM (",
+            store_periods!($key, $first),
             ") o WHERE true
-             ORDER BY year, gtin
-             ON CONFLICT (year, gtin) DO UPDATE SET
-                net = sales_by_product_chain_year.net + EXCLUDED.net,
-                tax = sales_by_product_chain_year.tax + EXCLUDED.tax,
-                discount = sales_by_product_chain_year.discount + EXCLUDED.discount,
-                quantity = sales_by_product_chain_year.quantity + EXCLUDED.quantity,
-                bills = sales_by_product_chain_year.bills + EXCLUDED.bills"
+             ORDER BY ", $key, ", gtin
+             ON CONFLICT (", $key, ", gtin) DO UPDATE SET
+                net = ", $table, ".net + EXCLUDED.net,
+                tax = ", $table, ".tax + EXCLUDED.tax,
+                discount = ", $table, ".discount + EXCLUDED.discount,
+                quantity = ", $table, ".quantity + EXCLUDED.quantity,
+                bills = ", $table, ".bills + EXCLUDED.bills"
         )
     };
 }
 
-const CHAIN_YEAR_OUT_PG: &str = chain_year_out!("CAST(date_trunc('year', month) AS DATE)");
-const CHAIN_YEAR_OUT_SQLITE: &str = chain_year_out!("strftime('%Y-01-01', month)");
-const CHAIN_YEAR_IN_PG: &str = chain_year_in!("CAST(date_trunc('year', month) AS DATE)");
-const CHAIN_YEAR_IN_SQLITE: &str = chain_year_in!("strftime('%Y-01-01', month)");
+/// Each chain table by period with its statements in both dialects: (out, in) on
+/// PostgreSQL, the same on SQLite, and the statement that drops its rows left at nothing
+/// from the period of `$1` to before `$2`.
+macro_rules! chain_periods {
+    ($(($table:literal, $key:literal, $pg:literal, $sqlite:literal)),* $(,)?) => {
+        [$(ChainPeriods {
+            of: $key,
+            out: (chain_period_out!($table, $key, $pg), chain_period_out!($table, $key, $sqlite)),
+            into: (chain_period_in!($table, $key, $pg), chain_period_in!($table, $key, $sqlite)),
+            emptied: concat!(
+                "DELETE FROM ", $table, " WHERE ", $key, " >= $1 AND ", $key, " < $2
+                   AND net = 0 AND tax = 0 AND discount = 0 AND quantity = 0 AND bills = 0"
+            ),
+        }),*]
+    };
+}
+
+/// A chain table by quarter or year and its statements.
+struct ChainPeriods {
+    /// `quarter` or `year`.
+    of: &'static str,
+    out: (&'static str, &'static str),
+    into: (&'static str, &'static str),
+    emptied: &'static str,
+}
+
+const CHAIN_PERIODS: [ChainPeriods; 2] = chain_periods![
+    (
+        "sales_by_product_chain_quarter",
+        "quarter",
+        "CAST(date_trunc('quarter', month) AS DATE)",
+        "printf('%s-%02d-01', strftime('%Y', month), (CAST(strftime('%m', month) AS INTEGER) - 1) / 3 * 3 + 1)"
+    ),
+    (
+        "sales_by_product_chain_year",
+        "year",
+        "CAST(date_trunc('year', month) AS DATE)",
+        "strftime('%Y-01-01', month)"
+    ),
+];
+
+/// The first day of the quarter or year (`of`) that holds `day`.
+fn period_of(of: &str, day: NaiveDate) -> NaiveDate {
+    let month = if of == "quarter" { day.month0() / 3 * 3 + 1 } else { 1 };
+    NaiveDate::from_ymd_opt(day.year(), month, 1).expect("quarters open on a month's first day")
+}
 
 /// Makes a store's rows of `customers_by_year` for the years from `$2` to before `$3`
 /// again from its month rows (each member's months as bits; distinct powers of two add up
@@ -250,12 +294,6 @@ const CUSTOMERS_YEARS_SQLITE: &str = customers_years!(
     "strftime('%Y-01-01', month)",
     "1 << (CAST(strftime('%m', month) AS INTEGER) - 1)"
 );
-
-/// Drops the chain's product rows by year from the year of `$1` to before `$2` left at
-/// nothing.
-const CHAIN_YEAR_EMPTIED: &str = "DELETE FROM sales_by_product_chain_year
-     WHERE year >= $1 AND year < $2
-       AND net = 0 AND tax = 0 AND discount = 0 AND quantity = 0 AND bills = 0";
 
 impl HqStore {
     /// Rolls up every store's months that closed more than [`GRACE_DAYS`] before `now` in
@@ -300,7 +338,8 @@ impl HqStore {
             query(
                 "ANALYZE stores, sales_by_category_month, sales_by_hour_month,
                          sales_by_product_month, sales_by_product_chain_month,
-                         sales_by_product_chain_year, customers_by_month, customers_by_year",
+                         sales_by_product_chain_quarter, sales_by_product_chain_year,
+                         customers_by_month, customers_by_year",
             )
             .execute(self.pool())
             .await?;
@@ -348,10 +387,8 @@ async fn roll_up(
         return Ok(false);
     }
     // The chain's product rows hold the store's old rows of these months: out they go.
-    for out in [
-        Query::dialects(CHAIN_OUT, CHAIN_OUT),
-        Query::dialects(CHAIN_YEAR_OUT_PG, CHAIN_YEAR_OUT_SQLITE),
-    ] {
+    let by_period = CHAIN_PERIODS.iter().map(|c| Query::dialects(c.out.0, c.out.1));
+    for out in std::iter::once(Query::dialects(CHAIN_OUT, CHAIN_OUT)).chain(by_period) {
         out.bind(store_id)
             .bind(until)
             .bind(after)
@@ -416,16 +453,16 @@ async fn roll_up(
         .bind(after)
         .execute(&mut tx)
         .await?;
-    query(CHAIN_YEAR_EMPTIED)
-        .bind(year_of(until))
-        .bind(after)
-        .execute(&mut tx)
-        .await?;
+    for chain in &CHAIN_PERIODS {
+        query(chain.emptied)
+            .bind(period_of(chain.of, until))
+            .bind(after)
+            .execute(&mut tx)
+            .await?;
+    }
     if month.is_some() {
-        for into in [
-            Query::dialects(CHAIN_IN, CHAIN_IN),
-            Query::dialects(CHAIN_YEAR_IN_PG, CHAIN_YEAR_IN_SQLITE),
-        ] {
+        let by_period = CHAIN_PERIODS.iter().map(|c| Query::dialects(c.into.0, c.into.1));
+        for into in std::iter::once(Query::dialects(CHAIN_IN, CHAIN_IN)).chain(by_period) {
             into.bind(store_id)
                 .bind(until)
                 .bind(after)

@@ -1,6 +1,6 @@
-//! Driving the HQ console in headless Chromium: chromedriver, a browser at a window size,
-//! staff accounts made through the CLI, logging in, waiting for what a page shows, and
-//! screenshots under `target/ui-screenshots/console/`.
+//! Driving the HQ console in headless Chromium (chromedriver) or Firefox (geckodriver): a
+//! browser at a window size, staff accounts made through the CLI, logging in, waiting for
+//! what a page shows, and screenshots under `target/ui-screenshots/console/`.
 
 use std::io::Write;
 use std::process::{Child, Command, Stdio};
@@ -11,10 +11,28 @@ use serde_json::json;
 
 use super::hq::{free_port, storepos};
 
-/// chromedriver on a free port, stopped with the test.
+/// chromedriver (or geckodriver) on a free port, stopped with the test.
 pub struct Driver {
     child: Child,
     pub url: String,
+    firefox: bool,
+}
+
+/// geckodriver: `$GECKODRIVER`, else on the `PATH` or in cargo's bin directory (`.ci/run`
+/// installs it with `cargo install geckodriver`).
+fn geckodriver() -> std::path::PathBuf {
+    if let Some(path) = std::env::var_os("GECKODRIVER") {
+        return path.into();
+    }
+    let home = std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cargo/bin"));
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .chain(home)
+        .map(|dir| dir.join("geckodriver"))
+        .find(|path| path.exists())
+        .expect("geckodriver is missing: `cargo install geckodriver` and Debian's firefox-esr (.ci/run does)")
 }
 
 impl Driver {
@@ -24,8 +42,21 @@ impl Driver {
             std::path::Path::new(binary).exists(),
             "{binary} is missing: install Debian's chromium and chromium-driver (.ci/run does)"
         );
+        Driver::run(binary.into(), false)
+    }
+
+    /// geckodriver, driving Debian's Firefox ESR.
+    pub fn firefox() -> Driver {
+        assert!(
+            std::path::Path::new(FIREFOX).exists(),
+            "{FIREFOX} is missing: install Debian's firefox-esr (.ci/run does)"
+        );
+        Driver::run(geckodriver(), true)
+    }
+
+    fn run(binary: std::path::PathBuf, firefox: bool) -> Driver {
         let port = free_port();
-        let child = Command::new(binary)
+        let child = Command::new(&binary)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -36,13 +67,20 @@ impl Driver {
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
                 started.elapsed() < Duration::from_secs(20),
-                "chromedriver did not start"
+                "{} did not start",
+                binary.display()
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        Driver { child, url }
+        Driver {
+            child,
+            url,
+            firefox,
+        }
     }
 }
+
+const FIREFOX: &str = "/usr/bin/firefox-esr";
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -53,14 +91,25 @@ impl Drop for Driver {
 
 pub async fn browser(driver: &Driver, width: u32, height: u32) -> Client {
     let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     format!("--window-size={width},{height}"), "--lang=en-US"]
-        }),
-    );
+    if driver.firefox {
+        caps.insert(
+            "moz:firefoxOptions".into(),
+            json!({
+                "binary": FIREFOX,
+                "args": ["-headless", "-width", width.to_string(), "-height", height.to_string()],
+                "prefs": {"intl.accept_languages": "en-US"}
+            }),
+        );
+    } else {
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         format!("--window-size={width},{height}"), "--lang=en-US"]
+            }),
+        );
+    }
     // Two rustls providers are linked (as in HQ itself): name the one to use.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     ClientBuilder::rustls()
@@ -68,7 +117,7 @@ pub async fn browser(driver: &Driver, width: u32, height: u32) -> Client {
         .capabilities(caps)
         .connect(&driver.url)
         .await
-        .expect("chromedriver answers")
+        .expect("the browser's driver answers")
 }
 
 /// Adds a staff account through the CLI, the password on standard input.

@@ -1,0 +1,33 @@
+-- The chain's products of a whole month, quarter or year by their net sales: the best and
+-- worst sellers, and a breakdown's largest products, are read from the head and the tail
+-- of these indexes while the chain's tables hold the whole period, rather than by summing
+-- and sorting every product of it.
+CREATE INDEX sales_by_product_chain_month_net ON sales_by_product_chain_month (month, net);
+CREATE INDEX sales_by_product_chain_year_net ON sales_by_product_chain_year (year, net);
+
+-- The chain's products by quarter (`quarter` its first day), kept as the table by year is:
+-- the sum of every store's rolled-up months, read while every store has rolled up the same
+-- months and none is stale.
+CREATE TABLE sales_by_product_chain_quarter (
+    quarter  DATE NOT NULL,
+    gtin     BIGINT NOT NULL,
+    net      BIGINT NOT NULL,
+    tax      BIGINT NOT NULL,
+    discount BIGINT NOT NULL,
+    quantity BIGINT NOT NULL,
+    bills    BIGINT NOT NULL,
+    PRIMARY KEY (quarter, gtin)
+);
+CREATE INDEX sales_by_product_chain_quarter_net ON sales_by_product_chain_quarter (quarter, net);
+INSERT INTO sales_by_product_chain_quarter (quarter, gtin, net, tax, discount, quantity, bills)
+SELECT CAST(date_trunc('quarter', month) AS DATE), gtin, SUM(net), SUM(tax), SUM(discount),
+       SUM(quantity), SUM(bills)
+FROM sales_by_product_month
+GROUP BY 1, gtin
+HAVING SUM(net) <> 0 OR SUM(tax) <> 0 OR SUM(discount) <> 0 OR SUM(quantity) <> 0
+    OR SUM(bills) <> 0;
+
+-- The refused events in the order the reconciliation lists them: read from this small
+-- index, not by walking every event in that order.
+CREATE INDEX events_refused_in_order ON events (store_id, terminal_id, seq)
+    WHERE refused_rule IS NOT NULL;
