@@ -400,9 +400,9 @@ fn marketing_keeps_segments_coupons_and_deals(db: Database) {
         submit(&c, "segment").await;
         says(&c, ".notice.error", "must be 1–40 ASCII letters").await;
         fill(&c, "#segment input[name=id]", "gold-silver").await;
-        fill(&c, "#segment input[name=m_max]", "lots").await;
+        fill(&c, "#segment input[name=m_max]", "x").await;
         submit(&c, "segment").await;
-        says(&c, ".notice.error", "Monetary score (M): not a whole number ('lots')").await;
+        says(&c, ".notice.error", "Monetary score (M): not a whole number ('x')").await;
         fill(&c, "#segment input[name=m_max]", "9").await;
         submit(&c, "segment").await;
         says(&c, ".notice.error", "a score range runs from min to max within 1–5").await;
