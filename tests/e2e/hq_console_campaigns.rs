@@ -249,6 +249,10 @@ fn marketing_keeps_segments_coupons_and_deals(db: Database) {
         );
         // Without its key HQ says it cannot issue coupons.
         says(&c, "#nokey", "no coupon-signing key").await;
+        c.execute("document.querySelector('#nokey').scrollIntoView();", vec![])
+            .await
+            .unwrap();
+        shots.take(&c, "segment-no-key", "en").await;
         assert_eq!(audits("segment.put"), 1);
 
         // The CSV: the same members, as the API's.
@@ -555,6 +559,11 @@ fn marketing_keeps_segments_coupons_and_deals(db: Database) {
                     }
                     assert!(!scrolls_sideways(&c).await, "{name} {lang} at {width}");
                     shots.take(&c, &format!("{name}{suffix}"), short).await;
+                    // The page's end: its forms.
+                    c.execute("window.scrollTo(0, document.body.scrollHeight);", vec![])
+                        .await
+                        .unwrap();
+                    shots.take(&c, &format!("{name}{suffix}-end"), short).await;
                 }
             }
             c.close().await.unwrap();

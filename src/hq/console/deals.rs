@@ -156,7 +156,11 @@ impl DealForm {
 fn offer(v: &Viewer, value: &OfferValue, cap: Option<i64>) -> String {
     let value = match value {
         OfferValue::AmountOff(a) => format!("{} {}", v.t(T::AmountOff), money(*a)),
-        OfferValue::PercentOff(bp) => format!("{} {}%", v.t(T::PercentOff), money(i64::from(*bp))),
+        OfferValue::PercentOff(bp) => {
+            let pct = money(i64::from(*bp));
+            let pct = pct.trim_end_matches('0').trim_end_matches('.');
+            format!("{} {pct}%", v.t(T::PromoPercentOff))
+        }
     };
     match cap {
         Some(c) => format!("{value} ({} {})", v.t(T::MaxDiscount), money(c)),

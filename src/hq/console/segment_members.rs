@@ -193,7 +193,7 @@ fn members_table(v: &Viewer, m: &SegmentMembers) -> Markup {
     let opt = |s: Option<u8>| s.map(|s| s.to_string()).unwrap_or_default();
     html! {
         div.scroll {
-            table #members {
+            table.wrap #members {
                 tr {
                     th { (v.t(T::Member)) } th { (v.t(T::Name)) } th { (v.t(T::Tier)) }
                     th { (v.t(T::HomeStore)) } th { (v.t(T::MarketingConsent)) }
