@@ -168,6 +168,11 @@ fn offer(v: &Viewer, value: &OfferValue, cap: Option<i64>) -> String {
     }
 }
 
+/// The link to change deal `id` in the form.
+fn change(v: &Viewer, id: &str) -> Markup {
+    html! { a href=(format!("/console/deals?edit={}", enc(id))) { (v.t(T::Change)) } }
+}
+
 fn table(v: &Viewer, deals: &[HeldDeal]) -> Markup {
     html! {
         div.scroll {
@@ -175,13 +180,13 @@ fn table(v: &Viewer, deals: &[HeldDeal]) -> Markup {
                 tr {
                     th { (v.t(T::Deal)) } th { (v.t(T::FundedBy)) } th { (v.t(T::Target)) }
                     th { (v.t(T::Offer)) } th { (v.t(T::Runs)) }
-                    th.num { (v.t(T::Budget)) } th.num { (v.t(T::Reserved)) } th.num { (v.t(T::BudgetLeft)) } th {}
+                    th.num { (v.t(T::Budget)) } th.num { (v.t(T::Reserved)) } th.num { (v.t(T::BudgetLeft)) }
                 }
                 @for h in deals {
                     tr id=(format!("deal-{}", h.id)) {
                         @match &h.deal {
                             Ok(d) => {
-                                td { (d.id) br; span.muted { (d.title) } }
+                                td { (d.id) br; span.muted { (d.title) } br; (change(v, &h.id)) }
                                 td { (funder_label(v, &d.funding.funded_by())) }
                                 td {
                                     @match &d.target {
@@ -195,20 +200,19 @@ fn table(v: &Viewer, deals: &[HeldDeal]) -> Markup {
                                     }
                                 }
                                 td { (offer(v, &d.value, d.max_discount)) }
-                                td.nowrap { (when(d.valid_from)) br; "– " (when(d.valid_until)) }
+                                td { (when(d.valid_from)) br; "– " (when(d.valid_until)) }
                                 td.num { (money(d.budget)) }
                                 td.num { (money(h.reserved)) }
                                 td.num.left { strong { (money(h.left().unwrap_or(0))) } }
                             }
                             Err(e) => {
-                                td { (h.id) }
+                                td { (h.id) br; (change(v, &h.id)) }
                                 td colspan="4" { span.badge.overdue { (v.t(T::DealUnreadable)) } br; span.muted { (e) } }
                                 td.num { (h.definition["budget"].as_str().unwrap_or("")) }
                                 td.num { (money(h.reserved)) }
                                 td.num {}
                             }
                         }
-                        td { a href=(format!("/console/deals?edit={}", enc(&h.id))) { (v.t(T::Change)) } }
                     }
                 }
             }
