@@ -168,6 +168,15 @@ fn offer(v: &Viewer, value: &OfferValue, cap: Option<i64>) -> String {
     }
 }
 
+/// An instant as a day when it is midnight UTC, else to the minute.
+fn moment(t: chrono::DateTime<chrono::Utc>) -> String {
+    if t.time() == chrono::NaiveTime::MIN {
+        t.format("%Y-%m-%d").to_string()
+    } else {
+        when(t)
+    }
+}
+
 /// The link to change deal `id` in the form.
 fn change(v: &Viewer, id: &str) -> Markup {
     html! { a href=(format!("/console/deals?edit={}", enc(id))) { (v.t(T::Change)) } }
@@ -200,7 +209,7 @@ fn table(v: &Viewer, deals: &[HeldDeal]) -> Markup {
                                     }
                                 }
                                 td { (offer(v, &d.value, d.max_discount)) }
-                                td { (when(d.valid_from)) br; "– " (when(d.valid_until)) }
+                                td { span.nowrap { (moment(d.valid_from)) } " – " span.nowrap { (moment(d.valid_until)) } }
                                 td.num { (money(d.budget)) }
                                 td.num { (money(h.reserved)) }
                                 td.num.left { strong { (money(h.left().unwrap_or(0))) } }
