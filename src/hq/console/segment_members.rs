@@ -195,20 +195,26 @@ fn members_table(v: &Viewer, m: &SegmentMembers) -> Markup {
         div.scroll {
             table.wrap #members {
                 tr {
-                    th { (v.t(T::Member)) } th { (v.t(T::Name)) } th { (v.t(T::Tier)) }
+                    th { (v.t(T::Member)) } th { (v.t(T::Tier)) }
                     th { (v.t(T::HomeStore)) } th { (v.t(T::MarketingConsent)) }
-                    th { (v.t(T::RfmSegment)) } th.num { (v.t(T::RfmScores)) }
+                    th { (v.t(T::RfmSegment)) br; span.muted { (v.t(T::RfmScores)) } }
                     th.num { (v.t(T::DaysSince)) } th.num { (v.t(T::Purchases)) } th.num { (v.t(T::Net)) }
                 }
                 @for x in m.members.iter().take(SHOWN) {
                     tr {
-                        td.nowrap { a href=(format!("/console/members/{}", enc(&x.member_id))) { (x.member_id) } }
-                        td { (x.name) }
+                        td {
+                            a href=(format!("/console/members/{}", enc(&x.member_id))) { (x.member_id) }
+                            br; (x.name)
+                        }
                         td { (x.tier) }
                         td { (x.home_store.as_deref().unwrap_or("")) }
                         td { (v.t(if x.consent_marketing { T::Yes } else { T::No })) }
-                        td { @if let Some(s) = x.segment { (v.t(rfm_label(s))) } }
-                        td.num { (opt(x.r)) " / " (opt(x.f)) " / " (opt(x.m)) }
+                        td {
+                            @if let Some(s) = x.segment {
+                                (v.t(rfm_label(s))) br;
+                                span.muted { (opt(x.r)) " / " (opt(x.f)) " / " (opt(x.m)) }
+                            }
+                        }
                         td.num { (x.recency_days.map(|d| d.to_string()).unwrap_or_default()) }
                         td.num { (x.frequency) }
                         td.num { (money(x.monetary)) }
