@@ -449,6 +449,26 @@ fn marketing_keeps_segments_coupons_and_deals(db: Database) {
         let row = text(&c, "#deal-TEA-M7").await;
         assert!(row.contains("4.00"), "reserved: {row}");
         assert_eq!(text(&c, "#deal-TEA-M7 td.left").await, "496.00");
+        // The same figures through the API.
+        let listed: serde_json::Value = http
+            .get(format!("{base}v1/deals"))
+            .bearer_auth(STAFF_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                &listed[0]["id"],
+                &listed[0]["budget"],
+                &listed[0]["reserved"],
+                &listed[0]["left"]
+            ),
+            (&json!("TEA-M7"), &json!(50000), &json!(400), &json!(49600)),
+            "{listed}"
+        );
 
         // Bad deals change nothing: a budget that is not an amount, a negative one,
         // garbled JSON through the API.
@@ -590,6 +610,7 @@ fn marketing_keeps_segments_coupons_and_deals(db: Database) {
                 format!("console/segments/gold-silver?as_of={today}"),
                 "console/segments/gold-silver/members.csv".to_string(),
                 "console/deals".to_string(),
+                "v1/deals".to_string(),
                 "v1/segments/gold-silver/members".to_string(),
             ] {
                 let answer = http

@@ -1,9 +1,11 @@
-//! The deals the fortnight's lists draw on (`PUT /v1/deals`), for HQ staff with the admin
-//! token or a session allowed campaigns; [`put_deals_as`] is the console's way in too.
+//! The deals the fortnight's lists draw on (`GET` and `PUT /v1/deals`), for HQ staff with
+//! the admin token or a session allowed campaigns; [`deals_as`] and [`put_deals_as`] are
+//! the console's way in too.
 
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::AppState;
@@ -11,6 +13,7 @@ use super::audit::{audited, ids};
 use super::auth::Staff;
 use super::error::{AdminRefusals, ApiError, BodyRefusals};
 use super::staff::Stored;
+use crate::hq::deals::HeldDeal;
 use crate::hq::staff::{Permission, Principal};
 
 /// The paths of this module.
@@ -18,6 +21,60 @@ pub const PATHS: [&str; 1] = ["/v1/deals"];
 
 /// Most deals one request may carry.
 pub const MAX_DEALS: usize = 1_000;
+
+/// A deal HQ holds, with its budget and what the lists' offers reserved of it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DealBudget {
+    pub id: String,
+    /// As stored: one object of the deals format.
+    #[schema(value_type = Object)]
+    pub definition: Value,
+    /// The budget in minor units; null when the deal no longer reads against HQ's
+    /// catalogue (`problem` says why; the lists skip it).
+    pub budget: Option<i64>,
+    /// What the lists' offers of every period reserved of it, minor units.
+    pub reserved: i64,
+    /// What is left for the lists to come (never below zero), minor units.
+    pub left: Option<i64>,
+    pub problem: Option<String>,
+}
+
+impl From<HeldDeal> for DealBudget {
+    fn from(h: HeldDeal) -> DealBudget {
+        DealBudget {
+            left: h.left(),
+            budget: h.deal.as_ref().ok().map(|d| d.budget),
+            problem: h.deal.err(),
+            id: h.id,
+            definition: h.definition,
+            reserved: h.reserved,
+        }
+    }
+}
+
+/// Every deal HQ holds, by id, with its budget, what the lists' offers reserved of it and
+/// what is left.
+#[utoipa::path(
+    get,
+    path = "/v1/deals",
+    tag = "member value",
+    security(("admin" = []), ("session" = [])),
+    responses((status = 200, description = "The deals", body = Vec<DealBudget>), AdminRefusals)
+)]
+pub async fn list_deals(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Json<Vec<DealBudget>>, ApiError> {
+    let who = staff.may(Permission::Campaigns)?;
+    let deals = deals_as(&state, who).await?;
+    Ok(Json(deals.into_iter().map(DealBudget::from).collect()))
+}
+
+/// The deals HQ holds with their budgets, for `who` (the API's and the console's).
+pub async fn deals_as(state: &AppState, who: &Principal) -> Result<Vec<HeldDeal>, ApiError> {
+    who.require(Permission::Campaigns)?;
+    Ok(state.store.held_deals(state.currency).await?)
+}
 
 /// Add or replace deals by id, all or nothing: one object each in the `storepos lists`
 /// deals format (`id`, `title`, `funding`, `target`, `discount`, `max_discount`,

@@ -197,7 +197,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(value::segment_members))
         .routes(routes!(value::segment_coupons))
         .routes(routes!(value::campaigns))
-        .routes(routes!(deals::put_deals))
+        .routes(routes!(deals::put_deals, deals::list_deals))
         .routes(routes!(members::member_view))
         .routes(routes!(reports::sales))
         .routes(routes!(complaints::record, complaints::list))
@@ -444,7 +444,7 @@ mod tests {
         let ops = operations();
         assert_eq!(
             ops.len(),
-            42,
+            43,
             "{:?}",
             ops.iter().map(|o| &o.0).collect::<Vec<_>>()
         );

@@ -1,6 +1,7 @@
 //! Deals and their budgets: every deal HQ holds with its budget, what the lists' offers
 //! reserved of it and what is left for the lists to come, and a form to add or change a
-//! deal. A change goes through the same function as `PUT /v1/deals` ([`put_deals_as`]:
+//! deal (the same list as `GET /v1/deals`, [`deals_as`]). A change goes through the same
+//! function as `PUT /v1/deals` ([`put_deals_as`]:
 //! the `storepos lists` deals parser read against HQ's catalogue, the same audit entry
 //! with the deal before and after).
 
@@ -20,7 +21,7 @@ use super::{Viewer, money, when};
 use crate::domain::coupon::OfferValue;
 use crate::domain::lists::{DealTarget, Segment};
 use crate::hq::api::AppState;
-use crate::hq::api::deals::put_deals_as;
+use crate::hq::api::deals::{deals_as, put_deals_as};
 use crate::hq::deals::HeldDeal;
 use crate::hq::staff::Permission;
 
@@ -280,9 +281,9 @@ async fn show(
     message: Option<(bool, String)>,
     status: StatusCode,
 ) -> Response {
-    let deals = match state.store.held_deals(state.currency).await {
+    let deals = match deals_as(state, &v.who).await {
         Ok(d) => d,
-        Err(e) => return v.error(e.into()),
+        Err(e) => return v.error(e),
     };
     let body = html! {
         p { a href="/console/campaigns" { (v.t(T::Campaigns)) } " · " a href="/console/segments" { (v.t(T::Segments)) } }
