@@ -191,6 +191,7 @@ async fn start(
             params: crate::hq::lists::params_for(config),
             currency: config.store.currency,
         })),
+        currency: config.store.currency,
         ..crate::hq::api::ApiSettings::default()
     };
     let app = crate::hq::api::router(store.clone(), settings);

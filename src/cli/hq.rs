@@ -121,6 +121,7 @@ pub(super) fn run(config: &Config, what: HqCommand) -> Result<()> {
                     format!("'{listen}' is not an address such as 127.0.0.1:8640")
                 })?;
                 let mut api = crate::hq::api::ApiSettings::from_config(&config.hq);
+                api.currency = config.store.currency;
                 let jobs = crate::hq::schedule::Jobs {
                     expiry: config.loyalty.points.expiry,
                     key_file: config.hq.key_file(),

@@ -18,6 +18,7 @@
 //! - [`complaints`]: complaint cases, their steps and deadlines, and their report;
 //! - [`holdout`]: the members a list period holds out (to measure the lists' lift);
 //! - [`lists`]: the biweekly personalised shopping lists and the manufacturer report;
+//!   [`deals`]: the deals the lists draw on, with what is left of their budgets;
 //! - [`member_view`]: one member as every store saw them (Metro's per-member view);
 //! - [`retry`]: running a transaction again, after a jittered backoff, when the database
 //!   gave up on it for a reason that may not recur;
@@ -42,6 +43,7 @@ pub mod catalogue;
 pub mod complaints;
 pub mod console;
 pub mod db;
+pub mod deals;
 pub mod error;
 pub mod holdout;
 mod ingest_pg;

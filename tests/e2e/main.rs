@@ -20,6 +20,7 @@ mod hq_backends;
 mod hq_complaints;
 mod hq_complaints_till;
 mod hq_console;
+mod hq_console_campaigns;
 mod hq_console_catalogue;
 mod hq_console_firefox;
 mod hq_console_pages;

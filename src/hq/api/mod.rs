@@ -27,6 +27,7 @@ pub mod audit;
 pub mod auth;
 pub mod cards;
 pub mod complaints;
+pub mod deals;
 pub mod error;
 pub mod members;
 pub mod reports;
@@ -73,6 +74,8 @@ pub struct ApiSettings {
     pub session_idle: std::time::Duration,
     /// Whether session cookies are `Secure` (HQ serves HTTPS).
     pub secure_cookies: bool,
+    /// The chain's currency (`store.currency`): deals' amounts are in it.
+    pub currency: crate::domain::money::Currency,
 }
 
 impl Default for ApiSettings {
@@ -86,6 +89,7 @@ impl Default for ApiSettings {
             lists: None,
             session_idle: std::time::Duration::from_secs(hq.session_idle_minutes * 60),
             secure_cookies: false,
+            currency: crate::domain::money::Currency::CNY,
         }
     }
 }
@@ -122,6 +126,7 @@ impl ApiSettings {
             lists: None,
             session_idle: std::time::Duration::from_secs(hq.session_idle_minutes * 60),
             secure_cookies: hq.tls_cert.is_some() && hq.tls_key.is_some(),
+            currency: crate::domain::money::Currency::CNY,
         }
     }
 }
@@ -143,6 +148,15 @@ pub struct AppState {
     lists: Option<Arc<ListSigner>>,
     /// The console's session settings.
     pub console: Arc<ConsoleSettings>,
+    /// The chain's currency.
+    pub currency: crate::domain::money::Currency,
+}
+
+impl AppState {
+    /// Whether HQ holds its coupon-signing key (coupon issues are refused without it).
+    pub fn signs_coupons(&self) -> bool {
+        self.lists.is_some()
+    }
 }
 
 /// How staff sessions behave.
@@ -183,6 +197,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(value::segment_members))
         .routes(routes!(value::segment_coupons))
         .routes(routes!(value::campaigns))
+        .routes(routes!(deals::put_deals, deals::list_deals))
         .routes(routes!(members::member_view))
         .routes(routes!(reports::sales))
         .routes(routes!(reports::trend))
@@ -235,6 +250,7 @@ pub fn router(store: HqStore, settings: ApiSettings) -> Router {
                 .unwrap_or(chrono::TimeDelta::minutes(30)),
             secure: settings.secure_cookies,
         }),
+        currency: settings.currency,
     };
     let (router, _) = routes().split_for_parts();
     router
@@ -429,7 +445,7 @@ mod tests {
         let ops = operations();
         assert_eq!(
             ops.len(),
-            41,
+            43,
             "{:?}",
             ops.iter().map(|o| &o.0).collect::<Vec<_>>()
         );
@@ -448,6 +464,7 @@ mod tests {
                 || path.starts_with("/v1/reports/")
                 || op.tags.iter().flatten().any(|t| t == "complaints")
                 || super::value::PATHS.contains(&path.as_str())
+                || super::deals::PATHS.contains(&path.as_str())
                 || path == "/v1/audit"
                 || path == "/v1/members/{id}/adjustments"
                 || path.starts_with("/v1/members/{id}/cards/")

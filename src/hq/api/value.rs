@@ -216,6 +216,9 @@ pub async fn migration(
     ))
 }
 
+/// Why a coupon issue is refused by an HQ without a coupon-signing key.
+pub const NO_SIGNING_KEY: &str = "this HQ signs no coupons (it has no coupon-signing key)";
+
 fn segment_id(id: &str) -> Result<(), ApiError> {
     check_id("segment", id).map_err(|m| ApiError::bad_request("bad_id", m))
 }
@@ -252,17 +255,37 @@ pub async fn put_segment(
     let who = staff.may(Permission::Campaigns)?;
     segment_id(&id)?;
     let Json(segment) = body?;
-    let saved = state.store.put_segment(&id, &segment).await?;
+    Ok(Json(put_segment_as(&state, who, &id, &segment).await?))
+}
+
+/// Saves segment `id` for `who` (the API's and the console's), audited with the segment
+/// as it was (none for a new one) and as it is now.
+pub async fn put_segment_as(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+    segment: &NewSegment,
+) -> Result<SavedSegment, ApiError> {
+    who.require(Permission::Campaigns)?;
+    segment_id(id)?;
+    let before = state.store.segment(id).await?;
+    let saved = state.store.put_segment(id, segment).await?;
     audited(
-        &state,
+        state,
         who,
         "segment.put",
-        &id,
-        None,
+        id,
+        before.and_then(|b| serde_json::to_value(&b).ok()),
         serde_json::to_value(&saved).ok(),
     )
     .await?;
-    Ok(Json(saved))
+    Ok(saved)
+}
+
+/// The saved segments `who` may see (the API's and the console's), by id.
+pub async fn segments_as(state: &AppState, who: &Principal) -> Result<Vec<SavedSegment>, ApiError> {
+    who.require(Permission::Campaigns)?;
+    Ok(state.store.segments().await?)
 }
 
 /// As of which day a segment is evaluated.
@@ -298,15 +321,9 @@ pub async fn segment_members(
     headers: HeaderMap,
     q: Result<Query<SegmentQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    staff.may(Permission::Campaigns)?;
-    segment_id(&id)?;
+    let who = staff.may(Permission::Campaigns)?;
     let q = query_of(q)?;
-    let as_of = day("as_of", q.as_of.as_deref(), yesterday())?;
-    let members = state
-        .store
-        .segment_members(&id, as_of)
-        .await?
-        .ok_or_else(|| unknown_segment(&id))?;
+    let members = segment_members_as(&state, who, &id, q.as_of.as_deref()).await?;
     let csv = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -316,6 +333,24 @@ pub async fn segment_members(
         return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response());
     }
     Ok(Json(members).into_response())
+}
+
+/// Segment `id`'s members as of `as_of` (yesterday when absent) for `who` (the API's and
+/// the console's); 404 for a segment HQ does not hold.
+pub async fn segment_members_as(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+    as_of: Option<&str>,
+) -> Result<SegmentMembers, ApiError> {
+    who.require(Permission::Campaigns)?;
+    segment_id(id)?;
+    let as_of = day("as_of", as_of, yesterday())?;
+    state
+        .store
+        .segment_members(id, as_of)
+        .await?
+        .ok_or_else(|| unknown_segment(id))
 }
 
 /// Issue a campaign's coupon (signed, one per member) to every member of a segment who
@@ -345,26 +380,43 @@ pub async fn segment_coupons(
     let who = staff.may(Permission::Campaigns)?;
     segment_id(&id)?;
     let q = query_of(q)?;
-    let as_of = day("as_of", q.as_of.as_deref(), yesterday())?;
     let Json(request) = body?;
+    Ok(Json(
+        segment_coupons_as(&state, who, &id, q.as_of.as_deref(), &request).await?,
+    ))
+}
+
+/// Issues a campaign's coupon to segment `id`'s members as of `as_of` (yesterday when
+/// absent) for `who` (the API's and the console's), audited with what was issued; 503
+/// when HQ holds no coupon-signing key.
+pub async fn segment_coupons_as(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+    as_of: Option<&str>,
+    request: &CampaignRequest,
+) -> Result<CampaignIssue, ApiError> {
+    who.require(Permission::Campaigns)?;
+    segment_id(id)?;
+    let as_of = day("as_of", as_of, yesterday())?;
     let Some(signer) = state.lists.clone() else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
-            "this HQ signs no coupons (it has no coupon-signing key)",
+            NO_SIGNING_KEY,
         ));
     };
     match state
         .store
-        .issue_segment_coupons(&signer.key, &id, as_of, &request)
+        .issue_segment_coupons(&signer.key, id, as_of, request)
         .await
     {
         Ok(Some(issue)) => {
             let after = serde_json::to_value(&issue).ok();
-            audited(&state, who, "segment.coupons", &id, None, after).await?;
-            Ok(Json(issue))
+            audited(state, who, "segment.coupons", id, None, after).await?;
+            Ok(issue)
         }
-        Ok(None) => Err(unknown_segment(&id)),
+        Ok(None) => Err(unknown_segment(id)),
         Err(e) => match e.downcast::<HqError>() {
             Ok(e) => Err(ApiError::from(e)),
             Err(e) => Err(ApiError::new(

@@ -52,7 +52,7 @@ fn result_cells(r: &Results) -> Markup {
 }
 
 /// A segment's name (`national/high`) in the viewer's language.
-fn segment_label(v: &Viewer, name: &str) -> String {
+pub fn segment_label(v: &Viewer, name: &str) -> String {
     let Some(s) = Segment::parse(name) else {
         return name.to_string();
     };
@@ -70,7 +70,7 @@ fn segment_label(v: &Viewer, name: &str) -> String {
 }
 
 /// Who funds a deal: a manufacturer's name, or the chain itself (`store`).
-fn funder_label<'a>(v: &Viewer, funded_by: &'a str) -> &'a str {
+pub fn funder_label<'a>(v: &Viewer, funded_by: &'a str) -> &'a str {
     if funded_by == "store" {
         v.t(T::FundedByChain)
     } else {
@@ -96,6 +96,10 @@ fn lift_cells(v: &Viewer, l: &Lift) -> Markup {
 
 fn report_body(v: &Viewer, r: &CampaignReport, m: &ManufacturerReport, period: &str) -> Markup {
     html! {
+        p #campaign-links {
+            a href="/console/segments" { (v.t(T::Segments)) } " · "
+            a href="/console/deals" { (v.t(T::DealsBudgets)) }
+        }
         form.inline method="get" action="/console/campaigns" {
             label { (v.t(T::ListPeriodOf)) input type="date" name="period" value=(period); }
             button type="submit" { (v.t(T::Show)) }

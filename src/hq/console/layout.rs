@@ -17,6 +17,8 @@ pub enum Nav {
     Reports,
     Tills,
     Campaigns,
+    Segments,
+    Deals,
     Reconciliation,
     Settings,
     Operators,
@@ -27,7 +29,7 @@ pub enum Nav {
 }
 
 /// The navigation's entries: page, label, path and the permission it needs.
-const ENTRIES: [(Nav, T, &str, Permission); 13] = [
+const ENTRIES: [(Nav, T, &str, Permission); 15] = [
     (
         Nav::Dashboard,
         T::Dashboard,
@@ -57,6 +59,18 @@ const ENTRIES: [(Nav, T, &str, Permission); 13] = [
         Nav::Campaigns,
         T::Campaigns,
         "/console/campaigns",
+        Permission::Campaigns,
+    ),
+    (
+        Nav::Segments,
+        T::Segments,
+        "/console/segments",
+        Permission::Campaigns,
+    ),
+    (
+        Nav::Deals,
+        T::DealsBudgets,
+        "/console/deals",
         Permission::Campaigns,
     ),
     (

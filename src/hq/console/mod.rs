@@ -12,7 +12,8 @@
 //!
 //! - [`layout`]: the page shell and the navigation by role; [`chart`]: SVG bar charts;
 //! - [`login`], [`dashboard`], [`members`] (with [`member_cards`]), [`complaints`],
-//!   [`reports`], [`tills`], [`campaigns`], [`reconciliation`], [`settings`],
+//!   [`reports`], [`tills`], [`campaigns`] (with [`segments`], [`segment_members`] and
+//!   [`deals`]), [`reconciliation`], [`settings`],
 //!   [`operators`], [`catalogue`], [`prices`], [`promotions`], [`audit`]: the pages.
 
 // A refused request's answer is the page that says so, made at most once per request: no
@@ -25,6 +26,7 @@ pub mod catalogue;
 pub mod chart;
 pub mod complaints;
 pub mod dashboard;
+pub mod deals;
 pub mod i18n;
 pub mod layout;
 pub mod login;
@@ -35,6 +37,8 @@ pub mod prices;
 pub mod promotions;
 pub mod reconciliation;
 pub mod reports;
+pub mod segment_members;
+pub mod segments;
 pub mod settings;
 pub mod tills;
 
@@ -105,6 +109,20 @@ pub fn router() -> Router<AppState> {
             post(tills::revoke),
         )
         .route("/console/campaigns", get(campaigns::page))
+        .route(
+            "/console/segments",
+            get(segments::page).post(segments::save),
+        )
+        .route("/console/segments/{id}", get(segment_members::page))
+        .route(
+            "/console/segments/{id}/members.csv",
+            get(segment_members::csv),
+        )
+        .route(
+            "/console/segments/{id}/coupons",
+            post(segment_members::issue),
+        )
+        .route("/console/deals", get(deals::page).post(deals::save))
         .route("/console/reconciliation", get(reconciliation::page))
         .route("/console/settings", get(settings::page))
         .route(

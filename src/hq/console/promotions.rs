@@ -133,7 +133,7 @@ fn instant(t: DateTime<Utc>) -> String {
 }
 
 /// `YYYY-MM-DD`, `YYYY-MM-DD HH:MM` (or with a `T`) in UTC, or RFC 3339.
-fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
+pub fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
     let t = text.trim();
     if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
         return d.and_hms_opt(0, 0, 0).map(|n| n.and_utc());

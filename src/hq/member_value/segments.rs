@@ -324,6 +324,27 @@ impl HqStore {
         }))
     }
 
+    /// Every saved segment, by id.
+    pub async fn segments(&self) -> Result<Vec<SavedSegment>, HqError> {
+        let rows =
+            query("SELECT id, name, definition, created_at, updated_at FROM segments ORDER BY id")
+                .fetch_all(self.pool())
+                .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id: String = r.get(0);
+            out.push(SavedSegment {
+                name: r.get(1),
+                definition: serde_json::from_value(r.json(2)?)
+                    .map_err(|e| HqError::Invalid(format!("stored segment {id}: {e}")))?,
+                created_at: r.get(3),
+                updated_at: r.get(4),
+                id,
+            });
+        }
+        Ok(out)
+    }
+
     /// The members a definition selects as of `as_of` (the day's scores, computed if
     /// missing), in member id order.
     pub async fn evaluate(
