@@ -445,7 +445,7 @@ mod tests {
         let ops = operations();
         assert_eq!(
             ops.len(),
-            43,
+            44,
             "{:?}",
             ops.iter().map(|o| &o.0).collect::<Vec<_>>()
         );
