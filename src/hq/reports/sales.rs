@@ -283,13 +283,21 @@ async fn sums(
         }
         By::Product => {
             let year = period.kind == PeriodKind::Year;
+            let held = match listed {
+                None => held_by(tx, period, store).await?,
+                Some(_) => None,
+            };
             let found = match listed {
-                // The chain's whole month, quarter or year, from its table where it holds it.
-                None if !one && chain_holds(tx, period).await? => {
-                    statement(|st| &st.by_product_held[period.kind.as_str()])
+                // A whole month, quarter or year, from its table where it holds it.
+                None if held.is_some() => {
+                    let q = statement(|st| &st.by_product_held[held.unwrap_or_default()])
                         .bind(period.from)
                         .bind(q.rows.max(q.top) as i64)
-                        .bind(q.top as i64)
+                        .bind(q.top as i64);
+                    match store {
+                        Some(s) => q.bind(s),
+                        None => q,
+                    }
                 }
                 // The period's largest and smallest products.
                 None => scoped(statement(|st| &st.by_product[&(one, year)]), period, store)
@@ -413,10 +421,14 @@ async fn ranked(
     if q.by != By::Product {
         let one = q.store.is_some();
         let year = q.period.kind == PeriodKind::Year;
-        let ranking = if !one && chain_holds(tx, q.period).await? {
-            statement(|st| &st.ranked_held[q.period.kind.as_str()])
+        let ranking = if let Some(of) = held_by(tx, q.period, q.store.as_deref()).await? {
+            let ranked = statement(|st| &st.ranked_held[of])
                 .bind(q.period.from)
-                .bind(q.top as i64)
+                .bind(q.top as i64);
+            match q.store.as_deref() {
+                Some(s) => ranked.bind(s),
+                None => ranked,
+            }
         } else {
             scoped(
                 statement(|st| &st.ranked[&(one, year)]),
@@ -449,20 +461,31 @@ async fn ranked(
     Ok((best, worst))
 }
 
-/// Whether the chain's product tables hold the whole of `period`: a calendar month,
-/// quarter or year that every store has rolled up (and, for a quarter or a year, its table
-/// exactly those months). Its products are then read from them by net, not summed and sorted.
-async fn chain_holds(tx: &mut Tx, period: Period) -> Result<bool, HqError> {
-    let of = match period.kind {
-        PeriodKind::Day | PeriodKind::Week => return Ok(false),
-        kind => kind.as_str(),
+/// The chain's product tables hold the whole of a calendar month, quarter or year that
+/// every store has rolled up (and, for a quarter or a year, its table exactly those
+/// months); a store's table by year the whole of a year the store has rolled up. Its
+/// products are then read from them by net, not summed and sorted.
+/// Which table of whole periods holds `period` of the chain or of `store`, if one does:
+/// the key of its statements in [`super::statements::Statements`].
+async fn held_by(
+    tx: &mut Tx,
+    period: Period,
+    store: Option<&str>,
+) -> Result<Option<&'static str>, HqError> {
+    let of = match (period.kind, store) {
+        (PeriodKind::Day | PeriodKind::Week, _) => return Ok(None),
+        (PeriodKind::Year, Some(_)) => "store year",
+        (_, Some(_)) => return Ok(None),
+        (kind, None) => kind.as_str(),
     };
     let after = period.to + chrono::Duration::days(1);
-    let held = statement(|st| &st.chain_holds[of])
-        .bind(after)
-        .fetch_one(&mut *tx)
-        .await?;
-    Ok(held.get::<i64>(0) == 1)
+    let q = statement(|st| &st.chain_holds[of]).bind(after);
+    let q = match store {
+        Some(s) => q.bind(s),
+        None => q,
+    };
+    let held = q.fetch_one(&mut *tx).await?;
+    Ok((held.get::<i64>(0) == 1).then_some(of))
 }
 
 /// Whether HQ knows `store_id` (a registered terminal or a store with settings or sales).

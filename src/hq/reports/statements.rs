@@ -237,13 +237,15 @@ pub(super) struct Statements {
     /// quantity, bills.
     pub ranked: HashMap<(bool, bool), String>,
     /// Whether the chain's table holds the whole `month`, `quarter` or `year` (`$1` the
-    /// first day after it): 1 or 0.
+    /// first day after it), or the store's table its whole year (`store year`, `$2` the
+    /// store): 1 or 0.
     pub chain_holds: HashMap<&'static str, String>,
-    /// [`Statements::by_product`] of the chain's whole month, quarter or year read from
-    /// the chain's table by its net index, where [`Statements::chain_holds`]: `$1` its
-    /// first day, `$2` the rows, `$3` the products to rank.
+    /// [`Statements::by_product`] of the chain's whole month, quarter or year, or a
+    /// store's year, read from its table by the net index, where
+    /// [`Statements::chain_holds`]: `$1` its first day, `$2` the rows, `$3` the products
+    /// to rank, `$4` the store.
     pub by_product_held: HashMap<&'static str, String>,
-    /// [`Statements::ranked`] of the same, `$2` the products to rank.
+    /// [`Statements::ranked`] of the same, `$2` the products to rank, `$3` the store.
     pub ranked_held: HashMap<&'static str, String>,
     /// Net sales by day (`false`: bound with no whole months, so every day is read from
     /// the day rollups) or by month (`true`), one store's or not: the day or the month's
@@ -281,12 +283,24 @@ fn statements(d: &Dialect) -> Statements {
           WHERE months_until < $1"
             .into(),
     );
-    for (of, table) in [
-        ("month", "sales_by_product_chain_month"),
-        ("quarter", "sales_by_product_chain_quarter"),
-        ("year", "sales_by_product_chain_year"),
+    // One store's year: the store has rolled up every month of it (`$2` the store).
+    s.chain_holds.insert(
+        "store year",
+        "SELECT CAST(CASE WHEN COUNT(*) = 1 THEN 1 ELSE 0 END AS BIGINT) FROM stores
+          WHERE store_id = $2 AND months_until >= $1"
+            .into(),
+    );
+    for (of, table, key) in [
+        ("month", "sales_by_product_chain_month", "month = $1"),
+        ("quarter", "sales_by_product_chain_quarter", "quarter = $1"),
+        ("year", "sales_by_product_chain_year", "year = $1"),
+        (
+            "store year",
+            "sales_by_product_store_year",
+            "store_id = $4 AND year = $1",
+        ),
     ] {
-        if of != "month" {
+        if of == "quarter" || of == "year" {
             s.chain_holds.insert(
                 of,
                 format!(
@@ -299,10 +313,10 @@ fn statements(d: &Dialect) -> Statements {
         let ends = |columns: &str, largest: &str, smallest: &str| {
             format!(
                 "(SELECT * FROM (SELECT CAST(1 AS BIGINT) AS best, {columns} FROM {table}
-                                 WHERE {of} = $1 ORDER BY net DESC, gtin LIMIT {largest}) b
+                                 WHERE {key} ORDER BY net DESC, gtin LIMIT {largest}) b
                   UNION ALL
                   SELECT * FROM (SELECT CAST(0 AS BIGINT) AS best, {columns} FROM {table}
-                                 WHERE {of} = $1 ORDER BY net ASC, gtin LIMIT {smallest}) w) x"
+                                 WHERE {key} ORDER BY net ASC, gtin LIMIT {smallest}) w) x"
             )
         };
         s.by_product_held.insert(
@@ -310,7 +324,7 @@ fn statements(d: &Dialect) -> Statements {
             format!(
                 "SELECT x.best, CAST(x.gtin AS TEXT), COALESCE(n.name, ''),
                         COALESCE(n.category, ''), x.bills, x.net, x.tax, x.discount, x.quantity,
-                        (SELECT COUNT(*) FROM {table} WHERE {of} = $1)
+                        (SELECT COUNT(*) FROM {table} WHERE {key})
                  FROM {}
                  LEFT JOIN sold_products n ON n.gtin = x.gtin",
                 ends("gtin, bills, net, tax, discount, quantity", "$2", "$3")
@@ -324,6 +338,7 @@ fn statements(d: &Dialect) -> Statements {
                  FROM {}
                  LEFT JOIN sold_products n ON n.gtin = x.gtin",
                 ends("gtin, net, quantity, bills", "$2", "$2")
+                    .replace("$4", "$3")
             ),
         );
     }

@@ -295,6 +295,28 @@ const CUSTOMERS_YEARS_SQLITE: &str = customers_years!(
     "1 << (CAST(strftime('%m', month) AS INTEGER) - 1)"
 );
 
+/// Makes a store's rows of `sales_by_product_store_year` for the years from `$2` to before
+/// `$3` again from its month rows.
+macro_rules! store_product_years {
+    ($year:literal) => {
+        concat!(
+            "INSERT INTO sales_by_product_store_year
+                (store_id, year, gtin, net, tax, discount, quantity, bills)
+             SELECT store_id, ",
+            $year,
+            ", gtin, CAST(SUM(net) AS BIGINT), CAST(SUM(tax) AS BIGINT),
+                    CAST(SUM(discount) AS BIGINT), CAST(SUM(quantity) AS BIGINT),
+                    CAST(SUM(bills) AS BIGINT)
+             FROM sales_by_product_month WHERE store_id = $1 AND month >= $2 AND month < $3
+             GROUP BY store_id, 2, gtin"
+        )
+    };
+}
+
+const STORE_PRODUCT_YEARS_PG: &str =
+    store_product_years!("CAST(date_trunc('year', month) AS DATE)");
+const STORE_PRODUCT_YEARS_SQLITE: &str = store_product_years!("strftime('%Y-01-01', month)");
+
 impl HqStore {
     /// Rolls up every store's months that closed more than [`GRACE_DAYS`] before `now` in
     /// the store's zone and are not rolled up yet.
@@ -339,7 +361,7 @@ impl HqStore {
                 "ANALYZE stores, sales_by_category_month, sales_by_hour_month,
                          sales_by_product_month, sales_by_product_chain_month,
                          sales_by_product_chain_quarter, sales_by_product_chain_year,
-                         customers_by_month, customers_by_year",
+                         sales_by_product_store_year, customers_by_month, customers_by_year",
             )
             .execute(self.pool())
             .await?;
@@ -443,6 +465,18 @@ async fn roll_up(
         .execute(&mut tx)
         .await?;
     Query::dialects(CUSTOMERS_YEARS_PG, CUSTOMERS_YEARS_SQLITE)
+        .bind(store_id)
+        .bind(years.0)
+        .bind(years.1)
+        .execute(&mut tx)
+        .await?;
+    query("DELETE FROM sales_by_product_store_year WHERE store_id = $1 AND year >= $2 AND year < $3")
+        .bind(store_id)
+        .bind(years.0)
+        .bind(years.1)
+        .execute(&mut tx)
+        .await?;
+    Query::dialects(STORE_PRODUCT_YEARS_PG, STORE_PRODUCT_YEARS_SQLITE)
         .bind(store_id)
         .bind(years.0)
         .bind(years.1)

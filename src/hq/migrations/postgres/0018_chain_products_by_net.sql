@@ -31,3 +31,25 @@ HAVING SUM(net) <> 0 OR SUM(tax) <> 0 OR SUM(discount) <> 0 OR SUM(quantity) <> 
 -- index, not by walking every event in that order.
 CREATE INDEX events_refused_in_order ON events (store_id, terminal_id, seq)
     WHERE refused_rule IS NOT NULL;
+
+-- Each store's products by year, made again from its month rows whenever a roll-up touches
+-- the year (as `customers_by_year`), read by net while the store has rolled up the whole
+-- year: a store's year report neither sums twelve months of products nor sorts them.
+CREATE TABLE sales_by_product_store_year (
+    store_id TEXT NOT NULL,
+    year     DATE NOT NULL,
+    gtin     BIGINT NOT NULL,
+    net      BIGINT NOT NULL,
+    tax      BIGINT NOT NULL,
+    discount BIGINT NOT NULL,
+    quantity BIGINT NOT NULL,
+    bills    BIGINT NOT NULL,
+    PRIMARY KEY (store_id, year, gtin)
+);
+CREATE INDEX sales_by_product_store_year_net ON sales_by_product_store_year (store_id, year, net);
+INSERT INTO sales_by_product_store_year
+    (store_id, year, gtin, net, tax, discount, quantity, bills)
+SELECT store_id, CAST(date_trunc('year', month) AS DATE), gtin, SUM(net), SUM(tax),
+       SUM(discount), SUM(quantity), SUM(bills)
+FROM sales_by_product_month
+GROUP BY store_id, 2, gtin;

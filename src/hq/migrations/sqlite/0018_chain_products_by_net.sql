@@ -30,3 +30,24 @@ HAVING SUM(net) <> 0 OR SUM(tax) <> 0 OR SUM(discount) <> 0 OR SUM(quantity) <> 
 -- index, not by walking every event in that order.
 CREATE INDEX events_refused_in_order ON events (store_id, terminal_id, seq)
     WHERE refused_rule IS NOT NULL;
+
+-- Each store's products by year, made again from its month rows whenever a roll-up touches
+-- the year (as `customers_by_year`).
+CREATE TABLE sales_by_product_store_year (
+    store_id TEXT NOT NULL,
+    year     TEXT NOT NULL,
+    gtin     INTEGER NOT NULL,
+    net      INTEGER NOT NULL,
+    tax      INTEGER NOT NULL,
+    discount INTEGER NOT NULL,
+    quantity INTEGER NOT NULL,
+    bills    INTEGER NOT NULL,
+    PRIMARY KEY (store_id, year, gtin)
+);
+CREATE INDEX sales_by_product_store_year_net ON sales_by_product_store_year (store_id, year, net);
+INSERT INTO sales_by_product_store_year
+    (store_id, year, gtin, net, tax, discount, quantity, bills)
+SELECT store_id, strftime('%Y-01-01', month), gtin, SUM(net), SUM(tax), SUM(discount),
+       SUM(quantity), SUM(bills)
+FROM sales_by_product_month
+GROUP BY store_id, 2, gtin;
