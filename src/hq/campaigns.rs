@@ -371,7 +371,11 @@ impl HqStore {
             .map(|r| r.json(1))
             .collect::<Result<Vec<_>, _>>()?
             .iter()
-            .filter_map(|d| d["target"]["product"].as_str().map(|p| Value::from(p.trim())))
+            .filter_map(|d| {
+                d["target"]["product"]
+                    .as_str()
+                    .map(|p| Value::from(p.trim()))
+            })
             .collect();
         let products = if named.is_empty() {
             Vec::new()

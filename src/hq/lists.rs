@@ -184,7 +184,12 @@ impl HqStore {
 
     /// HQ's catalogue as the engine sees it.
     pub(crate) async fn list_catalogue(&self) -> Result<Vec<ProductInfo>, HqError> {
-        Ok(self.products().await?.into_iter().map(product_info).collect())
+        Ok(self
+            .products()
+            .await?
+            .into_iter()
+            .map(product_info)
+            .collect())
     }
 
     /// Every member purchase the tills reported in `[from, until)` (of one member when

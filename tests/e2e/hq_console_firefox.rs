@@ -11,7 +11,9 @@ use fantoccini::Locator;
 use serde_json::Value;
 
 use crate::common;
-use common::console::{Driver, Shots, add_staff, arrives, browser, login, session_cookie, shows, text};
+use common::console::{
+    Driver, Shots, add_staff, arrives, browser, login, session_cookie, shows, text,
+};
 use common::hq::{Database, Hq, import_demo_members, run_ok, setup, storepos};
 
 const PASSWORD: &str = "admin password 1";
@@ -187,7 +189,10 @@ fn staff_work_the_console_in_firefox() {
         for (name, path) in [
             ("dashboard", "console/dashboard".to_string()),
             ("member", member_path[1..].to_string()),
-            ("reports", "console/reports?period=month&by=store".to_string()),
+            (
+                "reports",
+                "console/reports?period=month&by=store".to_string(),
+            ),
         ] {
             c.goto(&format!("{base}{path}")).await.unwrap();
             let shown = text(&c, "body").await;
@@ -212,7 +217,11 @@ fn staff_work_the_console_in_firefox() {
             )
             .await
             .unwrap();
-        assert_eq!(wide, Value::Bool(true), "the page is no wider than the tablet");
+        assert_eq!(
+            wide,
+            Value::Bool(true),
+            "the page is no wider than the tablet"
+        );
         shots.take(&t, "reports-tablet", "en").await;
         t.close().await.unwrap();
     });

@@ -338,8 +338,15 @@ fn check_reports(report: &dyn Fn(&str) -> Value, sold: &[Sold]) -> usize {
             };
             assert_eq!(points.len(), parts, "{what} trend");
             for p in points {
-                let (part, then) = (p["part"].as_str().unwrap(), p["last_year_part"].as_str().unwrap());
-                assert_eq!(p["net"].as_i64(), Some(net_of(part, from, to)), "{what} trend {part}");
+                let (part, then) = (
+                    p["part"].as_str().unwrap(),
+                    p["last_year_part"].as_str().unwrap(),
+                );
+                assert_eq!(
+                    p["net"].as_i64(),
+                    Some(net_of(part, from, to)),
+                    "{what} trend {part}"
+                );
                 assert_eq!(
                     p["last_year_net"].as_i64(),
                     Some(net_of(then, last_from, last_to)),
@@ -414,9 +421,10 @@ fn check_reports(report: &dyn Fn(&str) -> Value, sold: &[Sold]) -> usize {
                     check(&rows[key]["current"], &e, &format!("{what} by {by} {key}"));
                     if by == "product" {
                         // The product's sales the period before and a year earlier.
-                        for (column, from, to) in
-                            [("previous", prev_from, prev_to), ("last_year", last_from, last_to)]
-                        {
+                        for (column, from, to) in [
+                            ("previous", prev_from, prev_to),
+                            ("last_year", last_from, last_to),
+                        ] {
                             let net: i64 = sold
                                 .iter()
                                 .filter(in_scope)

@@ -304,8 +304,12 @@ async fn sums(
                     .bind(q.rows.max(q.top) as i64)
                     .bind(q.top as i64),
                 // The listed products, sold in that period or not.
-                Some(gtins) => scoped(statement(|st| &st.by_product_of[&(one, year)]), period, store)
-                    .bind(gtins),
+                Some(gtins) => scoped(
+                    statement(|st| &st.by_product_of[&(one, year)]),
+                    period,
+                    store,
+                )
+                .bind(gtins),
             }
             .fetch_all(&mut *tx)
             .await?;
@@ -438,18 +442,18 @@ async fn ranked(
             .bind(q.top as i64)
         };
         products = ranking
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|r| RankedProduct {
-            gtin: r.get(1),
-            name: r.get(2),
-            category: r.get(3),
-            net: r.get(4),
-            quantity: r.get::<i64>(5) as f64 / 1000.0,
-            bills: r.get(6),
-        })
-        .collect();
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|r| RankedProduct {
+                gtin: r.get(1),
+                name: r.get(2),
+                category: r.get(3),
+                net: r.get(4),
+                quantity: r.get::<i64>(5) as f64 / 1000.0,
+                bills: r.get(6),
+            })
+            .collect();
     }
     // A product can be among both the best and the worst of a short period.
     products.sort_by_key(|p| p.gtin);

@@ -337,8 +337,7 @@ fn statements(d: &Dialect) -> Statements {
                         x.quantity, x.bills
                  FROM {}
                  LEFT JOIN sold_products n ON n.gtin = x.gtin",
-                ends("gtin, net, quantity, bills", "$2", "$2")
-                    .replace("$4", "$3")
+                ends("gtin, net, quantity, bills", "$2", "$2").replace("$4", "$3")
             ),
         );
     }

@@ -185,16 +185,36 @@ macro_rules! store_periods {
 macro_rules! chain_period_out {
     ($table:literal, $key:literal, $first:literal) => {
         concat!(
-            "UPDATE ", $table, " SET net = ", $table, ".net - o.net,
-                    tax = ", $table, ".tax - o.tax,
-                    discount = ", $table, ".discount - o.discount,
-                    quantity = ", $table, ".quantity - o.quantity,
-                    bills = ", $table, ".bills - o.bills
+            "UPDATE ",
+            $table,
+            " SET net = ",
+            $table,
+            ".net - o.net,
+                    tax = ",
+            $table,
+            ".tax - o.tax,
+                    discount = ",
+            $table,
+            ".discount - o.discount,
+                    quantity = ",
+            $table,
+            ".quantity - o.quantity,
+                    bills = ",
+            $table,
+            ".bills - o.bills
              FROM (",
             store_periods!($key, $first),
             ") o
-             WHERE ", $table, ".", $key, " = o.", $key, "
-               AND ", $table, ".gtin = o.gtin"
+             WHERE ",
+            $table,
+            ".",
+            $key,
+            " = o.",
+            $key,
+            "
+               AND ",
+            $table,
+            ".gtin = o.gtin"
         )
     };
 }
@@ -204,17 +224,37 @@ macro_rules! chain_period_out {
 macro_rules! chain_period_in {
     ($table:literal, $key:literal, $first:literal) => {
         concat!(
-            "INSERT INTO ", $table, " (", $key, ", gtin, net, tax, discount, quantity, bills)
-             SELECT ", $key, ", gtin, net, tax, discount, quantity, bills FROM (",
+            "INSERT INTO ",
+            $table,
+            " (",
+            $key,
+            ", gtin, net, tax, discount, quantity, bills)
+             SELECT ",
+            $key,
+            ", gtin, net, tax, discount, quantity, bills FROM (",
             store_periods!($key, $first),
             ") o WHERE true
-             ORDER BY ", $key, ", gtin
-             ON CONFLICT (", $key, ", gtin) DO UPDATE SET
-                net = ", $table, ".net + EXCLUDED.net,
-                tax = ", $table, ".tax + EXCLUDED.tax,
-                discount = ", $table, ".discount + EXCLUDED.discount,
-                quantity = ", $table, ".quantity + EXCLUDED.quantity,
-                bills = ", $table, ".bills + EXCLUDED.bills"
+             ORDER BY ",
+            $key,
+            ", gtin
+             ON CONFLICT (",
+            $key,
+            ", gtin) DO UPDATE SET
+                net = ",
+            $table,
+            ".net + EXCLUDED.net,
+                tax = ",
+            $table,
+            ".tax + EXCLUDED.tax,
+                discount = ",
+            $table,
+            ".discount + EXCLUDED.discount,
+                quantity = ",
+            $table,
+            ".quantity + EXCLUDED.quantity,
+                bills = ",
+            $table,
+            ".bills + EXCLUDED.bills"
         )
     };
 }
@@ -262,7 +302,11 @@ const CHAIN_PERIODS: [ChainPeriods; 2] = chain_periods![
 
 /// The first day of the quarter or year (`of`) that holds `day`.
 fn period_of(of: &str, day: NaiveDate) -> NaiveDate {
-    let month = if of == "quarter" { day.month0() / 3 * 3 + 1 } else { 1 };
+    let month = if of == "quarter" {
+        day.month0() / 3 * 3 + 1
+    } else {
+        1
+    };
     NaiveDate::from_ymd_opt(day.year(), month, 1).expect("quarters open on a month's first day")
 }
 
@@ -409,7 +453,9 @@ async fn roll_up(
         return Ok(false);
     }
     // The chain's product rows hold the store's old rows of these months: out they go.
-    let by_period = CHAIN_PERIODS.iter().map(|c| Query::dialects(c.out.0, c.out.1));
+    let by_period = CHAIN_PERIODS
+        .iter()
+        .map(|c| Query::dialects(c.out.0, c.out.1));
     for out in std::iter::once(Query::dialects(CHAIN_OUT, CHAIN_OUT)).chain(by_period) {
         out.bind(store_id)
             .bind(until)
@@ -470,12 +516,14 @@ async fn roll_up(
         .bind(years.1)
         .execute(&mut tx)
         .await?;
-    query("DELETE FROM sales_by_product_store_year WHERE store_id = $1 AND year >= $2 AND year < $3")
-        .bind(store_id)
-        .bind(years.0)
-        .bind(years.1)
-        .execute(&mut tx)
-        .await?;
+    query(
+        "DELETE FROM sales_by_product_store_year WHERE store_id = $1 AND year >= $2 AND year < $3",
+    )
+    .bind(store_id)
+    .bind(years.0)
+    .bind(years.1)
+    .execute(&mut tx)
+    .await?;
     Query::dialects(STORE_PRODUCT_YEARS_PG, STORE_PRODUCT_YEARS_SQLITE)
         .bind(store_id)
         .bind(years.0)
@@ -495,7 +543,9 @@ async fn roll_up(
             .await?;
     }
     if month.is_some() {
-        let by_period = CHAIN_PERIODS.iter().map(|c| Query::dialects(c.into.0, c.into.1));
+        let by_period = CHAIN_PERIODS
+            .iter()
+            .map(|c| Query::dialects(c.into.0, c.into.1));
         for into in std::iter::once(Query::dialects(CHAIN_IN, CHAIN_IN)).chain(by_period) {
             into.bind(store_id)
                 .bind(until)
