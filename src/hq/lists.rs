@@ -584,6 +584,19 @@ pub struct SegmentFigures {
     pub cost: i64,
 }
 
+/// A catalogue product as the list engine knows it: by its external id (its GTIN when it
+/// has none), its English name where it has one.
+pub(crate) fn product_info(p: Product) -> ProductInfo {
+    ProductInfo {
+        id: p.external_id.clone().unwrap_or_else(|| p.gtin.to_string()),
+        gtin: p.gtin,
+        name: p.name_en.filter(|n| !n.is_empty()).unwrap_or(p.name),
+        department: p.department,
+        category: p.category,
+        brand: p.brand_type,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -606,18 +619,5 @@ mod tests {
             period_start(at("2023-12-31T12:00:00Z")),
             at("2023-12-18T00:00:00Z")
         );
-    }
-}
-
-/// A catalogue product as the list engine knows it: by its external id (its GTIN when it
-/// has none), its English name where it has one.
-pub(crate) fn product_info(p: Product) -> ProductInfo {
-    ProductInfo {
-        id: p.external_id.clone().unwrap_or_else(|| p.gtin.to_string()),
-        gtin: p.gtin,
-        name: p.name_en.filter(|n| !n.is_empty()).unwrap_or(p.name),
-        department: p.department,
-        category: p.category,
-        brand: p.brand_type,
     }
 }
