@@ -160,6 +160,16 @@ fn staff_work_the_console_in_firefox() {
             .await
             .unwrap();
         assert!(drawn.as_f64().unwrap() > 100.0, "{drawn}");
+        // As lines, not filled areas.
+        let filled = c
+            .execute(
+                "return [...document.querySelectorAll('svg.chart polyline')]
+                    .map(l => getComputedStyle(l).fill)",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(filled, serde_json::json!(["none", "none"]), "{filled}");
         shots.take(&c, "reports", "en").await;
         let href = c
             .find(Locator::Css("#csv"))

@@ -256,11 +256,16 @@ async fn sums(
             } else {
                 "category"
             };
-            let found = scoped(
-                statement(|st| &st.by_category[&(group, one)]),
-                period,
-                store,
-            )
+            let found = match held_by(tx, period, store).await? {
+                Some(of @ ("quarter" | "year")) => {
+                    statement(|st| &st.by_category_held[&(group, of)]).bind(period.from)
+                }
+                _ => scoped(
+                    statement(|st| &st.by_category[&(group, one)]),
+                    period,
+                    store,
+                ),
+            }
             .fetch_all(&mut *tx)
             .await?;
             for r in found {
@@ -465,12 +470,12 @@ async fn ranked(
     Ok((best, worst))
 }
 
-/// The chain's product tables hold the whole of a calendar month, quarter or year that
-/// every store has rolled up (and, for a quarter or a year, its table exactly those
-/// months); a store's table by year the whole of a year the store has rolled up. Its
-/// products are then read from them by net, not summed and sorted.
 /// Which table of whole periods holds `period` of the chain or of `store`, if one does:
-/// the key of its statements in [`super::statements::Statements`].
+/// the key of its statements in [`super::statements::Statements`]. The chain's tables hold
+/// a calendar month, quarter or year that every store has rolled up (for a quarter or a
+/// year, only while they hold exactly those months); a store's table by year a year the
+/// store has rolled up. Its rows are then read from them (products by net), not summed
+/// from months and sorted.
 async fn held_by(
     tx: &mut Tx,
     period: Period,

@@ -226,6 +226,9 @@ pub(super) struct Statements {
     /// By `department` or `category`: key, label, bills, net, tax, discount, quantity,
     /// member net.
     pub by_category: HashMap<(&'static str, bool), String>,
+    /// [`Statements::by_category`] of the chain's whole `quarter` or `year` from its table,
+    /// where [`Statements::chain_holds`]: `$1` its first day.
+    pub by_category_held: HashMap<(&'static str, &'static str), String>,
     /// By product, by one store's or not and a calendar year's or not: best (1: among
     /// the largest, 0: among the smallest), GTIN, name, category, bills, net, tax,
     /// discount, quantity, how many products the period has.
@@ -268,6 +271,7 @@ fn statements(d: &Dialect) -> Statements {
         customer_hours: HashMap::new(),
         by_category: HashMap::new(),
         by_product: HashMap::new(),
+        by_category_held: HashMap::new(),
         by_product_of: HashMap::new(),
         ranked: HashMap::new(),
         trend: HashMap::new(),
@@ -445,6 +449,21 @@ fn statements(d: &Dialect) -> Statements {
                      {t}.quantity, {t}.member_net"
                 )
             };
+            // The chain's whole quarter or year, from its table where it holds it.
+            if !one {
+                for of in ["quarter", "year"] {
+                    s.by_category_held.insert(
+                        (group, of),
+                        format!(
+                            "SELECT {columns}, CAST(SUM(bills) AS BIGINT), CAST(SUM(net) AS BIGINT),
+                                    CAST(SUM(tax) AS BIGINT), CAST(SUM(discount) AS BIGINT),
+                                    CAST(SUM(quantity) AS BIGINT), CAST(SUM(member_net) AS BIGINT)
+                             FROM sales_by_category_chain_{of}
+                             WHERE {of} = $1 AND category {rows} GROUP BY {grouped}"
+                        ),
+                    );
+                }
+            }
             s.by_category.insert(
                 (group, one),
                 format!(

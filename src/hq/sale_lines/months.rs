@@ -162,143 +162,129 @@ fn year_of(day: NaiveDate) -> NaiveDate {
     NaiveDate::from_ymd_opt(day.year(), 1, 1).expect("every year has a first day")
 }
 
-/// A store's product rows of months `$2` to before `$3`, summed by the period (`$key`,
-/// the period's first day by the expression `$first`), then `gtin` and the figures.
-macro_rules! store_periods {
-    ($key:literal, $first:literal) => {
-        concat!(
-            "SELECT ",
-            $first,
-            " AS ",
-            $key,
-            ", gtin, CAST(SUM(net) AS BIGINT) AS net, CAST(SUM(tax) AS BIGINT) AS tax,
-                    CAST(SUM(discount) AS BIGINT) AS discount,
-                    CAST(SUM(quantity) AS BIGINT) AS quantity, CAST(SUM(bills) AS BIGINT) AS bills
-             FROM sales_by_product_month WHERE store_id = $1 AND month >= $2 AND month < $3
-             GROUP BY 1, gtin"
-        )
-    };
-}
-
-/// Takes a store's product rows of months `$2` to before `$3` out of the chain's table
-/// `$table` by period.
-macro_rules! chain_period_out {
-    ($table:literal, $key:literal, $first:literal) => {
-        concat!(
-            "UPDATE ",
-            $table,
-            " SET net = ",
-            $table,
-            ".net - o.net,
-                    tax = ",
-            $table,
-            ".tax - o.tax,
-                    discount = ",
-            $table,
-            ".discount - o.discount,
-                    quantity = ",
-            $table,
-            ".quantity - o.quantity,
-                    bills = ",
-            $table,
-            ".bills - o.bills
-             FROM (",
-            store_periods!($key, $first),
-            ") o
-             WHERE ",
-            $table,
-            ".",
-            $key,
-            " = o.",
-            $key,
-            "
-               AND ",
-            $table,
-            ".gtin = o.gtin"
-        )
-    };
-}
-
-/// Adds a store's product rows of months `$2` to before `$3` to the chain's table `$table`
-/// by period, in key order.
-macro_rules! chain_period_in {
-    ($table:literal, $key:literal, $first:literal) => {
-        concat!(
-            "INSERT INTO ",
-            $table,
-            " (",
-            $key,
-            ", gtin, net, tax, discount, quantity, bills)
-             SELECT ",
-            $key,
-            ", gtin, net, tax, discount, quantity, bills FROM (",
-            store_periods!($key, $first),
-            ") o WHERE true
-             ORDER BY ",
-            $key,
-            ", gtin
-             ON CONFLICT (",
-            $key,
-            ", gtin) DO UPDATE SET
-                net = ",
-            $table,
-            ".net + EXCLUDED.net,
-                tax = ",
-            $table,
-            ".tax + EXCLUDED.tax,
-                discount = ",
-            $table,
-            ".discount + EXCLUDED.discount,
-                quantity = ",
-            $table,
-            ".quantity + EXCLUDED.quantity,
-                bills = ",
-            $table,
-            ".bills + EXCLUDED.bills"
-        )
-    };
-}
-
-/// Each chain table by period with its statements in both dialects: (out, in) on
-/// PostgreSQL, the same on SQLite, and the statement that drops its rows left at nothing
-/// from the period of `$1` to before `$2`.
-macro_rules! chain_periods {
-    ($(($table:literal, $key:literal, $pg:literal, $sqlite:literal)),* $(,)?) => {
-        [$(ChainPeriods {
-            of: $key,
-            out: (chain_period_out!($table, $key, $pg), chain_period_out!($table, $key, $sqlite)),
-            into: (chain_period_in!($table, $key, $pg), chain_period_in!($table, $key, $sqlite)),
-            emptied: concat!(
-                "DELETE FROM ", $table, " WHERE ", $key, " >= $1 AND ", $key, " < $2
-                   AND net = 0 AND tax = 0 AND discount = 0 AND quantity = 0 AND bills = 0"
-            ),
-        }),*]
-    };
-}
-
-/// A chain table by quarter or year and its statements.
-struct ChainPeriods {
-    /// `quarter` or `year`.
+/// A chain table by quarter or year: the sum of every store's rows of a month rollup, kept
+/// as the chain's table by month is (a store's old rows out, its new rows in, at each
+/// roll-up).
+struct ChainTable {
+    table: &'static str,
+    /// `quarter` or `year`: its period column, the period's first day.
     of: &'static str,
-    out: (&'static str, &'static str),
-    into: (&'static str, &'static str),
-    emptied: &'static str,
+    /// The month rollup it sums, with its key columns and its figures.
+    source: &'static str,
+    keys: &'static str,
+    sums: &'static str,
 }
 
-const CHAIN_PERIODS: [ChainPeriods; 2] = chain_periods![
-    (
-        "sales_by_product_chain_quarter",
-        "quarter",
-        "CAST(date_trunc('quarter', month) AS DATE)",
-        "printf('%s-%02d-01', strftime('%Y', month), (CAST(strftime('%m', month) AS INTEGER) - 1) / 3 * 3 + 1)"
-    ),
-    (
-        "sales_by_product_chain_year",
-        "year",
-        "CAST(date_trunc('year', month) AS DATE)",
-        "strftime('%Y-01-01', month)"
-    ),
+const PRODUCT_SUMS: &str = "net, tax, discount, quantity, bills";
+const CATEGORY_SUMS: &str = "net, tax, discount, quantity, lines, bills, member_net";
+
+const CHAIN_TABLES: [ChainTable; 4] = [
+    ChainTable {
+        table: "sales_by_product_chain_quarter",
+        of: "quarter",
+        source: "sales_by_product_month",
+        keys: "gtin",
+        sums: PRODUCT_SUMS,
+    },
+    ChainTable {
+        table: "sales_by_product_chain_year",
+        of: "year",
+        source: "sales_by_product_month",
+        keys: "gtin",
+        sums: PRODUCT_SUMS,
+    },
+    ChainTable {
+        table: "sales_by_category_chain_quarter",
+        of: "quarter",
+        source: "sales_by_category_month",
+        keys: "department, category",
+        sums: CATEGORY_SUMS,
+    },
+    ChainTable {
+        table: "sales_by_category_chain_year",
+        of: "year",
+        source: "sales_by_category_month",
+        keys: "department, category",
+        sums: CATEGORY_SUMS,
+    },
 ];
+
+/// A chain table's statements, each in PostgreSQL's and SQLite's text: a store's rows of
+/// months `$2` to before `$3` taken out (`out`) and put in (`into`, in key order, so two
+/// stores rolled up at once lock the chain's rows in the same order), and the rows left at
+/// nothing from the period of `$1` to before `$2` dropped (`emptied`).
+struct ChainStatements {
+    of: &'static str,
+    out: (String, String),
+    into: (String, String),
+    emptied: String,
+}
+
+fn chain_statements(t: &ChainTable) -> ChainStatements {
+    let first = |sqlite: bool| match (t.of, sqlite) {
+        ("quarter", false) => "CAST(date_trunc('quarter', month) AS DATE)",
+        ("quarter", true) => {
+            "printf('%s-%02d-01', strftime('%Y', month), (CAST(strftime('%m', month) AS INTEGER) - 1) / 3 * 3 + 1)"
+        }
+        (_, false) => "CAST(date_trunc('year', month) AS DATE)",
+        (_, true) => "strftime('%Y-01-01', month)",
+    };
+    let (table, of, keys) = (t.table, t.of, t.keys);
+    let sums: Vec<&str> = t.sums.split(", ").collect();
+    let summed = sums
+        .iter()
+        .map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let store_rows = |sqlite: bool| {
+        format!(
+            "SELECT {first} AS {of}, {keys}, {summed} FROM {source}
+             WHERE store_id = $1 AND month >= $2 AND month < $3 GROUP BY 1, {keys}",
+            first = first(sqlite),
+            source = t.source
+        )
+    };
+    let set = |sign: &str, from: &str| {
+        sums.iter()
+            .map(|c| format!("{c} = {table}.{c} {sign} {from}.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let matched = keys
+        .split(", ")
+        .map(|k| format!(" AND {table}.{k} = o.{k}"))
+        .collect::<String>();
+    let out = |sqlite: bool| {
+        format!(
+            "UPDATE {table} SET {} FROM ({}) o WHERE {table}.{of} = o.{of}{matched}",
+            set("-", "o"),
+            store_rows(sqlite)
+        )
+    };
+    let into = |sqlite: bool| {
+        format!(
+            "INSERT INTO {table} ({of}, {keys}, {all})
+             SELECT {of}, {keys}, {all} FROM ({}) o WHERE true ORDER BY {of}, {keys}
+             ON CONFLICT ({of}, {keys}) DO UPDATE SET {}",
+            store_rows(sqlite),
+            set("+", "EXCLUDED"),
+            all = t.sums
+        )
+    };
+    let zero = sums
+        .iter()
+        .map(|c| format!(" AND {c} = 0"))
+        .collect::<String>();
+    ChainStatements {
+        of,
+        out: (out(false), out(true)),
+        into: (into(false), into(true)),
+        emptied: format!("DELETE FROM {table} WHERE {of} >= $1 AND {of} < $2{zero}"),
+    }
+}
+
+static CHAIN_PERIODS: LazyLock<Vec<ChainStatements>> =
+    LazyLock::new(|| CHAIN_TABLES.iter().map(chain_statements).collect());
 
 /// The first day of the quarter or year (`of`) that holds `day`.
 fn period_of(of: &str, day: NaiveDate) -> NaiveDate {
@@ -405,7 +391,8 @@ impl HqStore {
                 "ANALYZE stores, sales_by_category_month, sales_by_hour_month,
                          sales_by_product_month, sales_by_product_chain_month,
                          sales_by_product_chain_quarter, sales_by_product_chain_year,
-                         sales_by_product_store_year, customers_by_month, customers_by_year",
+                         sales_by_product_store_year, sales_by_category_chain_quarter,
+                         sales_by_category_chain_year, customers_by_month, customers_by_year",
             )
             .execute(self.pool())
             .await?;
@@ -455,7 +442,7 @@ async fn roll_up(
     // The chain's product rows hold the store's old rows of these months: out they go.
     let by_period = CHAIN_PERIODS
         .iter()
-        .map(|c| Query::dialects(c.out.0, c.out.1));
+        .map(|c| Query::dialects(c.out.0.as_str(), c.out.1.as_str()));
     for out in std::iter::once(Query::dialects(CHAIN_OUT, CHAIN_OUT)).chain(by_period) {
         out.bind(store_id)
             .bind(until)
@@ -535,8 +522,8 @@ async fn roll_up(
         .bind(after)
         .execute(&mut tx)
         .await?;
-    for chain in &CHAIN_PERIODS {
-        query(chain.emptied)
+    for chain in CHAIN_PERIODS.iter() {
+        query(&chain.emptied)
             .bind(period_of(chain.of, until))
             .bind(after)
             .execute(&mut tx)
@@ -545,7 +532,7 @@ async fn roll_up(
     if month.is_some() {
         let by_period = CHAIN_PERIODS
             .iter()
-            .map(|c| Query::dialects(c.into.0, c.into.1));
+            .map(|c| Query::dialects(c.into.0.as_str(), c.into.1.as_str()));
         for into in std::iter::once(Query::dialects(CHAIN_IN, CHAIN_IN)).chain(by_period) {
             into.bind(store_id)
                 .bind(until)

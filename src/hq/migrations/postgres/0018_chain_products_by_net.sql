@@ -53,3 +53,49 @@ SELECT store_id, CAST(date_trunc('year', month) AS DATE), gtin, SUM(net), SUM(ta
        SUM(discount), SUM(quantity), SUM(bills)
 FROM sales_by_product_month
 GROUP BY store_id, 2, gtin;
+
+-- The chain's departments and categories by quarter, kept as its products by quarter are.
+CREATE TABLE sales_by_category_chain_quarter (
+    quarter    DATE NOT NULL,
+    department TEXT NOT NULL,
+    category   TEXT NOT NULL,
+    net        BIGINT NOT NULL,
+    tax        BIGINT NOT NULL,
+    discount   BIGINT NOT NULL,
+    quantity   BIGINT NOT NULL,
+    lines      BIGINT NOT NULL,
+    bills      BIGINT NOT NULL,
+    member_net BIGINT NOT NULL,
+    PRIMARY KEY (quarter, department, category)
+);
+INSERT INTO sales_by_category_chain_quarter
+    (quarter, department, category, net, tax, discount, quantity, lines, bills, member_net)
+SELECT CAST(date_trunc('quarter', month) AS DATE), department, category, SUM(net), SUM(tax), SUM(discount), SUM(quantity),
+       SUM(lines), SUM(bills), SUM(member_net)
+FROM sales_by_category_month
+GROUP BY 1, department, category
+HAVING SUM(net) <> 0 OR SUM(tax) <> 0 OR SUM(discount) <> 0 OR SUM(quantity) <> 0
+    OR SUM(lines) <> 0 OR SUM(bills) <> 0 OR SUM(member_net) <> 0;
+
+-- The chain's departments and categories by year, kept as its products by year are.
+CREATE TABLE sales_by_category_chain_year (
+    year    DATE NOT NULL,
+    department TEXT NOT NULL,
+    category   TEXT NOT NULL,
+    net        BIGINT NOT NULL,
+    tax        BIGINT NOT NULL,
+    discount   BIGINT NOT NULL,
+    quantity   BIGINT NOT NULL,
+    lines      BIGINT NOT NULL,
+    bills      BIGINT NOT NULL,
+    member_net BIGINT NOT NULL,
+    PRIMARY KEY (year, department, category)
+);
+INSERT INTO sales_by_category_chain_year
+    (year, department, category, net, tax, discount, quantity, lines, bills, member_net)
+SELECT CAST(date_trunc('year', month) AS DATE), department, category, SUM(net), SUM(tax), SUM(discount), SUM(quantity),
+       SUM(lines), SUM(bills), SUM(member_net)
+FROM sales_by_category_month
+GROUP BY 1, department, category
+HAVING SUM(net) <> 0 OR SUM(tax) <> 0 OR SUM(discount) <> 0 OR SUM(quantity) <> 0
+    OR SUM(lines) <> 0 OR SUM(bills) <> 0 OR SUM(member_net) <> 0;

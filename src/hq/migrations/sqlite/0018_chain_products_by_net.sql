@@ -51,3 +51,49 @@ SELECT store_id, strftime('%Y-01-01', month), gtin, SUM(net), SUM(tax), SUM(disc
        SUM(quantity), SUM(bills)
 FROM sales_by_product_month
 GROUP BY store_id, 2, gtin;
+
+-- The chain's departments and categories by quarter, kept as its products by quarter are.
+CREATE TABLE sales_by_category_chain_quarter (
+    quarter    TEXT NOT NULL,
+    department TEXT NOT NULL,
+    category   TEXT NOT NULL,
+    net        INTEGER NOT NULL,
+    tax        INTEGER NOT NULL,
+    discount   INTEGER NOT NULL,
+    quantity   INTEGER NOT NULL,
+    lines      INTEGER NOT NULL,
+    bills      INTEGER NOT NULL,
+    member_net INTEGER NOT NULL,
+    PRIMARY KEY (quarter, department, category)
+);
+INSERT INTO sales_by_category_chain_quarter
+    (quarter, department, category, net, tax, discount, quantity, lines, bills, member_net)
+SELECT printf('%s-%02d-01', strftime('%Y', month), (CAST(strftime('%m', month) AS INTEGER) - 1) / 3 * 3 + 1), department, category, SUM(net), SUM(tax), SUM(discount), SUM(quantity),
+       SUM(lines), SUM(bills), SUM(member_net)
+FROM sales_by_category_month
+GROUP BY 1, department, category
+HAVING SUM(net) <> 0 OR SUM(tax) <> 0 OR SUM(discount) <> 0 OR SUM(quantity) <> 0
+    OR SUM(lines) <> 0 OR SUM(bills) <> 0 OR SUM(member_net) <> 0;
+
+-- The chain's departments and categories by year, kept as its products by year are.
+CREATE TABLE sales_by_category_chain_year (
+    year    TEXT NOT NULL,
+    department TEXT NOT NULL,
+    category   TEXT NOT NULL,
+    net        INTEGER NOT NULL,
+    tax        INTEGER NOT NULL,
+    discount   INTEGER NOT NULL,
+    quantity   INTEGER NOT NULL,
+    lines      INTEGER NOT NULL,
+    bills      INTEGER NOT NULL,
+    member_net INTEGER NOT NULL,
+    PRIMARY KEY (year, department, category)
+);
+INSERT INTO sales_by_category_chain_year
+    (year, department, category, net, tax, discount, quantity, lines, bills, member_net)
+SELECT strftime('%Y-01-01', month), department, category, SUM(net), SUM(tax), SUM(discount), SUM(quantity),
+       SUM(lines), SUM(bills), SUM(member_net)
+FROM sales_by_category_month
+GROUP BY 1, department, category
+HAVING SUM(net) <> 0 OR SUM(tax) <> 0 OR SUM(discount) <> 0 OR SUM(quantity) <> 0
+    OR SUM(lines) <> 0 OR SUM(bills) <> 0 OR SUM(member_net) <> 0;
