@@ -247,7 +247,18 @@ fn check_reports(report: &dyn Fn(&str) -> Value, sold: &[Sold]) -> usize {
             d("2026-02-01"),
             d("2026-02-28"),
         ),
-        // A closed year: after the roll-up, read from the chain's year table.
+        // A closed quarter and a closed year: after the roll-up, read from the chain's
+        // tables by quarter and by year.
+        (
+            "quarter",
+            "2025-Q1",
+            d("2025-01-01"),
+            d("2025-03-31"),
+            d("2024-01-01"),
+            d("2024-03-31"),
+            d("2024-10-01"),
+            d("2024-12-31"),
+        ),
         (
             "year",
             "2025",
@@ -319,7 +330,7 @@ fn check_reports(report: &dyn Fn(&str) -> Value, sold: &[Sold]) -> usize {
             let trend = report(&format!("trend?period={period}&date={date}{scope}"));
             let part_of = |s: &Sold| match period {
                 "day" => s.hour.to_string(),
-                "year" => s.day.format("%Y-%m").to_string(),
+                "quarter" | "year" => s.day.format("%Y-%m").to_string(),
                 _ => s.day.to_string(),
             };
             let net_of = |part: &str, from: NaiveDate, to: NaiveDate| -> i64 {
@@ -333,6 +344,7 @@ fn check_reports(report: &dyn Fn(&str) -> Value, sold: &[Sold]) -> usize {
             let points = trend["points"].as_array().unwrap();
             let parts = match period {
                 "day" => 24,
+                "quarter" => 3,
                 "year" => 12,
                 _ => (to - from).num_days() as usize + 1,
             };
