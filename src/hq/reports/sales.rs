@@ -177,13 +177,21 @@ fn growth(now: i64, then: i64) -> Option<f64> {
 /// The rows of one period, by key: (label, figures).
 type Sums = BTreeMap<String, (String, Figures)>;
 
-fn scoped(q: Query, period: Period, store: Option<&str>) -> Query {
-    let (first, after) = period.whole_months();
-    let q = q.bind(period.from).bind(period.to).bind(first).bind(after);
+/// `q` with the store of one store's report bound next, if it is one store's.
+pub(super) fn with_store(q: Query, store: Option<&str>) -> Query {
     match store {
         Some(s) => q.bind(s),
         None => q,
     }
+}
+
+/// `q` bound to `period` (and the store), as [`super::statements`] reads its parameters.
+pub(super) fn scoped(q: Query, period: Period, store: Option<&str>) -> Query {
+    let (first, after) = period.whole_months();
+    with_store(
+        q.bind(period.from).bind(period.to).bind(first).bind(after),
+        store,
+    )
 }
 
 /// One period's figures of a breakdown.
@@ -292,45 +300,40 @@ async fn sums(
                 None => held_by(tx, period, store).await?,
                 Some(_) => None,
             };
-            let found = match listed {
-                // A whole month, quarter or year, from its table where it holds it.
-                None if held.is_some() => {
-                    let q = statement(|st| &st.by_product_held[held.unwrap_or_default()])
-                        .bind(period.from)
-                        .bind(q.rows.max(q.top) as i64)
-                        .bind(q.top as i64);
-                    match store {
-                        Some(s) => q.bind(s),
-                        None => q,
-                    }
-                }
-                // The period's largest and smallest products.
-                None => scoped(statement(|st| &st.by_product[&(one, year)]), period, store)
-                    .bind(q.rows.max(q.top) as i64)
-                    .bind(q.top as i64),
+            let found = match (listed, held) {
                 // The listed products, sold in that period or not.
-                Some(gtins) => scoped(
+                (Some(gtins), _) => scoped(
                     statement(|st| &st.by_product_of[&(one, year)]),
                     period,
                     store,
                 )
                 .bind(gtins),
+                // A whole month, quarter or year, from its table where it holds it.
+                (None, Some(of)) => with_store(
+                    statement(|st| &st.by_product_held[of])
+                        .bind(period.from)
+                        .bind(q.rows.max(q.top) as i64)
+                        .bind(q.top as i64),
+                    store,
+                ),
+                // The period's largest and smallest products.
+                (None, None) => scoped(statement(|st| &st.by_product[&(one, year)]), period, store)
+                    .bind(q.rows.max(q.top) as i64)
+                    .bind(q.top as i64),
             }
             .fetch_all(&mut *tx)
             .await?;
             let mut largest = Vec::new();
             for r in found {
-                // The listed products' rows have no rank: they start at the GTIN.
-                let at = usize::from(listed.is_none());
-                let gtin: String = r.get(at);
+                let gtin: String = r.get(1);
                 let figures = Figures {
-                    bills: r.get(at + 3),
-                    net: r.get(at + 4),
-                    tax: r.get(at + 5),
-                    discount: r.get(at + 6),
+                    bills: r.get(4),
+                    net: r.get(5),
+                    tax: r.get(6),
+                    discount: r.get(7),
                     ..Figures::default()
                 }
-                .finish(r.get(at + 7));
+                .finish(r.get(8));
                 if listed.is_some() {
                     rows.insert(gtin, (String::new(), figures));
                     continue;
@@ -431,13 +434,12 @@ async fn ranked(
         let one = q.store.is_some();
         let year = q.period.kind == PeriodKind::Year;
         let ranking = if let Some(of) = held_by(tx, q.period, q.store.as_deref()).await? {
-            let ranked = statement(|st| &st.ranked_held[of])
-                .bind(q.period.from)
-                .bind(q.top as i64);
-            match q.store.as_deref() {
-                Some(s) => ranked.bind(s),
-                None => ranked,
-            }
+            with_store(
+                statement(|st| &st.ranked_held[of])
+                    .bind(q.period.from)
+                    .bind(q.top as i64),
+                q.store.as_deref(),
+            )
         } else {
             scoped(
                 statement(|st| &st.ranked[&(one, year)]),
@@ -488,17 +490,14 @@ async fn held_by(
         (kind, None) => kind.as_str(),
     };
     let after = period.to + chrono::Duration::days(1);
-    let q = statement(|st| &st.chain_holds[of]).bind(after);
-    let q = match store {
-        Some(s) => q.bind(s),
-        None => q,
-    };
-    let held = q.fetch_one(&mut *tx).await?;
+    let held = with_store(statement(|st| &st.chain_holds[of]).bind(after), store)
+        .fetch_one(&mut *tx)
+        .await?;
     Ok((held.get::<i64>(0) == 1).then_some(of))
 }
 
 /// Whether HQ knows `store_id` (a registered terminal or a store with settings or sales).
-pub(super) async fn store_known(tx: &mut Tx, store_id: &str) -> Result<bool, HqError> {
+async fn store_known(tx: &mut Tx, store_id: &str) -> Result<bool, HqError> {
     let found = query(
         "SELECT 1 FROM terminals WHERE store_id = $1
          UNION ALL SELECT 1 FROM stores WHERE store_id = $1
@@ -521,8 +520,8 @@ pub enum ReportError {
 }
 
 impl HqStore {
-    /// The sales report `q` asks for, from one consistent snapshot.
-    pub async fn sales_report(&self, q: &SalesQuery) -> Result<SalesReport, ReportError> {
+    /// A report's snapshot: a read transaction, refused for a store HQ does not know.
+    pub(super) async fn open_report(&self, store: Option<&str>) -> Result<Tx, ReportError> {
         let mut tx = self.pool().begin_read().await.map_err(HqError::from)?;
         if !tx.is_sqlite() {
             // A year's products are hundreds of thousands of rollup rows to sum: in memory
@@ -532,11 +531,17 @@ impl HqStore {
                 .await
                 .map_err(HqError::from)?;
         }
-        if let Some(store) = &q.store
+        if let Some(store) = store
             && !store_known(&mut tx, store).await?
         {
             return Err(ReportError::UnknownStore(store.chars().take(64).collect()));
         }
+        Ok(tx)
+    }
+
+    /// The sales report `q` asks for, from one consistent snapshot.
+    pub async fn sales_report(&self, q: &SalesQuery) -> Result<SalesReport, ReportError> {
+        let mut tx = self.open_report(q.store.as_deref()).await?;
         let (previous, last_year) = (q.period.previous(), q.period.last_year());
         let PeriodSums {
             rows: now,

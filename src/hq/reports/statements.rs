@@ -233,8 +233,8 @@ pub(super) struct Statements {
     /// the largest, 0: among the smallest), GTIN, name, category, bills, net, tax,
     /// discount, quantity, how many products the period has.
     pub by_product: HashMap<(bool, bool), String>,
-    /// The products of a JSON array of GTINs: GTIN, '', '', bills, net, tax, discount,
-    /// quantity.
+    /// The products of a JSON array of GTINs, in [`Statements::by_product`]'s columns
+    /// (0, GTIN, '', '', bills, net, tax, discount, quantity; no count).
     pub by_product_of: HashMap<(bool, bool), String>,
     /// The best and worst selling products: best (1 or 0), GTIN, name, category, net,
     /// quantity, bills.
@@ -522,7 +522,7 @@ fn statements(d: &Dialect) -> Statements {
             s.by_product_of.insert(
                 (one, year),
                 format!(
-                    "SELECT CAST(gtin AS TEXT), '', '', CAST(SUM(bills) AS BIGINT),
+                    "SELECT CAST(0 AS BIGINT), CAST(gtin AS TEXT), '', '', CAST(SUM(bills) AS BIGINT),
                             CAST(SUM(net) AS BIGINT), CAST(SUM(tax) AS BIGINT),
                             CAST(SUM(discount) AS BIGINT), CAST(SUM(quantity) AS BIGINT)
                      FROM ({products}) t WHERE {listed} GROUP BY gtin"

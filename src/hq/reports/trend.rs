@@ -9,9 +9,9 @@ use chrono::{Datelike, Duration};
 use serde::{Deserialize, Serialize};
 
 use super::period::{Period, PeriodKind};
-use super::sales::{ReportError, store_known};
+use super::sales::{ReportError, scoped, with_store};
 use super::statements::statement;
-use crate::hq::db::{Query, Tx};
+use crate::hq::db::Tx;
 use crate::hq::error::HqError;
 use crate::hq::store::HqStore;
 
@@ -90,32 +90,17 @@ async fn net_by_part(
 ) -> Result<HashMap<String, i64>, HqError> {
     let one = store.is_some();
     let q = match part {
-        Part::Hour => {
-            let (first, after) = period.whole_months();
-            statement(|st| &st.by_hour[&("hour", one)])
-                .bind(period.from)
-                .bind(period.to)
-                .bind(first)
-                .bind(after)
-        }
+        Part::Hour => scoped(statement(|st| &st.by_hour[&("hour", one)]), period, store),
         // No whole months: every day is read from the day rollups, which keep them.
-        Part::Day => statement(|st| &st.trend[&(false, one)])
-            .bind(period.from)
-            .bind(period.to)
-            .bind(period.from)
-            .bind(period.from),
-        Part::Month => {
-            let (first, after) = period.whole_months();
-            statement(|st| &st.trend[&(true, one)])
+        Part::Day => with_store(
+            statement(|st| &st.trend[&(false, one)])
                 .bind(period.from)
                 .bind(period.to)
-                .bind(first)
-                .bind(after)
-        }
-    };
-    let q: Query = match store {
-        Some(s) => q.bind(s),
-        None => q,
+                .bind(period.from)
+                .bind(period.from),
+            store,
+        ),
+        Part::Month => scoped(statement(|st| &st.trend[&(true, one)]), period, store),
     };
     // The hour statement's net is its fourth column; the trend's its second.
     let net = if part == Part::Hour { 3 } else { 1 };
@@ -133,12 +118,7 @@ impl HqStore {
         period: Period,
         store: Option<&str>,
     ) -> Result<SalesTrend, ReportError> {
-        let mut tx = self.pool().begin_read().await.map_err(HqError::from)?;
-        if let Some(s) = store
-            && !store_known(&mut tx, s).await?
-        {
-            return Err(ReportError::UnknownStore(s.chars().take(64).collect()));
-        }
+        let mut tx = self.open_report(store).await?;
         let part = part_of(period.kind);
         let last_year = period.last_year();
         let now = net_by_part(&mut tx, period, part, store).await?;

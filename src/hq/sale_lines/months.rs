@@ -157,11 +157,6 @@ const CHAIN_IN: &str = "INSERT INTO sales_by_product_chain_month
         quantity = sales_by_product_chain_month.quantity + EXCLUDED.quantity,
         bills = sales_by_product_chain_month.bills + EXCLUDED.bills";
 
-/// The first day of `day`'s year.
-fn year_of(day: NaiveDate) -> NaiveDate {
-    NaiveDate::from_ymd_opt(day.year(), 1, 1).expect("every year has a first day")
-}
-
 /// A chain table by quarter or year: the sum of every store's rows of a month rollup, kept
 /// as the chain's table by month is (a store's old rows out, its new rows in, at each
 /// roll-up).
@@ -486,8 +481,8 @@ async fn roll_up(
     }
     // The years the months touched are made again from the month rows.
     let years = (
-        year_of(until),
-        year_of(after.pred_opt().unwrap_or(after))
+        period_of("year", until),
+        period_of("year", after.pred_opt().unwrap_or(after))
             .checked_add_months(chrono::Months::new(12))
             .unwrap_or(after),
     );
