@@ -59,6 +59,14 @@ pub async fn ask_pages(store: &HqStore, base: &str, member: &str, repeats: usize
         Login::Opened(s) => s,
         _ => anyhow::bail!("the benchmark's administrator could not log in"),
     };
+    // The members' names indexed for the search, as `hq serve`'s schedule does at every
+    // tick (timed apart: a search after an import would otherwise index them first).
+    let indexing = Instant::now();
+    let indexed = store.index_member_names().await?;
+    println!(
+        "member search index: {indexed} names in {:.1} s",
+        indexing.elapsed().as_secs_f64()
+    );
     let cookie = format!("{}={}", crate::hq::api::session::COOKIE, session.id);
     let http = reqwest::Client::new();
     let mut all = Histogram::<u64>::new(3)?;

@@ -357,8 +357,9 @@ async fn roll_up_and_ask(store: &HqStore, repeats: usize) -> Result<()> {
     let rolling = Instant::now();
     let rolled = store.roll_up_months(chrono::Utc::now()).await?;
     println!(
-        "month rollups: {} store-months in {:.1} s",
+        "month rollups: {} store-months and {} chain weeks in {:.1} s",
         rolled.months,
+        rolled.weeks,
         rolling.elapsed().as_secs_f64()
     );
 

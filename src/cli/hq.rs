@@ -301,8 +301,9 @@ pub(super) fn run(config: &Config, what: HqCommand) -> Result<()> {
             HqCommand::RollUp => {
                 let done = store.roll_up_months(chrono::Utc::now()).await?;
                 println!(
-                    "{} store-months rolled up{}",
+                    "{} store-months rolled up, {} chain weeks made{}",
                     done.months,
+                    done.weeks,
                     if done.deferred > 0 {
                         format!(
                             "; {} stores took a late sale meanwhile and are rolled up at the next run",

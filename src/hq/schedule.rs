@@ -1,7 +1,7 @@
 //! What `storepos hq serve` runs by itself beside the API: the points expiry once a day,
-//! the members' RFM scores as of the day before once a day, the month rollups of every
-//! store's closed months at every tick, and each fortnight's shopping lists once their
-//! period has started. All are
+//! the members' RFM scores as of the day before once a day, the staff search's index of
+//! member names and the month rollups of every store's closed months at every tick, and
+//! each fortnight's shopping lists once their period has started. All are
 //! idempotent (expiry transfers and lists have ids derived from what they are for), so a
 //! restart, or a second HQ process over the same database, does nothing twice.
 
@@ -56,11 +56,19 @@ pub async fn run(store: HqStore, jobs: Jobs) {
                 Err(e) => tracing::warn!("member scores failed: {e}"),
             }
         }
+        // Names of members met since (imports, tills' enrolments) indexed for the staff's
+        // search, so a search seldom has a backlog to index first.
+        match store.index_member_names().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("member search: {n} names indexed"),
+            Err(e) => tracing::warn!("member search index failed: {e}"),
+        }
         match store.roll_up_months(now).await {
-            Ok(done) if done.months > 0 || done.deferred > 0 => tracing::info!(
-                "month rollups: {} store-months rolled up, {} stores deferred by late sales",
+            Ok(done) if done.months > 0 || done.deferred > 0 || done.weeks > 0 => tracing::info!(
+                "month rollups: {} store-months rolled up, {} stores deferred by late sales, {} chain weeks made",
                 done.months,
-                done.deferred
+                done.deferred,
+                done.weeks
             ),
             Ok(_) => {}
             Err(e) => tracing::warn!("month rollups failed: {e}"),

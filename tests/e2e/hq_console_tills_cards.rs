@@ -265,11 +265,37 @@ fn staff_rotate_and_revoke_tills_and_block_and_replace_cards(db: Database) {
         assert!(before.contains("S001"), "{before}");
 
         // Revoke T02: every till route refuses it, its sales stay in the reports.
+        // Asked first; keeping it changes nothing.
         click(
             &c,
             "form.revoke[action='/console/tills/S001/T02/revoke'] button",
         )
         .await;
+        arrives(&c, "/console/tills/S001/T02/revoke").await;
+        let ask = text(&c, "#revoke-ask").await;
+        assert!(ask.contains("S001 · T02"), "{ask}");
+        shots.take(&c, "tills-revoke-ask", "en").await;
+        click(&c, "#revoke-ask a.button").await;
+        for waited in 0.. {
+            if c.current_url()
+                .await
+                .unwrap()
+                .path()
+                .ends_with("/console/tills")
+            {
+                break;
+            }
+            assert!(waited < 100, "kept on the revoke question");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(till_status(&http, &base, &new02).await, 200);
+        click(
+            &c,
+            "form.revoke[action='/console/tills/S001/T02/revoke'] button",
+        )
+        .await;
+        arrives(&c, "/console/tills/S001/T02/revoke").await;
+        click(&c, "form.revoke-confirm button").await;
         arrives(&c, "revoked=1").await;
         assert_eq!(till_status(&http, &base, &new02).await, 401);
         let ingest = http
@@ -482,6 +508,21 @@ fn staff_rotate_and_revoke_tills_and_block_and_replace_cards(db: Database) {
                     "tills{size} ({short}) scroll sideways by {wide}px"
                 );
                 shots.take(&c, &format!("tills{size}"), short).await;
+                c.goto(&format!("{base}console/tills/S001/T01/revoke"))
+                    .await
+                    .unwrap();
+                let ask = text(&c, "#revoke-ask").await;
+                if short == "zh" {
+                    for word in ENGLISH {
+                        assert!(
+                            !ask.contains(word),
+                            "the revoke question in Chinese shows '{word}'"
+                        );
+                    }
+                }
+                shots
+                    .take(&c, &format!("tills-revoke-ask{size}"), short)
+                    .await;
                 c.goto(&format!("{base}console/members/{ZHANG}"))
                     .await
                     .unwrap();

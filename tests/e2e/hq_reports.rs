@@ -627,6 +627,11 @@ fn reports_match_the_tills_journals_across_a_daylight_saving_change(db: Database
     assert!(!rolled.starts_with("0 "), "{rolled}");
     assert_eq!(db.scalar(months_after_march, &[]), 2, "{rolled}");
     assert!(db.scalar("SELECT COUNT(*) FROM customers_by_month", &[]) > 0);
+    // The chain's weeks both stores rolled up are made: the week reports (this one, the
+    // one before and a year earlier) read them.
+    let made =
+        "SELECT COUNT(*) FROM chain_weeks WHERE week IN ('2025-03-24', '2026-03-16', '2026-03-23')";
+    assert_eq!(db.scalar(made, &[]), 3, "{rolled}");
     assert_eq!(check_reports(&report, &sold), checked, "rolled up");
 
     // A sale made offline in March reaches HQ after March was rolled up: Berlin's March is
@@ -663,6 +668,23 @@ fn reports_match_the_tills_journals_across_a_daylight_saving_change(db: Database
     run_ok(storepos(shanghai.path()).args(["hq", "roll-up"]));
     assert_eq!(db.scalar(months_after_march, &[]), 2);
     assert_eq!(check_reports(&report, &sold), checked, "rolled up again");
+    // The late sale's week was made again, with it.
+    assert_eq!(db.scalar(made, &[]), 3);
+    let week_of_late_sale = |table: &str, day: &str| {
+        db.scalar(
+            &format!(
+                "SELECT CAST(COALESCE(SUM(net), 0) AS BIGINT) FROM {table}
+                 WHERE {day} >= '2026-03-09' AND {day} < '2026-03-16'"
+            ),
+            &[],
+        )
+    };
+    let by_day = week_of_late_sale("sales_by_product", "day");
+    assert!(by_day > 0);
+    assert_eq!(
+        week_of_late_sale("sales_by_product_chain_week", "week"),
+        by_day
+    );
 
     // The command line gives the same figures as CSV.
     let csv = run_ok(storepos(shanghai.path()).args([

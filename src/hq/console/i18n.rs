@@ -309,6 +309,9 @@ texts! {
     RotateToken => "New token", "更换令牌";
     RevokeToken => "Revoke", "吊销";
     NewTokenShown => "New token for this till, shown this once only: set it as the till's hq.token now. The old token no longer works.", "该收银机的新令牌，仅显示这一次：请立即设为收银机的 hq.token。旧令牌已失效。";
+    RevokeAsk => "Revoke this till's token? The till is refused at once: it can neither upload its sales nor look up members until it is registered again. Its sales stay in the reports.", "吊销该收银机的令牌？收银机将立即被拒绝：在重新注册之前，既不能上传销售，也不能查询会员。其销售记录仍保留在报表中。";
+    RevokeConfirm => "Revoke the token", "确认吊销";
+    KeepTill => "Keep it", "不吊销";
     TillRevokedDone => "Till revoked: its token is refused; its sales stay in the reports.", "收银机已吊销：其令牌被拒绝，销售记录仍保留在报表中。";
     BlockCard => "Block a lost card", "冻结挂失卡";
     ReplaceCard => "Replace a card", "换卡";

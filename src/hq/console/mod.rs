@@ -106,7 +106,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/console/tills/{store}/{terminal}/revoke",
-            post(tills::revoke),
+            get(tills::confirm_revoke).post(tills::revoke),
         )
         .route("/console/campaigns", get(campaigns::page))
         .route(

@@ -73,8 +73,9 @@ async fn show(
                                         button type="submit" { (v.t(T::RotateToken)) }
                                     }
                                     " "
-                                    form.inline.revoke method="post" action=(format!("{path}/revoke")) {
-                                        (csrf(v))
+                                    // Asked first, on a page of its own: a revoked till
+                                    // stops selling to HQ at once.
+                                    form.inline.revoke method="get" action=(format!("{path}/revoke")) {
                                         button.danger type="submit" { (v.t(T::RevokeToken)) }
                                     }
                                 }
@@ -128,6 +129,46 @@ pub async fn rotate(
         }
         Err(e) => v.error(e),
     }
+}
+
+/// `GET /console/tills/{store}/{terminal}/revoke`: asks before revoking a till of the
+/// viewer's stores (one they may not change answers 403 here already).
+pub async fn confirm_revoke(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path((store, terminal)): Path<(String, String)>,
+) -> Response {
+    if let Err(r) = v.may(Permission::Tills) {
+        return r;
+    }
+    if let Err(f) = v.who.check_store(&store) {
+        return v.refusal(StatusCode::FORBIDDEN, &f.0);
+    }
+    let tills = match state.store.tills(&v.who.scope()).await {
+        Ok(t) => t,
+        Err(e) => return v.error(e.into()),
+    };
+    let Some(till) = tills
+        .iter()
+        .find(|t| t.store_id == store && t.terminal_id == terminal)
+    else {
+        return v.refusal(StatusCode::NOT_FOUND, &format!("{store} · {terminal}"));
+    };
+    let path = format!("/console/tills/{}/{}", enc(&store), enc(&terminal));
+    let body = html! {
+        div.notice.error #revoke-ask role="alertdialog" {
+            p { strong { (till.store_id) " · " (till.terminal_id) } }
+            p { (v.t(T::RevokeAsk)) }
+            form.inline.revoke-confirm method="post" action=(format!("{path}/revoke")) {
+                (csrf(&v))
+                @if till.revoked.is_none() {
+                    button.danger type="submit" { (v.t(T::RevokeConfirm)) }
+                }
+                a.button href="/console/tills" { (v.t(T::KeepTill)) }
+            }
+        }
+    };
+    layout::page(&v, T::Tills, Nav::Tills, body).into_response()
 }
 
 /// `POST /console/tills/{store}/{terminal}/revoke`: revokes and shows the list again.

@@ -265,7 +265,7 @@ async fn sums(
                 "category"
             };
             let found = match held_by(tx, period, store).await? {
-                Some(of @ ("quarter" | "year")) => {
+                Some(of @ ("week" | "quarter" | "year")) => {
                     statement(|st| &st.by_category_held[&(group, of)]).bind(period.from)
                 }
                 _ => scoped(
@@ -296,13 +296,16 @@ async fn sums(
         }
         By::Product => {
             let year = period.kind == PeriodKind::Year;
-            let held = match listed {
-                None => held_by(tx, period, store).await?,
-                Some(_) => None,
-            };
+            let held = held_by(tx, period, store).await?;
             let found = match (listed, held) {
                 // The listed products, sold in that period or not.
-                (Some(gtins), _) => scoped(
+                (Some(gtins), Some(of)) => with_store(
+                    statement(|st| &st.by_product_of_held[of])
+                        .bind(period.from)
+                        .bind(gtins),
+                    store,
+                ),
+                (Some(gtins), None) => scoped(
                     statement(|st| &st.by_product_of[&(one, year)]),
                     period,
                     store,
@@ -474,9 +477,10 @@ async fn ranked(
 
 /// Which table of whole periods holds `period` of the chain or of `store`, if one does:
 /// the key of its statements in [`super::statements::Statements`]. The chain's tables hold
-/// a calendar month, quarter or year that every store has rolled up (for a quarter or a
-/// year, only while they hold exactly those months); a store's table by year a year the
-/// store has rolled up. Its rows are then read from them (products by net), not summed
+/// a week made from every store's rolled-up days (`sale_lines::weeks`), and a calendar
+/// month, quarter or year that every store has rolled up (for a quarter or a year, only
+/// while they hold exactly those months); a store's table by year a year the store has
+/// rolled up. Its rows are then read from them (products by net), not summed
 /// from months and sorted.
 async fn held_by(
     tx: &mut Tx,
@@ -484,15 +488,18 @@ async fn held_by(
     store: Option<&str>,
 ) -> Result<Option<&'static str>, HqError> {
     let of = match (period.kind, store) {
-        (PeriodKind::Day | PeriodKind::Week, _) => return Ok(None),
+        (PeriodKind::Day, _) => return Ok(None),
         (PeriodKind::Year, Some(_)) => "store year",
         (_, Some(_)) => return Ok(None),
         (kind, None) => kind.as_str(),
     };
     let after = period.to + chrono::Duration::days(1);
-    let held = with_store(statement(|st| &st.chain_holds[of]).bind(after), store)
-        .fetch_one(&mut *tx)
-        .await?;
+    let asked = statement(|st| &st.chain_holds[of]).bind(after);
+    let asked = match of {
+        "week" => asked.bind(period.from),
+        _ => with_store(asked, store),
+    };
+    let held = asked.fetch_one(&mut *tx).await?;
     Ok((held.get::<i64>(0) == 1).then_some(of))
 }
 

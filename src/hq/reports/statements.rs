@@ -226,7 +226,7 @@ pub(super) struct Statements {
     /// By `department` or `category`: key, label, bills, net, tax, discount, quantity,
     /// member net.
     pub by_category: HashMap<(&'static str, bool), String>,
-    /// [`Statements::by_category`] of the chain's whole `quarter` or `year` from its table,
+    /// [`Statements::by_category`] of the chain's whole `week`, `quarter` or `year` from its table,
     /// where [`Statements::chain_holds`]: `$1` its first day.
     pub by_category_held: HashMap<(&'static str, &'static str), String>,
     /// By product, by one store's or not and a calendar year's or not: best (1: among
@@ -239,15 +239,18 @@ pub(super) struct Statements {
     /// The best and worst selling products: best (1 or 0), GTIN, name, category, net,
     /// quantity, bills.
     pub ranked: HashMap<(bool, bool), String>,
-    /// Whether the chain's table holds the whole `month`, `quarter` or `year` (`$1` the
-    /// first day after it), or the store's table its whole year (`store year`, `$2` the
-    /// store): 1 or 0.
+    /// Whether the chain's table holds the whole `week` (`$2` its first day), `month`,
+    /// `quarter` or `year` (`$1` the first day after it), or the store's table its whole
+    /// year (`store year`, `$2` the store): 1 or 0.
     pub chain_holds: HashMap<&'static str, String>,
-    /// [`Statements::by_product`] of the chain's whole month, quarter or year, or a
+    /// [`Statements::by_product`] of the chain's whole week, month, quarter or year, or a
     /// store's year, read from its table by the net index, where
     /// [`Statements::chain_holds`]: `$1` its first day, `$2` the rows, `$3` the products
     /// to rank, `$4` the store.
     pub by_product_held: HashMap<&'static str, String>,
+    /// [`Statements::by_product_of`] of the same: `$1` its first day, `$2` the JSON array
+    /// of GTINs, `$3` the store.
+    pub by_product_of_held: HashMap<&'static str, String>,
     /// [`Statements::ranked`] of the same, `$2` the products to rank, `$3` the store.
     pub ranked_held: HashMap<&'static str, String>,
     /// Net sales by day (`false`: bound with no whole months, so every day is read from
@@ -273,6 +276,7 @@ fn statements(d: &Dialect) -> Statements {
         by_product: HashMap::new(),
         by_category_held: HashMap::new(),
         by_product_of: HashMap::new(),
+        by_product_of_held: HashMap::new(),
         ranked: HashMap::new(),
         trend: HashMap::new(),
         chain_holds: HashMap::new(),
@@ -294,7 +298,16 @@ fn statements(d: &Dialect) -> Statements {
           WHERE store_id = $2 AND months_until >= $1"
             .into(),
     );
+    // The chain's week: every store has rolled its days up and the week is made.
+    s.chain_holds.insert(
+        "week",
+        "SELECT CAST(CASE WHEN (SELECT MIN(months_until) FROM stores) >= $1
+                           AND EXISTS (SELECT 1 FROM chain_weeks WHERE week = $2)
+                      THEN 1 ELSE 0 END AS BIGINT)"
+            .into(),
+    );
     for (of, table, key) in [
+        ("week", "sales_by_product_chain_week", "week = $1"),
         ("month", "sales_by_product_chain_month", "month = $1"),
         ("quarter", "sales_by_product_chain_quarter", "quarter = $1"),
         ("year", "sales_by_product_chain_year", "year = $1"),
@@ -332,6 +345,16 @@ fn statements(d: &Dialect) -> Statements {
                  FROM {}
                  LEFT JOIN sold_products n ON n.gtin = x.gtin",
                 ends("gtin, bills, net, tax, discount, quantity", "$2", "$3")
+            ),
+        );
+        s.by_product_of_held.insert(
+            of,
+            format!(
+                "SELECT CAST(0 AS BIGINT), CAST(t.gtin AS TEXT), '', '', t.bills, t.net, t.tax,
+                        t.discount, t.quantity
+                 FROM {table} t WHERE {} AND {}",
+                key.replace("$4", "$3"),
+                d.listed.replace("{p}", "$2")
             ),
         );
         s.ranked_held.insert(
@@ -451,7 +474,7 @@ fn statements(d: &Dialect) -> Statements {
             };
             // The chain's whole quarter or year, from its table where it holds it.
             if !one {
-                for of in ["quarter", "year"] {
+                for of in ["week", "quarter", "year"] {
                     s.by_category_held.insert(
                         (group, of),
                         format!(

@@ -34,6 +34,7 @@ use super::db::{Pool, Query, Tx, query};
 mod months;
 mod postgres;
 mod rollups;
+mod weeks;
 use super::error::HqError;
 pub use months::{GRACE_DAYS, MonthsRolled, month_of, next_month};
 use rollups::{Part, ROLLUP_TABLES, Rollups, Rows, SQLITE_UPSERTS, Table, rows_json};

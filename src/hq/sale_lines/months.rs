@@ -69,6 +69,8 @@ pub struct MonthsRolled {
     /// Stores whose `months_until` a late sale moved while they were being rolled up (they
     /// are taken up again at the next run).
     pub deferred: usize,
+    /// The chain's weeks made ([`super::weeks`]): every store has now rolled them up.
+    pub weeks: usize,
 }
 
 /// The month rollups and what each sums from its day rollup: `{key}` columns are grouped.
@@ -380,14 +382,24 @@ impl HqStore {
                 until = after;
             }
         }
-        if done.months > 0 && self.pool().backend() == "postgres" {
+        // The chain's weeks every store has now rolled up; the first run after HQ kept
+        // weeks makes those of the months rolled up before.
+        let none_made = query("SELECT 1 FROM chain_weeks LIMIT 1")
+            .fetch_optional(self.pool())
+            .await?
+            .is_none();
+        if done.months > 0 || none_made {
+            done.weeks = super::weeks::build(self.pool()).await?;
+        }
+        if (done.months > 0 || done.weeks > 0) && self.pool().backend() == "postgres" {
             // The reports' plans count on the month rollups' statistics being current.
             query(
                 "ANALYZE stores, sales_by_category_month, sales_by_hour_month,
                          sales_by_product_month, sales_by_product_chain_month,
                          sales_by_product_chain_quarter, sales_by_product_chain_year,
                          sales_by_product_store_year, sales_by_category_chain_quarter,
-                         sales_by_category_chain_year, customers_by_month, customers_by_year",
+                         sales_by_category_chain_year, customers_by_month, customers_by_year,
+                         chain_weeks, sales_by_product_chain_week, sales_by_category_chain_week",
             )
             .execute(self.pool())
             .await?;
@@ -434,6 +446,8 @@ async fn roll_up(
     if skipped.is_some() {
         return Ok(false);
     }
+    // The chain's weeks of these months are made again once every store has rolled them.
+    super::weeks::forget(&mut tx, until, after).await?;
     // The chain's product rows hold the store's old rows of these months: out they go.
     let by_period = CHAIN_PERIODS
         .iter()
