@@ -21,7 +21,7 @@ use crate::store::members;
 pub enum ListsCommand {
     /// Every qualifying member's shopping list for the period as CSV (member_id,product_id,rank,score,reason and the offer columns).
     Generate(GenerateArgs),
-    /// Recall@10/20, NDCG@10 and hit rate@10 of the lists against what members bought after the cut-off, beside two baselines.
+    /// Recall@10/20, NDCG@10 and hit rate@10 of the lists `generate` makes (or of a lists CSV) against what members bought after the cut-off, beside two baselines.
     Evaluate(EvaluateArgs),
     /// Fit the trees that re-order the top of each list on the store's own past (labelled cut-offs) and write them as a model file.
     Fit(FitArgs),
@@ -104,6 +104,15 @@ pub struct EvaluateArgs {
     pub as_of: Vec<String>,
     #[command(flatten)]
     pub common: CommonArgs,
+    /// Least average weekly spend over the last 8 weeks for a list of one's own, as `generate`.
+    #[arg(long, value_name = "AMOUNT", default_value = "25.00")]
+    pub min_weekly_spend: String,
+    /// Deals feed (JSON Lines), as `generate`.
+    #[arg(long, value_name = "FILE", conflicts_with = "lists")]
+    pub deals: Option<PathBuf>,
+    /// Score this lists CSV (generate's columns: member_id, product_id, rank) instead of making the lists; one --as-of, the file's.
+    #[arg(long, value_name = "FILE.csv")]
+    pub lists: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -249,23 +258,7 @@ pub fn hq_key(config: &Config) -> Result<SigningKey> {
 pub fn run(config: &Config, command: ListsCommand) -> Result<()> {
     match command {
         ListsCommand::Generate(args) => run_generate(config, args),
-        ListsCommand::Evaluate(args) => {
-            let params = params(config, &args.common)?;
-            let cutoffs = args
-                .as_of
-                .iter()
-                .map(|t| parse_moment(t))
-                .collect::<Result<Vec<_>>>()?;
-            let loaded = load_store(config)?;
-            for as_of in cutoffs {
-                let working = Working::new(&format!("judging the lists of {as_of}"));
-                let evaluation = evaluate::evaluate(&loaded, as_of, &params);
-                drop(working);
-                print!("{}", evaluate::table(&evaluation));
-                println!();
-            }
-            Ok(())
-        }
+        ListsCommand::Evaluate(args) => run_evaluate(config, args),
         ListsCommand::Backtest(args) => {
             let common = CommonArgs {
                 period_days: 14,
@@ -283,6 +276,40 @@ pub fn run(config: &Config, command: ListsCommand) -> Result<()> {
         ListsCommand::Print(args) => run_print(config, args),
         ListsCommand::Fit(args) => run_fit(config, args),
     }
+}
+
+fn run_evaluate(config: &Config, args: EvaluateArgs) -> Result<()> {
+    let mut params = params(config, &args.common)?;
+    params.min_weekly_spend = Money::parse(&args.min_weekly_spend, config.store.currency)
+        .context("--min-weekly-spend")?
+        .minor();
+    let cutoffs = args
+        .as_of
+        .iter()
+        .map(|t| parse_moment(t))
+        .collect::<Result<Vec<_>>>()?;
+    if args.lists.is_some() && cutoffs.len() != 1 {
+        bail!("--lists scores one file: give the one --as-of its lists were made for");
+    }
+    let loaded = load_store(config)?;
+    let deals = read_deals(args.deals.as_deref(), &loaded, config)?;
+    for as_of in cutoffs {
+        let working = Working::new(&format!("judging the lists of {as_of}"));
+        let (evaluation, what) = match &args.lists {
+            Some(file) => (
+                evaluate::evaluate_file(&loaded, as_of, &params, file)?,
+                "the lists in the file",
+            ),
+            None => (
+                evaluate::evaluate(&loaded, as_of, &params, &deals),
+                "the lists generate makes",
+            ),
+        };
+        drop(working);
+        print!("{}", evaluate::table(&evaluation, what));
+        println!();
+    }
+    Ok(())
 }
 
 fn run_generate(config: &Config, args: GenerateArgs) -> Result<()> {

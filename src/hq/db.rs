@@ -84,9 +84,15 @@ impl Pool {
     pub async fn open(url: &DatabaseUrl) -> Result<Pool, HqError> {
         match url {
             DatabaseUrl::Postgres(url) => {
+                // No JIT: HQ's statements are short, and compiling one costs more than it
+                // saves (tens of milliseconds on a plan whose row estimate is off, such as
+                // a partial index's before the table is analysed).
+                let options = url
+                    .parse::<sqlx::postgres::PgConnectOptions>()?
+                    .options([("jit", "off")]);
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
-                    .connect(url)
+                    .connect_with(options)
                     .await?;
                 if let Err(e) = migrate_postgres(&pool).await {
                     pool.close().await;

@@ -1,94 +1,223 @@
-//! `storepos lists evaluate`: the engine's lists as of a cut-off against what members
-//! really bought in the period after it, beside two baselines on the same members (the
-//! best sellers, and each member's own most frequent products).
+//! `storepos lists evaluate`: lists as of a cut-off against what members really bought in
+//! the period after it, beside two baselines on the same members (the best sellers, and
+//! each member's own most frequent products).
+//!
+//! What is scored is what members get: the lists [`super::generate::plan`] makes (the
+//! function `lists generate` writes, with its eligibility and list length), or any lists
+//! CSV in `generate`'s columns ([`read_lists`]), so a list file can be checked on its own.
+//! The protocol:
+//! - members scored: those with at least [`MIN_BASKETS`] baskets (distinct purchase
+//!   moments) before the cut-off who bought something in the period;
+//! - the truth: the distinct products each bought in `[as_of, as_of + period)`;
+//! - each list is cut to [`LIST_K`] and, when shorter (or missing: a member without a
+//!   list), filled with the best sellers before the cut-off that it does not hold;
+//! - recall@10 = hits in the top 10 / size of the truth, averaged over the members (as
+//!   recall@20, NDCG@10 and hit rate@10).
 
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Duration, Utc};
 
+use super::generate;
 use super::load::Loaded;
 use crate::domain::lists::metrics::{Scores, best_sellers, measure, most_frequent};
-use crate::domain::lists::plan::parallel_map;
-use crate::domain::lists::{Params, prepare, rank};
+use crate::domain::lists::{Deal, Params, prepare};
+
+/// Baskets a member needs before the cut-off to be scored.
+pub const MIN_BASKETS: usize = 2;
+/// The length every list is scored at (cut or filled to it).
+pub const LIST_K: usize = 20;
 
 /// The figures of one evaluation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
     pub as_of: DateTime<Utc>,
     pub period_days: u32,
-    pub engine: Scores,
+    /// Members given a list of their own (the others are scored on the best sellers).
+    pub listed: usize,
+    pub lists: Scores,
     pub own_most_frequent: Scores,
     pub best_sellers: Scores,
 }
 
-/// Ranks every member as of `as_of` (only history before it is used) and measures the
-/// lists against the distinct products each member bought in `[as_of, as_of + period)`.
-/// Members count when they have history before the cut-off and bought in the period.
-pub fn evaluate(loaded: &Loaded, as_of: DateTime<Utc>, params: &Params) -> Evaluation {
+/// Scores the lists `lists generate` makes as of `as_of` with these settings and deals.
+pub fn evaluate(
+    loaded: &Loaded,
+    as_of: DateTime<Utc>,
+    params: &Params,
+    deals: &[Deal],
+) -> Evaluation {
+    let plan = generate::plan(loaded, deals, as_of, params);
+    let lists: Vec<Vec<u32>> = plan
+        .lists
+        .iter()
+        .map(|l| l.items.iter().map(|i| i.product).collect())
+        .collect();
+    score(loaded, as_of, params, &lists)
+}
+
+/// Reads a lists CSV in `generate`'s columns (`member_id`, `product_id`, `rank`; others
+/// ignored): each member's products in rank order, by member index. A member or product
+/// the store does not hold, a rank that is not a positive number or is given twice, is
+/// an error naming its row.
+pub fn read_lists(loaded: &Loaded, path: &Path) -> Result<Vec<Vec<u32>>> {
+    let mut reader = csv::Reader::from_path(path)
+        .with_context(|| format!("cannot read the lists in {}", path.display()))?;
+    let headers = reader
+        .headers()
+        .with_context(|| format!("{}: no header row", path.display()))?
+        .clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .with_context(|| format!("{}: no '{name}' column", path.display()))
+    };
+    let (member_at, product_at, rank_at) =
+        (column("member_id")?, column("product_id")?, column("rank")?);
+    let mut ranked: Vec<Vec<(u32, u32)>> = vec![Vec::new(); loaded.members.len()];
+    for (row, record) in reader.records().enumerate() {
+        let line = row + 2;
+        let record = record.with_context(|| format!("{}: row {line}", path.display()))?;
+        let field = |at: usize| record.get(at).unwrap_or("").trim();
+        let member = loaded.member(field(member_at)).with_context(|| {
+            format!(
+                "{}: row {line}: the store holds no history of member '{}'",
+                path.display(),
+                field(member_at)
+            )
+        })?;
+        let product = loaded.product(field(product_at)).with_context(|| {
+            format!(
+                "{}: row {line}: no product '{}' in the store's catalogue",
+                path.display(),
+                field(product_at)
+            )
+        })?;
+        let rank: u32 = match field(rank_at).parse() {
+            Ok(r) if r > 0 => r,
+            _ => bail!(
+                "{}: row {line}: rank '{}' is not a positive whole number",
+                path.display(),
+                field(rank_at)
+            ),
+        };
+        if ranked[member].iter().any(|(r, _)| *r == rank) {
+            bail!(
+                "{}: row {line}: member '{}' has rank {rank} twice",
+                path.display(),
+                field(member_at)
+            );
+        }
+        ranked[member].push((rank, product));
+    }
+    Ok(ranked
+        .into_iter()
+        .map(|mut list| {
+            list.sort_unstable();
+            list.into_iter().map(|(_, p)| p).collect()
+        })
+        .collect())
+}
+
+/// Scores `lists` (by member index, best first; empty: no list) as of `as_of` by the
+/// module's protocol, beside the baselines on the same members.
+pub fn score(
+    loaded: &Loaded,
+    as_of: DateTime<Utc>,
+    params: &Params,
+    lists: &[Vec<u32>],
+) -> Evaluation {
+    debug_assert_eq!(lists.len(), loaded.members.len());
     let end = as_of + Duration::days(i64::from(params.period_days));
     let (groups, _, population) = prepare(&loaded.catalogue, &loaded.members, as_of, params);
-    let k = params.list_len.max(20);
-    let mut params = params.clone();
-    params.list_len = k;
-    let engine: Vec<Vec<u32>> = parallel_map(&groups, |g| {
-        rank(g, &population, as_of, &params)
-            .into_iter()
-            .map(|i| i.product)
-            .collect()
-    });
-    let frequent: Vec<Vec<u32>> = groups
-        .iter()
-        .map(|g| most_frequent(g, &population, k))
-        .collect();
-    let sellers = best_sellers(&population, k);
-    let truth: Vec<Vec<u32>> = loaded
-        .members
-        .iter()
-        .zip(&groups)
-        .map(|(m, g)| {
-            if g.is_empty() {
-                return Vec::new();
+    let sellers = best_sellers(&population, LIST_K * 2);
+    let filled = |list: &[u32]| -> Vec<u32> {
+        let mut out: Vec<u32> = list.iter().copied().take(LIST_K).collect();
+        for &p in &sellers {
+            if out.len() >= LIST_K {
+                break;
             }
-            let mut bought: Vec<u32> = m
-                .purchases
-                .iter()
-                .filter(|p| p.at >= as_of && p.at < end)
-                .map(|p| p.product)
-                .collect();
-            bought.sort_unstable();
-            bought.dedup();
-            bought
-        })
-        .collect();
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+        out
+    };
+    let (mut scored, mut own, mut best) = (Vec::new(), Vec::new(), Vec::new());
+    let mut truths = Vec::new();
+    let mut listed = 0;
+    for (i, member) in loaded.members.iter().enumerate() {
+        let mut baskets: Vec<DateTime<Utc>> = member
+            .purchases
+            .iter()
+            .filter(|p| p.at < as_of)
+            .map(|p| p.at)
+            .collect();
+        baskets.sort_unstable();
+        baskets.dedup();
+        let mut truth: Vec<u32> = member
+            .purchases
+            .iter()
+            .filter(|p| p.at >= as_of && p.at < end)
+            .map(|p| p.product)
+            .collect();
+        truth.sort_unstable();
+        truth.dedup();
+        if baskets.len() < MIN_BASKETS || truth.is_empty() {
+            continue;
+        }
+        listed += usize::from(!lists[i].is_empty());
+        scored.push(filled(&lists[i]));
+        own.push(most_frequent(&groups[i], &population, LIST_K));
+        best.push(filled(&[]));
+        truths.push(truth);
+    }
     let pairs = |lists: &[Vec<u32>]| -> Scores {
         measure(
             lists
                 .iter()
-                .zip(&truth)
+                .zip(&truths)
                 .map(|(l, t)| (l.as_slice(), t.as_slice())),
         )
     };
     Evaluation {
         as_of,
         period_days: params.period_days,
-        engine: pairs(&engine),
-        own_most_frequent: pairs(&frequent),
-        best_sellers: measure(truth.iter().map(|t| (sellers.as_slice(), t.as_slice()))),
+        listed,
+        lists: pairs(&scored),
+        own_most_frequent: pairs(&own),
+        best_sellers: pairs(&best),
     }
 }
 
-/// The evaluation as a table.
-pub fn table(e: &Evaluation) -> String {
+/// Scores a lists CSV as of `as_of` (see [`read_lists`]).
+pub fn evaluate_file(
+    loaded: &Loaded,
+    as_of: DateTime<Utc>,
+    params: &Params,
+    path: &Path,
+) -> Result<Evaluation> {
+    let lists = read_lists(loaded, path)?;
+    Ok(score(loaded, as_of, params, &lists))
+}
+
+/// The evaluation as a table; `what` names the lists scored.
+pub fn table(e: &Evaluation, what: &str) -> String {
     let mut out = format!(
-        "cut-off {}, period {} days, {} members with history before and purchases in the period\n",
+        "cut-off {}, period {} days, {} members with {MIN_BASKETS} baskets or more before and purchases in the period ({} with a list of their own; lists cut or filled with the best sellers to {LIST_K})\n",
         e.as_of.to_rfc3339(),
         e.period_days,
-        e.engine.members
+        e.lists.members,
+        e.listed,
     );
     out.push_str(&format!(
         "{:<28} {:>10} {:>10} {:>10} {:>12}\n",
         "method", "recall@10", "recall@20", "NDCG@10", "hit rate@10"
     ));
     for (name, s) in [
-        ("shopping-list engine", &e.engine),
+        (what, &e.lists),
         ("own most frequent products", &e.own_most_frequent),
         ("best sellers", &e.best_sellers),
     ] {
@@ -101,7 +230,7 @@ pub fn table(e: &Evaluation) -> String {
     if base > 0.0 {
         out.push_str(&format!(
             "recall@10 gain over own most frequent: {:+.1}%\n",
-            (e.engine.recall_10 / base - 1.0) * 100.0
+            (e.lists.recall_10 / base - 1.0) * 100.0
         ));
     }
     out

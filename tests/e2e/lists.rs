@@ -267,6 +267,129 @@ fn purchases_after_the_cut_off_do_not_change_the_lists() {
     assert_eq!(before, after);
 }
 
+/// The figures of an evaluation's table: every line but the first method's name.
+fn figures(table: &str) -> Vec<String> {
+    table
+        .lines()
+        .map(|l| match l.strip_prefix("the lists") {
+            Some(_) => l
+                .split_whitespace()
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .join(" "),
+            None => l.to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn evaluate_scores_the_lists_generate_writes_and_any_lists_file() {
+    let store = Store::new(true);
+    for spend in ["0", "25.00"] {
+        store.generate("out.csv", &["--min-weekly-spend", spend]);
+        let evaluate = |extra: &[&std::ffi::OsStr]| -> String {
+            let out = store
+                .cmd()
+                .args([
+                    "lists",
+                    "evaluate",
+                    "--as-of",
+                    "2017-03-27T05:00:00Z",
+                    "--min-weekly-spend",
+                    spend,
+                ])
+                .args(extra)
+                .assert()
+                .success();
+            String::from_utf8(out.get_output().stdout.clone()).unwrap()
+        };
+        let made = evaluate(&[]);
+        let file = evaluate(&["--lists".as_ref(), store.path("out.csv").as_os_str()]);
+        assert!(made.contains("the lists generate makes"), "{made}");
+        assert!(file.contains("the lists in the file"), "{file}");
+        assert_eq!(figures(&made), figures(&file), "{made}\n{file}");
+    }
+    // A file whose lists differ scores differently: the figures come from the file.
+    std::fs::write(
+        store.path("other.csv"),
+        "member_id,product_id,rank\n1,1005,1\n2,1005,1\n3,1005,1\n",
+    )
+    .unwrap();
+    let other = store
+        .cmd()
+        .args([
+            "lists",
+            "evaluate",
+            "--as-of",
+            "2017-03-27T05:00:00Z",
+            "--lists",
+        ])
+        .arg(store.path("other.csv"))
+        .assert()
+        .success();
+    let other = String::from_utf8(other.get_output().stdout.clone()).unwrap();
+    assert!(other.contains("(3 with a list of their own"), "{other}");
+
+    // A file naming what the store does not hold, or with a bad rank, is refused by row.
+    for (body, why) in [
+        (
+            "member_id,product_id,rank\n1,1001,1\n1,9999,2\n",
+            "row 3: no product '9999'",
+        ),
+        (
+            "member_id,product_id,rank\n77,1001,1\n",
+            "row 2: the store holds no history of member '77'",
+        ),
+        (
+            "member_id,product_id,rank\n1,1001,0\n",
+            "row 2: rank '0' is not a positive",
+        ),
+        (
+            "member_id,product_id,rank\n1,1001,1\n1,1002,1\n",
+            "row 3: member '1' has rank 1 twice",
+        ),
+        ("member_id,product\n1,1001\n", "no 'product_id' column"),
+    ] {
+        std::fs::write(store.path("bad.csv"), body).unwrap();
+        store
+            .cmd()
+            .args(["lists", "evaluate", "--as-of", "2017-03-27", "--lists"])
+            .arg(store.path("bad.csv"))
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(why));
+    }
+    store
+        .cmd()
+        .args([
+            "lists",
+            "evaluate",
+            "--as-of",
+            "2017-03-27",
+            "--lists",
+            "missing.csv",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("missing.csv"));
+    store
+        .cmd()
+        .args([
+            "lists",
+            "evaluate",
+            "--as-of",
+            "2017-03-27",
+            "--as-of",
+            "2017-03-20",
+            "--lists",
+        ])
+        .arg(store.path("out.csv"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("one --as-of"));
+}
+
 #[test]
 fn evaluate_and_backtest_print_their_tables() {
     let store = Store::new(true);
@@ -286,7 +409,9 @@ fn evaluate_and_backtest_print_their_tables() {
             predicate::str::contains("recall@10")
                 .and(predicate::str::contains("own most frequent products"))
                 .and(predicate::str::contains("best sellers"))
-                .and(predicate::str::contains("4 members with history before")),
+                .and(predicate::str::contains(
+                    "3 members with 2 baskets or more before",
+                )),
         );
     store
         .cmd()
@@ -350,7 +475,9 @@ fn fit_learns_a_model_from_the_stores_past_that_evaluate_and_generate_use() {
             ])
             .assert()
             .success()
-            .stdout(predicate::str::contains("4 members with history before"));
+            .stdout(predicate::str::contains(
+                "3 members with 2 baskets or more before",
+            ));
     }
     let with_model = store.generate(
         "m.csv",
