@@ -594,6 +594,7 @@ pub(crate) fn product_info(p: Product) -> ProductInfo {
         department: p.department,
         category: p.category,
         brand: p.brand_type,
+        stocked: true,
     }
 }
 

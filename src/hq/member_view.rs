@@ -742,6 +742,8 @@ async fn plan(
                     department: text(2),
                     category: text(3),
                     brand: BrandType::Unknown,
+                    // Sold through the chain's tills, so the chain sells it.
+                    stocked: true,
                 });
                 let p = catalogue.len() as u32 - 1;
                 index.insert(gtin, p);

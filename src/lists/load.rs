@@ -69,6 +69,7 @@ pub fn load(conn: &Connection) -> Result<Loaded> {
             department: r.get(3)?,
             category: r.get(4)?,
             brand: BrandType::parse(&r.get::<_, String>(5)?).unwrap_or_default(),
+            stocked: true,
         });
     }
     let mut stmt = conn.prepare("SELECT member_id, gtin, amount, at FROM purchase_history")?;
@@ -83,7 +84,8 @@ pub fn load(conn: &Connection) -> Result<Loaded> {
             .with_context(|| format!("purchase history: '{at_text}' is not an RFC 3339 time"))?;
         let product = match out.by_gtin.get(&gtin) {
             Some(&p) => p,
-            None => out.unknown_product(gtin),
+            // Bought here once, not in the catalogue now: never listed.
+            None => out.unknown_product(gtin, false),
         };
         let m = match index.get(member) {
             Some(&m) => m,
@@ -121,18 +123,18 @@ impl Loaded {
         out
     }
 
-    /// The catalogue index of a GTIN, adding a bare product for one the catalogue lacks so
-    /// nothing bought is lost.
+    /// The catalogue index of a GTIN the chain's tills sold, adding a bare product for one
+    /// the catalogue lacks so nothing bought is lost; the tills sell it, so it may be listed.
     pub fn product_for_gtin(&mut self, gtin: u64) -> u32 {
         match self.by_gtin.get(&gtin) {
             Some(&p) => p,
-            None => self.unknown_product(gtin),
+            None => self.unknown_product(gtin, true),
         }
     }
 }
 
 impl Loaded {
-    fn unknown_product(&mut self, gtin: u64) -> u32 {
+    fn unknown_product(&mut self, gtin: u64, stocked: bool) -> u32 {
         let index = self.catalogue.len() as u32;
         let gtin = Gtin::from_gtin14_value(gtin).unwrap_or_else(|| {
             Gtin::gtin13_from_body(200_000_000_000).expect("a valid restricted GTIN")
@@ -145,6 +147,7 @@ impl Loaded {
             department: None,
             category: None,
             brand: BrandType::Unknown,
+            stocked,
         });
         index
     }

@@ -68,6 +68,9 @@ pub struct ProductInfo {
     pub department: Option<String>,
     pub category: Option<String>,
     pub brand: BrandType,
+    /// Whether the store's catalogue holds it, so it can be sold and named on a list. A
+    /// product known only from the history (never priced, or gone since) is never listed.
+    pub stocked: bool,
 }
 
 /// The engine's settings. The defaults are the ones measured on the Complete Journey

@@ -48,6 +48,8 @@ pub struct Population {
     /// Products by purchase days in the last [`TREND_DAYS`], most first (at most
     /// [`TOP_SELLERS`]): what is selling now.
     pub selling_now: Vec<u32>,
+    /// Per product: whether the store's catalogue holds it (only those are listed).
+    pub stocked: Vec<bool>,
     /// Category index of each product (into `categories`).
     pub category_of: Vec<Option<u32>>,
     pub categories: Vec<String>,
@@ -145,10 +147,15 @@ impl Population {
             }
         }
 
-        let mut ranked: Vec<u32> = (0..n as u32).filter(|&p| buyers[p as usize] > 0).collect();
+        let stocked: Vec<bool> = catalogue.iter().map(|p| p.stocked).collect();
+        let mut ranked: Vec<u32> = (0..n as u32)
+            .filter(|&p| buyers[p as usize] > 0 && stocked[p as usize])
+            .collect();
         ranked.sort_by_key(|&p| (std::cmp::Reverse(buyers[p as usize]), p));
         ranked.truncate(TOP_SELLERS);
-        let mut now: Vec<u32> = (0..n as u32).filter(|&p| recent[p as usize] > 0).collect();
+        let mut now: Vec<u32> = (0..n as u32)
+            .filter(|&p| recent[p as usize] > 0 && stocked[p as usize])
+            .collect();
         now.sort_by_key(|&p| (std::cmp::Reverse(recent[p as usize]), p));
         now.truncate(TOP_SELLERS);
 
@@ -176,6 +183,7 @@ impl Population {
             trend,
             top_sellers: ranked,
             selling_now: now,
+            stocked,
             category_of,
             categories,
             usage_thresholds,

@@ -247,8 +247,10 @@ fn best_first(
     params: &Params,
     n: usize,
 ) -> Vec<(f64, ProductFeatures)> {
-    let mut scored: Vec<(f64, ProductFeatures)> =
-        scored(groups, population, as_of, params).collect();
+    // Only what the store sells can be listed.
+    let mut scored: Vec<(f64, ProductFeatures)> = scored(groups, population, as_of, params)
+        .filter(|(_, f)| population.stocked[f.product as usize])
+        .collect();
     if scored.len() > n && n > 0 {
         scored.select_nth_unstable_by(n - 1, by_score);
     }

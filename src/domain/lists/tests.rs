@@ -28,6 +28,7 @@ fn product(i: u32, category: &str, brand: BrandType) -> ProductInfo {
         department: Some("GROCERY".into()),
         category: Some(category.into()),
         brand,
+        stocked: true,
     }
 }
 
@@ -219,6 +220,27 @@ fn a_regular_recent_product_ranks_above_an_old_one_off() {
         lists[0][0].reason
     );
     assert_eq!(lists[0][pos(4)].reason, "bought once, 98 days ago");
+}
+
+#[test]
+fn a_product_the_store_does_not_stock_is_never_listed() {
+    // Product 0, bought every week, is known only from the history (e.g. fuel the store
+    // never priced): neither the member's list nor the best sellers name it.
+    let mut cat = catalogue();
+    cat[0].stocked = false;
+    let weekly = |id: &str| member(id, (0..10).map(|w| buy(0, 30 + w * 7, 300)).collect());
+    let mut m = weekly("1");
+    m.purchases.push(buy(2, 95, 250));
+    let all = vec![m, weekly("2"), weekly("3")];
+    let (lists, population) = rank_all(&cat, &all, day(100), &Params::default());
+    assert!(lists[0].iter().all(|i| i.product != 0), "{:?}", lists[0]);
+    assert!(lists[0].iter().any(|i| i.product == 2), "{:?}", lists[0]);
+    assert!(!population.top_sellers.contains(&0));
+    assert!(!population.selling_now.contains(&0));
+    // Stocked again, it leads the list.
+    cat[0].stocked = true;
+    let (lists, _) = rank_all(&cat, &all, day(100), &Params::default());
+    assert_eq!(lists[0][0].product, 0);
 }
 
 fn history_strategy() -> impl Strategy<Value = Vec<MemberHistory>> {
