@@ -1,6 +1,7 @@
 //! `storepos lists evaluate`: lists as of a cut-off against what members really bought in
-//! the period after it, beside two baselines on the same members (the best sellers, and
-//! each member's own most frequent products).
+//! the period after it, beside baselines on the same members: each member's own most
+//! frequent products (GP-TopFreq), the time-decayed frequency and TIFU-KNN (their settings
+//! fitted on the period before the cut-off, [`baselines::fit`]), and the best sellers.
 //!
 //! What is scored is what members get: the lists [`super::generate::plan`] makes (the
 //! function `lists generate` writes, with its eligibility and list length), or any lists
@@ -21,7 +22,9 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::generate;
 use super::load::Loaded;
+use crate::domain::lists::baselines::{self, TifuKnn};
 use crate::domain::lists::metrics::{Scores, best_sellers, measure, most_frequent};
+use crate::domain::lists::plan::parallel_map;
 use crate::domain::lists::{Deal, Params, prepare};
 
 /// Baskets a member needs before the cut-off to be scored.
@@ -37,8 +40,14 @@ pub struct Evaluation {
     /// Members given a list of their own (the others are scored on the best sellers).
     pub listed: usize,
     pub lists: Scores,
+    /// Each member's own most frequent products, then the best sellers (GP-TopFreq).
     pub own_most_frequent: Scores,
     pub best_sellers: Scores,
+    pub decayed_frequency: Scores,
+    pub tifu_knn: Scores,
+    /// The baselines' settings, fitted on the period before the cut-off.
+    pub half_life: f64,
+    pub tifu: TifuKnn,
 }
 
 /// Scores the lists `lists generate` makes as of `as_of` with these settings and deals.
@@ -145,40 +154,44 @@ pub fn score(
         }
         out
     };
+    // The baselines' settings, fitted on the period before the cut-off (history before it).
+    let period = Duration::days(i64::from(params.period_days));
+    let (fit_groups, _, fit_population) =
+        prepare(&loaded.catalogue, &loaded.members, as_of - period, params);
+    let (half_life, tifu) = baselines::fit(
+        &fit_groups,
+        &fit_population,
+        params.day_of(as_of - period),
+        &truths(loaded, as_of - period, as_of),
+        LIST_K,
+    );
+    let today = params.day_of(as_of);
+    let decayed = parallel_map(&groups, |g| {
+        baselines::decayed_frequency(g, &population, today, half_life, LIST_K)
+    });
+    let knn = tifu.lists(&groups, &population, LIST_K);
+
     let (mut scored, mut own, mut best) = (Vec::new(), Vec::new(), Vec::new());
-    let mut truths = Vec::new();
+    let (mut by_decay, mut by_knn) = (Vec::new(), Vec::new());
+    let mut bought = Vec::new();
     let mut listed = 0;
-    for (i, member) in loaded.members.iter().enumerate() {
-        let mut baskets: Vec<DateTime<Utc>> = member
-            .purchases
-            .iter()
-            .filter(|p| p.at < as_of)
-            .map(|p| p.at)
-            .collect();
-        baskets.sort_unstable();
-        baskets.dedup();
-        let mut truth: Vec<u32> = member
-            .purchases
-            .iter()
-            .filter(|p| p.at >= as_of && p.at < end)
-            .map(|p| p.product)
-            .collect();
-        truth.sort_unstable();
-        truth.dedup();
-        if baskets.len() < MIN_BASKETS || truth.is_empty() {
+    for (i, truth) in truths(loaded, as_of, end).into_iter().enumerate() {
+        if truth.is_empty() {
             continue;
         }
         listed += usize::from(!lists[i].is_empty());
         scored.push(filled(&lists[i]));
         own.push(most_frequent(&groups[i], &population, LIST_K));
         best.push(filled(&[]));
-        truths.push(truth);
+        by_decay.push(decayed[i].clone());
+        by_knn.push(knn[i].clone());
+        bought.push(truth);
     }
     let pairs = |lists: &[Vec<u32>]| -> Scores {
         measure(
             lists
                 .iter()
-                .zip(&truths)
+                .zip(&bought)
                 .map(|(l, t)| (l.as_slice(), t.as_slice())),
         )
     };
@@ -189,7 +202,42 @@ pub fn score(
         lists: pairs(&scored),
         own_most_frequent: pairs(&own),
         best_sellers: pairs(&best),
+        decayed_frequency: pairs(&by_decay),
+        tifu_knn: pairs(&by_knn),
+        half_life,
+        tifu,
     }
+}
+
+/// What each member bought in `[from, to)` (sorted, distinct), for the members scored: those
+/// with [`MIN_BASKETS`] baskets or more before `from`; empty for the others.
+fn truths(loaded: &Loaded, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Vec<u32>> {
+    loaded
+        .members
+        .iter()
+        .map(|member| {
+            let mut baskets: Vec<DateTime<Utc>> = member
+                .purchases
+                .iter()
+                .filter(|p| p.at < from)
+                .map(|p| p.at)
+                .collect();
+            baskets.sort_unstable();
+            baskets.dedup();
+            if baskets.len() < MIN_BASKETS {
+                return Vec::new();
+            }
+            let mut truth: Vec<u32> = member
+                .purchases
+                .iter()
+                .filter(|p| p.at >= from && p.at < to)
+                .map(|p| p.product)
+                .collect();
+            truth.sort_unstable();
+            truth.dedup();
+            truth
+        })
+        .collect()
 }
 
 /// Scores a lists CSV as of `as_of` (see [`read_lists`]).
@@ -219,6 +267,8 @@ pub fn table(e: &Evaluation, what: &str) -> String {
     for (name, s) in [
         (what, &e.lists),
         ("own most frequent products", &e.own_most_frequent),
+        ("time-decayed frequency", &e.decayed_frequency),
+        ("TIFU-KNN", &e.tifu_knn),
         ("best sellers", &e.best_sellers),
     ] {
         out.push_str(&format!(
@@ -226,6 +276,11 @@ pub fn table(e: &Evaluation, what: &str) -> String {
             s.recall_10, s.recall_20, s.ndcg_10, s.hit_rate_10
         ));
     }
+    let t = &e.tifu;
+    out.push_str(&format!(
+        "fitted on the period before: half-life {} days; TIFU-KNN groups of {}, decay {} within and {} across, {} neighbours, alpha {}\n",
+        e.half_life, t.group_size, t.within, t.across, t.neighbours, t.alpha
+    ));
     let base = e.own_most_frequent.recall_10;
     if base > 0.0 {
         out.push_str(&format!(

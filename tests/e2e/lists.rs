@@ -409,6 +409,11 @@ fn evaluate_and_backtest_print_their_tables() {
             predicate::str::contains("recall@10")
                 .and(predicate::str::contains("own most frequent products"))
                 .and(predicate::str::contains("best sellers"))
+                .and(predicate::str::contains("time-decayed frequency"))
+                .and(predicate::str::contains("TIFU-KNN"))
+                .and(predicate::str::contains(
+                    "fitted on the period before: half-life",
+                ))
                 .and(predicate::str::contains(
                     "3 members with 2 baskets or more before",
                 )),

@@ -23,8 +23,10 @@
 //!   probability of a purchase in the period;
 //! - [`offers`]: deals matched to lists, their value scaled to the member, budgets kept;
 //! - [`coupons`]: the planned offers as HQ-signed coupons on a signed shopping list;
-//! - [`metrics`]: recall, NDCG and hit rate of ranked lists against what was bought.
+//! - [`metrics`]: recall, NDCG and hit rate of ranked lists against what was bought;
+//! - [`baselines`]: the published methods the lists are measured against.
 
+pub mod baselines;
 pub mod coupons;
 pub mod eligibility;
 pub mod features;
