@@ -13,14 +13,16 @@ use storepos_sync::wire::{IngestReply, MAX_MISSING_RANGES, SeqRange};
 
 use super::db::{Tx, query};
 use super::error::HqError;
-use super::sender::TerminalId;
+use super::sender::{TerminalId, TillReport};
 
 /// Moves the terminal's acknowledgement (`acked`, read with its row locked) over every
-/// contiguous event now held, and lists the gaps below the highest sequence held.
+/// contiguous event now held, and lists the gaps below the highest sequence held; keeps
+/// what the till reported of itself, if anything, in the same statement.
 pub(super) async fn advance(
     tx: &mut Tx,
     from: &TerminalId,
     acked: i64,
+    report: &TillReport,
 ) -> Result<IngestReply, HqError> {
     // Above the acknowledgement, the n-th held event in order is contiguous iff its
     // sequence is acked + n; the acknowledgement moves to the last such one.
@@ -29,7 +31,10 @@ pub(super) async fn advance(
              (SELECT MAX(seq) FROM (
                   SELECT seq, seq - ROW_NUMBER() OVER (ORDER BY seq) AS offset_from_rank
                   FROM events WHERE store_id = $1 AND terminal_id = $2 AND seq > $3) held
-              WHERE offset_from_rank = $3), $3)
+              WHERE offset_from_rank = $3), $3),
+             version = COALESCE($4, version),
+             backlog = COALESCE($5, backlog),
+             reported_at = COALESCE($6, reported_at)
          WHERE store_id = $1 AND terminal_id = $2
          RETURNING acked_seq,
              (SELECT COALESCE(MAX(seq), 0) FROM events WHERE store_id = $1 AND terminal_id = $2),
@@ -38,6 +43,9 @@ pub(super) async fn advance(
     .bind(&from.store_id)
     .bind(&from.terminal_id)
     .bind(acked)
+    .bind(report.version.clone())
+    .bind(report.backlog.map(|b| b.min(i64::MAX as u64) as i64))
+    .bind((report.version.is_some() || report.backlog.is_some()).then(chrono::Utc::now))
     .fetch_one(&mut *tx)
     .await?;
     let (new_acked, highest, held_above_old): (i64, i64, i64) =
@@ -117,7 +125,9 @@ mod tests {
             terminal_id: "T01".into(),
         };
         let mut tx = store.pool().begin().await.unwrap();
-        let reply = advance(&mut tx, &from, 0).await.unwrap();
+        let reply = advance(&mut tx, &from, 0, &TillReport::default())
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         reply
     }

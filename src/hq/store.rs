@@ -36,7 +36,7 @@ use super::sequence::advance;
 use crate::domain::member::{CardStatus, Consent, CustomerType, Member, MemberCard};
 use crate::domain::sale::SaleRecord;
 
-pub use super::sender::TerminalId;
+pub use super::sender::{TerminalId, TillReport};
 
 #[derive(Clone)]
 pub struct HqStore {
@@ -249,7 +249,10 @@ impl HqStore {
         from: &TerminalId,
         events: &[Envelope],
     ) -> Result<IngestReply, HqError> {
-        match self.ingest_retrying(Sender::Terminal(from), events).await? {
+        match self
+            .ingest_retrying(Sender::Terminal(from), events, &TillReport::default())
+            .await?
+        {
             Some((_, reply)) => Ok(reply),
             None => Err(HqError::Invalid(format!(
                 "terminal {}/{} is not registered",
@@ -265,8 +268,9 @@ impl HqStore {
         &self,
         token: &str,
         events: &[Envelope],
+        report: &TillReport,
     ) -> Result<Option<(TerminalId, IngestReply)>, HqError> {
-        self.ingest_retrying(Sender::Token(token_hash(token)), events)
+        self.ingest_retrying(Sender::Token(token_hash(token)), events, report)
             .await
     }
 
@@ -274,9 +278,10 @@ impl HqStore {
         &self,
         sender: Sender<'_>,
         events: &[Envelope],
+        report: &TillReport,
     ) -> Result<Option<(TerminalId, IngestReply)>, HqError> {
         retrying_if(&WRITES, "ingesting events", ingest_retryable, || {
-            self.ingest_once(&sender, events)
+            self.ingest_once(&sender, events, report)
         })
         .await
     }
@@ -285,6 +290,7 @@ impl HqStore {
         &self,
         sender: &Sender<'_>,
         events: &[Envelope],
+        report: &TillReport,
     ) -> Result<Option<(TerminalId, IngestReply)>, HqError> {
         let mut tx = self.pool.begin().await?;
         // The terminal's row is locked first: its batches apply one at a time, and every
@@ -363,7 +369,7 @@ impl HqStore {
             }
         }
         super::ingest_pg::ingest_sales(&mut tx, &run, zone).await?;
-        let mut reply = advance(&mut tx, &from, acked).await?;
+        let mut reply = advance(&mut tx, &from, acked, report).await?;
         refused.sort_by_key(|r| r.seq);
         reply.refused = refused;
         tx.commit().await?;

@@ -27,6 +27,10 @@ pub struct Till {
     pub last_upload: Option<DateTime<Utc>>,
     /// When staff revoked its token (none while it may speak).
     pub revoked: Option<DateTime<Utc>>,
+    /// The software version the till last reported with a batch.
+    pub version: Option<String>,
+    /// The events its outbox still held after that batch, by its own count.
+    pub backlog: Option<i64>,
 }
 
 /// Why a change to a till's token was not made.
@@ -47,7 +51,7 @@ impl HqStore {
     pub async fn tills(&self, scope: &Scope) -> Result<Vec<Till>, HqError> {
         let rows = query(
             "SELECT t.store_id, t.terminal_id, t.created_at, t.acked_seq, e.received_at,
-                    t.revoked_at
+                    t.revoked_at, t.version, t.backlog
              FROM terminals t
              LEFT JOIN events e ON e.store_id = t.store_id AND e.terminal_id = t.terminal_id
                                 AND e.seq = t.acked_seq
@@ -64,6 +68,8 @@ impl HqStore {
                 acked_seq: r.get(3),
                 last_upload: r.get(4),
                 revoked: r.get(5),
+                version: r.get(6),
+                backlog: r.get(7),
             })
             .filter(|t| match scope {
                 Scope::Chain => true,

@@ -401,10 +401,13 @@ impl Uploader {
     }
 
     fn post(&self, batch: &[Envelope]) -> Result<IngestReply, UploadError> {
+        // What is left once this batch is in: HQ shows it as the till's backlog.
+        let left = outbox::backlog(&self.conn)?.saturating_sub(batch.len() as u64);
         let response = self
             .client
             .post(&self.endpoint)
             .bearer_auth(&self.token)
+            .header(crate::wire::BACKLOG_HEADER, left)
             .timeout(self.timeout)
             .json(&EventsRequest { events: batch })
             .send()

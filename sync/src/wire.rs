@@ -25,6 +25,10 @@ pub const MAX_SEQ_AHEAD: u64 = 100_000;
 /// [`IngestReply::missing_total`].
 pub const MAX_MISSING_RANGES: usize = 100;
 
+/// The header a till's uploader sends with every batch: how many events its outbox still
+/// holds after the batch (HQ shows it to staff as the till's backlog).
+pub const BACKLOG_HEADER: &str = "x-storepos-backlog";
+
 /// A run of sequence numbers, both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SeqRange {

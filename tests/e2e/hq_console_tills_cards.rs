@@ -29,7 +29,7 @@ const STAFF_TOKEN: &str = "staff-token-for-scripts";
 const PASSWORD: &str = "a password 1234";
 
 /// English words none of the Chinese pages may show.
-const ENGLISH: [&str; 12] = [
+const ENGLISH: [&str; 14] = [
     "Tills",
     "Token",
     "New token",
@@ -42,6 +42,8 @@ const ENGLISH: [&str; 12] = [
     "Reason",
     "Log out",
     "active",
+    "Backlog",
+    "Version",
 ];
 
 const PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
@@ -263,6 +265,27 @@ fn staff_rotate_and_revoke_tills_and_block_and_replace_cards(db: Database) {
         assert_eq!(scalar(&db, t02_sales, &[]), 2);
         let before = report().await;
         assert!(before.contains("S001"), "{before}");
+
+        // The till's uploader reported its version and an empty backlog with the batch;
+        // a backlog that is not a number is refused and changes nothing.
+        let t02 = "SELECT backlog FROM terminals WHERE store_id = 'S001' AND terminal_id = 'T02'";
+        assert_eq!(scalar(&db, t02, &[]), 0);
+        let garbled = http
+            .post(format!("{base}v1/events"))
+            .bearer_auth(&new02)
+            .header("x-storepos-backlog", "lots")
+            .json(&serde_json::json!({"events": []}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(garbled.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(scalar(&db, t02, &[]), 0);
+        c.goto(&format!("{base}console/tills")).await.unwrap();
+        let row = text(&c, "#tills").await;
+        assert!(
+            row.contains(env!("CARGO_PKG_VERSION")) && row.contains("Backlog"),
+            "{row}"
+        );
 
         // Revoke T02: every till route refuses it, its sales stay in the reports.
         // Asked first; keeping it changes nothing.

@@ -12,6 +12,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use storepos_sync::Envelope;
+
+use crate::hq::store::TillReport;
 use storepos_sync::anchor::AnchorsPage;
 use storepos_sync::checkpoint::Checkpoint;
 use storepos_sync::wire::{ConflictAnswer, ErrorBody, IngestReply};
@@ -72,6 +74,10 @@ pub struct FoundMember {
     path = "/v1/events",
     tag = "terminal",
     security(("terminal" = [])),
+    params(
+        ("x-storepos-backlog" = Option<u64>, Header,
+         description = "Events the till's outbox still holds after this batch (shown to staff)"),
+    ),
     request_body = EventBatch,
     responses(
         (status = 200, description = "Every event is held", body = IngestReply),
@@ -79,7 +85,7 @@ pub struct FoundMember {
         (status = 422, description = "HQ refused some events (or the body is of the wrong shape)", body = Unprocessable),
         (status = 403, description = "An event names another store or terminal", body = ErrorAnswer),
         (status = 413, description = "More than 1,000 events, or a body larger than HQ reads", body = ErrorAnswer),
-        (status = 400, description = "The body is not JSON, or is truncated", body = ErrorAnswer),
+        (status = 400, description = "The body is not JSON, or is truncated; or the backlog header is not a whole number", body = ErrorAnswer),
         (status = 415, description = "The body is not application/json", body = ErrorAnswer),
         TerminalRefusals,
     )
@@ -87,8 +93,10 @@ pub struct FoundMember {
 pub async fn ingest(
     State(state): State<AppState>,
     Bearer(token): Bearer,
+    headers: axum::http::HeaderMap,
     body: Result<Json<EventBatch>, JsonRejection>,
 ) -> Result<Response, ApiError> {
+    let report = till_report(&headers)?;
     let Json(batch) = body?;
     if batch.events.len() > MAX_EVENTS_PER_REQUEST {
         return Err(ApiError::new(
@@ -103,7 +111,7 @@ pub async fn ingest(
         .events
         .fetch_add(batch.events.len() as u64, Ordering::Relaxed);
     // The token is checked by the statement that locks the terminal's row.
-    match state.store.ingest_as(&token, &batch.events).await {
+    match state.store.ingest_as(&token, &batch.events, &report).await {
         Ok(Some((_, reply))) => Ok(ingest_answer(reply)),
         Ok(None) => Err(state.refused("this terminal token is not registered")),
         Err(HqError::Conflict(conflict)) => {
@@ -118,6 +126,41 @@ pub async fn ingest(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// What the till says of itself (see [`storepos_sync::wire::BACKLOG_HEADER`]): its
+/// version from its uploader's `User-Agent` (`storepos-sync/VERSION`, kept only when it
+/// is a plain version), and the backlog header, refused when it is not a whole number.
+fn till_report(headers: &axum::http::HeaderMap) -> Result<TillReport, ApiError> {
+    let version = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ua| ua.strip_prefix("storepos-sync/"))
+        .filter(|v| {
+            (1..=32).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+'))
+        })
+        .map(str::to_string);
+    let backlog = match headers.get(storepos_sync::wire::BACKLOG_HEADER) {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|t| t.trim().parse::<u64>().ok())
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad_backlog",
+                        format!(
+                            "{} must be a whole number of events",
+                            storepos_sync::wire::BACKLOG_HEADER
+                        ),
+                    )
+                })?,
+        ),
+    };
+    Ok(TillReport { version, backlog })
 }
 
 /// 200 with the reply when every event is held and none refused; 422 with the reply and

@@ -303,6 +303,8 @@ texts! {
     NotJson => "not valid JSON", "不是有效的 JSON";
     // Tills' tokens and members' cards.
     TillStatus => "Status", "状态";
+    TillBacklog => "Backlog", "待上传";
+    TillVersion => "Version", "版本";
     TillActive => "active", "正常";
     TillRevoked => "revoked", "已吊销";
     TillActions => "Token", "令牌";

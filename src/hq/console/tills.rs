@@ -1,5 +1,5 @@
 //! Tills: the registered terminals of the viewer's stores, with the events HQ holds from
-//! each and when the latest arrived; and each till's token rotated (the new token shown on
+//! each and when the latest arrived, and the backlog and version each last reported; and each till's token rotated (the new token shown on
 //! the answer alone, once) or revoked, through the same functions as the API
 //! ([`rotate_as`], [`revoke_as`]: the same checks, the same audit entries). A till of a
 //! store outside the viewer's stores answers 403.
@@ -49,7 +49,9 @@ async fn show(
             table #tills {
                 tr {
                     th { (v.t(T::Store)) } th { (v.t(T::Terminal)) } th { (v.t(T::Registered)) }
-                    th.num { (v.t(T::Acked)) } th { (v.t(T::LastUpload)) } th { (v.t(T::TillStatus)) }
+                    th.num { (v.t(T::Acked)) } th { (v.t(T::LastUpload)) }
+                    th.num { (v.t(T::TillBacklog)) } th { (v.t(T::TillVersion)) }
+                    th { (v.t(T::TillStatus)) }
                     th { (v.t(T::TillActions)) }
                 }
                 @for t in &tills {
@@ -60,6 +62,8 @@ async fn show(
                         td { (when(t.registered)) }
                         td.num { (t.acked_seq) }
                         td { (t.last_upload.map(when).unwrap_or_else(|| v.t(T::Never).to_string())) }
+                        td.num { (t.backlog.map(|b| b.to_string()).unwrap_or_default()) }
+                        td { (t.version.as_deref().unwrap_or_default()) }
                         @match t.revoked {
                             Some(at) => {
                                 td { span.badge { (v.t(T::TillRevoked)) } " " (when(at)) }
