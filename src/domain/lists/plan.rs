@@ -76,19 +76,6 @@ pub fn prepare(
     (groups, uses, population)
 }
 
-/// Ranks every member's products as of `as_of` (no eligibility, no offers): what
-/// `lists evaluate` measures.
-pub fn rank_all(
-    catalogue: &[ProductInfo],
-    members: &[MemberHistory],
-    as_of: DateTime<Utc>,
-    params: &Params,
-) -> (Vec<Vec<RankedItem>>, Population) {
-    let (groups, _, population) = prepare(catalogue, members, as_of, params);
-    let lists = parallel_map(&groups, |g| rank(g, &population, as_of, params));
-    (lists, population)
-}
-
 /// Makes the lists of all `members` for the period starting at `as_of`, with the `deals`
 /// (already validated) matched and their budgets applied.
 pub fn plan_lists(

@@ -12,6 +12,22 @@ use super::segments::{self, BrandLoyalty, CategoryUse, Usage};
 use super::*;
 use crate::domain::coupon::OfferValue;
 
+/// Every member's products ranked as of `as_of`, no eligibility and no offers: the engine's
+/// ranking alone.
+fn rank_all(
+    catalogue: &[ProductInfo],
+    members: &[MemberHistory],
+    as_of: DateTime<Utc>,
+    params: &Params,
+) -> (Vec<Vec<RankedItem>>, Population) {
+    let (groups, _, population) = prepare(catalogue, members, as_of, params);
+    let lists = groups
+        .iter()
+        .map(|g| rank(g, &population, as_of, params))
+        .collect();
+    (lists, population)
+}
+
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2017, 1, 2, 12, 0, 0).unwrap()
 }
