@@ -14,7 +14,7 @@ use crate::domain::lists::rerank::{FitSettings, Reranker};
 use crate::domain::lists::{Deal, Params};
 use crate::domain::money::Money;
 use crate::lists::load::{Loaded, load};
-use crate::lists::{backtest, deals, evaluate, fit, generate, parse_moment, print};
+use crate::lists::{backtest, deals, evaluate, fit, generate, parse_moment, print, rolling};
 use crate::store::members;
 
 #[derive(Debug, Subcommand)]
@@ -100,8 +100,24 @@ pub struct GenerateArgs {
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
     /// Cut-off(s): RFC 3339 or a date; give several to evaluate each.
-    #[arg(long, value_name = "DATETIME", required = true)]
+    #[arg(
+        long,
+        value_name = "DATETIME",
+        required_unless_present = "rolling_from"
+    )]
     pub as_of: Vec<String>,
+    /// Rolling origins: judge the lists at this cut-off and every period after it whose period the history holds, each with a list model fitted only on the periods before it (the model given is not used).
+    #[arg(long, value_name = "DATETIME", conflicts_with_all = ["as_of", "lists", "deals"])]
+    pub rolling_from: Option<String>,
+    /// With --rolling-from: the last origin (default: the last whose period the history holds).
+    #[arg(long, value_name = "DATETIME", requires = "rolling_from")]
+    pub rolling_until: Option<String>,
+    /// With --rolling-from: cut-offs each origin's model learns from, one period apart back from the origin.
+    #[arg(long, default_value_t = 4, requires = "rolling_from")]
+    pub training_cutoffs: usize,
+    /// With --rolling-from: trees each origin's model grows.
+    #[arg(long, default_value_t = 500, requires = "rolling_from")]
+    pub trees: usize,
     #[command(flatten)]
     pub common: CommonArgs,
     /// Least average weekly spend over the last 8 weeks for a list of one's own, as `generate`.
@@ -208,12 +224,19 @@ fn run_fit(config: &Config, args: FitArgs) -> Result<()> {
     let bytes = model.to_file_bytes(args.out.extension().is_some_and(|e| e == "gz"));
     std::fs::write(&args.out, bytes)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
+    let t = &model.tifu;
     println!(
-        "fitted {} trees on {} candidates of {} member periods ({} bought) in {:.1} s; written to {}",
+        "fitted {} trees on {} candidates of {} member periods ({} bought), with TIFU-KNN's groups of {}, decay {} within and {} across, {} neighbours, alpha {}, on purchases up to {}, in {:.1} s; written to {}",
         model.trees(),
         report.rows,
         report.members,
         report.bought,
+        t.group_size,
+        t.within,
+        t.across,
+        t.neighbours,
+        t.alpha,
+        model.fitted_until.to_rfc3339(),
         started.elapsed().as_secs_f64(),
         args.out.display()
     );
@@ -283,6 +306,9 @@ fn run_evaluate(config: &Config, args: EvaluateArgs) -> Result<()> {
     params.min_weekly_spend = Money::parse(&args.min_weekly_spend, config.store.currency)
         .context("--min-weekly-spend")?
         .minor();
+    if let Some(first) = &args.rolling_from {
+        return run_rolling(&params, config, parse_moment(first)?, &args);
+    }
     let cutoffs = args
         .as_of
         .iter()
@@ -307,8 +333,61 @@ fn run_evaluate(config: &Config, args: EvaluateArgs) -> Result<()> {
         };
         drop(working);
         print!("{}", evaluate::table(&evaluation, what));
+        if let Some(model) = params
+            .reranker
+            .as_deref()
+            .filter(|m| m.fitted_until > as_of)
+            && args.lists.is_none()
+        {
+            println!(
+                "note: the list model learned from purchases up to {}, after this cut-off: these weeks are not new to it (--rolling-from judges each period with a model that never saw it)",
+                model.fitted_until.to_rfc3339()
+            );
+        }
         println!();
     }
+    Ok(())
+}
+
+fn run_rolling(
+    params: &Params,
+    config: &Config,
+    first: chrono::DateTime<chrono::Utc>,
+    args: &EvaluateArgs,
+) -> Result<()> {
+    let settings = rolling::RollingSettings {
+        training_cutoffs: args.training_cutoffs.max(1),
+        trees: FitSettings {
+            trees: args.trees.max(1),
+            ..FitSettings::default()
+        },
+        ..rolling::RollingSettings::default()
+    };
+    let loaded = load_store(config)?;
+    let mut origins = rolling::origins(&loaded, first, params);
+    if let Some(until) = &args.rolling_until {
+        let until = parse_moment(until)?;
+        origins.retain(|&o| o <= until);
+    }
+    if origins.is_empty() {
+        bail!(
+            "no origin from {}: the history holds no whole period of {} days after it",
+            first.to_rfc3339(),
+            params.period_days
+        );
+    }
+    println!("{}", rolling::header());
+    let mut judged = Vec::new();
+    for origin in origins {
+        let working = Working::new(&format!("fitting and judging the lists of {origin}"));
+        let o = rolling::judge(&loaded, origin, params, &settings)?;
+        drop(working);
+        println!("{}", rolling::row(&o));
+        std::io::stdout().flush()?;
+        judged.push(o);
+    }
+    println!();
+    print!("{}", rolling::summary_table(&rolling::Summary::of(&judged)));
     Ok(())
 }
 

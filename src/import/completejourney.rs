@@ -3,7 +3,9 @@
 //! - products: every product sold in the data, keyed by an in-company GTIN-13
 //!   (`04` + the 10-digit product id + check digit), priced at the most frequent shelf
 //!   price seen in the transactions (`(sales_value + retail_disc) / quantity`); the
-//!   original `product_id` is kept as the external id;
+//!   original `product_id` is kept as the external id. Fuel (product type `GASOLINE…`) is
+//!   sold by measure: its quantity is in thousandths of a gallon (8725 is 8.725 gallons),
+//!   kept as such, and its price is per gallon;
 //! - members: one per household, card number `88` + the 8-digit household id, with the
 //!   demographics as attributes, opened on the day of its first purchase;
 //! - purchase history: every transaction line.
@@ -131,6 +133,7 @@ pub fn import(catalogue: &mut Catalogue, dir: &Path) -> Result<ImportSummary, Im
     )
     .map_err(StoreError::from)?;
 
+    let fuel = fuel_products(dir)?;
     // Transactions first: history goes straight in, prices and households are gathered.
     let (path, mut reader) = gz_reader(dir, "transactions.csv.gz")?;
     let header = csvfile::header(&path, &mut reader)?;
@@ -156,23 +159,35 @@ pub fn import(catalogue: &mut Catalogue, dir: &Path) -> Result<ImportSummary, Im
     let lines = csvfile::each_row(&path, &mut reader, &mut errors, |line, row, errors| {
         match transaction_row(&cols, row) {
             Err(message) => errors.push(line, format!("transactions.csv.gz: {message}")),
-            Ok(t) => {
+            Ok(mut t) => {
+                let by_measure = fuel.contains(&t.product);
+                if by_measure {
+                    // Already thousandths (of a gallon), as the store keeps measured goods.
+                    t.line.quantity /= 1000;
+                }
                 let household = households.entry(t.household).or_default();
                 if household.first_seen.is_none_or(|f| t.at < f) {
                     household.first_seen = Some(t.at);
                 }
                 *household.stores.entry(t.line.store_id.clone()).or_default() += 1;
-                let units = t.line.quantity / 1000;
-                if (1..=1000).contains(&units) {
-                    let shelf = t.line.amount + t.line.retail_disc;
-                    let unit_price = div_round_half_away(i128::from(shelf), i128::from(units));
-                    if unit_price > 0 {
-                        *prices
-                            .entry(t.product)
-                            .or_default()
-                            .entry(unit_price as i64)
-                            .or_default() += 1;
-                    }
+                let shelf = t.line.amount + t.line.retail_disc;
+                let unit_price = if by_measure {
+                    // Per gallon: thousandths of a gallon, at least a tenth of one.
+                    (t.line.quantity >= 100).then(|| {
+                        div_round_half_away(i128::from(shelf) * 1000, i128::from(t.line.quantity))
+                    })
+                } else {
+                    let units = t.line.quantity / 1000;
+                    (1..=1000)
+                        .contains(&units)
+                        .then(|| div_round_half_away(i128::from(shelf), i128::from(units)))
+                };
+                if let Some(unit_price) = unit_price.filter(|&p| p > 0) {
+                    *prices
+                        .entry(t.product)
+                        .or_default()
+                        .entry(unit_price as i64)
+                        .or_default() += 1;
                 }
                 if errors.is_empty() {
                     history::insert(&tx, &t.line)?;
@@ -215,7 +230,8 @@ pub fn import(catalogue: &mut Catalogue, dir: &Path) -> Result<ImportSummary, Im
             errors.push(line, format!("product_id: {id} has more than 10 digits"));
             return Ok(());
         };
-        let product = product_row(&cols, row, gtin, id, Money::from_minor(price, currency));
+        let mut product = product_row(&cols, row, gtin, id, Money::from_minor(price, currency));
+        product.weighed = fuel.contains(&id);
         if errors.is_empty() {
             Catalogue::upsert(&tx, &product)?;
         }
@@ -353,6 +369,38 @@ fn product_row(
         restricted: false,
         external_id: Some(id.to_string()),
     }
+}
+
+/// The products sold by measure: fuel, whose product type is a gasoline.
+fn fuel_products(dir: &Path) -> Result<std::collections::HashSet<u64>, ImportError> {
+    let (path, mut reader) = gz_reader(dir, "products.csv.gz")?;
+    let header = csvfile::header(&path, &mut reader)?;
+    let cols = Columns::resolve(
+        &path,
+        &header,
+        &["product_id"],
+        &[
+            "product_type",
+            "department",
+            "brand",
+            "product_category",
+            "manufacturer_id",
+            "package_size",
+        ],
+    )?;
+    let mut fuel = std::collections::HashSet::new();
+    let mut errors = Errors::default();
+    csvfile::each_row(&path, &mut reader, &mut errors, |_, row, _| {
+        if cols
+            .opt(row, "product_type")
+            .is_some_and(|t| t.starts_with("GASOLINE"))
+            && let Ok(id) = number(cols.get(row, "product_id"), "product_id")
+        {
+            fuel.insert(id);
+        }
+        Ok(())
+    })?;
+    Ok(fuel)
 }
 
 /// Demographics per household as a JSON object of its columns.

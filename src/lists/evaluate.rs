@@ -1,7 +1,9 @@
 //! `storepos lists evaluate`: lists as of a cut-off against what members really bought in
 //! the period after it, beside baselines on the same members: each member's own most
-//! frequent products (GP-TopFreq), the time-decayed frequency and TIFU-KNN (their settings
-//! fitted on the period before the cut-off, [`baselines::fit`]), and the best sellers.
+//! frequent products, alone and then the best sellers (GP-TopFreq), the time-decayed
+//! frequency and TIFU-KNN (their settings fitted on the period before the cut-off,
+//! [`baselines::fit`]), and the best sellers. [`super::rolling`] repeats it at every
+//! period of the history with a model fitted before each.
 //!
 //! What is scored is what members get: the lists [`super::generate::plan`] makes (the
 //! function `lists generate` writes, with its eligibility and list length), or any lists
@@ -9,7 +11,9 @@
 //! The protocol:
 //! - members scored: those with at least [`MIN_BASKETS`] baskets (distinct purchase
 //!   moments) before the cut-off who bought something in the period;
-//! - the truth: the distinct products each bought in `[as_of, as_of + period)`;
+//! - the truth: the distinct products each bought in `[as_of, as_of + period)` that the
+//!   store sells (a line of something it does not, such as a coupon's zero-quantity line,
+//!   is no product a list could hold); every method lists only those too;
 //! - each list is cut to [`LIST_K`] and, when shorter (or missing: a member without a
 //!   list), filled with the best sellers before the cut-off that it does not hold;
 //! - recall@10 = hits in the top 10 / size of the truth, averaged over the members (as
@@ -23,7 +27,9 @@ use chrono::{DateTime, Duration, Utc};
 use super::generate;
 use super::load::Loaded;
 use crate::domain::lists::baselines::{self, TifuKnn};
-use crate::domain::lists::metrics::{Scores, best_sellers, measure, most_frequent};
+use crate::domain::lists::metrics::{
+    Scores, best_sellers, measure, most_frequent, own_most_frequent,
+};
 use crate::domain::lists::plan::parallel_map;
 use crate::domain::lists::{Deal, Params, prepare};
 
@@ -40,8 +46,10 @@ pub struct Evaluation {
     /// Members given a list of their own (the others are scored on the best sellers).
     pub listed: usize,
     pub lists: Scores,
-    /// Each member's own most frequent products, then the best sellers (GP-TopFreq).
+    /// Each member's own most frequent products alone.
     pub own_most_frequent: Scores,
+    /// Each member's own most frequent products, then the best sellers (GP-TopFreq).
+    pub gp_top_freq: Scores,
     pub best_sellers: Scores,
     pub decayed_frequency: Scores,
     pub tifu_knn: Scores,
@@ -57,13 +65,40 @@ pub fn evaluate(
     params: &Params,
     deals: &[Deal],
 ) -> Evaluation {
+    let baselines = fit_baselines(loaded, as_of, params);
+    evaluate_with(loaded, as_of, params, deals, baselines)
+}
+
+/// As [`evaluate`], with the baselines' settings already fitted ([`fit_baselines`]).
+pub fn evaluate_with(
+    loaded: &Loaded,
+    as_of: DateTime<Utc>,
+    params: &Params,
+    deals: &[Deal],
+    baselines: (f64, TifuKnn),
+) -> Evaluation {
     let plan = generate::plan(loaded, deals, as_of, params);
     let lists: Vec<Vec<u32>> = plan
         .lists
         .iter()
         .map(|l| l.items.iter().map(|i| i.product).collect())
         .collect();
-    score(loaded, as_of, params, &lists)
+    score(loaded, as_of, params, &lists, baselines)
+}
+
+/// The baselines' settings (the decayed frequency's half-life, TIFU-KNN's) that score best
+/// on the period before `as_of`, from the history before that period.
+pub fn fit_baselines(loaded: &Loaded, as_of: DateTime<Utc>, params: &Params) -> (f64, TifuKnn) {
+    let period = Duration::days(i64::from(params.period_days));
+    let (groups, _, population) =
+        prepare(&loaded.catalogue, &loaded.members, as_of - period, params);
+    baselines::fit(
+        &groups,
+        &population,
+        params.day_of(as_of - period),
+        &truths(loaded, as_of - period, as_of),
+        LIST_K,
+    )
 }
 
 /// Reads a lists CSV in `generate`'s columns (`member_id`, `product_id`, `rank`; others
@@ -131,12 +166,14 @@ pub fn read_lists(loaded: &Loaded, path: &Path) -> Result<Vec<Vec<u32>>> {
 }
 
 /// Scores `lists` (by member index, best first; empty: no list) as of `as_of` by the
-/// module's protocol, beside the baselines on the same members.
+/// module's protocol, beside the baselines on the same members, with the baselines'
+/// settings given ([`fit_baselines`]).
 pub fn score(
     loaded: &Loaded,
     as_of: DateTime<Utc>,
     params: &Params,
     lists: &[Vec<u32>],
+    (half_life, tifu): (f64, TifuKnn),
 ) -> Evaluation {
     debug_assert_eq!(lists.len(), loaded.members.len());
     let end = as_of + Duration::days(i64::from(params.period_days));
@@ -154,17 +191,6 @@ pub fn score(
         }
         out
     };
-    // The baselines' settings, fitted on the period before the cut-off (history before it).
-    let period = Duration::days(i64::from(params.period_days));
-    let (fit_groups, _, fit_population) =
-        prepare(&loaded.catalogue, &loaded.members, as_of - period, params);
-    let (half_life, tifu) = baselines::fit(
-        &fit_groups,
-        &fit_population,
-        params.day_of(as_of - period),
-        &truths(loaded, as_of - period, as_of),
-        LIST_K,
-    );
     let today = params.day_of(as_of);
     let decayed = parallel_map(&groups, |g| {
         baselines::decayed_frequency(g, &population, today, half_life, LIST_K)
@@ -172,6 +198,7 @@ pub fn score(
     let knn = tifu.lists(&groups, &population, LIST_K);
 
     let (mut scored, mut own, mut best) = (Vec::new(), Vec::new(), Vec::new());
+    let mut gp = Vec::new();
     let (mut by_decay, mut by_knn) = (Vec::new(), Vec::new());
     let mut bought = Vec::new();
     let mut listed = 0;
@@ -181,7 +208,8 @@ pub fn score(
         }
         listed += usize::from(!lists[i].is_empty());
         scored.push(filled(&lists[i]));
-        own.push(most_frequent(&groups[i], &population, LIST_K));
+        own.push(own_most_frequent(&groups[i], &population, LIST_K));
+        gp.push(most_frequent(&groups[i], &population, LIST_K));
         best.push(filled(&[]));
         by_decay.push(decayed[i].clone());
         by_knn.push(knn[i].clone());
@@ -201,6 +229,7 @@ pub fn score(
         listed,
         lists: pairs(&scored),
         own_most_frequent: pairs(&own),
+        gp_top_freq: pairs(&gp),
         best_sellers: pairs(&best),
         decayed_frequency: pairs(&by_decay),
         tifu_knn: pairs(&by_knn),
@@ -211,7 +240,7 @@ pub fn score(
 
 /// What each member bought in `[from, to)` (sorted, distinct), for the members scored: those
 /// with [`MIN_BASKETS`] baskets or more before `from`; empty for the others.
-fn truths(loaded: &Loaded, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Vec<u32>> {
+pub fn truths(loaded: &Loaded, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Vec<u32>> {
     loaded
         .members
         .iter()
@@ -231,6 +260,7 @@ fn truths(loaded: &Loaded, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Vec<u3
                 .purchases
                 .iter()
                 .filter(|p| p.at >= from && p.at < to)
+                .filter(|p| loaded.catalogue[p.product as usize].stocked)
                 .map(|p| p.product)
                 .collect();
             truth.sort_unstable();
@@ -248,7 +278,8 @@ pub fn evaluate_file(
     path: &Path,
 ) -> Result<Evaluation> {
     let lists = read_lists(loaded, path)?;
-    Ok(score(loaded, as_of, params, &lists))
+    let baselines = fit_baselines(loaded, as_of, params);
+    Ok(score(loaded, as_of, params, &lists, baselines))
 }
 
 /// The evaluation as a table; `what` names the lists scored.
@@ -261,18 +292,19 @@ pub fn table(e: &Evaluation, what: &str) -> String {
         e.listed,
     );
     out.push_str(&format!(
-        "{:<28} {:>10} {:>10} {:>10} {:>12}\n",
+        "{:<31} {:>10} {:>10} {:>10} {:>12}\n",
         "method", "recall@10", "recall@20", "NDCG@10", "hit rate@10"
     ));
     for (name, s) in [
         (what, &e.lists),
         ("own most frequent products", &e.own_most_frequent),
+        ("GP-TopFreq (own, then popular)", &e.gp_top_freq),
         ("time-decayed frequency", &e.decayed_frequency),
         ("TIFU-KNN", &e.tifu_knn),
         ("best sellers", &e.best_sellers),
     ] {
         out.push_str(&format!(
-            "{name:<28} {:>10.4} {:>10.4} {:>10.4} {:>12.4}\n",
+            "{name:<31} {:>10.4} {:>10.4} {:>10.4} {:>12.4}\n",
             s.recall_10, s.recall_20, s.ndcg_10, s.hit_rate_10
         ));
     }

@@ -1,12 +1,15 @@
-//! `storepos lists fit`: fits the trees that re-order the top of each list
-//! ([`crate::domain::lists::rerank`]) on the store's own past. For each cut-off given,
-//! every member who shopped in the period after it contributes their top candidates by
-//! the linear score as of the cut-off, each labelled by whether they bought it in the
-//! period; the trees learn to tell them apart.
+//! `storepos lists fit`: fits the list model ([`crate::domain::lists::rerank`]) on the
+//! store's own past. TIFU-KNN's settings are fitted first, on the period after the latest
+//! cut-off ([`super::evaluate::fit_baselines`]); then for each cut-off given, every member
+//! who shopped in the period after it contributes their top candidates by TIFU-KNN's
+//! blend as of the cut-off, each labelled by whether they bought it in the period; the
+//! trees learn to tell them apart. Nothing after the latest cut-off's period is read.
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::evaluate::fit_baselines;
 use super::load::Loaded;
+use crate::domain::lists::baselines::TifuKnn;
 use crate::domain::lists::plan::parallel_map;
 use crate::domain::lists::ranking::candidate_rows;
 use crate::domain::lists::rerank::{FEATURES, FitSettings, Reranker};
@@ -18,6 +21,8 @@ pub struct FitReport {
     pub rows: usize,
     pub bought: usize,
     pub members: usize,
+    /// The time-decayed frequency's half-life fitted beside TIFU-KNN (the baseline's).
+    pub half_life: f64,
 }
 
 /// Labelled candidate rows, each weighted so that every member's period counts once, as
@@ -36,12 +41,13 @@ fn add_cutoff(
     loaded: &Loaded,
     as_of: DateTime<Utc>,
     params: &Params,
-    candidates: usize,
+    (tifu, candidates): (&TifuKnn, usize),
 ) {
     let mut linear = params.clone();
     linear.reranker = None;
     let end = as_of + Duration::days(i64::from(params.period_days));
     let (groups, _, population) = prepare(&loaded.catalogue, &loaded.members, as_of, &linear);
+    let signals = tifu.signals(&groups);
     let indices: Vec<usize> = (0..groups.len()).collect();
     let per_member = parallel_map(&indices, |&i| {
         if groups[i].is_empty() {
@@ -58,13 +64,20 @@ fn add_cutoff(
         }
         bought.sort_unstable();
         bought.dedup();
-        let (rows, labels) = candidate_rows(&groups[i], &population, as_of, &linear, candidates)
-            .into_iter()
-            .map(|(product, row)| {
-                let label = f64::from(u8::from(bought.binary_search(&product).is_ok()));
-                (row, label)
-            })
-            .unzip();
+        let (rows, labels) = candidate_rows(
+            &groups[i],
+            &population,
+            as_of,
+            &linear,
+            (tifu, &signals[i]),
+            candidates,
+        )
+        .into_iter()
+        .map(|(product, row)| {
+            let label = f64::from(u8::from(bought.binary_search(&product).is_ok()));
+            (row, label)
+        })
+        .unzip();
         // Weighted by everything the member bought in the period, as recall divides.
         (rows, labels, 1.0 / bought.len() as f64)
     });
@@ -79,7 +92,8 @@ fn add_cutoff(
     }
 }
 
-/// Fits a model on the cut-offs given.
+/// Fits a model on the cut-offs given, TIFU-KNN's settings fitted on the period after the
+/// latest.
 pub fn fit(
     loaded: &Loaded,
     cutoffs: &[DateTime<Utc>],
@@ -87,9 +101,27 @@ pub fn fit(
     candidates: usize,
     settings: &FitSettings,
 ) -> Result<(Reranker, FitReport), String> {
+    let period = Duration::days(i64::from(params.period_days));
+    let latest = *cutoffs.iter().max().ok_or("no cut-off to learn from")?;
+    let baselines = fit_baselines(loaded, latest + period, params);
+    fit_with(loaded, cutoffs, params, candidates, settings, baselines)
+}
+
+/// As [`fit`], with the baselines' settings (half-life, TIFU-KNN) already fitted on the
+/// period after the latest cut-off.
+pub fn fit_with(
+    loaded: &Loaded,
+    cutoffs: &[DateTime<Utc>],
+    params: &Params,
+    candidates: usize,
+    settings: &FitSettings,
+    (half_life, tifu): (f64, TifuKnn),
+) -> Result<(Reranker, FitReport), String> {
+    let period = Duration::days(i64::from(params.period_days));
+    let latest = *cutoffs.iter().max().ok_or("no cut-off to learn from")?;
     let mut labelled = Labelled::default();
     for &as_of in cutoffs {
-        add_cutoff(&mut labelled, loaded, as_of, params, candidates);
+        add_cutoff(&mut labelled, loaded, as_of, params, (&tifu, candidates));
     }
     // Scaled so the weights sum to the number of rows, as unit weights would.
     let mean = labelled.weights.iter().sum::<f64>() / labelled.weights.len().max(1) as f64;
@@ -98,13 +130,15 @@ pub fn fit(
         rows: labelled.rows.len(),
         bought: labelled.labels.iter().filter(|&&l| l > 0.5).count(),
         members: labelled.members,
+        half_life,
     };
     let model = Reranker::fit(
         &labelled.rows,
         &labelled.labels,
         &labelled.weights,
         settings,
-        candidates,
+        (candidates, tifu),
+        latest + period,
     )?;
     Ok((model, report))
 }

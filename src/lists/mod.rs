@@ -11,6 +11,7 @@ pub mod fit;
 pub mod generate;
 pub mod load;
 pub mod print;
+pub mod rolling;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};

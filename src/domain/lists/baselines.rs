@@ -39,8 +39,8 @@ fn top(
     population: &Population,
     k: usize,
 ) -> Vec<u32> {
-    // Everything the member bought counts, stocked or not: the baselines read the
-    // history as the published methods do (only the engine's lists keep to the catalogue).
+    // Only what the store sells can be listed, by the baselines as by the engine.
+    scores.retain(|(p, _)| population.stocked[*p as usize]);
     let by_score = |a: &(u32, f64), b: &(u32, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
     if k > 0 && scores.len() > k {
         scores.select_nth_unstable_by(k - 1, by_score);
@@ -87,7 +87,8 @@ pub fn decayed_frequency(
 
 /// TIFU-KNN's settings; the paper's ranges: `group_size` 1–20 baskets, `within` and
 /// `across` decay 0.1–1, `neighbours` 100–1,300, `alpha` 0–1.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TifuKnn {
     pub group_size: usize,
     /// Decay between the baskets of one group (r_b).
@@ -101,6 +102,15 @@ pub struct TifuKnn {
 
 /// A member's vector: (product, weight), in product order.
 type Vector = Vec<(u32, f64)>;
+
+/// What TIFU-KNN says of one product a member bought: the weight in their own vector and
+/// the mean weight in their neighbours' vectors.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Signal {
+    pub product: u32,
+    pub own: f64,
+    pub neighbours: f64,
+}
 
 impl TifuKnn {
     /// A member's personal vector: the baskets in groups of `group_size` counted from the
@@ -126,6 +136,61 @@ impl TifuKnn {
         let mut v: Vector = sum.into_iter().collect();
         v.sort_unstable_by_key(|e| e.0);
         v
+    }
+
+    /// Every member's TIFU-KNN signals for the products they bought, in product order: the
+    /// engine's list model reads them as features.
+    pub fn signals(&self, groups: &[PurchaseGroups]) -> Vec<Vec<Signal>> {
+        let vectors = parallel_map(groups, |g| self.vector(g));
+        let near = neighbours(&vectors, self.neighbours);
+        let members: Vec<usize> = (0..vectors.len()).collect();
+        parallel_map(&members, |&m| {
+            let own = &vectors[m];
+            let mut sum = vec![0.0f64; own.len()];
+            for &n in &near[m] {
+                // Both vectors are in product order: a merge finds the shared products.
+                let other = &vectors[n as usize];
+                let (mut i, mut j) = (0, 0);
+                while i < own.len() && j < other.len() {
+                    match own[i].0.cmp(&other[j].0) {
+                        std::cmp::Ordering::Less => i += 1,
+                        std::cmp::Ordering::Greater => j += 1,
+                        std::cmp::Ordering::Equal => {
+                            sum[i] += other[j].1;
+                            i += 1;
+                            j += 1;
+                        }
+                    }
+                }
+            }
+            let share = 1.0 / near[m].len().max(1) as f64;
+            own.iter()
+                .zip(sum)
+                .map(|(&(product, w), s)| Signal {
+                    product,
+                    own: w,
+                    neighbours: s * share,
+                })
+                .collect()
+        })
+    }
+
+    /// One member's signals from their own vector alone (no neighbours' weight).
+    pub fn own_signals(&self, groups: &PurchaseGroups) -> Vec<Signal> {
+        self.vector(groups)
+            .into_iter()
+            .map(|(product, own)| Signal {
+                product,
+                own,
+                neighbours: 0.0,
+            })
+            .collect()
+    }
+
+    /// The blend of a signal that ranks: `alpha` of the member's own weight, the rest the
+    /// neighbours'.
+    pub fn blend(&self, signal: &Signal) -> f64 {
+        self.alpha * signal.own + (1.0 - self.alpha) * signal.neighbours
     }
 
     /// Every member's list of `k`: their vector blended with their neighbours' mean.

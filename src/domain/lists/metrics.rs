@@ -56,18 +56,26 @@ pub fn measure<'a>(pairs: impl IntoIterator<Item = (&'a [u32], &'a [u32])>) -> S
 /// The baseline of each member's own most frequent products: most purchase days first,
 /// the more recently bought first among equals, then the best sellers to fill up `k`.
 pub fn most_frequent(groups: &PurchaseGroups, population: &Population, k: usize) -> Vec<u32> {
+    let mut out = own_most_frequent(groups, population, k);
+    fill_with_best_sellers(&mut out, groups, population, k);
+    out
+}
+
+/// Each member's own `k` most frequent products the store sells, alone (most purchase
+/// days first, the more recently bought first among equals): shorter when they bought
+/// fewer.
+pub fn own_most_frequent(groups: &PurchaseGroups, population: &Population, k: usize) -> Vec<u32> {
     let mut own: Vec<(u32, i32, u32)> = groups
         .groups
         .iter()
+        .filter(|g| population.stocked[g.product as usize])
         .map(|g| {
             let days = g.days(groups);
             (days.len() as u32, *days.last().unwrap_or(&0), g.product)
         })
         .collect();
     own.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-    let mut out: Vec<u32> = own.into_iter().take(k).map(|o| o.2).collect();
-    fill_with_best_sellers(&mut out, groups, population, k);
-    out
+    own.into_iter().take(k).map(|o| o.2).collect()
 }
 
 /// The baseline of the population's best sellers, the same for everyone.

@@ -44,7 +44,7 @@ pub use eligibility::{Eligibility, weekly_spend};
 pub use features::ProductFeatures;
 pub use history::{MemberHistory, Purchase, PurchaseGroups};
 pub use offers::{Deal, DealTarget, Funding, PlannedOffer};
-pub use plan::{MemberList, Plan, plan_lists, prepare};
+pub use plan::{MemberList, MemberSource, Plan, plan_batches, plan_lists, prepare};
 pub use population::Population;
 pub use ranking::{RankedItem, rank};
 pub use segments::{BrandLoyalty, Segment, Usage};

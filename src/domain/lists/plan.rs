@@ -1,13 +1,14 @@
-//! The whole pipeline for every member at once, as HQ runs it for a period: group the
-//! histories, build the population figures, decide who qualifies, rank, segment, match
-//! the deals and keep their budgets. Plain data in, lists and offers out.
+//! The whole pipeline for every member, as HQ runs it for a period: group the histories,
+//! build the population figures, decide who qualifies, rank, segment, match the deals and
+//! keep their budgets. Plain data in, lists and offers out: [`plan_lists`] for members in
+//! memory, [`plan_batches`] for members read from a [`MemberSource`] a batch at a time.
 
 use chrono::{DateTime, Duration, Utc};
 
 use super::eligibility::{Eligibility, eligibility};
 use super::history::{MemberHistory, PurchaseGroups};
 use super::offers::{self, Candidate, Deal, DealTarget, PlannedOffer};
-use super::population::Population;
+use super::population::{Population, PopulationBuilder};
 use super::ranking::{Basis, RankedItem, rank};
 use super::segments::{self, CategoryUse, Segment};
 use super::{Params, ProductInfo};
@@ -57,15 +58,7 @@ pub fn prepare(
     as_of: DateTime<Utc>,
     params: &Params,
 ) -> (Vec<PurchaseGroups>, Vec<Vec<CategoryUse>>, Population) {
-    let (category_of, _) = super::population::category_index(catalogue);
-    let work = |m: &MemberHistory| {
-        (
-            PurchaseGroups::build(m, as_of, params),
-            segments::category_use(m, catalogue, &category_of, as_of, params),
-        )
-    };
-    let prepared = parallel_map(members, work);
-    let (groups, uses): (Vec<_>, Vec<_>) = prepared.into_iter().unzip();
+    let (groups, uses) = grouped(catalogue, members, as_of, params);
     let population = Population::build(
         catalogue,
         &groups,
@@ -74,6 +67,155 @@ pub fn prepare(
         params.period_days,
     );
     (groups, uses, population)
+}
+
+/// Members' histories grouped and cut at `as_of`, and their category use, on all cores.
+fn grouped(
+    catalogue: &[ProductInfo],
+    members: &[MemberHistory],
+    as_of: DateTime<Utc>,
+    params: &Params,
+) -> (Vec<PurchaseGroups>, Vec<Vec<CategoryUse>>) {
+    let (category_of, _) = super::population::category_index(catalogue);
+    let work = |m: &MemberHistory| {
+        (
+            PurchaseGroups::build(m, as_of, params),
+            segments::category_use(m, catalogue, &category_of, as_of, params),
+        )
+    };
+    parallel_map(members, work).into_iter().unzip()
+}
+
+/// Members read in batches, so that a chain's million members need never be in memory
+/// at once: each batch is read twice, once for the population figures and once for the
+/// lists.
+pub trait MemberSource: Sync {
+    /// How many members there are.
+    fn count(&self) -> usize;
+    /// The members `from..to` (at most `count()`), in a stable order.
+    fn read(&self, from: usize, to: usize) -> std::borrow::Cow<'_, [MemberHistory]>;
+}
+
+impl MemberSource for &[MemberHistory] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn read(&self, from: usize, to: usize) -> std::borrow::Cow<'_, [MemberHistory]> {
+        std::borrow::Cow::Borrowed(&self[from..to])
+    }
+}
+
+/// Members per batch. TIFU-KNN's neighbours are found within a member's batch: among all
+/// members up to this many, among a sample of this many above.
+pub const BATCH: usize = 8_192;
+
+/// One batch's lists (in the source's order, the first being member `first`) and the
+/// deal candidates among them (their `member` the index in the whole source).
+pub struct Batch {
+    pub first: usize,
+    pub lists: Vec<MemberList>,
+    pub candidates: Vec<Candidate>,
+}
+
+/// Makes the lists of every member of `source` for the period starting at `as_of`, one
+/// batch of `batch` members at a time, handing each batch to `done`; the `deals` are
+/// matched (their candidates listed) but not allocated: that needs every batch. Returns
+/// the population figures.
+pub fn plan_batches(
+    catalogue: &[ProductInfo],
+    source: &dyn MemberSource,
+    deals: &[Deal],
+    as_of: DateTime<Utc>,
+    params: &Params,
+    batch: usize,
+    mut done: impl FnMut(Batch),
+) -> Population {
+    let batch = batch.max(1);
+    let count = source.count();
+    let period_end = as_of + Duration::days(i64::from(params.period_days));
+    let today = params.day_of(as_of);
+    let mut builder = PopulationBuilder::new(catalogue.len(), today);
+    let mut kept = None;
+    for from in (0..count).step_by(batch) {
+        let members = source.read(from, (from + batch).min(count));
+        let (groups, uses) = grouped(catalogue, &members, as_of, params);
+        for (g, u) in groups.iter().zip(&uses) {
+            builder.add(g, u);
+        }
+        // One batch is all: no need to read and group it again.
+        if count <= batch {
+            kept = Some((members, groups, uses));
+        }
+    }
+    let population = builder.finish(catalogue, params.period_days);
+    for from in (0..count).step_by(batch) {
+        let (members, groups, uses) = match kept.take() {
+            Some(k) => k,
+            None => {
+                let members = source.read(from, (from + batch).min(count));
+                let (groups, uses) = grouped(catalogue, &members, as_of, params);
+                (members, groups, uses)
+            }
+        };
+        // The list model reads each member's TIFU-KNN signals: neighbours in the batch.
+        let signals = params
+            .reranker
+            .as_ref()
+            .map(|model| model.tifu.signals(&groups));
+        let indices: Vec<usize> = (0..members.len()).collect();
+        let lists = parallel_map(&indices, |&i| {
+            let eligibility = eligibility(&members[i], as_of, params);
+            let segments: Vec<(u32, Segment)> = uses[i]
+                .iter()
+                .map(|u| {
+                    (
+                        u.category,
+                        segments::segment(u, population.usage_thresholds[u.category as usize]),
+                    )
+                })
+                .collect();
+            let items = if eligibility.eligible {
+                let signals = signals.as_ref().map(|s| s[i].as_slice());
+                rank(&groups[i], &population, as_of, params, signals)
+            } else {
+                Vec::new()
+            };
+            MemberList {
+                member_id: members[i].member_id.clone(),
+                eligibility,
+                items,
+                segments,
+                offers: Vec::new(),
+                period_start: as_of,
+                period_end,
+            }
+        });
+        let mut candidates = Vec::new();
+        for (d, deal) in deals.iter().enumerate() {
+            if !offers::overlaps(deal, as_of, period_end) {
+                continue;
+            }
+            for (m, list) in lists.iter().enumerate() {
+                if list.eligibility.eligible
+                    && let Some(c) = candidate(catalogue, &population, &groups[m], list, deal)
+                {
+                    candidates.push(Candidate {
+                        member: from + m,
+                        deal: d,
+                        weekly_spend: list.eligibility.weekly_spend,
+                        ..c
+                    });
+                }
+            }
+        }
+        done(Batch {
+            first: from,
+            lists,
+            candidates,
+        });
+    }
+    population
 }
 
 /// Makes the lists of all `members` for the period starting at `as_of`, with the `deals`
@@ -85,54 +227,13 @@ pub fn plan_lists(
     as_of: DateTime<Utc>,
     params: &Params,
 ) -> Plan {
-    let period_end = as_of + Duration::days(i64::from(params.period_days));
-    let (groups, uses, population) = prepare(catalogue, members, as_of, params);
-    let indices: Vec<usize> = (0..members.len()).collect();
-    let mut lists = parallel_map(&indices, |&i| {
-        let eligibility = eligibility(&members[i], as_of, params);
-        let segments: Vec<(u32, Segment)> = uses[i]
-            .iter()
-            .map(|u| {
-                (
-                    u.category,
-                    segments::segment(u, population.usage_thresholds[u.category as usize]),
-                )
-            })
-            .collect();
-        let items = if eligibility.eligible {
-            rank(&groups[i], &population, as_of, params)
-        } else {
-            Vec::new()
-        };
-        MemberList {
-            member_id: members[i].member_id.clone(),
-            eligibility,
-            items,
-            segments,
-            offers: Vec::new(),
-            period_start: as_of,
-            period_end,
-        }
-    });
-
+    let mut lists = Vec::with_capacity(members.len());
     let mut candidates = Vec::new();
-    for (d, deal) in deals.iter().enumerate() {
-        if !offers::overlaps(deal, as_of, period_end) {
-            continue;
-        }
-        for (m, list) in lists.iter().enumerate() {
-            if list.eligibility.eligible
-                && let Some(c) = candidate(catalogue, &population, &groups[m], list, deal)
-            {
-                candidates.push(Candidate {
-                    member: m,
-                    deal: d,
-                    weekly_spend: list.eligibility.weekly_spend,
-                    ..c
-                });
-            }
-        }
-    }
+    let population = plan_batches(catalogue, &members, deals, as_of, params, BATCH, |b| {
+        debug_assert_eq!(b.first, lists.len());
+        lists.extend(b.lists);
+        candidates.extend(b.candidates);
+    });
     let (granted, budget_left) =
         offers::allocate(deals, candidates, lists.len(), params.max_offers);
     for (list, offers) in lists.iter_mut().zip(granted) {

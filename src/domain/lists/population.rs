@@ -68,30 +68,98 @@ impl Population {
         today: i32,
         period_days: u32,
     ) -> Population {
-        let n = catalogue.len();
-        let (category_of, categories) = category_index(catalogue);
-        let mut occasions = vec![0u32; n];
-        let mut buyers = vec![0u32; n];
-        let mut recent = vec![0u32; n];
-        let mut spend = vec![0i64; n];
-        let mut lines = vec![0u64; n];
-        let mut gaps: Vec<(u32, i32)> = Vec::new();
-        let mut first_day = today;
-        for member in groups {
-            if let Some(&first) = member.trip_days.first() {
-                first_day = first_day.min(first);
-            }
-            for g in &member.groups {
-                let days = g.days(member);
-                let p = g.product as usize;
-                occasions[p] += days.len() as u32;
-                buyers[p] += 1;
-                spend[p] += g.spend;
-                lines[p] += u64::from(g.lines);
-                recent[p] += days.iter().filter(|&&d| d >= today - TREND_DAYS).count() as u32;
-                gaps.extend(days.windows(2).map(|w| (g.product, w[1] - w[0])));
+        let mut builder = PopulationBuilder::new(catalogue.len(), today);
+        for (member, uses) in groups.iter().zip(category_use) {
+            builder.add(member, uses);
+        }
+        builder.finish(catalogue, period_days)
+    }
+
+    /// The category index of a name, if some product has it.
+    pub fn category_named(&self, name: &str) -> Option<u32> {
+        self.categories
+            .iter()
+            .position(|c| c == name)
+            .map(|i| i as u32)
+    }
+}
+
+/// The population figures gathered one member at a time, so that members can be read in
+/// batches and dropped: per product counts, and the repurchase gaps and category spends
+/// as counts of each value (their medians and thresholds need every one).
+#[derive(Debug, Clone)]
+pub struct PopulationBuilder {
+    today: i32,
+    first_day: i32,
+    occasions: Vec<u32>,
+    buyers: Vec<u32>,
+    recent: Vec<u32>,
+    spend: Vec<i64>,
+    lines: Vec<u64>,
+    /// (product, gap in days) → how many times a member's purchases of it were so far
+    /// apart.
+    gaps: HashMap<(u32, i32), u32>,
+    /// Per category index, each buyer's weekly spend.
+    spends: HashMap<u32, Vec<i64>>,
+}
+
+impl PopulationBuilder {
+    pub fn new(products: usize, today: i32) -> PopulationBuilder {
+        PopulationBuilder {
+            today,
+            first_day: today,
+            occasions: vec![0; products],
+            buyers: vec![0; products],
+            recent: vec![0; products],
+            spend: vec![0; products],
+            lines: vec![0; products],
+            gaps: HashMap::new(),
+            spends: HashMap::new(),
+        }
+    }
+
+    /// Adds one member's grouped history and category use.
+    pub fn add(&mut self, member: &PurchaseGroups, uses: &[CategoryUse]) {
+        let today = self.today;
+        if let Some(&first) = member.trip_days.first() {
+            self.first_day = self.first_day.min(first);
+        }
+        for g in &member.groups {
+            let days = g.days(member);
+            let p = g.product as usize;
+            self.occasions[p] += days.len() as u32;
+            self.buyers[p] += 1;
+            self.spend[p] += g.spend;
+            self.lines[p] += u64::from(g.lines);
+            self.recent[p] += days.iter().filter(|&&d| d >= today - TREND_DAYS).count() as u32;
+            for w in days.windows(2) {
+                *self.gaps.entry((g.product, w[1] - w[0])).or_default() += 1;
             }
         }
+        for u in uses {
+            self.spends
+                .entry(u.category)
+                .or_default()
+                .push(u.weekly_spend);
+        }
+    }
+
+    /// The figures of everyone added.
+    pub fn finish(self, catalogue: &[ProductInfo], period_days: u32) -> Population {
+        let PopulationBuilder {
+            today,
+            first_day,
+            occasions,
+            buyers,
+            recent,
+            spend,
+            lines,
+            gaps,
+            mut spends,
+        } = self;
+        let n = catalogue.len();
+        debug_assert_eq!(occasions.len(), n);
+        let (category_of, categories) = category_index(catalogue);
         let total_occasions: u64 = occasions.iter().map(|&o| u64::from(o)).sum();
         let total_buyers: u64 = buyers.iter().map(|&b| u64::from(b)).sum();
         let prior = if total_occasions == 0 {
@@ -114,11 +182,15 @@ impl Population {
                 ((f64::from(recent[p]) + 1.0) / (expected + 1.0)).ln()
             })
             .collect();
+        let mut gaps: Vec<((u32, i32), u32)> = gaps.into_iter().collect();
+        gaps.sort_unstable();
         let mut quick = vec![0u32; n];
-        for &(p, gap) in &gaps {
+        let mut overall: HashMap<i32, u64> = HashMap::new();
+        for &((p, gap), count) in &gaps {
             if gap <= period_days as i32 {
-                quick[p as usize] += 1;
+                quick[p as usize] += count;
             }
+            *overall.entry(gap).or_default() += u64::from(count);
         }
         let quick_total: u64 = quick.iter().map(|&q| u64::from(q)).sum();
         let quick_prior = if total_occasions == 0 {
@@ -132,18 +204,14 @@ impl Population {
                     / (f64::from(occasions[p]) + REPEAT_PRIOR_WEIGHT)
             })
             .collect();
-        gaps.sort_unstable();
-        let overall = median_sorted(&{
-            let mut all: Vec<i32> = gaps.iter().map(|g| g.1).collect();
-            all.sort_unstable();
-            all
-        })
-        .unwrap_or(DEFAULT_INTERVAL_DAYS);
+        let mut overall: Vec<(i32, u64)> = overall.into_iter().collect();
+        overall.sort_unstable();
+        let overall = median_counted(&overall).unwrap_or(DEFAULT_INTERVAL_DAYS);
         let mut interval_days = vec![overall; n];
-        for chunk in gaps.chunk_by(|a, b| a.0 == b.0) {
-            if chunk.len() >= MIN_GAPS_FOR_INTERVAL {
-                let values: Vec<i32> = chunk.iter().map(|g| g.1).collect();
-                interval_days[chunk[0].0 as usize] = median_sorted(&values).unwrap_or(overall);
+        for chunk in gaps.chunk_by(|a, b| a.0.0 == b.0.0) {
+            let counted: Vec<(i32, u64)> = chunk.iter().map(|g| (g.0.1, u64::from(g.1))).collect();
+            if counted.iter().map(|c| c.1).sum::<u64>() >= MIN_GAPS_FOR_INTERVAL as u64 {
+                interval_days[chunk[0].0.0 as usize] = median_counted(&counted).unwrap_or(overall);
             }
         }
 
@@ -159,15 +227,8 @@ impl Population {
         now.sort_by_key(|&p| (std::cmp::Reverse(recent[p as usize]), p));
         now.truncate(TOP_SELLERS);
 
-        let mut spends: Vec<Vec<i64>> = vec![Vec::new(); categories.len()];
-        for member in category_use {
-            for u in member {
-                spends[u.category as usize].push(u.weekly_spend);
-            }
-        }
-        let usage_thresholds = spends
-            .iter_mut()
-            .map(|s| segments::usage_thresholds(s))
+        let usage_thresholds = (0..categories.len() as u32)
+            .map(|c| segments::usage_thresholds(spends.get_mut(&c).map_or(&mut [][..], |s| s)))
             .collect();
         let line_amount = spend
             .iter()
@@ -189,14 +250,6 @@ impl Population {
             usage_thresholds,
         }
     }
-
-    /// The category index of a name, if some product has it.
-    pub fn category_named(&self, name: &str) -> Option<u32> {
-        self.categories
-            .iter()
-            .position(|c| c == name)
-            .map(|i| i as u32)
-    }
 }
 
 /// Numbers the distinct categories of the catalogue.
@@ -215,6 +268,31 @@ pub fn category_index(catalogue: &[ProductInfo]) -> (Vec<Option<u32>>, Vec<Strin
         })
         .collect();
     (of, names)
+}
+
+/// The median of values given as (value, count), ascending by value: as
+/// [`median_sorted`] of the values each repeated its count of times.
+pub fn median_counted(counted: &[(i32, u64)]) -> Option<f64> {
+    let n: u64 = counted.iter().map(|c| c.1).sum();
+    if n == 0 {
+        return None;
+    }
+    // The value at 0-based position `i` of the expanded list.
+    let at = |i: u64| {
+        let mut seen = 0;
+        for &(v, c) in counted {
+            seen += c;
+            if i < seen {
+                return v;
+            }
+        }
+        unreachable!("position within the count")
+    };
+    Some(if n % 2 == 1 {
+        f64::from(at(n / 2))
+    } else {
+        (f64::from(at(n / 2 - 1)) + f64::from(at(n / 2))) / 2.0
+    })
 }
 
 /// The median of sorted values (the mean of the middle two for an even count).

@@ -20,9 +20,10 @@
 //! - days and shopping trips since the last purchase, days since the first, the share of
 //!   trips since the first that included it, and lines per purchase day.
 //!
-//! With a [`super::rerank::Reranker`] in the settings (the shipped one by default), the top of this
-//! order goes through a second pass: the trees re-order it by the probability of a
-//! purchase in the period (see [`super::rerank`]), and their log-odds become the scores.
+//! With a list model ([`super::rerank::Reranker`]) in the settings (the shipped one by
+//! default), the linear score is not used: the member's products best by TIFU-KNN's blend
+//! are the candidates, the model's trees order them by the probability of a purchase in
+//! the period (see [`super::rerank`]), and their log-odds become the scores.
 //!
 //! Members who bought fewer products than a list holds get the population's best sellers
 //! after their own products, below every one of them.
@@ -32,6 +33,7 @@ use std::cmp::Ordering;
 use chrono::{DateTime, Utc};
 
 use super::Params;
+use super::baselines::{Signal, TifuKnn};
 use super::features::{CategoryDays, ProductFeatures, features};
 use super::history::PurchaseGroups;
 use super::population::Population;
@@ -140,30 +142,54 @@ pub fn score_all(
 }
 
 /// Ranks the products of one member (history grouped and cut at `as_of`) and keeps the
-/// first `params.list_len`, best first; ties go to the lower product index.
+/// first `params.list_len`, best first; ties go to the lower product index. With a list
+/// model in `params`, `signals` are the member's TIFU-KNN signals by the model's settings
+/// (from [`TifuKnn::signals`], in product order); `None` reads the member's own vector
+/// alone, without neighbours.
 pub fn rank(
     groups: &PurchaseGroups,
     population: &Population,
     as_of: DateTime<Utc>,
     params: &Params,
+    signals: Option<&[Signal]>,
 ) -> Vec<RankedItem> {
     let keep = params.list_len;
-    let reranker = params.reranker.as_deref();
-    let shortlist = reranker.map_or(keep, |r| r.candidates.max(keep));
-    let mut scored = best_first(groups, population, as_of, params, shortlist);
-    if let Some(model) = reranker {
-        let today = params.day_of(as_of);
-        let n = scored.len().min(model.candidates);
-        let odds = model.predict(&candidate_features(
-            &scored[..n],
-            groups,
-            population,
-            today,
-            params.period_days,
-        ));
-        rescore(&mut scored, &odds);
-        scored.sort_by(by_score);
-    }
+    let mut scored = match params.reranker.as_deref() {
+        Some(model) => {
+            let own;
+            let signals = match signals {
+                Some(s) => s,
+                None => {
+                    own = model.tifu.own_signals(groups);
+                    &own
+                }
+            };
+            let today = params.day_of(as_of);
+            let short = shortlist(
+                groups,
+                population,
+                as_of,
+                params,
+                (&model.tifu, signals),
+                model.candidates,
+            );
+            let odds = model.predict(&candidate_features(
+                &short,
+                groups,
+                population,
+                today,
+                params.period_days,
+            ));
+            let mut scored: Vec<(f64, ProductFeatures)> = short
+                .into_iter()
+                .zip(odds)
+                .map(|(c, odds)| (odds, c.features))
+                .collect();
+            scored.sort_by(by_score);
+            scored
+        }
+        None => best_first(groups, population, as_of, params, keep),
+    };
     scored.truncate(keep);
     let mut newcomers: Vec<(f64, u32)> = population
         .selling_now
@@ -259,54 +285,103 @@ fn best_first(
     scored
 }
 
-/// The re-ranking features of products already in linear order (their place is one).
+/// A product the model may re-order: its TIFU-KNN signal and blend, and its features.
+pub struct Candidate {
+    pub blend: f64,
+    pub signal: Signal,
+    pub features: ProductFeatures,
+}
+
+/// The member's `n` best stocked products by TIFU-KNN's blend, best first (the lower
+/// product index first among equals).
+fn shortlist(
+    groups: &PurchaseGroups,
+    population: &Population,
+    as_of: DateTime<Utc>,
+    params: &Params,
+    (tifu, signals): (&TifuKnn, &[Signal]),
+    n: usize,
+) -> Vec<Candidate> {
+    debug_assert_eq!(signals.len(), groups.groups.len());
+    let by_blend = |a: &Candidate, b: &Candidate| {
+        b.blend
+            .total_cmp(&a.blend)
+            .then(a.features.product.cmp(&b.features.product))
+    };
+    // Signals and groups are both in product order, one per product bought.
+    let mut short: Vec<Candidate> = scored(groups, population, as_of, params)
+        .zip(signals)
+        .filter(|((_, f), _)| population.stocked[f.product as usize])
+        .map(|((_, f), s)| {
+            debug_assert_eq!(f.product, s.product);
+            Candidate {
+                blend: tifu.blend(s),
+                signal: *s,
+                features: f,
+            }
+        })
+        .collect();
+    if short.len() > n && n > 0 {
+        short.select_nth_unstable_by(n - 1, by_blend);
+    }
+    short.truncate(n);
+    short.sort_by(by_blend);
+    short
+}
+
+/// The re-ranking features of candidates in shortlist order (their place is one).
 fn candidate_features(
-    scored: &[(f64, ProductFeatures)],
+    short: &[Candidate],
     groups: &PurchaseGroups,
     population: &Population,
     today: i32,
     period_days: u32,
 ) -> Vec<[f64; FEATURES]> {
     let member = MemberContext::of(groups, today, period_days, &population.category_of);
-    scored
+    short
         .iter()
         .enumerate()
-        .map(|(i, (linear, f))| feature_row(f, *linear, i, groups, population, &member))
+        .map(|(i, c)| {
+            feature_row(
+                &c.features,
+                &c.signal,
+                c.blend,
+                i,
+                groups,
+                population,
+                &member,
+            )
+        })
         .collect()
 }
 
-/// Gives the first `odds.len()` (best first) the model's log-odds as scores; any further
-/// ones keep their order below all of them.
-fn rescore(scored: &mut [(f64, ProductFeatures)], odds: &[f64]) {
-    let n = odds.len();
-    let floor = odds.iter().copied().fold(f64::INFINITY, f64::min);
-    let first_rest = scored.get(n).map_or(0.0, |s| s.0);
-    for (s, &o) in scored[..n].iter_mut().zip(odds) {
-        s.0 = o;
-    }
-    for s in &mut scored[n..] {
-        s.0 = floor - 1.0 - (first_rest - s.0);
-    }
-}
-
-/// The candidate rows of one member for fitting a [`super::rerank::Reranker`]: the features of their
-/// top `candidates` products by the linear score, best first, with the product of each.
+/// The candidate rows of one member for fitting a [`super::rerank::Reranker`]: the
+/// features of their top `candidates` products by the blend of `tifu` (with the member's
+/// `signals` by it), best first, with the product of each.
 pub fn candidate_rows(
     groups: &PurchaseGroups,
     population: &Population,
     as_of: DateTime<Utc>,
     params: &Params,
+    (tifu, signals): (&TifuKnn, &[Signal]),
     candidates: usize,
 ) -> Vec<(u32, [f64; FEATURES])> {
-    let scored = best_first(groups, population, as_of, params, candidates);
+    let short = shortlist(
+        groups,
+        population,
+        as_of,
+        params,
+        (tifu, signals),
+        candidates,
+    );
     let rows = candidate_features(
-        &scored,
+        &short,
         groups,
         population,
         params.day_of(as_of),
         params.period_days,
     );
-    scored.iter().map(|s| s.1.product).zip(rows).collect()
+    short.iter().map(|c| c.features.product).zip(rows).collect()
 }
 
 /// The plain reason printed for a product the member bought before.

@@ -1,18 +1,19 @@
 //! The second pass of the ranking: gradient-boosted trees that re-order the top of each
 //! member's list by the probability that each product is bought in the period.
 //!
-//! The log-linear score ([`super::ranking::score`]) adds its terms up, so it cannot say
-//! that recency matters much for a weekly staple and little for a monthly one, or that a
-//! member whose shopping has slowed drops their occasional products first. The trees see
-//! the same features, the linear score itself and a few figures about the member's own
-//! shopping, and learn such interactions from the store's past: for a cut-off in the past
-//! each candidate is labelled by whether the member bought it in the period after
-//! (`storepos lists fit`). Only each member's top [`Reranker::candidates`] by the linear
-//! score are re-ordered, so the trees only ever separate plausible products.
+//! A sum of terms cannot say that recency matters much for a weekly staple and little
+//! for a monthly one, or that a member whose shopping has slowed drops their occasional
+//! products first. The trees see each product's features, what TIFU-KNN (Hu et al., KDD
+//! 2020; [`super::baselines::TifuKnn`]) makes of it — the member's time-decayed weight
+//! and their nearest members' — and a few figures about the member's own shopping, and
+//! learn such interactions from the store's past: for a cut-off in the past each
+//! candidate is labelled by whether the member bought it in the period after (`storepos
+//! lists fit`). Only each member's top [`Reranker::candidates`] by TIFU-KNN's blend are
+//! re-ordered, so the trees only ever separate plausible products.
 //!
-//! A model is plain data (its trees as JSON); the engine ships one fitted on the Complete
-//! Journey at cut-offs before those `lists evaluate` is shown at, and a store can fit its
-//! own.
+//! A model is plain data (its TIFU-KNN settings and its trees, as JSON) and states the
+//! last day its fit saw; the engine ships one fitted on the Complete Journey, and a store
+//! fits its own.
 
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock};
@@ -21,6 +22,7 @@ use forust_ml::objective::ObjectiveType;
 use forust_ml::{GradientBooster, Matrix};
 use serde::{Deserialize, Serialize};
 
+use super::baselines::{Signal, TifuKnn};
 use super::features::ProductFeatures;
 use super::history::PurchaseGroups;
 use super::population::Population;
@@ -28,8 +30,10 @@ use super::population::Population;
 /// The features each candidate is described by, in the model's column order. A model
 /// names them, so one fitted for another set is refused rather than misread.
 pub const FEATURE_NAMES: [&str; FEATURES] = [
-    "linear_score",
-    "linear_position",
+    "tifu_score",
+    "tifu_position",
+    "tifu_own",
+    "tifu_neighbours",
     "purchase_days",
     "recent_frequency",
     "steady_frequency",
@@ -71,7 +75,7 @@ pub const FEATURE_NAMES: [&str; FEATURES] = [
 ];
 
 /// Number of features.
-pub const FEATURES: usize = 40;
+pub const FEATURES: usize = 42;
 
 /// Days of the member's recent shopping the context looks at.
 const RECENT_DAYS: i32 = 28;
@@ -180,11 +184,13 @@ impl MemberContext {
     }
 }
 
-/// The feature row of one candidate: its features, its linear score and place, the
-/// population's figures for the product and the member's context.
+/// The feature row of one candidate: its features, what TIFU-KNN says of it (its blended
+/// score and place among the member's candidates), the population's figures for the
+/// product and the member's context.
 pub fn feature_row(
     f: &ProductFeatures,
-    linear: f64,
+    signal: &Signal,
+    blend: f64,
     position: usize,
     groups: &PurchaseGroups,
     population: &Population,
@@ -211,8 +217,10 @@ pub fn feature_row(
     let recent_days = days.len() - days.partition_point(|&d| d < member.today - RECENT_DAYS);
     let windows = window_shares(days, member);
     [
-        linear,
+        blend,
         position as f64,
+        signal.own,
+        signal.neighbours,
         f64::from(f.purchase_days),
         f.recent_frequency,
         f.steady_frequency,
@@ -296,6 +304,9 @@ fn window_shares(days: &[i32], member: &MemberContext) -> [f64; 4] {
 struct StoredModel {
     features: Vec<String>,
     candidates: usize,
+    tifu: TifuKnn,
+    /// The end of the last period the fit learned from (exclusive).
+    fitted_until: chrono::DateTime<chrono::Utc>,
     booster: GradientBooster,
 }
 
@@ -303,8 +314,13 @@ struct StoredModel {
 /// bought in the period.
 pub struct Reranker {
     booster: GradientBooster,
-    /// How many of each member's products, best by the linear score first, are re-ordered.
+    /// How many of each member's products, best by TIFU-KNN's blend first, are re-ordered.
     pub candidates: usize,
+    /// The TIFU-KNN settings whose signals the trees read (fitted with them).
+    pub tifu: TifuKnn,
+    /// The end of the last period the fit learned from (exclusive): lists made before it
+    /// are judged on weeks the model has seen.
+    pub fitted_until: chrono::DateTime<chrono::Utc>,
     /// A hash of the stored model, to tell models apart.
     fingerprint: u64,
 }
@@ -351,6 +367,8 @@ impl Reranker {
         Ok(Reranker {
             booster: stored.booster,
             candidates: stored.candidates,
+            tifu: stored.tifu,
+            fitted_until: stored.fitted_until,
             fingerprint: fingerprint(json),
         })
     }
@@ -361,11 +379,15 @@ impl Reranker {
         struct Out<'a> {
             features: &'a [&'a str],
             candidates: usize,
+            tifu: TifuKnn,
+            fitted_until: chrono::DateTime<chrono::Utc>,
             booster: &'a GradientBooster,
         }
         serde_json::to_string(&Out {
             features: &FEATURE_NAMES,
             candidates: self.candidates,
+            tifu: self.tifu,
+            fitted_until: self.fitted_until,
             booster: &self.booster,
         })
         .expect("a model serialises")
@@ -408,13 +430,15 @@ impl Reranker {
 
     /// Fits trees to candidate rows labelled 1 (bought in the period) or 0, each with a
     /// weight, with the shape the `settings` give; `candidates` is how many of each
-    /// member's products the rows were drawn from.
+    /// member's products the rows were drawn from, by the signals of `tifu`, and
+    /// `fitted_until` the end of the last period labelled.
     pub fn fit(
         rows: &[[f64; FEATURES]],
         labels: &[f64],
         weights: &[f64],
         settings: &FitSettings,
-        candidates: usize,
+        (candidates, tifu): (usize, TifuKnn),
+        fitted_until: chrono::DateTime<chrono::Utc>,
     ) -> Result<Reranker, String> {
         if rows.is_empty() || rows.len() != labels.len() || rows.len() != weights.len() {
             return Err("no labelled candidates to fit on".into());
@@ -434,6 +458,8 @@ impl Reranker {
         let mut model = Reranker {
             booster,
             candidates,
+            tifu,
+            fitted_until,
             fingerprint: 0,
         };
         model.fingerprint = fingerprint(&model.to_json());
@@ -518,6 +544,20 @@ mod tests {
         (rows, labels)
     }
 
+    fn tifu() -> TifuKnn {
+        TifuKnn {
+            group_size: 3,
+            within: 0.9,
+            across: 0.6,
+            neighbours: 300,
+            alpha: 0.8,
+        }
+    }
+
+    fn until() -> chrono::DateTime<chrono::Utc> {
+        "2017-11-20T05:00:00Z".parse().unwrap()
+    }
+
     fn small() -> FitSettings {
         FitSettings {
             trees: 60,
@@ -530,7 +570,15 @@ mod tests {
     #[test]
     fn fitted_trees_learn_an_interaction_of_two_features() {
         let (rows, labels) = interaction_rows(4_000, 7);
-        let model = Reranker::fit(&rows, &labels, &vec![1.0; rows.len()], &small(), 10).unwrap();
+        let model = Reranker::fit(
+            &rows,
+            &labels,
+            &vec![1.0; rows.len()],
+            &small(),
+            (10, tifu()),
+            until(),
+        )
+        .unwrap();
         let (test, truth) = interaction_rows(1_000, 99);
         let odds = model.predict(&test);
         let right = odds
@@ -544,20 +592,29 @@ mod tests {
     #[test]
     fn a_model_reads_back_as_written_and_a_wrong_one_is_refused() {
         let (rows, labels) = interaction_rows(500, 3);
-        let model = Reranker::fit(&rows, &labels, &vec![1.0; rows.len()], &small(), 10).unwrap();
+        let model = Reranker::fit(
+            &rows,
+            &labels,
+            &vec![1.0; rows.len()],
+            &small(),
+            (10, tifu()),
+            until(),
+        )
+        .unwrap();
         let json = model.to_json();
         let back = Reranker::from_json(&json).unwrap();
         assert_eq!(back, model);
+        assert_eq!((back.tifu, back.fitted_until), (tifu(), until()));
         assert_eq!(back.predict(&rows[..20]), model.predict(&rows[..20]));
 
-        let other = json.replacen("\"linear_score\"", "\"something_else\"", 1);
+        let other = json.replacen("\"tifu_score\"", "\"something_else\"", 1);
         let err = Reranker::from_json(&other).unwrap_err();
         assert!(err.contains("other features"), "{err}");
         let err = Reranker::from_json(&json[..json.len() / 2]).unwrap_err();
         assert!(err.starts_with("not a list model"), "{err}");
         let none = json.replacen("\"candidates\":10", "\"candidates\":0", 1);
         assert!(Reranker::from_json(&none).is_err());
-        assert!(Reranker::fit(&[], &[], &[], &small(), 10).is_err());
+        assert!(Reranker::fit(&[], &[], &[], &small(), (10, tifu()), until()).is_err());
     }
 
     #[test]

@@ -23,7 +23,7 @@ fn rank_all(
     let (groups, _, population) = prepare(catalogue, members, as_of, params);
     let lists = groups
         .iter()
-        .map(|g| rank(g, &population, as_of, params))
+        .map(|g| rank(g, &population, as_of, params, None))
         .collect();
     (lists, population)
 }
@@ -315,6 +315,84 @@ proptest! {
         prop_assert_eq!(&before.population, &after.population);
     }
 
+    /// Members read in batches of any size give the population figures of all of them at
+    /// once, and (with no neighbours read: the linear ranking) the same lists and deal
+    /// candidates, each candidate naming its member's place in the whole.
+    #[test]
+    fn batches_make_what_one_pass_makes(histories in history_strategy(), batch in 1usize..5) {
+        let cat = catalogue();
+        let as_of = day(120);
+        let params = Params { min_weekly_spend: 0, reranker: None, ..Params::default() };
+        let deal = Deal {
+            id: "D".into(),
+            title: "Milk".into(),
+            funding: Funding::Store,
+            target: DealTarget::Category("MILK".into()),
+            value: OfferValue::AmountOff(50),
+            max_discount: None,
+            min_spend: 0,
+            budget: 120,
+            segments: vec![],
+            valid_from: day(0),
+            valid_until: day(400),
+            switch_to_store_brand: false,
+        };
+        let whole = plan_lists(&cat, &histories, std::slice::from_ref(&deal), as_of, &params);
+        let (groups, uses, _) = prepare(&cat, &histories, as_of, &params);
+        let built = Population::build(&cat, &groups, &uses, params.day_of(as_of), params.period_days);
+        prop_assert_eq!(&whole.population, &built);
+        let (mut lists, mut candidates, mut firsts) = (Vec::new(), Vec::new(), Vec::new());
+        let population = plan_batches(
+            &cat,
+            &histories.as_slice(),
+            std::slice::from_ref(&deal),
+            as_of,
+            &params,
+            batch,
+            |b| {
+                firsts.push(b.first);
+                lists.extend(b.lists);
+                candidates.extend(b.candidates);
+            },
+        );
+        prop_assert_eq!(&population, &whole.population);
+        prop_assert_eq!(firsts, (0..histories.len()).step_by(batch).collect::<Vec<_>>());
+        let unallocated: Vec<MemberList> = whole
+            .lists
+            .iter()
+            .map(|l| MemberList { offers: Vec::new(), ..l.clone() })
+            .collect();
+        prop_assert_eq!(&lists, &unallocated);
+        let mut at_once = Vec::new();
+        plan_batches(&cat, &histories.as_slice(), std::slice::from_ref(&deal), as_of, &params, 1_000, |b| {
+            at_once.extend(b.candidates);
+        });
+        let key = |c: &Candidate| (c.member, c.deal, c.product, c.weekly_spend);
+        prop_assert_eq!(
+            candidates.iter().map(key).collect::<Vec<_>>(),
+            at_once.iter().map(key).collect::<Vec<_>>()
+        );
+        for c in &candidates {
+            prop_assert!(whole.lists[c.member].eligibility.eligible);
+        }
+    }
+
+    /// A median of counted values is the median of the values repeated.
+    #[test]
+    fn a_counted_median_is_the_median_of_the_values_repeated(
+        counted in prop::collection::btree_map(-50i32..400, 1u64..6, 0..12),
+    ) {
+        let counted: Vec<(i32, u64)> = counted.into_iter().collect();
+        let expanded: Vec<i32> = counted
+            .iter()
+            .flat_map(|&(v, c)| std::iter::repeat_n(v, c as usize))
+            .collect();
+        prop_assert_eq!(
+            population::median_counted(&counted),
+            population::median_sorted(&expanded)
+        );
+    }
+
     /// Budgets are never overspent, and no member gets one deal twice.
     #[test]
     fn budgets_are_never_overspent(
@@ -590,7 +668,7 @@ fn of_two_products_bought_alike_the_one_from_a_category_bought_more_often_ranks_
             .into_iter()
             .collect();
     assert!(scores[&0] > scores[&2], "{scores:?}");
-    let ranked: Vec<u32> = rank(&groups[0], &population, as_of, &params)
+    let ranked: Vec<u32> = rank(&groups[0], &population, as_of, &params, None)
         .iter()
         .map(|i| i.product)
         .collect();
@@ -615,18 +693,34 @@ fn the_reranker_reorders_the_top_of_the_list_by_its_trees() {
         ..Params::default()
     };
     let (groups, _, population) = prepare(&catalogue(), &members, as_of, &linear);
-    let linear_order: Vec<u32> = rank(&groups[0], &population, as_of, &linear)
+    let linear_order: Vec<u32> = rank(&groups[0], &population, as_of, &linear, None)
         .iter()
         .map(|i| i.product)
         .collect();
     assert_eq!(linear_order.len(), 4);
     assert_eq!(linear_order[0], 0);
 
-    // Trees taught that the last of the five candidates is the one bought.
-    let rows = ranking::candidate_rows(&groups[0], &population, as_of, &linear, 50);
+    // Trees taught that the last of the five candidates (by TIFU-KNN's blend) is the one
+    // bought.
+    let tifu = baselines::TifuKnn {
+        group_size: 3,
+        within: 0.9,
+        across: 0.9,
+        neighbours: 0,
+        alpha: 1.0,
+    };
+    let signals = tifu.own_signals(&groups[0]);
+    let rows = ranking::candidate_rows(
+        &groups[0],
+        &population,
+        as_of,
+        &linear,
+        (&tifu, &signals),
+        50,
+    );
     assert_eq!(rows.len(), 5);
     let last = rows[4].0;
-    assert!(!linear_order.contains(&last));
+    assert_ne!(last, linear_order[0]);
     let x: Vec<_> = (0..40).flat_map(|_| rows.iter().map(|r| r.1)).collect();
     let y: Vec<f64> = (0..40)
         .flat_map(|_| rows.iter().map(|r| f64::from(u8::from(r.0 == last))))
@@ -637,13 +731,16 @@ fn the_reranker_reorders_the_top_of_the_list_by_its_trees() {
         learning_rate: 0.3,
         min_leaf_weight: 1.0,
     };
-    let model = rerank::Reranker::fit(&x, &y, &vec![1.0; x.len()], &settings, 50).unwrap();
+    let model =
+        rerank::Reranker::fit(&x, &y, &vec![1.0; x.len()], &settings, (50, tifu), as_of).unwrap();
     let params = Params {
         reranker: Some(std::sync::Arc::new(model)),
         ..linear.clone()
     };
-    let ranked = rank(&groups[0], &population, as_of, &params);
+    let ranked = rank(&groups[0], &population, as_of, &params, Some(&signals));
     assert_eq!(ranked.len(), 4);
+    // Without signals the member's own vector is read, as these are.
+    assert_eq!(rank(&groups[0], &population, as_of, &params, None), ranked);
     assert_eq!(ranked[0].product, last, "{ranked:?}");
     assert!(ranked.windows(2).all(|w| w[0].score >= w[1].score));
     // Reasons still come from the member's own history.
