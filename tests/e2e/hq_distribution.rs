@@ -408,3 +408,132 @@ fn distribute_refuses_a_database_without_citus_and_serve_needs_none() {
         assert!(stderr.contains("no citus extension"), "{stderr}");
     }
 }
+
+crate::on_each_backend!(rows_held_before_the_keys_changed_keep_their_keys_and_tokens);
+
+/// Rows of every table migration 0021 re-keys, held before it: after it, each is there once
+/// under its new key (list offers and coupon conflicts with their member), and a token
+/// issued before still opens its terminal.
+fn rows_held_before_the_keys_changed_keep_their_keys_and_tokens(db: Database) {
+    let url = db.url();
+    let rt = runtime();
+    rt.block_on(async {
+        let before = |mut m: sqlx::migrate::Migrator| {
+            m.migrations = m
+                .migrations
+                .iter()
+                .filter(|x| x.version < 21)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into();
+            m.set_locking(false);
+            m
+        };
+        match &db {
+            Database::Postgres { .. } => {
+                let pool = sqlx::PgPool::connect(&url).await.unwrap();
+                before(sqlx::migrate!("src/hq/migrations/postgres"))
+                    .run(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+            }
+            Database::Sqlite { dir } => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(dir.path().join("hq.db"))
+                    .create_if_missing(true);
+                let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+                before(sqlx::migrate!("src/hq/migrations/sqlite"))
+                    .run(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+            }
+        }
+    });
+    // The token `S001.T01.0123abcd`, as `hq register` stored it (its SHA-256).
+    db.execute(
+        "INSERT INTO terminals (store_id, terminal_id, token_hash) VALUES
+             ('S001', 'T01', '1b2f39b81d68b406438c39dfb99633da10b00140658c36fe2c4233620731b7c7');
+         INSERT INTO members (id, name) VALUES ('M1', 'Ana'), ('M2', 'Bo');
+         INSERT INTO member_cards (card, member_id) VALUES ('C1', 'M1');
+         INSERT INTO events (id, store_id, terminal_id, seq, kind, payload, at) VALUES
+             ('01890a5d-ac96-774b-bcce-b302099a8057', 'S001', 'T01', 1, 'sale.completed', '{}',
+              '2026-01-01T00:00:00+00:00');
+         INSERT INTO sales (store_id, terminal_id, receipt_no, kind, member_id, total, tax, at,
+                            event_id, local_day, local_hour, net, discount, items) VALUES
+             ('S001', 'T01', 1, 'sale', 'M1', 100, 10, '2026-01-01T00:00:00+00:00',
+              '01890a5d-ac96-774b-bcce-b302099a8057', '2026-01-01', 8, 90, 0, 1);
+         INSERT INTO point_transfers (id, member_id, kind, points, at, source) VALUES
+             ('t1', 'M1', 'redeem', -50, '2026-01-01T00:00:00+00:00', 'S001/T01/1');
+         INSERT INTO point_overdrafts (transfer_id, member_id, shortfall, at) VALUES
+             ('t1', 'M1', 20, '2026-01-01T00:00:00+00:00');
+         INSERT INTO coupons (id, member_id, code, issued_at) VALUES
+             ('X1', 'M1', 'code', '2026-01-01T00:00:00+00:00');
+         INSERT INTO coupon_redemptions (coupon_id, member_id, store_id, terminal_id, receipt_no,
+                                         amount, at) VALUES
+             ('X1', 'M1', 'S001', 'T01', 1, 500, '2026-01-01T00:00:00+00:00'),
+             ('L-off', 'M2', 'S001', 'T01', 2, 150, '2026-01-01T00:00:00+00:00');
+         INSERT INTO coupon_conflicts (coupon_id, store_id, terminal_id, receipt_no, amount, at)
+             VALUES ('X1', 'S002', 'T09', 7, 500, '2026-01-02T00:00:00+00:00');
+         INSERT INTO shopping_lists (id, member_id, period_start, period_end, code, issued_at)
+             VALUES ('L1', 'M2', '2026-01-05T00:00:00+00:00', '2026-01-19T00:00:00+00:00',
+                     'code', '2026-01-05T00:00:00+00:00');
+         INSERT INTO list_offers (coupon_id, list_id, deal_id, funded_by, segment, max_value,
+                                  period_start) VALUES
+             ('L-off', 'L1', 'D1', 'M7', 'national/high', 150, '2026-01-05T00:00:00+00:00');",
+    );
+    let store = rt.block_on(storepos::hq::HqStore::open(&url)).unwrap();
+    let terminal = rt
+        .block_on(store.authenticate("S001.T01.0123abcd"))
+        .unwrap()
+        .expect("a token issued before opens its terminal");
+    assert_eq!(
+        (terminal.store_id.as_str(), terminal.terminal_id.as_str()),
+        ("S001", "T01")
+    );
+    assert_eq!(
+        rt.block_on(store.authenticate("S002.T01.0123abcd"))
+            .unwrap(),
+        None
+    );
+    rt.block_on(store.pool().close());
+    for (sql, expected) in [
+        ("SELECT COUNT(*) FROM events WHERE store_id = 'S001'", 1),
+        ("SELECT COUNT(*) FROM sales WHERE store_id = 'S001'", 1),
+        (
+            "SELECT COUNT(*) FROM member_cards WHERE card = 'C1' AND member_id = 'M1'",
+            1,
+        ),
+        (
+            "SELECT COUNT(*) FROM point_transfers WHERE member_id = 'M1' AND id = 't1'",
+            1,
+        ),
+        (
+            "SELECT COUNT(*) FROM point_overdrafts WHERE member_id = 'M1' AND transfer_id = 't1'",
+            1,
+        ),
+        (
+            "SELECT COUNT(*) FROM coupons WHERE member_id = 'M1' AND id = 'X1'",
+            1,
+        ),
+        (
+            "SELECT COUNT(*) FROM coupon_redemptions WHERE member_id = 'M1' AND coupon_id = 'X1'",
+            1,
+        ),
+        (
+            "SELECT COUNT(*) FROM coupon_conflicts WHERE member_id = 'M1' AND coupon_id = 'X1'",
+            1,
+        ),
+        (
+            "SELECT COUNT(*) FROM shopping_lists WHERE member_id = 'M2' AND id = 'L1'",
+            1,
+        ),
+        (
+            "SELECT COUNT(*) FROM list_offers WHERE member_id = 'M2' AND coupon_id = 'L-off'",
+            1,
+        ),
+    ] {
+        assert_eq!(db.scalar(sql, &[]), expected, "{sql}");
+    }
+}
