@@ -30,6 +30,24 @@ pub struct HqBenchArgs {
     /// Events in the single terminal's backlog.
     #[arg(long, default_value_t = 10_000)]
     pub backlog: u64,
+    /// On a PostgreSQL server with Citus: make the citus extension in each scratch
+    /// database and lay HQ's tables out on it (`hq distribute`) before the runs.
+    #[arg(long)]
+    pub distribute: bool,
+    /// Shards per distributed table with `--distribute` (default: Citus's).
+    #[arg(long, value_name = "N", requires = "distribute")]
+    pub shard_count: Option<u32>,
+}
+
+/// Makes the citus extension in a scratch database HQ has migrated, and lays HQ's tables
+/// out on it.
+async fn distributed(pool: &Pool, shard_count: Option<u32>) -> Result<()> {
+    query("CREATE EXTENSION IF NOT EXISTS citus")
+        .execute(pool)
+        .await
+        .context("the citus extension (is the server's shared_preload_libraries 'citus'?)")?;
+    crate::hq::distribution::distribute(pool, shard_count).await?;
+    Ok(())
 }
 
 /// A fresh database of the backend `hq.database` names, removed when the guard goes.
@@ -160,6 +178,9 @@ pub fn hq(config: &Config, args: &HqBenchArgs) -> Result<()> {
         let ingest_db = Scratch::create(&config.hq.database, "ingest").await?;
         let raw_db = Scratch::create(&config.hq.database, "raw").await?;
         let store = HqStore::open(&ingest_db.url()).await?;
+        if args.distribute {
+            distributed(store.pool(), args.shard_count).await?;
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let app = crate::hq::api::router(store.clone(), crate::hq::api::ApiSettings::default());
@@ -203,13 +224,17 @@ pub fn hq(config: &Config, args: &HqBenchArgs) -> Result<()> {
         let seconds = started.elapsed().as_secs_f64();
         let rate = total as f64 / seconds;
         println!(
-            "HQ ingest on {}: {total} sales from {} terminals at once, batches of {}, in {seconds:.2} s = {rate:.0} sales/s (events, sales, ledger transfers and balances, exactly once)",
-            ingest_db.backend(), args.terminals, args.batch
+            "HQ ingest on {}{}: {total} sales from {} terminals at once, batches of {}, in {seconds:.2} s = {rate:.0} sales/s (events, sales, ledger transfers and balances, exactly once)",
+            ingest_db.backend(), if args.distribute { " (Citus, distributed)" } else { "" },
+            args.terminals, args.batch
         );
 
         // The same rows straight into the database, one transaction per batch per terminal
         // (no account balances: the raw rate is an upper bound for ingest).
         let raw = HqStore::open(&raw_db.url()).await?;
+        if args.distribute {
+            distributed(raw.pool(), args.shard_count).await?;
+        }
         let started = Instant::now();
         let mut tasks = tokio::task::JoinSet::new();
         for (_, events) in work {

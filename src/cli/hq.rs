@@ -92,6 +92,14 @@ pub enum HqCommand {
         #[command(subcommand)]
         what: super::hq_complaints::ComplaintsCommand,
     },
+    /// On a PostgreSQL database with the citus extension: make HQ's reference and
+    /// distributed tables (by store, by member; see README, Distributed engines). Running
+    /// it again changes nothing.
+    Distribute {
+        /// Shards per distributed table (default: Citus's `citus.shard_count`).
+        #[arg(long, value_name = "N")]
+        shard_count: Option<u32>,
+    },
     /// Copy an embedded SQLite HQ database consistently into FILE (a new file) while HQ
     /// runs; a PostgreSQL HQ is backed up with pg_dump.
     Backup { file: PathBuf },
@@ -116,6 +124,7 @@ pub(super) fn run(config: &Config, what: HqCommand) -> Result<()> {
             .with_complaint_sla(config.hq.complaints)?;
         match what {
             HqCommand::Serve { listen } => {
+                crate::hq::distribution::check(store.pool()).await?;
                 let listen = listen.as_deref().unwrap_or(&config.hq.listen);
                 let addr = listen.parse().with_context(|| {
                     format!("'{listen}' is not an address such as 127.0.0.1:8640")
@@ -289,6 +298,22 @@ pub(super) fn run(config: &Config, what: HqCommand) -> Result<()> {
                 Ok(())
             }
             HqCommand::Member(what) => super::hq_member::run(config, &store, what).await,
+            HqCommand::Distribute { shard_count } => {
+                let laid = crate::hq::distribution::distribute(store.pool(), shard_count).await?;
+                let now = laid.iter().filter(|t| t.now).count();
+                for t in &laid {
+                    let how = match t.placement {
+                        crate::hq::distribution::Placement::Reference => "reference".to_string(),
+                        crate::hq::distribution::Placement::Distributed { column, with } => {
+                            format!("distributed by {column}, colocated with {with}")
+                        }
+                    };
+                    let state = if t.now { "made" } else { "kept" };
+                    println!("{:<32} {how} ({state})", t.table);
+                }
+                println!("{now} tables laid out now, {} already were", laid.len() - now);
+                Ok(())
+            }
             HqCommand::Backup { file } => {
                 store.pool().backup_into(&file).await?;
                 println!("HQ's database copied into {}", file.display());

@@ -52,20 +52,35 @@ impl HqStore {
             &signed.coupon.member_id,
             &signed.full_code(),
         );
-        retrying("recording a coupon", || async move {
+        let held_by = retrying("recording a coupon", || async move {
+            let mut tx = self.pool().begin().await?;
+            // A coupon id names one coupon of one member: an id issued to another member
+            // is refused (coupons are keyed by member, so no key of one shard says so).
+            let other = query("SELECT member_id FROM coupons WHERE id = $1 AND member_id <> $2")
+                .bind(id)
+                .bind(member)
+                .fetch_optional(&mut tx)
+                .await?;
+            if let Some(other) = other {
+                return Ok(Some(other.get::<String>(0)));
+            }
             query(
                 "INSERT INTO coupons (id, member_id, code, issued_at) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code",
+                 ON CONFLICT (member_id, id) DO UPDATE SET code = EXCLUDED.code",
             )
             .bind(id)
             .bind(member)
             .bind(code)
             .bind(Utc::now())
-            .execute(self.pool())
-            .await
-            .map_err(HqError::from)
+            .execute(&mut tx)
+            .await?;
+            tx.commit().await?;
+            Ok::<_, HqError>(None)
         })
         .await?;
+        if let Some(other) = held_by {
+            anyhow::bail!("coupon {id} was issued to member {other}: give this one another id");
+        }
         Ok(signed)
     }
 
@@ -159,7 +174,8 @@ impl HqStore {
         let conflicts = query(
             "SELECT c.coupon_id, c.store_id, c.terminal_id, c.receipt_no, c.amount, c.at,
                     r.store_id, r.terminal_id, r.receipt_no
-             FROM coupon_conflicts c JOIN coupon_redemptions r ON r.coupon_id = c.coupon_id
+             FROM coupon_conflicts c
+             JOIN coupon_redemptions r ON r.member_id = c.member_id AND r.coupon_id = c.coupon_id
              ORDER BY c.at",
         )
         .fetch_all(self.pool())

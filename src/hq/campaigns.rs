@@ -273,14 +273,16 @@ impl HqStore {
             let request: Option<CampaignRequest> = serde_json::from_value(c.json(2)?).ok();
             let counts = query(
                 "SELECT COUNT(*), COUNT(r.coupon_id), CAST(COALESCE(SUM(r.amount), 0) AS BIGINT)
-                 FROM campaign_coupons c LEFT JOIN coupon_redemptions r ON r.coupon_id = c.coupon_id
+                 FROM campaign_coupons c
+                 LEFT JOIN coupon_redemptions r ON r.member_id = c.member_id AND r.coupon_id = c.coupon_id
                  WHERE c.campaign_id = $1",
             )
             .bind(&id)
             .fetch_one(self.pool())
             .await?;
             let redeemers: HashSet<String> = query(
-                "SELECT r.member_id FROM campaign_coupons c JOIN coupon_redemptions r ON r.coupon_id = c.coupon_id
+                "SELECT r.member_id FROM campaign_coupons c
+                 JOIN coupon_redemptions r ON r.member_id = c.member_id AND r.coupon_id = c.coupon_id
                  WHERE c.campaign_id = $1",
             )
             .bind(&id)
@@ -320,8 +322,9 @@ impl HqStore {
         // Coupons issued one by one: each redeemed one's target read from its signed code.
         let singles = query(
             "SELECT c.id, c.code, r.member_id, r.amount FROM coupons c
-             LEFT JOIN coupon_redemptions r ON r.coupon_id = c.id
-             WHERE NOT EXISTS (SELECT 1 FROM campaign_coupons cc WHERE cc.coupon_id = c.id)",
+             LEFT JOIN coupon_redemptions r ON r.member_id = c.member_id AND r.coupon_id = c.id
+             WHERE NOT EXISTS (SELECT 1 FROM campaign_coupons cc
+                               WHERE cc.member_id = c.member_id AND cc.coupon_id = c.id)",
         )
         .fetch_all(self.pool())
         .await?;
@@ -429,7 +432,8 @@ impl HqStore {
         let offers = query(
             "SELECT o.deal_id, o.period_start, o.funded_by, COUNT(*), COUNT(r.coupon_id),
                     CAST(COALESCE(SUM(r.amount), 0) AS BIGINT)
-             FROM list_offers o LEFT JOIN coupon_redemptions r ON r.coupon_id = o.coupon_id
+             FROM list_offers o
+             LEFT JOIN coupon_redemptions r ON r.member_id = o.member_id AND r.coupon_id = o.coupon_id
              GROUP BY o.deal_id, o.period_start, o.funded_by ORDER BY o.deal_id, o.period_start",
         )
         .fetch_all(self.pool())
@@ -437,7 +441,7 @@ impl HqStore {
         let mut redeemers: HashMap<(String, DateTime<Utc>), HashSet<String>> = HashMap::new();
         for r in query(
             "SELECT o.deal_id, o.period_start, r.member_id FROM list_offers o
-             JOIN coupon_redemptions r ON r.coupon_id = o.coupon_id",
+             JOIN coupon_redemptions r ON r.member_id = o.member_id AND r.coupon_id = o.coupon_id",
         )
         .fetch_all(self.pool())
         .await?

@@ -87,9 +87,15 @@ impl Pool {
                 // No JIT: HQ's statements are short, and compiling one costs more than it
                 // saves (tens of milliseconds on a plan whose row estimate is off, such as
                 // a partial index's before the table is analysed).
+                //
+                // On Citus, multi-shard writes (a run of sales moves the accounts of members
+                // on several shards) run side by side instead of one at a time per shard: a
+                // distributed deadlock between two of them is detected by Citus and ends one
+                // with 40P01, which HQ retries. Plain PostgreSQL keeps the setting as an
+                // unused placeholder.
                 let options = url
                     .parse::<sqlx::postgres::PgConnectOptions>()?
-                    .options([("jit", "off")]);
+                    .options([("jit", "off"), ("citus.enable_deadlock_prevention", "off")]);
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .connect_with(options)

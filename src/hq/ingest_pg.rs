@@ -125,24 +125,10 @@ impl Applied {
     }
 }
 
-/// The run in one statement: events stored (duplicates of stored ones skipped), a sale row
-/// for each new event, the transfers of each new sale row stored under their ids, and
-/// each member's account moved once by the sum of its new transfers, in member order (so
-/// two batches lock accounts in the same order); and HQ's catalogue entry of every product
-/// the run sold, read in the same round trip.
-async fn store_run(
-    conn: &mut PgConnection,
-    run: &[&SaleEvent<'_>],
-    transfers: &[(&Transfer, Uuid)],
-    zone: chrono_tz::Tz,
-) -> Result<Applied, HqError> {
-    let events: Vec<&Envelope> = run.iter().map(|s| s.event).collect();
-    let facts: Vec<_> = run
-        .iter()
-        .map(|s| bill_facts(&s.sale, s.event.at, zone))
-        .collect();
-    let rows = sqlx::query(
-        "WITH input AS (
+/// The statement of [`store_run`]: every row it writes names its own distribution key
+/// (the event's store, the transfer's and account's member), and the only table it reads
+/// is the chain's catalogue (a reference table).
+pub(crate) const STORE_RUN: &str = "WITH input AS (
              SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int8[], $5::text[],
                                   $6::jsonb[], $7::timestamptz[], $8::int8[], $9::text[],
                                   $10::text[], $11::int8[], $12::int8[], $21::text[],
@@ -171,7 +157,7 @@ async fn store_run(
                          $18::text[], $19::timestamptz[], $20::uuid[])
                   AS t(id, member_id, kind, points, at, source, expires_at, event_id)
              JOIN sa ON sa.event_id = t.event_id
-             ON CONFLICT (id) DO NOTHING RETURNING id, member_id, points),
+             ON CONFLICT (member_id, id) DO NOTHING RETURNING id, member_id, points),
          ac AS (
              INSERT INTO point_accounts (member_id, balance)
              SELECT member_id, SUM(points)::int8 FROM tr GROUP BY member_id ORDER BY member_id
@@ -182,42 +168,102 @@ async fn store_run(
          UNION ALL SELECT 2, member_id, balance FROM ac
          UNION ALL SELECT 3, jsonb_build_array(record->>'department', record->>'category',
                                                record->>'name')::text, gtin
-                   FROM products WHERE gtin = ANY($28::int8[])",
-    )
-    .bind(events.iter().map(|e| e.id).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.store_id.as_str()).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.terminal_id.as_str()).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.seq as i64).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| &e.payload).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.at).collect::<Vec<_>>())
-    .bind(run.iter().map(|s| s.receipt_no as i64).collect::<Vec<_>>())
-    .bind(run.iter().map(|s| s.sale.kind.as_str()).collect::<Vec<_>>())
-    .bind(run.iter().map(|s| s.sale.member_id.as_deref()).collect::<Vec<_>>())
-    .bind(run.iter().map(|s| s.sale.total + s.sale.rounding).collect::<Vec<_>>())
-    .bind(run.iter().map(|s| s.sale.tax).collect::<Vec<_>>())
-    .bind(transfers.iter().map(|(t, _)| t.id.as_str()).collect::<Vec<_>>())
-    .bind(transfers.iter().map(|(t, _)| t.member_id.as_str()).collect::<Vec<_>>())
-    .bind(transfers.iter().map(|(t, _)| t.kind.as_str()).collect::<Vec<_>>())
-    .bind(transfers.iter().map(|(t, _)| t.points).collect::<Vec<_>>())
-    .bind(transfers.iter().map(|(t, _)| t.at).collect::<Vec<_>>())
-    .bind(transfers.iter().map(|(t, _)| t.source.as_str()).collect::<Vec<_>>())
-    .bind(transfers.iter().map(|(t, _)| t.expires_at).collect::<Vec<_>>())
-    .bind(transfers.iter().map(|(_, e)| *e).collect::<Vec<_>>())
-    .bind(run.iter().map(|s| s.hash).collect::<Vec<_>>())
-    .bind(
-        run.iter()
-            .map(|s| s.sale.original_receipt.map(|n| n as i64))
-            .collect::<Vec<_>>(),
-    )
-    .bind(facts.iter().map(|f| f.local_day).collect::<Vec<_>>())
-    .bind(facts.iter().map(|f| f.local_hour).collect::<Vec<_>>())
-    .bind(facts.iter().map(|f| f.net).collect::<Vec<_>>())
-    .bind(facts.iter().map(|f| f.discount).collect::<Vec<_>>())
-    .bind(facts.iter().map(|f| f.items).collect::<Vec<_>>())
-    .bind(gtins(run.iter().map(|s| &s.sale)))
-    .fetch_all(&mut *conn)
-    .await?;
+                   FROM products WHERE gtin = ANY($28::int8[])";
+
+/// The run in one statement: events stored (duplicates of stored ones skipped), a sale row
+/// for each new event, the transfers of each new sale row stored under their ids, and
+/// each member's account moved once by the sum of its new transfers, in member order (so
+/// two batches lock accounts in the same order); and HQ's catalogue entry of every product
+/// the run sold, read in the same round trip.
+async fn store_run(
+    conn: &mut PgConnection,
+    run: &[&SaleEvent<'_>],
+    transfers: &[(&Transfer, Uuid)],
+    zone: chrono_tz::Tz,
+) -> Result<Applied, HqError> {
+    let events: Vec<&Envelope> = run.iter().map(|s| s.event).collect();
+    let facts: Vec<_> = run
+        .iter()
+        .map(|s| bill_facts(&s.sale, s.event.at, zone))
+        .collect();
+    let rows = sqlx::query(STORE_RUN)
+        .bind(events.iter().map(|e| e.id).collect::<Vec<_>>())
+        .bind(
+            events
+                .iter()
+                .map(|e| e.store_id.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            events
+                .iter()
+                .map(|e| e.terminal_id.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(events.iter().map(|e| e.seq as i64).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| &e.payload).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.at).collect::<Vec<_>>())
+        .bind(run.iter().map(|s| s.receipt_no as i64).collect::<Vec<_>>())
+        .bind(run.iter().map(|s| s.sale.kind.as_str()).collect::<Vec<_>>())
+        .bind(
+            run.iter()
+                .map(|s| s.sale.member_id.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            run.iter()
+                .map(|s| s.sale.total + s.sale.rounding)
+                .collect::<Vec<_>>(),
+        )
+        .bind(run.iter().map(|s| s.sale.tax).collect::<Vec<_>>())
+        .bind(
+            transfers
+                .iter()
+                .map(|(t, _)| t.id.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            transfers
+                .iter()
+                .map(|(t, _)| t.member_id.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            transfers
+                .iter()
+                .map(|(t, _)| t.kind.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(transfers.iter().map(|(t, _)| t.points).collect::<Vec<_>>())
+        .bind(transfers.iter().map(|(t, _)| t.at).collect::<Vec<_>>())
+        .bind(
+            transfers
+                .iter()
+                .map(|(t, _)| t.source.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            transfers
+                .iter()
+                .map(|(t, _)| t.expires_at)
+                .collect::<Vec<_>>(),
+        )
+        .bind(transfers.iter().map(|(_, e)| *e).collect::<Vec<_>>())
+        .bind(run.iter().map(|s| s.hash).collect::<Vec<_>>())
+        .bind(
+            run.iter()
+                .map(|s| s.sale.original_receipt.map(|n| n as i64))
+                .collect::<Vec<_>>(),
+        )
+        .bind(facts.iter().map(|f| f.local_day).collect::<Vec<_>>())
+        .bind(facts.iter().map(|f| f.local_hour).collect::<Vec<_>>())
+        .bind(facts.iter().map(|f| f.net).collect::<Vec<_>>())
+        .bind(facts.iter().map(|f| f.discount).collect::<Vec<_>>())
+        .bind(facts.iter().map(|f| f.items).collect::<Vec<_>>())
+        .bind(gtins(run.iter().map(|s| &s.sale)))
+        .fetch_all(&mut *conn)
+        .await?;
     let mut applied = Applied {
         sold: HashSet::new(),
         transfers: HashSet::new(),

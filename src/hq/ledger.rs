@@ -33,7 +33,7 @@ pub(crate) async fn post_transfer(
         transfer_row(query(
             "WITH t AS (
                  INSERT INTO point_transfers (id, member_id, kind, points, at, source, expires_at, event_id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (member_id, id) DO NOTHING
                  RETURNING member_id, points)
              INSERT INTO point_accounts (member_id, balance) SELECT member_id, points FROM t
              ON CONFLICT (member_id) DO UPDATE SET balance = point_accounts.balance + EXCLUDED.balance
@@ -46,7 +46,7 @@ pub(crate) async fn post_transfer(
         // SQLite (no data-modifying CTEs): the same two steps in turn, under the write lock.
         let new = transfer_row(query(
             "INSERT INTO point_transfers (id, member_id, kind, points, at, source, expires_at, event_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (member_id, id) DO NOTHING",
         ))
         .execute(&mut *tx)
         .await?;
@@ -109,7 +109,7 @@ pub(super) async fn redeem_coupons(
     for c in &loyalty.coupons {
         let first = query(
             "INSERT INTO coupon_redemptions (coupon_id, member_id, store_id, terminal_id, receipt_no, amount, at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (coupon_id) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (member_id, coupon_id) DO NOTHING",
         )
         .bind(&c.coupon_id)
         .bind(&loyalty.member_id)
@@ -122,8 +122,9 @@ pub(super) async fn redeem_coupons(
         .await?;
         if first == 0 {
             query(
-                "INSERT INTO coupon_conflicts (coupon_id, store_id, terminal_id, receipt_no, amount, at)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                "INSERT INTO coupon_conflicts (coupon_id, store_id, terminal_id, receipt_no, amount, at,
+                                               member_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
             )
             .bind(&c.coupon_id)
             .bind(&e.store_id)
@@ -131,6 +132,7 @@ pub(super) async fn redeem_coupons(
             .bind(receipt_no as i64)
             .bind(c.amount)
             .bind(e.at)
+            .bind(&loyalty.member_id)
             .execute(&mut *tx)
             .await?;
         }

@@ -125,7 +125,7 @@ async fn keep_list(
 ) -> Result<(), HqError> {
     query(
         "INSERT INTO shopping_lists (id, member_id, period_start, period_end, code, issued_at)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (member_id, id) DO NOTHING",
     )
     .bind(signed.id())
     .bind(&list.member_id)
@@ -138,8 +138,9 @@ async fn keep_list(
     for offer in &list.offers {
         let deal = &deals[offer.deal];
         query(
-            "INSERT INTO list_offers (coupon_id, list_id, deal_id, funded_by, segment, max_value, period_start)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (coupon_id) DO NOTHING",
+            "INSERT INTO list_offers (coupon_id, list_id, deal_id, funded_by, segment, max_value, period_start,
+                                      member_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (member_id, coupon_id) DO NOTHING",
         )
         .bind(coupon_id(&list.member_id, &deal.id, list.period_start))
         .bind(signed.id())
@@ -148,6 +149,7 @@ async fn keep_list(
         .bind(offer.segment.name())
         .bind(offer.reserved)
         .bind(list.period_start)
+        .bind(&list.member_id)
         .execute(&mut *tx)
         .await?;
     }
@@ -212,7 +214,7 @@ impl HqStore {
             // One member's: through the sales rows HQ keeps per member (one index range),
             // not a read of every sale of the chain.
             Some(member) => query(
-                "SELECT e.payload, e.at FROM sales s JOIN events e ON e.id = s.event_id
+                "SELECT e.payload, e.at FROM sales s JOIN events e ON e.store_id = s.store_id AND e.id = s.event_id
                  WHERE s.member_id = $3 AND e.kind = 'sale.completed' AND s.at >= $1 AND s.at < $2",
             )
             .bind(from)
@@ -509,7 +511,8 @@ impl HqStore {
         let rows = query(
             "SELECT o.funded_by, o.segment, COUNT(DISTINCT o.list_id), COUNT(*),
                     COUNT(r.coupon_id), CAST(COALESCE(SUM(o.max_value), 0) AS BIGINT), CAST(COALESCE(SUM(r.amount), 0) AS BIGINT)
-             FROM list_offers o LEFT JOIN coupon_redemptions r ON r.coupon_id = o.coupon_id
+             FROM list_offers o
+             LEFT JOIN coupon_redemptions r ON r.member_id = o.member_id AND r.coupon_id = o.coupon_id
              GROUP BY o.funded_by, o.segment ORDER BY o.funded_by, o.segment",
         )
         .fetch_all(self.pool())

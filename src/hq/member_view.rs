@@ -606,7 +606,8 @@ async fn largest_purchase(tx: &mut Tx, id: &str) -> Result<Option<LargestPurchas
 async fn coupons(tx: &mut Tx, id: &str) -> Result<Vec<CouponState>, HqError> {
     let rows = query(
         "SELECT c.id, c.code, c.issued_at, r.store_id, r.receipt_no, r.amount, r.at
-         FROM coupons c LEFT JOIN coupon_redemptions r ON r.coupon_id = c.id
+         FROM coupons c
+         LEFT JOIN coupon_redemptions r ON r.member_id = c.member_id AND r.coupon_id = c.id
          WHERE c.member_id = $1 ORDER BY c.issued_at DESC, c.id LIMIT $2",
     )
     .bind(id)
@@ -642,9 +643,10 @@ async fn coupons(tx: &mut Tx, id: &str) -> Result<Vec<CouponState>, HqError> {
 async fn lists(tx: &mut Tx, id: &str) -> Result<Vec<ListState>, HqError> {
     let rows = query(
         "SELECT l.id, l.period_start, l.period_end, l.issued_at,
-                (SELECT COUNT(*) FROM list_offers o WHERE o.list_id = l.id),
-                (SELECT COUNT(*) FROM list_offers o JOIN coupon_redemptions r ON r.coupon_id = o.coupon_id
-                 WHERE o.list_id = l.id)
+                (SELECT COUNT(*) FROM list_offers o WHERE o.member_id = l.member_id AND o.list_id = l.id),
+                (SELECT COUNT(*) FROM list_offers o
+                 JOIN coupon_redemptions r ON r.member_id = o.member_id AND r.coupon_id = o.coupon_id
+                 WHERE o.member_id = l.member_id AND o.list_id = l.id)
          FROM shopping_lists l WHERE l.member_id = $1 ORDER BY l.period_start DESC LIMIT $2",
     )
     .bind(id)

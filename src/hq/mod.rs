@@ -4,7 +4,8 @@
 //! complaint the terminals report, each applied exactly once.
 //!
 //! - [`db`]: the backends (PostgreSQL, or the embedded SQLite file by default) and their
-//!   migrations, chosen by the URL in `hq.database`;
+//!   migrations, chosen by the URL in `hq.database`; [`distribution`]: how the tables lie
+//!   on a distributed engine (Citus), `hq distribute`, and the check `hq serve` makes;
 //! - [`error`]: [`error::HqError`], used by the backends and the rules alike;
 //! - [`store`]: the exactly-once ingest, members and the points ledger (`ingest_pg`: its
 //!   set-based form for runs of sales on PostgreSQL; `ledger`: applying points transfers);
@@ -44,6 +45,7 @@ pub mod complaints;
 pub mod console;
 pub mod db;
 pub mod deals;
+pub mod distribution;
 pub mod error;
 pub mod holdout;
 mod ingest_pg;

@@ -15,6 +15,21 @@ use super::db::{Tx, query};
 use super::error::HqError;
 use super::sender::{TerminalId, TillReport};
 
+/// The acknowledgement moved and what is held above it, in one statement on the terminal's
+/// row and its events (one store's rows: on a distributed database, one shard's).
+pub(crate) const ADVANCE: &str = "UPDATE terminals SET acked_seq = COALESCE(
+             (SELECT MAX(seq) FROM (
+                  SELECT seq, seq - ROW_NUMBER() OVER (ORDER BY seq) AS offset_from_rank
+                  FROM events WHERE store_id = $1 AND terminal_id = $2 AND seq > $3) held
+              WHERE offset_from_rank = $3), $3),
+             version = COALESCE($4, version),
+             backlog = COALESCE($5, backlog),
+             reported_at = COALESCE($6, reported_at)
+         WHERE store_id = $1 AND terminal_id = $2
+         RETURNING acked_seq,
+             (SELECT COALESCE(MAX(seq), 0) FROM events WHERE store_id = $1 AND terminal_id = $2),
+             (SELECT COUNT(*) FROM events WHERE store_id = $1 AND terminal_id = $2 AND seq > $3)";
+
 /// Moves the terminal's acknowledgement (`acked`, read with its row locked) over every
 /// contiguous event now held, and lists the gaps below the highest sequence held; keeps
 /// what the till reported of itself, if anything, in the same statement.
@@ -26,28 +41,15 @@ pub(super) async fn advance(
 ) -> Result<IngestReply, HqError> {
     // Above the acknowledgement, the n-th held event in order is contiguous iff its
     // sequence is acked + n; the acknowledgement moves to the last such one.
-    let row = query(
-        "UPDATE terminals SET acked_seq = COALESCE(
-             (SELECT MAX(seq) FROM (
-                  SELECT seq, seq - ROW_NUMBER() OVER (ORDER BY seq) AS offset_from_rank
-                  FROM events WHERE store_id = $1 AND terminal_id = $2 AND seq > $3) held
-              WHERE offset_from_rank = $3), $3),
-             version = COALESCE($4, version),
-             backlog = COALESCE($5, backlog),
-             reported_at = COALESCE($6, reported_at)
-         WHERE store_id = $1 AND terminal_id = $2
-         RETURNING acked_seq,
-             (SELECT COALESCE(MAX(seq), 0) FROM events WHERE store_id = $1 AND terminal_id = $2),
-             (SELECT COUNT(*) FROM events WHERE store_id = $1 AND terminal_id = $2 AND seq > $3)",
-    )
-    .bind(&from.store_id)
-    .bind(&from.terminal_id)
-    .bind(acked)
-    .bind(report.version.clone())
-    .bind(report.backlog.map(|b| b.min(i64::MAX as u64) as i64))
-    .bind((report.version.is_some() || report.backlog.is_some()).then(chrono::Utc::now))
-    .fetch_one(&mut *tx)
-    .await?;
+    let row = query(ADVANCE)
+        .bind(&from.store_id)
+        .bind(&from.terminal_id)
+        .bind(acked)
+        .bind(report.version.clone())
+        .bind(report.backlog.map(|b| b.min(i64::MAX as u64) as i64))
+        .bind((report.version.is_some() || report.backlog.is_some()).then(chrono::Utc::now))
+        .fetch_one(&mut *tx)
+        .await?;
     let (new_acked, highest, held_above_old): (i64, i64, i64) =
         (row.get(0), row.get(1), row.get(2));
     debug_assert!(new_acked >= acked, "the acknowledgement only moves forward");

@@ -49,6 +49,17 @@ pub(super) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// The store a bearer token names: tokens are `STORE.TERMINAL.SECRET` ([`new_token`]; a
+/// store id holds no `.`), so a token is looked up within its store, on the one shard of a
+/// distributed database that holds the store's terminals. `None` for a token of another
+/// form, which no terminal holds.
+pub(super) fn token_store(token: &str) -> Option<&str> {
+    token
+        .split_once('.')
+        .map(|(store, _)| store)
+        .filter(|s| crate::config::valid_id(s))
+}
+
 /// A new bearer token for a terminal: its names and 32 random bytes.
 pub(super) fn new_token(store_id: &str, terminal_id: &str) -> Result<String, HqError> {
     let mut secret = [0u8; 32];
@@ -140,7 +151,11 @@ impl HqStore {
 
     /// The terminal a bearer token belongs to.
     pub async fn authenticate(&self, token: &str) -> Result<Option<TerminalId>, HqError> {
-        let row = query("SELECT store_id, terminal_id FROM terminals WHERE token_hash = $1")
+        let Some(store) = token_store(token) else {
+            return Ok(None);
+        };
+        let row = query(AUTHENTICATE)
+            .bind(store)
             .bind(token_hash(token))
             .fetch_optional(&self.pool)
             .await?;
@@ -164,7 +179,7 @@ impl HqStore {
     /// A member by any of their cards, with their points balance and whether that card is
     /// blocked.
     pub async fn member_by_card(&self, card: &str) -> Result<Option<(Member, i64)>, HqError> {
-        let Some(row) = query("SELECT member_id FROM member_cards WHERE card = $1")
+        let Some(row) = query(MEMBER_BY_CARD)
             .bind(card)
             .fetch_optional(&self.pool)
             .await?
@@ -225,7 +240,7 @@ impl HqStore {
         .fetch_one(&mut tx)
         .await?
         .get(0);
-        let ids: Vec<String> = query("SELECT id FROM members WHERE home_store = $1 ORDER BY id")
+        let ids: Vec<String> = query(STORE_MEMBER_IDS)
             .bind(&from.store_id)
             .fetch_all(&mut tx)
             .await?
@@ -270,7 +285,10 @@ impl HqStore {
         events: &[Envelope],
         report: &TillReport,
     ) -> Result<Option<(TerminalId, IngestReply)>, HqError> {
-        self.ingest_retrying(Sender::Token(token_hash(token)), events, report)
+        let Some(store) = token_store(token) else {
+            return Ok(None);
+        };
+        self.ingest_retrying(Sender::Token(store, token_hash(token)), events, report)
             .await
     }
 
@@ -377,11 +395,24 @@ impl HqStore {
     }
 }
 
-/// Who sends a batch: a terminal already identified, or the hash of a bearer token.
+/// Who sends a batch: a terminal already identified, or the store a bearer token names
+/// and the token's hash.
 enum Sender<'a> {
     Terminal(&'a TerminalId),
-    Token(String),
+    Token(&'a str, String),
 }
+
+/// The terminal a token belongs to, looked up within the store the token names.
+pub(crate) const AUTHENTICATE: &str =
+    "SELECT store_id, terminal_id FROM terminals WHERE store_id = $1 AND token_hash = $2";
+
+/// The sending terminal's row, locked (one row of one store: on a distributed database, of
+/// one shard), found by its names or by its store and token.
+pub(crate) const LOCK_TERMINAL: &str = "SELECT store_id, terminal_id, acked_seq FROM terminals
+     WHERE store_id = $1 AND terminal_id = $2 FOR UPDATE";
+pub(crate) const LOCK_TERMINAL_BY_TOKEN: &str =
+    "SELECT store_id, terminal_id, acked_seq FROM terminals
+     WHERE store_id = $1 AND token_hash = $2 FOR UPDATE";
 
 /// Locks the sending terminal's row and reads its acknowledgement; `None` if no terminal
 /// is registered under that name or token.
@@ -391,18 +422,19 @@ async fn lock_terminal(
 ) -> Result<Option<(TerminalId, i64)>, HqError> {
     let q = match sender {
         Sender::Terminal(t) => Query::dialects(
-            "SELECT store_id, terminal_id, acked_seq FROM terminals
-             WHERE store_id = $1 AND terminal_id = $2 FOR UPDATE",
+            LOCK_TERMINAL,
             // SQLite: the write transaction already holds the file's write lock.
             "SELECT store_id, terminal_id, acked_seq FROM terminals
              WHERE store_id = $1 AND terminal_id = $2",
         )
         .bind(&t.store_id)
         .bind(&t.terminal_id),
-        Sender::Token(hash) => Query::dialects(
-            "SELECT store_id, terminal_id, acked_seq FROM terminals WHERE token_hash = $1 FOR UPDATE",
-            "SELECT store_id, terminal_id, acked_seq FROM terminals WHERE token_hash = $1",
+        Sender::Token(store, hash) => Query::dialects(
+            LOCK_TERMINAL_BY_TOKEN,
+            "SELECT store_id, terminal_id, acked_seq FROM terminals
+             WHERE store_id = $1 AND token_hash = $2",
         )
+        .bind(*store)
         .bind(hash),
     };
     Ok(q.fetch_optional(&mut *tx).await?.map(|r| {
@@ -647,18 +679,24 @@ async fn apply_sale_loyalty(
     super::ledger::redeem_coupons(tx, e, receipt_no, loyalty).await
 }
 
+/// The member a card names (cards are a reference table: read where HQ runs).
+pub(crate) const MEMBER_BY_CARD: &str = "SELECT member_id FROM member_cards WHERE card = $1";
+
+/// The members of a store: members are distributed by member, so this reads every shard
+/// (no lock; the terminal's row, locked first, is one shard's).
+pub(crate) const STORE_MEMBER_IDS: &str =
+    "SELECT id FROM members WHERE home_store = $1 ORDER BY id";
+
+/// A member and their balance (colocated by member: one shard).
+pub(crate) const MEMBER: &str =
+    "SELECT m.id, m.name, m.phone, m.email, m.tier, m.home_store, m.card_opened,
+            m.consent_marketing, m.consent_profiling, COALESCE(a.balance, 0), m.address,
+            m.customer_type
+     FROM members m LEFT JOIN point_accounts a ON a.member_id = m.id WHERE m.id = $1";
+
 /// A member by id with cards and balance, on any connection or transaction.
 async fn member_tx(tx: &mut Tx, id: &str) -> Result<Option<(Member, i64)>, HqError> {
-    let Some(r) = query(
-        "SELECT m.id, m.name, m.phone, m.email, m.tier, m.home_store, m.card_opened,
-                m.consent_marketing, m.consent_profiling, COALESCE(a.balance, 0), m.address,
-                m.customer_type
-         FROM members m LEFT JOIN point_accounts a ON a.member_id = m.id WHERE m.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?
-    else {
+    let Some(r) = query(MEMBER).bind(id).fetch_optional(&mut *tx).await? else {
         return Ok(None);
     };
     let cards = query("SELECT card, status FROM member_cards WHERE member_id = $1 ORDER BY card")

@@ -364,6 +364,31 @@ fn double_redemption_across_tills_is_reported_and_points_expire_once(db: Databas
         "2017-12-31T00:00:00Z",
     ]));
     let code = issued.lines().next().unwrap().to_string();
+    // The id names that coupon: issued again to another member, it is refused.
+    let again = storepos(t01.path())
+        .args([
+            "hq",
+            "issue-coupon",
+            "--id",
+            "X1",
+            "--member",
+            "6200123412345678",
+            "--title",
+            "Milk 5 off",
+            "--amount",
+            "5.00",
+            "--from",
+            "2017-12-01T00:00:00Z",
+            "--until",
+            "2017-12-31T00:00:00Z",
+        ])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        !again.status.success() && said.contains("coupon X1 was issued to member"),
+        "{said}"
+    );
     // A second till of the store, with the same configuration but its own token.
     let t02 = second_till(t01.path(), "T02");
     // HQ is down: both tills take the same coupon.

@@ -440,8 +440,8 @@ fn marketing_keeps_segments_coupons_and_deals(db: Database) {
         for (coupon, value) in [("L1", "150"), ("L2", "250")] {
             tokio::task::block_in_place(|| {
                 db.execute(&format!(
-                    "INSERT INTO list_offers (coupon_id, list_id, deal_id, funded_by, segment, max_value, period_start)
-                     VALUES ('{coupon}', 'LIST-{coupon}', 'TEA-M7', 'M7', 'national/high', {value}, '2026-01-05T00:00:00+00:00')"
+                    "INSERT INTO list_offers (member_id, coupon_id, list_id, deal_id, funded_by, segment, max_value, period_start)
+                     VALUES ('M-{coupon}', '{coupon}', 'LIST-{coupon}', 'TEA-M7', 'M7', 'national/high', {value}, '2026-01-05T00:00:00+00:00')"
                 ))
             });
         }

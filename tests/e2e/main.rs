@@ -25,6 +25,8 @@ mod hq_console_catalogue;
 mod hq_console_firefox;
 mod hq_console_pages;
 mod hq_console_tills_cards;
+mod hq_database_errors;
+mod hq_distribution;
 mod hq_hostile;
 mod hq_limits;
 mod hq_list_print;

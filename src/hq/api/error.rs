@@ -84,15 +84,87 @@ impl From<HqError> for ApiError {
             HqError::Invalid(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
             }
-            other => {
-                tracing::error!("hq: {other}");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "HQ cannot reach its database; retry later",
-                )
-            }
+            other => database_answer(other),
         }
+    }
+}
+
+/// What a failure of HQ's database is answered with: 503 only when HQ cannot reach it (no
+/// connection, the server shutting down or out of resources, or still busy after HQ's
+/// retries); a statement the database refused (a constraint, a statement its planner does
+/// not support, such as a distributed engine's) is HQ's own fault, 500 with the cause.
+fn database_answer(e: HqError) -> ApiError {
+    tracing::error!("hq: {e}");
+    match unreachable_cause(&e) {
+        Some(Reach::Unreachable) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "HQ cannot reach its database; retry later",
+        ),
+        Some(Reach::Busy) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            format!("HQ's database is busy ({e}); retry later"),
+        ),
+        None => {
+            let (code, what) = match sqlstate(&e).as_deref() {
+                Some(c) if c.starts_with("23") => ("constraint", "refused a write"),
+                Some("0A000") => ("unsupported", "does not support a statement"),
+                _ => ("database_error", "failed"),
+            };
+            let state = sqlstate(&e).map_or_else(String::new, |c| format!(" (SQLSTATE {c})"));
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                code,
+                format!("HQ's database {what}{state}: {e}"),
+            )
+        }
+    }
+}
+
+/// Why the database could not be used, when it is a matter of reaching it.
+enum Reach {
+    /// No connection: the server is down, unreachable, shutting down or out of resources.
+    Unreachable,
+    /// A serialization failure or deadlock still there after HQ's retries.
+    Busy,
+}
+
+/// The SQLSTATE of a database's refusal, if the error is one.
+fn sqlstate(e: &HqError) -> Option<String> {
+    let d = match e {
+        HqError::Db(sqlx::Error::Database(d)) => d,
+        HqError::Migrate(sqlx::migrate::MigrateError::Execute(sqlx::Error::Database(d))) => d,
+        _ => return None,
+    };
+    d.code().map(|c| c.into_owned())
+}
+
+fn unreachable_cause(e: &HqError) -> Option<Reach> {
+    match e {
+        HqError::Db(
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed,
+        ) => Some(Reach::Unreachable),
+        HqError::Db(sqlx::Error::Database(_)) => match sqlstate(e).as_deref() {
+            // Connection exceptions, insufficient resources, operator intervention (the
+            // server shutting down), a system error.
+            Some(c)
+                if ["08", "53", "57", "58"]
+                    .iter()
+                    .any(|class| c.starts_with(class)) =>
+            {
+                Some(Reach::Unreachable)
+            }
+            // SQLite's busy and locked files: another writer held it past HQ's retries.
+            Some("5" | "6" | "261" | "262" | "517") => Some(Reach::Busy),
+            Some("40001" | "40P01") => Some(Reach::Busy),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -115,7 +187,11 @@ pub enum TerminalRefusals {
     /// No token, or one HQ has not registered (or has revoked).
     #[response(status = 401)]
     Unauthorized(ErrorAnswer),
-    /// HQ cannot reach its database; retry later.
+    /// HQ's database refused a statement (a constraint, or one its planner does not
+    /// support): the cause is in the answer.
+    #[response(status = 500)]
+    DatabaseError(ErrorAnswer),
+    /// HQ cannot reach its database, or it is still busy after HQ's retries; retry later.
     #[response(status = 503)]
     Unavailable(ErrorAnswer),
 }
@@ -131,7 +207,11 @@ pub enum AdminRefusals {
     /// not allow this, or a change in a session without its CSRF token.
     #[response(status = 403)]
     Disabled(ErrorAnswer),
-    /// HQ cannot reach its database; retry later.
+    /// HQ's database refused a statement (a constraint, or one its planner does not
+    /// support): the cause is in the answer.
+    #[response(status = 500)]
+    DatabaseError(ErrorAnswer),
+    /// HQ cannot reach its database, or it is still busy after HQ's retries; retry later.
     #[response(status = 503)]
     Unavailable(ErrorAnswer),
 }
@@ -152,4 +232,33 @@ pub enum BodyRefusals {
     /// The body is JSON of the wrong shape, or values a rule refuses.
     #[response(status = 422)]
     Invalid(ErrorAnswer),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_out_of_reach_is_a_503_and_a_refused_statement_a_500() {
+        for unreachable in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+        ] {
+            let answer = ApiError::from(HqError::Db(unreachable));
+            assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert!(
+                answer.message().contains("cannot reach"),
+                "{}",
+                answer.message()
+            );
+        }
+        let decode = ApiError::from(HqError::Db(sqlx::Error::RowNotFound));
+        assert_eq!(decode.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(
+            !decode.message().contains("cannot reach"),
+            "{}",
+            decode.message()
+        );
+    }
 }

@@ -356,13 +356,22 @@ pub(super) async fn read_case(
     lock: bool,
 ) -> Result<Option<(Case, DateTime<Utc>)>, HqError> {
     const PLAIN: &str = select_cases!("WHERE id = $1");
-    const LOCKED: &str = select_cases!("WHERE id = $1 FOR UPDATE");
-    let q = if lock {
-        Query::dialects(LOCKED, PLAIN)
-    } else {
-        query(PLAIN)
+    // Locked within its store (a case is keyed by store and id): the row of one shard on a
+    // distributed database, which locks no other.
+    const LOCKED: &str = select_cases!("WHERE store_id = $2 AND id = $1 FOR UPDATE");
+    let Some(r) = query(PLAIN).bind(id).fetch_optional(&mut *tx).await? else {
+        return Ok(None);
     };
-    match q.bind(id).fetch_optional(&mut *tx).await? {
+    let found = case_of(&r)?;
+    if !lock || tx.is_sqlite() {
+        return Ok(Some(found));
+    }
+    match query(LOCKED)
+        .bind(id)
+        .bind(&found.0.store_id)
+        .fetch_optional(&mut *tx)
+        .await?
+    {
         Some(r) => Ok(Some(case_of(&r)?)),
         None => Ok(None),
     }

@@ -152,47 +152,64 @@ impl Known {
         }
         if !wanted.originals.is_empty() {
             let originals: Vec<Value> = wanted.originals.iter().map(|n| Value::from(*n)).collect();
-            let rows = Query::dialects(
-                "SELECT s.receipt_no, s.original_receipt, s.member_id, t.kind, t.points
-                 FROM (SELECT s.* FROM jsonb_array_elements_text($3) AS k(n)
-                       JOIN sales s ON s.store_id = $1 AND s.terminal_id = $2
-                        AND s.receipt_no = k.n::int8
-                       UNION
-                       SELECT s.* FROM jsonb_array_elements_text($3) AS k(n)
-                       JOIN sales s ON s.store_id = $1 AND s.terminal_id = $2
-                        AND s.original_receipt = k.n::int8) s
-                 LEFT JOIN point_transfers t ON t.event_id = s.event_id",
-                "SELECT s.receipt_no, s.original_receipt, s.member_id, t.kind, t.points
-                 FROM sales s LEFT JOIN point_transfers t ON t.event_id = s.event_id
-                 WHERE s.store_id = $1 AND s.terminal_id = $2
-                   AND (s.receipt_no IN (SELECT value FROM json_each($3))
-                        OR s.original_receipt IN (SELECT value FROM json_each($3)))",
+            // The sales (this terminal's, in its store) and then their transfers (kept by
+            // member, elsewhere on a distributed database): two reads, no join across them.
+            let sales = Query::dialects(
+                ORIGINAL_SALES,
+                "SELECT receipt_no, original_receipt, member_id, event_id FROM sales
+                 WHERE store_id = $1 AND terminal_id = $2
+                   AND (receipt_no IN (SELECT value FROM json_each($3))
+                        OR original_receipt IN (SELECT value FROM json_each($3)))",
             )
             .bind(&from.store_id)
             .bind(&from.terminal_id)
             .bind(Value::Array(originals))
             .fetch_all(&mut *tx)
             .await?;
-            for r in rows {
+            let events: Vec<Value> = sales
+                .iter()
+                .map(|r| Value::from(r.get::<String>(3)))
+                .collect();
+            let mut moved: HashMap<String, Vec<(Option<TransferKind>, i64)>> = HashMap::new();
+            if !events.is_empty() {
+                for r in Query::dialects(
+                    "SELECT t.event_id::text, t.kind, t.points
+                     FROM jsonb_array_elements_text($1) AS k(id)
+                     JOIN point_transfers t ON t.event_id = k.id::uuid",
+                    "SELECT event_id, kind, points FROM point_transfers
+                     WHERE event_id IN (SELECT value FROM json_each($1))",
+                )
+                .bind(Value::Array(events))
+                .fetch_all(&mut *tx)
+                .await?
+                {
+                    moved
+                        .entry(r.get(0))
+                        .or_default()
+                        .push((TransferKind::parse(&r.get::<String>(1)), r.get(2)));
+                }
+            }
+            for r in sales {
                 let receipt = r.get::<i64>(0) as u64;
                 let original: Option<i64> = r.get(1);
-                let kind = r
-                    .get::<Option<String>>(3)
-                    .and_then(|k| TransferKind::parse(&k));
-                let points: i64 = r.get::<Option<i64>>(4).unwrap_or(0);
+                let transfers = moved.get(&r.get::<String>(3)).map_or(&[][..], |t| &t[..]);
                 match original {
                     None => {
                         let sold = known.sales.entry(receipt).or_default();
                         sold.member_id = r.get(2);
-                        match kind {
-                            Some(TransferKind::Earn) => sold.earned += points,
-                            Some(TransferKind::Redeem) => sold.redeemed -= points,
-                            _ => {}
+                        for (kind, points) in transfers {
+                            match kind {
+                                Some(TransferKind::Earn) => sold.earned += points,
+                                Some(TransferKind::Redeem) => sold.redeemed -= points,
+                                _ => {}
+                            }
                         }
                     }
                     Some(original) => {
                         let sold = known.sales.entry(original as u64).or_default();
-                        sold.add_return(kind, points);
+                        for (kind, points) in transfers {
+                            sold.add_return(*kind, *points);
+                        }
                     }
                 }
             }
@@ -247,6 +264,17 @@ async fn store_program(tx: &mut Tx, store: &str) -> Result<PointsProgram, HqErro
     };
     Ok(settings.points.unwrap_or_default())
 }
+
+/// This terminal's sales the batch's returns name, and the returns of them it holds (the
+/// terminal's rows of one store).
+pub(crate) const ORIGINAL_SALES: &str =
+    "SELECT s.receipt_no, s.original_receipt, s.member_id, s.event_id::text
+     FROM jsonb_array_elements_text($3) AS k(n)
+     JOIN sales s ON s.store_id = $1 AND s.terminal_id = $2 AND s.receipt_no = k.n::int8
+     UNION
+     SELECT s.receipt_no, s.original_receipt, s.member_id, s.event_id::text
+     FROM jsonb_array_elements_text($3) AS k(n)
+     JOIN sales s ON s.store_id = $1 AND s.terminal_id = $2 AND s.original_receipt = k.n::int8";
 
 /// Above every GTIN (14 digits).
 const MAX_GTIN: u64 = 100_000_000_000_000;

@@ -66,6 +66,19 @@ pub struct Screened<'a> {
     pub parked_again: Vec<Refusal>,
 }
 
+/// What the store holds under the batch's sequences (of this terminal) or ids (events are
+/// keyed by store and id): on PostgreSQL driven from the keys, one index probe each, all
+/// within the sending terminal's store.
+pub(crate) const SCREEN: &str =
+    "SELECT e.store_id, e.terminal_id, e.seq, e.id::text, e.kind, e.payload_hash,
+            e.refused_rule, e.refused_message
+     FROM jsonb_array_elements_text($3) AS k(seq)
+     JOIN events e ON e.store_id = $1 AND e.terminal_id = $2 AND e.seq = k.seq::int8
+     UNION
+     SELECT e.store_id, e.terminal_id, e.seq, e.id::text, e.kind, e.payload_hash,
+            e.refused_rule, e.refused_message
+     FROM jsonb_array_elements_text($4) AS k(id) JOIN events e ON e.store_id = $1 AND e.id = k.id::uuid";
+
 /// The batch's events HQ does not hold yet and the resends of parked ones; or the conflict
 /// with the lowest sequence with what HQ holds (or within the batch).
 pub async fn screen<'a>(
@@ -134,19 +147,12 @@ pub async fn screen<'a>(
             .collect(),
     );
     let held = Query::dialects(
-        // PostgreSQL: driven from the keys, one index probe each.
-        "SELECT e.store_id, e.terminal_id, e.seq, e.id::text, e.kind, e.payload_hash,
-                e.refused_rule, e.refused_message
-         FROM jsonb_array_elements_text($3) AS k(seq)
-         JOIN events e ON e.store_id = $1 AND e.terminal_id = $2 AND e.seq = k.seq::int8
-         UNION
-         SELECT e.store_id, e.terminal_id, e.seq, e.id::text, e.kind, e.payload_hash,
-                e.refused_rule, e.refused_message
-         FROM jsonb_array_elements_text($4) AS k(id) JOIN events e ON e.id = k.id::uuid",
+        SCREEN,
         "SELECT store_id, terminal_id, seq, id, kind, payload_hash, refused_rule,
                 refused_message FROM events
-         WHERE (store_id = $1 AND terminal_id = $2 AND seq IN (SELECT value FROM json_each($3)))
-            OR id IN (SELECT value FROM json_each($4))",
+         WHERE store_id = $1
+           AND ((terminal_id = $2 AND seq IN (SELECT value FROM json_each($3)))
+                OR id IN (SELECT value FROM json_each($4)))",
     )
     .bind(&from.store_id)
     .bind(&from.terminal_id)

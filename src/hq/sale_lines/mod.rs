@@ -331,7 +331,7 @@ pub async fn backfill(pool: &Pool) -> Result<u64, HqError> {
         let rows = query(
             "SELECT s.store_id, s.terminal_id, s.receipt_no, CAST(s.event_id AS TEXT), s.at, e.kind,
                     e.payload
-             FROM sales s JOIN events e ON e.id = s.event_id
+             FROM sales s JOIN events e ON e.store_id = s.store_id AND e.id = s.event_id
              WHERE s.local_day IS NULL
              ORDER BY s.store_id, s.terminal_id, s.receipt_no
              LIMIT $1",
@@ -375,7 +375,7 @@ pub async fn backfill(pool: &Pool) -> Result<u64, HqError> {
             let claimed = query(
                 "UPDATE sales SET local_day = $1, local_hour = $2, net = $3, discount = $4,
                                   items = $5
-                 WHERE event_id = $6 AND local_day IS NULL",
+                 WHERE store_id = $7 AND event_id = $6 AND local_day IS NULL",
             )
             .bind(facts.local_day)
             .bind(i64::from(facts.local_hour))
@@ -383,6 +383,7 @@ pub async fn backfill(pool: &Pool) -> Result<u64, HqError> {
             .bind(facts.discount)
             .bind(facts.items)
             .bind(*event_id)
+            .bind(store_id.as_str())
             .execute(&mut tx)
             .await?;
             if claimed == 1 {

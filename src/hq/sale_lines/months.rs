@@ -128,17 +128,22 @@ static INSERTS: LazyLock<Vec<String>> = LazyLock::new(|| {
         .collect()
 });
 
-/// Takes a store's product rows of months `$2` to before `$3` out of the chain's.
-const CHAIN_OUT: &str =
-    "UPDATE sales_by_product_chain_month SET net = sales_by_product_chain_month.net - o.net,
-            tax = sales_by_product_chain_month.tax - o.tax,
-            discount = sales_by_product_chain_month.discount - o.discount,
-            quantity = sales_by_product_chain_month.quantity - o.quantity,
-            bills = sales_by_product_chain_month.bills - o.bills
-     FROM sales_by_product_month o
-     WHERE o.store_id = $1 AND o.month >= $2 AND o.month < $3
-       AND sales_by_product_chain_month.month = o.month
-       AND sales_by_product_chain_month.gtin = o.gtin";
+/// Takes a store's product rows of months `$2` to before `$3` out of the chain's: added
+/// negated, as an upsert (a distributed engine keeps the chain's table as a reference
+/// table, which it lets a statement change from a read of the stores' shards only this
+/// way; a chain row dropped at nothing while the store's was not is made again, negative,
+/// where an update would have left it out).
+const CHAIN_OUT: &str = "INSERT INTO sales_by_product_chain_month
+        (month, gtin, net, tax, discount, quantity, bills)
+     SELECT month, gtin, -net, -tax, -discount, -quantity, -bills FROM sales_by_product_month
+     WHERE store_id = $1 AND month >= $2 AND month < $3
+     ORDER BY month, gtin
+     ON CONFLICT (month, gtin) DO UPDATE SET
+        net = sales_by_product_chain_month.net + EXCLUDED.net,
+        tax = sales_by_product_chain_month.tax + EXCLUDED.tax,
+        discount = sales_by_product_chain_month.discount + EXCLUDED.discount,
+        quantity = sales_by_product_chain_month.quantity + EXCLUDED.quantity,
+        bills = sales_by_product_chain_month.bills + EXCLUDED.bills";
 
 /// Drops the chain's product rows of months `$1` to before `$2` left at nothing.
 const CHAIN_EMPTIED: &str = "DELETE FROM sales_by_product_chain_month
@@ -247,27 +252,24 @@ fn chain_statements(t: &ChainTable) -> ChainStatements {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let matched = keys
-        .split(", ")
-        .map(|k| format!(" AND {table}.{k} = o.{k}"))
-        .collect::<String>();
-    let out = |sqlite: bool| {
-        format!(
-            "UPDATE {table} SET {} FROM ({}) o WHERE {table}.{of} = o.{of}{matched}",
-            set("-", "o"),
-            store_rows(sqlite)
-        )
-    };
-    let into = |sqlite: bool| {
+    // Out is in, negated (see CHAIN_OUT).
+    let upsert = |sqlite: bool, sign: &str| {
+        let figures = sums
+            .iter()
+            .map(|c| format!("{sign}{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         format!(
             "INSERT INTO {table} ({of}, {keys}, {all})
-             SELECT {of}, {keys}, {all} FROM ({}) o WHERE true ORDER BY {of}, {keys}
+             SELECT {of}, {keys}, {figures} FROM ({}) o WHERE true ORDER BY {of}, {keys}
              ON CONFLICT ({of}, {keys}) DO UPDATE SET {}",
             store_rows(sqlite),
             set("+", "EXCLUDED"),
             all = t.sums
         )
     };
+    let out = |sqlite: bool| upsert(sqlite, "-");
+    let into = |sqlite: bool| upsert(sqlite, "");
     let zero = sums
         .iter()
         .map(|c| format!(" AND {c} = 0"))

@@ -110,10 +110,11 @@ pub(super) async fn build(pool: &Pool) -> Result<usize, HqError> {
             .map(|r| r.get::<NaiveDate>(0))
             .min()
     };
-    // The first month any store rolled up: no week before it holds a sale.
+    // The first month any store rolled up: no week before it holds a sale. (Not a
+    // subquery per store: a distributed engine plans no correlated subquery over a
+    // reference table such as `stores`.)
     let first: Option<NaiveDate> = query(
-        "SELECT MIN((SELECT MIN(month) FROM sales_by_hour_month m WHERE m.store_id = s.store_id))
-         FROM stores s",
+        "SELECT MIN(month) FROM sales_by_hour_month WHERE store_id IN (SELECT store_id FROM stores)",
     )
     .fetch_one(&mut tx)
     .await?

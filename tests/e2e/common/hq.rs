@@ -32,13 +32,28 @@ macro_rules! on_each_backend {
     };
 }
 
-const SERVER: &str = "postgres://postgres@127.0.0.1:5432";
+/// The PostgreSQL server the tests make their databases on: 127.0.0.1:5432 unless
+/// `STOREPOS_TEST_POSTGRES` names another (`postgres://user@host:port`).
+fn server() -> String {
+    std::env::var("STOREPOS_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string())
+}
+
+/// With `STOREPOS_TEST_CITUS=N` (a server with Citus preloaded), each test database gets
+/// the citus extension and HQ's tables laid out on it with N shards each
+/// (`storepos hq distribute`), so the tests run HQ distributed (see README, Distributed
+/// engines).
+fn citus_shards() -> Option<u32> {
+    std::env::var("STOREPOS_TEST_CITUS")
+        .ok()
+        .map(|n| n.parse().expect("STOREPOS_TEST_CITUS is a shard count"))
+}
 
 pub fn psql(sql: &str) {
     let sql = sql.to_string();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async move {
-        let pool = sqlx::PgPool::connect(&format!("{SERVER}/postgres"))
+        let pool = sqlx::PgPool::connect(&format!("{}/postgres", server()))
             .await
             .unwrap();
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
@@ -59,7 +74,24 @@ impl Database {
         getrandom::fill(&mut bytes).unwrap();
         let name = format!("storepos_test_{}", hex::encode(bytes));
         psql(&format!("CREATE DATABASE {name}"));
-        Database::Postgres { name }
+        let db = Database::Postgres { name };
+        if let Some(shards) = citus_shards() {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async {
+                let pool = sqlx::PgPool::connect(&db.url()).await.unwrap();
+                sqlx::raw_sql("CREATE EXTENSION citus")
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+                let store = storepos::hq::HqStore::open(&db.url()).await.unwrap();
+                storepos::hq::distribution::distribute(store.pool(), Some(shards))
+                    .await
+                    .unwrap();
+                store.pool().close().await;
+            });
+        }
+        db
     }
 
     /// A SQLite file HQ creates on first use.
@@ -72,7 +104,7 @@ impl Database {
     /// The value for `hq.database`.
     pub fn url(&self) -> String {
         match self {
-            Database::Postgres { name } => format!("{SERVER}/{name}"),
+            Database::Postgres { name } => format!("{}/{name}", server()),
             Database::Sqlite { dir } => format!("sqlite://{}", dir.path().join("hq.db").display()),
         }
     }
