@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::history::PurchaseGroups;
 use super::metrics::{Scores, measure};
-use super::plan::parallel_map;
+use super::parallel::parallel_map;
 use super::population::Population;
 
 /// A member's baskets: the products of each day they shopped, oldest first.

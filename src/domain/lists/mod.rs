@@ -33,6 +33,7 @@ pub mod features;
 pub mod history;
 pub mod metrics;
 pub mod offers;
+pub mod parallel;
 pub mod population;
 pub mod ranking;
 pub mod rerank;
