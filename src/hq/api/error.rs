@@ -207,6 +207,9 @@ pub enum AdminRefusals {
     /// not allow this, or a change in a session without its CSRF token.
     #[response(status = 403)]
     Disabled(ErrorAnswer),
+    /// A value the database cannot take (such as a NUL character in a query parameter).
+    #[response(status = 422)]
+    DataError(ErrorAnswer),
     /// HQ's database refused a statement (a constraint, or one its planner does not
     /// support): the cause is in the answer.
     #[response(status = 500)]
