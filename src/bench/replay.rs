@@ -127,12 +127,13 @@ pub fn replay(config: &Config, args: &ReplayBenchArgs) -> Result<()> {
 }
 
 /// The first `n` baskets of the imported history as (GTIN, quantity in thousandths) lines;
-/// lines with no quantity are left out, as the till never sees them.
+/// lines with no quantity are left out, as the till never sees them, and so are goods sold
+/// by measure (the Complete Journey's fuel, metered at the pump, not scanned).
 fn load_baskets(conn: &rusqlite::Connection, n: usize) -> Result<Vec<Vec<(String, i64)>>> {
     let mut stmt = conn.prepare(
         "SELECT h.basket_id, h.gtin, h.quantity FROM purchase_history h
          JOIN products p ON p.gtin = h.gtin
-         WHERE h.quantity > 0
+         WHERE h.quantity > 0 AND p.weighed = 0
          ORDER BY h.at, h.basket_id",
     )?;
     let mut rows = stmt.query([])?;
