@@ -42,11 +42,15 @@ struct Xvfb {
 impl Xvfb {
     fn start(width: u32, height: u32) -> Xvfb {
         for n in 90..140 {
-            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
+            // Another test may be starting a server on the same number at this moment: its
+            // lock file may be there before its socket, and whichever server loses exits.
+            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                || Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            {
                 continue;
             }
             let display = format!(":{n}");
-            let child = Command::new("Xvfb")
+            let mut child = Command::new("Xvfb")
                 .args([&display, "-screen", "0", &format!("{width}x{height}x24")])
                 .args(["-nolisten", "tcp"])
                 .stdout(Stdio::null())
@@ -54,12 +58,22 @@ impl Xvfb {
                 .spawn()
                 .expect("Xvfb (Debian package xvfb) is needed for this test");
             let started = Instant::now();
+            let mut lost = false;
             while !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
+                if child.try_wait().ok().flatten().is_some() {
+                    lost = true;
+                    break;
+                }
                 assert!(
                     started.elapsed() < Duration::from_secs(10),
                     "Xvfb did not start"
                 );
                 std::thread::sleep(Duration::from_millis(50));
+            }
+            // The socket may be the other server's: ours must still be running to be used.
+            std::thread::sleep(Duration::from_millis(200));
+            if lost || child.try_wait().ok().flatten().is_some() {
+                continue;
             }
             return Xvfb { child, display };
         }
