@@ -105,28 +105,46 @@ pub fn newcomer_score(product: u32, population: &Population, params: &Params) ->
 }
 
 /// Each product the member bought before `as_of`, in product order, with its features and
-/// score.
+/// linear score.
 fn scored(
     groups: &PurchaseGroups,
     population: &Population,
     as_of: DateTime<Utc>,
     params: &Params,
 ) -> impl Iterator<Item = (f64, ProductFeatures)> {
+    featured(groups, population, as_of, params).map(|f| (score(&f, population, params), f))
+}
+
+/// Each product the member bought before `as_of`, in product order, with its features.
+fn featured(
+    groups: &PurchaseGroups,
+    population: &Population,
+    as_of: DateTime<Utc>,
+    params: &Params,
+) -> impl Iterator<Item = ProductFeatures> {
     let today = params.day_fraction(as_of);
     let categories = CategoryDays::build(groups, &population.category_of);
     groups.groups.iter().map(move |g| {
         let p = g.product as usize;
         let category = population.category_of[p].and_then(|c| categories.get(c));
-        let f = features(
+        features(
             g,
             groups,
             today,
             population.interval_days[p],
             category,
             &params.scoring,
-        );
-        (score(&f, population, params), f)
+        )
     })
+}
+
+/// Keeps the `n` first of `items` by `order`, sorted by it.
+fn keep_first<T>(items: &mut Vec<T>, n: usize, order: impl Fn(&T, &T) -> Ordering) {
+    if items.len() > n && n > 0 {
+        items.select_nth_unstable_by(n - 1, &order);
+    }
+    items.truncate(n);
+    items.sort_by(order);
 }
 
 /// The score of every product the member bought before `as_of`, in product order.
@@ -277,11 +295,7 @@ fn best_first(
     let mut scored: Vec<(f64, ProductFeatures)> = scored(groups, population, as_of, params)
         .filter(|(_, f)| population.stocked[f.product as usize])
         .collect();
-    if scored.len() > n && n > 0 {
-        scored.select_nth_unstable_by(n - 1, by_score);
-    }
-    scored.truncate(n);
-    scored.sort_by(by_score);
+    keep_first(&mut scored, n, by_score);
     scored
 }
 
@@ -309,10 +323,10 @@ fn shortlist(
             .then(a.features.product.cmp(&b.features.product))
     };
     // Signals and groups are both in product order, one per product bought.
-    let mut short: Vec<Candidate> = scored(groups, population, as_of, params)
+    let mut short: Vec<Candidate> = featured(groups, population, as_of, params)
         .zip(signals)
-        .filter(|((_, f), _)| population.stocked[f.product as usize])
-        .map(|((_, f), s)| {
+        .filter(|(f, _)| population.stocked[f.product as usize])
+        .map(|(f, s)| {
             debug_assert_eq!(f.product, s.product);
             Candidate {
                 blend: tifu.blend(s),
@@ -321,11 +335,7 @@ fn shortlist(
             }
         })
         .collect();
-    if short.len() > n && n > 0 {
-        short.select_nth_unstable_by(n - 1, by_blend);
-    }
-    short.truncate(n);
-    short.sort_by(by_blend);
+    keep_first(&mut short, n, by_blend);
     short
 }
 

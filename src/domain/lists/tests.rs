@@ -259,6 +259,24 @@ fn a_product_the_store_does_not_stock_is_never_listed() {
     assert_eq!(lists[0][0].product, 0);
 }
 
+/// 0.50 off milk, for everyone, with a budget for a couple of coupons.
+fn milk_deal() -> Deal {
+    Deal {
+        id: "D".into(),
+        title: "Milk".into(),
+        funding: Funding::Store,
+        target: DealTarget::Category("MILK".into()),
+        value: OfferValue::AmountOff(50),
+        max_discount: None,
+        min_spend: 0,
+        budget: 120,
+        segments: vec![],
+        valid_from: day(0),
+        valid_until: day(400),
+        switch_to_store_brand: false,
+    }
+}
+
 fn history_strategy() -> impl Strategy<Value = Vec<MemberHistory>> {
     prop::collection::vec(
         prop::collection::vec((0u32..5, 0i64..200, 1i64..5_000), 1..40),
@@ -289,20 +307,7 @@ proptest! {
         let cat = catalogue();
         let as_of = day(120);
         let params = Params { min_weekly_spend: 0, ..Params::default() };
-        let deal = Deal {
-            id: "D".into(),
-            title: "Milk".into(),
-            funding: Funding::Store,
-            target: DealTarget::Category("MILK".into()),
-            value: OfferValue::AmountOff(50),
-            max_discount: None,
-            min_spend: 0,
-            budget: 120,
-            segments: vec![],
-            valid_from: day(0),
-            valid_until: day(400),
-            switch_to_store_brand: false,
-        };
+        let deal = milk_deal();
         let before = plan_lists(&cat, &histories, std::slice::from_ref(&deal), as_of, &params);
         let mut extended = histories.clone();
         for (m, p, d, a) in later {
@@ -323,20 +328,7 @@ proptest! {
         let cat = catalogue();
         let as_of = day(120);
         let params = Params { min_weekly_spend: 0, reranker: None, ..Params::default() };
-        let deal = Deal {
-            id: "D".into(),
-            title: "Milk".into(),
-            funding: Funding::Store,
-            target: DealTarget::Category("MILK".into()),
-            value: OfferValue::AmountOff(50),
-            max_discount: None,
-            min_spend: 0,
-            budget: 120,
-            segments: vec![],
-            valid_from: day(0),
-            valid_until: day(400),
-            switch_to_store_brand: false,
-        };
+        let deal = milk_deal();
         let whole = plan_lists(&cat, &histories, std::slice::from_ref(&deal), as_of, &params);
         let (groups, uses, _) = prepare(&cat, &histories, as_of, &params);
         let built = Population::build(&cat, &groups, &uses, params.day_of(as_of), params.period_days);
